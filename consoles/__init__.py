@@ -1,0 +1,1 @@
+"""GridHub consoles package."""

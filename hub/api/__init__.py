@@ -1,0 +1,1 @@
+"""HTTP API routers of the core (plugins mount their own under /api/v1/<plugin>)."""

@@ -1,0 +1,86 @@
+"""/api/v1/devices: the core device registry (keys shown once, stored hashed)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from hub.access import STAFF_ROLES, require_admin, require_role
+from hub.audit import Actor
+from hub.devices import DeviceSpec
+from hub.keys import DEVICES, GRIDS
+from hub.web import Call, Router
+from storage.models import Device
+
+
+class DeviceOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    device_type: str
+    grid_id: int | None
+    lat: float | None
+    lon: float | None
+    active: bool
+    firmware: str | None
+    last_seen_at: datetime | None
+    properties: dict[str, Any]
+
+
+class KeyOut(BaseModel):
+    code: str
+    key: str
+
+
+def device_out(row: Device) -> DeviceOut:
+    return DeviceOut(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        device_type=row.device_type,
+        grid_id=row.grid_id,
+        lat=row.lat,
+        lon=row.lon,
+        active=row.is_active,
+        firmware=row.firmware,
+        last_seen_at=row.last_seen_at,
+        properties=row.properties or {},
+    )
+
+
+def build_router() -> Router:
+    router = Router("/api/v1/devices", "devices")
+
+    @router.get("", summary="Devices in your scope", response=list[DeviceOut])
+    async def list_devices(call: Call[None, None]) -> list[DeviceOut]:
+        who = call.who
+        require_role(who, STAFF_ROLES)
+        index = call.request.app[GRIDS].index
+        grid_ids = None if who.is_admin else index.scope_ids(who.grid_ids())
+        return [device_out(d) for d in await call.request.app[DEVICES].in_grids(grid_ids)]
+
+    @router.post(
+        "",
+        summary="Register a device; its key is shown once (admin)",
+        body=DeviceSpec,
+        response=KeyOut,
+        status=201,
+    )
+    async def add(call: Call[DeviceSpec, None]) -> KeyOut:
+        require_admin(call.who)
+        index = call.request.app[GRIDS].index
+        issued = await call.request.app[DEVICES].add(call.body, index, Actor.of(call.who))
+        return KeyOut(code=issued.code, key=issued.key)
+
+    @router.post(
+        "/{code}/rotate-key", summary="Issue a new key; the old one stops working", response=KeyOut
+    )
+    async def rotate(call: Call[None, None]) -> KeyOut:
+        require_admin(call.who)
+        code = call.request.match_info["code"]
+        issued = await call.request.app[DEVICES].rotate_key(code, Actor.of(call.who))
+        return KeyOut(code=issued.code, key=issued.key)
+
+    return router

@@ -1,0 +1,89 @@
+"""Health, Prometheus metrics, OpenAPI and the admin audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+
+from hub import __version__, audit, openapi
+from hub.access import require_admin
+from hub.audit import AuditQuery
+from hub.keys import GRIDS, METRICS, PLUGINS, SESSIONS, SETTINGS
+from hub.web import ENDPOINTS, Call, Router
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+    node: str
+    grids: int
+    plugins: list[str]
+
+
+class AuditQueryIn(BaseModel):
+    actor_id: int | None = None
+    actor: str | None = Field(None, max_length=120)
+    action: str | None = Field(None, max_length=80)
+    target_type: str | None = Field(None, max_length=64)
+    target_id: str | None = Field(None, max_length=128)
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = Field(None, ge=1)
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    source_ip: str | None
+    request_id: str | None
+    details: dict[str, Any]
+
+
+def build_router() -> Router:
+    router = Router("", "system")
+
+    @router.get("/healthz", summary="Liveness and a few facts", response=HealthOut, auth=False)
+    async def health(call: Call[None, None]) -> HealthOut:
+        app = call.request.app
+        return HealthOut(
+            status="ok",
+            version=__version__,
+            node=app[SETTINGS].node_id or "single",
+            grids=len(app[GRIDS].index),
+            plugins=[p.name for p in app[PLUGINS].plugins],
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", auth=False)
+    async def metrics(call: Call[None, None]) -> web.Response:
+        body = generate_latest(call.request.app[METRICS])
+        response = web.Response(body=body)
+        response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+        return response
+
+    @router.get("/api/v1/openapi.json", summary="This document", auth=False)
+    async def spec(call: Call[None, None]) -> dict[str, Any]:
+        return openapi.build(call.request.app[ENDPOINTS])
+
+    @router.get(
+        "/api/v1/audit",
+        summary="The audit log, newest first (admin)",
+        query=AuditQueryIn,
+        response=list[AuditOut],
+    )
+    async def audit_log(call: Call[None, AuditQueryIn]) -> list[AuditOut]:
+        require_admin(call.who)
+        q = AuditQuery(**call.query.model_dump())
+        rows = await audit.query(call.request.app[SESSIONS], q)
+        return [AuditOut.model_validate(row, from_attributes=True) for row in rows]
+
+    return router

@@ -1,0 +1,177 @@
+"""Composition root: builds the aiohttp application from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from hub import audit, plugins
+from hub.api import auth, devices, grids, people, system
+from hub.bus import MessageBus
+from hub.devices import Devices
+from hub.gridstore import GridStore
+from hub.identity import Identity, Passwords, signing_key
+from hub.keys import (
+    BUS,
+    DEVICES,
+    ENGINE,
+    GRIDS,
+    IDENTITY,
+    METRICS,
+    PEOPLE,
+    PLUGINS,
+    SESSIONS,
+    SETTINGS,
+)
+from hub.messages import GridTreeChanged, PersonChanged, SessionRevoked
+from hub.observability import HttpMetrics
+from hub.people import People
+from hub.plugins import Plugin, PluginContext, PluginHost
+from hub.settings import Settings
+from hub.web import AUTHENTICATOR, ENDPOINTS, PrefixDispatcher, Router, request_context
+from storage import migrate
+from storage.memory.bus import MemoryBusTransport
+from storage.sql import create_engine, session_factory
+
+log = logging.getLogger("gridhub.app")
+PLUGIN_ROUTES: web.AppKey[dict[str, tuple[Router, PrefixDispatcher]]] = web.AppKey("plugin_routes")
+MAX_BODY = 8 * 1024 * 1024
+
+
+def build_app(
+    settings: Settings, available_plugins: Mapping[str, Plugin] | None = None
+) -> web.Application:
+    """The hub application; plugins come from entry points unless given explicitly."""
+    registry = CollectorRegistry()
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[request_context, HttpMetrics(registry).middleware()],
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = registry
+    app[ENDPOINTS] = []
+    found = plugins.discover() if available_plugins is None else available_plugins
+    chosen = plugins.select(found, settings.plugins.enabled, settings.plugins.disabled)
+    app[PLUGINS] = PluginHost(chosen)
+    app[PLUGIN_ROUTES] = {}
+    for plugin in chosen:
+        router = Router(f"/api/v1/{plugin.name}", plugin.name)
+        dispatcher = PrefixDispatcher(router)
+        dispatcher.reserve(app)
+        app[PLUGIN_ROUTES][plugin.name] = (router, dispatcher)
+    for ctx in (_database, _bus, _grids, _identity, _plugins, _audit_retention):
+        app.cleanup_ctx.append(ctx)
+    for module in (system, auth, grids, people, devices):
+        module.build_router().mount(app)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.effective_database_url)
+    await migrate.upgrade(engine, app[PLUGINS].migration_dirs)
+    app[ENGINE] = engine
+    app[SESSIONS] = session_factory(engine)
+    yield
+    await engine.dispose()
+
+
+async def _bus(app: web.Application) -> AsyncIterator[None]:
+    bus = MessageBus(MemoryBusTransport())
+    app[BUS] = bus
+    yield
+    await bus.close()
+
+
+async def _grids(app: web.Application) -> AsyncIterator[None]:
+    store = GridStore(app[SESSIONS])
+    await store.reload()
+    bus = app[BUS]
+
+    async def announce(ids: tuple[int, ...]) -> None:
+        await bus.publish(GridTreeChanged(grid_ids=ids))
+
+    async def on_changed(_: GridTreeChanged) -> None:
+        await store.reload()
+
+    store.on_change = announce
+    await bus.listen(GridTreeChanged, on_changed)
+    app[GRIDS] = store
+    yield
+
+
+async def _identity(app: web.Application) -> AsyncIterator[None]:
+    settings, sessions, bus = app[SETTINGS].auth, app[SESSIONS], app[BUS]
+    passwords = Passwords(settings)
+    identity = Identity(sessions, settings, await signing_key(sessions, settings), passwords)
+    await identity.load_revocations()
+
+    async def revoked(message: SessionRevoked) -> None:
+        identity.forget_session(message.session_id)
+
+    async def changed(message: PersonChanged) -> None:
+        identity.forget_person(message.person_id)
+
+    await bus.listen(SessionRevoked, revoked)
+    await bus.listen(PersonChanged, changed)
+    app[IDENTITY] = identity
+    app[AUTHENTICATOR] = identity
+    app[PEOPLE] = People(sessions, passwords)
+    app[DEVICES] = Devices(sessions)
+    yield
+
+
+async def _plugins(app: web.Application) -> AsyncIterator[None]:
+    host = app[PLUGINS]
+    await host.setup_all(lambda plugin: _context(app, plugin))
+    for _router, dispatcher in app[PLUGIN_ROUTES].values():
+        dispatcher.publish(app)
+    tasks = [
+        asyncio.create_task(factory(), name=f"plugin:{plugin.name}")
+        for plugin, ctx in host.started()
+        for factory in ctx._tasks
+    ]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    await host.teardown_all()
+
+
+def _context(app: web.Application, plugin: Plugin) -> PluginContext:
+    settings = app[SETTINGS]
+    router = app[PLUGIN_ROUTES][plugin.name][0]
+    return PluginContext(
+        name=plugin.name,
+        bus=app[BUS],
+        sessions=app[SESSIONS],
+        http=router,
+        grids=app[GRIDS],
+        config=plugins.validate_config(plugin, settings.plugins.config.get(plugin.name)),
+        log=logging.getLogger(f"gridhub.plugin.{plugin.name}"),
+    )
+
+
+async def _audit_retention(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS].audit
+
+    async def sweep_forever() -> None:
+        while True:
+            removed = await audit.sweep(app[SESSIONS], settings.retention_days)
+            if removed:
+                log.info("audit retention sweep", extra={"removed": removed})
+            await asyncio.sleep(settings.sweep_interval_s)
+
+    task = asyncio.create_task(sweep_forever(), name="audit-retention")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,61 @@
+"""The hub bus: typed domain messages over a pluggable transport."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from hub.contracts import BusTransport, Unsubscribe
+from hub.messages import DomainMessage, decode, encode
+
+M = TypeVar("M", bound=DomainMessage)
+Handler = Callable[[M], Awaitable[None]]
+
+log = logging.getLogger("gridhub.bus")
+
+
+class MessageBus:
+    """Publish typed messages; subscribe once cluster-wide (`group`) or on every node (`listen`)."""
+
+    def __init__(self, transport: BusTransport) -> None:
+        self._transport = transport
+
+    async def publish(self, message: DomainMessage) -> None:
+        await self._transport.publish(message.topic, encode(message))
+
+    async def subscribe(
+        self, message_type: type[M], handler: Handler[M], *, group: str
+    ) -> Unsubscribe:
+        """Each message reaches one handler of `group` across the cluster."""
+        return await self._transport.subscribe(
+            message_type.topic, self._wrap(message_type, handler), group=group
+        )
+
+    async def listen(self, message_type: type[M], handler: Handler[M]) -> Unsubscribe:
+        """Each message reaches this handler on this node (cache invalidation, fan-out)."""
+        return await self._transport.subscribe(
+            message_type.topic, self._wrap(message_type, handler), group=None
+        )
+
+    async def flush(self) -> None:
+        await self._transport.flush()
+
+    async def close(self) -> None:
+        await self._transport.close()
+
+    @staticmethod
+    def _wrap(message_type: type[M], handler: Handler[M]) -> Callable[[bytes], Awaitable[None]]:
+        name = getattr(handler, "__qualname__", repr(handler))
+
+        async def deliver(payload: bytes) -> None:
+            try:
+                message = decode(payload)
+                if not isinstance(message, message_type):
+                    raise TypeError(f"expected {message_type.__name__}, got {type(message)}")
+                await handler(message)
+            except Exception:
+                # A failing handler must never stop the others; it is logged with its name.
+                log.exception("bus handler failed", extra={"handler": name})
+
+        return deliver

@@ -1,0 +1,346 @@
+"""The `gridhub` command: serve, demo, migrate, config, users, devices, grids, people."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import uvloop
+from aiohttp import web
+from pydantic import ValidationError
+
+from hub import demo_data
+from hub import people as people_mod
+from hub.access import Role
+from hub.app import build_app
+from hub.devices import DeviceSpec
+from hub.errors import HubError
+from hub.gridstore import export_geojson
+from hub.keys import DEVICES, GRIDS, PEOPLE, SESSIONS
+from hub.observability import configure_logging
+from hub.people import PersonSpec, RoleSpec
+from hub.runtime import CLI, Core, ensure_admin, open_core, seed_demo
+from hub.settings import Settings, load_settings, masked
+
+T = TypeVar("T")
+
+
+def common(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--config",
+            "config",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="TOML settings file (also GRIDHUB_CONFIG)",
+        ),
+        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path)),
+        click.option("--database-url", help="SQLAlchemy URL; default SQLite in the data dir"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def settings_from(config: Path | None, **flags: Any) -> Settings:
+    try:
+        return load_settings(config, **flags)
+    except (ValidationError, FileNotFoundError) as exc:
+        raise click.ClickException(f"invalid settings: {exc}") from exc
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        result: T = uvloop.run(coro)
+        return result
+    except HubError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+
+
+@click.group()
+def main() -> None:
+    """GridHub: real-time command and communication hub for grid governance."""
+
+
+@main.command()
+@common
+@click.option("--host")
+@click.option("--port", type=int)
+def serve(config: Path | None, **flags: Any) -> None:
+    """Run the hub. On first start an admin with a random password is created and printed."""
+    settings = settings_from(config, **flags)
+    configure_logging(settings.log_level, settings.log_json)
+    run(_serve(settings, demo=False))
+
+
+@main.command()
+@common
+@click.option("--host")
+@click.option("--port", type=int)
+def demo(config: Path | None, **flags: Any) -> None:
+    """Run the hub with the demo county (seeded into an empty data dir)."""
+    settings = settings_from(config, **flags)
+    configure_logging(settings.log_level, settings.log_json)
+    run(_serve(settings, demo=True))
+
+
+async def _serve(settings: Settings, *, demo: bool) -> None:
+    app = build_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    try:
+        await _announce(app, settings, demo)
+        await _wait_for_signal()
+    finally:
+        await runner.cleanup()
+
+
+async def _announce(app: web.Application, settings: Settings, demo: bool) -> None:
+    core = Core(app[SESSIONS], app[GRIDS], app[PEOPLE], app[DEVICES])
+    url = f"http://{settings.host}:{settings.port}"
+    if demo and await seed_demo(core, settings.data_dir):
+        await app[GRIDS].reload()
+        click.echo("Demo county seeded (寿光市: 3 towns, 12 villages, 60 grids).")
+    if demo:
+        click.echo(f"Demo accounts, all with password {demo_data.DEMO_PASSWORD}:")
+        click.echo(demo_data.DEMO_ACCOUNTS_DOC)
+    created = await ensure_admin(core)
+    if created:
+        click.echo(f"Created the first admin: username {created[0]}  password {created[1]}")
+        click.echo("This password is shown once; change it after signing in.")
+    click.echo(f"GridHub is listening on {url}  (health: {url}/healthz)", err=False)
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+@main.command()
+@common
+def migrate(config: Path | None, **flags: Any) -> None:
+    """Apply database migrations."""
+    settings = settings_from(config, **flags)
+
+    async def go() -> None:
+        async with open_core(settings):
+            pass
+
+    run(go())
+    click.echo("database is up to date")
+
+
+@main.group("config")
+def config_group() -> None:
+    """Inspect settings."""
+
+
+@config_group.command("show")
+@common
+@click.option("--host")
+@click.option("--port", type=int)
+def config_show(config: Path | None, **flags: Any) -> None:
+    """Print the effective settings (flags > GRIDHUB_* env > TOML), secrets masked."""
+    settings = settings_from(config, **flags)
+    click.echo(json.dumps(masked(settings), indent=2, ensure_ascii=False))
+
+
+@main.group()
+def user() -> None:
+    """Manage people who sign in."""
+
+
+@user.command("add")
+@common
+@click.argument("username")
+@click.option("--name", "display_name", help="display name (default: username)")
+@click.option(
+    "--role", "roles", multiple=True, required=True, help="ROLE@GRIDCODE, or admin; repeatable"
+)
+@click.option("--password", help="default: a random one, printed once")
+def user_add(
+    config: Path | None,
+    username: str,
+    display_name: str | None,
+    roles: tuple[str, ...],
+    password: str | None,
+    **flags: Any,
+) -> None:
+    """Create a person with roles over grids."""
+    settings = settings_from(config, **flags)
+    secret = password or secrets.token_urlsafe(12)
+    try:
+        spec = PersonSpec(
+            username=username,
+            display_name=display_name or username,
+            password=secret,
+            roles=[_role(r) for r in roles],
+        )
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    async def go(core: Core) -> None:
+        await core.people.create(spec, core.grids.index, CLI)
+
+    run(_with_core(settings, go))
+    click.echo(f"created {username}" + ("" if password else f"; password: {secret}"))
+
+
+def _role(text: str) -> RoleSpec:
+    role, _, grid = text.partition("@")
+    try:
+        return RoleSpec(role=Role(role), grid=grid or None)
+    except ValueError as exc:
+        raise click.BadParameter(f"unknown role {role!r}") from exc
+
+
+@main.group()
+def device() -> None:
+    """Manage IoT devices."""
+
+
+@device.command("add")
+@common
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--type", "device_type", required=True)
+@click.option("--grid", help="grid code (or give --lat/--lon to locate it)")
+@click.option("--lat", type=float)
+@click.option("--lon", type=float)
+def device_add(
+    config: Path | None,
+    code: str,
+    name: str,
+    device_type: str,
+    grid: str | None,
+    lat: float | None,
+    lon: float | None,
+    **flags: Any,
+) -> None:
+    """Register a device; prints its secret key once (only a hash is stored)."""
+    settings = settings_from(config, **flags)
+    try:
+        spec = DeviceSpec(
+            code=code, name=name, device_type=device_type, grid=grid, lat=lat, lon=lon
+        )
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    async def go(core: Core) -> str:
+        return (await core.devices.add(spec, core.grids.index, CLI)).key
+
+    key = run(_with_core(settings, go))
+    click.echo(f"device {code} registered; key (shown once): {key}")
+
+
+@main.group()
+def grid() -> None:
+    """Import and export the grid tree as GeoJSON."""
+
+
+@grid.command("import")
+@common
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def grid_import(config: Path | None, file: Path, **flags: Any) -> None:
+    """Upsert grids from a GeoJSON FeatureCollection (all or nothing)."""
+    settings = settings_from(config, **flags)
+    document = _load_json(file)
+
+    async def go(core: Core) -> tuple[int, int]:
+        result = await core.grids.import_geojson(document, CLI)
+        return result.created, result.updated
+
+    created, updated = run(_with_core(settings, go))
+    click.echo(f"grids: {created} created, {updated} updated")
+
+
+@grid.command("export")
+@common
+@click.option("--root", help="export only this grid's subtree")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+def grid_export(config: Path | None, root: str | None, output: Path | None, **flags: Any) -> None:
+    """Write the grid tree as a GeoJSON FeatureCollection."""
+    settings = settings_from(config, **flags)
+
+    async def go(core: Core) -> dict[str, Any]:
+        index = core.grids.index
+        return export_geojson(index, index.by_code(root).id if root else None)
+
+    _write(json.dumps(run(_with_core(settings, go)), ensure_ascii=False, indent=1), output)
+
+
+@main.group()
+def people() -> None:
+    """Import and export people (JSON or CSV)."""
+
+
+@people.command("import")
+@common
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def people_import(config: Path | None, file: Path, **flags: Any) -> None:
+    """Upsert people by username; CSV when the file ends in .csv, else JSON."""
+    settings = settings_from(config, **flags)
+    text = file.read_text(encoding="utf-8-sig")
+
+    async def go(core: Core) -> tuple[int, int]:
+        specs = (
+            people_mod.parse_csv(text)
+            if file.suffix.lower() == ".csv"
+            else people_mod.parse_json(json.loads(text))
+        )
+        return await core.people.import_specs(specs, core.grids.index, CLI)
+
+    created, updated = run(_with_core(settings, go))
+    click.echo(f"people: {created} created, {updated} updated")
+
+
+@people.command("export")
+@common
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+def people_export(config: Path | None, fmt: str, output: Path | None, **flags: Any) -> None:
+    """Write everyone with their roles (no passwords)."""
+    settings = settings_from(config, **flags)
+
+    async def go(core: Core) -> str:
+        views = await core.people.in_grids(core.grids.index, None)
+        if fmt == "csv":
+            return people_mod.export_csv(views)
+        return json.dumps(people_mod.export_json(views), ensure_ascii=False, indent=1)
+
+    _write(run(_with_core(settings, go)), output)
+
+
+async def _with_core(settings: Settings, action: Callable[[Core], Awaitable[T]]) -> T:
+    async with open_core(settings) as core:
+        return await action(core)
+
+
+def _load_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8-sig"))
+    except ValueError as exc:
+        raise click.ClickException(f"{file} is not valid JSON: {exc}") from exc
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text + "\n")
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Device registry core: devices hold a secret key that is stored only as a salted hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub import audit
+from hub.audit import Actor
+from hub.errors import Conflict, NotFound
+from hub.grid import GridIndex
+from storage.models import Device
+from storage.sql import utcnow
+
+DEVICE_TYPES = ("smoke", "gas", "water_level", "temperature", "door", "manhole", "camera", "other")
+
+
+class DeviceSpec(BaseModel):
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,63}$")
+    name: str = Field(min_length=1, max_length=200)
+    device_type: str = Field(pattern=r"^[a-z_]{2,64}$")
+    grid: str | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    firmware: str | None = Field(None, max_length=64)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    code: str
+    key: str
+
+
+def new_key() -> str:
+    return "dk_" + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str, salt: str | None = None) -> str:
+    """`salt$sha256(salt+key)`: keys are 256-bit random, so a fast hash is enough."""
+    salt = salt or secrets.token_hex(8)
+    return f"{salt}${hashlib.sha256((salt + key).encode()).hexdigest()}"
+
+
+def key_matches(stored: str, key: str) -> bool:
+    salt, _, _digest = stored.partition("$")
+    return hmac.compare_digest(hash_key(key, salt), stored)
+
+
+class Devices:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def add(self, spec: DeviceSpec, index: GridIndex, actor: Actor) -> IssuedKey:
+        grid_id = _grid_id(spec, index)
+        key = new_key()
+        async with self._sessions.begin() as session:
+            if await _by_code(session, spec.code) is not None:
+                raise Conflict("device.code_taken", f"device {spec.code!r} already exists")
+            session.add(_row(spec, grid_id, hash_key(key)))
+            audit.record(session, actor, "device.add", "device", spec.code, {"grid": spec.grid})
+        return IssuedKey(spec.code, key)
+
+    async def rotate_key(self, code: str, actor: Actor) -> IssuedKey:
+        key = new_key()
+        async with self._sessions.begin() as session:
+            row = await _must(session, code)
+            row.key_hash, row.key_rotated_at = hash_key(key), utcnow()
+            audit.record(session, actor, "device.rotate_key", "device", code)
+        return IssuedKey(code, key)
+
+    async def verify(self, code: str, key: str) -> Device | None:
+        """The active device when `key` is its current key, else None."""
+        async with self._sessions() as session:
+            row = await _by_code(session, code)
+        if row is None or not row.is_active or not key_matches(row.key_hash, key):
+            return None
+        return row
+
+    async def in_grids(self, grid_ids: set[int] | None) -> list[Device]:
+        async with self._sessions() as session:
+            stmt = select(Device).order_by(Device.code)
+            if grid_ids is not None:
+                stmt = stmt.where(Device.grid_id.in_(grid_ids))
+            return list(await session.scalars(stmt))
+
+
+def _grid_id(spec: DeviceSpec, index: GridIndex) -> int | None:
+    if spec.grid is not None:
+        return index.by_code(spec.grid).id
+    if spec.lat is not None and spec.lon is not None:
+        found = index.locate(spec.lon, spec.lat)
+        return found.id if found else None
+    return None
+
+
+def _row(spec: DeviceSpec, grid_id: int | None, key_hash: str) -> Device:
+    return Device(
+        code=spec.code,
+        name=spec.name,
+        device_type=spec.device_type,
+        grid_id=grid_id,
+        key_hash=key_hash,
+        lat=spec.lat,
+        lon=spec.lon,
+        firmware=spec.firmware,
+        properties=spec.properties,
+    )
+
+
+async def _by_code(session: AsyncSession, code: str) -> Device | None:
+    return (await session.scalars(select(Device).where(Device.code == code))).first()
+
+
+async def _must(session: AsyncSession, code: str) -> Device:
+    row = await _by_code(session, code)
+    if row is None:
+        raise NotFound("device.not_found", f"device {code!r} does not exist")
+    return row

@@ -1,0 +1,26 @@
+"""Typed application keys for the hub's shared components."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from hub.bus import MessageBus
+from hub.devices import Devices
+from hub.gridstore import GridStore
+from hub.identity import Identity
+from hub.people import People
+from hub.plugins import PluginHost
+from hub.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("sessions")
+BUS = web.AppKey("bus", MessageBus)
+GRIDS = web.AppKey("grids", GridStore)
+IDENTITY = web.AppKey("identity", Identity)
+PEOPLE = web.AppKey("people", People)
+DEVICES = web.AppKey("devices", Devices)
+PLUGINS = web.AppKey("plugins", PluginHost)
+METRICS = web.AppKey("metrics", CollectorRegistry)

@@ -1,0 +1,181 @@
+"""Plugin contract, the narrow PluginContext, and the host that discovers and orders plugins."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.bus import MessageBus
+from hub.grid import GridIndex
+from hub.web import Router
+
+ENTRY_POINT_GROUP = "gridhub.plugins"
+log = logging.getLogger("gridhub.plugins")
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be found, ordered, configured or set up. Start-up stops."""
+
+
+class GridView(Protocol):
+    @property
+    def index(self) -> GridIndex: ...
+
+
+@runtime_checkable
+class Plugin(Protocol):
+    name: str
+    requires: tuple[str, ...]
+    config_model: type[BaseModel] | None
+    migrations: Path | None
+
+    async def setup(self, ctx: PluginContext) -> None: ...
+
+    async def teardown(self) -> None: ...
+
+
+class BasePlugin:
+    """Convenient defaults for the Plugin protocol."""
+
+    name = ""
+    requires: tuple[str, ...] = ()
+    config_model: type[BaseModel] | None = None
+    migrations: Path | None = None
+
+    async def setup(self, ctx: PluginContext) -> None:
+        raise NotImplementedError
+
+    async def teardown(self) -> None:
+        return None
+
+
+@dataclass
+class PluginContext:
+    """All a plugin may touch: never the aiohttp application."""
+
+    name: str
+    bus: MessageBus
+    sessions: async_sessionmaker[AsyncSession]
+    http: Router
+    grids: GridView
+    config: BaseModel | None
+    log: logging.Logger
+    _tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    _cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def run_in_background(self, factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run a long-lived task from start-up until shutdown (the host cancels it)."""
+        self._tasks.append(factory)
+
+    def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._cleanups.append(callback)
+
+
+def discover(group: str = ENTRY_POINT_GROUP) -> dict[str, Plugin]:
+    """Load every plugin advertised in the entry-point group; a broken one fails loudly."""
+    found: dict[str, Plugin] = {}
+    for ep in entry_points(group=group):
+        try:
+            target = ep.load()
+            plugin = target() if isinstance(target, type) else target
+        except Exception as exc:
+            raise PluginError(f"plugin entry point {ep.name!r} failed to load: {exc}") from exc
+        if not isinstance(plugin, Plugin) or not plugin.name:
+            raise PluginError(f"entry point {ep.name!r} is not a GridHub plugin")
+        if plugin.name in found:
+            raise PluginError(f"two plugins are named {plugin.name!r}")
+        found[plugin.name] = plugin
+    return found
+
+
+def select(
+    available: Mapping[str, Plugin], enabled: Iterable[str] | None, disabled: Iterable[str]
+) -> list[Plugin]:
+    """The enabled plugins in dependency order (requirements first)."""
+    names = set(available) if enabled is None else set(enabled)
+    unknown = names - set(available)
+    if unknown:
+        raise PluginError(f"enabled plugins are not installed: {', '.join(sorted(unknown))}")
+    names -= set(disabled)
+    chosen = {n: available[n] for n in names}
+    return _dependency_order(chosen)
+
+
+def _dependency_order(plugins: Mapping[str, Plugin]) -> list[Plugin]:
+    ordered: list[Plugin] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "doing":
+            raise PluginError(f"plugin dependency cycle: {' -> '.join((*chain, name))}")
+        state[name] = "doing"
+        for need in plugins[name].requires:
+            if need not in plugins:
+                raise PluginError(f"plugin {name!r} requires {need!r}, which is not enabled")
+            visit(need, (*chain, name))
+        state[name] = "done"
+        ordered.append(plugins[name])
+
+    for name in sorted(plugins):
+        visit(name, ())
+    return ordered
+
+
+def validate_config(plugin: Plugin, raw: Mapping[str, Any] | None) -> BaseModel | None:
+    if plugin.config_model is None:
+        if raw:
+            raise PluginError(f"plugin {plugin.name!r} takes no configuration")
+        return None
+    try:
+        return plugin.config_model.model_validate(dict(raw or {}))
+    except ValidationError as exc:
+        raise PluginError(f"plugin {plugin.name!r} configuration is invalid: {exc}") from exc
+
+
+class PluginHost:
+    """Sets plugins up in order and tears them down in reverse."""
+
+    def __init__(self, plugins: list[Plugin]) -> None:
+        self.plugins = plugins
+        self._started: list[tuple[Plugin, PluginContext]] = []
+
+    @property
+    def migration_dirs(self) -> list[Path]:
+        return [p.migrations for p in self.plugins if p.migrations is not None]
+
+    async def setup_all(self, make_context: Callable[[Plugin], PluginContext]) -> None:
+        for plugin in self.plugins:
+            ctx = make_context(plugin)
+            try:
+                await plugin.setup(ctx)
+            except Exception as exc:
+                await self.teardown_all()
+                raise PluginError(f"plugin {plugin.name!r} failed to set up: {exc}") from exc
+            self._started.append((plugin, ctx))
+            log.info("plugin ready", extra={"plugin": plugin.name})
+
+    def started(self) -> list[tuple[Plugin, PluginContext]]:
+        return list(self._started)
+
+    async def teardown_all(self) -> None:
+        while self._started:
+            plugin, ctx = self._started.pop()
+            for callback in reversed(ctx._cleanups):
+                await _logged(callback(), plugin.name)
+            await _logged(plugin.teardown(), plugin.name)
+
+
+async def _logged(awaitable: Awaitable[None], name: str) -> None:
+    try:
+        await awaitable
+    except Exception:
+        log.exception("plugin teardown failed", extra={"plugin": name})

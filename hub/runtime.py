@@ -1,0 +1,91 @@
+"""The hub's core services without the HTTP server, for CLI commands and seeding."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub import demo_data
+from hub.access import Role
+from hub.audit import Actor
+from hub.devices import Devices, DeviceSpec
+from hub.gridstore import GridStore
+from hub.identity import Passwords
+from hub.people import People, PersonSpec, RoleSpec, parse_json
+from hub.settings import Settings
+from storage import migrate
+from storage.models import Grid, Person
+from storage.sql import create_engine, session_factory
+
+CLI = Actor("cli")
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    sessions: async_sessionmaker[AsyncSession]
+    grids: GridStore
+    people: People
+    devices: Devices
+
+
+@asynccontextmanager
+async def open_core(
+    settings: Settings, extra_migrations: list[Path] | None = None
+) -> AsyncIterator[Core]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await migrate.upgrade(engine, extra_migrations or [])
+        sessions = session_factory(engine)
+        grids = GridStore(sessions)
+        await grids.reload()
+        passwords = Passwords(settings.auth)
+        yield Core(sessions, grids, People(sessions, passwords), Devices(sessions))
+    finally:
+        await engine.dispose()
+
+
+async def count(
+    sessions: async_sessionmaker[AsyncSession], model: type[Grid] | type[Person]
+) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def ensure_admin(core: Core) -> tuple[str, str] | None:
+    """On a hub with nobody in it, create `admin` with a random password to print once."""
+    if await count(core.sessions, Person):
+        return None
+    password = secrets.token_urlsafe(12)
+    spec = PersonSpec(
+        username="admin",
+        display_name="Administrator",
+        password=password,
+        roles=[RoleSpec(role=Role.ADMIN, grid=None)],
+    )
+    await core.people.create(spec, core.grids.index, Actor("system"))
+    return "admin", password
+
+
+async def seed_demo(core: Core, data_dir: Path) -> bool:
+    """Load the demo county into an empty hub; device keys go to demo-device-keys.json."""
+    if await count(core.sessions, Grid) or await count(core.sessions, Person):
+        return False
+    await core.grids.import_geojson(demo_data.demo_grids(), CLI)
+    people = [{**p, "password": demo_data.DEMO_PASSWORD} for p in demo_data.demo_people()]
+    await core.people.import_specs(parse_json(people), core.grids.index, CLI)
+    keys = {}
+    for raw in demo_data.demo_devices():
+        issued = await core.devices.add(DeviceSpec.model_validate(raw), core.grids.index, CLI)
+        keys[issued.code] = issued.key
+    target = data_dir / "demo-device-keys.json"
+    target.write_text(json.dumps(keys, indent=2))
+    target.chmod(0o600)
+    return True

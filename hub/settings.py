@@ -1,0 +1,123 @@
+"""Settings from flags, GRIDHUB_* environment variables and an optional TOML file, in that order."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "GRIDHUB_CONFIG"
+
+
+class AuthSettings(BaseModel):
+    access_ttl_s: int = Field(900, ge=30, le=86_400)
+    refresh_ttl_s: int = Field(14 * 86_400, ge=300)
+    lockout_threshold: int = Field(5, ge=1, le=100)
+    lockout_window_s: int = Field(900, ge=10)
+    lockout_base_s: int = Field(30, ge=1)
+    lockout_max_s: int = Field(900, ge=1)
+    secret_key: SecretStr | None = None
+    hash_time_cost: int = Field(3, ge=1, le=20)
+    hash_memory_kib: int = Field(65_536, ge=1024)
+    hash_parallelism: int = Field(2, ge=1, le=16)
+
+
+class AuditSettings(BaseModel):
+    retention_days: int = Field(365, ge=1)
+    sweep_interval_s: float = Field(3600.0, gt=0)
+
+
+class PluginSettings(BaseModel):
+    enabled: list[str] | None = None
+    disabled: list[str] = Field(default_factory=list)
+    config: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class Settings(BaseSettings):
+    """The hub's effective configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDHUB_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65_535)
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    node_id: str | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+    map_tile_url: str | None = None
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    plugins: PluginSettings = Field(default_factory=PluginSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'gridhub.db').resolve()}"
+
+    @property
+    def is_cluster(self) -> bool:
+        return bool(self.redis_url)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings; `overrides` (from command-line flags) win over everything else."""
+    path = config_file or os.environ.get(CONFIG_ENV)
+    flags = {key: value for key, value in overrides.items() if value is not None}
+    if not path:
+        return Settings(**flags)
+    toml_file = Path(path)
+    if not toml_file.is_file():
+        raise FileNotFoundError(f"config file not found: {toml_file}")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=toml_file)
+
+    return FileSettings(**flags)
+
+
+SECRET_MARKERS = ("secret", "password", "token", "key")
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data with every secret masked."""
+    data: dict[str, Any] = _mask(settings.model_dump(mode="json"))
+    return data
+
+
+def _mask(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _mask(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    if value is not None and any(marker in key.lower() for marker in SECRET_MARKERS):
+        return "********"
+    if isinstance(value, str) and "://" in value and "@" in value:
+        scheme, rest = value.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:********@{host}"
+    return value

@@ -1,0 +1,242 @@
+"""A thin typed layer over aiohttp routes: validation, auth, structured errors, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from hub.access import Principal
+from hub.audit import request_id_var, source_ip_var
+from hub.errors import HubError, InvalidInput, Unauthorized, invalid_from_pydantic
+
+B = TypeVar("B")
+Q = TypeVar("Q")
+
+log = logging.getLogger("gridhub.http")
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, token: str) -> Principal: ...
+
+
+@dataclass(slots=True)
+class Call(Generic[B, Q]):
+    """One validated request: body and query already parsed, caller already authenticated."""
+
+    request: web.Request
+    body: B
+    query: Q
+    principal: Principal | None
+    params: Mapping[str, str]
+
+    @property
+    def who(self) -> Principal:
+        if self.principal is None:
+            raise Unauthorized("auth.required", "sign in first")
+        return self.principal
+
+    def path_int(self, name: str) -> int:
+        raw = self.params[name]
+        if not raw.isdigit() or len(raw) > 18:
+            raise InvalidInput("request.path_invalid", f"{name} must be a positive integer")
+        return int(raw)
+
+
+Handler = Callable[[Call[Any, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    auth: bool = True
+    status: int = 200
+    raw_body: str | None = None
+
+
+AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("authenticator", Authenticator)
+ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints", list)
+
+
+@dataclass
+class Router:
+    """Collects endpoints under a prefix; `mount` adds them to an application."""
+
+    prefix: str
+    tag: str
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+    def route(
+        self, method: str, path: str, *, summary: str, **options: Any
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            endpoint = Endpoint(method, self.prefix + path, handler, summary, self.tag, **options)
+            self.endpoints.append(endpoint)
+            return handler
+
+        return register
+
+    def get(self, path: str, *, summary: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, summary=summary, **options)
+
+    def post(self, path: str, *, summary: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, summary=summary, **options)
+
+    def patch(self, path: str, *, summary: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, summary=summary, **options)
+
+    def put(self, path: str, *, summary: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, summary=summary, **options)
+
+    def delete(self, path: str, *, summary: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, summary=summary, **options)
+
+    def mount(self, app: web.Application) -> None:
+        """Add the endpoints as aiohttp routes (only before the application starts)."""
+        for endpoint in self.endpoints:
+
+            async def handle(request: web.Request, e: Endpoint = endpoint) -> web.StreamResponse:
+                return await serve(e, request, request.match_info)
+
+            app.router.add_route(endpoint.method, endpoint.path, handle)
+            app[ENDPOINTS].append(endpoint)
+
+
+class PrefixDispatcher:
+    """Routes everything under a prefix to a Router whose endpoints may be added later.
+
+    aiohttp freezes its router at start-up; plugins register routes while they set up, so
+    their prefix is reserved up front and matched here at request time.
+    """
+
+    def __init__(self, router: Router) -> None:
+        self._router = router
+        self._compiled: list[tuple[Endpoint, re.Pattern[str]]] = []
+
+    def reserve(self, app: web.Application) -> None:
+        app.router.add_route("*", self._router.prefix + "{tail:(/.*)?}", self.handle)
+
+    def publish(self, app: web.Application) -> None:
+        """Freeze the plugin's endpoints and list them in the OpenAPI document."""
+        self._compiled = [(e, _template(e.path)) for e in self._router.endpoints]
+        app[ENDPOINTS].extend(self._router.endpoints)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        allowed = False
+        for endpoint, pattern in self._compiled:
+            match = pattern.fullmatch(request.path)
+            if match is None:
+                continue
+            if endpoint.method == request.method:
+                return await serve(endpoint, request, match.groupdict())
+            allowed = True
+        if allowed:
+            raise HubError("http.method_not_allowed", "method not allowed", status=405)
+        raise HubError("http.not_found", "not found", status=404)
+
+
+def _template(path: str) -> re.Pattern[str]:
+    parts = re.split(r"({\w+})", path)
+    regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(regex)
+
+
+async def serve(
+    endpoint: Endpoint, request: web.Request, params: Mapping[str, str]
+) -> web.StreamResponse:
+    principal = await _principal(request) if endpoint.auth else await _optional(request)
+    body = await _body(request, endpoint.body) if endpoint.body else None
+    query = _query(request, endpoint.query) if endpoint.query else None
+    result = await endpoint.handler(Call(request, body, query, principal, params))
+    return _respond(result, endpoint.status)
+
+
+async def _principal(request: web.Request) -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("auth.required", "send Authorization: Bearer <access token>")
+    return await request.app[AUTHENTICATOR].authenticate(token.strip())
+
+
+async def _optional(request: web.Request) -> Principal | None:
+    if "Authorization" not in request.headers:
+        return None
+    return await _principal(request)
+
+
+async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        data = await request.json(loads=json.loads)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("request.json_invalid", "the body is not valid JSON") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_from_pydantic(exc) from None
+
+
+def _query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise invalid_from_pydantic(exc, "request.query_invalid") from None
+
+
+def _respond(result: Any, status: int) -> web.StreamResponse:
+    if isinstance(result, web.StreamResponse):
+        return result
+    if result is None:
+        return web.Response(status=204)
+    if isinstance(result, BaseModel):
+        return web.json_response(text=result.model_dump_json(), status=status)
+    return web.json_response(_dump(result), status=status)
+
+
+def _dump(value: Any) -> Any:
+    return TypeAdapter(Any).dump_python(value, mode="json")
+
+
+def error_response(error: HubError) -> web.Response:
+    return web.json_response(error.to_dict(), status=error.status)
+
+
+@web.middleware
+async def request_context(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Request id and source address for logs and audit; HubError to structured JSON."""
+    request_id = request.headers.get("X-Request-ID", "")[:64] or secrets.token_hex(8)
+    rid_token = request_id_var.set(request_id)
+    ip_token = source_ip_var.set(request.remote)
+    try:
+        response = await handler(request)
+    except HubError as exc:
+        response = error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = "http.not_found" if exc.status == 404 else f"http.{exc.status}"
+        response = error_response(HubError(code, exc.reason, status=exc.status))
+    except Exception:
+        log.exception("unhandled error", extra={"path": request.path})
+        response = error_response(HubError("internal", "internal server error", status=500))
+    finally:
+        request_id_var.reset(rid_token)
+        source_ip_var.reset(ip_token)
+    response.headers["X-Request-ID"] = request_id
+    return response

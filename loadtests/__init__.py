@@ -1,0 +1,1 @@
+"""GridHub loadtests package."""

@@ -1,0 +1,1 @@
+"""GridHub storage package."""

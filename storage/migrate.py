@@ -1,0 +1,58 @@
+"""Apply Alembic migrations (core plus each plugin's own) on an async engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(extra_locations: Sequence[Path] = ()) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    locations = [MIGRATIONS / "versions", *extra_locations]
+    cfg.set_main_option("version_locations", " ".join(str(p) for p in locations))
+    cfg.set_main_option("path_separator", "space")
+    return cfg
+
+
+async def upgrade(engine: AsyncEngine, extra_locations: Sequence[Path] = ()) -> None:
+    """Bring the database to the newest revision of every branch."""
+    cfg = alembic_config(extra_locations)
+    async with engine.begin() as conn:
+        await conn.run_sync(_run, cfg, "upgrade", "heads")
+
+
+async def downgrade(engine: AsyncEngine, target: str = "base") -> None:
+    cfg = alembic_config()
+    async with engine.begin() as conn:
+        await conn.run_sync(_run, cfg, "downgrade", target)
+
+
+async def current_heads(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return await conn.run_sync(_heads)
+
+
+def script_heads(extra_locations: Sequence[Path] = ()) -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config(extra_locations)).get_heads())
+
+
+def _heads(conn: Connection) -> set[str]:
+    return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def _run(conn: Connection, cfg: Config, verb: str, target: str) -> None:
+    cfg.attributes["connection"] = conn
+    if verb == "upgrade":
+        command.upgrade(cfg, target)
+    else:
+        command.downgrade(cfg, target)

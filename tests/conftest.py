@@ -1,0 +1,57 @@
+"""Root fixtures: PostgreSQL and Redis for the run, and a per-test database URL.
+
+Services are started on demand by tests/services.py; a service that cannot be started fails the
+tests that need it (scripts/setup installs them). Set GRIDHUB_TEST_POSTGRES_URL to borrow a
+server, or GRIDHUB_TEST_POSTGRES_PRIVATE=1 to force a private cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests import services
+
+
+@contextmanager
+def _clear_failure() -> Iterator[None]:
+    """Report a service that cannot be started as a plain failure message, not a traceback."""
+    try:
+        yield
+    except services.ServiceError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Admin URL (postgresql://) of a server this run may create and drop databases on."""
+    with _clear_failure(), services.postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """postgresql+asyncpg URL of a fresh database for the whole run, dropped at the end."""
+    with _clear_failure(), services.fresh_database(postgres_server, "gridhub_test_") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """redis:// URL of a private, non-persistent redis-server for the whole run."""
+    with _clear_failure(), services.redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLAlchemy async URL of an empty database of its own: a SQLite file, or a fresh PG db."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
+        return
+    server: str = request.getfixturevalue("postgres_server")
+    with _clear_failure(), services.fresh_database(server, "gridhub_t_") as url:
+        yield url
