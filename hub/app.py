@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
@@ -22,16 +22,21 @@ from hub.keys import (
     ENGINE,
     GRIDS,
     IDENTITY,
+    LIVE,
     METRICS,
     PEOPLE,
     PLUGINS,
+    REALTIME,
     SESSIONS,
     SETTINGS,
 )
+from hub.live import Live
+from hub.live import People as LivePeople
 from hub.messages import GridTreeChanged, PersonChanged, SessionRevoked
 from hub.observability import HttpMetrics
 from hub.people import People
 from hub.plugins import Plugin, PluginContext, PluginHost
+from hub.realtime import Realtime
 from hub.settings import Settings
 from hub.web import AUTHENTICATOR, ENDPOINTS, PrefixDispatcher, Router, request_context
 from storage import migrate
@@ -64,7 +69,10 @@ def build_app(
         dispatcher = PrefixDispatcher(router)
         dispatcher.reserve(app)
         app[PLUGIN_ROUTES][plugin.name] = (router, dispatcher)
-    for ctx in (_database, _bus, _grids, _identity, _plugins, _audit_retention):
+    realtime = Realtime(settings.realtime, lambda: app[IDENTITY], lambda: app[GRIDS].index)
+    realtime.sio.attach(app)
+    app[REALTIME] = realtime
+    for ctx in (_database, _bus, _grids, _identity, _realtime, _plugins, _audit_retention):
         app.cleanup_ctx.append(ctx)
     for module in (system, auth, grids, people, devices):
         module.build_router().mount(app)
@@ -109,7 +117,8 @@ async def _grids(app: web.Application) -> AsyncIterator[None]:
 async def _identity(app: web.Application) -> AsyncIterator[None]:
     settings, sessions, bus = app[SETTINGS].auth, app[SESSIONS], app[BUS]
     passwords = Passwords(settings)
-    identity = Identity(sessions, settings, await signing_key(sessions, settings), passwords)
+    key = await signing_key(sessions, settings)
+    identity = Identity(sessions, settings, key, passwords, bus)
     await identity.load_revocations()
 
     async def revoked(message: SessionRevoked) -> None:
@@ -125,6 +134,47 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
     app[PEOPLE] = People(sessions, passwords)
     app[DEVICES] = Devices(sessions)
     yield
+
+
+async def _realtime(app: web.Application) -> AsyncIterator[None]:
+    realtime, bus = app[REALTIME], app[BUS]
+    live = Live(realtime, app[SESSIONS], LivePeople(app[SESSIONS]))
+    app[LIVE] = live
+
+    async def revoked(message: SessionRevoked) -> None:
+        await realtime.end_session(message.session_id, "auth.token_revoked", message.reason)
+
+    async def changed(message: PersonChanged) -> None:
+        live.people.forget(message.person_id)
+
+    await bus.listen(SessionRevoked, revoked)
+    await bus.listen(PersonChanged, changed)
+    retention = app[SETTINGS].realtime.track_retention_days
+    tasks = [
+        asyncio.create_task(realtime.sweep_idle_forever(), name="presence-idle"),
+        asyncio.create_task(_every(3600, lambda: live.sweep_tracks(retention)), name="tracks"),
+    ]
+    yield
+    await _cancel(tasks)
+    for sid in list(realtime.connections):
+        await realtime.sio.disconnect(sid)
+
+
+async def _every(interval_s: float, job: Callable[[], Awaitable[object]]) -> None:
+    while True:
+        try:
+            await job()
+        except Exception:
+            log.exception("periodic job failed")
+        await asyncio.sleep(interval_s)
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _plugins(app: web.Application) -> AsyncIterator[None]:
@@ -163,15 +213,11 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
 async def _audit_retention(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS].audit
 
-    async def sweep_forever() -> None:
-        while True:
-            removed = await audit.sweep(app[SESSIONS], settings.retention_days)
-            if removed:
-                log.info("audit retention sweep", extra={"removed": removed})
-            await asyncio.sleep(settings.sweep_interval_s)
+    async def sweep() -> None:
+        removed = await audit.sweep(app[SESSIONS], settings.retention_days)
+        if removed:
+            log.info("audit retention sweep", extra={"removed": removed})
 
-    task = asyncio.create_task(sweep_forever(), name="audit-retention")
+    task = asyncio.create_task(_every(settings.sweep_interval_s, sweep), name="audit-retention")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await _cancel([task])

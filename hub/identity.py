@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub import audit
 from hub.access import Grant, Principal, Role
 from hub.audit import Actor
+from hub.bus import MessageBus
 from hub.errors import TooManyRequests, Unauthorized
+from hub.messages import SessionRevoked
 from hub.settings import AuthSettings
 from storage.models import Assignment, LoginSession, LoginThrottle, Person, Setting
 from storage.sql import utcnow
@@ -84,7 +86,9 @@ class Identity:
         settings: AuthSettings,
         key: str,
         passwords: Passwords,
+        bus: MessageBus | None = None,
     ) -> None:
+        self._bus = bus
         self._sessions = sessions
         self._settings = settings
         self._key = key
@@ -166,7 +170,7 @@ class Identity:
             audit.record(
                 session, actor, "auth.session_revoke", "person", row.person_id, {"reason": reason}
             )
-        self.forget_session(session_id)
+        await self._announce([session_id], row.person_id, reason)
         return row.person_id
 
     async def revoke_person(self, person_id: int, reason: str, actor: Actor) -> list[str]:
@@ -186,9 +190,16 @@ class Identity:
             audit.record(
                 session, actor, "auth.person_revoke", "person", person_id, {"reason": reason}
             )
-        for session_id in ids:
-            self.forget_session(session_id)
+        await self._announce(ids, person_id, reason)
         return ids
+
+    async def _announce(self, session_ids: list[str], person_id: int, reason: str) -> None:
+        """Refuse the sessions here at once, and tell every node (and open sockets) to."""
+        for session_id in session_ids:
+            self.forget_session(session_id)
+            if self._bus is not None:
+                message = SessionRevoked(session_id=session_id, person_id=person_id, reason=reason)
+                await self._bus.publish(message)
 
     def forget_session(self, session_id: str) -> None:
         """Refuse this session's access tokens from now on (on this node)."""

@@ -10,8 +10,10 @@ from hub.bus import MessageBus
 from hub.devices import Devices
 from hub.gridstore import GridStore
 from hub.identity import Identity
+from hub.live import Live
 from hub.people import People
 from hub.plugins import PluginHost
+from hub.realtime import Realtime
 from hub.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -24,3 +26,5 @@ PEOPLE = web.AppKey("people", People)
 DEVICES = web.AppKey("devices", Devices)
 PLUGINS = web.AppKey("plugins", PluginHost)
 METRICS = web.AppKey("metrics", CollectorRegistry)
+REALTIME = web.AppKey("realtime", Realtime)
+LIVE = web.AppKey("live", Live)

@@ -35,6 +35,16 @@ class AuditSettings(BaseModel):
     sweep_interval_s: float = Field(3600.0, gt=0)
 
 
+class RealtimeSettings(BaseModel):
+    away_after_s: float = Field(300.0, gt=0)
+    sweep_interval_s: float = Field(5.0, gt=0)
+    track_retention_days: int = Field(90, ge=1)
+    ping_interval_s: float = Field(25.0, gt=0)
+    ping_timeout_s: float = Field(20.0, gt=0)
+    max_frame_bytes: int = Field(1_000_000, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
+
+
 class PluginSettings(BaseModel):
     enabled: list[str] | None = None
     disabled: list[str] = Field(default_factory=list)
@@ -59,6 +69,7 @@ class Settings(BaseSettings):
     map_tile_url: str | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
 
     @classmethod

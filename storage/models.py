@@ -160,3 +160,77 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class Channel(Base):
+    """A durable message stream: a grid's channel, an ad-hoc group, a direct pair, an incident."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    grid_id: Mapped[int | None] = mapped_column(
+        ForeignKey("grids.id", ondelete="CASCADE"), index=True
+    )
+    ref: Mapped[str | None] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    epoch: Mapped[str] = mapped_column(String(32))
+    last_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    min_offset: Mapped[int] = mapped_column(BigInteger, default=1)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChannelMember(Base):
+    __tablename__ = "channel_members"
+
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    read_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChannelMessage(Base):
+    """One message at a gapless per-channel `offset`; (sender, client_msg_id) dedupes resends."""
+
+    __tablename__ = "channel_messages"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "offset", name="uq_channel_messages_offset"),
+        UniqueConstraint(
+            "channel_id", "sender_id", "client_msg_id", name="uq_channel_messages_client_msg_id"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    offset: Mapped[int] = mapped_column(BigInteger)
+    sender_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    client_msg_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    mentions: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LocationPoint(Base):
+    """One location report from the field app, kept for track playback (轨迹回放)."""
+
+    __tablename__ = "location_points"
+    __table_args__ = (Index("ix_location_points_person_at", "person_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy: Mapped[float | None] = mapped_column(Float)
+    heading: Mapped[float | None] = mapped_column(Float)
+    speed: Mapped[float | None] = mapped_column(Float)
+    battery: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,395 @@
+"""Durable channels of the real-time core: gapless per-channel offsets, epochs and recovery.
+
+Every message gets the next `offset` of its channel. A client that reconnects sends the last
+offset and the `epoch` it saw; `recover` returns exactly what it missed, or says it cannot (the
+epoch changed, history was truncated past the gap, or too much is missing) so the client
+reloads from `history` instead. Appends are group-committed by `hub.channel_writer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.channel_writer import ChannelWriter, Pending, StoredMessage, check_message, stored
+from hub.errors import InvalidInput, NotFound
+from storage.models import Channel, ChannelMember, ChannelMessage
+from storage.sql import utcnow
+
+__all__ = [
+    "ChannelInfo",
+    "ChannelKind",
+    "ChannelStore",
+    "MemberInfo",
+    "Recovery",
+    "StoredMessage",
+]
+
+ChannelKind = Literal["grid", "adhoc", "direct", "incident"]
+MemberRole = Literal["owner", "member"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    id: int
+    kind: str
+    grid_id: int | None
+    ref: str | None
+    name: str
+    epoch: str
+    last_offset: int
+    min_offset: int
+    created_by: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    person_id: int
+    role: str
+    read_offset: int
+    joined_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """`recovered` False means: drop local state and reload from `history`."""
+
+    recovered: bool
+    epoch: str
+    last_offset: int
+    messages: tuple[StoredMessage, ...] = ()
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(8)
+
+
+def direct_ref(person_a: int, person_b: int) -> str:
+    low, high = sorted((person_a, person_b))
+    return f"direct:{low}:{high}"
+
+
+class ChannelStore:
+    """Channels, members, read markers and the message log, over one session factory."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        batch_max: int = 256,
+        batch_window_s: float = 0.002,
+    ) -> None:
+        self._sessions = sessions
+        self._writer = ChannelWriter(sessions, batch_max, batch_window_s)
+
+    @property
+    def batches_committed(self) -> int:
+        return self._writer.batches_committed
+
+    @property
+    def messages_committed(self) -> int:
+        return self._writer.messages_committed
+
+    async def start(self) -> None:
+        self._writer.start()
+
+    async def close(self) -> None:
+        """Write every append already accepted, then stop."""
+        await self._writer.close()
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def append(
+        self,
+        channel_id: int,
+        sender_id: int | None,
+        client_msg_id: str | None,
+        kind: str,
+        body: dict[str, Any],
+        mentions: Iterable[int] = (),
+    ) -> StoredMessage:
+        """Store a message; returns once it is committed. A resend returns the original."""
+        mention_list = list(mentions)
+        check_message(kind, client_msg_id, body, mention_list)
+        future: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
+        self._writer.submit(
+            Pending(channel_id, sender_id, client_msg_id, kind, body, mention_list, future)
+        )
+        return await future
+
+    async def history(
+        self, channel_id: int, *, before: int | None = None, limit: int = 50
+    ) -> list[StoredMessage]:
+        """The `limit` newest messages below offset `before` (all if None), ascending."""
+        async with self._sessions() as session:
+            channel = await _channel(session, channel_id)
+            stmt = select(ChannelMessage).where(ChannelMessage.channel_id == channel_id)
+            if before is not None:
+                stmt = stmt.where(ChannelMessage.offset < before)
+            stmt = stmt.order_by(ChannelMessage.offset.desc()).limit(max(0, limit))
+            rows = list(await session.scalars(stmt))
+        return [stored(row, channel.epoch) for row in reversed(rows)]
+
+    async def recover(
+        self, channel_id: int, since_offset: int, epoch: str | None, limit: int = 1000
+    ) -> Recovery:
+        """Messages after `since_offset` if the client's position is still recoverable."""
+        async with self._sessions() as session:
+            channel = await _channel(session, channel_id)
+            failed = Recovery(False, channel.epoch, channel.last_offset)
+            if not _recoverable(channel, since_offset, epoch, limit):
+                return failed
+            stmt = (
+                select(ChannelMessage)
+                .where(ChannelMessage.channel_id == channel_id)
+                .where(ChannelMessage.offset > since_offset)
+                .where(ChannelMessage.offset <= channel.last_offset)
+                .order_by(ChannelMessage.offset)
+            )
+            rows = list(await session.scalars(stmt))
+        if len(rows) != channel.last_offset - since_offset:
+            return failed  # truncated while we looked
+        messages = tuple(stored(row, channel.epoch) for row in rows)
+        return Recovery(True, channel.epoch, channel.last_offset, messages)
+
+    async def truncate(self, channel_id: int, keep_last: int) -> int:
+        """Retention: keep only the newest `keep_last` offsets; returns the new min_offset."""
+        async with self._sessions.begin() as session:
+            channel = await _channel(session, channel_id, lock=True)
+            low = max(channel.min_offset, channel.last_offset - max(0, keep_last) + 1)
+            await session.execute(
+                delete(ChannelMessage)
+                .where(ChannelMessage.channel_id == channel_id)
+                .where(ChannelMessage.offset < low)
+            )
+            channel.min_offset = low
+        return low
+
+    async def reset_epoch(self, channel_id: int) -> str:
+        """Give the channel a new epoch: every client must reload instead of recovering."""
+        epoch = new_epoch()
+        async with self._sessions.begin() as session:
+            channel = await _channel(session, channel_id, lock=True)
+            channel.epoch = epoch
+        return epoch
+
+    # --- read markers -----------------------------------------------------------------------
+
+    async def mark_read(self, channel_id: int, person_id: int, offset: int) -> int:
+        """Move a member's read marker forward (never back, never past the end); returns it."""
+        async with self._sessions.begin() as session:
+            channel = await _channel(session, channel_id)
+            target = min(offset, channel.last_offset)
+            await session.execute(
+                update(ChannelMember)
+                .where(ChannelMember.channel_id == channel_id)
+                .where(ChannelMember.person_id == person_id)
+                .where(ChannelMember.read_offset < target)
+                .values(read_offset=target)
+            )
+            member = await session.get(ChannelMember, (channel_id, person_id))
+            if member is None:
+                raise NotFound("channel.not_member", f"person {person_id} is not a member")
+            await session.refresh(member)
+            return member.read_offset
+
+    async def read_markers(self, channel_id: int) -> dict[int, int]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(ChannelMember.person_id, ChannelMember.read_offset).where(
+                    ChannelMember.channel_id == channel_id
+                )
+            )
+            return dict(rows.tuples().all())
+
+    # --- channels and members ---------------------------------------------------------------
+
+    async def get(self, channel_id: int) -> ChannelInfo | None:
+        async with self._sessions() as session:
+            row = await session.get(Channel, channel_id)
+            return _info(row) if row is not None else None
+
+    async def ensure_grid_channel(self, grid_id: int, name: str) -> ChannelInfo:
+        """The channel of a grid, created on first use (idempotent by ref "grid:<id>")."""
+        return await self._ensure(
+            Channel(kind="grid", grid_id=grid_id, ref=f"grid:{grid_id}", name=name), {}
+        )
+
+    async def ensure_incident_channel(
+        self, incident_id: int, name: str, member_ids: Iterable[int] = ()
+    ) -> ChannelInfo:
+        channel = Channel(kind="incident", ref=f"incident:{incident_id}", name=name)
+        return await self._ensure(channel, dict.fromkeys(member_ids, "member"))
+
+    async def direct(self, person_a: int, person_b: int) -> ChannelInfo:
+        """The one direct channel of two people; (a, b) and (b, a) are the same channel."""
+        if person_a == person_b:
+            raise InvalidInput("channel.direct_self", "a direct channel needs two people")
+        ref = direct_ref(person_a, person_b)
+        channel = Channel(kind="direct", ref=ref, name=ref)
+        return await self._ensure(channel, {person_a: "member", person_b: "member"})
+
+    async def create_adhoc(
+        self, name: str, owner_id: int, member_ids: Iterable[int] = ()
+    ) -> ChannelInfo:
+        roles: dict[int, MemberRole] = dict.fromkeys(member_ids, "member")
+        roles[owner_id] = "owner"
+        async with self._sessions.begin() as session:
+            row = _new(Channel(kind="adhoc", name=name, created_by=owner_id))
+            session.add(row)
+            await session.flush()
+            _add_rows(session, row.id, roles)
+            return _info(row)
+
+    async def add_members(
+        self, channel_id: int, person_ids: Iterable[int], role: MemberRole = "member"
+    ) -> list[int]:
+        """Add whoever is not yet a member; returns the ids added."""
+        async with self._sessions.begin() as session:
+            await _channel(session, channel_id)
+            current = await _member_ids(session, channel_id)
+            added = sorted(set(person_ids) - current)
+            _add_rows(session, channel_id, dict.fromkeys(added, role))
+        return added
+
+    async def remove_member(self, channel_id: int, person_id: int) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(_delete_members(channel_id, {person_id}))
+        return bool(getattr(result, "rowcount", 0))
+
+    async def set_members(
+        self, channel_id: int, person_ids: Iterable[int]
+    ) -> tuple[list[int], list[int]]:
+        """Make the members exactly `person_ids` (grid channels); returns (added, removed)."""
+        wanted = set(person_ids)
+        async with self._sessions.begin() as session:
+            await _channel(session, channel_id, lock=True)
+            current = await _member_ids(session, channel_id)
+            added, removed = sorted(wanted - current), sorted(current - wanted)
+            if removed:
+                await session.execute(_delete_members(channel_id, set(removed)))
+            _add_rows(session, channel_id, dict.fromkeys(added, "member"))
+        return added, removed
+
+    async def members(self, channel_id: int) -> list[MemberInfo]:
+        async with self._sessions() as session:
+            stmt = select(ChannelMember).where(ChannelMember.channel_id == channel_id)
+            rows = await session.scalars(stmt.order_by(ChannelMember.person_id))
+            return [MemberInfo(r.person_id, r.role, r.read_offset, r.joined_at) for r in rows]
+
+    async def is_member(self, channel_id: int, person_id: int) -> bool:
+        async with self._sessions() as session:
+            return await session.get(ChannelMember, (channel_id, person_id)) is not None
+
+    async def channels_of(self, person_id: int) -> list[ChannelInfo]:
+        async with self._sessions() as session:
+            stmt = (
+                select(Channel)
+                .join(ChannelMember, ChannelMember.channel_id == Channel.id)
+                .where(ChannelMember.person_id == person_id)
+                .order_by(Channel.id)
+            )
+            return [_info(row) for row in await session.scalars(stmt)]
+
+    async def _ensure(self, template: Channel, roles: dict[int, str]) -> ChannelInfo:
+        """The channel with `template.ref`, created (with `roles` as members) if missing."""
+        for _ in range(2):  # a concurrent creator wins the unique ref; then we read theirs
+            existing = await self._by_ref(template.ref or "")
+            if existing is not None:
+                return existing
+            try:
+                return await self._create(template, roles)
+            except IntegrityError:
+                continue
+        raise NotFound("channel.not_found", f"channel {template.ref!r} could not be created")
+
+    async def _create(self, template: Channel, roles: dict[int, str]) -> ChannelInfo:
+        async with self._sessions.begin() as session:
+            row = _new(_copy(template))
+            session.add(row)
+            await session.flush()
+            _add_rows(session, row.id, roles)
+            return _info(row)
+
+    async def _by_ref(self, ref: str) -> ChannelInfo | None:
+        async with self._sessions() as session:
+            row = (await session.scalars(select(Channel).where(Channel.ref == ref))).first()
+            return _info(row) if row is not None else None
+
+
+def _recoverable(channel: Channel, since: int, epoch: str | None, limit: int) -> bool:
+    if epoch != channel.epoch and not (epoch is None and since == 0):
+        return False
+    if since < channel.min_offset - 1 or since > channel.last_offset:
+        return False
+    return channel.last_offset - since <= limit
+
+
+async def _channel(session: AsyncSession, channel_id: int, *, lock: bool = False) -> Channel:
+    stmt = select(Channel).where(Channel.id == channel_id)
+    row = (await session.scalars(stmt.with_for_update() if lock else stmt)).first()
+    if row is None:
+        raise NotFound("channel.not_found", f"no channel {channel_id}")
+    return row
+
+
+async def _member_ids(session: AsyncSession, channel_id: int) -> set[int]:
+    stmt = select(ChannelMember.person_id).where(ChannelMember.channel_id == channel_id)
+    return set(await session.scalars(stmt))
+
+
+def _delete_members(channel_id: int, person_ids: set[int]) -> Any:
+    return (
+        delete(ChannelMember)
+        .where(ChannelMember.channel_id == channel_id)
+        .where(ChannelMember.person_id.in_(person_ids))
+    )
+
+
+def _add_rows(session: AsyncSession, channel_id: int, roles: dict[int, str]) -> None:
+    now = utcnow()
+    for person_id, role in roles.items():
+        session.add(
+            ChannelMember(channel_id=channel_id, person_id=person_id, role=role, joined_at=now)
+        )
+
+
+def _new(row: Channel) -> Channel:
+    row.epoch = new_epoch()
+    row.last_offset = 0
+    row.min_offset = 1
+    row.created_at = utcnow()
+    return row
+
+
+def _copy(template: Channel) -> Channel:
+    return Channel(
+        kind=template.kind,
+        grid_id=template.grid_id,
+        ref=template.ref,
+        name=template.name,
+        created_by=template.created_by,
+    )
+
+
+def _info(row: Channel) -> ChannelInfo:
+    return ChannelInfo(
+        id=row.id,
+        kind=row.kind,
+        grid_id=row.grid_id,
+        ref=row.ref,
+        name=row.name,
+        epoch=row.epoch,
+        last_offset=row.last_offset,
+        min_offset=row.min_offset,
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )

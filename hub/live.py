@@ -1,0 +1,248 @@
+"""Core socket events: presence states, location reports, who is where, track playback."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.access import STAFF_ROLES, Principal, in_scope, require_scope
+from hub.errors import InvalidInput, NotFound
+from hub.grid import GridIndex
+from hub.presence import SETTABLE, Location, Snapshot, State, is_stale
+from hub.realtime import Connection, Realtime, covering_command_rooms
+from storage.models import Assignment, LocationPoint, Person
+from storage.sql import utcnow
+
+MAX_CLOCK_SKEW_S = 300.0
+
+
+class PresenceIn(BaseModel):
+    state: State
+
+
+class LocationIn(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy: float | None = Field(None, ge=0, le=100_000)
+    heading: float | None = Field(None, ge=0, lt=360)
+    speed: float | None = Field(None, ge=0, le=500)
+    battery: float | None = Field(None, ge=0, le=100)
+    at: float | None = Field(None, description="epoch seconds when measured; default now")
+
+
+class WhoQuery(BaseModel):
+    grid: str | None = Field(None, description="grid code; default your whole scope")
+    include_offline: bool = False
+
+
+class TrackQuery(BaseModel):
+    person_id: int
+    since: float
+    until: float | None = None
+    limit: int = Field(5000, ge=1, le=50_000)
+
+
+class Empty(BaseModel):
+    pass
+
+
+class People:
+    """Cached facts about people needed on every presence change."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._cache: dict[int, tuple[str, str, int, tuple[int, ...]]] = {}
+
+    async def facts(self, person_id: int) -> tuple[str, str, int, tuple[int, ...]]:
+        """(username, display name, report interval, grid ids)."""
+        if person_id not in self._cache:
+            async with self._sessions() as session:
+                person = await session.get(Person, person_id)
+                if person is None:
+                    raise NotFound("person.not_found", f"person {person_id} does not exist")
+                grids = await session.scalars(
+                    select(Assignment.grid_id).where(Assignment.person_id == person_id)
+                )
+                ids = tuple(sorted({g for g in grids if g is not None}))
+            self._cache[person_id] = (
+                person.username,
+                person.display_name,
+                person.report_interval_s,
+                ids,
+            )
+        return self._cache[person_id]
+
+    def forget(self, person_id: int) -> None:
+        self._cache.pop(person_id, None)
+
+
+class Live:
+    def __init__(
+        self, realtime: Realtime, sessions: async_sessionmaker[AsyncSession], people: People
+    ) -> None:
+        self.rt = realtime
+        self._sessions = sessions
+        self.people = people
+        realtime.on_presence(self._push_presence)
+        realtime.on("presence.set", PresenceIn)(self.set_state)
+        realtime.on("presence.activity", Empty)(self.activity)
+        realtime.on("location.report", LocationIn)(self.report_location)
+        realtime.on("presence.who", WhoQuery, roles=STAFF_ROLES)(self.who)
+        realtime.on("location.track", TrackQuery, roles=STAFF_ROLES)(self.track)
+
+    async def set_state(self, conn: Connection, body: PresenceIn) -> dict[str, Any]:
+        if body.state not in SETTABLE:
+            raise InvalidInput("presence.state_invalid", f"{body.state} cannot be chosen here")
+        snapshot = self.rt.presence.choose(conn.principal.person_id, conn.sid, body.state)
+        if snapshot is not None:
+            await self.rt.publish_presence(snapshot, conn.principal)
+        return {"state": self.rt.presence.snapshot(conn.principal.person_id).state.value}
+
+    async def activity(self, conn: Connection, _: Empty) -> dict[str, Any]:
+        return {"state": self.rt.presence.snapshot(conn.principal.person_id).state.value}
+
+    async def report_location(self, conn: Connection, body: LocationIn) -> dict[str, Any]:
+        now = time.time()
+        at = body.at if body.at is not None else now
+        if at > now + MAX_CLOCK_SKEW_S:
+            raise InvalidInput("location.clock_skew", "report time is in the future")
+        loc = Location(
+            body.lat, body.lon, min(at, now), body.accuracy, body.heading, body.speed, body.battery
+        )
+        who = conn.principal
+        await self._store(who.person_id, loc)
+        self.rt.presence.locate(who.person_id, loc)
+        username, name, _interval, grids = await self.people.facts(who.person_id)
+        rooms = covering_command_rooms(grids, self.rt.grids())
+        await self.rt.emit(
+            "location.changed",
+            {"person_id": who.person_id, "username": username, "name": name, **location_dict(loc)},
+            rooms,
+        )
+        return {"at": loc.at}
+
+    async def who(self, conn: Connection, body: WhoQuery) -> dict[str, Any]:
+        index = self.rt.grids()
+        scope = self._scope(conn.principal, index, body.grid)
+        rows = []
+        for snapshot in self._candidates(body.include_offline):
+            username, name, interval, grids = await self.people.facts(snapshot.person_id)
+            if scope is None or scope & set(grids):
+                rows.append(person_row(snapshot, username, name, interval, grids))
+        return {"people": rows}
+
+    async def track(self, conn: Connection, body: TrackQuery) -> dict[str, Any]:
+        index = self.rt.grids()
+        _u, _n, _i, grids = await self.people.facts(body.person_id)
+        allowed = conn.principal.person_id == body.person_id or any(
+            in_scope(conn.principal, index, g) for g in grids
+        )
+        if not allowed:
+            require_scope(conn.principal, index, grids[0] if grids else -1)
+        points = await self._points(body)
+        return {"person_id": body.person_id, "points": points}
+
+    async def sweep_tracks(self, retention_days: int) -> int:
+        cutoff = utcnow() - timedelta(days=retention_days)
+        async with self._sessions.begin() as session:
+            result = await session.execute(delete(LocationPoint).where(LocationPoint.at < cutoff))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    async def _push_presence(self, snapshot: Snapshot, who: Principal) -> None:
+        username, name, interval, grids = await self.people.facts(who.person_id)
+        rooms = covering_command_rooms(grids, self.rt.grids())
+        await self.rt.emit(
+            "presence.changed", person_row(snapshot, username, name, interval, grids), rooms
+        )
+
+    def _candidates(self, include_offline: bool) -> list[Snapshot]:
+        if include_offline:
+            return [self.rt.presence.snapshot(pid) for pid in self.rt.presence.known()]
+        return self.rt.presence.online()
+
+    @staticmethod
+    def _scope(who: Principal, index: GridIndex, code: str | None) -> set[int] | None:
+        if code is not None:
+            root = index.by_code(code)
+            require_scope(who, index, root.id)
+            return index.scope_ids([root.id])
+        return None if who.is_admin else index.scope_ids(who.grid_ids())
+
+    async def _store(self, person_id: int, loc: Location) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                LocationPoint(
+                    person_id=person_id,
+                    at=datetime.fromtimestamp(loc.at, UTC),
+                    lat=loc.lat,
+                    lon=loc.lon,
+                    accuracy=loc.accuracy,
+                    heading=loc.heading,
+                    speed=loc.speed,
+                    battery=loc.battery,
+                )
+            )
+
+    async def _points(self, body: TrackQuery) -> list[dict[str, Any]]:
+        stmt = (
+            select(LocationPoint)
+            .where(
+                LocationPoint.person_id == body.person_id,
+                LocationPoint.at >= datetime.fromtimestamp(body.since, UTC),
+            )
+            .order_by(LocationPoint.at)
+            .limit(body.limit)
+        )
+        if body.until is not None:
+            stmt = stmt.where(LocationPoint.at < datetime.fromtimestamp(body.until, UTC))
+        async with self._sessions() as session:
+            rows = await session.scalars(stmt)
+            return [
+                {
+                    "at": r.at.timestamp(),
+                    "lat": r.lat,
+                    "lon": r.lon,
+                    "accuracy": r.accuracy,
+                    "heading": r.heading,
+                    "speed": r.speed,
+                    "battery": r.battery,
+                }
+                for r in rows
+            ]
+
+
+def location_dict(loc: Location) -> dict[str, Any]:
+    return {
+        "lat": loc.lat,
+        "lon": loc.lon,
+        "at": loc.at,
+        "accuracy": loc.accuracy,
+        "heading": loc.heading,
+        "speed": loc.speed,
+        "battery": loc.battery,
+    }
+
+
+def person_row(
+    snapshot: Snapshot, username: str, name: str, interval: int, grids: tuple[int, ...]
+) -> dict[str, Any]:
+    loc = snapshot.location
+    return {
+        "person_id": snapshot.person_id,
+        "username": username,
+        "name": name,
+        "state": snapshot.state.value,
+        "devices": snapshot.devices,
+        "last_seen": snapshot.last_seen or None,
+        "grids": list(grids),
+        "location": None
+        if loc is None
+        else {**location_dict(loc), "stale": is_stale(loc, interval)},
+    }

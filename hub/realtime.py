@@ -1,0 +1,264 @@
+"""Socket.IO real-time core: authenticated connections, rooms by scope, acked events, presence."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from hub.access import COMMAND_ROLES, Principal, Role, require_role
+from hub.errors import HubError, Unauthorized, invalid_from_pydantic
+from hub.grid import GridIndex
+from hub.identity import Identity
+from hub.presence import PresenceRegistry, Snapshot
+from hub.settings import RealtimeSettings
+
+log = logging.getLogger("gridhub.realtime")
+P = TypeVar("P", bound=BaseModel)
+EventHandler = Callable[["Connection", Any], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(slots=True)
+class Connection:
+    """One socket of a signed-in person."""
+
+    sid: str
+    principal: Principal
+    expires_at: float
+    rooms: set[str] = field(default_factory=set)
+    expiry: asyncio.TimerHandle | None = None
+
+
+def user_room(person_id: int) -> str:
+    return f"user:{person_id}"
+
+
+def session_room(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def grid_room(grid_id: int) -> str:
+    return f"grid:{grid_id}"
+
+
+def command_room(grid_id: int) -> str:
+    """The command-centre room of a grid: commanders and dispatchers seated there."""
+    return f"cc:{grid_id}"
+
+
+def scope_rooms(who: Principal, index: GridIndex) -> set[str]:
+    rooms = {user_room(who.person_id), session_room(who.session_id)}
+    rooms |= {grid_room(g) for g in who.grid_ids() if g in index}
+    seats = who.grid_ids(COMMAND_ROLES)
+    if who.is_admin:
+        seats |= {r.id for r in index.roots()}
+    rooms |= {command_room(g) for g in seats if g in index}
+    return rooms
+
+
+def covering_command_rooms(grid_ids: Iterable[int], index: GridIndex) -> list[str]:
+    """Every command-centre room whose subtree (or overlay) covers one of `grid_ids`."""
+    rooms: set[str] = set()
+    for grid_id in grid_ids:
+        if grid_id not in index:
+            continue
+        chain = [*index.ancestors(grid_id), index.get(grid_id)]
+        chain += index.overlays_covering(grid_id)
+        rooms |= {command_room(node.id) for node in chain}
+    return sorted(rooms)
+
+
+class Realtime:
+    """Owns the Socket.IO server; plugins reach it through `on` and `emit`."""
+
+    def __init__(
+        self,
+        settings: RealtimeSettings,
+        identity: Callable[[], Identity],
+        grids: Callable[[], GridIndex],
+        client_manager: socketio.AsyncManager | None = None,
+    ) -> None:
+        self.settings = settings
+        self._identity = identity
+        self.grids = grids
+        self.presence = PresenceRegistry(settings.away_after_s)
+        self.connections: dict[str, Connection] = {}
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            client_manager=client_manager,
+            cors_allowed_origins=settings.cors_origins or [],
+            ping_interval=settings.ping_interval_s,
+            ping_timeout=settings.ping_timeout_s,
+            max_http_buffer_size=settings.max_frame_bytes,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self._presence_hooks: list[Callable[[Snapshot, Principal], Awaitable[None]]] = []
+        self.on("auth.refresh", TokenIn)(self._refresh)
+
+    @property
+    def identity(self) -> Identity:
+        return self._identity()
+
+    # ---- public surface ------------------------------------------------------------------
+
+    def on(
+        self, event: str, model: type[P], roles: Iterable[Role] | None = None
+    ) -> Callable[[Callable[[Connection, P], Awaitable[dict[str, Any] | None]]], Any]:
+        """Register a validated, authorised, acknowledged socket event."""
+        wanted = frozenset(roles) if roles is not None else None
+
+        def register(handler: Callable[[Connection, P], Awaitable[dict[str, Any] | None]]) -> Any:
+            async def receive(sid: str, data: Any = None) -> dict[str, Any]:
+                return await self._dispatch(sid, data, model, wanted, handler)
+
+            self.sio.on(event, receive)
+            return handler
+
+        return register
+
+    async def emit(self, event: str, data: Any, rooms: str | list[str]) -> None:
+        if rooms:
+            await self.sio.emit(event, data, to=rooms)
+
+    def on_presence(self, hook: Callable[[Snapshot, Principal], Awaitable[None]]) -> None:
+        self._presence_hooks.append(hook)
+
+    async def end_session(self, session_id: str, code: str, message: str) -> None:
+        """Tell and disconnect every local socket of a login session."""
+        sids = [c.sid for c in self.connections.values() if c.principal.session_id == session_id]
+        for sid in sids:
+            await self._close(sid, code, message)
+
+    async def publish_presence(self, snapshot: Snapshot, who: Principal) -> None:
+        for hook in self._presence_hooks:
+            await hook(snapshot, who)
+
+    # ---- connection lifecycle ------------------------------------------------------------
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not isinstance(token, str) or not token:
+            raise _refused(Unauthorized("auth.required", "send auth: {token: <access token>}"))
+        try:
+            who = await self.identity.authenticate(token)
+            claims = self.identity.decode(token)
+        except HubError as exc:
+            raise _refused(exc) from None
+        conn = Connection(sid, who, float(str(claims["exp"])))
+        self.connections[sid] = conn
+        for room in scope_rooms(who, self.grids()):
+            await self.sio.enter_room(sid, room)
+            conn.rooms.add(room)
+        self._schedule_expiry(conn)
+        snapshot = self.presence.connect(who.person_id, sid)
+        if snapshot is not None:
+            await self.publish_presence(snapshot, who)
+
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        conn = self.connections.pop(sid, None)
+        if conn is None:
+            return
+        if conn.expiry is not None:
+            conn.expiry.cancel()
+        snapshot = self.presence.disconnect(conn.principal.person_id, sid)
+        if snapshot is not None:
+            await self.publish_presence(snapshot, conn.principal)
+
+    def _schedule_expiry(self, conn: Connection) -> None:
+        if conn.expiry is not None:
+            conn.expiry.cancel()
+        delay = max(0.0, conn.expires_at - time.time())
+        loop = asyncio.get_running_loop()
+        conn.expiry = loop.call_later(
+            delay,
+            lambda: asyncio.ensure_future(
+                self._close(conn.sid, "auth.token_expired", "access token expired; sign in again")
+            ),
+        )
+
+    async def _close(self, sid: str, code: str, message: str) -> None:
+        if sid not in self.connections:
+            return
+        await self.sio.emit("session.ended", {"code": code, "message": message}, to=sid)
+        await self.sio.disconnect(sid)
+
+    async def _refresh(self, conn: Connection, body: TokenIn) -> dict[str, Any]:
+        """Swap in a fresh access token for the same person, so the socket stays open."""
+        who = await self.identity.authenticate(body.token)
+        if who.person_id != conn.principal.person_id:
+            raise Unauthorized("auth.person_mismatch", "token belongs to someone else")
+        conn.principal = who
+        conn.expires_at = float(str(self.identity.decode(body.token)["exp"]))
+        self._schedule_expiry(conn)
+        return {"expires_at": conn.expires_at}
+
+    # ---- event dispatch ------------------------------------------------------------------
+
+    async def _dispatch(
+        self,
+        sid: str,
+        data: Any,
+        model: type[P],
+        roles: frozenset[Role] | None,
+        handler: Callable[[Connection, P], Awaitable[dict[str, Any] | None]],
+    ) -> dict[str, Any]:
+        conn = self.connections.get(sid)
+        try:
+            if conn is None:
+                raise Unauthorized("auth.required", "this socket is not signed in")
+            if roles is not None:
+                require_role(conn.principal, roles)
+            payload = _validate(model, data)
+            await self._touch(conn)
+            result = await handler(conn, payload)
+        except HubError as exc:
+            return {"ok": False, "error": exc.to_dict()["error"]}
+        except Exception:
+            log.exception("socket handler failed", extra={"sid": sid})
+            return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+        return {"ok": True, **(result or {})}
+
+    async def _touch(self, conn: Connection) -> None:
+        snapshot = self.presence.touch(conn.principal.person_id, conn.sid)
+        if snapshot is not None:
+            await self.publish_presence(snapshot, conn.principal)
+
+    async def sweep_idle_forever(self) -> None:
+        """Auto-away: devices idle past the threshold turn away."""
+        while True:
+            await asyncio.sleep(self.settings.sweep_interval_s)
+            for snapshot in self.presence.sweep_idle():
+                who = self._principal_of(snapshot.person_id)
+                if who is not None:
+                    await self.publish_presence(snapshot, who)
+
+    def _principal_of(self, person_id: int) -> Principal | None:
+        for conn in self.connections.values():
+            if conn.principal.person_id == person_id:
+                return conn.principal
+        return None
+
+
+class TokenIn(BaseModel):
+    token: str
+
+
+def _validate(model: type[P], data: Any) -> P:
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        raise invalid_from_pydantic(exc) from None
+
+
+def _refused(error: HubError) -> socketio.exceptions.ConnectionRefusedError:
+    body = error.to_dict()["error"]
+    return socketio.exceptions.ConnectionRefusedError(body["message"], body)
