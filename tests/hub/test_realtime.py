@@ -108,7 +108,8 @@ async def test_presence_aggregates_devices_and_reaches_covering_command_centres(
     assert (back["state"], back["devices"]) == ("online", 1)
     await phone.sio.disconnect()
     gone = await village_cmd.next("presence.changed", lambda d: d["username"] == "w01")
-    assert gone["state"] == "offline" and gone["last_seen"] > 0
+    assert gone["state"] == "offline"
+    assert gone["last_seen"] > 0
     assert other_town.queue("presence.changed").empty() or all(
         item["username"] != "w01" for item in _drain(other_town.queue("presence.changed"))
     )
@@ -155,7 +156,8 @@ async def test_location_reports_flow_to_commanders_with_staleness(
     fresh = next(
         p for p in (await cmd.call("presence.who", {}))["people"] if p["username"] == "w01"
     )
-    assert fresh["location"]["stale"] is False and fresh["location"]["lat"] == 36.91
+    assert fresh["location"]["stale"] is False
+    assert fresh["location"]["lat"] == 36.91
     track = await cmd.call("location.track", {"person_id": me["person_id"], "since": old - 1})
     assert [p["lat"] for p in track["points"]] == [36.9, 36.91]
 
@@ -181,7 +183,8 @@ async def test_bad_payloads_get_structured_errors_and_change_nothing(
 ) -> None:
     worker = await joined(client, peers, "w01")
     bad = await worker.call("location.report", {"lat": 91, "lon": 0})
-    assert bad["ok"] is False and bad["error"]["code"] == "request.invalid"
+    assert bad["ok"] is False
+    assert bad["error"]["code"] == "request.invalid"
     assert (await worker.call("location.report", "junk"))["error"]["code"] == "request.invalid"
     sos = await worker.call("presence.set", {"state": "sos"})
     assert sos["error"]["code"] == "presence.state_invalid"
@@ -192,7 +195,8 @@ async def test_bad_payloads_get_structured_errors_and_change_nothing(
     me = next(
         p for p in (await worker.call("presence.who", {}))["people"] if p["username"] == "w01"
     )
-    assert me["location"] is None and me["state"] == "online"
+    assert me["location"] is None
+    assert me["state"] == "online"
 
 
 async def test_logout_ends_the_session_on_open_sockets(client: Client, peers: list[Peer]) -> None:
@@ -214,7 +218,8 @@ async def test_expired_token_disconnects_unless_refreshed(
     worker = await joined(hub.client, peers, "w01")
     fresh = await login(hub.client, "w01")
     reply = await worker.call("auth.refresh", {"token": fresh})
-    assert reply["ok"] is True and reply["expires_at"] > time.time() + 20
+    assert reply["ok"] is True
+    assert reply["expires_at"] > time.time() + 20
     stranger = await login(hub.client, "w02")
     mismatch = await worker.call("auth.refresh", {"token": stranger})
     assert mismatch["error"]["code"] == "auth.person_mismatch"
