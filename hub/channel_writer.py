@@ -213,7 +213,7 @@ async def _lock_channels(session: AsyncSession, ids: set[int]) -> dict[int, str]
         await session.execute(noop)
     stmt = select(Channel.id, Channel.epoch).where(Channel.id.in_(ids))
     rows = await session.execute(stmt.order_by(Channel.id).with_for_update())
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def _known_people(session: AsyncSession, ids: set[int | None]) -> set[int]:

@@ -208,7 +208,7 @@ class ChannelStore:
                     ChannelMember.channel_id == channel_id
                 )
             )
-            return dict(rows.tuples().all())
+            return dict(rows.all())
 
     # --- channels and members ---------------------------------------------------------------
 

@@ -73,14 +73,10 @@ async def refused(client: Client, token: str | None) -> dict[str, Any]:
     peer = Peer()
     errors: asyncio.Queue[Any] = asyncio.Queue()
     peer.sio.on("connect_error", errors.put_nowait)
+    url = str(client.make_url("/"))
+    auth = {"token": token} if token else None
     with pytest.raises(socketio.exceptions.ConnectionError):
-        url = str(client.make_url("/"))
-        await peer.sio.connect(
-            url,
-            auth={"token": token} if token else None,
-            transports=["websocket"],
-            wait_timeout=WAIT,
-        )
+        await peer.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=WAIT)
     data: dict[str, Any] = await asyncio.wait_for(errors.get(), WAIT)
     return data
 
