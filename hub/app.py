@@ -5,21 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from hub import audit, plugins
-from hub.api import auth, devices, grids, people, system
+from hub.api import auth, devices, files, grids, people, system
 from hub.bus import MessageBus
+from hub.channels import ChannelStore
+from hub.chat import Chat
 from hub.devices import Devices
+from hub.files import FileStore
 from hub.gridstore import GridStore
 from hub.identity import Identity, Passwords, signing_key
 from hub.keys import (
     BUS,
+    CHANNELS,
+    CHAT,
     DEVICES,
     ENGINE,
+    FILES,
     GRIDS,
     IDENTITY,
     LIVE,
@@ -32,7 +39,7 @@ from hub.keys import (
 )
 from hub.live import Live
 from hub.live import People as LivePeople
-from hub.messages import GridTreeChanged, PersonChanged, SessionRevoked
+from hub.messages import ChannelMembersChanged, GridTreeChanged, PersonChanged, SessionRevoked
 from hub.observability import HttpMetrics
 from hub.people import People
 from hub.plugins import Plugin, PluginContext, PluginHost
@@ -74,7 +81,7 @@ def build_app(
     app[REALTIME] = realtime
     for ctx in (_database, _bus, _grids, _identity, _realtime, _plugins, _audit_retention):
         app.cleanup_ctx.append(ctx)
-    for module in (system, auth, grids, people, devices):
+    for module in (system, auth, grids, people, devices, files):
         module.build_router().mount(app)
     return app
 
@@ -149,6 +156,7 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
 
     await bus.listen(SessionRevoked, revoked)
     await bus.listen(PersonChanged, changed)
+    chat = await _chat(app)
     retention = app[SETTINGS].realtime.track_retention_days
     tasks = [
         asyncio.create_task(realtime.sweep_idle_forever(), name="presence-idle"),
@@ -158,6 +166,31 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     await _cancel(tasks)
     for sid in list(realtime.connections):
         await realtime.sio.disconnect(sid)
+    await chat.store.close()
+
+
+async def _chat(app: web.Application) -> Chat:
+    settings, sessions, bus, grids = app[SETTINGS], app[SESSIONS], app[BUS], app[GRIDS]
+    store = ChannelStore(sessions)
+    await store.start()
+    files = FileStore(sessions, settings.data_dir / "uploads", settings.files)
+    chat = Chat(app[REALTIME], store, files, bus, sessions)
+    app[CHANNELS], app[FILES], app[CHAT] = store, files, chat
+
+    last_sync = [0.0]
+
+    async def resync(message: GridTreeChanged | PersonChanged) -> None:
+        # One sync covers every change announced before it started; skip those.
+        if message.sent_at < last_sync[0]:
+            return
+        last_sync[0] = time.time()
+        await chat.sync_grid_channels(grids.index)
+
+    await bus.listen(ChannelMembersChanged, chat.apply_membership)
+    await bus.subscribe(GridTreeChanged, resync, group="chat.grid-channels")
+    await bus.subscribe(PersonChanged, resync, group="chat.grid-channels.people")
+    await chat.sync_grid_channels(grids.index)
+    return chat
 
 
 async def _every(interval_s: float, job: Callable[[], Awaitable[object]]) -> None:

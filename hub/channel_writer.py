@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ class StoredMessage:
     body: dict[str, Any]
     mentions: tuple[int, ...]
     created_at: datetime
+    replayed: bool = False  # True when this answers a resend of an already stored message
 
 
 def stored(row: ChannelMessage, epoch: str) -> StoredMessage:
@@ -268,7 +269,7 @@ def _fresh(
     for index, pending in valid:
         key = pending.key
         if key is not None and key in existing:
-            outcomes[index] = existing[key]
+            outcomes[index] = replace(existing[key], replayed=True)
         elif key is None or key not in seen:
             fresh.append((index, pending))
             if key is not None:
@@ -331,6 +332,6 @@ def _resolve_duplicates(
     for pending, outcome in zip(batch, outcomes, strict=True):
         if outcome is None:
             assert pending.key is not None
-            outcome = first[pending.key]
+            outcome = replace(first[pending.key], replayed=True)
         resolved.append(outcome)
     return resolved

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -147,14 +147,7 @@ class ChannelStore:
             failed = Recovery(False, channel.epoch, channel.last_offset)
             if not _recoverable(channel, since_offset, epoch, limit):
                 return failed
-            stmt = (
-                select(ChannelMessage)
-                .where(ChannelMessage.channel_id == channel_id)
-                .where(ChannelMessage.offset > since_offset)
-                .where(ChannelMessage.offset <= channel.last_offset)
-                .order_by(ChannelMessage.offset)
-            )
-            rows = list(await session.scalars(stmt))
+            rows = await _messages_after(session, channel, since_offset)
         if len(rows) != channel.last_offset - since_offset:
             return failed  # truncated while we looked
         messages = tuple(stored(row, channel.epoch) for row in rows)
@@ -299,7 +292,7 @@ class ChannelStore:
             )
             return [_info(row) for row in await session.scalars(stmt)]
 
-    async def _ensure(self, template: Channel, roles: dict[int, str]) -> ChannelInfo:
+    async def _ensure(self, template: Channel, roles: Mapping[int, str]) -> ChannelInfo:
         """The channel with `template.ref`, created (with `roles` as members) if missing."""
         for _ in range(2):  # a concurrent creator wins the unique ref; then we read theirs
             existing = await self._by_ref(template.ref or "")
@@ -311,7 +304,7 @@ class ChannelStore:
                 continue
         raise NotFound("channel.not_found", f"channel {template.ref!r} could not be created")
 
-    async def _create(self, template: Channel, roles: dict[int, str]) -> ChannelInfo:
+    async def _create(self, template: Channel, roles: Mapping[int, str]) -> ChannelInfo:
         async with self._sessions.begin() as session:
             row = _new(_copy(template))
             session.add(row)
@@ -331,6 +324,19 @@ def _recoverable(channel: Channel, since: int, epoch: str | None, limit: int) ->
     if since < channel.min_offset - 1 or since > channel.last_offset:
         return False
     return channel.last_offset - since <= limit
+
+
+async def _messages_after(
+    session: AsyncSession, channel: Channel, since: int
+) -> list[ChannelMessage]:
+    stmt = (
+        select(ChannelMessage)
+        .where(ChannelMessage.channel_id == channel.id)
+        .where(ChannelMessage.offset > since)
+        .where(ChannelMessage.offset <= channel.last_offset)
+        .order_by(ChannelMessage.offset)
+    )
+    return list(await session.scalars(stmt))
 
 
 async def _channel(session: AsyncSession, channel_id: int, *, lock: bool = False) -> Channel:
@@ -354,7 +360,7 @@ def _delete_members(channel_id: int, person_ids: set[int]) -> Any:
     )
 
 
-def _add_rows(session: AsyncSession, channel_id: int, roles: dict[int, str]) -> None:
+def _add_rows(session: AsyncSession, channel_id: int, roles: Mapping[int, str]) -> None:
     now = utcnow()
     for person_id, role in roles.items():
         session.add(

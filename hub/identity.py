@@ -209,7 +209,9 @@ class Identity:
             del self._revoked[key]
 
     def forget_person(self, person_id: int) -> None:
-        """Drop cached grants so the next request reloads them."""
+        """Drop cached grants so the next request reloads them (0: everyone's)."""
+        if person_id == 0:
+            self._principals.clear()
         self._principals.pop(person_id, None)
 
     async def load_revocations(self) -> None:

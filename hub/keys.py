@@ -7,7 +7,10 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.bus import MessageBus
+from hub.channels import ChannelStore
+from hub.chat import Chat
 from hub.devices import Devices
+from hub.files import FileStore
 from hub.gridstore import GridStore
 from hub.identity import Identity
 from hub.live import Live
@@ -28,3 +31,6 @@ PLUGINS = web.AppKey("plugins", PluginHost)
 METRICS = web.AppKey("metrics", CollectorRegistry)
 REALTIME = web.AppKey("realtime", Realtime)
 LIVE = web.AppKey("live", Live)
+CHANNELS = web.AppKey("channels", ChannelStore)
+CHAT = web.AppKey("chat", Chat)
+FILES = web.AppKey("files", FileStore)

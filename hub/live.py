@@ -78,6 +78,9 @@ class People:
         return self._cache[person_id]
 
     def forget(self, person_id: int) -> None:
+        """Drop what is cached of a person (0: of everyone)."""
+        if person_id == 0:
+            self._cache.clear()
         self._cache.pop(person_id, None)
 
 

@@ -39,7 +39,7 @@ def encode(message: DomainMessage) -> bytes:
 
 
 def decode(payload: bytes) -> DomainMessage:
-    raw = msgpack.unpackb(payload, raw=False)
+    raw = msgpack.unpackb(payload, raw=False, strict_map_key=False)
     cls = DomainMessage.registry.get(raw["t"])
     if cls is None:
         raise LookupError(f"unknown message topic {raw['t']!r}")
@@ -48,9 +48,11 @@ def decode(payload: bytes) -> DomainMessage:
 
 
 def _thaw(value: Any) -> Any:
-    # msgpack gives lists back for tuples; frozen messages declare tuples.
+    # msgpack gives lists back for tuples; frozen messages declare tuples, at any depth.
     if isinstance(value, list):
         return tuple(_thaw(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _thaw(v) for k, v in value.items()}
     return value
 
 
@@ -77,7 +79,17 @@ class SessionRevoked(DomainMessage):
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class PersonChanged(DomainMessage):
-    """A person's roles, grids or status changed."""
+    """A person's roles, grids or status changed (person_id 0: several people, e.g. an import)."""
 
     topic: ClassVar[str] = "hub.identity.person_changed"
     person_id: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ChannelMembersChanged(DomainMessage):
+    """People joined or left a channel; every node moves its local sockets in or out."""
+
+    topic: ClassVar[str] = "hub.channels.members_changed"
+    channel_id: int
+    added: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()

@@ -102,6 +102,7 @@ class Realtime:
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self._presence_hooks: list[Callable[[Snapshot, Principal], Awaitable[None]]] = []
+        self._connect_hooks: list[Callable[[Connection], Awaitable[None]]] = []
         self.on("auth.refresh", TokenIn)(self._refresh)
 
     @property
@@ -132,6 +133,21 @@ class Realtime:
     def on_presence(self, hook: Callable[[Snapshot, Principal], Awaitable[None]]) -> None:
         self._presence_hooks.append(hook)
 
+    def on_connected(self, hook: Callable[[Connection], Awaitable[None]]) -> None:
+        """Run after a socket is authenticated and placed in its scope rooms."""
+        self._connect_hooks.append(hook)
+
+    async def join(self, conn: Connection, room: str) -> None:
+        await self.sio.enter_room(conn.sid, room)
+        conn.rooms.add(room)
+
+    async def leave(self, conn: Connection, room: str) -> None:
+        await self.sio.leave_room(conn.sid, room)
+        conn.rooms.discard(room)
+
+    def connections_of(self, person_id: int) -> list[Connection]:
+        return [c for c in self.connections.values() if c.principal.person_id == person_id]
+
     async def end_session(self, session_id: str, code: str, message: str) -> None:
         """Tell and disconnect every local socket of a login session."""
         sids = [c.sid for c in self.connections.values() if c.principal.session_id == session_id]
@@ -156,8 +172,9 @@ class Realtime:
         conn = Connection(sid, who, float(str(claims["exp"])))
         self.connections[sid] = conn
         for room in scope_rooms(who, self.grids()):
-            await self.sio.enter_room(sid, room)
-            conn.rooms.add(room)
+            await self.join(conn, room)
+        for hook in self._connect_hooks:
+            await hook(conn)
         self._schedule_expiry(conn)
         snapshot = self.presence.connect(who.person_id, sid)
         if snapshot is not None:

@@ -45,6 +45,13 @@ class RealtimeSettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=list)
 
 
+class FileSettings(BaseModel):
+    max_image_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_audio_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    max_video_bytes: int = Field(100 * 1024 * 1024, ge=1024)
+    max_document_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+
+
 class PluginSettings(BaseModel):
     enabled: list[str] | None = None
     disabled: list[str] = Field(default_factory=list)
@@ -70,6 +77,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    files: FileSettings = Field(default_factory=FileSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
 
     @classmethod

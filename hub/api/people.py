@@ -102,6 +102,8 @@ def build_router() -> Router:
         created, updated = await call.request.app[PEOPLE].import_specs(
             specs, index, Actor.of(call.who)
         )
+        # person 0: "several people changed"; caches drop everything of theirs lazily.
+        await _person_changed(call, 0)
         return ImportOut(created=created, updated=updated)
 
     @router.get("/{person_id}", summary="One person", response=PersonOut)
@@ -118,6 +120,7 @@ def build_router() -> Router:
         require_admin(call.who)
         index = call.request.app[GRIDS].index
         view = await call.request.app[PEOPLE].create(call.body, index, Actor.of(call.who))
+        await _person_changed(call, view.id)
         return person_out(view)
 
     @router.patch(

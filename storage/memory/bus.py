@@ -16,10 +16,11 @@ class _Subscription:
         self.handler = handler
         self.queue: asyncio.Queue[bytes] = asyncio.Queue()
         self.pending = 0
+        self.closed = False
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        while True:
+        while not self.closed:
             payload = await self.queue.get()
             try:
                 await self.handler(payload)
@@ -106,6 +107,10 @@ class MemoryBusTransport:
 
     @staticmethod
     async def _stop(sub: _Subscription) -> None:
+        if sub.task is asyncio.current_task():
+            # A handler unsubscribing itself: let it finish, then its loop ends.
+            sub.closed = True
+            return
         sub.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sub.task

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from sqlalchemy import func, select
@@ -72,7 +72,8 @@ async def test_offsets_are_consecutive_per_channel(env: Env) -> None:
     assert [m.offset for m in second] == [1, 2]
     assert all(m.epoch == a.epoch for m in first)
     info = await env.store.get(a.id)
-    assert info is not None and info.last_offset == 3
+    assert info is not None
+    assert info.last_offset == 3
 
 
 async def test_concurrent_appends_are_gapless_and_group_committed(env: Env) -> None:
@@ -114,7 +115,9 @@ async def test_resend_returns_the_original_message(env: Env) -> None:
     sender = env.people[1]
     first = await env.store.append(channel.id, sender, "same", "text", {"t": "hi"}, [])
     again = await env.store.append(channel.id, sender, "same", "text", {"t": "changed"}, [])
-    assert again == first
+    assert not first.replayed
+    assert again.replayed
+    assert replace(again, replayed=False) == first
     other_sender = await env.store.append(channel.id, env.people[2], "same", "text", {}, [])
     assert other_sender.offset == first.offset + 1
     assert await _row_count(env, channel.id) == 2
@@ -128,6 +131,7 @@ async def test_identical_sends_in_one_batch_store_one_row(env: Env) -> None:
         env.store.append(channel.id, sender, "other", "text", {}, []),
     )
     assert len({a.id for a in acks[:5]}) == 1
+    assert [a.replayed for a in acks] == [False, True, True, True, True, False]
     assert acks[0].body == {"n": 0}
     assert {a.offset for a in acks} == {1, 2}
     assert await _row_count(env, channel.id) == 2
@@ -142,8 +146,10 @@ async def test_an_unknown_channel_fails_only_its_own_append(env: Env) -> None:
         env.store.append(channel.id, None, None, "system", {"notice": "x"}, []),
         return_exceptions=True,
     )
-    assert isinstance(results[1], NotFound) and results[1].code == "channel.not_found"
-    assert isinstance(results[2], NotFound) and results[2].code == "channel.sender_unknown"
+    assert isinstance(results[1], NotFound)
+    assert results[1].code == "channel.not_found"
+    assert isinstance(results[2], NotFound)
+    assert results[2].code == "channel.sender_unknown"
     good = [r for r in results if isinstance(r, StoredMessage)]
     assert sorted(m.offset for m in good) == [1, 2]
     assert await _row_count(env, channel.id) == 2
@@ -175,12 +181,16 @@ async def test_recover_returns_exactly_the_missed_messages(env: Env) -> None:
     await _send(env, channel.id, 4)
     missed = await _send(env, channel.id, 3, prefix="late")
     result = await env.store.recover(channel.id, 4, channel.epoch)
-    assert result.recovered and result.epoch == channel.epoch and result.last_offset == 7
+    assert result.recovered
+    assert result.epoch == channel.epoch
+    assert result.last_offset == 7
     assert list(result.messages) == missed
     up_to_date = await env.store.recover(channel.id, 7, channel.epoch)
-    assert up_to_date.recovered and up_to_date.messages == ()
+    assert up_to_date.recovered
+    assert up_to_date.messages == ()
     too_many = await env.store.recover(channel.id, 0, channel.epoch, limit=5)
-    assert not too_many.recovered and too_many.messages == ()
+    assert not too_many.recovered
+    assert too_many.messages == ()
 
 
 async def test_recover_fails_after_truncation_past_the_gap(env: Env) -> None:
@@ -189,11 +199,16 @@ async def test_recover_fails_after_truncation_past_the_gap(env: Env) -> None:
     assert await env.store.truncate(channel.id, keep_last=4) == 7
     assert [m.offset for m in await env.store.history(channel.id)] == [7, 8, 9, 10]
     gone = await env.store.recover(channel.id, 3, channel.epoch)
-    assert not gone.recovered and gone.messages == () and gone.last_offset == 10
+    assert not gone.recovered
+    assert gone.messages == ()
+    assert gone.last_offset == 10
     edge = await env.store.recover(channel.id, 6, channel.epoch)
-    assert edge.recovered and [m.offset for m in edge.messages] == [7, 8, 9, 10]
+    assert edge.recovered
+    assert [m.offset for m in edge.messages] == [7, 8, 9, 10]
     info = await env.store.get(channel.id)
-    assert info is not None and info.epoch == channel.epoch and info.min_offset == 7
+    assert info is not None
+    assert info.epoch == channel.epoch
+    assert info.min_offset == 7
 
 
 async def test_recover_fails_on_a_different_epoch(env: Env) -> None:
@@ -202,10 +217,12 @@ async def test_recover_fails_on_a_different_epoch(env: Env) -> None:
     assert not (await env.store.recover(channel.id, 1, "not-the-epoch")).recovered
     new = await env.store.reset_epoch(channel.id)
     stale = await env.store.recover(channel.id, 1, channel.epoch)
-    assert not stale.recovered and stale.epoch == new != channel.epoch
+    assert not stale.recovered
+    assert stale.epoch == new != channel.epoch
     assert (await env.store.recover(channel.id, 1, new)).recovered
     follow = await env.store.append(channel.id, env.people[0], "after", "text", {}, [])
-    assert follow.epoch == new and follow.offset == 4
+    assert follow.epoch == new
+    assert follow.offset == 4
 
 
 async def test_read_markers_only_move_forward(env: Env) -> None:
@@ -225,7 +242,9 @@ async def test_direct_channel_is_one_per_pair(env: Env) -> None:
     a, b = env.people[0], env.people[3]
     one = await env.store.direct(a, b)
     two = await env.store.direct(b, a)
-    assert one == two and one.kind == "direct" and one.ref == f"direct:{min(a, b)}:{max(a, b)}"
+    assert one == two
+    assert one.kind == "direct"
+    assert one.ref == f"direct:{min(a, b)}:{max(a, b)}"
     assert {m.person_id for m in await env.store.members(one.id)} == {a, b}
     with pytest.raises(InvalidInput):
         await env.store.direct(a, a)
@@ -235,7 +254,8 @@ async def test_grid_channel_is_idempotent_and_syncs_members(env: Env) -> None:
     made = await asyncio.gather(
         *(env.store.ensure_grid_channel(env.grid_id, "G") for _ in range(3))
     )
-    assert len({c.id for c in made}) == 1 and made[0].ref == f"grid:{env.grid_id}"
+    assert len({c.id for c in made}) == 1
+    assert made[0].ref == f"grid:{env.grid_id}"
     channel = made[0].id
     p = env.people
     assert await env.store.set_members(channel, p[:3]) == (sorted(p[:3]), [])

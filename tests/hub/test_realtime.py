@@ -12,46 +12,7 @@ import pytest
 import socketio
 
 from tests.hub.conftest import Client, StartHub, bearer, login
-
-WAIT = 5.0
-
-
-class Peer:
-    """A socket.io client that queues every server event it receives."""
-
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.events: dict[str, asyncio.Queue[Any]] = {}
-        self.sio.on("*", self._any)
-
-    async def _any(self, event: str, data: Any = None) -> None:
-        self.queue(event).put_nowait(data)
-
-    def queue(self, event: str) -> asyncio.Queue[Any]:
-        return self.events.setdefault(event, asyncio.Queue())
-
-    async def next(self, event: str, match: Any = None) -> Any:
-        """The next `event` (whose payload satisfies `match`, if given)."""
-
-        async def first() -> Any:
-            while True:
-                data = await self.queue(event).get()
-                if match is None or match(data):
-                    return data
-
-        return await asyncio.wait_for(first(), WAIT)
-
-    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
-        reply: dict[str, Any] = await self.sio.call(event, data, timeout=WAIT)
-        return reply
-
-
-async def connect(client: Client, token: str | None) -> Peer:
-    peer = Peer()
-    auth = {"token": token} if token is not None else None
-    url = str(client.make_url("/"))
-    await peer.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=WAIT)
-    return peer
+from tests.hub.sockets import WAIT, Peer, connect, joined
 
 
 @pytest.fixture
@@ -61,12 +22,6 @@ async def peers() -> AsyncIterator[list[Peer]]:
     for peer in made:
         if peer.sio.connected:
             await peer.sio.disconnect()
-
-
-async def joined(client: Client, peers: list[Peer], username: str) -> Peer:
-    peer = await connect(client, await login(client, username))
-    peers.append(peer)
-    return peer
 
 
 async def refused(client: Client, token: str | None) -> dict[str, Any]:
@@ -106,16 +61,8 @@ async def test_presence_aggregates_devices_and_reaches_covering_command_centres(
     gone = await village_cmd.next("presence.changed", lambda d: d["username"] == "w01")
     assert gone["state"] == "offline"
     assert gone["last_seen"] > 0
-    assert other_town.queue("presence.changed").empty() or all(
-        item["username"] != "w01" for item in _drain(other_town.queue("presence.changed"))
-    )
-
-
-def _drain(queue: asyncio.Queue[Any]) -> list[Any]:
-    items = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-    return items
+    # The other town's centre saw none of it.
+    assert all(item["username"] != "w01" for item in other_town.drain("presence.changed"))
 
 
 async def test_idle_device_turns_away_and_activity_brings_it_back(

@@ -1,0 +1,434 @@
+"""Channel socket events: send with durable ack, fan-out, history, recovery, read markers."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.access import COMMAND_ROLES, Principal, in_scope
+from hub.bus import MessageBus
+from hub.channels import ChannelInfo, ChannelStore, StoredMessage
+from hub.errors import Forbidden, InvalidInput, NotFound, invalid_from_pydantic
+from hub.files import Family, FileStore
+from hub.grid import GridIndex
+from hub.messages import ChannelMembersChanged
+from hub.realtime import Connection, Realtime
+from storage.models import Assignment, Person
+
+SMALL_CHANNEL = 50  # read markers are broadcast in channels up to this size
+MAX_HISTORY = 200
+
+
+def channel_room(channel_id: int) -> str:
+    return f"channel:{channel_id}"
+
+
+class TextBody(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class FileBody(BaseModel):
+    file_id: str = Field(min_length=1, max_length=32)
+    caption: str | None = Field(None, max_length=1000)
+    duration_s: float | None = Field(None, ge=0, le=3600)
+
+
+class LocationBody(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    label: str | None = Field(None, max_length=200)
+
+
+BODIES: dict[str, type[BaseModel]] = {
+    "text": TextBody,
+    "image": FileBody,
+    "file": FileBody,
+    "voice": FileBody,
+    "location": LocationBody,
+}
+FILE_FAMILIES = {
+    "image": {Family.IMAGE},
+    "voice": {Family.AUDIO},
+    "file": {Family.IMAGE, Family.AUDIO, Family.VIDEO, Family.DOCUMENT},
+}
+
+
+class SendIn(BaseModel):
+    channel_id: int
+    client_msg_id: str = Field(min_length=1, max_length=64)
+    kind: Literal["text", "image", "file", "voice", "location"]
+    body: dict[str, Any]
+    mentions: list[int] = Field(default_factory=list, max_length=50)
+
+
+class ChannelRef(BaseModel):
+    channel_id: int
+
+
+class HistoryIn(BaseModel):
+    channel_id: int
+    before: int | None = Field(None, ge=1)
+    limit: int = Field(50, ge=1, le=MAX_HISTORY)
+
+
+class Position(BaseModel):
+    channel_id: int
+    offset: int = Field(ge=0)
+    epoch: str | None = Field(None, max_length=32)
+
+
+class RecoverIn(BaseModel):
+    channels: list[Position] = Field(max_length=500)
+
+
+class ReadIn(BaseModel):
+    channel_id: int
+    offset: int = Field(ge=0)
+
+
+class CreateIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    members: list[int] = Field(default_factory=list, max_length=2000)
+
+
+class InviteIn(BaseModel):
+    channel_id: int
+    person_ids: list[int] = Field(min_length=1, max_length=2000)
+
+
+class DirectIn(BaseModel):
+    person_id: int
+
+
+class Empty(BaseModel):
+    pass
+
+
+def message_dict(message: StoredMessage) -> dict[str, Any]:
+    data = dataclasses.asdict(message)
+    data["created_at"] = message.created_at.timestamp()
+    data["mentions"] = list(message.mentions)
+    data.pop("replayed")
+    return data
+
+
+def channel_dict(info: ChannelInfo, read_offset: int | None = None) -> dict[str, Any]:
+    data = dataclasses.asdict(info)
+    data["created_at"] = info.created_at.timestamp()
+    if read_offset is not None:
+        data["read_offset"] = read_offset
+        data["unread"] = max(0, info.last_offset - read_offset)
+    return data
+
+
+class Chat:
+    """Registers the `channel.*` events on the real-time server."""
+
+    def __init__(
+        self,
+        rt: Realtime,
+        store: ChannelStore,
+        files: FileStore,
+        bus: MessageBus,
+        sessions: async_sessionmaker[AsyncSession],
+    ) -> None:
+        self.rt, self.store, self.files, self.bus = rt, store, files, bus
+        self._sessions = sessions
+        rt.on_connected(self._join_channels)
+        rt.on("channel.list", Empty)(self.list_channels)
+        rt.on("channel.open", ChannelRef)(self.open)
+        rt.on("channel.send", SendIn)(self.send)
+        rt.on("channel.history", HistoryIn)(self.history)
+        rt.on("channel.recover", RecoverIn)(self.recover)
+        rt.on("channel.read", ReadIn)(self.read)
+        rt.on("channel.markers", ChannelRef)(self.markers)
+        rt.on("channel.create", CreateIn)(self.create)
+        rt.on("channel.invite", InviteIn)(self.invite)
+        rt.on("channel.leave", ChannelRef)(self.leave)
+        rt.on("channel.direct", DirectIn)(self.direct)
+        rt.on("channel.members", ChannelRef)(self.members)
+
+    # ---- events --------------------------------------------------------------------------
+
+    async def list_channels(self, conn: Connection, _: Empty) -> dict[str, Any]:
+        person = conn.principal.person_id
+        rows = []
+        for info in await self.store.channels_of(person):
+            markers = await self.store.read_markers(info.id)
+            rows.append(channel_dict(info, markers.get(person, 0)))
+        return {"channels": rows}
+
+    async def open(self, conn: Connection, body: ChannelRef) -> dict[str, Any]:
+        """Start receiving a channel you may see (members already do; commanders observe)."""
+        info = await self.access(conn.principal, body.channel_id)
+        await self.rt.join(conn, channel_room(info.id))
+        return {"channel": channel_dict(info)}
+
+    async def send(self, conn: Connection, body: SendIn) -> dict[str, Any]:
+        self._require_joined(conn, body.channel_id)
+        content = await self._checked_body(body)
+        stored = await self.store.append(
+            body.channel_id,
+            conn.principal.person_id,
+            body.client_msg_id,
+            body.kind,
+            content,
+            body.mentions,
+        )
+        message = message_dict(stored)
+        if not stored.replayed:
+            await self.rt.emit("channel.message", message, channel_room(body.channel_id))
+            await self._notify_mentions(stored, message)
+        return {"message": message}
+
+    async def history(self, conn: Connection, body: HistoryIn) -> dict[str, Any]:
+        info = await self._readable(conn, body.channel_id)
+        rows = await self.store.history(body.channel_id, before=body.before, limit=body.limit)
+        return {
+            "epoch": info.epoch,
+            "last_offset": info.last_offset,
+            "min_offset": info.min_offset,
+            "messages": [message_dict(m) for m in rows],
+        }
+
+    async def recover(self, conn: Connection, body: RecoverIn) -> dict[str, Any]:
+        results = []
+        for position in body.channels:
+            await self._readable(conn, position.channel_id)
+            got = await self.store.recover(position.channel_id, position.offset, position.epoch)
+            results.append(
+                {
+                    "channel_id": position.channel_id,
+                    "recovered": got.recovered,
+                    "epoch": got.epoch,
+                    "last_offset": got.last_offset,
+                    "messages": [message_dict(m) for m in got.messages],
+                }
+            )
+        return {"results": results}
+
+    async def read(self, conn: Connection, body: ReadIn) -> dict[str, Any]:
+        person = conn.principal.person_id
+        if not await self.store.is_member(body.channel_id, person):
+            raise Forbidden("channel.not_member", "only members keep read markers")
+        offset = await self.store.mark_read(body.channel_id, person, body.offset)
+        info = await self._info(body.channel_id)
+        if info.kind == "direct" or len(await self.store.members(info.id)) <= SMALL_CHANNEL:
+            await self.rt.emit(
+                "channel.read",
+                {"channel_id": info.id, "person_id": person, "offset": offset},
+                channel_room(info.id),
+            )
+        return {"read_offset": offset}
+
+    async def markers(self, conn: Connection, body: ChannelRef) -> dict[str, Any]:
+        await self._readable(conn, body.channel_id)
+        markers = await self.store.read_markers(body.channel_id)
+        return {"markers": {str(k): v for k, v in markers.items()}}
+
+    async def create(self, conn: Connection, body: CreateIn) -> dict[str, Any]:
+        who = conn.principal
+        await self._require_reachable(who, set(body.members) - {who.person_id})
+        info = await self.store.create_adhoc(body.name, who.person_id, body.members)
+        added = tuple(sorted({who.person_id, *body.members}))
+        await self.bus.publish(ChannelMembersChanged(channel_id=info.id, added=added))
+        return {"channel": channel_dict(info)}
+
+    async def invite(self, conn: Connection, body: InviteIn) -> dict[str, Any]:
+        info = await self._owned_adhoc(conn.principal, body.channel_id)
+        await self._require_reachable(conn.principal, set(body.person_ids))
+        added = await self.store.add_members(info.id, body.person_ids)
+        await self.bus.publish(ChannelMembersChanged(channel_id=info.id, added=tuple(added)))
+        await self.system_notice(info.id, "members_added", {"person_ids": added})
+        return {"added": added}
+
+    async def leave(self, conn: Connection, body: ChannelRef) -> dict[str, Any]:
+        info = await self._info(body.channel_id)
+        if info.kind not in ("adhoc",):
+            raise InvalidInput("channel.leave_refused", f"you cannot leave a {info.kind} channel")
+        person = conn.principal.person_id
+        if not await self.store.remove_member(info.id, person):
+            raise Forbidden("channel.not_member", "you are not a member")
+        await self.bus.publish(ChannelMembersChanged(channel_id=info.id, removed=(person,)))
+        await self.system_notice(info.id, "member_left", {"person_id": person})
+        return {}
+
+    async def direct(self, conn: Connection, body: DirectIn) -> dict[str, Any]:
+        who = conn.principal
+        await self._require_reachable(who, {body.person_id}, either_way=True)
+        info = await self.store.direct(who.person_id, body.person_id)
+        await self.bus.publish(
+            ChannelMembersChanged(channel_id=info.id, added=(who.person_id, body.person_id))
+        )
+        return {"channel": channel_dict(info)}
+
+    async def members(self, conn: Connection, body: ChannelRef) -> dict[str, Any]:
+        await self._readable(conn, body.channel_id)
+        rows = await self.store.members(body.channel_id)
+        names = await self._names([m.person_id for m in rows])
+        return {
+            "members": [
+                {
+                    "person_id": m.person_id,
+                    "role": m.role,
+                    "read_offset": m.read_offset,
+                    "username": names.get(m.person_id, ("", ""))[0],
+                    "name": names.get(m.person_id, ("", ""))[1],
+                }
+                for m in rows
+            ]
+        }
+
+    # ---- for the hub and plugins ---------------------------------------------------------
+
+    async def system_notice(self, channel_id: int, what: str, data: dict[str, Any]) -> None:
+        stored = await self.store.append(channel_id, None, None, "system", {"notice": what, **data})
+        await self.rt.emit("channel.message", message_dict(stored), channel_room(channel_id))
+
+    async def access(self, who: Principal, channel_id: int) -> ChannelInfo:
+        """The channel if `who` is a member, an admin, or commands the grid it belongs to."""
+        info = await self._info(channel_id)
+        if who.is_admin or await self.store.is_member(channel_id, who.person_id):
+            return info
+        if info.grid_id is not None and in_scope(who, self.rt.grids(), info.grid_id, COMMAND_ROLES):
+            return info
+        raise Forbidden("channel.forbidden", "this channel is outside your scope")
+
+    async def apply_membership(self, message: ChannelMembersChanged) -> None:
+        """On every node: move this node's sockets of the people concerned."""
+        room = channel_room(message.channel_id)
+        for person in message.added:
+            for conn in self.rt.connections_of(person):
+                await self.rt.join(conn, room)
+                await self.rt.emit("channel.joined", {"channel_id": message.channel_id}, conn.sid)
+        for person in message.removed:
+            for conn in self.rt.connections_of(person):
+                await self.rt.leave(conn, room)
+                await self.rt.emit("channel.left", {"channel_id": message.channel_id}, conn.sid)
+
+    async def sync_grid_channels(self, index: GridIndex) -> None:
+        """One channel per grid node; members are everyone holding a role in its subtree."""
+        holders = await self._assignments()
+        for node in index:
+            info = await self.store.ensure_grid_channel(node.id, node.name)
+            wanted = {p for p, g in holders if index.is_within(g, node.id)}
+            added, removed = await self.store.set_members(info.id, wanted)
+            if added or removed:
+                await self.bus.publish(
+                    ChannelMembersChanged(
+                        channel_id=info.id, added=tuple(added), removed=tuple(removed)
+                    )
+                )
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    async def _join_channels(self, conn: Connection) -> None:
+        for info in await self.store.channels_of(conn.principal.person_id):
+            await self.rt.join(conn, channel_room(info.id))
+
+    def _require_joined(self, conn: Connection, channel_id: int) -> None:
+        if channel_room(channel_id) not in conn.rooms:
+            raise Forbidden(
+                "channel.not_joined",
+                "not a member of this channel (commanders: channel.open first)",
+            )
+
+    async def _readable(self, conn: Connection, channel_id: int) -> ChannelInfo:
+        if channel_room(channel_id) in conn.rooms:
+            return await self._info(channel_id)
+        return await self.access(conn.principal, channel_id)
+
+    async def _info(self, channel_id: int) -> ChannelInfo:
+        info = await self.store.get(channel_id)
+        if info is None:
+            raise NotFound("channel.not_found", f"no channel {channel_id}")
+        return info
+
+    async def _checked_body(self, body: SendIn) -> dict[str, Any]:
+        try:
+            content = BODIES[body.kind].model_validate(body.body).model_dump(exclude_none=True)
+        except ValidationError as exc:
+            raise invalid_from_pydantic(exc, "channel.body_invalid") from None
+        if body.kind in FILE_FAMILIES:
+            await self._check_file(body, content)
+        return content
+
+    async def _check_file(self, body: SendIn, content: dict[str, Any]) -> None:
+        info = await self.files.get(content["file_id"])
+        if info.channel_id != body.channel_id:
+            raise InvalidInput("channel.file_elsewhere", "upload the file to this channel first")
+        if info.family not in FILE_FAMILIES[body.kind]:
+            raise InvalidInput(
+                "channel.file_kind", f"a {info.content_type} file is not a valid {body.kind}"
+            )
+        content.update(name=info.name, content_type=info.content_type, size=info.size)
+
+    async def _notify_mentions(self, stored: StoredMessage, message: dict[str, Any]) -> None:
+        if not stored.mentions:
+            return
+        members = {m.person_id for m in await self.store.members(stored.channel_id)}
+        rooms = [f"user:{p}" for p in stored.mentions if p in members]
+        await self.rt.emit("channel.mention", message, rooms)
+
+    async def _owned_adhoc(self, who: Principal, channel_id: int) -> ChannelInfo:
+        info = await self._info(channel_id)
+        owner = any(
+            m.person_id == who.person_id and m.role == "owner"
+            for m in await self.store.members(channel_id)
+        )
+        if info.kind != "adhoc" or not (owner or who.is_admin):
+            raise Forbidden("channel.owner_required", "only the owner of an ad-hoc channel may")
+        return info
+
+    async def _require_reachable(
+        self, who: Principal, people: set[int], either_way: bool = False
+    ) -> None:
+        """Everyone in `people` holds a role in your scope (or, for direct chats, you in theirs)."""
+        grids = await self._grids_of(people)
+        index = self.rt.grids()
+        for person in people:
+            if person not in grids:
+                raise NotFound("person.not_found", f"person {person} does not exist")
+            if any(in_scope(who, index, g) for g in grids[person]) or who.is_admin:
+                continue
+            if either_way and self._they_cover_me(who, grids[person], index):
+                continue
+            raise Forbidden("scope.forbidden", f"person {person} is outside your scope")
+
+    @staticmethod
+    def _they_cover_me(who: Principal, their_grids: set[int], index: GridIndex) -> bool:
+        return any(index.covers(t, mine) for t in their_grids for mine in who.grid_ids())
+
+    async def _grids_of(self, people: set[int]) -> dict[int, set[int]]:
+        async with self._sessions() as session:
+            known = set(await session.scalars(select(Person.id).where(Person.id.in_(people))))
+            rows = await session.execute(
+                select(Assignment.person_id, Assignment.grid_id).where(
+                    Assignment.person_id.in_(people)
+                )
+            )
+        grids: dict[int, set[int]] = {p: set() for p in known}
+        for person, grid in rows:
+            if grid is not None:
+                grids[person].add(grid)
+        return grids
+
+    async def _assignments(self) -> list[tuple[int, int]]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Assignment.person_id, Assignment.grid_id).where(
+                    Assignment.grid_id.is_not(None)
+                )
+            )
+            return [(p, g) for p, g in rows if g is not None]
+
+    async def _names(self, ids: list[int]) -> dict[int, tuple[str, str]]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Person.id, Person.username, Person.display_name).where(Person.id.in_(ids))
+            )
+            return {i: (u, n) for i, u, n in rows}

@@ -1,0 +1,1 @@
+"""Redis-backed adapters (Redis Streams bus transport)."""
