@@ -272,6 +272,60 @@ class ChannelStore:
             _add_rows(session, channel_id, dict.fromkeys(added, "member"))
         return added, removed
 
+    async def grid_memberships(self) -> dict[int, tuple[int, set[int]]]:
+        """For every grid channel: grid id -> (channel id, member ids), in two queries."""
+        async with self._sessions() as session:
+            channels = await session.execute(
+                select(Channel.grid_id, Channel.id).where(Channel.kind == "grid")
+            )
+            out = {grid: (cid, set[int]()) for grid, cid in channels if grid is not None}
+            by_channel = dict(out.values())
+            rows = await session.execute(
+                select(ChannelMember.channel_id, ChannelMember.person_id)
+                .join(Channel, Channel.id == ChannelMember.channel_id)
+                .where(Channel.kind == "grid")
+            )
+            for channel_id, person_id in rows:
+                by_channel[channel_id].add(person_id)
+        return out
+
+    async def sync_grid_channels(
+        self, wanted: Mapping[int, tuple[str, set[int]]]
+    ) -> list[tuple[int, list[int], list[int]]]:
+        """Create missing grid channels and set every member list, in one transaction.
+
+        `wanted` maps grid id -> (channel name, member ids); returns (channel, added,
+        removed) for each channel whose members changed.
+        """
+        current = await self.grid_memberships()
+        missing = [g for g in wanted if g not in current]
+        changes: list[tuple[int, list[int], list[int]]] = []
+        try:
+            async with self._sessions.begin() as session:
+                for grid_id in missing:
+                    row = _new(
+                        Channel(
+                            kind="grid",
+                            grid_id=grid_id,
+                            ref=f"grid:{grid_id}",
+                            name=wanted[grid_id][0],
+                        )
+                    )
+                    session.add(row)
+                    await session.flush()
+                    current[grid_id] = (row.id, set())
+                for grid_id, (_name, members) in wanted.items():
+                    channel_id, present = current[grid_id]
+                    added, removed = sorted(members - present), sorted(present - members)
+                    if removed:
+                        await session.execute(_delete_members(channel_id, set(removed)))
+                    _add_rows(session, channel_id, dict.fromkeys(added, "member"))
+                    if added or removed:
+                        changes.append((channel_id, added, removed))
+        except IntegrityError:
+            return await self.sync_grid_channels(wanted)  # another node created some first
+        return changes
+
     async def members(self, channel_id: int) -> list[MemberInfo]:
         async with self._sessions() as session:
             stmt = select(ChannelMember).where(ChannelMember.channel_id == channel_id)

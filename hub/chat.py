@@ -313,16 +313,16 @@ class Chat:
     async def sync_grid_channels(self, index: GridIndex) -> None:
         """One channel per grid node; members are everyone holding a role in its subtree."""
         holders = await self._assignments()
-        for node in index:
-            info = await self.store.ensure_grid_channel(node.id, node.name)
-            wanted = {p for p, g in holders if index.is_within(g, node.id)}
-            added, removed = await self.store.set_members(info.id, wanted)
-            if added or removed:
-                await self.bus.publish(
-                    ChannelMembersChanged(
-                        channel_id=info.id, added=tuple(added), removed=tuple(removed)
-                    )
+        wanted = {
+            node.id: (node.name, {p for p, g in holders if index.is_within(g, node.id)})
+            for node in index
+        }
+        for channel_id, added, removed in await self.store.sync_grid_channels(wanted):
+            await self.bus.publish(
+                ChannelMembersChanged(
+                    channel_id=channel_id, added=tuple(added), removed=tuple(removed)
                 )
+            )
 
     # ---- helpers -------------------------------------------------------------------------
 

@@ -303,3 +303,25 @@ async def test_uploads_are_sniffed_limited_and_served_to_members_only(
     assert (big.status, await error_code(big)) == (413, "file.too_large")
     files_on_disk = [p for p in (hub.settings.data_dir / "uploads").rglob("*") if p.is_file()]
     assert len(files_on_disk) == 1
+
+
+async def test_role_changes_move_live_sockets_between_grid_channels(
+    client: Client, peers: list[Peer]
+) -> None:
+    worker = await joined(client, peers, "w01")
+    admin = await login(client, "admin")
+    people = await (await client.get("/api/v1/people", headers=bearer(admin))).json()
+    w01 = next(p for p in people if p["username"] == "w01")
+    target = client.app[GRIDS].index.by_code(OTHER_TOWN_VILLAGE)
+    roles = [{"role": "grid_worker", "grid": OTHER_TOWN_VILLAGE}]
+    response = await client.patch(
+        f"/api/v1/people/{w01['id']}", json={"roles": roles}, headers=bearer(admin)
+    )
+    assert response.status == 200
+    channel = await client.app[CHANNELS].ensure_grid_channel(target.id, target.name)
+    joined_event = await worker.next("channel.joined", lambda d: d["channel_id"] == channel.id)
+    assert joined_event == {"channel_id": channel.id}
+    village = client.app[GRIDS].index.by_code(VILLAGE)
+    old = await client.app[CHANNELS].ensure_grid_channel(village.id, village.name)
+    await worker.next("channel.left", lambda d: d["channel_id"] == old.id)
+    await text(worker, channel.id, "moved", "报到")
