@@ -180,3 +180,16 @@ async def test_socket_is_closed_when_its_token_expires(
     ended = await worker.next("session.ended")
     assert ended["code"] == "auth.token_expired"
     await asyncio.wait_for(worker.sio.wait(), WAIT)
+
+
+async def test_polling_transport_works_too(start_hub: StartHub, peers: list[Peer]) -> None:
+    # A long poll is held for a ping interval; keep it short so closing is quick.
+    client = (await start_hub(realtime={"ping_interval_s": 0.5, "ping_timeout_s": 0.5})).client
+    peer = Peer()
+    peers.append(peer)
+    token = await login(client, "w01")
+    url = str(client.make_url("/"))
+    await peer.sio.connect(url, auth={"token": token}, transports=["polling"], wait_timeout=WAIT)
+    assert peer.sio.transport() == "polling"
+    reply = await peer.call("presence.set", {"state": "busy"})
+    assert reply == {"ok": True, "state": "busy"}
