@@ -154,8 +154,8 @@ class PluginHost:
 
     async def setup_all(self, make_context: Callable[[Plugin], PluginContext]) -> None:
         for plugin in self.plugins:
-            ctx = make_context(plugin)
             try:
+                ctx = make_context(plugin)
                 await plugin.setup(ctx)
             except Exception as exc:
                 await self.teardown_all()

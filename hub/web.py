@@ -150,9 +150,13 @@ class PrefixDispatcher:
 
 
 def _template(path: str) -> re.Pattern[str]:
-    parts = re.split(r"({\w+})", path)
-    regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
-    return re.compile(regex)
+    """aiohttp-style path template (`{name}` or `{name:regex}`) as a compiled regex."""
+    regex, last = "", 0
+    for match in re.finditer(r"{(\w+)(?::((?:[^{}]|{[^{}]*})+))?}", path):
+        regex += re.escape(path[last : match.start()])
+        regex += f"(?P<{match.group(1)}>{match.group(2) or '[^/]+'})"
+        last = match.end()
+    return re.compile(regex + re.escape(path[last:]))
 
 
 async def serve(

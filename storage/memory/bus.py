@@ -20,13 +20,23 @@ class _Subscription:
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        while not self.closed:
-            payload = await self.queue.get()
-            try:
-                await self.handler(payload)
-            finally:
-                self.pending -= 1
-                self.queue.task_done()
+        try:
+            while not self.closed:
+                payload = await self.queue.get()
+                try:
+                    await self.handler(payload)
+                finally:
+                    self.pending -= 1
+                    self.queue.task_done()
+        finally:
+            self.discard_queued()
+
+    def discard_queued(self) -> None:
+        """An unsubscribed handler drops what it had not reached, so flush() never waits on it."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+            self.pending -= 1
+            self.queue.task_done()
 
     def put(self, payload: bytes) -> None:
         self.pending += 1

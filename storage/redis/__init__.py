@@ -1,1 +1,1 @@
-"""Redis-backed adapters (Redis Streams bus transport)."""
+"""Redis-backed adapters: the Redis Streams bus transport and other cluster stores."""

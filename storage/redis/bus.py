@@ -26,7 +26,10 @@ imports the hub):
   when it was called (whoever published it) and everything this transport published meanwhile
   (handlers may publish more). A group subscription is settled when the group delivered past
   that point and this consumer has nothing left pending up to it (other consumers' shares are
-  theirs to flush). Waiting is event-driven: readers signal progress, nothing polls.
+  theirs to flush). Waiting is event-driven: readers signal progress, flush never polls.
+* Reads block for at most 2 s (inside redis-py's default 5 s socket timeout; group readers
+  block at most claim_idle_ms / 2 so claims stay on time). ``close`` sends what is queued, stops
+  the readers, deletes idle consumers and closes the connection pool.
 """
 
 from __future__ import annotations
@@ -251,7 +254,7 @@ class RedisBusTransport:
     ) -> None:
         if claim_idle_ms < 1 or maxlen < 1:
             raise ValueError("claim_idle_ms and maxlen must be positive")
-        self._redis: Redis = Redis.from_url(redis_url, protocol=2)
+        self._redis: Redis = Redis.from_url(redis_url, protocol=2, decode_responses=False)
         self.node_id = node_id
         self._instance = uuid.uuid4().hex[:12]
         self._sequence = itertools.count(1)
@@ -294,6 +297,8 @@ class RedisBusTransport:
 
     async def flush(self) -> None:
         """Wait until local subscriptions handled what their streams held, and our publishes."""
+        if not self._subs:
+            return
         heads = await self._heads({sub.topic for sub in self._subs})
         while True:
             published = dict(self._published)
@@ -310,8 +315,10 @@ class RedisBusTransport:
         await self._writer.close()
         for sub in list(self._subs):
             await self._remove(sub)
+        current = asyncio.current_task()
         for task in list(self._readers):  # readers of handlers that unsubscribed themselves
-            await _cancel(task)
+            if task is not current:
+                await _cancel(task)
         await self._redis.aclose()
 
     def _check_open(self) -> None:
