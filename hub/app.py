@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
+import socketio
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
@@ -16,6 +20,7 @@ from hub.api import auth, devices, files, grids, people, system
 from hub.bus import MessageBus
 from hub.channels import ChannelStore
 from hub.chat import Chat
+from hub.contracts import BusTransport, PresenceStore
 from hub.devices import Devices
 from hub.files import FileStore
 from hub.gridstore import GridStore
@@ -31,8 +36,10 @@ from hub.keys import (
     IDENTITY,
     LIVE,
     METRICS,
+    NODE_ID,
     PEOPLE,
     PLUGINS,
+    PRESENCE,
     REALTIME,
     SESSIONS,
     SETTINGS,
@@ -48,6 +55,9 @@ from hub.settings import Settings
 from hub.web import AUTHENTICATOR, ENDPOINTS, PrefixDispatcher, Router, request_context
 from storage import migrate
 from storage.memory.bus import MemoryBusTransport
+from storage.memory.presence import MemoryPresenceStore
+from storage.redis.bus import RedisBusTransport
+from storage.redis.presence import RedisPresenceStore
 from storage.sql import create_engine, session_factory
 
 log = logging.getLogger("gridhub.app")
@@ -76,10 +86,28 @@ def build_app(
         dispatcher = PrefixDispatcher(router)
         dispatcher.reserve(app)
         app[PLUGIN_ROUTES][plugin.name] = (router, dispatcher)
-    realtime = Realtime(settings.realtime, lambda: app[IDENTITY], lambda: app[GRIDS].index)
+    node_id = settings.node_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+    app[NODE_ID] = node_id
+    realtime = Realtime(
+        settings.realtime,
+        lambda: app[IDENTITY],
+        lambda: app[GRIDS].index,
+        lambda: app[PRESENCE],
+        node_id,
+        **_socket_cluster(settings),
+    )
     realtime.sio.attach(app)
     app[REALTIME] = realtime
-    for ctx in (_database, _bus, _grids, _identity, _realtime, _plugins, _audit_retention):
+    for ctx in (
+        _database,
+        _bus,
+        _presence,
+        _grids,
+        _identity,
+        _realtime,
+        _plugins,
+        _audit_retention,
+    ):
         app.cleanup_ctx.append(ctx)
     for module in (system, auth, grids, people, devices, files):
         module.build_router().mount(app)
@@ -97,11 +125,35 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await engine.dispose()
 
 
+def _socket_cluster(settings: Settings) -> dict[str, Any]:
+    """Cluster mode: emits travel through Redis; WebSocket only, so no sticky sessions."""
+    if not settings.redis_url:
+        return {}
+    manager = socketio.AsyncRedisManager(settings.redis_url, channel="gridhub:socketio")
+    return {"client_manager": manager, "transports": ["websocket"]}
+
+
 async def _bus(app: web.Application) -> AsyncIterator[None]:
-    bus = MessageBus(MemoryBusTransport())
+    url = app[SETTINGS].redis_url
+    transport: BusTransport
+    if url:
+        redis_bus = RedisBusTransport(url, node_id=app[NODE_ID])
+        await redis_bus.start()
+        transport = redis_bus
+    else:
+        transport = MemoryBusTransport()
+    bus = MessageBus(transport)
     app[BUS] = bus
     yield
     await bus.close()
+
+
+async def _presence(app: web.Application) -> AsyncIterator[None]:
+    url = app[SETTINGS].redis_url
+    store: PresenceStore = RedisPresenceStore(url) if url else MemoryPresenceStore()
+    app[PRESENCE] = store
+    yield
+    await store.close()
 
 
 async def _grids(app: web.Application) -> AsyncIterator[None]:
@@ -156,10 +208,12 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
 
     await bus.listen(SessionRevoked, revoked)
     await bus.listen(PersonChanged, changed)
+    # A node must be alive in presence before it takes sockets, or a reaper would drop them.
+    await app[PRESENCE].node_alive(app[NODE_ID], app[SETTINGS].realtime.node_ttl_s)
     chat = await _chat(app)
     retention = app[SETTINGS].realtime.track_retention_days
     tasks = [
-        asyncio.create_task(realtime.sweep_idle_forever(), name="presence-idle"),
+        asyncio.create_task(realtime.sweep_forever(), name="presence-sweep"),
         asyncio.create_task(_every(3600, lambda: live.sweep_tracks(retention)), name="tracks"),
     ]
     yield
@@ -203,11 +257,16 @@ async def _every(interval_s: float, job: Callable[[], Awaitable[object]]) -> Non
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel and await; a task that had already crashed is logged, not lost."""
     for task in tasks:
         task.cancel()
     for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("background task failed", extra={"task": task.get_name()})
 
 
 async def _plugins(app: web.Application) -> AsyncIterator[None]:
@@ -221,11 +280,7 @@ async def _plugins(app: web.Application) -> AsyncIterator[None]:
         for factory in ctx._tasks
     ]
     yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+    await _cancel(tasks)
     await host.teardown_all()
 
 

@@ -141,6 +141,19 @@ def migrate(config: Path | None, **flags: Any) -> None:
     click.echo("database is up to date")
 
 
+@main.command("seed-demo")
+@common
+def seed_demo_command(config: Path | None, **flags: Any) -> None:
+    """Load the demo county into an empty database without serving (e.g. before a cluster)."""
+    settings = settings_from(config, **flags)
+
+    async def go(core: Core) -> bool:
+        return await seed_demo(core, settings.data_dir)
+
+    seeded = run(_with_core(settings, go))
+    click.echo("demo county seeded" if seeded else "database not empty; nothing seeded")
+
+
 @main.group("config")
 def config_group() -> None:
     """Inspect settings."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 RawHandler = Callable[[bytes], Awaitable[None]]
@@ -25,6 +25,82 @@ class BusTransport(Protocol):
 
     async def flush(self) -> None:
         """Wait until everything published so far has been handled by local subscribers."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class PresenceRecord(Protocol):
+    """A person's presence as a store reports it (aggregate computed by the store)."""
+
+    @property
+    def person_id(self) -> int: ...
+
+    @property
+    def state(self) -> str:
+        """ "online" | "busy" | "away" | "on_call" | "sos" | "offline"."""
+        ...
+
+    @property
+    def devices(self) -> int: ...
+
+    @property
+    def last_seen(self) -> float: ...
+
+    @property
+    def location(self) -> dict[str, float | None] | None: ...
+
+
+class PresenceChange(Protocol):
+    @property
+    def record(self) -> PresenceRecord: ...
+
+    @property
+    def changed(self) -> bool:
+        """The aggregate state differs from before the operation."""
+        ...
+
+
+class PresenceStore(Protocol):
+    """Devices and aggregate state per person, shared by every node of a deployment.
+
+    Each device (a socket) has a chosen state ("online", "busy", "away", "on_call") and an
+    idle flag; an idle "online" device counts as "away". The aggregate is the strongest state
+    over the devices, `sos` > `on_call` > `busy` > `online` > `away`, "offline" with no
+    device, or the forced state (SOS) when set while any device is connected. Every mutation is
+    atomic and reports whether the aggregate changed, so exactly one node announces a change.
+    """
+
+    async def connect(self, person_id: int, sid: str, node: str, now: float) -> PresenceChange: ...
+
+    async def disconnect(self, person_id: int, sid: str, now: float) -> PresenceChange: ...
+
+    async def choose(self, person_id: int, sid: str, state: str, now: float) -> PresenceChange: ...
+
+    async def touch(self, person_id: int, sid: str, now: float) -> PresenceChange:
+        """Activity from a device: clears its idle flag and refreshes last seen."""
+        ...
+
+    async def force(self, person_id: int, state: str | None) -> PresenceChange: ...
+
+    async def mark_idle(self, idle_before: float) -> Sequence[PresenceChange]:
+        """Flag devices last active before `idle_before`; the changes this caused."""
+        ...
+
+    async def locate(self, person_id: int, location: dict[str, float | None]) -> None:
+        """Keep the latest location (by its `at`), ignoring older reports."""
+        ...
+
+    async def get(self, person_id: int) -> PresenceRecord: ...
+
+    async def known(self, online_only: bool) -> Sequence[PresenceRecord]: ...
+
+    async def node_alive(self, node: str, ttl_s: float) -> None:
+        """Heartbeat of a node; a node silent for `ttl_s` is dead."""
+        ...
+
+    async def reap_dead_nodes(self) -> Sequence[PresenceChange]:
+        """Remove the devices of dead nodes (other than live ones); the changes this caused."""
         ...
 
     async def close(self) -> None: ...

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hub.bus import MessageBus
 from hub.channels import ChannelStore
 from hub.chat import Chat
+from hub.contracts import PresenceStore
 from hub.devices import Devices
 from hub.files import FileStore
 from hub.gridstore import GridStore
@@ -34,3 +35,5 @@ LIVE = web.AppKey("live", Live)
 CHANNELS = web.AppKey("channels", ChannelStore)
 CHAT = web.AppKey("chat", Chat)
 FILES = web.AppKey("files", FileStore)
+NODE_ID = web.AppKey("node_id", str)
+PRESENCE: web.AppKey[PresenceStore] = web.AppKey("presence")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.access import STAFF_ROLES, Principal, in_scope, require_scope
 from hub.errors import InvalidInput, NotFound
 from hub.grid import GridIndex
-from hub.presence import SETTABLE, Location, Snapshot, State, is_stale
+from hub.presence import SETTABLE, Location, Snapshot, State, is_stale, snapshot_of
 from hub.realtime import Connection, Realtime, covering_command_rooms
 from storage.models import Assignment, LocationPoint, Person
 from storage.sql import utcnow
@@ -101,13 +101,13 @@ class Live:
     async def set_state(self, conn: Connection, body: PresenceIn) -> dict[str, Any]:
         if body.state not in SETTABLE:
             raise InvalidInput("presence.state_invalid", f"{body.state} cannot be chosen here")
-        snapshot = self.rt.presence.choose(conn.principal.person_id, conn.sid, body.state)
-        if snapshot is not None:
-            await self.rt.publish_presence(snapshot, conn.principal)
-        return {"state": self.rt.presence.snapshot(conn.principal.person_id).state.value}
+        person = conn.principal.person_id
+        change = await self.rt.presence.choose(person, conn.sid, body.state.value, time.time())
+        await self.rt.announce(change)
+        return {"state": change.record.state}
 
     async def activity(self, conn: Connection, _: Empty) -> dict[str, Any]:
-        return {"state": self.rt.presence.snapshot(conn.principal.person_id).state.value}
+        return {"state": (await self.rt.presence.get(conn.principal.person_id)).state}
 
     async def report_location(self, conn: Connection, body: LocationIn) -> dict[str, Any]:
         now = time.time()
@@ -119,7 +119,7 @@ class Live:
         )
         who = conn.principal
         await self._store(who.person_id, loc)
-        self.rt.presence.locate(who.person_id, loc)
+        await self.rt.presence.locate(who.person_id, loc.as_dict())
         username, name, _interval, grids = await self.people.facts(who.person_id)
         rooms = covering_command_rooms(grids, self.rt.grids())
         await self.rt.emit(
@@ -133,7 +133,7 @@ class Live:
         index = self.rt.grids()
         scope = self._scope(conn.principal, index, body.grid)
         rows = []
-        for snapshot in self._candidates(body.include_offline):
+        for snapshot in await self._candidates(body.include_offline):
             username, name, interval, grids = await self.people.facts(snapshot.person_id)
             if scope is None or scope & set(grids):
                 rows.append(person_row(snapshot, username, name, interval, grids))
@@ -158,17 +158,16 @@ class Live:
 
     # ---- helpers -------------------------------------------------------------------------
 
-    async def _push_presence(self, snapshot: Snapshot, who: Principal) -> None:
-        username, name, interval, grids = await self.people.facts(who.person_id)
+    async def _push_presence(self, snapshot: Snapshot) -> None:
+        username, name, interval, grids = await self.people.facts(snapshot.person_id)
         rooms = covering_command_rooms(grids, self.rt.grids())
         await self.rt.emit(
             "presence.changed", person_row(snapshot, username, name, interval, grids), rooms
         )
 
-    def _candidates(self, include_offline: bool) -> list[Snapshot]:
-        if include_offline:
-            return [self.rt.presence.snapshot(pid) for pid in self.rt.presence.known()]
-        return self.rt.presence.online()
+    async def _candidates(self, include_offline: bool) -> list[Snapshot]:
+        records = await self.rt.presence.known(online_only=not include_offline)
+        return [snapshot_of(r) for r in records]
 
     @staticmethod
     def _scope(who: Principal, index: GridIndex, code: str | None) -> set[int] | None:

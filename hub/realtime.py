@@ -13,10 +13,11 @@ import socketio
 from pydantic import BaseModel, ValidationError
 
 from hub.access import COMMAND_ROLES, Principal, Role, require_role
+from hub.contracts import PresenceChange, PresenceStore
 from hub.errors import HubError, Unauthorized, invalid_from_pydantic
 from hub.grid import GridIndex
 from hub.identity import Identity
-from hub.presence import PresenceRegistry, Snapshot
+from hub.presence import Snapshot, snapshot_of
 from hub.settings import RealtimeSettings
 
 log = logging.getLogger("gridhub.realtime")
@@ -82,12 +83,16 @@ class Realtime:
         settings: RealtimeSettings,
         identity: Callable[[], Identity],
         grids: Callable[[], GridIndex],
+        presence: Callable[[], PresenceStore],
+        node_id: str,
         client_manager: socketio.AsyncManager | None = None,
+        transports: list[str] | None = None,
     ) -> None:
         self.settings = settings
         self._identity = identity
         self.grids = grids
-        self.presence = PresenceRegistry(settings.away_after_s)
+        self._presence = presence
+        self.node_id = node_id
         self.connections: dict[str, Connection] = {}
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
@@ -96,18 +101,23 @@ class Realtime:
             ping_interval=settings.ping_interval_s,
             ping_timeout=settings.ping_timeout_s,
             max_http_buffer_size=settings.max_frame_bytes,
+            transports=transports or ["polling", "websocket"],
             logger=False,
             engineio_logger=False,
         )
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
-        self._presence_hooks: list[Callable[[Snapshot, Principal], Awaitable[None]]] = []
+        self._presence_hooks: list[Callable[[Snapshot], Awaitable[None]]] = []
         self._connect_hooks: list[Callable[[Connection], Awaitable[None]]] = []
         self.on("auth.refresh", TokenIn)(self._refresh)
 
     @property
     def identity(self) -> Identity:
         return self._identity()
+
+    @property
+    def presence(self) -> PresenceStore:
+        return self._presence()
 
     # ---- public surface ------------------------------------------------------------------
 
@@ -130,7 +140,7 @@ class Realtime:
         if rooms:
             await self.sio.emit(event, data, to=rooms)
 
-    def on_presence(self, hook: Callable[[Snapshot, Principal], Awaitable[None]]) -> None:
+    def on_presence(self, hook: Callable[[Snapshot], Awaitable[None]]) -> None:
         self._presence_hooks.append(hook)
 
     def on_connected(self, hook: Callable[[Connection], Awaitable[None]]) -> None:
@@ -154,9 +164,13 @@ class Realtime:
         for sid in sids:
             await self._close(sid, code, message)
 
-    async def publish_presence(self, snapshot: Snapshot, who: Principal) -> None:
+    async def announce(self, change: PresenceChange) -> None:
+        """Tell the hooks (console fan-out) when a person's aggregate state changed."""
+        if not change.changed:
+            return
+        snapshot = snapshot_of(change.record)
         for hook in self._presence_hooks:
-            await hook(snapshot, who)
+            await hook(snapshot)
 
     # ---- connection lifecycle ------------------------------------------------------------
 
@@ -176,9 +190,9 @@ class Realtime:
         for hook in self._connect_hooks:
             await hook(conn)
         self._schedule_expiry(conn)
-        snapshot = self.presence.connect(who.person_id, sid)
-        if snapshot is not None:
-            await self.publish_presence(snapshot, who)
+        await self.announce(
+            await self.presence.connect(who.person_id, sid, self.node_id, time.time())
+        )
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         conn = self.connections.pop(sid, None)
@@ -186,9 +200,8 @@ class Realtime:
             return
         if conn.expiry is not None:
             conn.expiry.cancel()
-        snapshot = self.presence.disconnect(conn.principal.person_id, sid)
-        if snapshot is not None:
-            await self.publish_presence(snapshot, conn.principal)
+        person = conn.principal.person_id
+        await self.announce(await self.presence.disconnect(person, sid, time.time()))
 
     def _schedule_expiry(self, conn: Connection) -> None:
         if conn.expiry is not None:
@@ -245,24 +258,21 @@ class Realtime:
         return {"ok": True, **(result or {})}
 
     async def _touch(self, conn: Connection) -> None:
-        snapshot = self.presence.touch(conn.principal.person_id, conn.sid)
-        if snapshot is not None:
-            await self.publish_presence(snapshot, conn.principal)
+        person = conn.principal.person_id
+        await self.announce(await self.presence.touch(person, conn.sid, time.time()))
 
-    async def sweep_idle_forever(self) -> None:
-        """Auto-away: devices idle past the threshold turn away."""
+    async def sweep_forever(self) -> None:
+        """Auto-away for idle devices; node heartbeat; offline for devices of dead nodes."""
+        settings = self.settings
         while True:
-            await asyncio.sleep(self.settings.sweep_interval_s)
-            for snapshot in self.presence.sweep_idle():
-                who = self._principal_of(snapshot.person_id)
-                if who is not None:
-                    await self.publish_presence(snapshot, who)
-
-    def _principal_of(self, person_id: int) -> Principal | None:
-        for conn in self.connections.values():
-            if conn.principal.person_id == person_id:
-                return conn.principal
-        return None
+            await self.presence.node_alive(self.node_id, settings.node_ttl_s)
+            cutoff = time.time() - settings.away_after_s
+            for change in [
+                *await self.presence.mark_idle(cutoff),
+                *await self.presence.reap_dead_nodes(),
+            ]:
+                await self.announce(change)
+            await asyncio.sleep(settings.sweep_interval_s)
 
 
 class TokenIn(BaseModel):

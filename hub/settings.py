@@ -38,6 +38,7 @@ class AuditSettings(BaseModel):
 class RealtimeSettings(BaseModel):
     away_after_s: float = Field(300.0, gt=0)
     sweep_interval_s: float = Field(5.0, gt=0)
+    node_ttl_s: float = Field(30.0, gt=0)
     track_retention_days: int = Field(90, ge=1)
     ping_interval_s: float = Field(25.0, gt=0)
     ping_timeout_s: float = Field(20.0, gt=0)

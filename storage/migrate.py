@@ -9,10 +9,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x67726964  # "grid"
 
 
 def alembic_config(extra_locations: Sequence[Path] = ()) -> Config:
@@ -28,6 +29,10 @@ async def upgrade(engine: AsyncEngine, extra_locations: Sequence[Path] = ()) -> 
     """Bring the database to the newest revision of every branch."""
     cfg = alembic_config(extra_locations)
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Nodes of a cluster start together: one migrates, the others wait, then find
+            # nothing left to do.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_run, cfg, "upgrade", "heads")
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from hub import __version__, audit, openapi
 from hub.access import require_admin
 from hub.audit import AuditQuery
-from hub.keys import GRIDS, METRICS, PLUGINS, SESSIONS, SETTINGS
+from hub.keys import GRIDS, METRICS, NODE_ID, PLUGINS, SESSIONS
 from hub.web import ENDPOINTS, Call, Router
 
 
@@ -58,7 +58,7 @@ def build_router() -> Router:
         return HealthOut(
             status="ok",
             version=__version__,
-            node=app[SETTINGS].node_id or "single",
+            node=app[NODE_ID],
             grids=len(app[GRIDS].index),
             plugins=[p.name for p in app[PLUGINS].plugins],
         )

@@ -1,0 +1,96 @@
+"""Presence records the presence stores report, and the aggregation rule they share.
+
+The dataclasses satisfy ``hub.contracts.PresenceRecord`` / ``PresenceChange`` structurally
+(storage never imports the hub). ``aggregate`` is the reference rule; the Redis store runs the
+same rule in Lua (``storage.redis.presence``) and the contract tests check both against it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+Location = dict[str, float | None]
+
+OFFLINE: Final = "offline"
+# Which state wins when a person is on several devices.
+PRIORITY: Final[dict[str, int]] = {
+    "sos": 5,
+    "on_call": 4,
+    "busy": 3,
+    "online": 2,
+    "away": 1,
+    OFFLINE: 0,
+}
+CHOOSABLE: Final = frozenset({"online", "busy", "away", "on_call"})  # a device may choose
+FORCEABLE: Final = frozenset(PRIORITY) - {OFFLINE}  # a person may be forced into
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """A person's presence: the aggregate state over `devices` connected devices."""
+
+    person_id: int
+    state: str
+    devices: int
+    last_seen: float
+    location: Location | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The record after an operation; `changed` when its aggregate differs from before it."""
+
+    record: Presence
+    changed: bool
+
+
+def device_state(chosen: str, idle: bool) -> str:
+    """An idle "online" device counts as "away"; every other choice stands."""
+    return "away" if idle and chosen == "online" else chosen
+
+
+def aggregate(device_states: Iterable[str], forced: str | None) -> str:
+    """Forced state while any device is connected, else the strongest device state."""
+    states = list(device_states)
+    if not states:
+        return OFFLINE
+    if forced is not None:
+        return forced
+    return max(states, key=PRIORITY.__getitem__)
+
+
+def offline(person_id: int) -> Presence:
+    """The record of a person the store has never heard of."""
+    return Presence(person_id, OFFLINE, 0, 0.0, None)
+
+
+def check_choosable(state: str) -> None:
+    if state not in CHOOSABLE:
+        raise ValueError(f"a device cannot choose state {state!r}")
+
+
+def check_forceable(state: str | None) -> None:
+    if state is not None and state not in FORCEABLE:
+        raise ValueError(f"cannot force state {state!r}")
+
+
+def check_time(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"time must be finite, got {value!r}")
+    return float(value)
+
+
+def check_node(node: str) -> None:
+    if not node or "|" in node:
+        raise ValueError(f"node name must be non-empty without '|': {node!r}")
+
+
+def location_at(location: Location) -> float:
+    """The time a location report was taken (its required `at`)."""
+    at = location.get("at")
+    if at is None:
+        raise ValueError("a location needs a numeric 'at'")
+    return check_time(at)

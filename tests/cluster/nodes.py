@@ -1,0 +1,120 @@
+"""Real hub processes for cluster tests: `gridhub serve` nodes sharing PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from tests import services
+
+FAST_HASHING = {
+    "GRIDHUB_AUTH__HASH_TIME_COST": "1",
+    "GRIDHUB_AUTH__HASH_MEMORY_KIB": "1024",
+    "GRIDHUB_AUTH__HASH_PARALLELISM": "1",
+}
+START_DEADLINE_S = 60.0
+
+
+@dataclass
+class Node:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        """SIGKILL: the node gets no chance to clean up."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class Cluster:
+    """Nodes of one deployment; every node gets the same database, Redis and settings."""
+
+    database_url: str
+    redis_url: str
+    workdir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    nodes: dict[str, Node] = field(default_factory=dict)
+
+    def env(self, node_id: str = "") -> dict[str, str]:
+        env = {**os.environ, **FAST_HASHING, **self.extra_env}
+        env.update(
+            GRIDHUB_DATABASE_URL=self.database_url,
+            GRIDHUB_REDIS_URL=self.redis_url,
+            GRIDHUB_LOG_LEVEL="WARNING",
+        )
+        if node_id:
+            env["GRIDHUB_NODE_ID"] = node_id
+        return env
+
+    def gridhub(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        command = [sys.executable, "-m", "hub", *args, "--data-dir", str(self.workdir)]
+        return subprocess.run(command, env=self.env(), capture_output=True, timeout=120, check=True)
+
+    async def start(self, name: str) -> Node:
+        port = services.free_port()
+        log = self.workdir / f"{name}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "hub",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(self.workdir),
+        ]
+        node = Node(name, port, _spawn(command, self.env(name), log), log)
+        self.nodes[name] = node
+        await wait_healthy(node)
+        return node
+
+    def stop_all(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
+
+
+def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+async def wait_healthy(node: Node) -> None:
+    """Poll /healthz until the node answers (bounded); fail with its log otherwise."""
+    deadline = time.monotonic() + START_DEADLINE_S
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if node.process.poll() is not None:
+                break
+            try:
+                async with http.get(node.url + "/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"node {node.name} did not start:\n{node.log.read_text()[-3000:]}")
