@@ -49,6 +49,7 @@ from hub.live import People as LivePeople
 from hub.messages import ChannelMembersChanged, GridTreeChanged, PersonChanged, SessionRevoked
 from hub.observability import HttpMetrics
 from hub.people import People
+from hub.plugin_views import ChannelsView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
 from hub.realtime import Realtime
 from hub.settings import Settings
@@ -295,6 +296,8 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         grids=app[GRIDS],
         config=plugins.validate_config(plugin, settings.plugins.config.get(plugin.name)),
         log=logging.getLogger(f"gridhub.plugin.{plugin.name}"),
+        realtime=RealtimeView(app[REALTIME], plugin.name),
+        channels=ChannelsView(app[CHAT]),
     )
 
 

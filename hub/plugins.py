@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.bus import MessageBus
 from hub.grid import GridIndex
+from hub.plugin_views import ChannelsView, RealtimeView
 from hub.web import Router
 
 ENTRY_POINT_GROUP = "gridhub.plugins"
@@ -67,6 +68,8 @@ class PluginContext:
     grids: GridView
     config: BaseModel | None
     log: logging.Logger
+    realtime: RealtimeView
+    channels: ChannelsView
     _tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     _cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 

@@ -1,0 +1,97 @@
+"""The narrow views of the real-time core that a plugin gets in its `PluginContext`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from hub.access import Role
+from hub.channels import ChannelInfo
+from hub.chat import Chat, channel_room
+from hub.messages import ChannelMembersChanged
+from hub.presence import State
+from hub.realtime import Connection, Realtime, covering_command_rooms, grid_room, user_room
+
+P = TypeVar("P", bound=BaseModel)
+Handler = Callable[[Connection, P], Awaitable[dict[str, Any] | None]]
+
+
+class RealtimeView:
+    """Socket events and emits in the plugin's own namespace (`<plugin>.<event>`)."""
+
+    def __init__(self, realtime: Realtime, owner: str) -> None:
+        self._rt = realtime
+        self._prefix = f"{owner}."
+
+    def on(
+        self, event: str, model: type[P], roles: Iterable[Role] | None = None
+    ) -> Callable[[Handler[P]], Handler[P]]:
+        """Register `<plugin>.<event>`: validated, role-checked, acknowledged."""
+        register = self._rt.on(self._named(event), model, roles)
+
+        def wrap(handler: Handler[P]) -> Handler[P]:
+            register(handler)
+            return handler
+
+        return wrap
+
+    async def emit(self, event: str, data: Any, rooms: str | list[str]) -> None:
+        await self._rt.emit(self._named(event), data, rooms)
+
+    def command_rooms(self, grid_ids: Iterable[int]) -> list[str]:
+        """Rooms of every command centre covering these grids (their chains and overlays)."""
+        return covering_command_rooms(grid_ids, self._rt.grids())
+
+    @staticmethod
+    def user_room(person_id: int) -> str:
+        return user_room(person_id)
+
+    @staticmethod
+    def grid_room(grid_id: int) -> str:
+        return grid_room(grid_id)
+
+    async def force_presence(self, person_id: int, state: State | None) -> None:
+        """Override a person's presence on every device (SOS); None lifts it."""
+        change = await self._rt.presence.force(person_id, state.value if state else None)
+        await self._rt.announce(change)
+
+    async def touch_presence(self, person_id: int) -> None:
+        """Count as activity from every device of the person on this node."""
+        for conn in self._rt.connections_of(person_id):
+            await self._rt.announce(await self._rt.presence.touch(person_id, conn.sid, time.time()))
+
+    def _named(self, event: str) -> str:
+        return event if event.startswith(self._prefix) else self._prefix + event
+
+
+class ChannelsView:
+    """Talk channels a plugin may open and post to (e.g. one per incident)."""
+
+    def __init__(self, chat: Chat) -> None:
+        self._chat = chat
+
+    async def for_incident(
+        self, incident_id: int, name: str, members: Iterable[int]
+    ) -> ChannelInfo:
+        """The incident's channel, created once, with `members` added (moved live)."""
+        info = await self._chat.store.ensure_incident_channel(incident_id, name)
+        await self.add_members(info.id, members)
+        return info
+
+    async def add_members(self, channel_id: int, people: Iterable[int]) -> list[int]:
+        added = await self._chat.store.add_members(channel_id, people)
+        if added:
+            message = ChannelMembersChanged(channel_id=channel_id, added=tuple(added))
+            await self._chat.bus.publish(message)
+        return added
+
+    async def notice(self, channel_id: int, what: str, data: dict[str, Any]) -> None:
+        """A system message in the channel (stored, offset-ordered, fanned out)."""
+        await self._chat.system_notice(channel_id, what, data)
+
+    @staticmethod
+    def room(channel_id: int) -> str:
+        return channel_room(channel_id)
