@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.errors import InvalidInput, NotFound
-from storage.models import Channel, ChannelMessage, Person
-from storage.sql import utcnow
+from storage.message_sink import Item, Row, integrity_errors, open_sink
+from storage.models import ChannelMessage
 
 MESSAGE_KINDS = frozenset({"text", "image", "file", "voice", "location", "system"})
 CLIENT_MSG_ID_MAX = 64
@@ -99,6 +97,11 @@ class ChannelWriter:
         self, sessions: async_sessionmaker[AsyncSession], batch_max: int, batch_window_s: float
     ) -> None:
         self._sessions = sessions
+        engine = sessions.kw.get("bind")
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("the channel writer needs a session factory bound to an engine")
+        self._sink = open_sink(engine.url.render_as_string(hide_password=False))
+        self._known: set[int] = set()
         self._batch_max = max(1, batch_max)
         self._window = batch_window_s
         self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
@@ -120,6 +123,7 @@ class ChannelWriter:
         self._queue.put_nowait(None)
         task, self._task = self._task, None
         await task
+        await self._sink.close()
 
     def submit(self, pending: Pending) -> None:
         if self._task is None or self._closing:
@@ -177,22 +181,40 @@ class ChannelWriter:
         """A resend racing another hub process hits the unique key; the retry then finds it."""
         try:
             return await self._write(batch)
-        except IntegrityError:
+        except integrity_errors():
             return await self._write(batch)
 
     async def _write(self, batch: list[Pending]) -> list[StoredMessage | Exception]:
-        outcomes: list[StoredMessage | Exception | None] = [None] * len(batch)
-        async with self._sessions.begin() as session:
-            epochs = await _lock_channels(session, {p.channel_id for p in batch})
-            senders = await _known_people(session, {p.sender_id for p in batch})
-            valid = _validate(batch, epochs, senders, outcomes)
-            existing = await _existing(session, [p for _, p in valid], epochs)
-            fresh = _fresh(valid, existing, outcomes)
-            rows = await _insert(session, fresh, epochs)
-            for index, row in rows.items():
-                outcomes[index] = stored(row, epochs[row.channel_id])
-        self.messages_committed += len(rows)
-        return _resolve_duplicates(batch, outcomes)
+        items = [
+            Item(p.channel_id, p.sender_id, p.client_msg_id, p.kind, p.body, p.mentions)
+            for p in batch
+        ]
+        written = await self._sink.write(items, self._known)
+        self.messages_committed += written.inserted
+        return [
+            _outcome(o, again) for o, again in zip(written.outcomes, written.replayed, strict=True)
+        ]
+
+
+def _outcome(outcome: Row | str, replayed: bool) -> StoredMessage | Exception:
+    if outcome == "no_channel":
+        return NotFound("channel.not_found", "no such channel")
+    if outcome == "no_sender":
+        return NotFound("channel.sender_unknown", "no such person")
+    assert isinstance(outcome, Row)
+    return StoredMessage(
+        id=outcome.id,
+        channel_id=outcome.channel_id,
+        offset=outcome.offset,
+        epoch=outcome.epoch,
+        sender_id=outcome.sender_id,
+        client_msg_id=outcome.client_msg_id,
+        kind=outcome.kind,
+        body=outcome.body,
+        mentions=tuple(outcome.mentions),
+        created_at=outcome.created_at,
+        replayed=replayed,
+    )
 
 
 _STOP = object()
@@ -205,133 +227,3 @@ def _settle(pending: Pending, outcome: StoredMessage | BaseException) -> None:
         pending.future.set_exception(outcome)
     else:
         pending.future.set_result(outcome)
-
-
-async def _lock_channels(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    """Epoch of each existing channel, its row locked (PostgreSQL) for the transaction."""
-    if session.get_bind().dialect.name == "sqlite":  # take the write lock before reading
-        noop = update(Channel).where(Channel.id.in_(ids)).values(last_offset=Channel.last_offset)
-        await session.execute(noop)
-    stmt = select(Channel.id, Channel.epoch).where(Channel.id.in_(ids))
-    rows = await session.execute(stmt.order_by(Channel.id).with_for_update())
-    return dict(rows.all())
-
-
-async def _known_people(session: AsyncSession, ids: set[int | None]) -> set[int]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return set()
-    return set(await session.scalars(select(Person.id).where(Person.id.in_(wanted))))
-
-
-def _validate(
-    batch: list[Pending],
-    epochs: dict[int, str],
-    senders: set[int],
-    outcomes: list[StoredMessage | Exception | None],
-) -> list[tuple[int, Pending]]:
-    valid: list[tuple[int, Pending]] = []
-    for index, pending in enumerate(batch):
-        if pending.channel_id not in epochs:
-            outcomes[index] = NotFound("channel.not_found", f"no channel {pending.channel_id}")
-        elif pending.sender_id is not None and pending.sender_id not in senders:
-            outcomes[index] = NotFound("channel.sender_unknown", f"no person {pending.sender_id}")
-        else:
-            valid.append((index, pending))
-    return valid
-
-
-async def _existing(
-    session: AsyncSession, pendings: list[Pending], epochs: dict[int, str]
-) -> dict[DedupeKey, StoredMessage]:
-    """Stored rows these appends resend (matched in Python so a NULL sender matches too)."""
-    keys = {p.key for p in pendings if p.key is not None}
-    pairs = sorted({(key[0], key[2]) for key in keys})
-    cols = tuple_(ChannelMessage.channel_id, ChannelMessage.client_msg_id)
-    found: dict[DedupeKey, StoredMessage] = {}
-    for start in range(0, len(pairs), 200):
-        stmt = select(ChannelMessage).where(cols.in_(pairs[start : start + 200]))
-        for row in await session.scalars(stmt):
-            key = (row.channel_id, row.sender_id, row.client_msg_id or "")
-            if key in keys:
-                found[key] = stored(row, epochs[row.channel_id])
-    return found
-
-
-def _fresh(
-    valid: list[tuple[int, Pending]],
-    existing: dict[DedupeKey, StoredMessage],
-    outcomes: list[StoredMessage | Exception | None],
-) -> list[tuple[int, Pending]]:
-    """Messages to insert: resends of stored rows are answered, in-batch repeats are dropped."""
-    fresh: list[tuple[int, Pending]] = []
-    seen: set[DedupeKey] = set()
-    for index, pending in valid:
-        key = pending.key
-        if key is not None and key in existing:
-            outcomes[index] = replace(existing[key], replayed=True)
-        elif key is None or key not in seen:
-            fresh.append((index, pending))
-            if key is not None:
-                seen.add(key)
-    return fresh
-
-
-async def _insert(
-    session: AsyncSession, fresh: list[tuple[int, Pending]], epochs: dict[int, str]
-) -> dict[int, ChannelMessage]:
-    by_channel: dict[int, list[tuple[int, Pending]]] = {}
-    for item in fresh:
-        by_channel.setdefault(item[1].channel_id, []).append(item)
-    rows: dict[int, ChannelMessage] = {}
-    now = utcnow()
-    for channel_id in sorted(by_channel):
-        items = by_channel[channel_id]
-        first = await _reserve(session, channel_id, len(items))
-        for number, (index, pending) in enumerate(items):
-            rows[index] = _row(pending, first + number, now)
-    session.add_all(rows.values())
-    await session.flush()
-    return rows
-
-
-async def _reserve(session: AsyncSession, channel_id: int, count: int) -> int:
-    """Claim `count` consecutive offsets of a channel; returns the first."""
-    stmt = (
-        update(Channel)
-        .where(Channel.id == channel_id)
-        .values(last_offset=Channel.last_offset + count)
-        .returning(Channel.last_offset)
-    )
-    last = (await session.execute(stmt)).scalar_one()
-    return int(last) - count + 1
-
-
-def _row(pending: Pending, offset: int, now: datetime) -> ChannelMessage:
-    return ChannelMessage(
-        channel_id=pending.channel_id,
-        offset=offset,
-        sender_id=pending.sender_id,
-        client_msg_id=pending.client_msg_id,
-        kind=pending.kind,
-        body=pending.body,
-        mentions=pending.mentions,
-        created_at=now,
-    )
-
-
-def _resolve_duplicates(
-    batch: list[Pending], outcomes: list[StoredMessage | Exception | None]
-) -> list[StoredMessage | Exception]:
-    """In-batch repeats get the message their first copy stored."""
-    first: dict[DedupeKey, StoredMessage] = {}
-    for pending, outcome in zip(batch, outcomes, strict=True):
-        if pending.key is not None and isinstance(outcome, StoredMessage):
-            first.setdefault(pending.key, outcome)
-    resolved: list[StoredMessage | Exception] = []
-    for pending, outcome in zip(batch, outcomes, strict=True):
-        if outcome is None:
-            assert pending.key is not None
-            outcome = replace(first[pending.key], replayed=True)
-        resolved.append(outcome)
-    return resolved
