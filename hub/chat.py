@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -24,7 +25,7 @@ MAX_HISTORY = 200
 
 
 def channel_room(channel_id: int) -> str:
-    return f"channel:{channel_id}"
+    return sys.intern(f"channel:{channel_id}")
 
 
 class TextBody(BaseModel):
@@ -138,6 +139,8 @@ class Chat:
     ) -> None:
         self.rt, self.store, self.files, self.bus = rt, store, files, bus
         self._sessions = sessions
+        # person -> channel ids, so a connect needs no query; kept by apply_membership.
+        self._memberships: dict[int, frozenset[int]] = {}
         rt.on_connected(self._join_channels)
         rt.on("channel.list", Empty)(self.list_channels)
         rt.on("channel.open", ChannelRef)(self.open)
@@ -301,6 +304,8 @@ class Chat:
     async def apply_membership(self, message: ChannelMembersChanged) -> None:
         """On every node: move this node's sockets of the people concerned."""
         room = channel_room(message.channel_id)
+        for person in (*message.added, *message.removed):
+            self._memberships.pop(person, None)
         for person in message.added:
             for conn in self.rt.connections_of(person):
                 await self.rt.join(conn, room)
@@ -327,8 +332,12 @@ class Chat:
     # ---- helpers -------------------------------------------------------------------------
 
     async def _join_channels(self, conn: Connection) -> None:
-        for info in await self.store.channels_of(conn.principal.person_id):
-            await self.rt.join(conn, channel_room(info.id))
+        person = conn.principal.person_id
+        if person not in self._memberships:
+            ids = frozenset(c.id for c in await self.store.channels_of(person))
+            self._memberships[person] = ids
+        for channel_id in self._memberships[person]:
+            await self.rt.join(conn, channel_room(channel_id))
 
     def _require_joined(self, conn: Connection, channel_id: int) -> None:
         if channel_room(channel_id) not in conn.rooms:

@@ -26,6 +26,7 @@ from storage.models import Assignment, LoginSession, LoginThrottle, Person, Sett
 from storage.sql import utcnow
 
 ALGORITHM = "HS256"
+SHARED_PRINCIPALS_MAX = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ class Identity:
         self.passwords = passwords
         self._revoked: dict[str, float] = {}
         self._principals: dict[int, tuple[Grant, ...]] = {}
+        self._by_session: dict[str, Principal] = {}
 
     # ---- login and tokens ---------------------------------------------------------------
 
@@ -140,7 +142,16 @@ class Identity:
         grants = self._principals.get(person_id)
         if grants is None:
             grants = await self._load_grants(person_id)
-        return Principal(person_id, str(claims["usr"]), str(claims["name"]), session_id, grants)
+        known = self._by_session.get(session_id)
+        if known is not None and known.grants is grants:
+            return known  # one shared object per session (many sockets, many requests)
+        principal = Principal(
+            person_id, str(claims["usr"]), str(claims["name"]), session_id, grants
+        )
+        if len(self._by_session) >= SHARED_PRINCIPALS_MAX:
+            self._by_session.clear()  # a cache: objects stay shared by whoever holds them
+        self._by_session[session_id] = principal
+        return principal
 
     def decode(self, token: str) -> dict[str, object]:
         try:
@@ -203,6 +214,7 @@ class Identity:
 
     def forget_session(self, session_id: str) -> None:
         """Refuse this session's access tokens from now on (on this node)."""
+        self._by_session.pop(session_id, None)
         self._revoked[session_id] = time.time() + self._settings.access_ttl_s + 60
         now = time.time()
         for key in [k for k, until in self._revoked.items() if until < now]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -36,25 +37,22 @@ class Connection:
     expiry: asyncio.TimerHandle | None = None
 
 
+# Room names are interned: thousands of sockets share one string per room.
 def user_room(person_id: int) -> str:
-    return f"user:{person_id}"
-
-
-def session_room(session_id: str) -> str:
-    return f"session:{session_id}"
+    return sys.intern(f"user:{person_id}")
 
 
 def grid_room(grid_id: int) -> str:
-    return f"grid:{grid_id}"
+    return sys.intern(f"grid:{grid_id}")
 
 
 def command_room(grid_id: int) -> str:
     """The command-centre room of a grid: commanders and dispatchers seated there."""
-    return f"cc:{grid_id}"
+    return sys.intern(f"cc:{grid_id}")
 
 
 def scope_rooms(who: Principal, index: GridIndex) -> set[str]:
-    rooms = {user_room(who.person_id), session_room(who.session_id)}
+    rooms = {user_room(who.person_id)}
     rooms |= {grid_room(g) for g in who.grid_ids() if g in index}
     seats = who.grid_ids(COMMAND_ROLES)
     if who.is_admin:
