@@ -73,7 +73,8 @@ def build_app(
     registry = CollectorRegistry()
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[request_context, HttpMetrics(registry).middleware()],
+        # Metrics outermost, so errors turned into responses are counted too.
+        middlewares=[HttpMetrics(registry).middleware(), request_context],
     )
     app[SETTINGS] = settings
     app[METRICS] = registry

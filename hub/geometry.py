@@ -36,21 +36,28 @@ def polygons_of(geometry: dict[str, Any]) -> list[list[Ring]]:
 
 def validate_geometry(geometry: dict[str, Any]) -> None:
     """Reject anything that is not a closed, finite Polygon or MultiPolygon in WGS84 range."""
-    polygons = polygons_of(geometry)
-    if not polygons:
-        raise InvalidInput("grid.geometry_invalid", "geometry has no polygon")
-    for polygon in polygons:
-        for ring in polygon:
-            _validate_ring(ring)
+    try:
+        polygons = polygons_of(geometry)
+        if not polygons:
+            raise InvalidInput("grid.geometry_invalid", "geometry has no polygon")
+        for polygon in polygons:
+            for ring in polygon:
+                _validate_ring(ring)
+    except (TypeError, ValueError, IndexError):
+        raise InvalidInput(
+            "grid.geometry_invalid", "coordinates must be rings of [lon, lat] positions"
+        ) from None
 
 
 def _validate_ring(ring: Ring) -> None:
     if len(ring) < 4 or list(ring[0]) != list(ring[-1]):
         raise InvalidInput("grid.geometry_invalid", "a ring needs 4+ positions and must be closed")
     for position in ring:
-        if len(position) < 2 or not all(math.isfinite(float(v)) for v in position[:2]):
-            raise InvalidInput("grid.geometry_invalid", "positions must be finite [lon, lat]")
+        if isinstance(position, str) or len(position) < 2:
+            raise TypeError("position")
         lon, lat = float(position[0]), float(position[1])
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            raise InvalidInput("grid.geometry_invalid", "positions must be finite [lon, lat]")
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise InvalidInput("grid.geometry_invalid", f"position out of range: {lon}, {lat}")
 

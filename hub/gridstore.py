@@ -50,6 +50,7 @@ class GridSpec(BaseModel):
 
 class GridPatch(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
+    centre: tuple[float, float] | None = None
     level: str | None = Field(None, min_length=1, max_length=32)
     parent: str | None = None
     move: bool = False
@@ -236,6 +237,7 @@ def _patch_from(spec: GridSpec) -> GridPatch:
         parent=spec.parent,
         move=True,
         boundary=spec.boundary,
+        centre=spec.centre,
         properties=spec.properties,
     )
 
@@ -268,7 +270,8 @@ async def _apply_patch(session: AsyncSession, row: Grid, patch: GridPatch) -> No
             setattr(row, name, getattr(patch, name))
     if "boundary" in fields:
         row.boundary = patch.boundary
-        _set_centre(row, None)
+    if "boundary" in fields or "centre" in fields:
+        _set_centre(row, patch.centre)
     if "parent" in fields and (patch.move or patch.parent is not None):
         await _move(session, row, patch.parent)
     if patch.covers is not None:

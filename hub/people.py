@@ -233,7 +233,12 @@ def _grants(roles: list[RoleSpec], index: GridIndex) -> list[tuple[Role, int | N
     for spec in roles:
         if spec.grid is None and spec.role is not Role.ADMIN:
             raise InvalidInput("person.role_invalid", f"role {spec.role.value} needs a grid")
-        grid_id = index.by_code(spec.grid).id if spec.grid is not None else None
+        grid_id = None
+        if spec.grid is not None:
+            node = index.find_code(spec.grid)
+            if node is None:
+                raise InvalidInput("person.grid_unknown", f"grid {spec.grid!r} does not exist")
+            grid_id = node.id
         if (spec.role, grid_id) not in out:
             out.append((spec.role, grid_id))
     return out

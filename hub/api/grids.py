@@ -113,13 +113,12 @@ def build_router() -> Router:
             return export_geojson(index, root.id)
         if call.who.is_admin:
             return export_geojson(index)
-        features = [
-            f
-            for r in sorted(call.who.grid_ids())
-            if r in index
-            for f in export_geojson(index, r)["features"]
-        ]
-        return {"type": "FeatureCollection", "features": _unique(features)}
+        scoped, _context = visible(call.who, index)
+        every = export_geojson(index)["features"]
+        return {
+            "type": "FeatureCollection",
+            "features": [f for f in every if index.by_code(f["properties"]["code"]).id in scoped],
+        }
 
     @router.get("/{grid_id}", summary="One grid with its boundary", response=GridOut)
     async def get_grid(call: Call[None, None]) -> GridOut:
@@ -173,14 +172,3 @@ async def _json_object(call: Call[Any, Any]) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise InvalidInput("grid.import_invalid", "expected a GeoJSON FeatureCollection")
     return document
-
-
-def _unique(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    out = []
-    for feature in features:
-        code = feature["properties"]["code"]
-        if code not in seen:
-            seen.add(code)
-            out.append(feature)
-    return out

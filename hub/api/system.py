@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from hub import __version__, audit, openapi
 from hub.access import require_admin
@@ -34,6 +34,14 @@ class AuditQueryIn(BaseModel):
     until: datetime | None = None
     before_id: int | None = Field(None, ge=1)
     limit: int = Field(100, ge=1, le=1000)
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """A time without an offset is read as UTC."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class AuditOut(BaseModel):

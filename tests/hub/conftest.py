@@ -1,27 +1,33 @@
 """Hub fixtures: real hubs on loopback, seeded with the demo county from a template database.
 
 Seeding the demo (79 grids, 87 people, 20 devices) takes about a second and a half, so it is
-done once per run into a template (a SQLite file; a PostgreSQL database used as TEMPLATE) and
-every test gets its own copy: tests stay independent and the suite stays fast.
+done once per run into a template SQLite file, and every test gets its own copy of it (for
+PostgreSQL: the rows are copied into the test's fresh database). Tests stay independent and the
+suite stays fast.
 """
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.app import build_app
 from hub.demo_data import DEMO_PASSWORD
 from hub.runtime import ensure_admin, open_core, seed_demo
 from hub.settings import Settings
+from storage import migrate
+from storage.sql import Base, create_engine
 from tests import services
 
 FAST_HASHING: dict[str, Any] = {
@@ -50,7 +56,7 @@ def make_settings(
     )
 
 
-# --- helpers shared by the test modules ---------------------------------------------------------
+# --- helpers shared by the test modules ----------------------------------------------------------
 
 
 async def login(client: Client, username: str, password: str = DEMO_PASSWORD) -> str:
@@ -60,7 +66,9 @@ async def login(client: Client, username: str, password: str = DEMO_PASSWORD) ->
     return token
 
 
-async def login_pair(client: Client, username: str, password: str = DEMO_PASSWORD) -> dict[str, Any]:
+async def login_pair(
+    client: Client, username: str, password: str = DEMO_PASSWORD
+) -> dict[str, Any]:
     response = await client.post(
         "/api/v1/auth/login", json={"username": username, "password": password}
     )
@@ -80,17 +88,22 @@ async def error_code(response: Any) -> str:
     return code
 
 
-# --- templates ------------------------------------------------------------------------------------
+# --- templates -----------------------------------------------------------------------------------
 
 
 async def _seed(settings: Settings) -> None:
     async with open_core(settings) as core:
         assert await seed_demo(core, settings.data_dir)
+    # Start and stop the hub once, so that what it sets up on first start (signing key, grid
+    # chat channels, ...) is in the template rather than redone by every test.
+    runner = web.AppRunner(build_app(settings, available_plugins={}))
+    await runner.setup()
+    await runner.cleanup()
 
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file holding the migrated, seeded demo county (no signing key yet)."""
+    """A SQLite file holding the migrated, seeded demo county, started once."""
     data_dir = tmp_path_factory.mktemp("demo-template")
     services.run_async(_seed(make_settings(data_dir)))
     database = data_dir / "gridhub.db"
@@ -100,45 +113,55 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return database
 
 
-@pytest.fixture(scope="session")
-def postgres_demo_template(
-    postgres_server: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """Name of a PostgreSQL database holding the seeded demo, for CREATE DATABASE ... TEMPLATE."""
-    with services.fresh_database(postgres_server, "gridhub_tpl_") as url:
-        data_dir = tmp_path_factory.mktemp("pg-template")
-        services.run_async(_seed(make_settings(data_dir, url)))
-        name = make_url(url).database
-        assert name is not None
-        yield name
-
-
-def copy_demo(url: str, request: pytest.FixtureRequest) -> None:
-    """Fill the empty database at `url` with the demo county from the template."""
+async def copy_demo(url: str, request: pytest.FixtureRequest) -> None:
+    """Fill the empty database at `url` with the demo county from the SQLite template."""
+    template: Path = request.getfixturevalue("demo_template")
     parsed = make_url(url)
-    assert parsed.database is not None
     if parsed.get_backend_name() == "sqlite":
-        shutil.copyfile(request.getfixturevalue("demo_template"), parsed.database)
+        assert parsed.database is not None
+        shutil.copyfile(template, parsed.database)
         return
-    template: str = request.getfixturevalue("postgres_demo_template")
-    server: str = request.getfixturevalue("postgres_server")
-    services.drop_database(server, parsed.database)
-    quoted = services.quote_ident
-    statement = f"CREATE DATABASE {quoted(parsed.database)} TEMPLATE {quoted(template)}"
-    services.run_async(_pg_execute(server, statement))
-
-
-async def _pg_execute(server: str, statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(services.libpq_url(server), timeout=10)
+    # PostgreSQL: migrate the empty database, then copy the template's rows into it. This is
+    # much cheaper than dropping it and cloning a template database on a server with fsync on.
+    source = create_engine(f"sqlite+aiosqlite:///{template}")
+    target = create_engine(url)
     try:
-        await conn.execute(statement)
+        await migrate.upgrade(target)
+        async with source.connect() as read, target.begin() as write:
+            await _copy_rows(read, write)
     finally:
-        await conn.close()
+        await source.dispose()
+        await target.dispose()
 
 
-# --- hubs -------------------------------------------------------------------------------------------
+async def _copy_rows(read: AsyncConnection, write: AsyncConnection) -> None:
+    present = set(await read.run_sync(lambda conn: inspect(conn).get_table_names()))
+    tables = [t for t in Base.metadata.sorted_tables if t.name in present]
+    for table in tables:
+        rows = [dict(row) for row in (await read.execute(select(table))).mappings()]
+        if rows:
+            await write.execute(insert(table), rows)
+    for table in tables:
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1:
+            continue
+        name, column = table.name, keys[0].name
+        sequence = await write.scalar(
+            text("SELECT pg_get_serial_sequence(:table, :column)"),
+            {"table": name, "column": column},
+        )
+        if sequence is not None:
+            quoted = services.quote_ident
+            await write.execute(
+                text(
+                    f"SELECT setval(:sequence, COALESCE(MAX({quoted(column)}), 0) + 1, false)"
+                    f" FROM {quoted(name)}"
+                ),
+                {"sequence": sequence},
+            )
+
+
+# --- hubs ----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -183,7 +206,7 @@ def start_hub(
         settings = make_settings(data_dir, url, auth=auth, **other)
         password = DEMO_PASSWORD
         if demo:
-            copy_demo(url, request)
+            await copy_demo(url, request)
         else:
             password = await _empty_with_admin(settings)
         client = await aiohttp_client(build_app(settings, available_plugins={}))
@@ -208,3 +231,13 @@ async def client(start_hub: StartHub) -> Client:
 @pytest.fixture
 async def admin_token(client: Client) -> str:
     return await login(client, "admin")
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[list[Any]]:
+    """Socket peers a test opens; disconnected at the end."""
+    made: list[Any] = []
+    yield made
+    for peer in made:
+        if peer.sio.connected:
+            await peer.sio.disconnect()

@@ -52,6 +52,7 @@ async def person_id(client: Client, admin: str, username: str) -> int:
 async def signing_key(client: Client) -> str:
     async with client.app[SESSIONS]() as session:
         key = await session.scalar(select(Setting.value).where(Setting.key == "auth.signing_key"))
+    assert isinstance(key, str)
     assert key
     return key
 
@@ -237,7 +238,10 @@ async def test_changing_own_password_needs_the_current_one(hub: Client) -> None:
     own = (await me(hub, token))["person_id"]
     url = f"/api/v1/people/{own}/password"
 
-    for body in ({"password": "New-pass-123"}, {"password": "New-pass-123", "current_password": "x"}):
+    for body in (
+        {"password": "New-pass-123"},
+        {"password": "New-pass-123", "current_password": "x"},
+    ):
         response = await hub.post(url, json=body, headers=bearer(token))
         assert response.status == 401, body
         assert await error_code(response) == "auth.invalid_credentials"

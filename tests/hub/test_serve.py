@@ -1,0 +1,125 @@
+"""`gridhub serve` as a real process: first start creates and prints an admin, SIGTERM is clean."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from tests.hub.processes import GRIDHUB, clean_env
+from tests.services import free_port
+
+STARTUP_DEADLINE = 60.0
+ADMIN_LINE = re.compile(r"Created the first admin: username (\S+)\s+password (\S+)")
+
+
+@dataclass
+class Served:
+    process: asyncio.subprocess.Process
+    port: int
+    lines: list[str]  # stdout up to and including the "listening" line
+
+
+class PortTaken(Exception):
+    """Another process bound the free port between our check and the hub's bind."""
+
+
+@asynccontextmanager
+async def serving(data_dir: Path, log: Path) -> AsyncIterator[Served]:
+    """Start `gridhub serve` on a free port and yield it once it is listening; stop it after."""
+    for _ in range(3):
+        port = free_port()
+        with log.open("ab") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                *GRIDHUB,
+                *("serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+                env=clean_env(),
+            )
+        try:
+            lines = await _read_until_listening(process, log)
+        except PortTaken:
+            await process.wait()
+            continue
+        except BaseException:
+            await _kill(process)
+            raise
+        try:
+            yield Served(process, port, lines)
+        finally:
+            await _kill(process)
+        return
+    raise AssertionError(f"no free port after three tries; stderr:\n{_tail(log)}")
+
+
+async def _kill(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
+async def _read_until_listening(process: asyncio.subprocess.Process, log: Path) -> list[str]:
+    assert process.stdout is not None
+    deadline = time.monotonic() + STARTUP_DEADLINE
+    lines: list[str] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"no listening line; stdout {lines}; stderr:\n{_tail(log)}"
+        raw = await asyncio.wait_for(process.stdout.readline(), remaining)
+        if not raw:
+            if "address already in use" in _tail(log).lower():
+                raise PortTaken
+            raise AssertionError(f"serve exited early; stdout {lines}; stderr:\n{_tail(log)}")
+        lines.append(raw.decode().rstrip("\n"))
+        if "is listening on" in lines[-1]:
+            return lines
+
+
+def _tail(log: Path) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+
+
+async def _stop(process: asyncio.subprocess.Process) -> int:
+    process.send_signal(signal.SIGTERM)
+    return await asyncio.wait_for(process.wait(), 30)
+
+
+async def _login(port: int, username: str, password: str) -> int:
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            json={"username": username, "password": password},
+        )
+        return response.status
+
+
+async def test_first_start_prints_an_admin_password_once(tmp_path: Path) -> None:
+    data_dir, log = tmp_path / "data", tmp_path / "serve.log"
+    async with serving(data_dir, log) as served:
+        url = f"http://127.0.0.1:{served.port}"
+        assert served.lines[-1] == f"GridHub is listening on {url}  (health: {url}/healthz)"
+        matches = [m for m in map(ADMIN_LINE.search, served.lines) if m]
+        assert len(matches) == 1, served.lines
+        username, password = matches[0].groups()
+        assert username == "admin"
+        assert len(password) >= 12
+        async with aiohttp.ClientSession() as http:
+            health = await http.get(f"{url}/healthz")
+            assert health.status == 200
+            assert (await health.json())["status"] == "ok"
+        assert await _login(served.port, "admin", password) == 200
+        assert await _login(served.port, "admin", password + "x") == 401
+        assert await _stop(served.process) == 0
+
+    async with serving(data_dir, log) as served:
+        assert not any("password" in line for line in served.lines), served.lines
+        assert await _login(served.port, "admin", password) == 200
+        assert await _stop(served.process) == 0
