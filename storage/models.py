@@ -201,8 +201,9 @@ class ChannelMessage(Base):
     __tablename__ = "channel_messages"
     __table_args__ = (
         UniqueConstraint("channel_id", "offset", name="uq_channel_messages_offset"),
+        # client_msg_id before sender_id: resend lookups filter on (channel, client_msg_id).
         UniqueConstraint(
-            "channel_id", "sender_id", "client_msg_id", name="uq_channel_messages_client_msg_id"
+            "channel_id", "client_msg_id", "sender_id", name="uq_channel_messages_client_msg_id"
         ),
     )
 
@@ -251,3 +252,26 @@ class StoredFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Timer(Base):
+    """A durable plugin timer; `due_at` is when it next becomes claimable.
+
+    `due_at` is `fire_at` while unclaimed and the lease end (`claimed_until`) while claimed, so
+    one index serves claiming and `next_fire_at`. (owner, key) is unique: scheduling a key again
+    replaces the timer (with a new id).
+    """
+
+    __tablename__ = "timers"
+    __table_args__ = (UniqueConstraint("owner", "key", name="uq_timers_owner_key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    fire_at: Mapped[float] = mapped_column(Float)
+    due_at: Mapped[float] = mapped_column(Float, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_until: Mapped[float | None] = mapped_column(Float)

@@ -105,8 +105,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("channel_id", "offset", name=op.f("uq_channel_messages_offset")),
         sa.UniqueConstraint(
             "channel_id",
-            "sender_id",
             "client_msg_id",
+            "sender_id",
             name=op.f("uq_channel_messages_client_msg_id"),
         ),
     )
