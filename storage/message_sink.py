@@ -170,32 +170,56 @@ def advanced(
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
+CHECKPOINT_EVERY = 256  # batches between background WAL checkpoints
+
+
 class SqliteSink:
+    """Writes on one thread; WAL checkpoints (and their fsync) run on another, so a commit
+    never waits for one."""
+
     def __init__(self, path: str) -> None:
         self._path = path
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="message-sink")
+        self._checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wal-ckpt")
         self._db: sqlite3.Connection | None = None
+        self._ckpt_db: sqlite3.Connection | None = None
+        self._batches = 0
 
     async def write(self, items: Sequence[Item], known_senders: set[int]) -> Written:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._write, list(items), known_senders)
+        written = await loop.run_in_executor(self._pool, self._write, list(items), known_senders)
+        self._batches += 1
+        if self._batches % CHECKPOINT_EVERY == 0:
+            self._checkpointer.submit(self._checkpoint)
+        return written
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._pool, self._close)
         self._pool.shutdown(wait=True)
+        self._checkpointer.shutdown(wait=True)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-                self._db.execute(f"PRAGMA {pragma}")
+            self._db = _sqlite_connect(self._path)
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
         return self._db
+
+    def _checkpoint(self) -> None:
+        if self._ckpt_db is None:
+            self._ckpt_db = _sqlite_connect(self._path)
+        self._ckpt_db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+        self._checkpointer.submit(self._close_checkpointer)
+
+    def _close_checkpointer(self) -> None:
+        if self._ckpt_db is not None:
+            self._ckpt_db.close()
+            self._ckpt_db = None
 
     def _write(self, items: list[Item], known: set[int]) -> Written:
         db = self._connection()
@@ -217,6 +241,13 @@ class SqliteSink:
         for channel_id, last in advanced(planned[2], heads).items():
             db.execute("UPDATE channels SET last_offset = ? WHERE id = ?", (last, channel_id))
         return finish(items, planned, ids, heads)
+
+
+def _sqlite_connect(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        db.execute(f"PRAGMA {pragma}")
+    return db
 
 
 def _marks(count: int) -> str:
