@@ -216,6 +216,7 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     retention = app[SETTINGS].realtime.track_retention_days
     tasks = [
         asyncio.create_task(realtime.sweep_forever(), name="presence-sweep"),
+        asyncio.create_task(realtime.expire_forever(), name="token-expiry"),
         asyncio.create_task(_every(3600, lambda: live.sweep_tracks(retention)), name="tracks"),
     ]
     yield

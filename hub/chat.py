@@ -340,14 +340,14 @@ class Chat:
             await self.rt.join(conn, channel_room(channel_id))
 
     def _require_joined(self, conn: Connection, channel_id: int) -> None:
-        if channel_room(channel_id) not in conn.rooms:
+        if not self.rt.in_room(conn, channel_room(channel_id)):
             raise Forbidden(
                 "channel.not_joined",
                 "not a member of this channel (commanders: channel.open first)",
             )
 
     async def _readable(self, conn: Connection, channel_id: int) -> ChannelInfo:
-        if channel_room(channel_id) in conn.rooms:
+        if self.rt.in_room(conn, channel_room(channel_id)):
             return await self._info(channel_id)
         return await self.access(conn.principal, channel_id)
 

@@ -13,7 +13,7 @@ from hub.channels import ChannelInfo
 from hub.chat import Chat, channel_room
 from hub.messages import ChannelMembersChanged
 from hub.presence import State
-from hub.realtime import Connection, Realtime, covering_command_rooms, grid_room, user_room
+from hub.realtime import Connection, Realtime, covering_command_rooms, user_room
 
 P = TypeVar("P", bound=BaseModel)
 Handler = Callable[[Connection, P], Awaitable[dict[str, Any] | None]]
@@ -48,10 +48,6 @@ class RealtimeView:
     @staticmethod
     def user_room(person_id: int) -> str:
         return user_room(person_id)
-
-    @staticmethod
-    def grid_room(grid_id: int) -> str:
-        return grid_room(grid_id)
 
     async def force_presence(self, person_id: int, state: State | None) -> None:
         """Override a person's presence on every device (SOS); None lifts it."""

@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import socketio
@@ -28,22 +28,16 @@ EventHandler = Callable[["Connection", Any], Awaitable[dict[str, Any] | None]]
 
 @dataclass(slots=True)
 class Connection:
-    """One socket of a signed-in person."""
+    """One socket of a signed-in person (kept small: there are tens of thousands)."""
 
     sid: str
     principal: Principal
     expires_at: float
-    rooms: set[str] = field(default_factory=set)
-    expiry: asyncio.TimerHandle | None = None
 
 
 # Room names are interned: thousands of sockets share one string per room.
 def user_room(person_id: int) -> str:
     return sys.intern(f"user:{person_id}")
-
-
-def grid_room(grid_id: int) -> str:
-    return sys.intern(f"grid:{grid_id}")
 
 
 def command_room(grid_id: int) -> str:
@@ -53,7 +47,6 @@ def command_room(grid_id: int) -> str:
 
 def scope_rooms(who: Principal, index: GridIndex) -> set[str]:
     rooms = {user_room(who.person_id)}
-    rooms |= {grid_room(g) for g in who.grid_ids() if g in index}
     seats = who.grid_ids(COMMAND_ROLES)
     if who.is_admin:
         seats |= {r.id for r in index.roots()}
@@ -147,11 +140,14 @@ class Realtime:
 
     async def join(self, conn: Connection, room: str) -> None:
         await self.sio.enter_room(conn.sid, room)
-        conn.rooms.add(room)
 
     async def leave(self, conn: Connection, room: str) -> None:
         await self.sio.leave_room(conn.sid, room)
-        conn.rooms.discard(room)
+
+    def in_room(self, conn: Connection, room: str) -> bool:
+        """Is this (local) socket in `room`? Asks python-socketio's own room index."""
+        members = self.sio.manager.rooms.get("/", {}).get(room)
+        return members is not None and conn.sid in members
 
     def connections_of(self, person_id: int) -> list[Connection]:
         return [c for c in self.connections.values() if c.principal.person_id == person_id]
@@ -187,7 +183,6 @@ class Realtime:
             await self.join(conn, room)
         for hook in self._connect_hooks:
             await hook(conn)
-        self._schedule_expiry(conn)
         await self.announce(
             await self.presence.connect(who.person_id, sid, self.node_id, time.time())
         )
@@ -196,22 +191,18 @@ class Realtime:
         conn = self.connections.pop(sid, None)
         if conn is None:
             return
-        if conn.expiry is not None:
-            conn.expiry.cancel()
         person = conn.principal.person_id
         await self.announce(await self.presence.disconnect(person, sid, time.time()))
 
-    def _schedule_expiry(self, conn: Connection) -> None:
-        if conn.expiry is not None:
-            conn.expiry.cancel()
-        delay = max(0.0, conn.expires_at - time.time())
-        loop = asyncio.get_running_loop()
-        conn.expiry = loop.call_later(
-            delay,
-            lambda: asyncio.ensure_future(
-                self._close(conn.sid, "auth.token_expired", "access token expired; sign in again")
-            ),
-        )
+    async def expire_forever(self, every_s: float = 1.0) -> None:
+        """Close sockets whose access token ran out (one sweep, not a timer per socket)."""
+        while True:
+            now = time.time()
+            for conn in [c for c in self.connections.values() if c.expires_at <= now]:
+                await self._close(
+                    conn.sid, "auth.token_expired", "access token expired; sign in again"
+                )
+            await asyncio.sleep(every_s)
 
     async def _close(self, sid: str, code: str, message: str) -> None:
         if sid not in self.connections:
@@ -226,7 +217,6 @@ class Realtime:
             raise Unauthorized("auth.person_mismatch", "token belongs to someone else")
         conn.principal = who
         conn.expires_at = float(str(self.identity.decode(body.token)["exp"]))
-        self._schedule_expiry(conn)
         return {"expires_at": conn.expires_at}
 
     # ---- event dispatch ------------------------------------------------------------------

@@ -37,7 +37,7 @@ TimerHandler = Callable[[dict[str, Any], DueTimer], Awaitable[None]]
 CLAIM_LIMIT = 500
 MIN_SLEEP_S = 0.001
 ERROR_PAUSE_S = 1.0
-CANCEL_RETRY_S = 0.05
+STOP_GRACE_S = 1.0
 
 
 class TimerStore(Protocol):
@@ -114,6 +114,7 @@ class TimerService:
         self._wake = asyncio.Event()
         self._wake_at = float("inf")
         self._loop: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # --- API ---------------------------------------------------------------------------------
 
@@ -152,17 +153,20 @@ class TimerService:
 
     async def stop(self) -> None:
         """Stop claiming and cancel running handlers; their claims simply expire."""
-        tasks = [t for t in (self._loop, *self._running) if t is not None]
-        self._loop = None
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            await _cancel(task)
+        loop, self._loop = self._loop, None
+        self._stopping = True
+        self._wake.set()
+        try:
+            if loop is not None:  # let a store call in progress finish rather than cut it
+                await asyncio.wait({loop}, timeout=STOP_GRACE_S)
+            await _cancel([t for t in (loop, *self._running) if t is not None])
+        finally:
+            self._stopping = False
 
     # --- loop --------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 delay = await self._tick()
             except Exception:
@@ -177,6 +181,8 @@ class TimerService:
             return self.poll_s  # a finishing handler wakes the loop
         limit = min(CLAIM_LIMIT, free)
         claimed = await self.store.claim_due(self.node_id, self.clock(), self.lease_s, limit)
+        if self._stopping:
+            return 0.0  # what was just claimed fires elsewhere (or here) once the lease expires
         for timer in claimed:
             self._start(timer)
         if len(claimed) == limit:
@@ -256,17 +262,18 @@ class TimerService:
             log.info("timer was no longer ours", extra={"owner": timer.owner, "key": timer.key})
 
 
-async def _cancel(task: asyncio.Task[None]) -> None:
-    """Cancel and await a task, cancelling again while it runs on.
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel and await tasks, cancelling again those still running after a grace period.
 
     On Python 3.11 `asyncio.wait_for` (which redis-py uses to send a command) can swallow a
-    cancellation that arrives as the send completes.
+    cancellation. Cancelling again at once could interrupt a database session's clean-up.
     """
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=CANCEL_RETRY_S)
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=STOP_GRACE_S)
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class TimerView:
