@@ -43,6 +43,7 @@ from hub.keys import (
     REALTIME,
     SESSIONS,
     SETTINGS,
+    TIMERS,
 )
 from hub.live import Live
 from hub.live import People as LivePeople
@@ -53,13 +54,16 @@ from hub.plugin_views import ChannelsView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
 from hub.realtime import Realtime
 from hub.settings import Settings
+from hub.timers import TimerService, TimerStore
 from hub.web import AUTHENTICATOR, ENDPOINTS, PrefixDispatcher, Router, request_context
 from storage import migrate
 from storage.memory.bus import MemoryBusTransport
 from storage.memory.presence import MemoryPresenceStore
 from storage.redis.bus import RedisBusTransport
 from storage.redis.presence import RedisPresenceStore
+from storage.redis.timers import RedisTimerStore
 from storage.sql import create_engine, session_factory
+from storage.sql_timers import SqlTimerStore
 
 log = logging.getLogger("gridhub.app")
 PLUGIN_ROUTES: web.AppKey[dict[str, tuple[Router, PrefixDispatcher]]] = web.AppKey("plugin_routes")
@@ -107,6 +111,7 @@ def build_app(
         _grids,
         _identity,
         _realtime,
+        _timers,
         _plugins,
         _audit_retention,
     ):
@@ -272,9 +277,30 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
             log.exception("background task failed", extra={"task": task.get_name()})
 
 
+async def _timers(app: web.Application) -> AsyncIterator[None]:
+    """Durable timers: SQL by default (the database is durable in both modes), or Redis."""
+    settings = app[SETTINGS]
+    store: TimerStore
+    if settings.timers.backend == "redis" and settings.redis_url:
+        store = RedisTimerStore(settings.redis_url)
+    else:
+        store = SqlTimerStore(app[SESSIONS])
+    app[TIMERS] = TimerService(
+        store,
+        app[NODE_ID],
+        lease_s=settings.timers.lease_s,
+        poll_s=settings.timers.poll_s,
+        max_attempts=settings.timers.max_attempts,
+    )
+    yield
+    await app[TIMERS].stop()
+    await store.close()
+
+
 async def _plugins(app: web.Application) -> AsyncIterator[None]:
     host = app[PLUGINS]
     await host.setup_all(lambda plugin: _context(app, plugin))
+    await app[TIMERS].start()  # after set-up: every plugin has registered its handlers
     for _router, dispatcher in app[PLUGIN_ROUTES].values():
         dispatcher.publish(app)
     tasks = [
@@ -284,6 +310,7 @@ async def _plugins(app: web.Application) -> AsyncIterator[None]:
     ]
     yield
     await _cancel(tasks)
+    await app[TIMERS].stop()  # no handler may run into a plugin being torn down
     await host.teardown_all()
 
 
@@ -300,6 +327,7 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         log=logging.getLogger(f"gridhub.plugin.{plugin.name}"),
         realtime=RealtimeView(app[REALTIME], plugin.name),
         channels=ChannelsView(app[CHAT]),
+        timers=app[TIMERS].view(plugin.name),
     )
 
 

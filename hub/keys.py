@@ -19,6 +19,7 @@ from hub.people import People
 from hub.plugins import PluginHost
 from hub.realtime import Realtime
 from hub.settings import Settings
+from hub.timers import TimerService
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -37,3 +38,4 @@ CHAT = web.AppKey("chat", Chat)
 FILES = web.AppKey("files", FileStore)
 NODE_ID = web.AppKey("node_id", str)
 PRESENCE: web.AppKey[PresenceStore] = web.AppKey("presence")
+TIMERS = web.AppKey("timers", TimerService)

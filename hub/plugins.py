@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.bus import MessageBus
 from hub.grid import GridIndex
 from hub.plugin_views import ChannelsView, RealtimeView
+from hub.timers import TimerView
 from hub.web import Router
 
 ENTRY_POINT_GROUP = "gridhub.plugins"
@@ -70,6 +71,7 @@ class PluginContext:
     log: logging.Logger
     realtime: RealtimeView
     channels: ChannelsView
+    timers: TimerView
     _tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     _cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
@@ -53,6 +53,13 @@ class FileSettings(BaseModel):
     max_document_bytes: int = Field(20 * 1024 * 1024, ge=1024)
 
 
+class TimerSettings(BaseModel):
+    backend: Literal["sql", "redis"] = "sql"
+    lease_s: float = Field(30.0, gt=0)
+    poll_s: float = Field(0.2, gt=0)
+    max_attempts: int = Field(5, ge=1)
+
+
 class PluginSettings(BaseModel):
     enabled: list[str] | None = None
     disabled: list[str] = Field(default_factory=list)
@@ -79,6 +86,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     files: FileSettings = Field(default_factory=FileSettings)
+    timers: TimerSettings = Field(default_factory=TimerSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
 
     @classmethod

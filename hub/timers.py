@@ -236,7 +236,7 @@ class TimerService:
 
     async def _failed(self, timer: DueTimer, exc: Exception) -> None:
         self.stats.failed += 1
-        extra = {"owner": timer.owner, "kind": timer.kind, "key": timer.key}
+        extra: dict[str, Any] = {"owner": timer.owner, "kind": timer.kind, "key": timer.key}
         if timer.attempts + 1 < self.max_attempts:
             log.warning("timer handler failed; will retry", extra=extra, exc_info=exc)
             fire_at = self.clock() + self._backoff(timer.attempts)

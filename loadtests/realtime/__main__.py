@@ -1,0 +1,5 @@
+"""Entry point: ``python -m loadtests.realtime``."""
+
+from loadtests.realtime.cli import main
+
+main()

@@ -1,0 +1,147 @@
+"""Durable timers in the SQL database (SQLite or PostgreSQL); table ``timers``.
+
+Implements ``hub.timers.TimerStore`` structurally (storage never imports the hub).
+
+* A row's ``due_at`` is when it next becomes claimable: ``fire_at`` while unclaimed, the lease
+  end while claimed. One index on ``due_at`` serves claiming and ``next_fire_at``.
+* ``schedule`` is one upsert on (owner, key) that also gives the row a fresh id, so a handler
+  still running for the replaced timer cannot complete or retry its successor.
+* ``claim_due`` is one statement::
+
+      UPDATE timers SET claimed_by=:node, claimed_until=:until, due_at=:until
+      WHERE due_at <= :now AND id IN (
+          SELECT id FROM timers WHERE due_at <= :now ORDER BY due_at LIMIT :limit
+          [FOR UPDATE SKIP LOCKED]   -- PostgreSQL
+      ) RETURNING ...
+
+  On PostgreSQL concurrent claimers skip each other's locked rows, and the outer ``due_at``
+  check is re-evaluated on the locked row, so a row is never claimed twice. On SQLite the
+  UPDATE is the transaction's first statement: SQLite takes the write lock before it reads
+  (waiting out other writers via busy_timeout), so claimers are serialised and each sees the
+  previous claims.
+* ``complete`` and ``retry`` act only while ``claimed_by`` is still the calling node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import Timer
+from storage.timer_model import DueTimer, new_timer_id
+
+NO_SYNC: dict[str, Any] = {"synchronize_session": False}
+COLUMNS = (
+    Timer.id,
+    Timer.owner,
+    Timer.kind,
+    Timer.key,
+    Timer.fire_at,
+    Timer.payload,
+    Timer.attempts,
+    Timer.claimed_by,
+    Timer.claimed_until,
+)
+
+
+def _timer(row: Row[Any]) -> DueTimer:
+    return DueTimer(
+        id=row.id,
+        owner=row.owner,
+        kind=row.kind,
+        key=row.key,
+        fire_at=float(row.fire_at),
+        payload=dict(row.payload or {}),
+        attempts=int(row.attempts),
+        claimed_by=row.claimed_by,
+        claimed_until=None if row.claimed_until is None else float(row.claimed_until),
+    )
+
+
+class SqlTimerStore:
+    """Timers in the ``timers`` table (see the module docstring). Does not own the engine."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    def _dialect(self, session: AsyncSession) -> str:
+        return session.get_bind().dialect.name
+
+    async def schedule(
+        self, owner: str, kind: str, key: str, fire_at: float, payload: dict[str, Any]
+    ) -> None:
+        """Create the timer, or replace the one with this (owner, key)."""
+        values = {"kind": kind, "fire_at": fire_at, "due_at": fire_at, "payload": payload}
+        values |= {"id": new_timer_id(), "attempts": 0, "claimed_by": None, "claimed_until": None}
+        async with self._sessions() as session, session.begin():
+            insert = postgresql.insert if self._dialect(session) == "postgresql" else sqlite.insert
+            statement = insert(Timer).values(owner=owner, key=key, **values)
+            upsert = statement.on_conflict_do_update(
+                index_elements=[Timer.owner, Timer.key], set_=values
+            )
+            await session.execute(upsert)
+
+    async def cancel(self, owner: str, key: str) -> bool:
+        statement = delete(Timer).where(Timer.owner == owner, Timer.key == key)
+        return await self._changed(statement)
+
+    async def claim_due(self, node: str, now: float, lease_s: float, limit: int) -> list[DueTimer]:
+        """Claim up to `limit` timers due at `now` for `lease_s` seconds (see module docstring)."""
+        until = now + lease_s
+        async with self._sessions() as session, session.begin():
+            due = select(Timer.id).where(Timer.due_at <= now).order_by(Timer.due_at).limit(limit)
+            if self._dialect(session) == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            statement = (
+                update(Timer)
+                .where(Timer.due_at <= now, Timer.id.in_(due))
+                .values(claimed_by=node, claimed_until=until, due_at=until)
+                .returning(*COLUMNS)
+            )
+            rows = (await session.execute(statement, execution_options=NO_SYNC)).all()
+        return sorted((_timer(row) for row in rows), key=lambda t: (t.fire_at, t.id))
+
+    async def complete(self, timer_id: str, node: str) -> bool:
+        """Delete the timer if `node` still holds it."""
+        statement = delete(Timer).where(Timer.id == timer_id, Timer.claimed_by == node)
+        return await self._changed(statement)
+
+    async def retry(self, timer_id: str, node: str, fire_at: float) -> bool:
+        """Release the timer held by `node` to fire again at `fire_at`, one more attempt made."""
+        statement = (
+            update(Timer)
+            .where(Timer.id == timer_id, Timer.claimed_by == node)
+            .values(
+                fire_at=fire_at,
+                due_at=fire_at,
+                attempts=Timer.attempts + 1,
+                claimed_by=None,
+                claimed_until=None,
+            )
+        )
+        return await self._changed(statement)
+
+    async def next_fire_at(self) -> float | None:
+        """When the earliest timer becomes claimable (its fire time, or its lease end)."""
+        async with self._sessions() as session:
+            value = await session.scalar(select(func.min(Timer.due_at)))
+        return None if value is None else float(value)
+
+    async def pending(self, owner: str) -> list[DueTimer]:
+        """The owner's timers, earliest first (claimed ones included)."""
+        statement = select(*COLUMNS).where(Timer.owner == owner).order_by(Timer.fire_at, Timer.id)
+        async with self._sessions() as session:
+            rows: Sequence[Row[Any]] = (await session.execute(statement)).all()
+        return [_timer(row) for row in rows]
+
+    async def close(self) -> None:
+        return None
+
+    async def _changed(self, statement: Any) -> bool:
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(statement, execution_options=NO_SYNC)
+        return bool(getattr(result, "rowcount", 0))
