@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -147,3 +150,40 @@ async def _next_for(member: Member, username: str) -> dict[str, Any]:
         event = await member.presence.get()
         if event["username"] == username:
             return event
+
+
+async def test_timers_scheduled_on_a_killed_node_fire_on_time_elsewhere_once(
+    cluster: Cluster,
+) -> None:
+    a, b, c = [await cluster.start(name) for name in ("a", "b", "c")]
+    due = time.time() + 3.0
+    keys = [f"t{i}" for i in range(5)]
+    async with aiohttp.ClientSession() as http:
+        for i, key in enumerate(keys):
+            async with http.post(
+                b.url + "/api/v1/timerprobe/schedule", json={"key": key, "fire_at": due + i * 0.2}
+            ) as response:
+                assert response.status == 200, await response.text()
+    b.kill()
+    fired = await _fired(cluster.workdir.parent / "fired.jsonl", len(keys))
+    assert sorted(f["key"] for f in fired) == keys  # each once
+    assert {f["node"] for f in fired} <= {"a", "c"}
+    assert max(f["fired_at"] - f["fire_at"] for f in fired) < 1.0
+    del a, c
+
+
+async def _fired(path: Path, count: int) -> list[dict[str, Any]]:
+    """The firings logged, once `count` are in and a settle time passed with no more."""
+    deadline = time.monotonic() + WAIT
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        lines = await asyncio.to_thread(_lines, path)
+        if len(lines) >= count:
+            await asyncio.sleep(1.0)  # a duplicate firing would show up within this window
+            return [json.loads(line) for line in await asyncio.to_thread(_lines, path)]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"only {len(lines)} of {count} timers fired")
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
