@@ -85,7 +85,7 @@ class ChannelStore:
         self,
         sessions: async_sessionmaker[AsyncSession],
         batch_max: int = 256,
-        batch_window_s: float = 0.001,
+        batch_window_s: float = 0.002,
     ) -> None:
         self._sessions = sessions
         self._writer = ChannelWriter(sessions, batch_max, batch_window_s)

@@ -33,6 +33,7 @@ class Connection:
     sid: str
     principal: Principal
     expires_at: float
+    touched_at: float = 0.0  # last activity written to presence
 
 
 # Room names are interned: thousands of sockets share one string per room.
@@ -246,8 +247,14 @@ class Realtime:
         return {"ok": True, **(result or {})}
 
     async def _touch(self, conn: Connection) -> None:
+        """Record activity, at most a few times per idle period (a store write per event
+        would cost a Redis round trip per message in a cluster)."""
+        now = time.time()
+        if now - conn.touched_at < min(1.0, self.settings.away_after_s / 4):
+            return
+        conn.touched_at = now
         person = conn.principal.person_id
-        await self.announce(await self.presence.touch(person, conn.sid, time.time()))
+        await self.announce(await self.presence.touch(person, conn.sid, now))
 
     async def sweep_forever(self) -> None:
         """Auto-away for idle devices; node heartbeat; offline for devices of dead nodes."""
