@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +20,6 @@ from hub.errors import InvalidInput, NotFound
 from storage.message_sink import Item, Row, integrity_errors, open_sink
 from storage.models import ChannelMessage
 
-log = logging.getLogger("gridhub.channels")
 MESSAGE_KINDS = frozenset({"text", "image", "file", "voice", "location", "system"})
 CLIENT_MSG_ID_MAX = 64
 
@@ -105,9 +102,6 @@ class ChannelWriter:
             raise TypeError("the channel writer needs a session factory bound to an engine")
         self._sink = open_sink(engine.url.render_as_string(hide_password=False))
         self._known: set[int] = set()
-        self.on_committed: Callable[[list[StoredMessage]], Awaitable[None]] | None = None
-        self._outbox: asyncio.Queue[list[StoredMessage]] = asyncio.Queue()
-        self._fan_out_task: asyncio.Task[None] | None = None
         self._batch_max = max(1, batch_max)
         self._window = batch_window_s
         self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
@@ -120,7 +114,6 @@ class ChannelWriter:
         if self._task is None:
             self._closing = False
             self._task = asyncio.create_task(self._run(), name="channel-writer")
-            self._fan_out_task = asyncio.create_task(self._fan_out(), name="channel-fan-out")
 
     async def close(self) -> None:
         """Stop taking appends, write everything already queued, then end the task."""
@@ -130,11 +123,6 @@ class ChannelWriter:
         self._queue.put_nowait(None)
         task, self._task = self._task, None
         await task
-        await self._outbox.join()  # everything committed has been fanned out
-        if self._fan_out_task is not None:
-            self._fan_out_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._fan_out_task
         await self._sink.close()
 
     def submit(self, pending: Pending) -> None:
@@ -188,25 +176,6 @@ class ChannelWriter:
         self.batches_committed += 1
         for pending, outcome in zip(batch, outcomes, strict=True):
             _settle(pending, outcome)
-        await self._announce(outcomes)
-
-    async def _announce(self, outcomes: list[StoredMessage | Exception]) -> None:
-        """Queue the batch's new messages for fan-out; one task emits them in offset order
-        while this writer commits the next batch."""
-        fresh = [o for o in outcomes if isinstance(o, StoredMessage) and not o.replayed]
-        if fresh and self.on_committed is not None:
-            self._outbox.put_nowait(fresh)
-
-    async def _fan_out(self) -> None:
-        while True:
-            messages = await self._outbox.get()
-            try:
-                if self.on_committed is not None:
-                    await self.on_committed(messages)
-            except Exception:
-                log.exception("fan-out of committed messages failed")
-            finally:
-                self._outbox.task_done()
 
     async def _write_retrying(self, batch: list[Pending]) -> list[StoredMessage | Exception]:
         """A resend racing another hub process hits the unique key; the retry then finds it."""

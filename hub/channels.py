@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -89,11 +89,6 @@ class ChannelStore:
     ) -> None:
         self._sessions = sessions
         self._writer = ChannelWriter(sessions, batch_max, batch_window_s)
-
-    def on_committed(self, fan_out: Callable[[list[StoredMessage]], Awaitable[None]]) -> None:
-        """Called after each commit with its new messages in offset order (resends excluded),
-        from the single writer task, so fan-out order is commit order by construction."""
-        self._writer.on_committed = fan_out
 
     @property
     def batches_committed(self) -> int:

@@ -142,7 +142,6 @@ class Chat:
         # person -> channel ids, so a connect needs no query; kept by apply_membership.
         self._memberships: dict[int, frozenset[int]] = {}
         rt.on_connected(self._join_channels)
-        store.on_committed(self._fan_out)
         rt.on("channel.list", Empty)(self.list_channels)
         rt.on("channel.open", ChannelRef)(self.open)
         rt.on("channel.send", SendIn)(self.send)
@@ -183,8 +182,11 @@ class Chat:
             content,
             body.mentions,
         )
-        # Members get it from the writer's fan-out (`_fan_out`), in offset order.
-        return {"message": message_dict(stored)}
+        message = message_dict(stored)
+        if not stored.replayed:
+            await self.rt.emit("channel.message", message, channel_room(body.channel_id))
+            await self._notify_mentions(stored, message)
+        return {"message": message}
 
     async def history(self, conn: Connection, body: HistoryIn) -> dict[str, Any]:
         info = await self._readable(conn, body.channel_id)
@@ -287,7 +289,8 @@ class Chat:
     # ---- for the hub and plugins ---------------------------------------------------------
 
     async def system_notice(self, channel_id: int, what: str, data: dict[str, Any]) -> None:
-        await self.store.append(channel_id, None, None, "system", {"notice": what, **data})
+        stored = await self.store.append(channel_id, None, None, "system", {"notice": what, **data})
+        await self.rt.emit("channel.message", message_dict(stored), channel_room(channel_id))
 
     async def access(self, who: Principal, channel_id: int) -> ChannelInfo:
         """The channel if `who` is a member, an admin, or commands the grid it belongs to."""
@@ -372,12 +375,6 @@ class Chat:
                 "channel.file_kind", f"a {info.content_type} file is not a valid {body.kind}"
             )
         content.update(name=info.name, content_type=info.content_type, size=info.size)
-
-    async def _fan_out(self, messages: list[StoredMessage]) -> None:
-        for stored in messages:
-            message = message_dict(stored)
-            await self.rt.emit("channel.message", message, channel_room(stored.channel_id))
-            await self._notify_mentions(stored, message)
 
     async def _notify_mentions(self, stored: StoredMessage, message: dict[str, Any]) -> None:
         if not stored.mentions:
