@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from typing import Any
@@ -325,3 +326,15 @@ async def test_role_changes_move_live_sockets_between_grid_channels(
     old = await client.app[CHANNELS].ensure_grid_channel(village.id, village.name)
     await worker.next("channel.left", lambda d: d["channel_id"] == old.id)
     await text(worker, channel.id, "moved", "报到")
+
+
+async def test_concurrent_sends_fan_out_in_offset_order(client: Client, peers: list[Peer]) -> None:
+    token = await login(client, "w01")
+    sender = await connect(client, token)
+    peers.append(sender)
+    listener = await joined(client, peers, "w02")
+    channel = await channel_of(sender, VILLAGE, client, token)
+    acks = await asyncio.gather(*(text(sender, channel["id"], f"c{i}", "x") for i in range(60)))
+    assert sorted(a["offset"] for a in acks) == list(range(1, 61))
+    got = [(await listener.next("channel.message"))["offset"] for _ in range(60)]
+    assert got == list(range(1, 61))
