@@ -54,26 +54,12 @@ def stored(row: ChannelMessage, epoch: str) -> StoredMessage:
     )
 
 
-DedupeKey = tuple[int, int | None, str]
-
-
 @dataclass(slots=True)
 class Pending:
     """One queued append and the future its caller awaits."""
 
-    channel_id: int
-    sender_id: int | None
-    client_msg_id: str | None
-    kind: str
-    body: dict[str, Any]
-    mentions: list[int]
+    item: Item
     future: asyncio.Future[StoredMessage] = field(repr=False)
-
-    @property
-    def key(self) -> DedupeKey | None:
-        if self.client_msg_id is None:
-            return None
-        return (self.channel_id, self.sender_id, self.client_msg_id)
 
 
 def check_message(kind: str, client_msg_id: str | None, body: object, mentions: object) -> None:
@@ -96,7 +82,6 @@ class ChannelWriter:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], batch_max: int, batch_window_s: float
     ) -> None:
-        self._sessions = sessions
         engine = sessions.kw.get("bind")
         if not isinstance(engine, AsyncEngine):
             raise TypeError("the channel writer needs a session factory bound to an engine")
@@ -185,11 +170,7 @@ class ChannelWriter:
             return await self._write(batch)
 
     async def _write(self, batch: list[Pending]) -> list[StoredMessage | Exception]:
-        items = [
-            Item(p.channel_id, p.sender_id, p.client_msg_id, p.kind, p.body, p.mentions)
-            for p in batch
-        ]
-        written = await self._sink.write(items, self._known)
+        written = await self._sink.write([p.item for p in batch], self._known)
         self.messages_committed += written.inserted
         return [
             _outcome(o, again) for o, again in zip(written.outcomes, written.replayed, strict=True)

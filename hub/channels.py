@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.channel_writer import ChannelWriter, Pending, StoredMessage, check_message, stored
 from hub.errors import InvalidInput, NotFound
+from storage.message_sink import Item
 from storage.models import Channel, ChannelMember, ChannelMessage
 from storage.sql import utcnow
 
@@ -121,7 +122,7 @@ class ChannelStore:
         check_message(kind, client_msg_id, body, mention_list)
         future: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         self._writer.submit(
-            Pending(channel_id, sender_id, client_msg_id, kind, body, mention_list, future)
+            Pending(Item(channel_id, sender_id, client_msg_id, kind, body, mention_list), future)
         )
         return await future
 

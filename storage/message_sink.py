@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One message to store; `key` is set for idempotent sends."""
+    """One message to store; a `client_msg_id` makes its send idempotent."""
 
     channel_id: int
     sender_id: int | None
