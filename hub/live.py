@@ -124,7 +124,7 @@ class Live:
         rooms = covering_command_rooms(grids, self.rt.grids())
         await self.rt.emit(
             "location.changed",
-            {"person_id": who.person_id, "username": username, "name": name, **location_dict(loc)},
+            {"person_id": who.person_id, "username": username, "name": name, **loc.as_dict()},
             rooms,
         )
         return {"at": loc.at}
@@ -220,18 +220,6 @@ class Live:
             ]
 
 
-def location_dict(loc: Location) -> dict[str, Any]:
-    return {
-        "lat": loc.lat,
-        "lon": loc.lon,
-        "at": loc.at,
-        "accuracy": loc.accuracy,
-        "heading": loc.heading,
-        "speed": loc.speed,
-        "battery": loc.battery,
-    }
-
-
 def person_row(
     snapshot: Snapshot, username: str, name: str, interval: int, grids: tuple[int, ...]
 ) -> dict[str, Any]:
@@ -244,7 +232,5 @@ def person_row(
         "devices": snapshot.devices,
         "last_seen": snapshot.last_seen or None,
         "grids": list(grids),
-        "location": None
-        if loc is None
-        else {**location_dict(loc), "stale": is_stale(loc, interval)},
+        "location": None if loc is None else {**loc.as_dict(), "stale": is_stale(loc, interval)},
     }

@@ -86,6 +86,7 @@ class Realtime:
         self._presence = presence
         self.node_id = node_id
         self.connections: dict[str, Connection] = {}
+        self._by_person: dict[int, dict[str, Connection]] = {}  # person -> their local sockets
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
             client_manager=client_manager,
@@ -151,7 +152,7 @@ class Realtime:
         return members is not None and conn.sid in members
 
     def connections_of(self, person_id: int) -> list[Connection]:
-        return [c for c in self.connections.values() if c.principal.person_id == person_id]
+        return list(self._by_person.get(person_id, {}).values())
 
     async def end_session(self, session_id: str, code: str, message: str) -> None:
         """Tell and disconnect every local socket of a login session."""
@@ -180,6 +181,7 @@ class Realtime:
             raise _refused(exc) from None
         conn = Connection(sid, who, float(str(claims["exp"])))
         self.connections[sid] = conn
+        self._by_person.setdefault(who.person_id, {})[sid] = conn
         for room in scope_rooms(who, self.grids()):
             await self.join(conn, room)
         for hook in self._connect_hooks:
@@ -192,6 +194,10 @@ class Realtime:
         conn = self.connections.pop(sid, None)
         if conn is None:
             return
+        devices = self._by_person.get(conn.principal.person_id, {})
+        devices.pop(sid, None)
+        if not devices:
+            self._by_person.pop(conn.principal.person_id, None)
         person = conn.principal.person_id
         await self.announce(await self.presence.disconnect(person, sid, time.time()))
 
