@@ -1,0 +1,69 @@
+"""Bus messages of the dispatch plugin: its contract with other plugins.
+
+Other plugins import these classes to ask for an incident (`IncidentRequested`) or to follow
+incidents (`IncidentChanged`, `IncidentOverdue`); they never touch dispatch's tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from hub.messages import DomainMessage
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class IncidentRequested(DomainMessage):
+    """Open an incident for something another plugin saw (an IoT alarm, ...).
+
+    `source_ref` is unique per `source`: dispatch opens at most one incident per pair, ever, so
+    a requester may publish the same request again (after a restart, say) without doubling it.
+    Dispatch answers with `IncidentChanged(action="reported", source=..., source_ref=...)`.
+    """
+
+    topic: ClassVar[str] = "dispatch.incident.requested"
+    source: str
+    source_ref: str
+    category: str
+    title: str
+    description: str = ""
+    priority: str = "normal"  # low | normal | high | urgent
+    grid_id: int | None = None
+    lon: float | None = None
+    lat: float | None = None
+    address: str = ""
+    reporter_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class IncidentChanged(DomainMessage):
+    """An incident was created or moved through its lifecycle (one message per action)."""
+
+    topic: ClassVar[str] = "dispatch.incident.changed"
+    incident_id: int
+    number: str
+    action: str
+    state: str
+    previous_state: str | None
+    grid_id: int
+    category: str
+    priority: str
+    source: str
+    source_ref: str | None
+    actor_id: int | None
+    version: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class IncidentOverdue(DomainMessage):
+    """A stage of an incident passed its SLA deadline; supervision (督办) starts."""
+
+    topic: ClassVar[str] = "dispatch.incident.overdue"
+    incident_id: int
+    number: str
+    stage: str
+    state: str
+    grid_id: int
+    category: str
+    priority: str
+    deadline: float
