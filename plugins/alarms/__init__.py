@@ -1,0 +1,1 @@
+"""Alarms plugin: IoT alarm streams from devices (物联感知)."""
