@@ -12,6 +12,10 @@ their leases to expire; another node then claims and runs them again, so deliver
 at-least-once and handlers should be idempotent. A handler is cancelled (and its timer retried)
 once it has run for `lease_s`, since by then another node may have claimed it.
 
+Fired timers are deleted in batches (``complete_many``): the ids of handlers that return while a
+batch is being written go into the next one, so a burst of due timers costs a few store writes
+rather than one per timer (on SQLite, a single writer, per-timer deletes made a burst late).
+
 The loop sleeps until the store's next due time, at most `poll_s` (timers scheduled by other
 nodes are seen within `poll_s`), and wakes early when this node schedules a sooner timer or a
 handler slot frees up while all were busy.
@@ -23,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -60,6 +64,10 @@ class TimerStore(Protocol):
 
     async def complete(self, timer_id: str, node: str) -> bool:
         """Delete the timer if `node` still holds its claim."""
+        ...
+
+    async def complete_many(self, timer_ids: Sequence[str], node: str) -> set[str]:
+        """Delete those of the timers that `node` still holds; returns the ids deleted."""
         ...
 
     async def retry(self, timer_id: str, node: str, fire_at: float) -> bool:
@@ -114,6 +122,8 @@ class TimerService:
         self._wake = asyncio.Event()
         self._wake_at = float("inf")
         self._loop: asyncio.Task[None] | None = None
+        self._completed: list[DueTimer] = []
+        self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
 
     # --- API ---------------------------------------------------------------------------------
@@ -160,6 +170,7 @@ class TimerService:
             if loop is not None:  # let a store call in progress finish rather than cut it
                 await asyncio.wait({loop}, timeout=STOP_GRACE_S)
             await _cancel([t for t in (loop, *self._running) if t is not None])
+            await self._drain()
         finally:
             self._stopping = False
 
@@ -226,7 +237,7 @@ class TimerService:
             await self._failed(timer, exc)
             return
         self.stats.fired += 1
-        await self._settle(self.store.complete(timer.id, self.node_id), timer)
+        self._complete_later(timer)
 
     async def _call(self, timer: DueTimer) -> None:
         handler = self._handlers.get((timer.owner, timer.kind))
@@ -245,10 +256,42 @@ class TimerService:
         self.stats.dead_lettered += 1
         extra |= {"payload": timer.payload, "attempts": timer.attempts + 1}
         log.error("timer dead-lettered after repeated failures", extra=extra, exc_info=exc)
-        await self._settle(self.store.complete(timer.id, self.node_id), timer)
+        self._complete_later(timer)
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self.max_backoff_s, self.backoff_s * 2**attempts))
+
+    # --- batched completion ------------------------------------------------------------------
+
+    def _complete_later(self, timer: DueTimer) -> None:
+        self._completed.append(timer)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name=f"timers:{self.node_id}:done")
+
+    async def _flush(self) -> None:
+        """Delete fired timers, one batch per store call; a failed call leaves leases to expire."""
+        while self._completed:
+            batch, self._completed = self._completed, []
+            try:
+                done = await self.store.complete_many([t.id for t in batch], self.node_id)
+            except Exception:
+                log.exception("timer store failed; the timers fire again after their lease")
+                continue
+            for timer in batch:
+                if timer.id not in done:
+                    self._lost(timer)
+
+    async def _drain(self) -> None:
+        """On stop: write the completions still queued, within the grace period."""
+        if self._completed and (self._flusher is None or self._flusher.done()):
+            self._flusher = asyncio.create_task(self._flush(), name=f"timers:{self.node_id}:done")
+        if self._flusher is not None and not self._flusher.done():
+            _, pending = await asyncio.wait({self._flusher}, timeout=STOP_GRACE_S)
+            await _cancel(list(pending))
+
+    def _lost(self, timer: DueTimer) -> None:
+        self.stats.lost += 1
+        log.info("timer was no longer ours", extra={"owner": timer.owner, "key": timer.key})
 
     async def _settle(self, outcome: Awaitable[bool], timer: DueTimer) -> None:
         """Record the outcome in the store; a store failure leaves the lease to expire."""
@@ -258,8 +301,7 @@ class TimerService:
             log.exception("timer store failed; the timer fires again after its lease")
             return
         if not held:
-            self.stats.lost += 1
-            log.info("timer was no longer ours", extra={"owner": timer.owner, "key": timer.key})
+            self._lost(timer)
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

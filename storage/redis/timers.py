@@ -12,19 +12,22 @@ Layout, for the default prefix ``gridhub:timers``:
 
 Every mutation is one Lua script, so it is atomic. ``claim_due`` runs ZRANGEBYSCORE ``-inf..now``
 and re-scores each hit to its lease end inside the script: two nodes can never claim the same
-timer. ``complete`` / ``retry`` act only while ``claimed_by`` is the calling node. Scheduling a
-key again replaces the timer with a new id. Scripts build per-timer key names from the prefix,
-so the layout needs a single Redis (or a hash-tagged prefix on a cluster).
+timer. ``complete`` / ``complete_many`` / ``retry`` act only while ``claimed_by`` is the calling
+node. Scheduling a key again replaces the timer with a new id. Scripts build per-timer key names
+from the prefix, so the layout needs a single Redis (or a hash-tagged prefix on a cluster).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Final
 
 from redis.asyncio import Redis
 
 from storage.timer_model import DueTimer, new_timer_id
+
+BATCH: Final = 500  # ids per script call: keeps one call from blocking Redis for long
 
 SCHEDULE: Final = """
 local old = redis.call('HGET', KEYS[2], ARGV[3])
@@ -75,6 +78,22 @@ redis.call('ZREM', KEYS[1], ARGV[3])
 local index = ARGV[2] .. f[2]
 if redis.call('HGET', index, f[3]) == ARGV[3] then redis.call('HDEL', index, f[3]) end
 return 1
+"""
+
+COMPLETE_MANY: Final = """
+local done = {}
+for i = 4, #ARGV do
+  local h = ARGV[1] .. ARGV[i]
+  local f = redis.call('HMGET', h, 'claimed_by', 'owner', 'key')
+  if f[1] == ARGV[3] then
+    redis.call('DEL', h)
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    local index = ARGV[2] .. f[2]
+    if redis.call('HGET', index, f[3]) == ARGV[i] then redis.call('HDEL', index, f[3]) end
+    done[#done + 1] = ARGV[i]
+  end
+end
+return done
 """
 
 RETRY: Final = """
@@ -135,6 +154,7 @@ class RedisTimerStore:
         self._cancel = self._redis.register_script(CANCEL)
         self._claim = self._redis.register_script(CLAIM)
         self._complete = self._redis.register_script(COMPLETE)
+        self._complete_many = self._redis.register_script(COMPLETE_MANY)
         self._retry = self._redis.register_script(RETRY)
 
     async def schedule(
@@ -161,6 +181,16 @@ class RedisTimerStore:
         """Delete the timer if `node` still holds it."""
         args = [self._timer_prefix, self._owner_prefix, timer_id, node]
         return bool(await self._complete(keys=[self._due], args=args))
+
+    async def complete_many(self, timer_ids: Sequence[str], node: str) -> set[str]:
+        """Delete those of the timers `node` still holds, one script per batch of ids."""
+        done: set[str] = set()
+        for start in range(0, len(timer_ids), BATCH):
+            chunk = timer_ids[start : start + BATCH]
+            args = [self._timer_prefix, self._owner_prefix, node, *chunk]
+            reply = await self._complete_many(keys=[self._due], args=args)
+            done.update(_text(i) for i in reply)
+        return done
 
     async def retry(self, timer_id: str, node: str, fire_at: float) -> bool:
         """Release the timer held by `node` to fire again at `fire_at`, one more attempt made."""

@@ -159,3 +159,30 @@ async def test_next_fire_at_follows_fire_times_and_leases(store: TimerStore) -> 
     assert await store.next_fire_at() == 40.0  # b's lease end comes before a
     await store.cancel("sla", "b")
     assert await store.next_fire_at() == 50.0
+
+
+async def test_complete_many_deletes_only_what_the_node_still_holds(
+    stores: StoreFactory,
+) -> None:
+    a, b = stores(), stores()
+    for key in ("k0", "k1", "k2", "k3"):
+        await a.schedule("sla", "deadline", key, 100.0, {})
+    mine = await a.claim_due("a", 100.0, 10, 3)
+    [theirs] = await b.claim_due("b", 100.0, 10, 10)
+    await a.schedule("sla", "deadline", mine[2].key, 100.0, {"v": 2})  # replaced while held
+    ids = [t.id for t in mine] + [theirs.id, "no-such-timer"]
+    assert await a.complete_many(ids, "a") == {mine[0].id, mine[1].id}
+    assert sorted(keys(await a.pending("sla"))) == sorted([mine[2].key, theirs.key])
+    assert await a.complete_many([mine[0].id], "a") == set()
+    assert await b.complete_many([theirs.id], "b") == {theirs.id}
+    assert await a.complete_many([], "a") == set()
+
+
+async def test_complete_many_takes_large_batches(store: TimerStore) -> None:
+    for i in range(1200):
+        await store.schedule("sla", "deadline", f"k{i:04}", 100.0, {})
+    claimed = await store.claim_due("n1", 100.0, 10, 2000)
+    assert len(claimed) == 1200
+    assert await store.complete_many([t.id for t in claimed], "n1") == {t.id for t in claimed}
+    assert await store.pending("sla") == []
+    assert await store.next_fire_at() is None
