@@ -55,7 +55,14 @@ from hub.plugins import Plugin, PluginContext, PluginHost
 from hub.realtime import Realtime
 from hub.settings import Settings
 from hub.timers import TimerService, TimerStore
-from hub.web import AUTHENTICATOR, ENDPOINTS, PrefixDispatcher, Router, request_context
+from hub.web import (
+    AUTHENTICATOR,
+    ENDPOINTS,
+    PrefixDispatcher,
+    Router,
+    WebSocketPaths,
+    request_context,
+)
 from storage import migrate
 from storage.memory.bus import MemoryBusTransport
 from storage.memory.presence import MemoryPresenceStore
@@ -67,6 +74,7 @@ from storage.sql_timers import SqlTimerStore
 
 log = logging.getLogger("gridhub.app")
 PLUGIN_ROUTES: web.AppKey[dict[str, tuple[Router, PrefixDispatcher]]] = web.AppKey("plugin_routes")
+WEBSOCKET_PATHS = web.AppKey("websocket_paths", WebSocketPaths)
 MAX_BODY = 8 * 1024 * 1024
 
 
@@ -87,6 +95,8 @@ def build_app(
     chosen = plugins.select(found, settings.plugins.enabled, settings.plugins.disabled)
     app[PLUGINS] = PluginHost(chosen)
     app[PLUGIN_ROUTES] = {}
+    app[WEBSOCKET_PATHS] = WebSocketPaths()
+    app[WEBSOCKET_PATHS].reserve(app)
     for plugin in chosen:
         router = Router(f"/api/v1/{plugin.name}", plugin.name)
         dispatcher = PrefixDispatcher(router)
@@ -328,6 +338,7 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         realtime=RealtimeView(app[REALTIME], plugin.name),
         channels=ChannelsView(app[CHAT]),
         timers=app[TIMERS].view(plugin.name),
+        _websockets=app[WEBSOCKET_PATHS],
     )
 
 

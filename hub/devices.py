@@ -33,6 +33,18 @@ class DeviceSpec(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
+class DeviceUpdate(BaseModel):
+    """A partial change: only the fields given are changed (`grid` moves the device)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    grid: str | None = None
+    active: bool | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    firmware: str | None = Field(None, max_length=64)
+    properties: dict[str, Any] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedKey:
     code: str
@@ -75,6 +87,28 @@ class Devices:
             row.key_hash, row.key_rotated_at = hash_key(key), utcnow()
             audit.record(session, actor, "device.rotate_key", "device", code)
         return IssuedKey(code, key)
+
+    async def get(self, code: str) -> Device:
+        async with self._sessions() as session:
+            return await _must(session, code)
+
+    async def update(
+        self, code: str, change: DeviceUpdate, index: GridIndex, actor: Actor
+    ) -> Device:
+        """Rename, move to another grid, enable/disable, set firmware or metadata."""
+        fields = change.model_dump(exclude_unset=True)
+        grid = fields.pop("grid", None)
+        if "active" in fields:
+            fields["is_active"] = fields.pop("active")
+        async with self._sessions.begin() as session:
+            row = await _must(session, code)
+            if grid is not None:
+                row.grid_id = index.by_code(grid).id
+            for name, value in fields.items():
+                setattr(row, name, value)
+            details = change.model_dump(exclude_unset=True, mode="json")
+            audit.record(session, actor, "device.update", "device", code, details)
+        return row
 
     async def verify(self, code: str, key: str) -> Device | None:
         """The active device when `key` is its current key, else None."""

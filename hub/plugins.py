@@ -16,7 +16,7 @@ from hub.bus import MessageBus
 from hub.grid import GridIndex
 from hub.plugin_views import ChannelsView, RealtimeView
 from hub.timers import TimerView
-from hub.web import Router
+from hub.web import RawHandler, Router, WebSocketPaths
 
 ENTRY_POINT_GROUP = "gridhub.plugins"
 log = logging.getLogger("gridhub.plugins")
@@ -74,6 +74,11 @@ class PluginContext:
     timers: TimerView
     _tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     _cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _websockets: WebSocketPaths = field(default_factory=WebSocketPaths)
+
+    def websocket(self, name: str, handler: RawHandler) -> str:
+        """Serve a plain aiohttp handler (e.g. a WebSocket) at `/ws/<name>`; returns the path."""
+        return self._websockets.claim(name, handler)
 
     def run_in_background(self, factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a long-lived task from start-up until shutdown (the host cancels it)."""

@@ -149,6 +149,40 @@ class PrefixDispatcher:
         raise HubError("http.not_found", "not found", status=404)
 
 
+RawHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class WebSocketPaths:
+    """Plain aiohttp handlers at `/ws/<name>`, claimed by plugins while they set up.
+
+    For protocols that cannot go through a plugin's JSON Router (a plain WebSocket that device
+    firmware speaks, say). The route is reserved up front, like plugin prefixes; a name is
+    claimed once, and an unclaimed one answers 404.
+    """
+
+    PREFIX = "/ws/"
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, RawHandler] = {}
+
+    def reserve(self, app: web.Application) -> None:
+        app.router.add_get(self.PREFIX + "{name}", self.handle)
+
+    def claim(self, name: str, handler: RawHandler) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", name):
+            raise ValueError(f"bad websocket path name {name!r}")
+        if name in self._handlers:
+            raise ValueError(f"{self.PREFIX}{name} is already claimed")
+        self._handlers[name] = handler
+        return self.PREFIX + name
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        handler = self._handlers.get(request.match_info["name"])
+        if handler is None:
+            raise HubError("http.not_found", "not found", status=404)
+        return await handler(request)
+
+
 def _template(path: str) -> re.Pattern[str]:
     """aiohttp-style path template (`{name}` or `{name:regex}`) as a compiled regex."""
     regex, last = "", 0

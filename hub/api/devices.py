@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.access import STAFF_ROLES, require_admin, require_role
+from hub.access import STAFF_ROLES, in_scope, require_admin, require_role
 from hub.audit import Actor
-from hub.devices import DeviceSpec
+from hub.devices import DeviceSpec, DeviceUpdate
+from hub.errors import NotFound
 from hub.keys import DEVICES, GRIDS
 from hub.web import Call, Router
 from storage.models import Device
@@ -82,5 +83,28 @@ def build_router() -> Router:
         code = call.request.match_info["code"]
         issued = await call.request.app[DEVICES].rotate_key(code, Actor.of(call.who))
         return KeyOut(code=issued.code, key=issued.key)
+
+    @router.get("/{code}", summary="One device: grid, last seen, firmware, metadata")
+    async def get(call: Call[None, None]) -> DeviceOut:
+        who = call.who
+        require_role(who, STAFF_ROLES)
+        row = await call.request.app[DEVICES].get(call.request.match_info["code"])
+        index = call.request.app[GRIDS].index
+        if not who.is_admin and (row.grid_id is None or not in_scope(who, index, row.grid_id)):
+            raise NotFound("device.not_found", "no such device in your scope")
+        return device_out(row)
+
+    @router.patch(
+        "/{code}",
+        summary="Rename, move to another grid, disable/enable, firmware, metadata (admin)",
+        body=DeviceUpdate,
+        response=DeviceOut,
+    )
+    async def update(call: Call[DeviceUpdate, None]) -> DeviceOut:
+        require_admin(call.who)
+        code = call.request.match_info["code"]
+        index = call.request.app[GRIDS].index
+        row = await call.request.app[DEVICES].update(code, call.body, index, Actor.of(call.who))
+        return device_out(row)
 
     return router
