@@ -1,0 +1,251 @@
+"""HTTP routes (/api/v1/alarms/...) and socket events (alarms.*) for consoles."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.access import STAFF_ROLES, Principal, in_scope, require_admin, require_role
+from hub.errors import NotFound
+from hub.plugins import PluginContext
+from hub.realtime import Connection
+from hub.web import Call
+from plugins.alarms import cap
+from plugins.alarms.config import SEVERITIES
+from plugins.alarms.ingest import device_info
+from plugins.alarms.models import Alarm, AlarmRule, DeviceFrame
+from plugins.alarms.rules import RuleIn
+from plugins.alarms.service import ACT_ROLES, AlarmFilter, AlarmService, visible_grids
+from plugins.alarms.state import DeviceInfo
+from storage.models import Device
+from storage.sql import utcnow
+
+ID = r"{alarm_id:\d{1,18}}"
+SEVERITY = "^(" + "|".join(SEVERITIES) + ")$"
+
+
+class AlarmQuery(BaseModel):
+    active: bool | None = None
+    severity: str | None = Field(None, pattern=SEVERITY)
+    device: str | None = Field(None, max_length=64)
+    type: str | None = Field(None, max_length=64)
+    before_id: int | None = Field(None, ge=1)
+    limit: int = Field(100, ge=1, le=500)
+
+    def filter(self) -> AlarmFilter:
+        return AlarmFilter(**self.model_dump())
+
+
+class CommentIn(BaseModel):
+    comment: str = Field("", max_length=1000)
+
+
+class TextIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class AssignIn(BaseModel):
+    person_id: int | None = Field(None, ge=1)
+
+
+class AlarmRef(BaseModel):
+    alarm_id: int = Field(ge=1)
+
+
+class AckIn(AlarmRef, CommentIn):
+    pass
+
+
+class CommentEventIn(AlarmRef, TextIn):
+    pass
+
+
+class AssignEventIn(AlarmRef, AssignIn):
+    pass
+
+
+class FramesQuery(BaseModel):
+    limit: int = Field(100, ge=1, le=1000)
+    kind: str | None = Field(None, pattern="^(telemetry|alarm|clear|heartbeat)$")
+
+
+def register(
+    ctx: PluginContext, service: AlarmService, rules_changed: Callable[[], Awaitable[None]]
+) -> None:
+    _alarm_routes(ctx, service)
+    _export_routes(ctx, service)
+    _rule_routes(ctx, rules_changed)
+    _socket_events(ctx, service)
+
+
+def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
+    http = ctx.http
+
+    @http.get("", summary="Alarms in your scope, newest first", query=AlarmQuery)
+    async def list_alarms(call: Call[None, AlarmQuery]) -> list[dict[str, Any]]:
+        return await service.list(call.who, call.query.filter())
+
+    @http.get(f"/{ID}", summary="One alarm with its full history")
+    async def get_alarm(call: Call[None, None]) -> dict[str, Any]:
+        return await service.get(call.who, call.path_int("alarm_id"))
+
+    @http.post(f"/{ID}/ack", summary="Acknowledge (commander)", body=CommentIn)
+    async def ack(call: Call[CommentIn, None]) -> dict[str, Any]:
+        return await service.acknowledge(call.who, call.path_int("alarm_id"), call.body.comment)
+
+    @http.post(f"/{ID}/clear", summary="Clear (commander)", body=CommentIn)
+    async def clear(call: Call[CommentIn, None]) -> dict[str, Any]:
+        return await service.clear(call.who, call.path_int("alarm_id"), call.body.comment)
+
+    @http.post(f"/{ID}/comment", summary="Comment on an alarm", body=TextIn)
+    async def comment(call: Call[TextIn, None]) -> dict[str, Any]:
+        return await service.comment(call.who, call.path_int("alarm_id"), call.body.text)
+
+    @http.post(f"/{ID}/assign", summary="Assign to a person (null: unassign)", body=AssignIn)
+    async def assign(call: Call[AssignIn, None]) -> dict[str, Any]:
+        return await service.assign(call.who, call.path_int("alarm_id"), call.body.person_id)
+
+    @http.get("/devices/{code}/frames", summary="A device's recent frames", query=FramesQuery)
+    async def frames(call: Call[None, FramesQuery]) -> list[dict[str, Any]]:
+        device = await _device(ctx.sessions, call.params["code"])
+        if device is None or not in_scope(call.who, ctx.grids.index, device.grid_id, STAFF_ROLES):
+            raise NotFound("device.not_found", "no such device in your scope")
+        return await _frames(ctx.sessions, device.id, call.query)
+
+
+def _export_routes(ctx: PluginContext, service: AlarmService) -> None:
+    http = ctx.http
+
+    @http.get(f"/{ID}/cap", summary="The alarm as an OASIS CAP 1.2 message")
+    async def cap_export(call: Call[None, None]) -> web.Response:
+        alarm = await service.row(call.who, call.path_int("alarm_id"))
+        device = await _device_by_id(ctx.sessions, alarm.device_id)
+        body = cap.to_xml(cap.alert(alarm, device, utcnow()))
+        return web.Response(body=body, content_type="application/cap+xml", charset="utf-8")
+
+    @http.get("/feed.atom", summary="ATOM feed of active alarms in your scope, as CAP entries")
+    async def atom(call: Call[None, None]) -> web.Response:
+        base = f"{call.request.scheme}://{call.request.host}{http.prefix}"
+        entries = await _active_with_devices(ctx.sessions, call.who, ctx.grids.index)
+        body = cap.feed(entries, base, utcnow())
+        return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
+
+
+def _rule_routes(ctx: PluginContext, changed: Callable[[], Awaitable[None]]) -> None:
+    http = ctx.http
+
+    @http.get("/rules", summary="Telemetry rules")
+    async def list_rules(call: Call[None, None]) -> list[dict[str, Any]]:
+        require_role(call.who, STAFF_ROLES)
+        async with ctx.sessions() as session:
+            rows = await session.scalars(select(AlarmRule).order_by(AlarmRule.id))
+            return [_rule(r) for r in rows]
+
+    @http.post("/rules", summary="Add a telemetry rule (admin)", body=RuleIn, status=201)
+    async def add_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
+        require_admin(call.who)
+        rule = await _add_rule(ctx.sessions, call.body)
+        await changed()
+        return _rule(rule)
+
+    @http.delete("/rules/{rule_id:\\d{1,9}}", summary="Delete a telemetry rule (admin)")
+    async def delete_rule(call: Call[None, None]) -> None:
+        require_admin(call.who)
+        async with ctx.sessions.begin() as session:
+            rule = await session.get(AlarmRule, call.path_int("rule_id"))
+            if rule is None:
+                raise NotFound("rule.not_found", "no such rule")
+            await session.delete(rule)
+        await changed()
+
+
+def _socket_events(ctx: PluginContext, service: AlarmService) -> None:
+    rt = ctx.realtime
+
+    @rt.on("list", AlarmQuery, roles=STAFF_ROLES)
+    async def list_event(conn: Connection, q: AlarmQuery) -> dict[str, Any]:
+        return {"alarms": await service.list(conn.principal, q.filter())}
+
+    @rt.on("ack", AckIn, roles=ACT_ROLES)
+    async def ack_event(conn: Connection, p: AckIn) -> dict[str, Any]:
+        return {"alarm": await service.acknowledge(conn.principal, p.alarm_id, p.comment)}
+
+    @rt.on("clear", AckIn, roles=ACT_ROLES)
+    async def clear_event(conn: Connection, p: AckIn) -> dict[str, Any]:
+        return {"alarm": await service.clear(conn.principal, p.alarm_id, p.comment)}
+
+    @rt.on("comment", CommentEventIn, roles=STAFF_ROLES)
+    async def comment_event(conn: Connection, p: CommentEventIn) -> dict[str, Any]:
+        return {"alarm": await service.comment(conn.principal, p.alarm_id, p.text)}
+
+    @rt.on("assign", AssignEventIn, roles=ACT_ROLES)
+    async def assign_event(conn: Connection, p: AssignEventIn) -> dict[str, Any]:
+        return {"alarm": await service.assign(conn.principal, p.alarm_id, p.person_id)}
+
+
+# --- data helpers ----------------------------------------------------------------------------
+
+
+async def _device(sessions: async_sessionmaker[AsyncSession], code: str) -> DeviceInfo | None:
+    async with sessions() as session:
+        row = (await session.scalars(select(Device).where(Device.code == code))).first()
+    return device_info(row) if row is not None else None
+
+
+async def _device_by_id(
+    sessions: async_sessionmaker[AsyncSession], device_id: int
+) -> DeviceInfo | None:
+    async with sessions() as session:
+        row = await session.get(Device, device_id)
+    return device_info(row) if row is not None else None
+
+
+async def _frames(
+    sessions: async_sessionmaker[AsyncSession], device_id: int, q: FramesQuery
+) -> list[dict[str, Any]]:
+    stmt = select(DeviceFrame).where(DeviceFrame.device_id == device_id)
+    if q.kind is not None:
+        stmt = stmt.where(DeviceFrame.kind == q.kind)
+    async with sessions() as session:
+        rows = await session.scalars(stmt.order_by(DeviceFrame.seq.desc()).limit(q.limit))
+        return [
+            {"seq": r.seq, "kind": r.kind, "ts": r.ts, "received_at": r.received_at, **r.body}
+            for r in rows
+        ]
+
+
+async def _active_with_devices(
+    sessions: async_sessionmaker[AsyncSession], who: Principal, index: Any
+) -> list[tuple[Alarm, DeviceInfo | None]]:
+    require_role(who, STAFF_ROLES)
+    grids = visible_grids(who, index)
+    stmt = select(Alarm, Device).join(Device, Device.id == Alarm.device_id).where(Alarm.active)
+    if grids is not None:
+        stmt = stmt.where(Alarm.grid_id.in_(grids))
+    async with sessions() as session:
+        rows = (await session.execute(stmt.order_by(Alarm.id.desc()).limit(500))).all()
+    return [(alarm, device_info(device)) for alarm, device in rows]
+
+
+async def _add_rule(sessions: async_sessionmaker[AsyncSession], spec: RuleIn) -> AlarmRule:
+    values = spec.model_dump(exclude={"device"})
+    async with sessions.begin() as session:
+        if spec.device is not None:
+            row = (await session.scalars(select(Device).where(Device.code == spec.device))).first()
+            if row is None:
+                raise NotFound("device.not_found", f"device {spec.device!r} does not exist")
+            values["device_id"] = row.id
+        rule = AlarmRule(**values)
+        session.add(rule)
+    return rule
+
+
+def _rule(r: AlarmRule) -> dict[str, Any]:
+    fields = ("id", "name", "device_type", "device_id", "metric", "op", "threshold")
+    more = ("duration_s", "repeat", "alarm_type", "severity", "auto_clear", "enabled")
+    return {f: getattr(r, f) for f in (*fields, *more)}

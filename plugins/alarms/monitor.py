@@ -1,0 +1,123 @@
+"""Device liveness: last-seen marks, the `offline` alarm, and retention of old frames.
+
+Each node keeps the last frame time of its devices in memory and writes them to the core
+device registry every `last_seen_flush_s` (with the firmware a heartbeat reported). A device
+whose last-seen time is older than `offline_after_s` gets an active `offline` alarm (MAJOR);
+a frame from it clears that alarm at the next flush. Devices never seen raise nothing. Every
+node sweeps; the unique active alarm per (device, type) keeps two nodes from doubling it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, and_, delete, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from plugins.alarms.config import AlarmsConfig
+from plugins.alarms.ingest import Ingest, device_info
+from plugins.alarms.models import Alarm, DeviceFrame
+from plugins.alarms.service import Notify
+from plugins.alarms.state import Actor, Change, Raise, clear, raise_alarm
+from storage.models import Device
+from storage.sql import utcnow
+
+log = logging.getLogger("gridhub.plugin.alarms.monitor")
+OFFLINE = "offline"
+MONITOR = Actor("monitor")
+
+
+class Monitor:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        ingest: Ingest,
+        config: AlarmsConfig,
+        notify: Notify,
+    ) -> None:
+        self._sessions, self._ingest, self._config, self._notify = sessions, ingest, config, notify
+
+    async def flush_seen(self) -> None:
+        """Write last-seen marks (and firmware); clear `offline` alarms of devices seen."""
+        seen, self._ingest.seen = self._ingest.seen, {}
+        firmware, self._ingest.firmware = self._ingest.firmware, {}
+        if not seen and not firmware:
+            return
+        async with self._sessions.begin() as session:
+            for device_id, at in seen.items():
+                stamp = datetime.fromtimestamp(at, UTC)
+                await session.execute(
+                    update(Device).where(Device.id == device_id).values(last_seen_at=stamp)
+                )
+            for device_id, version in firmware.items():
+                await session.execute(
+                    update(Device).where(Device.id == device_id).values(firmware=version)
+                )
+            changes = await self._back_online(session, set(seen))
+        if changes:
+            await self._notify(changes)
+
+    async def _back_online(self, session: AsyncSession, device_ids: set[int]) -> list[Change]:
+        if not device_ids:
+            return []
+        stmt = select(Alarm).where(
+            Alarm.active, Alarm.type == OFFLINE, Alarm.device_id.in_(device_ids)
+        )
+        now = utcnow()
+        return [clear(session, a, MONITOR, "back online", now) for a in await session.scalars(stmt)]
+
+    async def sweep_offline(self) -> None:
+        cutoff = utcnow() - timedelta(seconds=self._config.offline_after_s)
+        live = set(self._ingest.seen)  # seen since the last flush: not offline
+        async with self._sessions() as session:
+            rows = list(await session.scalars(_silent_devices(cutoff)))
+        changes = []
+        for row in rows:
+            if row.id not in live:
+                changes += await self._raise_offline(row)
+        if changes:
+            await self._notify(changes)
+
+    async def _raise_offline(self, row: Device) -> list[Change]:
+        device = device_info(row)
+        seen = row.last_seen_at.isoformat() if row.last_seen_at else "never"
+        what = Raise(OFFLINE, "MAJOR", None, f"no frame since {seen}", utcnow())
+        try:
+            async with self._sessions.begin() as session:
+                change = await raise_alarm(
+                    session, device, what, MONITOR, {}, self._config.incidents
+                )
+            return [change]
+        except IntegrityError:
+            return []  # another node raised it first
+
+    async def sweep_frames(self) -> int:
+        """Delete frames past retention, keeping each device's newest (its dedupe mark)."""
+        cutoff = time.time() - self._config.frame_retention_days * 86400
+        inner = DeviceFrame.__table__.alias("newest")
+        keep = (
+            select(func.max(inner.c.seq))
+            .where(inner.c.device_id == DeviceFrame.device_id)
+            .scalar_subquery()
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(DeviceFrame).where(DeviceFrame.received_at < cutoff, DeviceFrame.seq < keep)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _silent_devices(cutoff: datetime) -> Select[Device]:
+    offline_active = exists().where(
+        and_(Alarm.device_id == Device.id, Alarm.active, Alarm.type == OFFLINE)
+    )
+    return select(Device).where(
+        Device.is_active,
+        Device.grid_id.is_not(None),
+        Device.last_seen_at.is_not(None),
+        Device.last_seen_at < cutoff,
+        ~offline_active,
+    )

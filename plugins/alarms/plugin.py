@@ -1,0 +1,110 @@
+"""The alarms plugin: wiring of device ingestion, alarms, rules, liveness, incidents, exports."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from hub.plugins import BasePlugin, PluginContext
+from plugins.alarms import api, ws
+from plugins.alarms.config import AlarmsConfig
+from plugins.alarms.incidents import Incidents
+from plugins.alarms.ingest import Ingest
+from plugins.alarms.monitor import Monitor
+from plugins.alarms.rules import RuleBook, RulesChanged, seed_defaults
+from plugins.alarms.service import AlarmService
+from plugins.alarms.state import Change
+from plugins.alarms.writer import FrameWriter
+from storage.models import Device
+
+log = logging.getLogger("gridhub.plugin.alarms")
+
+
+class AlarmsPlugin(BasePlugin):
+    name = "alarms"
+    config_model = AlarmsConfig
+    migrations = Path(__file__).parent / "migrations"
+
+    async def setup(self, ctx: PluginContext) -> None:
+        config = ctx.config if isinstance(ctx.config, AlarmsConfig) else AlarmsConfig()
+        if config.default_rules:
+            await seed_defaults(ctx.sessions)
+        rules = RuleBook(ctx.sessions)
+        await rules.reload()
+        incidents = Incidents(
+            ctx.sessions, ctx.bus, config.incidents, _place(ctx), config.incident_retry_s
+        )
+        notify = _notifier(ctx, incidents)
+        writer = FrameWriter(
+            ctx.sessions,
+            rules,
+            config.incidents,
+            notify,
+            batch=config.commit_batch,
+            wait_s=config.commit_wait_ms / 1000,
+        )
+        ingest = Ingest(ctx.sessions, writer, config)
+        ctx.websocket("device", ws.handler(ingest))
+        monitor = Monitor(ctx.sessions, ingest, config, notify)
+        service = AlarmService(ctx.sessions, lambda: ctx.grids.index, notify)
+        api.register(ctx, service, lambda: ctx.bus.publish(RulesChanged()))
+        await incidents.start()
+
+        async def reload_rules(_: RulesChanged) -> None:
+            await rules.reload()
+
+        await ctx.bus.listen(RulesChanged, reload_rules)
+        ctx.run_in_background(writer.run)
+        _periodic(ctx, config.last_seen_flush_s, monitor.flush_seen)
+        _periodic(ctx, config.offline_check_s, monitor.sweep_offline)
+        _periodic(ctx, 3600.0, monitor.sweep_frames)
+        _periodic(ctx, config.recover_every_s, incidents.resend_pending)
+        ctx.run_in_background(lambda: _once(incidents.resend_pending(everything=True)))
+        if config.mqtt.enabled:
+            from plugins.alarms.mqtt import MqttBridge
+
+            ctx.run_in_background(MqttBridge(ingest, config.mqtt).run)
+        ctx.on_cleanup(monitor.flush_seen)
+
+
+def _notifier(
+    ctx: PluginContext, incidents: Incidents
+) -> Callable[[list[Change]], Awaitable[None]]:
+    async def notify(changes: list[Change]) -> None:
+        for change in changes:
+            await ctx.bus.publish(change.event)
+            rooms = ctx.realtime.command_rooms([change.alarm.grid_id])
+            await ctx.realtime.emit("changed", change.view, rooms)
+            if change.wants_incident:
+                await incidents.request(change.alarm)
+
+    return notify
+
+
+def _place(
+    ctx: PluginContext,
+) -> Callable[[int], Awaitable[tuple[float | None, float | None, str]]]:
+    async def place(device_id: int) -> tuple[float | None, float | None, str]:
+        async with ctx.sessions() as session:
+            row = await session.get(Device, device_id)
+        return (row.lon, row.lat, row.name) if row else (None, None, "")
+
+    return place
+
+
+def _periodic(ctx: PluginContext, every_s: float, job: Callable[[], Awaitable[object]]) -> None:
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            await _once(job())
+
+    ctx.run_in_background(loop)
+
+
+async def _once(job: Awaitable[object]) -> None:
+    try:
+        await job
+    except Exception:
+        log.exception("alarms periodic job failed")

@@ -1,0 +1,168 @@
+"""Alarm actions of people (acknowledge, clear, comment, assign) and scoped queries."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub import audit
+from hub.access import STAFF_ROLES, Principal, Role, in_scope, require_role
+from hub.errors import Conflict, NotFound
+from hub.grid import GridIndex
+from plugins.alarms import state
+from plugins.alarms.models import Alarm, AlarmEvent
+from plugins.alarms.state import Actor, Change
+from storage.models import Person
+from storage.sql import utcnow
+
+ACT_ROLES = frozenset({Role.COMMANDER, Role.DISPATCHER, Role.GRID_LEADER})
+Notify = Callable[[list[Change]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmFilter:
+    active: bool | None = None
+    severity: str | None = None
+    device: str | None = None
+    type: str | None = None
+    before_id: int | None = None
+    limit: int = 100
+
+
+def visible_grids(who: Principal, index: GridIndex) -> set[int] | None:
+    """Grids whose alarms `who` sees: every grid under their grants (None: all, for admins)."""
+    if who.is_admin:
+        return None
+    return set(index.scope_ids(who.grid_ids(STAFF_ROLES)))
+
+
+class AlarmService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        grids: Callable[[], GridIndex],
+        notify: Notify,
+    ) -> None:
+        self._sessions, self._grids, self._notify = sessions, grids, notify
+
+    # --- queries -----------------------------------------------------------------------------
+
+    async def list(self, who: Principal, f: AlarmFilter) -> list[dict[str, Any]]:
+        require_role(who, STAFF_ROLES)
+        stmt = _filtered(f, visible_grids(who, self._grids()))
+        async with self._sessions() as session:
+            rows = await session.scalars(stmt.order_by(Alarm.id.desc()).limit(f.limit))
+            return [state.snapshot(row) for row in rows]
+
+    async def get(self, who: Principal, alarm_id: int) -> dict[str, Any]:
+        async with self._sessions() as session:
+            alarm = await self._visible(session, who, alarm_id, STAFF_ROLES)
+            events = await session.scalars(
+                select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id).order_by(AlarmEvent.id)
+            )
+            return {**state.snapshot(alarm), "history": [_event(e) for e in events]}
+
+    async def row(self, who: Principal, alarm_id: int) -> Alarm:
+        async with self._sessions() as session:
+            return await self._visible(session, who, alarm_id, STAFF_ROLES)
+
+    # --- actions -----------------------------------------------------------------------------
+
+    async def acknowledge(self, who: Principal, alarm_id: int, comment: str) -> dict[str, Any]:
+        def act(session: AsyncSession, alarm: Alarm, actor: Actor) -> Change:
+            if alarm.acknowledged:
+                raise Conflict("alarm.already_acknowledged", "the alarm is already acknowledged")
+            return state.acknowledge(session, alarm, actor, comment, utcnow())
+
+        return await self._act(who, alarm_id, "alarm.acknowledge", act)
+
+    async def clear(self, who: Principal, alarm_id: int, comment: str) -> dict[str, Any]:
+        def act(session: AsyncSession, alarm: Alarm, actor: Actor) -> Change:
+            if not alarm.active:
+                raise Conflict("alarm.already_cleared", "the alarm is already cleared")
+            return state.clear(session, alarm, actor, comment, utcnow())
+
+        return await self._act(who, alarm_id, "alarm.clear", act)
+
+    async def comment(self, who: Principal, alarm_id: int, text: str) -> dict[str, Any]:
+        def act(session: AsyncSession, alarm: Alarm, actor: Actor) -> Change:
+            state.history(session, alarm, "commented", actor, text, {})
+            return Change(alarm, "commented", actor)
+
+        return await self._act(who, alarm_id, "alarm.comment", act, roles=STAFF_ROLES)
+
+    async def assign(self, who: Principal, alarm_id: int, person_id: int | None) -> dict[str, Any]:
+        async with self._sessions() as session:
+            if person_id is not None and await session.get(Person, person_id) is None:
+                raise NotFound("person.not_found", f"person {person_id} does not exist")
+
+        def act(session: AsyncSession, alarm: Alarm, actor: Actor) -> Change:
+            alarm.assignee_id = person_id
+            state.history(session, alarm, "assigned", actor, "", {"assignee_id": person_id})
+            return Change(alarm, "assigned", actor)
+
+        return await self._act(who, alarm_id, "alarm.assign", act)
+
+    async def _act(
+        self,
+        who: Principal,
+        alarm_id: int,
+        action: str,
+        act: Callable[[AsyncSession, Alarm, Actor], Change],
+        roles: frozenset[Role] = ACT_ROLES,
+    ) -> dict[str, Any]:
+        require_role(who, roles)
+        actor = Actor(who.username, who.person_id)
+        async with self._sessions.begin() as session:
+            alarm = await self._visible(session, who, alarm_id, roles, lock=True)
+            change = act(session, alarm, actor)
+            audit.record(session, audit.Actor.of(who), action, "alarm", alarm_id)
+        await self._notify([change])
+        return change.view
+
+    async def _visible(
+        self,
+        session: AsyncSession,
+        who: Principal,
+        alarm_id: int,
+        roles: frozenset[Role],
+        lock: bool = False,
+    ) -> Alarm:
+        stmt = select(Alarm).where(Alarm.id == alarm_id)
+        alarm = (await session.scalars(stmt.with_for_update() if lock else stmt)).first()
+        if alarm is None or not in_scope(who, self._grids(), alarm.grid_id, roles):
+            # outside the scope looks the same as absent: ids are not an oracle
+            raise NotFound("alarm.not_found", f"alarm {alarm_id} does not exist")
+        return alarm
+
+
+def _filtered(f: AlarmFilter, grids: set[int] | None) -> Select[Alarm]:
+    stmt = select(Alarm)
+    if grids is not None:
+        stmt = stmt.where(Alarm.grid_id.in_(grids))
+    if f.active is not None:
+        stmt = stmt.where(Alarm.active == f.active)
+    if f.severity is not None:
+        stmt = stmt.where(Alarm.severity == f.severity)
+    if f.device is not None:
+        stmt = stmt.where(Alarm.device_code == f.device)
+    if f.type is not None:
+        stmt = stmt.where(Alarm.type == f.type)
+    if f.before_id is not None:
+        stmt = stmt.where(Alarm.id < f.before_id)
+    return stmt
+
+
+def _event(e: AlarmEvent) -> dict[str, Any]:
+    return {
+        "at": e.at.isoformat(),
+        "action": e.action,
+        "actor": e.actor,
+        "actor_id": e.actor_id,
+        "comment": e.comment,
+        "details": e.details,
+    }

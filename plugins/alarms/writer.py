@@ -1,0 +1,222 @@
+"""Group commit of device frames: one transaction stores a batch and applies it to alarms.
+
+Connections submit validated frames; one task takes whatever is queued (up to `batch` frames,
+waiting `wait_s` for more), and in ONE transaction inserts the frames (a frame already stored
+under its (device, seq) is skipped), raises and clears alarms, and advances rule states. Only
+after the commit are the submitters told (they acknowledge to the device) and the changes
+handed on (bus, consoles). A failed transaction changes nothing and fails its submitters: the
+devices are disconnected and resend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from plugins.alarms.config import IncidentPolicy
+from plugins.alarms.models import Alarm, DeviceFrame
+from plugins.alarms.protocol import Frame
+from plugins.alarms.rules import RuleBook, evaluate
+from plugins.alarms.state import (
+    Actor,
+    Change,
+    DeviceInfo,
+    Raise,
+    active_key,
+    clear,
+    find_active,
+    raise_alarm,
+)
+
+log = logging.getLogger("gridhub.plugin.alarms.writer")
+Done = Callable[[bool], None]
+
+
+@dataclass(slots=True)
+class Submission:
+    device: DeviceInfo
+    frames: list[Frame]
+    received_at: float
+    done: Done
+
+
+class FrameWriter:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        rules: RuleBook,
+        policy: IncidentPolicy,
+        on_changes: Callable[[list[Change]], Awaitable[None]],
+        *,
+        batch: int,
+        wait_s: float,
+    ) -> None:
+        self._sessions, self._rules, self._policy = sessions, rules, policy
+        self._on_changes = on_changes
+        self._batch, self._wait_s = batch, wait_s
+        self._queue: asyncio.Queue[Submission] = asyncio.Queue()
+        self._changes: asyncio.Queue[list[Change]] = asyncio.Queue()
+        bind: Any = sessions.kw.get("bind")
+        dialect = postgresql if bind is not None and bind.dialect.name == "postgresql" else sqlite
+        self._insert = dialect.insert(DeviceFrame).on_conflict_do_nothing()
+        self.committed_frames = 0
+
+    def submit(self, submission: Submission) -> None:
+        self._queue.put_nowait(submission)
+
+    async def run(self) -> None:
+        """The writer loop and the loop that hands changes on, until cancelled."""
+        notifier = asyncio.create_task(self._notify_forever(), name="alarms-notify")
+        try:
+            while True:
+                await self._write_once(await self._take())
+        finally:
+            notifier.cancel()
+            await asyncio.gather(notifier, return_exceptions=True)
+            self._fail_queued()
+
+    async def _take(self) -> list[Submission]:
+        taken = [await self._queue.get()]
+        count = len(taken[0].frames)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait_s
+        while count < self._batch:
+            if self._queue.empty():
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                await asyncio.sleep(min(remaining, 0.0005))
+                continue
+            item = self._queue.get_nowait()
+            taken.append(item)
+            count += len(item.frames)
+        return taken
+
+    async def _write_once(self, taken: list[Submission]) -> None:
+        try:
+            changes = await self._write(taken)
+        except Exception:
+            log.exception("frame batch failed", extra={"frames": sum(len(s.frames) for s in taken)})
+            for submission in taken:
+                submission.done(False)
+            return
+        self.committed_frames += sum(len(s.frames) for s in taken)
+        for submission in taken:
+            submission.done(True)
+        if changes:
+            self._changes.put_nowait(changes)
+
+    async def _notify_forever(self) -> None:
+        while True:
+            changes = await self._changes.get()
+            try:
+                await self._on_changes(changes)
+            except Exception:
+                log.exception("alarm change notification failed")
+
+    def _fail_queued(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait().done(False)
+
+    async def _write(self, taken: list[Submission]) -> list[Change]:
+        rows = [_row(s.device.id, f, s.received_at) for s in taken for f in s.frames]
+        work = [(s.device, f) for s in taken for f in s.frames if self._needs_work(s.device, f)]
+        async with self._sessions.begin() as session:
+            if work:
+                stored = await _stored(session, work)
+                work = [(d, f) for d, f in work if (d.id, f.seq) not in stored]
+            await session.execute(self._insert, rows)
+            return await self._apply(session, work) if work else []
+
+    def _needs_work(self, device: DeviceInfo, frame: Frame) -> bool:
+        if frame.kind == "telemetry":
+            return bool(self._rules.for_device(device))
+        return frame.kind in ("alarm", "clear")
+
+    async def _apply(
+        self, session: AsyncSession, work: list[tuple[DeviceInfo, Frame]]
+    ) -> list[Change]:
+        keys = set()
+        for device, frame in work:
+            if frame.kind == "telemetry":
+                keys |= {
+                    active_key(device.id, r.alarm_type) for r in self._rules.for_device(device)
+                }
+            else:
+                keys.add(active_key(device.id, frame.body["alarm"]))
+        active = await find_active(session, keys)
+        changes: list[Change] = []
+        for device, frame in work:
+            changes += await self._one(session, device, frame, active)
+        return changes
+
+    async def _one(
+        self, session: AsyncSession, device: DeviceInfo, frame: Frame, active: dict[str, Alarm]
+    ) -> list[Change]:
+        actor = Actor(f"device:{device.code}")
+        at = datetime.fromtimestamp(frame.ts, UTC)
+        body = frame.body
+        if frame.kind == "alarm":
+            what = Raise(body["alarm"], body["severity"], body["value"], body["message"], at)
+            return [await raise_alarm(session, device, what, actor, active, self._policy)]
+        if frame.kind == "clear":
+            return self._clear(session, device, body["alarm"], body["message"], actor, at, active)
+        changes = []
+        rules = self._rules.for_device(device)
+        for outcome in await evaluate(session, rules, device, body["metrics"], frame.ts):
+            if outcome.raise_ is not None:
+                rule_actor = Actor(f"rule:{outcome.rule.id}")
+                raised = await raise_alarm(
+                    session, device, outcome.raise_, rule_actor, active, self._policy
+                )
+                changes.append(raised)
+            elif outcome.clear_type is not None:
+                changes += self._clear(session, device, outcome.clear_type, "", actor, at, active)
+        return changes
+
+    @staticmethod
+    def _clear(
+        session: AsyncSession,
+        device: DeviceInfo,
+        alarm_type: str,
+        message: str,
+        actor: Actor,
+        at: datetime,
+        active: dict[str, Alarm],
+    ) -> list[Change]:
+        alarm = active.pop(active_key(device.id, alarm_type), None)
+        return [clear(session, alarm, actor, message, at)] if alarm is not None else []
+
+
+def _row(device_id: int, frame: Frame, received_at: float) -> dict[str, Any]:
+    return {
+        "device_id": device_id,
+        "seq": frame.seq,
+        "kind": frame.kind,
+        "ts": frame.ts,
+        "received_at": received_at,
+        "body": frame.body,
+    }
+
+
+async def _stored(
+    session: AsyncSession, work: list[tuple[DeviceInfo, Frame]]
+) -> set[tuple[int, int]]:
+    """Which of these (device, seq) are already stored (resent to another node, say)."""
+    pairs = [(d.id, f.seq) for d, f in work]
+    found = set()
+    for start in range(0, len(pairs), 400):
+        chunk = pairs[start : start + 400]
+        stmt = select(DeviceFrame.device_id, DeviceFrame.seq).where(
+            tuple_(DeviceFrame.device_id, DeviceFrame.seq).in_(chunk)
+        )
+        found |= {(row[0], row[1]) for row in await session.execute(stmt)}
+    return found
