@@ -1,0 +1,70 @@
+"""HTTP API of the escalation plugin (under /api/v1/escalation), for consoles and admins."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, select
+
+from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal, require_role
+from hub.plugins import PluginContext
+from hub.web import Call
+from plugins.escalation.chains import chain_dict
+from plugins.escalation.config import EscalationConfig
+from plugins.escalation.models import Chain, Sos
+from plugins.escalation.sos import SosDesk, sos_dict
+
+
+class ChainQuery(BaseModel):
+    state: Literal["active", "stopped", "finished"] | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+class SosQuery(BaseModel):
+    state: Literal["open", "acknowledged", "closed"] | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
+    @ctx.http.get("/policies", summary="Escalation policies and notifier names")
+    async def policies(call: Call[None, None]) -> dict[str, Any]:
+        require_role(call.who, STAFF_ROLES)
+        return {
+            "policies": [p.model_dump(mode="json") for p in config.policies],
+            "notifiers": sorted(config.notifiers),
+        }
+
+    @ctx.http.get("/chains", summary="Escalation chains in your scope", query=ChainQuery)
+    async def chains(call: Call[None, ChainQuery]) -> dict[str, Any]:
+        statement = _scoped(ctx, call.who, select(Chain), Chain.grid_id)
+        if call.query.state is not None:
+            statement = statement.where(Chain.state == call.query.state)
+        statement = statement.order_by(Chain.id.desc()).limit(call.query.limit)
+        async with ctx.sessions() as session:
+            rows = (await session.scalars(statement)).all()
+        return {"chains": [chain_dict(c) for c in rows]}
+
+    @ctx.http.get("/sos", summary="SOS alerts in your scope", query=SosQuery)
+    async def sos_list(call: Call[None, SosQuery]) -> dict[str, Any]:
+        statement = _scoped(ctx, call.who, select(Sos), Sos.grid_id)
+        if call.query.state is not None:
+            statement = statement.where(Sos.state == call.query.state)
+        statement = statement.order_by(Sos.id.desc()).limit(call.query.limit)
+        async with ctx.sessions() as session:
+            rows = (await session.scalars(statement)).all()
+        return {"sos": [sos_dict(s) for s in rows]}
+
+    @ctx.http.get("/sos/{sos_id}", summary="One SOS alert")
+    async def sos_one(call: Call[None, None]) -> dict[str, Any]:
+        require_role(call.who, COMMAND_ROLES)
+        return {"sos": await desk.get_in_scope(call.who, call.path_int("sos_id"))}
+
+
+def _scoped(ctx: PluginContext, who: Principal, statement: Select[Any], column: Any) -> Any:
+    """Rows of grids under the commander's seats (everything for an admin)."""
+    require_role(who, COMMAND_ROLES)
+    if who.is_admin:
+        return statement
+    grids = ctx.grids.index.scope_ids(who.grid_ids(COMMAND_ROLES))
+    return statement.where(column.in_(sorted(grids)))

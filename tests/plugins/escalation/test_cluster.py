@@ -1,0 +1,123 @@
+"""Cluster mode: an SOS chain started on a node killed with SIGKILL climbs on time elsewhere.
+
+Three real `gridhub serve` nodes on PostgreSQL and Redis; the escalation plugin is loaded
+through its real entry point (pyproject), configured through the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import socketio
+
+from tests import services
+from tests.cluster.nodes import Cluster, Node
+from tests.hub.conftest import DEMO_PASSWORD
+
+WAIT = 20.0
+STEPS = (0.0, 4.0, 5.0)  # village, town, county; b dies right after the first
+POLICY = {
+    "name": "sos-fast",
+    "trigger": "sos",
+    "steps": [
+        {"level": level, "after_s": after}
+        for level, after in zip(("village", "town", "county"), STEPS, strict=True)
+    ],
+}
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def cluster(postgres_server: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    (tmp_path / "redis").mkdir()
+    with (
+        services.fresh_database(postgres_server, "gridhub_esc_") as database_url,
+        services.redis_server(tmp_path / "redis") as redis_url,
+    ):
+        deployment = Cluster(
+            database_url,
+            redis_url,
+            tmp_path / "hub",
+            extra_env={
+                "GRIDHUB_AUTH__ACCESS_TTL_S": "3600",
+                "GRIDHUB_TIMERS__LEASE_S": "2",
+                "GRIDHUB_PLUGINS__CONFIG": json.dumps({"escalation": {"policies": [POLICY]}}),
+            },
+        )
+        deployment.workdir.mkdir()
+        deployment.gridhub("seed-demo")
+        try:
+            yield deployment
+        finally:
+            deployment.stop_all()
+
+
+async def login(node: Node, username: str) -> str:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            node.url + "/api/v1/auth/login",
+            json={"username": username, "password": DEMO_PASSWORD},
+        ) as response,
+    ):
+        body = await response.json()
+        assert response.status == 200, body
+        return str(body["access_token"])
+
+
+async def socket_on(node: Node, username: str) -> tuple[socketio.AsyncClient, asyncio.Queue[Any]]:
+    sio, alerts = socketio.AsyncClient(reconnection=False), asyncio.Queue[Any]()
+    sio.on("escalation.alert", alerts.put_nowait)
+    token = await login(node, username)
+    await sio.connect(node.url, auth={"token": token}, transports=["websocket"], wait_timeout=WAIT)
+    return sio, alerts
+
+
+async def steps(node: Node, token: str) -> list[dict[str, Any]]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            node.url + "/api/v1/audit",
+            params={"action": "escalation.chain.step"},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response,
+    ):
+        assert response.status == 200
+        found: list[dict[str, Any]] = await response.json()
+    return sorted((e["details"] for e in found), key=lambda d: d["step"])
+
+
+async def test_a_chain_continues_on_time_after_its_node_is_killed(cluster: Cluster) -> None:
+    a, b, c = [await cluster.start(name) for name in ("a", "b", "c")]
+    admin = await login(a, "admin")
+    town, town_alerts = await socket_on(a, "town1.cmd")
+    county, county_alerts = await socket_on(c, "county.cmd")
+    worker, _ = await socket_on(b, "w01")
+    reply = await worker.call("escalation.sos.raise", {"lat": 36.9, "lon": 118.6}, timeout=WAIT)
+    assert reply["ok"] is True, reply
+    deadline = time.monotonic() + WAIT
+    while not await steps(a, admin):  # the first step ran on b
+        assert time.monotonic() < deadline, "the first step never ran"
+        await asyncio.sleep(0.1)
+    b.kill()
+
+    for alerts, step in ((town_alerts, 1), (county_alerts, 2)):
+        alert = await asyncio.wait_for(alerts.get(), WAIT)
+        assert alert["step"] == step
+        assert time.time() - (alert["started_at"] + STEPS[step]) < 1.0
+    await asyncio.sleep(1.0)  # an absence: a duplicate step would show up within this window
+    done = await steps(a, admin)
+    assert [d["step"] for d in done] == [0, 1, 2]  # each step once
+    assert done[0]["node"] == "b"
+    assert {d["node"] for d in done[1:]} <= {"a", "c"}
+    assert max(d["fired_at"] - d["due_at"] for d in done) < 1.0
+    for sio in (town, county):
+        await sio.disconnect()
