@@ -50,7 +50,7 @@ from hub.live import People as LivePeople
 from hub.messages import ChannelMembersChanged, GridTreeChanged, PersonChanged, SessionRevoked
 from hub.observability import HttpMetrics
 from hub.people import People
-from hub.plugin_views import ChannelsView, RealtimeView
+from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
 from hub.realtime import Realtime
 from hub.settings import Settings
@@ -339,6 +339,7 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         channels=ChannelsView(app[CHAT]),
         timers=app[TIMERS].view(plugin.name),
         _websockets=app[WEBSOCKET_PATHS],
+        directory=DirectoryView(app[PEOPLE], lambda: app[GRIDS].index),
     )
 
 

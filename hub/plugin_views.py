@@ -12,7 +12,9 @@ from hub.access import Role
 from hub.channels import ChannelInfo
 from hub.chat import Chat, channel_room
 from hub.messages import ChannelMembersChanged
-from hub.presence import State
+from hub.grid import GridIndex
+from hub.people import People, PersonView
+from hub.presence import Snapshot, State, snapshot_of
 from hub.realtime import Connection, Realtime, covering_command_rooms, user_room
 
 P = TypeVar("P", bound=BaseModel)
@@ -59,6 +61,23 @@ class RealtimeView:
         for conn in self._rt.connections_of(person_id):
             await self._rt.announce(await self._rt.presence.touch(person_id, conn.sid, time.time()))
 
+    async def presence_of(self, person_ids: Iterable[int]) -> dict[int, Snapshot]:
+        """Presence (state, devices, last location) of each person, cluster-wide."""
+        return {pid: snapshot_of(await self._rt.presence.get(pid)) for pid in set(person_ids)}
+
+    async def join(self, conn: Connection, room: str) -> None:
+        """Put the asking socket in one of the plugin's own rooms (`<plugin>:...`)."""
+        self._check_room(room)
+        await self._rt.join(conn, room)
+
+    async def leave(self, conn: Connection, room: str) -> None:
+        self._check_room(room)
+        await self._rt.leave(conn, room)
+
+    def _check_room(self, room: str) -> None:
+        if not room.startswith(self._prefix[:-1] + ":"):
+            raise ValueError(f"room {room!r} is not in this plugin's namespace")
+
     def _named(self, event: str) -> str:
         return event if event.startswith(self._prefix) else self._prefix + event
 
@@ -91,3 +110,19 @@ class ChannelsView:
     @staticmethod
     def room(channel_id: int) -> str:
         return channel_room(channel_id)
+
+
+class DirectoryView:
+    """Read-only look-ups of people and their roles for plugins."""
+
+    def __init__(self, people: People, grids: Callable[[], GridIndex]) -> None:
+        self._people = people
+        self._grids = grids
+
+    async def person(self, person_id: int) -> PersonView:
+        return await self._people.get(person_id, self._grids())
+
+    async def holding_roles_in(self, grid_ids: Iterable[int]) -> list[PersonView]:
+        """Active people holding any role on one of `grid_ids` (exactly those grids)."""
+        found = await self._people.in_grids(self._grids(), set(grid_ids))
+        return [p for p in found if p.active]

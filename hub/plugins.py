@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.bus import MessageBus
 from hub.grid import GridIndex
-from hub.plugin_views import ChannelsView, RealtimeView
+from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.timers import TimerView
 from hub.web import RawHandler, Router, WebSocketPaths
 
@@ -72,6 +72,7 @@ class PluginContext:
     realtime: RealtimeView
     channels: ChannelsView
     timers: TimerView
+    directory: DirectoryView
     _tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     _cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _websockets: WebSocketPaths = field(default_factory=WebSocketPaths)

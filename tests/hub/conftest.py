@@ -178,6 +178,7 @@ class StartHub(Protocol):
         demo: bool = True,
         database_url: str | None = None,
         auth: dict[str, Any] | None = None,
+        with_plugins: dict[str, Any] | None = None,
         **other: Any,
     ) -> Hub: ...
 
@@ -191,7 +192,8 @@ def start_hub(
     """Start a hub on loopback: the demo county, or (demo=False) empty but for an admin.
 
     `database_url` must name an empty database (e.g. from the `database_url` fixture); by
-    default each hub gets a SQLite file in a data dir of its own.
+    default each hub gets a SQLite file in a data dir of its own. `with_plugins` are the plugins the
+    hub may load (none by default), by name.
     """
 
     async def start(
@@ -199,6 +201,7 @@ def start_hub(
         demo: bool = True,
         database_url: str | None = None,
         auth: dict[str, Any] | None = None,
+        with_plugins: dict[str, Any] | None = None,
         **other: Any,
     ) -> Hub:
         data_dir = tmp_path_factory.mktemp("hub")
@@ -209,7 +212,7 @@ def start_hub(
             await copy_demo(url, request)
         else:
             password = await _empty_with_admin(settings)
-        client = await aiohttp_client(build_app(settings, available_plugins={}))
+        client = await aiohttp_client(build_app(settings, available_plugins=with_plugins or {}))
         return Hub(client, settings, password)
 
     return start

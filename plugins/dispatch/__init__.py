@@ -1,0 +1,33 @@
+"""Incident dispatch (事件调度): intake to verified closure, as a plugin on the hub bus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hub.plugins import BasePlugin, PluginContext
+from plugins.dispatch import api, sockets
+from plugins.dispatch.catalogue import Catalogue
+from plugins.dispatch.config import DispatchConfig
+from plugins.dispatch.effects import Effects
+from plugins.dispatch.intake import Requests
+from plugins.dispatch.service import Incidents
+from plugins.dispatch.sla import Deadlines
+
+
+class DispatchPlugin(BasePlugin):
+    name = "dispatch"
+    config_model = DispatchConfig
+    migrations = Path(__file__).parent / "migrations"
+
+    async def setup(self, ctx: PluginContext) -> None:
+        config = ctx.config if isinstance(ctx.config, DispatchConfig) else DispatchConfig()
+        catalogue = Catalogue(ctx.sessions)
+        if config.seed_catalogue and await catalogue.seed_defaults():
+            ctx.log.info("seeded the default incident catalogue")
+        effects = Effects(ctx, config)
+        incidents = Incidents(ctx, config, catalogue, effects)
+        deadlines = Deadlines(ctx, config, effects)
+        api.install(ctx, incidents, catalogue)
+        sockets.install(ctx, incidents)
+        await Requests(ctx, incidents).subscribe()
+        ctx.run_in_background(deadlines.reconcile_once)

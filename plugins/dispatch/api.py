@@ -1,0 +1,186 @@
+"""HTTP API of the dispatch plugin, under /api/v1/dispatch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from hub.access import COMMAND_ROLES, STAFF_ROLES, require_admin, require_role
+from hub.errors import InvalidInput
+from hub.plugins import PluginContext
+from hub.web import Call
+from plugins.dispatch import queries
+from plugins.dispatch.catalogue import Catalogue, CategorySpec, DepartmentSpec
+from plugins.dispatch.lifecycle import Action
+from plugins.dispatch.models import Category, Department, Rule
+from plugins.dispatch.schemas import ActionIn, IncidentQuery, NewIncident
+from plugins.dispatch.service import Incidents, Origin
+from plugins.dispatch.suggest import suggest
+
+
+class RuleIn(BaseModel):
+    category: str = Field(min_length=1, max_length=64)
+    grid: str = Field(min_length=1, max_length=64, description="grid code whose subtree it covers")
+    target_kind: str = Field(pattern="^(person|grid|department)$")
+    target: str = Field(min_length=1, max_length=64)
+    enabled: bool = True
+
+
+def category_dict(c: Category) -> dict[str, Any]:
+    return {
+        "code": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
+        "description": c.description, "department": c.department, "fields": c.fields,
+        "sla": c.sla, "public": c.public, "active": c.active,
+    }  # fmt: skip
+
+
+def rule_dict(r: Rule) -> dict[str, Any]:
+    return {"id": r.id, "category": r.category, "grid_id": r.grid_id,
+            "target_kind": r.target_kind, "target": r.target, "enabled": r.enabled}  # fmt: skip
+
+
+async def _check_target(ctx: PluginContext, incidents: Incidents, rule: RuleIn) -> None:
+    if rule.target_kind == "grid" and ctx.grids.index.find_code(rule.target) is None:
+        raise InvalidInput("rule.bad_target", f"no grid {rule.target!r}")
+    departments = {d.code for d in await incidents.catalogue.departments()}
+    if rule.target_kind == "department" and rule.target not in departments:
+        raise InvalidInput("rule.bad_target", f"no department {rule.target!r}")
+    if rule.target_kind == "person":
+        if not rule.target.isdigit():
+            raise InvalidInput("rule.bad_target", "a person target is a person id")
+        await ctx.directory.person(int(rule.target))
+
+
+def install(ctx: PluginContext, incidents: Incidents, catalogue: Catalogue) -> None:
+    _incident_routes(ctx, incidents)
+    _catalogue_routes(ctx, catalogue)
+    _rule_routes(ctx, incidents)
+
+
+def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
+    http = ctx.http
+
+    @http.post("/incidents", summary="Report an incident (field, console or hotline entry)",
+               body=NewIncident, status=201)  # fmt: skip
+    async def report(call: Call[NewIncident, None]) -> dict[str, Any]:
+        require_role(call.who, STAFF_ROLES)
+        source = call.body.source or _default_source(call)
+        origin = Origin(
+            source,
+            call.who,
+            reporter_name=call.body.reporter_name,
+            reporter_contact=call.body.reporter_contact,
+        )
+        summary, _ = await incidents.report(call.body, origin)
+        return summary
+
+    @http.get("/incidents", summary="Incidents in scope, newest first", query=IncidentQuery)
+    async def listing(call: Call[None, IncidentQuery]) -> dict[str, Any]:
+        return await queries.listing(ctx.sessions, call.who, ctx.grids.index, call.query)
+
+    @http.get("/incidents/{incident_id}", summary="An incident with assignments and timeline")
+    async def detail(call: Call[None, None]) -> dict[str, Any]:
+        return await incidents.get(call.who, call.path_int("incident_id"))
+
+    @http.post(
+        "/incidents/{incident_id}/actions/{action}",
+        summary="Take a lifecycle action (register, dispatch, sign, ...)",
+        body=ActionIn,
+    )
+    async def act(call: Call[ActionIn, None]) -> dict[str, Any]:
+        action = _action(call.params["action"])
+        return await incidents.act(call.who, call.path_int("incident_id"), action, call.body)
+
+    @http.get("/incidents/{incident_id}/suggestions",
+              summary="Suggested assignees: presence, distance, load")  # fmt: skip
+    async def suggestions(call: Call[None, None]) -> dict[str, Any]:
+        require_role(call.who, COMMAND_ROLES)
+        incident = await incidents.for_command(call.who, call.path_int("incident_id"))
+        config = incidents.config
+        found = await suggest(ctx, incident, config.location_fresh_s, config.suggestions)
+        return {"incident_id": incident.id, "suggestions": found}
+
+
+def _default_source(call: Call[NewIncident, None]) -> str:
+    return "console" if call.who.roles & COMMAND_ROLES or call.who.is_admin else "field"
+
+
+def _action(raw: str) -> Action:
+    try:
+        return Action(raw)
+    except ValueError:
+        names = ", ".join(a.value for a in Action)
+        raise InvalidInput(
+            "incident.unknown_action", f"unknown action {raw!r}; one of {names}"
+        ) from None
+
+
+def _catalogue_routes(ctx: PluginContext, catalogue: Catalogue) -> None:
+    http = ctx.http
+
+    @http.get("/categories", summary="The category catalogue", auth=False)
+    async def categories(call: Call[None, None]) -> dict[str, Any]:
+        return {"items": [category_dict(c) for c in await catalogue.all()]}
+
+    @http.put(
+        "/categories/{code}", summary="Create or change a category (admin)", body=CategorySpec
+    )
+    async def put_category(call: Call[CategorySpec, None]) -> dict[str, Any]:
+        require_admin(call.who)
+        if call.body.code != call.params["code"]:
+            raise InvalidInput("category.code_mismatch", "the path and body codes differ")
+        async with ctx.sessions.begin() as session:
+            row = await catalogue.put(session, call.body)
+            return category_dict(row)
+
+    @http.get("/departments", summary="Departments incidents can be dispatched to")
+    async def departments(call: Call[None, None]) -> dict[str, Any]:
+        require_role(call.who, STAFF_ROLES)
+        rows = await catalogue.departments()
+        return {"items": [{"code": d.code, "name": d.name, "members": d.members} for d in rows]}
+
+    @http.put("/departments/{code}", summary="Create or change a department (admin)",
+              body=DepartmentSpec)  # fmt: skip
+    async def put_department(call: Call[DepartmentSpec, None]) -> dict[str, Any]:
+        require_admin(call.who)
+        if call.body.code != call.params["code"]:
+            raise InvalidInput("department.code_mismatch", "the path and body codes differ")
+        for person_id in call.body.members:
+            await ctx.directory.person(person_id)  # NotFound for an unknown person
+        async with ctx.sessions.begin() as session:
+            row: Department = await catalogue.put_department(session, call.body)
+            return {"code": row.code, "name": row.name, "members": row.members}
+
+
+def _rule_routes(ctx: PluginContext, incidents: Incidents) -> None:
+    http = ctx.http
+
+    @http.get("/rules", summary="Auto-dispatch rules (applied when enabled in configuration)")
+    async def rules(call: Call[None, None]) -> dict[str, Any]:
+        require_role(call.who, COMMAND_ROLES)
+        async with ctx.sessions() as session:
+            items = [rule_dict(r) for r in await session.scalars(select(Rule).order_by(Rule.id))]
+        return {"enabled": incidents.config.auto_dispatch, "items": items}
+
+    @http.post("/rules", summary="Add an auto-dispatch rule (admin)", body=RuleIn, status=201)
+    async def add_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
+        require_admin(call.who)
+        node = ctx.grids.index.find_code(call.body.grid)
+        if node is None:
+            raise InvalidInput("rule.unknown_grid", f"no grid {call.body.grid!r}")
+        await incidents.catalogue.get(call.body.category)
+        await _check_target(ctx, incidents, call.body)
+        async with ctx.sessions.begin() as session:
+            body = call.body
+            rule = Rule(
+                category=body.category,
+                grid_id=node.id,
+                target_kind=body.target_kind,
+                target=body.target,
+                enabled=body.enabled,
+            )
+            session.add(rule)
+            await session.flush()
+            return rule_dict(rule)

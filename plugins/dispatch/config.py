@@ -1,0 +1,29 @@
+"""Deployment configuration of the dispatch plugin (`[plugins.config.dispatch]`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from plugins.dispatch.lifecycle import DEFAULT_SLA
+
+
+class DispatchConfig(BaseModel):
+    number_prefix: str | None = Field(
+        default=None, max_length=12, description="incident number prefix; default: root grid code"
+    )
+    command_levels: list[str] = Field(
+        default_factory=lambda: ["village", "town", "county"],
+        description="grid levels that have a command centre, lowest first (上报 climbs them)",
+    )
+    sla: dict[str, dict[str, int]] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_SLA.items()},
+        description="seconds per stage and priority, unless the category says otherwise",
+    )
+    warn_at: float = Field(default=0.8, gt=0, lt=1, description="warn after this share of a SLA")
+    seed_catalogue: bool = True
+    auto_dispatch: bool = Field(default=False, description="apply auto-dispatch rules")
+    appeal_limit: int = Field(default=5, ge=1, le=1000, description="appeals per client per window")
+    appeal_window_s: int = Field(default=3600, ge=1)
+    rating_limit: int = Field(default=20, ge=1, description="public look-ups per client per minute")
+    location_fresh_s: float = Field(default=900, gt=0)
+    suggestions: int = Field(default=10, ge=1, le=100)

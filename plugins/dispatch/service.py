@@ -1,0 +1,329 @@
+"""Incidents: intake and lifecycle actions, each one transaction, audited, then announced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from hub import audit
+from hub.access import COMMAND_ROLES, Grant, Principal, Role, in_scope, require_scope
+from hub.errors import Conflict, Forbidden, InvalidInput
+from hub.grid import GridIndex
+from hub.plugins import PluginContext
+from plugins.dispatch import access, actions, store
+from plugins.dispatch.catalogue import Catalogue, check_fields, sla_seconds
+from plugins.dispatch.config import DispatchConfig
+from plugins.dispatch.effects import Change, Effects
+from plugins.dispatch.lifecycle import RULES, Action, State, stage_of
+from plugins.dispatch.models import Category, Incident, Rule
+from plugins.dispatch.schemas import ActionIn, AssigneeIn, NewIncident
+
+# Rules act as a deployment-wide principal that is nobody in particular (person id 0).
+AUTOMATIC = Principal(0, "system", "自动派单 auto-dispatch", "", (Grant(Role.ADMIN, None),))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a report comes from and who filed it."""
+
+    source: str
+    who: Principal | None = None
+    source_ref: str | None = None
+    reporter_name: str = ""
+    reporter_contact: str = ""
+    tracking: bool = False
+
+    @property
+    def actor(self) -> tuple[int | None, str]:
+        if self.who is None:
+            return None, self.reporter_name or self.source
+        return self.who.person_id, self.who.display_name
+
+
+class Incidents:
+    def __init__(
+        self, ctx: PluginContext, config: DispatchConfig, catalogue: Catalogue, effects: Effects
+    ) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.catalogue = catalogue
+        self.effects = effects
+
+    @property
+    def index(self) -> GridIndex:
+        return self.ctx.grids.index
+
+    # ---- intake ------------------------------------------------------------------------------
+
+    async def report(self, spec: NewIncident, origin: Origin) -> tuple[dict[str, Any], str | None]:
+        """File a new incident; returns its summary and (for appeals) the tracking code."""
+        category = await self.catalogue.get(spec.category)
+        fields = check_fields(category.fields, spec.fields)
+        grid_id = self._place(spec)
+        if origin.who is not None:
+            require_scope(origin.who, self.index, grid_id)
+        try:
+            async with self.ctx.sessions.begin() as session:
+                incident = await self._insert(session, spec, origin, category, fields, grid_id)
+                change = await self._changed(session, incident, "reported", None, origin.actor)
+        except IntegrityError:
+            if origin.source_ref is None:
+                raise
+            return await self._existing(origin), None
+        await self.effects.apply(change)
+        if change.summary["state"] == State.REGISTERED and self.config.auto_dispatch:
+            await self.auto_dispatch(change.summary)
+        return change.summary, incident.tracking_code
+
+    async def auto_dispatch(self, incident: dict[str, Any]) -> bool:
+        """Dispatch by the first enabled rule for the category whose grid covers the incident."""
+        async with self.ctx.sessions() as session:
+            rules = await session.scalars(
+                select(Rule)
+                .where(Rule.category == incident["category"], Rule.enabled.is_(True))
+                .order_by(Rule.id)
+            )
+            rule = next(
+                (r for r in rules if self.index.covers(r.grid_id, incident["grid_id"])), None
+            )
+        if rule is None:
+            return False
+        body = ActionIn(
+            version=incident["version"],
+            assignees=[AssigneeIn(kind=rule.target_kind, target=rule.target)],
+            note=f"auto-dispatch rule {rule.id}",
+        )
+        await self.act(AUTOMATIC, incident["id"], Action.DISPATCH, body)
+        return True
+
+    def _place(self, spec: NewIncident) -> int:
+        if spec.grid is not None:
+            node = self.index.find_code(spec.grid)
+            if node is None:
+                raise InvalidInput("incident.unknown_grid", f"no grid {spec.grid!r}")
+            return node.id
+        assert spec.location is not None
+        found = self.index.locate(spec.location.lon, spec.location.lat)
+        if found is None:
+            raise InvalidInput("incident.outside_grids", "the location is outside every grid")
+        return found.id
+
+    async def _insert(
+        self,
+        session: AsyncSession,
+        spec: NewIncident,
+        origin: Origin,
+        category: Category,
+        fields: dict[str, Any],
+        grid_id: int,
+    ) -> Incident:
+        now = store.now_utc()
+        level = actions.command_level(self.index, grid_id, self.config.command_levels)
+        registered = origin.who is not None and in_scope(
+            origin.who, self.index, level, COMMAND_ROLES
+        )
+        incident = Incident(
+            number=await store.next_number(session, self._prefix(), now.year),
+            title=spec.title,
+            description=spec.description,
+            category=category.code,
+            priority=spec.priority.value,
+            state=(State.REGISTERED if registered else State.REPORTED).value,
+            grid_id=grid_id,
+            level_grid_id=level,
+            lon=spec.location.lon if spec.location else None,
+            lat=spec.location.lat if spec.location else None,
+            address=spec.address,
+            source=origin.source,
+            source_ref=origin.source_ref,
+            reporter_id=origin.who.person_id if origin.who else None,
+            reporter_name=origin.reporter_name or (origin.who.display_name if origin.who else ""),
+            reporter_contact=origin.reporter_contact,
+            tracking_code=store.tracking_code() if origin.tracking else None,
+            fields=fields,
+            attachments=list(spec.attachments),
+            created_at=now,
+            updated_at=now,
+        )
+        store.set_stage(incident, self._sla(category, incident))
+        session.add(incident)
+        await session.flush()
+        await store.record_stage(session, incident, None)
+        if origin.who is not None:
+            await store.involve(session, incident.id, {origin.who.person_id: "reporter"})
+        return incident
+
+    def _prefix(self) -> str:
+        if self.config.number_prefix:
+            return self.config.number_prefix
+        roots = self.index.roots()
+        return roots[0].code if roots else "GH"
+
+    def _sla(self, category: Category, incident: Incident) -> int | None:
+        stage = stage_of(State(incident.state))
+        if stage is None:
+            return None
+        return sla_seconds(category, self.config.sla, stage, incident.priority)
+
+    async def _existing(self, origin: Origin) -> dict[str, Any]:
+        async with self.ctx.sessions() as session:
+            incident = await session.scalar(
+                select(Incident).where(
+                    Incident.source == origin.source, Incident.source_ref == origin.source_ref
+                )
+            )
+            assert incident is not None
+            return store.summary(incident, await store.assignments(session, incident.id))
+
+    async def by_source(self, source: str, source_ref: str) -> dict[str, Any] | None:
+        async with self.ctx.sessions() as session:
+            incident = await session.scalar(
+                select(Incident).where(Incident.source == source, Incident.source_ref == source_ref)
+            )
+            return None if incident is None else store.summary(incident)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def act(
+        self, who: Principal, incident_id: int, action: Action, body: ActionIn
+    ) -> dict[str, Any]:
+        """Apply one lifecycle action for `who`; returns the incident as it now is."""
+        try:
+            async with self.ctx.sessions.begin() as session:
+                change = await self._apply(session, who, incident_id, action, body)
+        except StaleDataError:
+            raise await self._conflict(incident_id) from None
+        await self.effects.apply(change)
+        return change.summary
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        who: Principal,
+        incident_id: int,
+        action: Action,
+        body: ActionIn,
+    ) -> Change:
+        incident = await store.load(session, incident_id)
+        await self._require_sight(session, who, incident)
+        store.check_version(incident, body.version)
+        rule = RULES[action]
+        if State(incident.state) not in rule.sources:
+            raise Conflict(
+                "incident.invalid_state",
+                f"cannot {action.value} incident {incident.number}: it is {incident.state}",
+                details={"state": incident.state, "version": incident.version},
+            )
+        if rule.needs_note and not body.note.strip():
+            raise InvalidInput("incident.note_required", f"{action.value} needs a note")
+        turn = actions.Turn(
+            session, who, self.index, incident, await store.assignments(session, incident.id),
+            body, self.ctx.directory, self.config.command_levels, rule.target,
+        )  # fmt: skip
+        # Everything the action changes goes out in one flush: one action, one new version.
+        with session.no_autoflush:
+            await actions.HANDLERS[action](turn)
+            restaged = await self._move(session, turn, action)
+        await session.flush()
+        return await self._finish(session, turn, action, restaged)
+
+    async def _move(self, session: AsyncSession, turn: actions.Turn, action: Action) -> bool:
+        """Set the new state (and its timed stage); True when the stage restarted."""
+        incident, previous = turn.incident, State(turn.incident.state)
+        target = turn.target or previous
+        incident.state, incident.updated_at = target.value, store.now_utc()
+        if target == previous and action is not Action.ESCALATE:
+            return False
+        category = await session.get(Category, incident.category)
+        assert category is not None
+        store.set_stage(incident, self._sla(category, incident))
+        return True
+
+    async def _finish(
+        self, session: AsyncSession, turn: actions.Turn, action: Action, restaged: bool
+    ) -> Change:
+        incident, previous = turn.incident, turn.previous
+        if restaged:
+            await store.record_stage(session, incident, turn.stage_person)
+        await store.involve(session, incident.id, turn.people)
+        await session.flush()
+        actor = (turn.who.person_id, turn.who.display_name)
+        return await self._changed(
+            session, incident, action.value, previous, actor, turn.body.note, turn.data, turn.parts
+        )
+
+    async def _changed(
+        self,
+        session: AsyncSession,
+        incident: Incident,
+        action: str,
+        previous: str | None,
+        actor: tuple[int | None, str],
+        note: str = "",
+        data: dict[str, Any] | None = None,
+        parts: list[Any] | None = None,
+    ) -> Change:
+        """Record the action (timeline, audit) and describe it for the after-commit effects."""
+        store.add_event(session, incident, action, previous, actor, note, data)
+        details = {"number": incident.number, "from": previous, "to": incident.state, "note": note}
+        audit.record(session, audit.Actor(actor[1], actor[0]), f"dispatch.{action}", "incident",
+                     incident.id, details)  # fmt: skip
+        await session.flush()
+        if parts is None:
+            parts = await store.assignments(session, incident.id)
+        return Change(
+            summary=store.summary(incident, parts),
+            action=action,
+            previous_state=previous,
+            actor_id=actor[0],
+            actor_name=actor[1],
+            note=note,
+            involved=await store.involved(session, incident.id),
+            source_ref=incident.source_ref,
+            review_at=incident.review_at,
+        )
+
+    async def _require_sight(
+        self, session: AsyncSession, who: Principal, incident: Incident
+    ) -> None:
+        involved = who.person_id in await store.involved(session, incident.id)
+        if not access.sees(who, self.index, incident, involved):
+            raise Forbidden("incident.forbidden", f"incident {incident.id} is outside your scope")
+
+    async def _conflict(self, incident_id: int) -> Conflict:
+        async with self.ctx.sessions() as session:
+            incident = await store.load(session, incident_id)
+            try:
+                store.check_version(incident, -1)
+            except Conflict as exc:
+                return exc
+        raise AssertionError("unreachable")
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    async def for_command(self, who: Principal, incident_id: int) -> Incident:
+        """The incident row, for a commander or dispatcher over its handling level."""
+        async with self.ctx.sessions() as session:
+            incident = await store.load(session, incident_id)
+        require_scope(who, self.index, incident.level_grid_id, COMMAND_ROLES)
+        return incident
+
+    async def get(self, who: Principal | None, incident_id: int) -> dict[str, Any]:
+        async with self.ctx.sessions() as session:
+            incident = await store.load(session, incident_id)
+            if who is not None:
+                await self._require_sight(session, who, incident)
+            data = store.detail(incident, await store.assignments(session, incident_id))
+            data["timeline"] = await store.timeline(session, incident_id)
+            data["involved"] = await store.involved(session, incident_id)
+        return data
+
+
+def review_time(value: float | None) -> str | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC).isoformat()

@@ -1,0 +1,59 @@
+"""Socket events of the dispatch plugin (`dispatch.*`), for the console and the field app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.access import COMMAND_ROLES, STAFF_ROLES
+from hub.plugins import PluginContext
+from hub.realtime import Connection
+from plugins.dispatch import queries
+from plugins.dispatch.effects import incident_room
+from plugins.dispatch.schemas import IncidentQuery, IncidentRef, NewIncident, SocketAction
+from plugins.dispatch.service import Incidents, Origin
+from plugins.dispatch.suggest import suggest
+
+
+def install(ctx: PluginContext, incidents: Incidents) -> None:
+    rt = ctx.realtime
+
+    @rt.on("report", NewIncident, roles=STAFF_ROLES)
+    async def report(conn: Connection, body: NewIncident) -> dict[str, Any]:
+        who = conn.principal
+        source = body.source or ("console" if who.roles & COMMAND_ROLES else "field")
+        origin = Origin(source, who, reporter_name=body.reporter_name,
+                        reporter_contact=body.reporter_contact)  # fmt: skip
+        summary, _ = await incidents.report(body, origin)
+        return {"incident": summary}
+
+    @rt.on("act", SocketAction, roles=STAFF_ROLES)
+    async def act(conn: Connection, body: SocketAction) -> dict[str, Any]:
+        summary = await incidents.act(conn.principal, body.incident_id, body.action, body)
+        return {"incident": summary}
+
+    @rt.on("get", IncidentRef, roles=STAFF_ROLES)
+    async def get(conn: Connection, body: IncidentRef) -> dict[str, Any]:
+        return {"incident": await incidents.get(conn.principal, body.incident_id)}
+
+    @rt.on("watch", IncidentRef, roles=STAFF_ROLES)
+    async def watch(conn: Connection, body: IncidentRef) -> dict[str, Any]:
+        """Follow one incident live (its room), e.g. while its detail drawer is open."""
+        data = await incidents.get(conn.principal, body.incident_id)  # checks sight
+        await rt.join(conn, incident_room(body.incident_id))
+        return {"incident": data}
+
+    @rt.on("unwatch", IncidentRef, roles=STAFF_ROLES)
+    async def unwatch(conn: Connection, body: IncidentRef) -> dict[str, Any]:
+        await rt.leave(conn, incident_room(body.incident_id))
+        return {}
+
+    @rt.on("list", IncidentQuery, roles=STAFF_ROLES)
+    async def listing(conn: Connection, body: IncidentQuery) -> dict[str, Any]:
+        return await queries.listing(ctx.sessions, conn.principal, ctx.grids.index, body)
+
+    @rt.on("suggest", IncidentRef, roles=COMMAND_ROLES)
+    async def suggestions(conn: Connection, body: IncidentRef) -> dict[str, Any]:
+        incident = await incidents.for_command(conn.principal, body.incident_id)
+        config = incidents.config
+        found = await suggest(ctx, incident, config.location_fresh_s, config.suggestions)
+        return {"incident_id": body.incident_id, "suggestions": found}

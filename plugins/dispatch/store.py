@@ -1,0 +1,259 @@
+"""Row-level operations on incidents inside a caller's transaction (no access checks here)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.errors import Conflict, NotFound
+from plugins.dispatch.lifecycle import Stage, State, allowed_actions, stage_of
+from plugins.dispatch.models import Assignment, Counter, Event, Incident, Involved
+from plugins.dispatch.models import Stage as StageRow
+
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
+    """`<prefix>-<year>-<seq>`: numbers per county and year, never reused."""
+    scope = f"{prefix}-{year}"
+    bump = (
+        update(Counter)
+        .where(Counter.scope == scope)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    value = await session.scalar(bump)
+    if value is None:
+        await session.execute(insert(Counter).values(scope=scope, value=1))
+        value = 1
+    return f"{scope}-{value:06d}"
+
+
+def tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
+
+
+async def load(session: AsyncSession, incident_id: int) -> Incident:
+    incident = await session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound("incident.not_found", f"incident {incident_id} does not exist")
+    return incident
+
+
+def check_version(incident: Incident, expected: int) -> None:
+    """Optimistic concurrency: the client acted on `expected`; someone else may have moved on."""
+    if incident.version != expected:
+        raise Conflict(
+            "incident.conflict",
+            f"incident {incident.number} changed meanwhile: it is now {incident.state} "
+            f"(version {incident.version})",
+            details={"state": incident.state, "version": incident.version},
+        )
+
+
+def add_event(
+    session: AsyncSession,
+    incident: Incident,
+    action: str,
+    from_state: str | None,
+    actor: tuple[int | None, str],
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        Event(
+            incident_id=incident.id,
+            action=action,
+            from_state=from_state,
+            to_state=incident.state,
+            actor_id=actor[0],
+            actor=actor[1],
+            at=now_utc(),
+            note=note,
+            data=data or {},
+        )
+    )
+
+
+def set_stage(incident: Incident, seconds: int | None) -> None:
+    """Put the incident in the timed stage of its state (none when closed, parked, ...)."""
+    stage = stage_of(State(incident.state))
+    if stage is None or seconds is None:
+        incident.stage, incident.stage_deadline, incident.stage_started_at = None, None, None
+        return
+    now = time.time()
+    incident.stage, incident.stage_started_at = stage.value, now
+    incident.stage_deadline, incident.overdue = now + seconds, False
+
+
+async def record_stage(session: AsyncSession, incident: Incident, person_id: int | None) -> None:
+    """Close the stage record that was open and open one for the incident's current stage."""
+    await session.execute(
+        update(StageRow)
+        .where(StageRow.incident_id == incident.id, StageRow.ended_at.is_(None))
+        .values(ended_at=incident.stage_started_at or time.time())
+    )
+    if incident.stage is None:
+        return
+    assert incident.stage_started_at is not None
+    assert incident.stage_deadline is not None
+    session.add(
+        StageRow(
+            incident_id=incident.id,
+            stage=incident.stage,
+            unit_grid_id=incident.level_grid_id,
+            unit_person_id=person_id,
+            started_at=incident.stage_started_at,
+            deadline=incident.stage_deadline,
+        )
+    )
+
+
+async def mark_overdue(session: AsyncSession, incident: Incident, stage: Stage) -> bool:
+    result = await session.execute(
+        update(StageRow)
+        .where(
+            StageRow.incident_id == incident.id,
+            StageRow.stage == stage.value,
+            StageRow.ended_at.is_(None),
+        )
+        .values(overdue=True)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def assignments(session: AsyncSession, incident_id: int) -> list[Assignment]:
+    stmt = select(Assignment).where(Assignment.incident_id == incident_id).order_by(Assignment.id)
+    return list(await session.scalars(stmt))
+
+
+async def involve(session: AsyncSession, incident_id: int, people: dict[int, str]) -> list[int]:
+    """Add people to the incident (role per person); returns those newly added or re-activated."""
+    rows = {
+        row.person_id: row
+        for row in await session.scalars(
+            select(Involved).where(Involved.incident_id == incident_id)
+        )
+    }
+    added: list[int] = []
+    for person_id, role in people.items():
+        if person_id == 0:  # the automatic principal is nobody to notify
+            continue
+        row = rows.get(person_id)
+        if row is None:
+            session.add(Involved(incident_id=incident_id, person_id=person_id, role=role))
+            added.append(person_id)
+        elif not row.active or (role == "assignee" and row.role != "assignee"):
+            row.active, row.role = True, role if role == "assignee" else row.role
+            added.append(person_id)
+    return added
+
+
+async def involved(session: AsyncSession, incident_id: int) -> list[int]:
+    stmt = select(Involved.person_id).where(
+        Involved.incident_id == incident_id, Involved.active.is_(True)
+    )
+    return sorted(await session.scalars(stmt))
+
+
+async def retire_assignees(session: AsyncSession, incident_id: int, keep: set[int]) -> None:
+    """Assignees no longer working on the incident stop counting as its assignees."""
+    await session.execute(
+        update(Involved)
+        .where(
+            Involved.incident_id == incident_id,
+            Involved.role == "assignee",
+            Involved.person_id.not_in(keep),
+        )
+        .values(role="watcher")
+    )
+
+
+def summary(incident: Incident, parts: list[Assignment] | None = None) -> dict[str, Any]:
+    """What clients see of an incident (lists, pushes, detail)."""
+    data: dict[str, Any] = {
+        "id": incident.id,
+        "number": incident.number,
+        "title": incident.title,
+        "category": incident.category,
+        "priority": incident.priority,
+        "state": incident.state,
+        "grid_id": incident.grid_id,
+        "level_grid_id": incident.level_grid_id,
+        "lon": incident.lon,
+        "lat": incident.lat,
+        "address": incident.address,
+        "source": incident.source,
+        "stage": incident.stage,
+        "stage_started_at": incident.stage_started_at,
+        "stage_deadline": incident.stage_deadline,
+        "overdue": incident.overdue,
+        "supervised_by_grid": incident.supervised_by_grid,
+        "channel_id": incident.channel_id,
+        "rating": incident.rating,
+        "returns": incident.returns,
+        "created_at": incident.created_at.isoformat(),
+        "updated_at": incident.updated_at.isoformat(),
+        "version": incident.version,
+        "actions": [a.value for a in allowed_actions(State(incident.state))],
+    }
+    if parts is not None:
+        data["assignments"] = [assignment_dict(a) for a in parts]
+    return data
+
+
+def detail(incident: Incident, parts: list[Assignment]) -> dict[str, Any]:
+    data = summary(incident, parts)
+    data.update(
+        description=incident.description,
+        fields=incident.fields,
+        attachments=incident.attachments,
+        reporter_id=incident.reporter_id,
+        reporter_name=incident.reporter_name,
+        source_ref=incident.source_ref,
+        handler_id=incident.handler_id,
+        review_at=incident.review_at,
+        rating_comment=incident.rating_comment,
+        closed_at=incident.closed_at.isoformat() if incident.closed_at else None,
+    )
+    return data
+
+
+def assignment_dict(a: Assignment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "kind": a.kind,
+        "target": a.target,
+        "lead": a.lead,
+        "state": a.state,
+        "person_id": a.person_id,
+        "signed_at": a.signed_at.isoformat() if a.signed_at else None,
+    }
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "actor_id": event.actor_id,
+        "actor": event.actor,
+        "at": event.at.isoformat(),
+        "note": event.note,
+        "data": event.data,
+    }
+
+
+async def timeline(session: AsyncSession, incident_id: int) -> list[dict[str, Any]]:
+    stmt = select(Event).where(Event.incident_id == incident_id).order_by(Event.id)
+    return [event_dict(e) for e in await session.scalars(stmt)]
