@@ -16,6 +16,7 @@ import json
 import random
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +112,8 @@ class DeviceClient:
             await self._send({"type": "batch", "frames": numbered})
         return self.seq
 
-    async def wait_acked(self, seq: int, timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout), self._acked:
+    async def wait_acked(self, seq: int, within_s: float = 10.0) -> None:
+        async with asyncio.timeout(within_s), self._acked:
             await self._acked.wait_for(lambda: self.acked >= seq)
 
     # --- wire --------------------------------------------------------------------------------
@@ -157,7 +158,7 @@ class DeviceClient:
 # --- demo simulator ----------------------------------------------------------------------------
 
 # by the slug in the demo device codes (dev-<slug>-NN)
-READINGS = {
+READINGS: dict[str, Callable[[float], dict[str, float]]] = {
     "wl": lambda t: {"level": 2.6 + 0.9 * abs(((t / 120) % 2) - 1)},
     "temp": lambda t: {"temperature": 28 + 20 * abs(((t / 90) % 2) - 1)},
     "gas": lambda t: {"ppm": 200 + random.random() * 900},

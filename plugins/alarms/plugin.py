@@ -7,6 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from hub.plugins import BasePlugin, PluginContext
 from plugins.alarms import api, ws
 from plugins.alarms.config import AlarmsConfig
@@ -24,8 +26,8 @@ log = logging.getLogger("gridhub.plugin.alarms")
 
 class AlarmsPlugin(BasePlugin):
     name = "alarms"
-    config_model = AlarmsConfig
-    migrations = Path(__file__).parent / "migrations"
+    config_model: type[BaseModel] | None = AlarmsConfig
+    migrations: Path | None = Path(__file__).parent / "migrations"
 
     async def setup(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, AlarmsConfig) else AlarmsConfig()
@@ -76,7 +78,7 @@ def _notifier(
         for change in changes:
             await ctx.bus.publish(change.event)
             rooms = ctx.realtime.command_rooms([change.alarm.grid_id])
-            await ctx.realtime.emit("changed", change.view, rooms)
+            await ctx.realtime.emit("changed", {**change.view, "action": change.action}, rooms)
             if change.wants_incident:
                 await incidents.request(change.alarm)
 

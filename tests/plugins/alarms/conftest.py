@@ -52,10 +52,9 @@ class AlarmHub:
         return DeviceClient(self.url, code, self.keys[code], **options)
 
     async def api(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
-        response = await self.client.request(
+        return await self.client.request(
             method, f"/api/v1/alarms{path}", headers=bearer(token), **kwargs
         )
-        return response
 
 
 class StartAlarms(Protocol):
@@ -63,8 +62,9 @@ class StartAlarms(Protocol):
 
 
 @pytest.fixture
-def device_keys(demo_template: Path) -> dict[str, str]:
-    keys: dict[str, str] = json.loads((demo_template.parent / "demo-device-keys.json").read_text())
+def device_keys(request: pytest.FixtureRequest) -> dict[str, str]:
+    template: Path = request.getfixturevalue("demo_template")
+    keys: dict[str, str] = json.loads((template.parent / "demo-device-keys.json").read_text())
     return keys
 
 

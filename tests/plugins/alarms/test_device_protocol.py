@@ -103,7 +103,8 @@ async def test_every_frame_kind_is_stored_and_acked(
     device = hub.device(binary=binary)
     devices.append(device)
     welcome = await device.connect()
-    assert welcome["type"] == "welcome" and welcome["acked"] == 0
+    assert welcome["type"] == "welcome"
+    assert welcome["acked"] == 0
     await device.heartbeat(firmware="1.2.3")
     await device.telemetry(level=1.5, flow=0.2)
     await device.alarm("leak", "MINOR", value=3.0, message="wet floor")
@@ -168,7 +169,8 @@ async def test_bad_frames_get_errors_and_too_many_close(
         await device.frame(bad)
     await device.frame({"type": "heartbeat", "seq": -1})
     await eventually(lambda: not device.connected)
-    assert device._ws is not None and device._ws.close_code == protocol.CLOSE_TOO_MANY_INVALID
+    assert device._ws is not None
+    assert device._ws.close_code == protocol.CLOSE_TOO_MANY_INVALID
     assert await stored(hub) == []
 
 
@@ -199,10 +201,12 @@ async def test_flooding_device_is_closed(
             break
         await device.heartbeat()
     await eventually(lambda: not device.connected)
-    assert device._ws is not None and device._ws.close_code == protocol.CLOSE_RATE_LIMITED
+    assert device._ws is not None
+    assert device._ws.close_code == protocol.CLOSE_RATE_LIMITED
     async with hub.app[SESSIONS]() as session:
         count = await session.scalar(select(func.count()).select_from(DeviceFrame))
-    assert count is not None and count <= 10
+    assert count is not None
+    assert count <= 10
 
 
 async def test_clock_skew_is_clamped(hub: AlarmHub, devices: list[DeviceClient]) -> None:
@@ -214,7 +218,8 @@ async def test_clock_skew_is_clamped(hub: AlarmHub, devices: list[DeviceClient])
     await device.wait_acked(seq)
     async with hub.app[SESSIONS]() as session:
         frame = (await session.scalars(select(DeviceFrame))).one()
-    assert frame.ts < ahead - 3000 and frame.body["skewed"] is True
+    assert frame.ts < ahead - 3000
+    assert frame.body["skewed"] is True
 
 
 async def test_msgpack_replies_in_msgpack(hub: AlarmHub) -> None:

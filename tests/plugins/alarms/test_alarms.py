@@ -1,0 +1,190 @@
+"""The alarm model: dedupe of repeats, commander actions, propagation scope, history, audit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from hub import audit
+from hub.keys import SESSIONS
+from plugins.alarms.client import DeviceClient
+from plugins.alarms.messages import AlarmChanged
+from storage.models import Person
+from tests.hub.conftest import login
+from tests.hub.sockets import Peer, joined
+from tests.plugins.alarms.conftest import GAS_TOWN3, AlarmHub, BusProbe, eventually
+
+TEMP = "dev-temp-01"  # 东庄村 grid 02: v01.cmd's village, town1.cmd's town
+
+
+async def connected(hub: AlarmHub, devices: list[DeviceClient], code: str) -> DeviceClient:
+    device = hub.device(code)
+    devices.append(device)
+    await device.connect()
+    return device
+
+
+async def person_id(hub: AlarmHub, username: str) -> int:
+    async with hub.app[SESSIONS]() as session:
+        found = await session.scalar(select(Person.id).where(Person.username == username))
+    assert found is not None
+    return int(found)
+
+
+async def alarms_of(hub: AlarmHub, username: str, **params: Any) -> list[dict[str, Any]]:
+    token = await login(hub.client, username)
+    response = await hub.api("GET", "", token, params=params)
+    assert response.status == 200, await response.text()
+    body: list[dict[str, Any]] = await response.json()
+    return body
+
+
+async def test_a_repeating_alarm_is_one_alarm_with_a_count(
+    hub: AlarmHub, devices: list[DeviceClient]
+) -> None:
+    probe = BusProbe()
+    await probe.attach(hub.app, AlarmChanged)
+    device = await connected(hub, devices, TEMP)
+    await device.alarm("overheat", "MINOR", value=46.0)
+    await device.alarm("overheat", "MINOR", value=47.5, message="still hot")
+    seq = await device.alarm("overheat", "CRITICAL", value=52.0)
+    await device.wait_acked(seq)
+    [alarm] = await alarms_of(hub, "admin")
+    assert alarm["count"] == 3
+    assert alarm["value"] == 52.0
+    assert alarm["severity"] == "CRITICAL"
+    assert alarm["status"] == "ACTIVE_UNACK"
+    actions = await eventually(lambda: [m.action for m in probe.of(AlarmChanged)][:3])
+    assert actions == ["raised", "repeated", "severity_changed"]
+    assert probe.of(AlarmChanged)[1].message == "still hot"
+    # cleared by the device, a new raise is a new alarm
+    await device.clear("overheat")
+    seq = await device.alarm("overheat", "MAJOR")
+    await device.wait_acked(seq)
+    listed = await alarms_of(hub, "admin")
+    assert [(a["active"], a["count"]) for a in listed] == [(True, 1), (False, 3)]
+
+
+async def test_commander_acknowledges_clears_comments_assigns(
+    hub: AlarmHub, devices: list[DeviceClient]
+) -> None:
+    device = await connected(hub, devices, TEMP)
+    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
+    [alarm] = await alarms_of(hub, "v01.cmd")
+    token = await login(hub.client, "v01.cmd")
+    path = f"/{alarm['id']}"
+    response = await hub.api("POST", path + "/ack", token, json={"comment": "on my way"})
+    assert response.status == 200
+    assert (await response.json())["status"] == "ACTIVE_ACK"
+    again = await hub.api("POST", path + "/ack", token, json={})
+    assert again.status == 409
+    assert (await again.json())["error"]["code"] == "alarm.already_acknowledged"
+    assert (await hub.api("POST", path + "/comment", token, json={"text": "找到了"})).status == 200
+    w01 = await person_id(hub, "w01")
+    assigned = await hub.api("POST", path + "/assign", token, json={"person_id": w01})
+    assert (await assigned.json())["assignee_id"] == w01
+    cleared = await hub.api("POST", path + "/clear", token, json={"comment": "false alarm"})
+    assert (await cleared.json())["status"] == "CLEARED_ACK"
+    detail = await (await hub.api("GET", path, token)).json()
+    history = [(h["action"], h["actor"], h["comment"]) for h in detail["history"]]
+    assert history == [
+        ("raised", f"device:{TEMP}", ""),
+        ("acknowledged", "v01.cmd", "on my way"),
+        ("commented", "v01.cmd", "找到了"),
+        ("assigned", "v01.cmd", ""),
+        ("cleared", "v01.cmd", "false alarm"),
+    ]
+    entries = await audit.query(hub.app[SESSIONS], audit.AuditQuery(target_type="alarm"))
+    assert {e.action for e in entries} == {
+        "alarm.acknowledge",
+        "alarm.comment",
+        "alarm.assign",
+        "alarm.clear",
+    }
+
+
+async def test_bad_commander_input_changes_nothing(
+    hub: AlarmHub, devices: list[DeviceClient]
+) -> None:
+    device = await connected(hub, devices, TEMP)
+    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
+    [alarm] = await alarms_of(hub, "admin")
+    path = f"/{alarm['id']}"
+    worker = await login(hub.client, "w01")  # a grid worker may comment, not acknowledge
+    denied = await hub.api("POST", path + "/ack", worker, json={})
+    assert denied.status == 403
+    outsider = await login(hub.client, "town1.cmd")
+    cases = [
+        ("POST", path + "/ack", {"comment": 5}, 422),
+        ("POST", path + "/comment", {"text": ""}, 422),
+        ("POST", path + "/assign", {"person_id": 999999}, 404),
+        ("POST", "/999999/ack", {}, 404),
+        ("GET", "?severity=HUGE", None, 422),
+    ]
+    for method, target, body, status in cases:
+        response = await hub.api(method, target, outsider, json=body)
+        assert response.status == status, (target, await response.text())
+        assert "code" in (await response.json())["error"]
+    [after] = await alarms_of(hub, "admin")
+    assert after == alarm
+
+
+async def received_until(peer: Peer, last: Callable[[Any], bool]) -> list[Any]:
+    """Every alarms.changed event up to and including the first that satisfies `last`."""
+    seen = []
+    while True:
+        event = await asyncio.wait_for(peer.queue("alarms.changed").get(), 5)
+        seen.append(event)
+        if last(event):
+            return seen
+
+
+async def test_propagation_to_the_grid_and_every_command_centre_above(
+    hub: AlarmHub, devices: list[DeviceClient], peers: list[Peer]
+) -> None:
+    village = await joined(hub.client, peers, "v01.cmd")
+    town = await joined(hub.client, peers, "town1.cmd")
+    county = await joined(hub.client, peers, "county.cmd")
+    near = await connected(hub, devices, TEMP)
+    far = await connected(hub, devices, GAS_TOWN3)
+    await near.wait_acked(await near.alarm("overheat", "MINOR"))
+    for peer in (village, town, county):
+        event = await peer.next("alarms.changed", lambda d: d["device_code"] == TEMP)
+        assert event["type"] == "overheat"
+    await far.wait_acked(await far.alarm("gas_leak", "CRITICAL"))
+    await county.next("alarms.changed", lambda d: d["device_code"] == GAS_TOWN3)
+    # one more change near by: each console gets events in order, so once it has this one,
+    # it would already have had the gas alarm, had that been sent to it
+    await near.wait_acked(await near.alarm("overheat", "MINOR"))
+    for peer in (village, town):
+        seen = await received_until(peer, lambda d: d["action"] == "repeated")
+        assert [e["device_code"] for e in seen] == [TEMP]
+    assert {a["device_code"] for a in await alarms_of(hub, "v01.cmd")} == {TEMP}
+    assert {a["device_code"] for a in await alarms_of(hub, "county.cmd")} == {TEMP, GAS_TOWN3}
+    assert await alarms_of(hub, "w08") == []  # a worker of another village
+    resident = await login(hub.client, "r01")
+    assert (await hub.api("GET", "", resident)).status == 403
+
+
+async def test_socket_console_lists_and_acts(
+    hub: AlarmHub, devices: list[DeviceClient], peers: list[Peer]
+) -> None:
+    console = await joined(hub.client, peers, "v01.cmd")
+    device = await connected(hub, devices, TEMP)
+    await device.wait_acked(await device.alarm("door_open", "WARNING"))
+    listed = await console.ok("alarms.list", {"active": True})
+    [alarm] = listed["alarms"]
+    acked = await console.ok("alarms.ack", {"alarm_id": alarm["id"], "comment": "seen"})
+    assert acked["alarm"]["acknowledged"] is True
+    changed = await console.next("alarms.changed", lambda d: d["acknowledged"])
+    assert changed["id"] == alarm["id"]
+    bad = await console.call("alarms.clear", {"alarm_id": "x"})
+    assert bad["ok"] is False
+    assert bad["error"]["code"] == "request.invalid"
+    worker = await joined(hub.client, peers, "w01")
+    refused = await worker.call("alarms.ack", {"alarm_id": alarm["id"]})
+    assert refused["error"]["code"] == "auth.role_required"
+    assert (await console.ok("alarms.list", {"active": True}))["alarms"][0]["active"] is True
