@@ -16,6 +16,7 @@ from aiohttp import web
 from hub.app import build_app
 from hub.keys import BUS
 from hub.messages import DomainMessage
+from hub.plugins import Plugin
 from plugins.alarms.client import DeviceClient
 from plugins.alarms.plugin import AlarmsPlugin
 from tests.hub.conftest import (  # noqa: F401  (fixtures)
@@ -58,7 +59,13 @@ class AlarmHub:
 
 
 class StartAlarms(Protocol):
-    async def __call__(self, config: dict[str, Any] | None = ..., **other: Any) -> AlarmHub: ...
+    async def __call__(
+        self,
+        config: dict[str, Any] | None = ...,
+        reuse: Path | None = ...,
+        extra: dict[str, Plugin] | None = ...,
+        **other: Any,
+    ) -> AlarmHub: ...
 
 
 @pytest.fixture
@@ -77,13 +84,20 @@ def start_alarms(
 ) -> StartAlarms:
     """A demo-county hub (SQLite) with the alarms plugin; `config` is the plugin's config."""
 
-    async def start(config: dict[str, Any] | None = None, **other: Any) -> AlarmHub:
-        data_dir = tmp_path_factory.mktemp("alarms")
+    async def start(
+        config: dict[str, Any] | None = None,
+        reuse: Path | None = None,
+        extra: dict[str, Plugin] | None = None,
+        **other: Any,
+    ) -> AlarmHub:
+        """`reuse`: the data dir of an earlier (stopped) hub, to start on its database."""
+        data_dir = reuse or tmp_path_factory.mktemp("alarms")
         url = f"sqlite+aiosqlite:///{data_dir / 'gridhub.db'}"
-        await copy_demo(url, request)
+        if reuse is None:
+            await copy_demo(url, request)
         plugins = {"config": {"alarms": config or {}}}
         settings = make_settings(data_dir, url, plugins=plugins, **other)
-        app = build_app(settings, available_plugins={"alarms": AlarmsPlugin()})
+        app = build_app(settings, available_plugins={"alarms": AlarmsPlugin(), **(extra or {})})
         client = await aiohttp_client(app)
         return AlarmHub(client, app, device_keys, data_dir)
 

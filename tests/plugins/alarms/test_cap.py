@@ -1,0 +1,84 @@
+"""CAP 1.2 export validated against the OASIS schema (shipped with the tests), and the feed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from plugins.alarms.cap import ATOM_NS, CAP_NS
+from plugins.alarms.client import DeviceClient
+from tests.hub.conftest import login
+from tests.plugins.alarms.conftest import GAS_TOWN3, AlarmHub
+
+SCHEMA = Path(__file__).parent / "schemas" / "CAP-v1.2.xsd"
+TEMP = "dev-temp-01"
+
+
+@pytest.fixture(scope="module")
+def cap_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMA)))
+
+
+async def raise_on(hub: AlarmHub, devices: list[DeviceClient], code: str, *alarm: str) -> None:
+    device = hub.device(code)
+    devices.append(device)
+    await device.connect()
+    await device.wait_acked(await device.alarm(*alarm, value=61.5, message="烟雾浓度超标"))
+
+
+async def test_cap_of_an_alarm_is_valid_cap_1_2(
+    hub: AlarmHub, devices: list[DeviceClient], cap_schema: etree.XMLSchema
+) -> None:
+    await raise_on(hub, devices, TEMP, "smoke", "CRITICAL")
+    token = await login(hub.client, "v01.cmd")
+    [alarm] = await (await hub.api("GET", "", token)).json()
+    response = await hub.api("GET", f"/{alarm['id']}/cap", token)
+    assert response.status == 200
+    assert response.content_type == "application/cap+xml"
+    document = etree.fromstring(await response.read())
+    cap_schema.assertValid(document)
+    ns = {"cap": CAP_NS}
+    assert document.findtext("cap:msgType", namespaces=ns) == "Alert"
+    assert document.findtext("cap:info/cap:severity", namespaces=ns) == "Extreme"
+    assert document.findtext("cap:info/cap:category", namespaces=ns) == "Fire"
+    assert document.find("cap:info/cap:area/cap:circle", namespaces=ns) is not None
+    # cleared: a Cancel that references the alert, still valid
+    await hub.api("POST", f"/{alarm['id']}/clear", token, json={"comment": "ok"})
+    cleared = etree.fromstring(await (await hub.api("GET", f"/{alarm['id']}/cap", token)).read())
+    cap_schema.assertValid(cleared)
+    assert cleared.findtext("cap:msgType", namespaces=ns) == "Cancel"
+    assert "gridhub-alarm-" in (cleared.findtext("cap:references", namespaces=ns) or "")
+
+
+async def test_cap_is_scoped(hub: AlarmHub, devices: list[DeviceClient]) -> None:
+    await raise_on(hub, devices, GAS_TOWN3, "gas_leak", "CRITICAL")
+    admin = await login(hub.client, "admin")
+    [alarm] = await (await hub.api("GET", "", admin)).json()
+    outsider = await login(hub.client, "v01.cmd")
+    response = await hub.api("GET", f"/{alarm['id']}/cap", outsider)
+    assert response.status == 404
+    assert (await response.json())["error"]["code"] == "alarm.not_found"
+
+
+async def test_atom_feed_of_active_alarms_carries_valid_cap(
+    hub: AlarmHub, devices: list[DeviceClient], cap_schema: etree.XMLSchema
+) -> None:
+    await raise_on(hub, devices, TEMP, "overheat", "MINOR")
+    await raise_on(hub, devices, GAS_TOWN3, "gas_leak", "CRITICAL")
+    token = await login(hub.client, "town1.cmd")
+    response = await hub.api("GET", "/feed.atom", token)
+    assert response.status == 200
+    assert response.content_type == "application/atom+xml"
+    feed = etree.fromstring(await response.read())
+    ns = {"a": ATOM_NS, "cap": CAP_NS}
+    assert feed.tag == f"{{{ATOM_NS}}}feed"
+    for required in ("a:id", "a:title", "a:updated"):
+        assert feed.findtext(required, namespaces=ns)
+    entries = feed.findall("a:entry", namespaces=ns)
+    assert len(entries) == 1  # the town-3 gas alarm is outside town 1
+    alert = entries[0].find("a:content/cap:alert", namespaces=ns)
+    assert alert is not None
+    cap_schema.assertValid(etree.ElementTree(alert))
+    assert entries[0].find("a:link", namespaces=ns).get("href").endswith("/cap")
