@@ -11,8 +11,9 @@ from hub.access import COMMAND_ROLES, STAFF_ROLES, require_admin, require_role
 from hub.errors import InvalidInput
 from hub.plugins import PluginContext
 from hub.web import Call
-from plugins.dispatch import queries
+from plugins.dispatch import kpi, queries
 from plugins.dispatch.catalogue import Catalogue, CategorySpec, DepartmentSpec
+from plugins.dispatch.kpi import KpiQuery
 from plugins.dispatch.lifecycle import Action
 from plugins.dispatch.models import Category, Department, Rule
 from plugins.dispatch.schemas import ActionIn, IncidentQuery, NewIncident
@@ -55,6 +56,7 @@ async def _check_target(ctx: PluginContext, incidents: Incidents, rule: RuleIn) 
 
 def install(ctx: PluginContext, incidents: Incidents, catalogue: Catalogue) -> None:
     _incident_routes(ctx, incidents)
+    _kpi_routes(ctx)
     _catalogue_routes(ctx, catalogue)
     _rule_routes(ctx, incidents)
 
@@ -184,3 +186,22 @@ def _rule_routes(ctx: PluginContext, incidents: Incidents) -> None:
             session.add(rule)
             await session.flush()
             return rule_dict(rule)
+
+
+def _kpi_routes(ctx: PluginContext) -> None:
+    @ctx.http.get(
+        "/kpis",
+        summary="KPIs over a grid subtree and period (states, on-time rates, handling time, "
+        "returns, ratings; per category, grid and person)",
+        query=KpiQuery,
+    )
+    async def kpis(call: Call[None, KpiQuery]) -> dict[str, Any]:
+        require_role(call.who, STAFF_ROLES)
+        async with ctx.sessions() as session:
+            result: dict[str, Any] = await kpi.compute(
+                session, call.who, ctx.grids.index, call.query
+            )
+        for row in result["by_person"]:
+            person = await ctx.directory.person(row["person_id"])
+            row["username"], row["display_name"] = person.username, person.display_name
+        return result

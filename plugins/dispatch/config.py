@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any
 
-from plugins.dispatch.lifecycle import DEFAULT_SLA
+from pydantic import BaseModel, Field, field_validator
+
+from plugins.dispatch.lifecycle import DEFAULT_SLA, Priority, Stage
 
 
 class DispatchConfig(BaseModel):
@@ -27,3 +29,21 @@ class DispatchConfig(BaseModel):
     rating_limit: int = Field(default=20, ge=1, description="public look-ups per client per minute")
     location_fresh_s: float = Field(default=900, gt=0)
     suggestions: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("sla", mode="before")
+    @classmethod
+    def _over_defaults(cls, given: Any) -> dict[str, dict[str, int]]:
+        """Settings name only what differs from the defaults; every stage and priority is set."""
+        if not isinstance(given, dict):
+            raise ValueError("sla must be a table of stages")
+        merged = {k: dict(v) for k, v in DEFAULT_SLA.items()}
+        for stage, row in given.items():
+            if stage not in Stage.__members__.values() or not isinstance(row, dict):
+                raise ValueError(f"unknown SLA stage {stage!r}")
+            for priority, seconds in row.items():
+                if priority not in Priority.__members__.values():
+                    raise ValueError(f"unknown priority {priority!r}")
+                if not isinstance(seconds, int | float) or not 1 <= seconds <= 366 * 86400:
+                    raise ValueError("SLA seconds must be between 1 and a year")
+                merged[stage][priority] = int(seconds)
+        return merged

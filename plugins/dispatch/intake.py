@@ -10,7 +10,7 @@ from hub.errors import HubError
 from hub.plugins import PluginContext
 from plugins.dispatch.messages import IncidentChanged, IncidentRequested
 from plugins.dispatch.schemas import NewIncident, Point
-from plugins.dispatch.service import Incidents, Origin
+from plugins.dispatch.service import AlreadyReported, Incidents, Origin
 
 
 class Requests:
@@ -31,6 +31,8 @@ class Requests:
             return
         try:
             await self.incidents.report(self._spec(request), self._origin(request))
+        except AlreadyReported as race:  # the same request, handled at the same moment
+            await self._answer(race.summary, request)
         except (ValidationError, HubError) as exc:
             self.ctx.log.error(
                 "incident request refused",

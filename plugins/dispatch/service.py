@@ -28,6 +28,14 @@ from plugins.dispatch.schemas import ActionIn, AssigneeIn, NewIncident
 AUTOMATIC = Principal(0, "system", "自动派单 auto-dispatch", "", (Grant(Role.ADMIN, None),))
 
 
+class AlreadyReported(Exception):
+    """An incident for this (source, source ref) exists already: here it is."""
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        super().__init__(summary["number"])
+        self.summary = summary
+
+
 @dataclass(frozen=True)
 class Origin:
     """Where a report comes from and who filed it."""
@@ -75,7 +83,7 @@ class Incidents:
         except IntegrityError:
             if origin.source_ref is None:
                 raise
-            return await self._existing(origin), None
+            raise AlreadyReported(await self._existing(origin)) from None
         await self.effects.apply(change)
         if change.summary["state"] == State.REGISTERED and self.config.auto_dispatch:
             await self.auto_dispatch(change.summary)

@@ -96,3 +96,8 @@ def centre(client: Client, code: str = BASIC) -> dict[str, float]:
     node = client.app[GRIDS].index.by_code(code)
     assert node.centre is not None
     return {"lon": node.centre[0], "lat": node.centre[1]}
+
+
+def to_person(person_id: int) -> list[dict[str, str]]:
+    """The assignees of a dispatch to one person."""
+    return [{"kind": "person", "target": str(person_id)}]
