@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import sqlite3
@@ -46,10 +47,8 @@ def stored_seqs(database: Path, device_code: str) -> list[int]:
 async def send_all(device: DeviceClient) -> None:
     """Number and send FRAMES frames; once the hub is gone they are only kept, unacked."""
     for i in range(FRAMES):
-        try:
+        with contextlib.suppress(ConnectionError):  # numbered and kept: resent later
             await device.telemetry(level=1.0 + i / FRAMES)
-        except ConnectionError:
-            pass  # numbered and kept: resent after the reconnect
         if i % 100 == 0:
             await asyncio.sleep(0)
 
