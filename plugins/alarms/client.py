@@ -46,6 +46,7 @@ class DeviceClient:
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._ready = False
         self._acked = asyncio.Condition()
 
     # --- connection --------------------------------------------------------------------------
@@ -53,14 +54,24 @@ class DeviceClient:
     async def connect(self) -> dict[str, Any]:
         """Open, authenticate, resend what is unacked; returns the hub's `welcome`."""
         self._http = self._http or aiohttp.ClientSession()
+        self._ready = False
         self._ws = await self._http.ws_connect(self.url, autoping=True)
         await self._send({"type": "auth", "device": self.code, "key": self.key})
         self.welcome = await self._receive()
         await self._on_ack(int(self.welcome["acked"]))
-        for frame in list(self.unacked.values()):
-            await self._send(frame)
+        await self._resend()
+        self._ready = True  # from here on, new frames go out as they are made
         self._reader = asyncio.create_task(self._read())
         return self.welcome
+
+    async def _resend(self) -> None:
+        """Everything unacked, in seq order, including frames made while resending: the hub
+        drops a frame whose seq is not above the last it accepted, so order matters."""
+        sent = self.acked
+        while pending := [f for s, f in self.unacked.items() if s > sent]:
+            for frame in pending:
+                await self._send(frame)
+                sent = frame["seq"]
 
     async def close(self) -> None:
         if self._reader is not None:
@@ -71,10 +82,11 @@ class DeviceClient:
         if self._http is not None:
             await self._http.close()
         self._ws = self._http = self._reader = None
+        self._ready = False
 
     @property
     def connected(self) -> bool:
-        return self._ws is not None and not self._ws.closed
+        return self._ready and self._ws is not None and not self._ws.closed
 
     # --- frames ------------------------------------------------------------------------------
 
