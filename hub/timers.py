@@ -12,6 +12,9 @@ their leases to expire; another node then claims and runs them again, so deliver
 at-least-once and handlers should be idempotent. A handler is cancelled (and its timer retried)
 once it has run for `lease_s`, since by then another node may have claimed it.
 
+Scheduling is batched the same way (``schedule_many``): ``schedule`` returns once its timer is
+written, and calls made while a batch is being written share the next write.
+
 Fired timers are deleted in batches (``complete_many``): the ids of handlers that return while a
 batch is being written go into the next one, so a burst of due timers costs a few store writes
 rather than one per timer (on SQLite, a single writer, per-timer deletes made a burst late).
@@ -38,6 +41,7 @@ __all__ = ["DueTimer", "TimerHandler", "TimerService", "TimerStore", "TimerView"
 log = logging.getLogger("gridhub.timers")
 
 TimerHandler = Callable[[dict[str, Any], DueTimer], Awaitable[None]]
+NewTimer = tuple[str, str, str, float, dict[str, Any]]  # owner, kind, key, fire_at, payload
 CLAIM_LIMIT = 500
 MIN_SLEEP_S = 0.001
 ERROR_PAUSE_S = 1.0
@@ -51,6 +55,10 @@ class TimerStore(Protocol):
         self, owner: str, kind: str, key: str, fire_at: float, payload: dict[str, Any]
     ) -> None:
         """Create the timer, or replace the owner's timer with this key (it gets a new id)."""
+        ...
+
+    async def schedule_many(self, timers: Sequence[NewTimer]) -> None:
+        """`schedule` for many (owner, kind, key, fire_at, payload), in order, atomically each."""
         ...
 
     async def cancel(self, owner: str, key: str) -> bool: ...
@@ -123,6 +131,8 @@ class TimerService:
         self._wake_at = float("inf")
         self._loop: asyncio.Task[None] | None = None
         self._completed: list[DueTimer] = []
+        self._to_schedule: list[tuple[NewTimer, asyncio.Future[None]]] = []
+        self._scheduler: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -142,8 +152,16 @@ class TimerService:
         fire_at: float,
         payload: dict[str, Any] | None = None,
     ) -> None:
-        """Fire `owner`'s handler for `kind` at `fire_at` (epoch s); replaces the same key."""
-        await self.store.schedule(owner, kind, key, fire_at, dict(payload or {}))
+        """Fire `owner`'s handler for `kind` at `fire_at` (epoch s); replaces the same key.
+
+        Durable when this returns. Calls made while a batch is being written go into the next
+        batch (one `schedule_many`), so concurrent handlers scheduling timers share writes.
+        """
+        done = asyncio.get_running_loop().create_future()
+        self._to_schedule.append(((owner, kind, key, fire_at, dict(payload or {})), done))
+        if self._scheduler is None or self._scheduler.done():
+            self._scheduler = asyncio.create_task(self._write_schedules())
+        await done
         if fire_at < self._wake_at:
             self._wake.set()
 
@@ -261,6 +279,16 @@ class TimerService:
     def _backoff(self, attempts: int) -> float:
         return float(min(self.max_backoff_s, self.backoff_s * 2**attempts))
 
+    async def _write_schedules(self) -> None:
+        while self._to_schedule:
+            batch, self._to_schedule = self._to_schedule, []
+            try:
+                await self.store.schedule_many([timer for timer, _ in batch])
+            except Exception as exc:
+                _settle_all(batch, exc)
+            else:
+                _settle_all(batch, None)
+
     # --- batched completion ------------------------------------------------------------------
 
     def _complete_later(self, timer: DueTimer) -> None:
@@ -302,6 +330,18 @@ class TimerService:
             return
         if not held:
             self._lost(timer)
+
+
+def _settle_all(
+    batch: list[tuple[NewTimer, asyncio.Future[None]]], error: Exception | None
+) -> None:
+    for _, done in batch:
+        if done.done():
+            continue  # the caller was cancelled; the timer was written (or not) all the same
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

@@ -20,6 +20,7 @@ Implements ``hub.timers.TimerStore`` structurally (storage never imports the hub
   (waiting out other writers via busy_timeout), so claimers are serialised and each sees the
   previous claims.
 * ``complete`` and ``retry`` act only while ``claimed_by`` is still the calling node.
+  ``schedule_many`` upserts a batch of timers in one statement per 500 rows, and
   ``complete_many`` deletes a whole batch of fired timers in one statement (one transaction):
   a burst of due timers then costs one write per batch rather than one per timer, which is what
   kept a burst from firing on time on SQLite (a single writer).
@@ -50,6 +51,27 @@ COLUMNS = (
     Timer.claimed_by,
     Timer.claimed_until,
 )
+
+
+REPLACED = ("id", "kind", "fire_at", "due_at", "payload", "attempts", "claimed_by", "claimed_until")
+NewTimer = tuple[str, str, str, float, dict[str, Any]]  # owner, kind, key, fire_at, payload
+
+
+def _row(
+    owner: str, kind: str, key: str, fire_at: float, payload: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": new_timer_id(),
+        "owner": owner,
+        "kind": kind,
+        "key": key,
+        "fire_at": fire_at,
+        "due_at": fire_at,
+        "payload": payload,
+        "attempts": 0,
+        "claimed_by": None,
+        "claimed_until": None,
+    }
 
 
 def _timer(row: Row[Any]) -> DueTimer:
@@ -88,6 +110,20 @@ class SqlTimerStore:
                 index_elements=[Timer.owner, Timer.key], set_=values
             )
             await session.execute(upsert)
+
+    async def schedule_many(self, timers: Sequence[NewTimer]) -> None:
+        """Create or replace many timers in one transaction (the last of a repeated key wins)."""
+        latest = {(t[0], t[2]): t for t in timers}
+        rows = [_row(*t) for t in latest.values()]
+        async with self._sessions() as session, session.begin():
+            insert = postgresql.insert if self._dialect(session) == "postgresql" else sqlite.insert
+            for start in range(0, len(rows), BATCH):
+                statement = insert(Timer).values(rows[start : start + BATCH])
+                replace = {c: statement.excluded[c] for c in REPLACED}
+                upsert = statement.on_conflict_do_update(
+                    index_elements=[Timer.owner, Timer.key], set_=replace
+                )
+                await session.execute(upsert)
 
     async def cancel(self, owner: str, key: str) -> bool:
         statement = delete(Timer).where(Timer.owner == owner, Timer.key == key)

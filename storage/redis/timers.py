@@ -166,6 +166,18 @@ class RedisTimerStore:
         args = [self._timer_prefix, owner, key, kind, repr(fire_at), body, new_timer_id()]
         await self._schedule(keys=keys, args=args)
 
+    async def schedule_many(
+        self, timers: Sequence[tuple[str, str, str, float, dict[str, Any]]]
+    ) -> None:
+        """Create or replace many timers: one pipelined round trip of atomic scripts, in order."""
+        pipe = self._redis.pipeline(transaction=False)
+        for owner, kind, key, fire_at, payload in timers:
+            keys = [self._due, self._owner_prefix + owner]
+            body = json.dumps(payload, separators=(",", ":"))
+            args = [self._timer_prefix, owner, key, kind, repr(fire_at), body, new_timer_id()]
+            await self._schedule(keys=keys, args=args, client=pipe)
+        await pipe.execute()
+
     async def cancel(self, owner: str, key: str) -> bool:
         keys = [self._due, self._owner_prefix + owner]
         return bool(await self._cancel(keys=keys, args=[self._timer_prefix, key]))

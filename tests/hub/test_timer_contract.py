@@ -186,3 +186,31 @@ async def test_complete_many_takes_large_batches(store: TimerStore) -> None:
     assert await store.complete_many([t.id for t in claimed], "n1") == {t.id for t in claimed}
     assert await store.pending("sla") == []
     assert await store.next_fire_at() is None
+
+
+async def test_schedule_many_creates_and_replaces_in_order(store: TimerStore) -> None:
+    await store.schedule("sla", "deadline", "old", 50.0, {"v": 0})
+    before = (await store.pending("sla"))[0]
+    await store.schedule_many(
+        [
+            ("sla", "deadline", "a", 100.0, {"v": 1}),
+            ("sla", "escalate", "old", 300.0, {"v": 2}),
+            ("other", "deadline", "a", 200.0, {}),
+            ("sla", "deadline", "a", 150.0, {"v": 3}),  # the last of a repeated key wins
+        ]
+    )
+    pending = await store.pending("sla")
+    assert [(t.key, t.kind, t.fire_at, t.payload) for t in pending] == [
+        ("a", "deadline", 150.0, {"v": 3}),
+        ("old", "escalate", 300.0, {"v": 2}),
+    ]
+    assert pending[1].id != before.id
+    assert keys(await store.pending("other")) == ["a"]
+    assert await store.next_fire_at() == 150.0
+    await store.schedule_many([])
+
+
+async def test_schedule_many_takes_large_batches(store: TimerStore) -> None:
+    await store.schedule_many([("sla", "d", f"k{i:04}", 100.0 + i, {"i": i}) for i in range(1200)])
+    claimed = await store.claim_due("n1", 2000.0, 10, 2000)
+    assert [t.payload["i"] for t in claimed] == list(range(1200))
