@@ -2,15 +2,17 @@
 
 Every step is a durable timer keyed ``chain:<id>:<step>`` set for ``started_at + after_s``, so
 steps keep their timing across restarts and node deaths (whichever node claims the timer runs
-the step). A step handler schedules the next step first, then acts, then records the step --
-``next_step`` moves on only from the step's own index while the chain is active, in the same
-transaction as its audit entry. A timer that fires again (its node died before deleting it)
-finds the step recorded and does nothing; a stopped chain's late timers do nothing either.
+the step). A step handler acts, then records the step -- ``next_step`` moves on only from the
+step's own index while the chain is active, in the same transaction as its audit entry -- and
+only then schedules the next step (so two steps due together still run in order). A timer that
+fires again (its node died before deleting it) finds the step recorded and only makes sure the
+next step is scheduled; a stopped chain's late timers do nothing.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +23,12 @@ from hub.audit import SYSTEM, Actor, record
 from hub.plugins import PluginContext
 from hub.timers import DueTimer
 from plugins.escalation.actions import Actions, StepCall
+from plugins.escalation.batch import Batcher
 from plugins.escalation.config import EscalationConfig, Policy
 from plugins.escalation.models import Chain
 
 STEP_KIND = "step"
+NO_SYNC: dict[str, Any] = {"synchronize_session": False}
 ACTIVE, STOPPED, FINISHED = "active", "stopped", "finished"
 
 
@@ -40,6 +44,14 @@ class Start:
     severity: str = ""
     kind: str = ""
     priority: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StepDone:
+    chain_id: int
+    index: int
+    last: bool
+    details: dict[str, Any]
 
 
 def step_key(chain_id: int, step: int) -> str:
@@ -65,6 +77,7 @@ def chain_dict(chain: Chain) -> dict[str, Any]:
 class Chains:
     def __init__(self, ctx: PluginContext, config: EscalationConfig, actions: Actions) -> None:
         self._ctx, self._config, self._actions = ctx, config, actions
+        self._steps: Batcher[StepDone, bool] = Batcher(self._write_steps)
 
     async def start(self, what: Start, at: float | None = None) -> int | None:
         """Start the matching policy's chain; None when no policy matches or it already ran."""
@@ -123,59 +136,89 @@ class Chains:
         return stopped
 
     async def on_step(self, payload: dict[str, Any], timer: DueTimer) -> None:
+        fired_at = time.time()
         chain_id, index = int(payload["chain_id"]), int(payload["step"])
         async with self._ctx.sessions() as session:
             chain = await session.get(Chain, chain_id)
-        if chain is None or chain.state != ACTIVE or chain.next_step != index:
-            return  # stopped, or this step already ran
+        if chain is None or chain.state != ACTIVE or chain.next_step not in (index, index + 1):
+            return  # gone, stopped, or a stale timer
         policy = self._config.policy(chain.policy)
         if policy is None or index >= len(policy.steps):
             await self._end(chain_id, STOPPED, "policy_removed", SYSTEM)
             return
+        if chain.next_step == index:
+            outcome = await self._act(chain, policy, index)
+            details = {
+                "step": index,
+                "level": policy.steps[index].level,
+                "due_at": timer.fire_at,
+                "fired_at": fired_at,
+                "node": timer.claimed_by,
+                **outcome,
+            }
+            await self._record(chain.id, index, index + 1 >= len(policy.steps), details)
+        # Only now that the step is recorded may the next one fire; an earlier run that died
+        # between recording and scheduling is made good here.
         await self._schedule(chain_id, policy, index + 1, chain.started_at)
-        await self._fire(chain, policy, index, timer)
 
-    async def _fire(self, chain: Chain, policy: Policy, index: int, timer: DueTimer) -> None:
+    async def _act(self, chain: Chain, policy: Policy, index: int) -> dict[str, Any]:
         step = policy.steps[index]
         node = self._actions.level_node(chain.grid_id, step.level)
-        outcome: dict[str, Any] = {"skipped": "no grid at this level"}
-        if node is not None:
-            call = StepCall(
-                chain.id,
-                index,
-                chain.trigger,
-                chain.subject,
-                chain.policy,
-                chain.grid_id,
-                chain.started_at,
-                chain.context,
-                step,
-                node,
-            )
-            outcome = await self._actions.run(call)
-        last = index + 1 >= len(policy.steps)
-        details = {
-            "step": index,
-            "level": step.level,
-            "due_at": timer.fire_at,
-            "fired_at": time.time(),
-            "node": timer.claimed_by,
-            **outcome,
-        }
-        values: dict[str, Any] = {"next_step": index + 1}
-        if last:
-            values |= {"state": FINISHED, "ended_at": time.time(), "end_reason": "exhausted"}
+        if node is None:
+            return {"skipped": "no grid at this level"}
+        call = StepCall(
+            chain.id,
+            index,
+            chain.trigger,
+            chain.subject,
+            chain.policy,
+            chain.grid_id,
+            chain.started_at,
+            chain.context,
+            step,
+            node,
+        )
+        return await self._actions.run(call)
+
+    async def _record(self, chain_id: int, index: int, last: bool, details: dict[str, Any]) -> None:
+        """Move the chain past step `index` (if nobody else did) and audit the step."""
+        await self._steps.submit(StepDone(chain_id, index, last, details))
+
+    async def _write_steps(self, steps: Sequence[StepDone]) -> list[bool]:
+        """One transaction for a batch of finished steps: one UPDATE per (index, last) group."""
+        moved: set[int] = set()
+        groups: dict[tuple[int, bool], list[int]] = {}
+        for step in steps:
+            groups.setdefault((step.index, step.last), []).append(step.chain_id)
         async with self._ctx.sessions.begin() as session:
-            result = await session.execute(
-                update(Chain)
-                .where(Chain.id == chain.id, Chain.state == ACTIVE, Chain.next_step == index)
-                .values(**values),
-                execution_options={"synchronize_session": False},
-            )
-            if getattr(result, "rowcount", 0):
-                record(
-                    session, SYSTEM, "escalation.chain.step", "escalation_chain", chain.id, details
+            for (index, last), ids in groups.items():
+                values: dict[str, Any] = {"next_step": index + 1}
+                if last:
+                    values |= {
+                        "state": FINISHED,
+                        "ended_at": time.time(),
+                        "end_reason": "exhausted",
+                    }
+                statement = (
+                    update(Chain)
+                    .where(Chain.id.in_(ids), Chain.state == ACTIVE, Chain.next_step == index)
+                    .values(**values)
+                    .returning(Chain.id)
                 )
+                moved.update(
+                    (await session.execute(statement, execution_options=NO_SYNC)).scalars()
+                )
+            for step in steps:
+                if step.chain_id in moved:
+                    record(
+                        session,
+                        SYSTEM,
+                        "escalation.chain.step",
+                        "escalation_chain",
+                        step.chain_id,
+                        step.details,
+                    )
+        return [step.chain_id in moved for step in steps]
 
     async def _schedule(self, chain_id: int, policy: Policy, index: int, started: float) -> None:
         if index < len(policy.steps):
