@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.plugins import BasePlugin, PluginContext
-from plugins.dispatch import api, sockets
+from plugins.dispatch import api, appeals, open311, sockets
 from plugins.dispatch.catalogue import Catalogue
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.effects import Effects
 from plugins.dispatch.intake import Requests
+from plugins.dispatch.public import PublicIntake
 from plugins.dispatch.service import Incidents
 from plugins.dispatch.sla import Deadlines
 
@@ -29,5 +30,8 @@ class DispatchPlugin(BasePlugin):
         deadlines = Deadlines(ctx, config, effects)
         api.install(ctx, incidents, catalogue)
         sockets.install(ctx, incidents)
+        public = PublicIntake(ctx, incidents)
+        appeals.install(public)
+        open311.install(public)
         await Requests(ctx, incidents).subscribe()
         ctx.run_in_background(deadlines.reconcile_once)

@@ -27,6 +27,17 @@ class DispatchConfig(BaseModel):
     appeal_limit: int = Field(default=5, ge=1, le=1000, description="appeals per client per window")
     appeal_window_s: int = Field(default=3600, ge=1)
     rating_limit: int = Field(default=20, ge=1, description="public look-ups per client per minute")
+    appeal_max_photos: int = Field(default=3, ge=0, le=10, description="photos per appeal")
+    appeal_photo_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024, description="largest photo"
+    )
+    trust_forwarded_for: bool = Field(
+        default=False, description="rate-limit by the last X-Forwarded-For hop (behind a proxy)"
+    )
+    open311_api_keys: list[str] = Field(
+        default_factory=list, description="keys an Open311 POST must carry; empty: none needed"
+    )
+    open311_max_results: int = Field(default=1000, ge=1, le=10000)
     location_fresh_s: float = Field(default=900, gt=0)
     suggestions: int = Field(default=10, ge=1, le=100)
 

@@ -1,0 +1,115 @@
+"""Per-client rate limits for the public endpoints: fixed windows counted in the database.
+
+Counting in the database (not in process memory) keeps a limit a limit when several hub nodes
+serve the same public form. A window is `window_s` long and aligned to the epoch; a client may
+make `limit` requests in it. Refused requests are not counted.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import Float, Integer, String, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.errors import TooManyRequests
+from storage.sql import Base
+
+
+class RateWindow(Base):
+    __tablename__ = "dispatch_rate_windows"
+
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Float, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    bucket: str
+    limit: int
+    window_s: int
+
+
+class RateLimited(TooManyRequests):
+    """429 with the seconds until the client's window ends (sent as Retry-After)."""
+
+    def __init__(self, code: str, retry_after: int) -> None:
+        super().__init__(
+            code,
+            f"too many requests from this address; try again in {retry_after} s",
+            details={"retry_after": retry_after},
+        )
+        self.retry_after = retry_after
+
+
+class RateLimiter:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], trust_forwarded_for: bool = False
+    ) -> None:
+        self._sessions = sessions
+        self._trust_forwarded_for = trust_forwarded_for
+
+    def client_of(self, request: web.Request) -> str:
+        """The client's address: the peer, or the last X-Forwarded-For hop behind a proxy."""
+        if self._trust_forwarded_for:
+            hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
+            if hops[-1]:
+                return hops[-1][:64]
+        return (request.remote or "unknown")[:64]
+
+    async def check(self, request: web.Request, rule: Limit, code: str) -> None:
+        """Count one request of the client; raise RateLimited when its window is full."""
+        retry_after = await self.hit(rule, self.client_of(request))
+        if retry_after is not None:
+            raise RateLimited(code, retry_after)
+
+    async def hit(self, rule: Limit, client: str, now: float | None = None) -> int | None:
+        """Count a request; None when allowed, else the seconds until the window ends."""
+        now = time.time() if now is None else now
+        start = math.floor(now / rule.window_s) * rule.window_s
+        key = (RateWindow.bucket == rule.bucket, RateWindow.client == client,
+               RateWindow.window_start == start)  # fmt: skip
+        for _ in range(2):  # a concurrent first hit may insert the window before us
+            try:
+                async with self._sessions.begin() as session:
+                    if await self._bump(session, key, rule.limit):
+                        return None
+                    if await session.scalar(select(RateWindow.hits).where(*key)) is not None:
+                        return max(1, math.ceil(start + rule.window_s - now))
+                    await self._open(session, rule.bucket, client, start)
+                    return None
+            except IntegrityError:
+                continue
+        return None
+
+    @staticmethod
+    async def _bump(session: AsyncSession, key: tuple[Any, ...], limit: int) -> bool:
+        bumped = await session.execute(
+            update(RateWindow)
+            .where(*key, RateWindow.hits < limit)
+            .values(hits=RateWindow.hits + 1)
+            .returning(RateWindow.hits)
+        )
+        return bumped.first() is not None
+
+    @staticmethod
+    async def _open(session: AsyncSession, bucket: str, client: str, start: float) -> None:
+        """Start the client's window, and forget the bucket's windows that have ended."""
+        await session.execute(
+            delete(RateWindow).where(RateWindow.bucket == bucket, RateWindow.window_start < start)
+        )
+        await session.execute(
+            insert(RateWindow).values(bucket=bucket, client=client, window_start=start, hits=1)
+        )
+
+
+def limited_response(exc: RateLimited, body: Any) -> web.Response:
+    return web.json_response(body, status=exc.status, headers={"Retry-After": str(exc.retry_after)})
