@@ -315,3 +315,20 @@ async def test_photos_and_windows_on_each_database(
     assert await limiter.hit(rule, "10.0.0.1", now=1002.5) == 8
     assert await limiter.hit(rule, "10.0.0.2", now=1003.0) is None
     assert await limiter.hit(rule, "10.0.0.1", now=1010.0) is None
+
+
+async def test_behind_a_proxy_the_last_forwarded_hop_is_the_client(
+    start_dispatch: StartDispatch,
+) -> None:
+    hub = await start_dispatch({"appeal_limit": 1, "trust_forwarded_for": True})
+    client = hub.client
+
+    async def from_hops(hops: str) -> int:
+        headers = {"X-Forwarded-For": hops}
+        response = await client.post(f"{PUBLIC}/appeals", json=appeal(client), headers=headers)
+        return response.status
+
+    assert await from_hops("203.0.113.9, 198.51.100.1") == 201
+    # The first hops are whatever the client claims; the proxy's own hop decides.
+    assert await from_hops("192.0.2.77, 198.51.100.1") == 429
+    assert await from_hops("198.51.100.2") == 201
