@@ -10,6 +10,7 @@ stable `error_code`.
 from __future__ import annotations
 
 import hmac
+import json
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -222,7 +223,10 @@ def _range(spec: FieldSpec) -> str:
 async def _arguments(request: web.Request) -> dict[str, Any]:
     """The request's arguments, form-encoded (as the spec has them) or JSON."""
     if request.content_type == "application/json":
-        raw = await request.json()
+        try:
+            raw = json.loads(await request.read() or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InvalidInput("open311.invalid", "the body is not valid JSON") from None
         if not isinstance(raw, dict):
             raise InvalidInput("open311.invalid", "the JSON body must be an object")
         form: MultiDict[Any] = MultiDict(raw)
@@ -235,7 +239,10 @@ async def _arguments(request: web.Request) -> dict[str, Any]:
 
 def _split(form: MultiDict[Any] | MultiDictProxy[Any]) -> dict[str, Any]:
     args: dict[str, Any] = {}
-    attributes: dict[str, Any] = dict(form.get("attribute") or {})
+    given = form.get("attribute") or {}
+    if not isinstance(given, dict):
+        raise InvalidInput("open311.invalid", "attribute must be an object of code: value")
+    attributes: dict[str, Any] = dict(given)
     for key, value in form.items():
         match = ATTRIBUTE.fullmatch(key)
         if match:

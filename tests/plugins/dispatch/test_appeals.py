@@ -332,3 +332,18 @@ async def test_behind_a_proxy_the_last_forwarded_hop_is_the_client(
     # The first hops are whatever the client claims; the proxy's own hop decides.
     assert await from_hops("192.0.2.77, 198.51.100.1") == 429
     assert await from_hops("198.51.100.2") == 201
+
+
+async def test_a_rejected_appeal_tells_the_resident_why(hub: Hub) -> None:
+    client = hub.client
+    filed = await post(client, 201, json=appeal(client))
+    cmd = await api_as(client, "v01.cmd")
+    incident = await find(client, "v01.cmd", filed["number"])
+    await cmd.act(incident, "reject", note="属于供电公司管辖, 请拨打 95598")
+    view = await _track(client, filed["tracking_code"])
+    assert (view["state"], view["status"], view["can_rate"]) == ("not_accepted", "closed", False)
+    assert view["timeline"][-1]["note"] == "属于供电公司管辖, 请拨打 95598"
+    response = await client.get(f"/api/v1/dispatch/open311/v2/requests/{filed['number']}.json")
+    [request] = await response.json()
+    assert request["status"] == "closed"
+    assert request["status_notes"] == "不予受理 not accepted: 属于供电公司管辖, 请拨打 95598"

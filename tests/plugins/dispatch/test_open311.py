@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hub.keys import GRIDS
@@ -184,8 +185,11 @@ async def test_bad_requests_and_api_key_store_nothing(start_dispatch: StartDispa
     as_text = await submit(client, 415, data="service_code=dispute",
                            headers={"Content-Type": "text/plain"})  # fmt: skip
     assert error(as_text) == (415, "open311.content_type")
-    not_object = await submit(client, 400, json=["service_code", "dispute"])
-    assert error(not_object) == (400, "open311.invalid")
+    for raw in [b"[1, 2]", b"{oops", json.dumps({**good, "attribute": [4]}).encode(),
+                json.dumps({**good, "lat": {"deep": 1}}).encode()]:  # fmt: skip
+        headers = {"Content-Type": "application/json"}
+        refused = await submit(client, 400, data=raw, headers=headers)
+        assert error(refused) == (400, "open311.invalid"), raw
     assert await counts(client) == before
     await submit(client, 200, data=good)
     assert (await counts(client))[0] == before[0] + 1
