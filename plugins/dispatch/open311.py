@@ -29,12 +29,14 @@ from hub.web import Call
 from plugins.dispatch.catalogue import FieldSpec
 from plugins.dispatch.media import Media
 from plugins.dispatch.models import Category, Event, Incident
+from plugins.dispatch.open311_format import render
 from plugins.dispatch.public import ENDED, LABELS, PublicIntake, validated
-from plugins.dispatch.ratelimit import RateLimited, limited_response
+from plugins.dispatch.ratelimit import RateLimited
 from plugins.dispatch.schemas import NewIncident
 from plugins.dispatch.service import Origin
 
 BASE = "/open311/v2"
+FMT = "{fmt:json|xml}"
 SOURCES = ("open311", "appeal")
 DATATYPES = {"text": "string", "integer": "number", "number": "number", "date": "datetime",
              "choice": "singlevaluelist", "boolean": "singlevaluelist"}  # fmt: skip
@@ -96,21 +98,31 @@ class RequestIn(BaseModel):
 Handler = Callable[[Call[Any, Any]], Awaitable[Any]]
 
 
-def open311_errors(handler: Handler) -> Handler:
-    """Errors as GeoReport v2 has them: [{code, description}], with the hub's stable code."""
+def open311(root: str) -> Callable[[Handler], Handler]:
+    """Render the handler's answer as JSON or XML (by the resource's suffix), errors too."""
 
-    @wraps(handler)
-    async def run(call: Call[Any, Any]) -> Any:
-        try:
-            return await handler(call)
-        except HubError as exc:
-            status = 400 if exc.status == 422 else exc.status
-            body = [{"code": status, "description": exc.message, "error_code": exc.code}]
-            if isinstance(exc, RateLimited):
-                return limited_response(exc, body)
-            return web.json_response(body, status=status)
+    def wrap(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def run(call: Call[Any, Any]) -> web.Response:
+            xml = call.params.get("fmt") == "xml"
+            try:
+                return render(await handler(call), root, xml)
+            except HubError as exc:
+                return _error(exc, xml)
 
-    return run
+        return run
+
+    return wrap
+
+
+def _error(exc: HubError, xml: bool) -> web.Response:
+    """GeoReport v2 errors: [{code, description}], with the hub's stable code alongside."""
+    status = 400 if exc.status == 422 else exc.status
+    body = [{"code": status, "description": exc.message, "error_code": exc.code}]
+    response = render(body, "errors", xml, status)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def install(intake: PublicIntake) -> None:
@@ -121,16 +133,16 @@ def install(intake: PublicIntake) -> None:
 def _service_routes(intake: PublicIntake) -> None:
     http = intake.ctx.http
 
-    @http.get(f"{BASE}/services.json", summary="Open311: the public categories", auth=False)
-    @open311_errors
+    @http.get(f"{BASE}/services.{FMT}", summary="Open311: the public categories", auth=False)
+    @open311("services")
     async def services(call: Call[None, None]) -> list[dict[str, Any]]:
         names = {d.code: d.name for d in await intake.incidents.catalogue.departments()}
         lang = call.request.query.get("lang", "zh")
         return [service(c, names, lang) for c in await intake.categories()]
 
-    @http.get(f"{BASE}/services/{{service_code}}.json", summary="Open311: a service definition",
+    @http.get(f"{BASE}/services/{{service_code}}.{FMT}", summary="Open311: a service definition",
               auth=False)  # fmt: skip
-    @open311_errors
+    @open311("service_definition")
     async def definition(call: Call[None, None]) -> dict[str, Any]:
         code = call.params["service_code"]
         found = next((c for c in await intake.categories() if c.code == code), None)
@@ -144,9 +156,9 @@ def _service_routes(intake: PublicIntake) -> None:
 def _request_routes(intake: PublicIntake) -> None:
     http = intake.ctx.http
 
-    @http.post(f"{BASE}/requests.json", summary="Open311: file a service request", auth=False,
+    @http.post(f"{BASE}/requests.{FMT}", summary="Open311: file a service request", auth=False,
                raw_body="application/x-www-form-urlencoded or application/json")  # fmt: skip
-    @open311_errors
+    @open311("service_requests")
     async def create(call: Call[None, None]) -> list[dict[str, Any]]:
         await intake.limiter.check(call.request, intake.submit_limit, "appeal.rate_limited")
         args = await _arguments(call.request)
@@ -161,15 +173,15 @@ def _request_routes(intake: PublicIntake) -> None:
         return [{"service_request_id": summary["number"], "service_notice": notice,
                  "account_id": None}]  # fmt: skip
 
-    @http.get(f"{BASE}/requests.json", summary="Open311: service requests", auth=False)
-    @open311_errors
+    @http.get(f"{BASE}/requests.{FMT}", summary="Open311: service requests", auth=False)
+    @open311("service_requests")
     async def listing(call: Call[None, None]) -> list[dict[str, Any]]:
         stmt = _filtered(call.request.query, [c.code for c in await intake.categories()])
         return await _requests(intake, stmt.limit(intake.config.open311_max_results))
 
-    @http.get(f"{BASE}/requests/{{service_request_id}}.json",
+    @http.get(f"{BASE}/requests/{{service_request_id}}.{FMT}",
               summary="Open311: one service request", auth=False)  # fmt: skip
-    @open311_errors
+    @open311("service_requests")
     async def one(call: Call[None, None]) -> list[dict[str, Any]]:
         codes = [c.code for c in await intake.categories()]
         stmt = _public(codes).where(Incident.number == call.params["service_request_id"][:32])

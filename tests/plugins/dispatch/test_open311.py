@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from xml.etree import ElementTree
 
 from hub.keys import GRIDS
 from tests.hub.conftest import Client, Hub
@@ -209,3 +210,39 @@ async def test_posts_share_the_appeal_rate_limit(start_dispatch: StartDispatch) 
     assert appeal.status == 429
     assert await counts(client) == before
     assert len(await get(client, "/requests.json")) == 1  # reading is not limited
+
+
+async def test_xml_resources(hub: Hub) -> None:
+    client = hub.client
+
+    async def xml(method: str, path: str, status: int = 200, **kwargs: Any) -> ElementTree.Element:
+        response = await client.request(method, f"{V2}{path}", **kwargs)
+        text = await response.text()
+        assert (response.status, response.content_type) == (status, "text/xml"), text
+        assert text.startswith("<?xml version='1.0' encoding='utf-8'?>")
+        return ElementTree.fromstring(text)
+
+    services = await xml("GET", "/services.xml")
+    assert services.tag == "services"
+    fire = [s for s in services if s.findtext("service_code") == "fire"]
+    assert (fire[0].findtext("service_name"), fire[0].findtext("metadata")) == ("火情", "false")
+    definition = await xml("GET", "/services/safety_hazard.xml")
+    values = definition.findall("attributes/attribute/values/value/key")
+    assert [v.text for v in values] == ["一般", "较大", "重大"]
+
+    point = centre(client)
+    created = await xml("POST", "/requests.xml", data={
+        "service_code": "fire", "lat": str(point["lat"]), "long": str(point["lon"]),
+    })  # fmt: skip
+    number = created.findtext("request/service_request_id")
+    assert number is not None
+    one = await xml("GET", f"/requests/{number}.xml")
+    assert (one.tag, one.findtext("request/status"), one.findtext("request/zipcode")) == (
+        "service_requests", "open", ""
+    )  # fmt: skip
+
+    missing = await xml("GET", "/services/iot_alarm.xml", 404)
+    assert (missing.tag, missing.findtext("error/code")) == ("errors", "404")
+    assert missing.findtext("error/error_code") == "open311.service_not_found"
+    other = await client.get(f"{V2}/services.csv")
+    assert other.status == 404
