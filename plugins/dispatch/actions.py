@@ -13,12 +13,57 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.access import COMMAND_ROLES, Principal
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.grid import GridIndex
+from hub.people import PersonView
 from hub.plugin_views import DirectoryView
 from plugins.dispatch import access
+from plugins.dispatch.cache import TtlCache
 from plugins.dispatch.lifecycle import Action, State, verify_target
 from plugins.dispatch.models import Assignment, Department, Incident
 from plugins.dispatch.schemas import ActionIn, AssigneeIn
 from plugins.dispatch.store import now_utc, retire_assignees
+
+
+@dataclass
+class Lookup:
+    """People an action needs, fetched before its transaction (no nested sessions in one)."""
+
+    people: dict[int, PersonView | None] = field(default_factory=dict)
+    holders: dict[int, list[PersonView]] = field(default_factory=dict)
+
+    @classmethod
+    async def fetch(cls, people: People, index: GridIndex, assignees: list[AssigneeIn]) -> Lookup:
+        found = cls()
+        for spec in assignees:
+            if spec.kind == "person" and spec.target.isdigit() and len(spec.target) < 12:
+                found.people[int(spec.target)] = await people.person(int(spec.target))
+            node = index.find_code(spec.target) if spec.kind == "grid" else None
+            if node is not None:
+                found.holders[node.id] = await people.holders(node.id)
+        return found
+
+
+class People:
+    """People and grid staff from the directory, cached briefly (dispatch looks them up often)."""
+
+    def __init__(self, directory: DirectoryView, ttl_s: float = 30.0) -> None:
+        self._directory = directory
+        self._people: TtlCache[int, PersonView | None] = TtlCache(ttl_s)
+        self._holders: TtlCache[int, list[PersonView]] = TtlCache(ttl_s)
+
+    async def person(self, person_id: int) -> PersonView | None:
+        return await self._people.get(person_id, self._person)
+
+    async def holders(self, grid_id: int) -> list[PersonView]:
+        return await self._holders.get(grid_id, self._grid_holders)
+
+    async def _person(self, person_id: int) -> PersonView | None:
+        try:
+            return await self._directory.person(person_id)
+        except NotFound:
+            return None
+
+    async def _grid_holders(self, grid_id: int) -> list[PersonView]:
+        return await self._directory.holding_roles_in([grid_id])
 
 
 @dataclass
@@ -31,7 +76,7 @@ class Turn:
     incident: Incident
     parts: list[Assignment]
     body: ActionIn
-    directory: DirectoryView
+    lookup: Lookup
     command_levels: list[str]
     target: State | None = None
     previous: str = ""
@@ -113,7 +158,7 @@ async def _resolve(turn: Turn, spec: AssigneeIn) -> tuple[str, list[int]]:
             raise InvalidInput(
                 "incident.bad_assignee", f"grid {spec.target!r} is not under the handling level"
             )
-        holders = await turn.directory.holding_roles_in([node.id])
+        holders = turn.lookup.holders.get(node.id, [])
         return str(node.id), [p.id for p in holders if _field_role(p.roles, node.id)]
     if spec.kind == "department":
         dept = (await turn.departments()).get(spec.target)
@@ -126,10 +171,9 @@ async def _resolve(turn: Turn, spec: AssigneeIn) -> tuple[str, list[int]]:
 async def _person(turn: Turn, raw: str) -> int:
     if not raw.isdigit():
         raise InvalidInput("incident.bad_assignee", f"{raw!r} is not a person id")
-    try:
-        person = await turn.directory.person(int(raw))
-    except NotFound:
-        raise InvalidInput("incident.bad_assignee", f"no person {raw}") from None
+    person = turn.lookup.people.get(int(raw))
+    if person is None:
+        raise InvalidInput("incident.bad_assignee", f"no person {raw}")
     level = turn.incident.level_grid_id
     grids = [r["grid_id"] for r in person.roles if r["grid_id"] is not None]
     near = any(turn.index.covers(level, g) or turn.index.covers(g, level) for g in grids)

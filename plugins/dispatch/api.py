@@ -95,8 +95,17 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
         action = _action(call.params["action"])
         return await incidents.act(call.who, call.path_int("incident_id"), action, call.body)
 
-    @http.get("/incidents/{incident_id}/suggestions",
-              summary="Suggested assignees: presence, distance, load")  # fmt: skip
+    @http.post(
+        "/incidents/{incident_id}/channel",
+        summary="Open the incident's talk channel (created on first use with everyone involved)",
+    )
+    async def channel(call: Call[None, None]) -> dict[str, Any]:
+        return await incidents.channel(call.who, call.path_int("incident_id"))
+
+    @http.get(
+        "/incidents/{incident_id}/suggestions",
+        summary="Suggested assignees: presence, distance, load",
+    )
     async def suggestions(call: Call[None, None]) -> dict[str, Any]:
         require_role(call.who, COMMAND_ROLES)
         incident = await incidents.for_command(call.who, call.path_int("incident_id"))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import InvalidInput, NotFound
+from plugins.dispatch.cache import TtlCache
 from plugins.dispatch.lifecycle import Priority, Stage
 from plugins.dispatch.models import Category, Department
 
@@ -112,8 +113,9 @@ def _is_date(value: str) -> bool:
 
 
 class Catalogue:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_s: float = 10.0) -> None:
         self._sessions = sessions
+        self._cache: TtlCache[str, Category | None] = TtlCache(ttl_s)
 
     async def all(self, include_inactive: bool = False) -> list[Category]:
         async with self._sessions() as session:
@@ -123,16 +125,21 @@ class Catalogue:
             return list(await session.scalars(stmt))
 
     async def get(self, code: str) -> Category:
-        async with self._sessions() as session:
-            found = await session.get(Category, code)
+        """An active category (cached: another node's change shows within the TTL)."""
+        found = await self._cache.get(code, self._load)
         if found is None or not found.active:
             raise NotFound("category.not_found", f"no active category {code!r}")
         return found
+
+    async def _load(self, code: str) -> Category | None:
+        async with self._sessions() as session:
+            return await session.get(Category, code)
 
     async def put(self, session: AsyncSession, spec: CategorySpec) -> Category:
         if spec.department and await session.get(Department, spec.department) is None:
             raise InvalidInput("category.unknown_department", f"no department {spec.department!r}")
         data = spec.model_dump(mode="json")
+        self._cache.forget(spec.code)
         row = await session.get(Category, spec.code)
         if row is None:
             row = Category(**data)

@@ -94,26 +94,30 @@ class Effects:
         }
 
     async def channel(self, change: Change) -> None:
-        """The incident's talk channel: opened on dispatch, holding everyone involved."""
-        summary = change.summary
-        if summary["channel_id"] is None and change.action != "dispatch":
+        """Keep the incident's talk channel (once someone opened it) holding everyone involved."""
+        channel_id = change.summary["channel_id"]
+        if channel_id is None:
             return
+        await self.ctx.channels.add_members(channel_id, change.involved)
+        if change.action in NOTICED:
+            await self.ctx.channels.notice(
+                channel_id, f"dispatch.{change.action}", self._notice(change)
+            )
+
+    async def open_channel(self, summary: dict[str, Any], people: list[int]) -> int:
+        """The incident's talk channel, created on first use with everyone involved."""
         name = f"{summary['number']} {summary['title']}"[:120]
-        info = await self.ctx.channels.for_incident(change.incident_id, name, change.involved)
-        if summary["channel_id"] is None:
-            summary["channel_id"] = info.id
+        info = await self.ctx.channels.for_incident(summary["id"], name, people)
+        if summary["channel_id"] != info.id:
             async with self.ctx.sessions.begin() as session:
                 # A plain UPDATE: the channel id is bookkeeping, not a new incident version.
                 await session.execute(
                     update(Incident)
-                    .where(Incident.id == change.incident_id)
+                    .where(Incident.id == summary["id"])
                     .values(channel_id=info.id)
                     .execution_options(synchronize_session=False)
                 )
-        if change.action in NOTICED:
-            await self.ctx.channels.notice(
-                info.id, f"dispatch.{change.action}", self._notice(change)
-            )
+        return info.id
 
     @staticmethod
     def _notice(change: Change) -> dict[str, Any]:

@@ -62,6 +62,7 @@ class Incidents:
         self.config = config
         self.catalogue = catalogue
         self.effects = effects
+        self.people = actions.People(ctx.directory)
 
     @property
     def index(self) -> GridIndex:
@@ -78,8 +79,12 @@ class Incidents:
             require_scope(origin.who, self.index, grid_id)
         try:
             async with self.ctx.sessions.begin() as session:
-                incident = await self._insert(session, spec, origin, category, fields, grid_id)
-                change = await self._changed(session, incident, "reported", None, origin.actor)
+                incident, everyone = await self._insert(
+                    session, spec, origin, category, fields, grid_id
+                )
+                change = await self._changed(
+                    session, incident, "reported", None, origin.actor, parts=[], involved=everyone
+                )
         except IntegrityError:
             if origin.source_ref is None:
                 raise
@@ -130,7 +135,7 @@ class Incidents:
         category: Category,
         fields: dict[str, Any],
         grid_id: int,
-    ) -> Incident:
+    ) -> tuple[Incident, list[int]]:
         now = store.now_utc()
         level = actions.command_level(self.index, grid_id, self.config.command_levels)
         registered = origin.who is not None and in_scope(
@@ -162,10 +167,9 @@ class Incidents:
         store.set_stage(incident, self._sla(category, incident))
         session.add(incident)
         await session.flush()
-        await store.record_stage(session, incident, None)
-        if origin.who is not None:
-            await store.involve(session, incident.id, {origin.who.person_id: "reporter"})
-        return incident
+        await store.record_stage(session, incident, None, new=True)
+        reporter = {origin.who.person_id: "reporter"} if origin.who else {}
+        return incident, await store.involve(session, incident.id, reporter, new=True)
 
     def _prefix(self) -> str:
         if self.config.number_prefix:
@@ -202,9 +206,10 @@ class Incidents:
         self, who: Principal, incident_id: int, action: Action, body: ActionIn
     ) -> dict[str, Any]:
         """Apply one lifecycle action for `who`; returns the incident as it now is."""
+        lookup = await actions.Lookup.fetch(self.people, self.index, body.assignees)
         try:
             async with self.ctx.sessions.begin() as session:
-                change = await self._apply(session, who, incident_id, action, body)
+                change = await self._apply(session, who, incident_id, action, body, lookup)
         except StaleDataError:
             raise await self._conflict(incident_id) from None
         await self.effects.apply(change)
@@ -217,6 +222,7 @@ class Incidents:
         incident_id: int,
         action: Action,
         body: ActionIn,
+        lookup: actions.Lookup,
     ) -> Change:
         incident = await store.load(session, incident_id)
         await self._require_sight(session, who, incident)
@@ -232,7 +238,7 @@ class Incidents:
             raise InvalidInput("incident.note_required", f"{action.value} needs a note")
         turn = actions.Turn(
             session, who, self.index, incident, await store.assignments(session, incident.id),
-            body, self.ctx.directory, self.config.command_levels, rule.target,
+            body, lookup, self.config.command_levels, rule.target,
         )  # fmt: skip
         # Everything the action changes goes out in one flush: one action, one new version.
         with session.no_autoflush:
@@ -248,8 +254,7 @@ class Incidents:
         incident.state, incident.updated_at = target.value, store.now_utc()
         if target == previous and action is not Action.ESCALATE:
             return False
-        category = await session.get(Category, incident.category)
-        assert category is not None
+        category = await self.catalogue.get(incident.category)
         store.set_stage(incident, self._sla(category, incident))
         return True
 
@@ -259,12 +264,12 @@ class Incidents:
         incident, previous = turn.incident, turn.previous
         if restaged:
             await store.record_stage(session, incident, turn.stage_person)
-        await store.involve(session, incident.id, turn.people)
-        await session.flush()
+        everyone = await store.involve(session, incident.id, turn.people)
         actor = (turn.who.person_id, turn.who.display_name)
         return await self._changed(
-            session, incident, action.value, previous, actor, turn.body.note, turn.data, turn.parts
-        )
+            session, incident, action.value, previous, actor, turn.body.note, turn.data,
+            turn.parts, everyone,
+        )  # fmt: skip
 
     async def _changed(
         self,
@@ -276,6 +281,7 @@ class Incidents:
         note: str = "",
         data: dict[str, Any] | None = None,
         parts: list[Any] | None = None,
+        involved: list[int] | None = None,
     ) -> Change:
         """Record the action (timeline, audit) and describe it for the after-commit effects."""
         store.add_event(session, incident, action, previous, actor, note, data)
@@ -283,8 +289,9 @@ class Incidents:
         audit.record(session, audit.Actor(actor[1], actor[0]), f"dispatch.{action}", "incident",
                      incident.id, details)  # fmt: skip
         await session.flush()
+        ident = incident.id
         if parts is None:
-            parts = await store.assignments(session, incident.id)
+            parts = await store.assignments(session, ident)
         return Change(
             summary=store.summary(incident, parts),
             action=action,
@@ -292,7 +299,9 @@ class Incidents:
             actor_id=actor[0],
             actor_name=actor[1],
             note=note,
-            involved=await store.involved(session, incident.id),
+            involved=involved
+            if involved is not None
+            else await store.involved(session, incident.id),
             source_ref=incident.source_ref,
             review_at=incident.review_at,
         )
@@ -300,6 +309,8 @@ class Incidents:
     async def _require_sight(
         self, session: AsyncSession, who: Principal, incident: Incident
     ) -> None:
+        if access.sees(who, self.index, incident, False):
+            return
         involved = who.person_id in await store.involved(session, incident.id)
         if not access.sees(who, self.index, incident, involved):
             raise Forbidden("incident.forbidden", f"incident {incident.id} is outside your scope")
@@ -321,6 +332,16 @@ class Incidents:
             incident = await store.load(session, incident_id)
         require_scope(who, self.index, incident.level_grid_id, COMMAND_ROLES)
         return incident
+
+    async def channel(self, who: Principal, incident_id: int) -> dict[str, Any]:
+        """Open the incident's talk channel (created on first use) for someone who sees it."""
+        async with self.ctx.sessions() as session:
+            incident = await store.load(session, incident_id)
+            await self._require_sight(session, who, incident)
+            summary = store.summary(incident)
+            people = [*await store.involved(session, incident_id), who.person_id]
+        channel_id = await self.effects.open_channel(summary, people)
+        return {"incident_id": incident_id, "channel_id": channel_id}
 
     async def get(self, who: Principal | None, incident_id: int) -> dict[str, Any]:
         async with self.ctx.sessions() as session:

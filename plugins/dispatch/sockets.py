@@ -42,6 +42,11 @@ def install(ctx: PluginContext, incidents: Incidents) -> None:
         await rt.join(conn, incident_room(body.incident_id))
         return {"incident": data}
 
+    @rt.on("channel", IncidentRef, roles=STAFF_ROLES)
+    async def channel(conn: Connection, body: IncidentRef) -> dict[str, Any]:
+        """The incident's talk channel (opened on first use, holding everyone involved)."""
+        return await incidents.channel(conn.principal, body.incident_id)
+
     @rt.on("unwatch", IncidentRef, roles=STAFF_ROLES)
     async def unwatch(conn: Connection, body: IncidentRef) -> dict[str, Any]:
         await rt.leave(conn, incident_room(body.incident_id))

@@ -95,13 +95,16 @@ def set_stage(incident: Incident, seconds: int | None) -> None:
     incident.stage_deadline, incident.overdue = now + seconds, False
 
 
-async def record_stage(session: AsyncSession, incident: Incident, person_id: int | None) -> None:
+async def record_stage(
+    session: AsyncSession, incident: Incident, person_id: int | None, *, new: bool = False
+) -> None:
     """Close the stage record that was open and open one for the incident's current stage."""
-    await session.execute(
-        update(StageRow)
-        .where(StageRow.incident_id == incident.id, StageRow.ended_at.is_(None))
-        .values(ended_at=incident.stage_started_at or time.time())
-    )
+    if not new:
+        await session.execute(
+            update(StageRow)
+            .where(StageRow.incident_id == incident.id, StageRow.ended_at.is_(None))
+            .values(ended_at=incident.stage_started_at or time.time())
+        )
     if incident.stage is None:
         return
     assert incident.stage_started_at is not None
@@ -136,26 +139,27 @@ async def assignments(session: AsyncSession, incident_id: int) -> list[Assignmen
     return list(await session.scalars(stmt))
 
 
-async def involve(session: AsyncSession, incident_id: int, people: dict[int, str]) -> list[int]:
-    """Add people to the incident (role per person); returns those newly added or re-activated."""
-    rows = {
-        row.person_id: row
-        for row in await session.scalars(
-            select(Involved).where(Involved.incident_id == incident_id)
-        )
-    }
-    added: list[int] = []
+async def involve(
+    session: AsyncSession, incident_id: int, people: dict[int, str], *, new: bool = False
+) -> list[int]:
+    """Add people to the incident (a role each); returns everyone involved now.
+
+    `new`: the incident was just created, so nobody is involved yet (saves a query).
+    """
+    rows: dict[int, Involved] = {}
+    if not new:
+        stmt = select(Involved).where(Involved.incident_id == incident_id)
+        rows = {row.person_id: row for row in await session.scalars(stmt)}
     for person_id, role in people.items():
         if person_id == 0:  # the automatic principal is nobody to notify
             continue
         row = rows.get(person_id)
         if row is None:
-            session.add(Involved(incident_id=incident_id, person_id=person_id, role=role))
-            added.append(person_id)
-        elif not row.active or (role == "assignee" and row.role != "assignee"):
-            row.active, row.role = True, role if role == "assignee" else row.role
-            added.append(person_id)
-    return added
+            rows[person_id] = Involved(incident_id=incident_id, person_id=person_id, role=role)
+            session.add(rows[person_id])
+        elif role == "assignee" and row.role != "assignee":
+            row.role = role
+    return sorted(rows)
 
 
 async def involved(session: AsyncSession, incident_id: int) -> list[int]:

@@ -51,6 +51,8 @@ async def test_whole_loop_reaches_every_party_live(hub: Hub, peers: list[Peer]) 
     assert incident["state"] == "dispatched"
     pushed = await worker.next("dispatch.incident", of(incident["id"], "dispatch"))
     assert pushed["incident"]["assignments"][0]["target"] == str(w01)
+    assert pushed["incident"]["channel_id"] is None  # the talk channel opens on first use
+    opened = await worker.ok("dispatch.channel", {"incident_id": incident["id"]})
 
     # The worker works it through over the socket; the console follows every step.
     for action, extra in [
@@ -86,7 +88,9 @@ async def test_whole_loop_reaches_every_party_live(hub: Hub, peers: list[Peer]) 
     assert detail["attachments"] == [7]
     assert detail["timeline"][5]["data"]["location"] == {"lon": 118.5601, "lat": 37.0401}
     assert detail["grid_id"] == client.app[GRIDS].index.by_code(BASIC).id
-    await _channel_holds(commander, worker, detail["channel_id"], {"v01.cmd", "w01", "v01.lead"})
+    again = await cmd.call("POST", f"/incidents/{incident['id']}/channel")
+    assert again["channel_id"] == opened["channel_id"] == detail["channel_id"]
+    await _channel_holds(commander, worker, opened["channel_id"], {"v01.cmd", "w01", "v01.lead"})
     await _audited(hub, incident["id"], 10)
 
 
@@ -95,8 +99,8 @@ async def _channel_holds(commander: Peer, worker: Peer, channel_id: int, names: 
     members = (await commander.ok("channel.members", {"channel_id": channel_id}))["members"]
     assert names <= {m["username"] for m in members}
     history = await worker.ok("channel.history", {"channel_id": channel_id})
-    kinds = [m["body"] for m in history["messages"] if m["kind"] == "system"]
-    assert kinds
+    said = [m["body"]["notice"] for m in history["messages"] if m["kind"] == "system"]
+    assert said == ["dispatch.sign", "dispatch.handle", "dispatch.verify", "dispatch.close"]
 
 
 async def _audited(hub: Hub, incident_id: int, count: int) -> None:
