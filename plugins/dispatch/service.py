@@ -77,10 +77,11 @@ class Incidents:
         grid_id = self._place(spec)
         if origin.who is not None:
             require_scope(origin.who, self.index, grid_id)
+        number = await store.next_number(self.ctx.sessions, self._prefix(), datetime.now(UTC).year)
         try:
             async with self.ctx.sessions.begin() as session:
                 incident, everyone = await self._insert(
-                    session, spec, origin, category, fields, grid_id
+                    session, spec, origin, category, fields, grid_id, number
                 )
                 change = await self._changed(
                     session, incident, "reported", None, origin.actor, parts=[], involved=everyone
@@ -135,6 +136,7 @@ class Incidents:
         category: Category,
         fields: dict[str, Any],
         grid_id: int,
+        number: str,
     ) -> tuple[Incident, list[int]]:
         now = store.now_utc()
         level = actions.command_level(self.index, grid_id, self.config.command_levels)
@@ -142,7 +144,7 @@ class Incidents:
             origin.who, self.index, level, COMMAND_ROLES
         )
         incident = Incident(
-            number=await store.next_number(session, self._prefix(), now.year),
+            number=number,
             title=spec.title,
             description=spec.description,
             category=category.code,

@@ -7,8 +7,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import Conflict, NotFound
 from plugins.dispatch.lifecycle import Stage, State, allowed_actions, stage_of
@@ -22,8 +24,13 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
-    """`<prefix>-<year>-<seq>`: numbers per county and year, never reused."""
+async def next_number(sessions: async_sessionmaker[AsyncSession], prefix: str, year: int) -> str:
+    """`<prefix>-<year>-<seq>`: numbers per county and year, never reused.
+
+    Taken in a transaction of its own, so the counter row is locked only for a moment rather
+    than for the whole report (which would serialise every report behind it). A report that then
+    fails leaves a gap; numbers are never handed out twice.
+    """
     scope = f"{prefix}-{year}"
     bump = (
         update(Counter)
@@ -31,11 +38,18 @@ async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
         .values(value=Counter.value + 1)
         .returning(Counter.value)
     )
-    value = await session.scalar(bump)
-    if value is None:
-        await session.execute(insert(Counter).values(scope=scope, value=1))
-        value = 1
+    async with sessions.begin() as session:
+        value = await session.scalar(bump)
+        if value is None:  # the first incident of the year: create the counter (racing others)
+            await session.execute(_insert_counter(session, scope))
+            value = await session.scalar(bump)
     return f"{scope}-{value:06d}"
+
+
+def _insert_counter(session: AsyncSession, scope: str) -> Any:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(Counter).values(scope=scope, value=0).on_conflict_do_nothing()
 
 
 def tracking_code() -> str:
