@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from hub.access import Role
 from hub.channels import ChannelInfo
 from hub.chat import Chat, channel_room
-from hub.messages import ChannelMembersChanged
 from hub.grid import GridIndex
+from hub.messages import ChannelMembersChanged
 from hub.people import People, PersonView
 from hub.presence import Snapshot, State, snapshot_of
 from hub.realtime import Connection, Realtime, covering_command_rooms, user_room
