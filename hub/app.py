@@ -135,7 +135,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.effective_database_url)
-    await migrate.upgrade(engine, app[PLUGINS].migration_dirs)
+    await migrate.upgrade(engine, app[PLUGINS].migration_dirs, plugins.installed_migrations())
     app[ENGINE] = engine
     app[SESSIONS] = session_factory(engine)
     yield

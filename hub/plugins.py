@@ -106,6 +106,16 @@ def discover(group: str = ENTRY_POINT_GROUP) -> dict[str, Plugin]:
     return found
 
 
+def installed_migrations(group: str = ENTRY_POINT_GROUP) -> list[Path]:
+    """Migration folders of every installed plugin, enabled or not (for resolving revisions)."""
+    try:
+        found = discover(group)
+    except PluginError as exc:
+        log.warning("cannot list installed plugins' migrations", extra={"error": str(exc)})
+        return []
+    return [p.migrations for p in found.values() if p.migrations is not None]
+
+
 def select(
     available: Mapping[str, Plugin], enabled: Iterable[str] | None, disabled: Iterable[str]
 ) -> list[Plugin]:

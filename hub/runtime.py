@@ -19,6 +19,7 @@ from hub.devices import Devices, DeviceSpec
 from hub.gridstore import GridStore
 from hub.identity import Passwords
 from hub.people import People, PersonSpec, RoleSpec, parse_json
+from hub.plugins import installed_migrations
 from hub.settings import Settings
 from storage import migrate
 from storage.models import Grid, Person
@@ -42,7 +43,7 @@ async def open_core(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.effective_database_url)
     try:
-        await migrate.upgrade(engine, extra_migrations or [])
+        await migrate.upgrade(engine, extra_migrations or [], installed_migrations())
         sessions = session_factory(engine)
         grids = GridStore(sessions)
         await grids.reload()

@@ -25,15 +25,28 @@ def alembic_config(extra_locations: Sequence[Path] = ()) -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, extra_locations: Sequence[Path] = ()) -> None:
-    """Bring the database to the newest revision of every branch."""
-    cfg = alembic_config(extra_locations)
+async def upgrade(
+    engine: AsyncEngine, extra_locations: Sequence[Path] = (), known: Sequence[Path] = ()
+) -> None:
+    """Bring the core and the branches in `extra_locations` to their newest revisions.
+
+    `known` are further migration folders (say, of plugins installed but not enabled now):
+    they are not applied, but the database may carry their revisions from an earlier run, and
+    Alembic must be able to find every revision the database names.
+    """
+    targets = sorted(script_heads(extra_locations))
+    cfg = alembic_config(_unique([*extra_locations, *known]))
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Nodes of a cluster start together: one migrates, the others wait, then find
             # nothing left to do.
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        await conn.run_sync(_run, cfg, "upgrade", "heads")
+        for target in targets:
+            await conn.run_sync(_run, cfg, "upgrade", target)
+
+
+def _unique(paths: Sequence[Path]) -> list[Path]:
+    return list(dict.fromkeys(Path(p).resolve() for p in paths))
 
 
 async def downgrade(engine: AsyncEngine, target: str = "base") -> None:

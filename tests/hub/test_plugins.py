@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+import hub.plugins
 from hub.app import build_app
 from hub.keys import BUS, PLUGINS
 from hub.plugins import Plugin, PluginError, discover, select
@@ -84,11 +86,18 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     root = tmp_path / "site-packages"
     root.mkdir()
     installed = Site(root, monkeypatch)
+    # Only this site's plugins: the project's own (dispatch, alarms, ...) are installed too.
+    monkeypatch.setattr(hub.plugins, "entry_points", _test_entry_points)
     JOURNAL.clear()
     yield installed
     JOURNAL.clear()
     for module in installed.modules:
         sys.modules.pop(module, None)
+
+
+def _test_entry_points(group: str) -> list[metadata.EntryPoint]:
+    found = metadata.entry_points(group=group)
+    return [ep for ep in found if ep.dist is not None and ep.dist.name == "gridhub-testplugins"]
 
 
 def settings(tmp_path: Path, **plugins: Any) -> Settings:

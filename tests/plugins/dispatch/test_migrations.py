@@ -45,3 +45,17 @@ async def test_branch_matches_the_models_and_is_idempotent(database_url: str) ->
         await engine.dispose()
     assert names >= TABLES
     assert diff == []
+
+
+async def test_a_run_without_the_plugin_still_opens_its_database(database_url: str) -> None:
+    """The plugin disabled later: the core migrates on, the plugin's revisions resolve."""
+    location = DispatchPlugin.migrations
+    assert location is not None
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine, [location])
+        await migrate.upgrade(engine, [], known=[location])
+        heads = await migrate.current_heads(engine)
+    finally:
+        await engine.dispose()
+    assert heads == migrate.script_heads([location])
