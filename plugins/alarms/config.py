@@ -47,7 +47,7 @@ class AlarmsConfig(BaseModel):
     offline_check_s: float = Field(15.0, gt=0)
     last_seen_flush_s: float = Field(5.0, gt=0)
     # ingestion
-    commit_batch: int = Field(2000, ge=1)
+    commit_batch: int = Field(10_000, ge=1)
     commit_wait_ms: float = Field(2.0, ge=0)
     recover_every_s: float = Field(10.0, gt=0)
     frame_retention_days: int = Field(30, ge=1)

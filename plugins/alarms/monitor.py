@@ -46,16 +46,14 @@ class Monitor:
         firmware, self._ingest.firmware = self._ingest.firmware, {}
         if not seen and not firmware:
             return
+        marks = [
+            {"id": d, "last_seen_at": datetime.fromtimestamp(at, UTC)} for d, at in seen.items()
+        ]
+        versions = [{"id": d, "firmware": v} for d, v in firmware.items()]
         async with self._sessions.begin() as session:
-            for device_id, at in seen.items():
-                stamp = datetime.fromtimestamp(at, UTC)
-                await session.execute(
-                    update(Device).where(Device.id == device_id).values(last_seen_at=stamp)
-                )
-            for device_id, version in firmware.items():
-                await session.execute(
-                    update(Device).where(Device.id == device_id).values(firmware=version)
-                )
+            for rows in (marks, versions):
+                if rows:  # ORM bulk UPDATE by primary key: one executemany
+                    await session.execute(update(Device), rows)
             changes = await self._back_online(session, set(seen))
         if changes:
             await self._notify(changes)

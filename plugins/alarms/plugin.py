@@ -75,10 +75,15 @@ def _notifier(
     ctx: PluginContext, incidents: Incidents
 ) -> Callable[[list[Change]], Awaitable[None]]:
     async def notify(changes: list[Change]) -> None:
-        for change in changes:
+        # consoles need the newest state: a repeat followed by another change of the same
+        # alarm in this batch is not emitted (the bus still gets every change)
+        last = {id(c.alarm): i for i, c in enumerate(changes)}
+        for i, change in enumerate(changes):
             await ctx.bus.publish(change.event)
-            rooms = ctx.realtime.command_rooms([change.alarm.grid_id])
-            await ctx.realtime.emit("changed", {**change.view, "action": change.action}, rooms)
+            if change.action != "repeated" or last[id(change.alarm)] == i:
+                rooms = ctx.realtime.command_rooms([change.alarm.grid_id])
+                view = {**change.view, "action": change.action}
+                await ctx.realtime.emit("changed", view, rooms)
             if change.wants_incident:
                 await incidents.request(change.alarm)
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from plugins.alarms.config import IncidentPolicy
+from plugins.alarms.frame_sink import Row, body_json, open_sink
 from plugins.alarms.models import Alarm, DeviceFrame
 from plugins.alarms.protocol import Frame
 from plugins.alarms.rules import RuleBook, evaluate
@@ -64,9 +64,14 @@ class FrameWriter:
         self._batch, self._wait_s = batch, wait_s
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
         self._changes: asyncio.Queue[list[Change]] = asyncio.Queue()
-        bind: Any = sessions.kw.get("bind")
-        dialect = postgresql if bind is not None and bind.dialect.name == "postgresql" else sqlite
-        self._insert = dialect.insert(DeviceFrame).on_conflict_do_nothing()
+        bind: Any = sessions.kw["bind"]
+        dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+        self._insert = (
+            dialect.insert(DeviceFrame)
+            .on_conflict_do_nothing()
+            .returning(DeviceFrame.device_id, DeviceFrame.seq)
+        )
+        self._sink = open_sink(bind.url)
         self.committed_frames = 0
 
     def submit(self, submission: Submission) -> None:
@@ -82,6 +87,7 @@ class FrameWriter:
             notifier.cancel()
             await asyncio.gather(notifier, return_exceptions=True)
             self._fail_queued()
+            await self._sink.close()
 
     async def _take(self) -> list[Submission]:
         taken = [await self._queue.get()]
@@ -127,14 +133,27 @@ class FrameWriter:
             self._queue.get_nowait().done(False)
 
     async def _write(self, taken: list[Submission]) -> list[Change]:
-        rows = [_row(s.device.id, f, s.received_at) for s in taken for f in s.frames]
-        work = [(s.device, f) for s in taken for f in s.frames if self._needs_work(s.device, f)]
+        """Plain frames through the sink; frames that move alarms or rules, with their
+        effects, in one ORM transaction. Acks wait for both."""
+        plain: list[Row] = []
+        work: list[tuple[DeviceInfo, Frame, float]] = []
+        for s in taken:
+            for f in s.frames:
+                if self._needs_work(s.device, f):
+                    work.append((s.device, f, s.received_at))
+                else:
+                    plain.append((s.device.id, f.seq, f.kind, f.ts, s.received_at,
+                                  body_json(f.body)))  # fmt: skip
+        if plain:
+            await self._sink.insert(plain)
+        if not work:
+            return []
         async with self._sessions.begin() as session:
-            if work:
-                stored = await _stored(session, work)
-                work = [(d, f) for d, f in work if (d.id, f.seq) not in stored]
-            await session.execute(self._insert, rows)
-            return await self._apply(session, work) if work else []
+            # a frame already stored (resent to another node, say) is not applied again
+            result = await session.execute(self._insert, [_row(d.id, f, at) for d, f, at in work])
+            inserted = {(row[0], row[1]) for row in result}
+            fresh = [(d, f) for d, f, _ in work if (d.id, f.seq) in inserted]
+            return await self._apply(session, fresh) if fresh else []
 
     def _needs_work(self, device: DeviceInfo, frame: Frame) -> bool:
         if frame.kind == "telemetry":
@@ -205,18 +224,3 @@ def _row(device_id: int, frame: Frame, received_at: float) -> dict[str, Any]:
         "received_at": received_at,
         "body": frame.body,
     }
-
-
-async def _stored(
-    session: AsyncSession, work: list[tuple[DeviceInfo, Frame]]
-) -> set[tuple[int, int]]:
-    """Which of these (device, seq) are already stored (resent to another node, say)."""
-    pairs = [(d.id, f.seq) for d, f in work]
-    found = set()
-    for start in range(0, len(pairs), 400):
-        chunk = pairs[start : start + 400]
-        stmt = select(DeviceFrame.device_id, DeviceFrame.seq).where(
-            tuple_(DeviceFrame.device_id, DeviceFrame.seq).in_(chunk)
-        )
-        found |= {(row[0], row[1]) for row in await session.execute(stmt)}
-    return found

@@ -1,0 +1,1 @@
+"""Device fleet benchmarks for the alarms plugin (see docs/benchmarks.md)."""
