@@ -21,7 +21,7 @@ from hub import demo_data
 from hub import people as people_mod
 from hub.access import Role
 from hub.app import build_app
-from hub.devices import DeviceSpec
+from hub.devices import DeviceSpec, DeviceUpdate
 from hub.errors import HubError
 from hub.gridstore import export_geojson
 from hub.keys import DEVICES, GRIDS, PEOPLE, SESSIONS
@@ -260,6 +260,85 @@ def device_add(
 
     key = run(_with_core(settings, go))
     click.echo(f"device {code} registered; key (shown once): {key}")
+
+
+@device.command("list")
+@common
+def device_list(config: Path | None, **flags: Any) -> None:
+    """Devices with grid, state, firmware and last seen."""
+    settings = settings_from(config, **flags)
+
+    async def go(core: Core) -> list[str]:
+        index = core.grids.index
+        rows = await core.devices.in_grids(None)
+        return [
+            "\t".join(
+                (
+                    d.code,
+                    d.device_type,
+                    index.get(d.grid_id).code if d.grid_id and d.grid_id in index else "-",
+                    "active" if d.is_active else "disabled",
+                    d.firmware or "-",
+                    d.last_seen_at.isoformat() if d.last_seen_at else "never",
+                )
+            )
+            for d in rows
+        ]
+
+    for line in run(_with_core(settings, go)):
+        click.echo(line)
+
+
+@device.command("rotate-key")
+@common
+@click.argument("code")
+def device_rotate_key(config: Path | None, code: str, **flags: Any) -> None:
+    """Issue a new key (shown once); the old one stops working."""
+    settings = settings_from(config, **flags)
+
+    async def go(core: Core) -> str:
+        return (await core.devices.rotate_key(code, CLI)).key
+
+    click.echo(f"device {code} new key (shown once): {run(_with_core(settings, go))}")
+
+
+@device.command("update")
+@common
+@click.argument("code")
+@click.option("--name")
+@click.option("--grid", help="move the device to this grid (code)")
+@click.option("--enable/--disable", "active", default=None)
+@click.option("--firmware")
+@click.option("--meta", multiple=True, help="metadata KEY=VALUE (repeatable)")
+def device_update(
+    config: Path | None,
+    code: str,
+    meta: tuple[str, ...],
+    **flags: Any,
+) -> None:
+    """Rename, move to another grid, enable/disable, set firmware or metadata."""
+    fields = {k: flags.pop(k) for k in ("name", "grid", "active", "firmware")}
+    settings = settings_from(config, **flags)
+    change = {k: v for k, v in fields.items() if v is not None}
+    if meta:
+        change["properties"] = dict(_pair(m) for m in meta)
+    try:
+        update = DeviceUpdate.model_validate(change)
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    async def go(core: Core) -> None:
+        await core.devices.update(code, update, core.grids.index, CLI)
+
+    run(_with_core(settings, go))
+    click.echo(f"device {code} updated: {', '.join(sorted(change)) or 'nothing'}")
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise click.BadParameter(f"expected KEY=VALUE, got {text!r}")
+    return key, value
 
 
 @main.group()
