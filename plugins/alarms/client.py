@@ -173,7 +173,7 @@ class DeviceClient:
 READINGS: dict[str, Callable[[float], dict[str, float]]] = {
     "wl": lambda t: {"level": 2.6 + 0.9 * abs(((t / 120) % 2) - 1)},
     "temp": lambda t: {"temperature": 28 + 20 * abs(((t / 90) % 2) - 1)},
-    "gas": lambda t: {"ppm": 200 + random.random() * 900},
+    "gas": lambda t: {"ppm": 150 + random.random() * 700 + (1200 if random.random() < 0.02 else 0)},
 }
 ALARMS = {
     "smoke": ("smoke", "CRITICAL"),

@@ -1,4 +1,4 @@
-"""alarms plugin: device frames, streams, alarms, their history, telemetry rules and rule state
+"""alarms plugin: device frames, alarms, their history, telemetry rules and rule state
 
 Revision ID: a0001_alarms
 Revises:
