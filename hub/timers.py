@@ -180,13 +180,17 @@ class TimerService:
             self._loop = asyncio.create_task(self._run(), name=f"timers:{self.node_id}")
 
     async def stop(self) -> None:
-        """Stop claiming and cancel running handlers; their claims simply expire."""
+        """Stop claiming; give running handlers `STOP_GRACE_S` to finish, then cancel them
+        (the claims of cancelled ones simply expire)."""
         loop, self._loop = self._loop, None
         self._stopping = True
         self._wake.set()
         try:
-            if loop is not None:  # let a store call in progress finish rather than cut it
-                await asyncio.wait({loop}, timeout=STOP_GRACE_S)
+            # Let a store call in progress, and handlers half-way through, finish rather than
+            # cut them: a handler cut short is only retried once its lease has expired.
+            busy = {t for t in (loop, *self._running) if t is not None}
+            if busy:
+                await asyncio.wait(busy, timeout=STOP_GRACE_S)
             await _cancel([t for t in (loop, *self._running) if t is not None])
             await self._drain()
         finally:

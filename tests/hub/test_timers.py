@@ -242,6 +242,25 @@ async def test_concurrent_schedules_share_writes_and_all_fire(services: MakeServ
     assert sorted(p["i"] for *_, p, _ in fired.calls) == list(range(300))
 
 
+async def test_stop_lets_a_running_handler_finish_and_completes_it(
+    services: MakeService,
+) -> None:
+    service, fired, started = services(), Fired(), asyncio.Event()
+
+    async def slowish(payload: dict[str, Any], timer: DueTimer) -> None:
+        started.set()
+        await asyncio.sleep(0.2)
+        await fired(payload, timer)
+
+    service.register("sla", "deadline", slowish)
+    await service.start()
+    await service.schedule("sla", "deadline", "k", time.time())
+    await asyncio.wait_for(started.wait(), 5)
+    await service.stop()
+    assert len(fired.calls) == 1
+    assert await service.store.pending("sla") == []  # not left to fire again after its lease
+
+
 async def test_a_plugin_view_is_scoped_to_its_owner(services: MakeService) -> None:
     service = services()
     view = TimerView(service, "escalation")
