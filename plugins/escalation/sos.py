@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from hub.access import COMMAND_ROLES, Principal, require_scope
 from hub.audit import Actor, record
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hub.grid import GridIndex
 from hub.plugins import PluginContext
 from hub.presence import State
 from plugins.escalation.chains import Chains, Start
@@ -63,7 +64,7 @@ def sos_dict(sos: Sos) -> dict[str, Any]:
     }
 
 
-def home_grid(who: Principal, index: Any) -> int:
+def home_grid(who: Principal, index: GridIndex) -> int:
     """The grid an SOS belongs to: the deepest basic grid the person is assigned to."""
     grids = [index.get(g) for g in who.grid_ids() if g in index]
     basic = [g for g in grids if not g.is_overlay] or grids

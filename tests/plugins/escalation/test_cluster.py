@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 import socketio
 
+from hub.demo_data import DEMO_PASSWORD
 from tests import services
 from tests.cluster.nodes import Cluster, Node
-from tests.hub.conftest import DEMO_PASSWORD
 
 WAIT = 20.0
 STEPS = (0.0, 4.0, 5.0)  # village, town, county; b dies right after the first

@@ -27,7 +27,15 @@ from plugins.escalation.notifiers import (
     verify,
 )
 from tests.hub.sockets import Peer
-from tests.plugins.escalation.conftest import BASIC, StartHub, alarm, audit, grid_id, publish
+from tests.plugins.escalation.conftest import (
+    BASIC,
+    StartHub,
+    alarm,
+    audit,
+    grid_id,
+    publish,
+    until,
+)
 
 SECRET = "s3cret-s3cret-s3cret"
 
@@ -152,8 +160,6 @@ async def test_a_chain_step_delivers_through_its_webhook(
 
     async def audited() -> bool:
         return len(await audit(client, "escalation.notify.sent")) == 1
-
-    from tests.plugins.escalation.conftest import until
 
     await until(audited)
 

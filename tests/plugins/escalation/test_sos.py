@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from hub.keys import TIMERS
+from tests.hub.conftest import bearer, login
 from tests.hub.sockets import Peer, joined
 from tests.plugins.escalation.conftest import BASIC, StartHub, audit, grid_id
 
@@ -94,29 +96,20 @@ async def test_bad_input_and_unauthorised_requests_change_nothing(
     assert error(
         await commander.call("escalation.sos.close", {"sos_id": sos["id"], "note": "x"})
     ) == ("sos.not_acknowledged")
-    response = await client.get("/api/v1/escalation/sos", headers=_bearer(client, "w01"))
+    response = await client.get("/api/v1/escalation/sos", headers=bearer("not-a-token"))
     assert response.status == 401
     assert len(await audit(client, "escalation.sos.acknowledged")) == 0
     assert len(await audit(client, "escalation.sos.raised")) == 1
 
 
 async def person_id(client: Any, username: str) -> int:
-    from tests.hub.conftest import bearer, login
-
     response = await client.get("/api/v1/auth/me", headers=bearer(await login(client, username)))
-    body = await response.json()
-    return int(body.get("person_id") or body["id"])
-
-
-def _bearer(client: Any, user: str) -> dict[str, str]:
-    return {"Authorization": "Bearer not-a-token"}
+    return int((await response.json())["person_id"])
 
 
 async def test_sos_list_is_scoped_to_the_commanders_grids(
     start_escalation: StartHub, peers: list[Peer]
 ) -> None:
-    from tests.hub.conftest import bearer, login
-
     client = (await start_escalation()).client
     worker = await joined(client, peers, "w01")
     sos = (await worker.ok("escalation.sos.raise", {}))["sos"]
@@ -178,7 +171,5 @@ async def test_a_stopped_check_in_does_not_raise(
     ]
     stopped = (await worker.ok("escalation.checkin.stop", {"checkin_id": checkin["id"]}))["checkin"]
     assert stopped["state"] == "stopped"
-    from hub.keys import TIMERS
-
     assert await client.app[TIMERS].view("escalation").pending() == []
     assert len(await audit(client, "escalation.sos.raised")) == 0

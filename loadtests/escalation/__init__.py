@@ -1,0 +1,1 @@
+"""Escalation benchmark: many active chains in one hub process, step firing lateness."""
