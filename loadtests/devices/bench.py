@@ -207,14 +207,17 @@ async def latency(opts: Options) -> dict[str, Any]:
         url = server.url.replace("http", "ws", 1) + "/ws/device"
         job = {"mode": "paced", "seconds": opts.seconds, "rate": opts.rate, "warmup_s": 1.0}
         made = await fleets(url, keys, job, 1)
+        cpu_before, wall_before = cpu_seconds(server.pid), time.monotonic()
         made[0].go()
         result = await made[0].line()
+        hub_cpu = (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall_before)
         made[0].close()
         await console.disconnect()
     finally:
         server.stop()
     return {"devices": opts.devices, "rate_per_s": opts.rate,
             "sent": result["paced_sent"], "console": latency_summary(samples),
+            "hub_cpu_share": round(hub_cpu, 2),
             "errors": result["errors"]}  # fmt: skip
 
 

@@ -41,7 +41,11 @@ class Monitor:
         self._sessions, self._ingest, self._config, self._notify = sessions, ingest, config, notify
 
     async def flush_seen(self) -> None:
-        """Write last-seen marks (and firmware); clear `offline` alarms of devices seen."""
+        """Write last-seen marks (and firmware); clear `offline` alarms of devices seen. Runs
+        in the frame writer's turn when the writer is running."""
+        await self._ingest.writer.exclusive(self.write_seen)
+
+    async def write_seen(self) -> None:
         seen, self._ingest.seen = self._ingest.seen, {}
         firmware, self._ingest.firmware = self._ingest.firmware, {}
         if not seen and not firmware:

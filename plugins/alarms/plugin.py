@@ -68,7 +68,7 @@ class AlarmsPlugin(BasePlugin):
             from plugins.alarms.mqtt import MqttBridge
 
             ctx.run_in_background(MqttBridge(ingest, config.mqtt).run)
-        ctx.on_cleanup(monitor.flush_seen)
+        ctx.on_cleanup(monitor.write_seen)  # the writer has stopped by then
 
 
 def _notifier(

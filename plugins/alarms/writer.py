@@ -48,6 +48,17 @@ class Submission:
     done: Done
 
 
+@dataclass(slots=True)
+class Job:
+    """Other device-path writes (last-seen marks), run by the writer between batches so they
+    never contend with it for the database's write lock."""
+
+    run: Callable[[], Awaitable[None]]
+    finished: asyncio.Future[None]
+
+    frames: tuple[()] = ()
+
+
 class FrameWriter:
     def __init__(
         self,
@@ -62,7 +73,7 @@ class FrameWriter:
         self._sessions, self._rules, self._policy = sessions, rules, policy
         self._on_changes = on_changes
         self._batch, self._wait_s = batch, wait_s
-        self._queue: asyncio.Queue[Submission] = asyncio.Queue()
+        self._queue: asyncio.Queue[Submission | Job] = asyncio.Queue()
         self._changes: asyncio.Queue[list[Change]] = asyncio.Queue()
         bind: Any = sessions.kw["bind"]
         dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
@@ -77,19 +88,31 @@ class FrameWriter:
     def submit(self, submission: Submission) -> None:
         self._queue.put_nowait(submission)
 
+    async def exclusive(self, run: Callable[[], Awaitable[None]]) -> None:
+        """Run `run` in the writer's turn (between two batches) and wait for it."""
+        job = Job(run, asyncio.get_running_loop().create_future())
+        self._queue.put_nowait(job)
+        await job.finished
+
     async def run(self) -> None:
         """The writer loop and the loop that hands changes on, until cancelled."""
         notifier = asyncio.create_task(self._notify_forever(), name="alarms-notify")
         try:
             while True:
-                await self._write_once(await self._take())
+                taken = await self._take()
+                batch = [t for t in taken if isinstance(t, Submission)]
+                if batch:
+                    await self._write_once(batch)
+                for job in taken:
+                    if isinstance(job, Job):
+                        await _run_job(job)
         finally:
             notifier.cancel()
             await asyncio.gather(notifier, return_exceptions=True)
             self._fail_queued()
             await self._sink.close()
 
-    async def _take(self) -> list[Submission]:
+    async def _take(self) -> list[Submission | Job]:
         taken = [await self._queue.get()]
         count = len(taken[0].frames)
         loop = asyncio.get_running_loop()
@@ -130,7 +153,11 @@ class FrameWriter:
 
     def _fail_queued(self) -> None:
         while not self._queue.empty():
-            self._queue.get_nowait().done(False)
+            item = self._queue.get_nowait()
+            if isinstance(item, Submission):
+                item.done(False)
+            elif not item.finished.done():
+                item.finished.cancel()
 
     async def _write(self, taken: list[Submission]) -> list[Change]:
         """Plain frames through the sink; frames that move alarms or rules, with their
@@ -213,6 +240,17 @@ class FrameWriter:
     ) -> list[Change]:
         alarm = active.pop(active_key(device.id, alarm_type), None)
         return [clear(session, alarm, actor, message, at)] if alarm is not None else []
+
+
+async def _run_job(job: Job) -> None:
+    try:
+        await job.run()
+    except Exception as exc:
+        if not job.finished.done():
+            job.finished.set_exception(exc)
+        return
+    if not job.finished.done():
+        job.finished.set_result(None)
 
 
 def _row(device_id: int, frame: Frame, received_at: float) -> dict[str, Any]:
