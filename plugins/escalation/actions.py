@@ -12,17 +12,14 @@ Socket events (all in the plugin's namespace):
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import select
 
 from hub.access import COMMAND_ROLES, Role
 from hub.grid import GridNode
 from hub.plugins import PluginContext
 from plugins.escalation.config import Step
-from storage.models import Assignment, Person
 
 NOTIFY_KIND = "notify"
 
@@ -127,24 +124,20 @@ class Actions:
         """Who answers for `node`: its commanders and dispatchers, or for a basic grid the grid
         leaders of the grid or of its nearest ancestor that has any."""
         if node.level != "grid":
-            return await self._holders([node.id], COMMAND_ROLES)
+            return await self._holders(node.id, COMMAND_ROLES)
         index = self._ctx.grids.index
         for grid in [node, *reversed(index.ancestors(node.id))]:
-            leaders = await self._holders([grid.id], {Role.GRID_LEADER})
+            leaders = await self._holders(grid.id, {Role.GRID_LEADER})
             if leaders:
                 return leaders
         return []
 
-    async def _holders(self, grid_ids: list[int], roles: set[Role] | frozenset[Role]) -> list[int]:
-        statement = (
-            select(Assignment.person_id)
-            .join(Person, Person.id == Assignment.person_id)
-            .where(
-                Assignment.grid_id.in_(grid_ids),
-                Assignment.role.in_([r.value for r in roles]),
-                Person.is_active.is_(True),
-            )
-            .distinct()
+    async def _holders(self, grid_id: int, roles: Iterable[Role]) -> list[int]:
+        """Active people holding one of `roles` on exactly `grid_id`."""
+        wanted = {r.value for r in roles}
+        people = await self._ctx.directory.holding_roles_in([grid_id])
+        return sorted(
+            p.id
+            for p in people
+            if any(r["role"] in wanted and r["grid_id"] == grid_id for r in p.roles)
         )
-        async with self._ctx.sessions() as session:
-            return sorted((await session.scalars(statement)).all())

@@ -27,7 +27,6 @@ from hub.plugins import PluginContext
 from hub.presence import State
 from plugins.escalation.chains import Chains, Start
 from plugins.escalation.models import Sos
-from storage.models import LocationPoint, Person
 
 OPEN, ACKNOWLEDGED, CLOSED = "open", "acknowledged", "closed"
 NO_SYNC = {"synchronize_session": False}
@@ -166,9 +165,8 @@ class SosDesk:
         lat, lon = what.lat, what.lon
         if lat is None or lon is None:
             lat, lon = await self._last_location(what.person_id)
+        name = (await self._ctx.directory.person(what.person_id)).display_name
         async with self._ctx.sessions.begin() as session:
-            person = await session.get(Person, what.person_id)
-            name = person.display_name if person is not None else f"#{what.person_id}"
             sos = Sos(
                 person_id=what.person_id,
                 person_name=name,
@@ -193,15 +191,10 @@ class SosDesk:
         return sos
 
     async def _last_location(self, person_id: int) -> tuple[float | None, float | None]:
-        statement = (
-            select(LocationPoint.lat, LocationPoint.lon)
-            .where(LocationPoint.person_id == person_id)
-            .order_by(LocationPoint.at.desc())
-            .limit(1)
-        )
-        async with self._ctx.sessions() as session:
-            row = (await session.execute(statement)).first()
-        return (None, None) if row is None else (float(row.lat), float(row.lon))
+        """The last location the person's devices reported (presence, cluster-wide)."""
+        snapshot = (await self._ctx.realtime.presence_of([person_id]))[person_id]
+        loc = snapshot.location
+        return (None, None) if loc is None else (loc.lat, loc.lon)
 
     async def _open_of(self, person_id: int) -> Sos | None:
         statement = select(Sos).where(Sos.person_id == person_id, Sos.state != CLOSED).limit(1)

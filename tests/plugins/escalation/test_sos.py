@@ -173,3 +173,14 @@ async def test_a_stopped_check_in_does_not_raise(
     assert stopped["state"] == "stopped"
     assert await client.app[TIMERS].view("escalation").pending() == []
     assert len(await audit(client, "escalation.sos.raised")) == 0
+
+
+async def test_an_sos_without_coordinates_carries_the_last_reported_location(
+    start_escalation: StartHub, peers: list[Peer]
+) -> None:
+    client = (await start_escalation()).client
+    worker, console = [await joined(client, peers, u) for u in ("w01", "v01.cmd")]
+    await worker.ok("location.report", {"lat": 36.91, "lon": 118.7})
+    sos = (await worker.ok("escalation.sos.raise", {}))["sos"]
+    assert sos["location"] == {"lat": 36.91, "lon": 118.7}
+    assert (await console.next("escalation.sos.raised"))["location"] == sos["location"]
