@@ -10,6 +10,7 @@ node sweeps; the unique active alarm per (device, type) keeps two nodes from dou
 from __future__ import annotations
 
 import logging
+import math
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -39,14 +40,18 @@ class Monitor:
         notify: Notify,
     ) -> None:
         self._sessions, self._ingest, self._config, self._notify = sessions, ingest, config, notify
+        # a device's mark is rewritten at most this often: fresh enough for offline detection,
+        # and a thousand busy devices cost a few rows per flush, not a thousand
+        self._spacing = max(config.last_seen_flush_s, config.offline_after_s / 4)
+        self._written: dict[int, float] = {}
 
     async def flush_seen(self) -> None:
         """Write last-seen marks (and firmware); clear `offline` alarms of devices seen. Runs
         in the frame writer's turn when the writer is running."""
         await self._ingest.writer.exclusive(self.write_seen)
 
-    async def write_seen(self) -> None:
-        seen, self._ingest.seen = self._ingest.seen, {}
+    async def write_seen(self, everything: bool = False) -> None:
+        seen = self._due(everything)
         firmware, self._ingest.firmware = self._ingest.firmware, {}
         if not seen and not firmware:
             return
@@ -61,6 +66,23 @@ class Monitor:
             changes = await self._back_online(session, set(seen))
         if changes:
             await self._notify(changes)
+
+    def _due(self, everything: bool) -> dict[int, float]:
+        """Marks to write now; the others stay pending (and count as live for the sweep)."""
+        pending = self._ingest.seen
+        spacing = 0.0 if everything else self._spacing
+        due = {d: t for d, t in pending.items() if t - self._written.get(d, 0.0) >= spacing}
+        if not everything:
+            # spread a crowd (every device of a fresh node is due at once) over a few flushes;
+            # the cap still writes every device well within `offline_after_s`
+            cap = max(250, 2 * math.ceil(len(pending) * self._config.last_seen_flush_s / spacing))
+            oldest = sorted(due, key=lambda d: self._written.get(d, 0.0))[:cap]
+            due = {d: due[d] for d in oldest}
+        for device_id, at in due.items():
+            if pending.get(device_id) == at:
+                del pending[device_id]
+        self._written.update(due)
+        return due
 
     async def _back_online(self, session: AsyncSession, device_ids: set[int]) -> list[Change]:
         if not device_ids:

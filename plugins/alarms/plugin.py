@@ -68,7 +68,8 @@ class AlarmsPlugin(BasePlugin):
             from plugins.alarms.mqtt import MqttBridge
 
             ctx.run_in_background(MqttBridge(ingest, config.mqtt).run)
-        ctx.on_cleanup(monitor.write_seen)  # the writer has stopped by then
+        # the writer has stopped by then: write every pending mark directly
+        ctx.on_cleanup(lambda: monitor.write_seen(everything=True))
 
 
 def _notifier(
