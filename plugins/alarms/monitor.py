@@ -119,19 +119,22 @@ class Monitor:
             return []  # another node raised it first
 
     async def sweep_frames(self) -> int:
-        """Delete frames past retention, keeping each device's newest (its dedupe mark)."""
         cutoff = time.time() - self._config.frame_retention_days * 86400
-        inner = DeviceFrame.__table__.alias("newest")
-        keep = (
-            select(func.max(inner.c.seq))
-            .where(inner.c.device_id == DeviceFrame.device_id)
-            .scalar_subquery()
+        return await delete_old_frames(self._sessions, cutoff)
+
+
+async def delete_old_frames(sessions: async_sessionmaker[AsyncSession], cutoff: float) -> int:
+    """Delete frames received before `cutoff`, keeping each device's newest (its dedupe
+    mark: the `acked` a reconnecting device is told)."""
+    inner = DeviceFrame.__table__.alias("newest")
+    keep = (
+        select(func.max(inner.c.seq)).where(inner.c.device_id == DeviceFrame.device_id)
+    ).scalar_subquery()
+    async with sessions.begin() as session:
+        result = await session.execute(
+            delete(DeviceFrame).where(DeviceFrame.received_at < cutoff, DeviceFrame.seq < keep)
         )
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                delete(DeviceFrame).where(DeviceFrame.received_at < cutoff, DeviceFrame.seq < keep)
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _silent_devices(cutoff: datetime) -> Select[Device]:

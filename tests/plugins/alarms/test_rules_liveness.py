@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from hub.keys import SESSIONS
 from plugins.alarms.client import DeviceClient
+from plugins.alarms.monitor import delete_old_frames
 from tests.hub.conftest import login
 from tests.plugins.alarms.conftest import WATER, AlarmHub, StartAlarms, eventually
 
@@ -106,3 +108,20 @@ async def test_offline_detection_and_back_online(
 
 async def _none(pending: Any) -> bool:
     return not await pending
+
+
+async def test_retention_keeps_each_devices_newest_frame(
+    hub: AlarmHub, devices: list[DeviceClient]
+) -> None:
+    device = hub.device(WATER)
+    devices.append(device)
+    await device.connect()
+    for _ in range(5):
+        await device.telemetry(level=1.0)
+    await device.wait_acked(5)
+    removed = await delete_old_frames(hub.app[SESSIONS], time.time() + 60)  # all are "old"
+    assert removed == 4
+    await device.close()
+    again = hub.device(WATER, seq=5)
+    devices.append(again)
+    assert (await again.connect())["acked"] == 5  # the dedupe mark survived
