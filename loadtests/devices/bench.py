@@ -13,7 +13,7 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class Options:
     window: int = 64
     batch: int = 1
     rate: float = 2000.0
+    hub_config: dict[str, Any] = field(default_factory=dict)  # extra alarms plugin settings
 
 
 def seed(data_dir: Path) -> dict[str, str]:
@@ -199,7 +200,7 @@ async def memory(opts: Options) -> dict[str, Any]:
 
 async def latency(opts: Options) -> dict[str, Any]:
     keys = await prepare(opts.data_dir, opts.devices)
-    server = hub(opts.data_dir, {"rate_per_s": 1000, "rate_burst": 5000})
+    server = hub(opts.data_dir, {"rate_per_s": 1000, "rate_burst": 5000, **opts.hub_config})
     await server.start()
     samples: list[float] = []
     try:
