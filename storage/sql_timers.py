@@ -115,15 +115,21 @@ class SqlTimerStore:
         """Create or replace many timers in one transaction (the last of a repeated key wins)."""
         latest = {(t[0], t[2]): t for t in timers}
         rows = [_row(*t) for t in latest.values()]
+        if not rows:
+            return
         async with self._sessions() as session, session.begin():
-            insert = postgresql.insert if self._dialect(session) == "postgresql" else sqlite.insert
-            for start in range(0, len(rows), BATCH):
-                statement = insert(Timer).values(rows[start : start + BATCH])
-                replace = {c: statement.excluded[c] for c in REPLACED}
-                upsert = statement.on_conflict_do_update(
-                    index_elements=[Timer.owner, Timer.key], set_=replace
-                )
-                await session.execute(upsert)
+            # One statement for any number of rows (an executemany), so it is compiled once and
+            # cached; a multi-VALUES statement would be compiled anew for every batch size.
+            await session.execute(self._upsert(self._dialect(session)), rows)
+
+    @staticmethod
+    def _upsert(dialect: str) -> Any:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(Timer)
+        replace = {c: statement.excluded[c] for c in REPLACED}
+        return statement.on_conflict_do_update(
+            index_elements=[Timer.owner, Timer.key], set_=replace
+        )
 
     async def cancel(self, owner: str, key: str) -> bool:
         statement = delete(Timer).where(Timer.owner == owner, Timer.key == key)
