@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import func, select
@@ -52,6 +52,12 @@ class Ingest:
         self.seen: dict[int, float] = {}  # device id -> last frame time, flushed periodically
         self.firmware: dict[int, str] = {}
         self.streams: dict[int, DeviceStream] = {}  # device id -> live stream on this node
+        self._tasks: set[asyncio.Task[None]] = set()  # short-lived acks, held until done
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def authenticate(self, code: str, key: str) -> DeviceInfo | None:
         row = await self.devices.verify(code, key)
@@ -165,7 +171,7 @@ class DeviceStream:
     def _durable(self, ok: bool, seq: int) -> None:
         self._in_flight -= 1
         if not ok:
-            asyncio.get_running_loop().create_task(self.fail())
+            self.ingest.spawn(self.fail())
             return
         self.durable_seq = max(self.durable_seq, seq)
         self._ack_soon(committed=True)
@@ -174,7 +180,7 @@ class DeviceStream:
         if self._acking or (self._in_flight and not committed):
             return  # an ack is on its way, or the next commit will send one
         self._acking = True
-        asyncio.get_running_loop().create_task(self._ack())
+        self.ingest.spawn(self._ack())
 
     async def _ack(self) -> None:
         try:
