@@ -28,6 +28,7 @@ Implements ``hub.timers.TimerStore`` structurally (storage never imports the hub
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -120,16 +121,7 @@ class SqlTimerStore:
         async with self._sessions() as session, session.begin():
             # One statement for any number of rows (an executemany), so it is compiled once and
             # cached; a multi-VALUES statement would be compiled anew for every batch size.
-            await session.execute(self._upsert(self._dialect(session)), rows)
-
-    @staticmethod
-    def _upsert(dialect: str) -> Any:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(Timer)
-        replace = {c: statement.excluded[c] for c in REPLACED}
-        return statement.on_conflict_do_update(
-            index_elements=[Timer.owner, Timer.key], set_=replace
-        )
+            await session.execute(_upsert(self._dialect(session)), rows)
 
     async def cancel(self, owner: str, key: str) -> bool:
         statement = delete(Timer).where(Timer.owner == owner, Timer.key == key)
@@ -206,3 +198,12 @@ class SqlTimerStore:
         async with self._sessions() as session, session.begin():
             result = await session.execute(statement, execution_options=NO_SYNC)
         return bool(getattr(result, "rowcount", 0))
+
+
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """The schedule upsert, built once per dialect (and so compiled once)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Timer)
+    replace = {c: statement.excluded[c] for c in REPLACED}
+    return statement.on_conflict_do_update(index_elements=[Timer.owner, Timer.key], set_=replace)
