@@ -64,6 +64,12 @@ class Load:
         self.gate = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     async def one(self, n: int) -> None:
+        try:
+            await self._one(n)
+        except socketio.exceptions.TimeoutError:  # no ack within 30 s: the hub fell behind
+            self.errors["ack_timeout"] = self.errors.get("ack_timeout", 0) + 1
+
+    async def _one(self, n: int) -> None:
         async with self.gate:
             sio = self.dispatchers[n % len(self.dispatchers)]
             grid, worker = self.targets.pick(n)
@@ -108,7 +114,7 @@ async def drive(load: Load, rate: float, duration: float) -> float:
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(load.one(n)))
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
+    await asyncio.gather(*tasks)  # each call gives up after 30 s: bounded
     return time.perf_counter() - start
 
 

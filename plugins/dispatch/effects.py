@@ -12,6 +12,7 @@ from hub.plugins import PluginContext
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.messages import IncidentChanged
 from plugins.dispatch.models import Incident
+from plugins.dispatch.writes import Writes
 
 log = logging.getLogger("gridhub.plugin.dispatch")
 
@@ -58,6 +59,7 @@ class Effects:
     def __init__(self, ctx: PluginContext, config: DispatchConfig) -> None:
         self.ctx = ctx
         self.config = config
+        self.writes = Writes(ctx.sessions)
 
     async def apply(self, change: Change) -> None:
         await self.timers(change)
@@ -109,7 +111,7 @@ class Effects:
         name = f"{summary['number']} {summary['title']}"[:120]
         info = await self.ctx.channels.for_incident(summary["id"], name, people)
         if summary["channel_id"] != info.id:
-            async with self.ctx.sessions.begin() as session:
+            async with self.writes.begin() as session:
                 # A plain UPDATE: the channel id is bookkeeping, not a new incident version.
                 await session.execute(
                     update(Incident)

@@ -77,9 +77,11 @@ class Incidents:
         grid_id = self._place(spec)
         if origin.who is not None:
             require_scope(origin.who, self.index, grid_id)
-        number = await store.next_number(self.ctx.sessions, self._prefix(), datetime.now(UTC).year)
+        number = await store.next_number(
+            self.effects.writes, self._prefix(), datetime.now(UTC).year
+        )
         try:
-            async with self.ctx.sessions.begin() as session:
+            async with self.effects.writes.begin() as session:
                 incident, everyone = await self._insert(
                     session, spec, origin, category, fields, grid_id, number
                 )
@@ -210,7 +212,7 @@ class Incidents:
         """Apply one lifecycle action for `who`; returns the incident as it now is."""
         lookup = await actions.Lookup.fetch(self.people, self.index, body.assignees)
         try:
-            async with self.ctx.sessions.begin() as session:
+            async with self.effects.writes.begin() as session:
                 change = await self._apply(session, who, incident_id, action, body, lookup)
         except StaleDataError:
             raise await self._conflict(incident_id) from None

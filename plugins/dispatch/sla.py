@@ -49,7 +49,7 @@ class Deadlines:
         return incident if incident.stage_deadline == payload["deadline"] else None
 
     async def _warn(self, payload: dict[str, Any]) -> None:
-        async with self.ctx.sessions.begin() as session:
+        async with self.effects.writes.begin() as session:
             incident = await self._current(session, payload)
             if incident is None:
                 return
@@ -62,7 +62,7 @@ class Deadlines:
         )
 
     async def _overdue(self, payload: dict[str, Any]) -> None:
-        async with self.ctx.sessions.begin() as session:
+        async with self.effects.writes.begin() as session:
             incident = await self._current(session, payload)
             if incident is None or incident.overdue:
                 return
@@ -98,7 +98,7 @@ class Deadlines:
 
     async def review_due(self, payload: dict[str, Any], timer: DueTimer) -> None:
         """A parked (挂账) incident reached its review date: remind its command centre."""
-        async with self.ctx.sessions.begin() as session:
+        async with self.effects.writes.begin() as session:
             incident = await session.get(Incident, payload["incident_id"])
             if incident is None or incident.review_at != payload["review_at"]:
                 return

@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import Conflict, NotFound
 from plugins.dispatch.lifecycle import Stage, State, allowed_actions, stage_of
 from plugins.dispatch.models import Assignment, Counter, Event, Incident, Involved
 from plugins.dispatch.models import Stage as StageRow
+from plugins.dispatch.writes import Writes
 
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
@@ -24,7 +25,7 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-async def next_number(sessions: async_sessionmaker[AsyncSession], prefix: str, year: int) -> str:
+async def next_number(writes: Writes, prefix: str, year: int) -> str:
     """`<prefix>-<year>-<seq>`: numbers per county and year, never reused.
 
     Taken in a transaction of its own, so the counter row is locked only for a moment rather
@@ -38,7 +39,7 @@ async def next_number(sessions: async_sessionmaker[AsyncSession], prefix: str, y
         .values(value=Counter.value + 1)
         .returning(Counter.value)
     )
-    async with sessions.begin() as session:
+    async with writes.begin() as session:
         value = await session.scalar(bump)
         if value is None:  # the first incident of the year: create the counter (racing others)
             await session.execute(_insert_counter(session, scope))
