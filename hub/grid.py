@@ -50,6 +50,7 @@ class GridIndex:
         for node in sorted(self._nodes.values(), key=lambda n: (n.name, n.id)):
             self._children.setdefault(node.parent_id, []).append(node.id)
         self._boxes = {n.id: geometry.bbox(n.boundary) for n in self._nodes.values() if n.boundary}
+        self._covering: dict[int, tuple[int, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -112,6 +113,15 @@ class GridIndex:
             for covered in self._nodes[root_id].covers:
                 out.update(n.id for n in self.subtree(covered))
         return out
+
+    def covering_ids(self, grid_id: int) -> tuple[int, ...]:
+        """The grid, its ancestors and the overlays covering any of them (memoised: the index
+        never changes, and alarms and incidents ask for the same grids again and again)."""
+        found = self._covering.get(grid_id)
+        if found is None:
+            chain = [*self.ancestors(grid_id), self.get(grid_id), *self.overlays_covering(grid_id)]
+            found = self._covering[grid_id] = tuple(dict.fromkeys(n.id for n in chain))
+        return found
 
     def overlays_covering(self, grid_id: int) -> list[GridNode]:
         chain = {a.id for a in self.ancestors(grid_id)} | {grid_id}

@@ -61,9 +61,7 @@ def covering_command_rooms(grid_ids: Iterable[int], index: GridIndex) -> list[st
     for grid_id in grid_ids:
         if grid_id not in index:
             continue
-        chain = [*index.ancestors(grid_id), index.get(grid_id)]
-        chain += index.overlays_covering(grid_id)
-        rooms |= {command_room(node.id) for node in chain}
+        rooms.update(command_room(covering) for covering in index.covering_ids(grid_id))
     return sorted(rooms)
 
 
