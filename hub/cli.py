@@ -17,7 +17,7 @@ import uvloop
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub import demo_data
+from hub import demo_data, plugins
 from hub import people as people_mod
 from hub.access import Role
 from hub.app import build_app
@@ -135,11 +135,13 @@ async def _wait_for_signal() -> None:
 @main.command()
 @common
 def migrate(config: Path | None, **flags: Any) -> None:
-    """Apply database migrations."""
+    """Apply database migrations: the core and every enabled plugin's."""
     settings = settings_from(config, **flags)
+    chosen = plugins.select(plugins.discover(), settings.plugins.enabled, settings.plugins.disabled)
+    dirs = [p.migrations for p in chosen if p.migrations is not None]
 
     async def go() -> None:
-        async with open_core(settings):
+        async with open_core(settings, dirs):
             pass
 
     run(go())
