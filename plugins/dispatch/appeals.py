@@ -15,10 +15,8 @@ from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
-from hub.access import Grant, Principal, Role
 from hub.errors import Conflict, HubError, InvalidInput
 from hub.web import Call
-from plugins.dispatch.lifecycle import Action
 from plugins.dispatch.media import Photo, read_photo
 from plugins.dispatch.models import Category, Event, Incident
 from plugins.dispatch.public import (
@@ -29,7 +27,7 @@ from plugins.dispatch.public import (
     retry_after,
     validated,
 )
-from plugins.dispatch.schemas import ActionIn, NewIncident, Point
+from plugins.dispatch.schemas import NewIncident, Point
 from plugins.dispatch.service import Origin
 
 PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11})")
@@ -222,11 +220,8 @@ async def _rate(intake: PublicIntake, incident: Incident, body: RatingIn) -> Non
                        details={"state": incident.state})  # fmt: skip
     if incident.rating is not None:
         raise Conflict("appeal.already_rated", "this appeal is already rated")
-    # The resident is nobody in the directory: a principal of its own, good for this one action.
-    resident = Principal(0, "resident", incident.reporter_name or "群众 resident", "",
-                         (Grant(Role.ADMIN, None),))  # fmt: skip
-    action = ActionIn(version=incident.version, rating=body.rating, note=body.comment)
-    await intake.incidents.act(resident, incident.id, Action.RATE, action)
+    name = incident.reporter_name or "群众 resident"
+    await intake.incidents.rate_as_resident(incident.id, body.rating, body.comment, name)
 
 
 async def public_view(intake: PublicIntake, incident: Incident) -> dict[str, Any]:

@@ -219,6 +219,27 @@ class Incidents:
         await self.effects.apply(change)
         return change.summary
 
+    async def rate_as_resident(
+        self, incident_id: int, rating: int, comment: str, name: str
+    ) -> dict[str, Any]:
+        """回访 by the resident who filed it (tracked by code, no account): once, when closed."""
+        try:
+            async with self.effects.writes.begin() as session:
+                incident = await store.load(session, incident_id)
+                if incident.state != State.CLOSED or incident.rating is not None:
+                    raise Conflict("appeal.not_rateable", "only a closed, unrated appeal is rated",
+                                   details={"state": incident.state})  # fmt: skip
+                incident.rating, incident.rating_comment = rating, comment
+                incident.updated_at = store.now_utc()
+                await session.flush()
+                change = await self._changed(session, incident, Action.RATE.value,
+                                             incident.state, (None, name), comment,
+                                             {"rating": rating})  # fmt: skip
+        except StaleDataError:
+            raise await self._conflict(incident_id) from None
+        await self.effects.apply(change)
+        return change.summary
+
     async def _apply(
         self,
         session: AsyncSession,

@@ -161,6 +161,8 @@ async def _public_story(client: Client, code: str, closed: dict[str, Any]) -> No
     assert (again.status, (await again.json())["error"]["code"]) == (409, "appeal.already_rated")
     staff = await (await api_as(client, "v01.cmd")).get(closed["id"])
     assert (staff["rating"], staff["rating_comment"]) == (4, "修得很快")
+    rated_by = staff["timeline"][-1]
+    assert (rated_by["action"], rated_by["actor_id"]) == ("rate", None)  # nobody's account
 
 
 async def test_address_with_grid_and_json_body(hub: Hub) -> None:
