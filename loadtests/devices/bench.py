@@ -233,8 +233,10 @@ async def _console(base: str, samples: list[float]) -> socketio.AsyncClient:
     sio = socketio.AsyncClient(reconnection=False)
 
     async def changed(data: dict[str, Any]) -> None:
-        with contextlib.suppress(KeyError, ValueError):
-            samples.append(time.time() - float(data["message"]))
+        now = time.time()  # one event carries every change of a commit: one sample per change
+        for item in data.get("items", []):
+            with contextlib.suppress(KeyError, ValueError):
+                samples.append(now - float(item["message"]))
 
     sio.on("alarms.changed", changed)
     await sio.connect(base, auth={"token": token}, transports=["websocket"])

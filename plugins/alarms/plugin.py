@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -76,19 +77,33 @@ def _notifier(
     ctx: PluginContext, incidents: Incidents
 ) -> Callable[[list[Change]], Awaitable[None]]:
     async def notify(changes: list[Change]) -> None:
-        # consoles need the newest state: a repeat followed by another change of the same
-        # alarm in this batch is not emitted (the bus still gets every change)
-        last = {id(c.alarm): i for i, c in enumerate(changes)}
-        for i, change in enumerate(changes):
+        for change in changes:
             await ctx.bus.publish(change.event)
-            if change.action != "repeated" or last[id(change.alarm)] == i:
-                rooms = ctx.realtime.command_rooms([change.alarm.grid_id])
-                view = {**change.view, "action": change.action}
-                await ctx.realtime.emit("changed", view, rooms)
+        for rooms, items in console_batches(changes, ctx.realtime.command_rooms):
+            await ctx.realtime.emit("changed", {"items": items}, rooms)
+        for change in changes:
             if change.wants_incident:
                 await incidents.request(change.alarm)
 
     return notify
+
+
+def console_batches(
+    changes: list[Change], rooms_of: Callable[[list[int]], list[str]]
+) -> list[tuple[list[str], list[dict[str, Any]]]]:
+    """One console event per set of rooms, its items in commit order. Consoles need the newest
+    state: a repeat followed by another change of the same alarm is left out (the bus still
+    gets every change)."""
+    last = {id(c.alarm): i for i, c in enumerate(changes)}
+    by_grid: dict[int, list[dict[str, Any]]] = {}
+    for i, change in enumerate(changes):
+        if change.action != "repeated" or last[id(change.alarm)] == i:
+            item = {**change.view, "action": change.action}
+            by_grid.setdefault(item["grid_id"], []).append(item)
+    by_rooms: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for grid_id, items in by_grid.items():
+        by_rooms.setdefault(tuple(rooms_of([grid_id])), []).extend(items)
+    return [(list(rooms), items) for rooms, items in by_rooms.items() if rooms]
 
 
 def _place(

@@ -48,23 +48,24 @@ class Change:
     view: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.event, self.view = self.message(), snapshot(self.alarm)
+        self.view = snapshot(self.alarm)
+        self.event = self.message(self.view)
 
-    def message(self) -> AlarmChanged:
-        a = self.alarm
+    def message(self, view: dict[str, Any]) -> AlarmChanged:
+        """The bus message, from the snapshot (`view`) of the alarm right after this change."""
         return AlarmChanged(
-            alarm_id=a.id,
-            device_id=a.device_id,
-            device_code=a.device_code,
-            grid_id=a.grid_id,
-            type=a.type,
-            severity=a.severity,
-            active=a.active,
-            acknowledged=a.acknowledged,
+            alarm_id=view["id"],
+            device_id=view["device_id"],
+            device_code=view["device_code"],
+            grid_id=view["grid_id"],
+            type=view["type"],
+            severity=view["severity"],
+            active=view["active"],
+            acknowledged=view["acknowledged"],
             action=self.action,
-            count=a.count,
-            value=a.value,
-            message=a.message,
+            count=view["count"],
+            value=view["value"],
+            message=view["message"],
             actor_id=self.actor.person_id,
         )
 
@@ -177,26 +178,37 @@ def history(
     )
 
 
+SNAPSHOT_COLUMNS = (
+    "id",
+    "device_id",
+    "device_code",
+    "grid_id",
+    "type",
+    "severity",
+    "active",
+    "acknowledged",
+    "count",
+    "value",
+    "message",
+    "first_at",
+    "last_at",
+    "acknowledged_at",
+    "cleared_at",
+    "assignee_id",
+    "incident_id",
+)
+TIMES = ("first_at", "last_at", "acknowledged_at", "cleared_at")
+
+
 def snapshot(alarm: Alarm) -> dict[str, Any]:
-    """The alarm as consoles and the HTTP API see it."""
-    return {
-        "id": alarm.id,
-        "device_id": alarm.device_id,
-        "device_code": alarm.device_code,
-        "grid_id": alarm.grid_id,
-        "type": alarm.type,
-        "severity": alarm.severity,
-        "active": alarm.active,
-        "acknowledged": alarm.acknowledged,
-        "status": ("ACTIVE" if alarm.active else "CLEARED")
-        + ("_ACK" if alarm.acknowledged else "_UNACK"),
-        "count": alarm.count,
-        "value": alarm.value,
-        "message": alarm.message,
-        "first_at": alarm.first_at.isoformat(),
-        "last_at": alarm.last_at.isoformat(),
-        "acknowledged_at": alarm.acknowledged_at.isoformat() if alarm.acknowledged_at else None,
-        "cleared_at": alarm.cleared_at.isoformat() if alarm.cleared_at else None,
-        "assignee_id": alarm.assignee_id,
-        "incident_id": alarm.incident_id,
-    }
+    """The alarm as consoles and the HTTP API see it. Loaded values are read from the
+    instance's dict, past the ORM's attribute machinery: this runs for every change."""
+    loaded = alarm.__dict__
+    view = {k: loaded[k] if k in loaded else getattr(alarm, k) for k in SNAPSHOT_COLUMNS}
+    for key in TIMES:
+        at = view[key]
+        view[key] = at.isoformat() if at is not None else None
+    view["status"] = ("ACTIVE_" if view["active"] else "CLEARED_") + (
+        "ACK" if view["acknowledged"] else "UNACK"
+    )
+    return view

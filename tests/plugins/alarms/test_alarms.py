@@ -132,13 +132,25 @@ async def test_bad_commander_input_changes_nothing(
     assert after == alarm
 
 
+async def next_change(peer: Peer, match: Callable[[Any], bool] | None = None) -> Any:
+    """The next alarm change a console receives (each `alarms.changed` event is a list)."""
+    items = peer.queue("alarms.changed item")
+    while True:
+        while items.empty():
+            event = await asyncio.wait_for(peer.queue("alarms.changed").get(), 5)
+            for item in event["items"]:
+                items.put_nowait(item)
+        item = items.get_nowait()
+        if match is None or match(item):
+            return item
+
+
 async def received_until(peer: Peer, last: Callable[[Any], bool]) -> list[Any]:
-    """Every alarms.changed event up to and including the first that satisfies `last`."""
+    """Every alarm change up to and including the first that satisfies `last`."""
     seen = []
     while True:
-        event = await asyncio.wait_for(peer.queue("alarms.changed").get(), 5)
-        seen.append(event)
-        if last(event):
+        seen.append(await next_change(peer))
+        if last(seen[-1]):
             return seen
 
 
@@ -152,10 +164,10 @@ async def test_propagation_to_the_grid_and_every_command_centre_above(
     far = await connected(hub, devices, GAS_TOWN3)
     await near.wait_acked(await near.alarm("overheat", "MINOR"))
     for peer in (village, town, county):
-        event = await peer.next("alarms.changed", lambda d: d["device_code"] == TEMP)
+        event = await next_change(peer, lambda d: d["device_code"] == TEMP)
         assert event["type"] == "overheat"
     await far.wait_acked(await far.alarm("gas_leak", "CRITICAL"))
-    await county.next("alarms.changed", lambda d: d["device_code"] == GAS_TOWN3)
+    await next_change(county, lambda d: d["device_code"] == GAS_TOWN3)
     # one more change near by: each console gets events in order, so once it has this one,
     # it would already have had the gas alarm, had that been sent to it
     await near.wait_acked(await near.alarm("overheat", "MINOR"))
@@ -179,7 +191,7 @@ async def test_socket_console_lists_and_acts(
     [alarm] = listed["alarms"]
     acked = await console.ok("alarms.ack", {"alarm_id": alarm["id"], "comment": "seen"})
     assert acked["alarm"]["acknowledged"] is True
-    changed = await console.next("alarms.changed", lambda d: d["acknowledged"])
+    changed = await next_change(console, lambda d: d["acknowledged"])
     assert changed["id"] == alarm["id"]
     bad = await console.call("alarms.clear", {"alarm_id": "x"})
     assert bad["ok"] is False
@@ -188,3 +200,28 @@ async def test_socket_console_lists_and_acts(
     refused = await worker.call("alarms.ack", {"alarm_id": alarm["id"]})
     assert refused["error"]["code"] == "auth.role_required"
     assert (await console.ok("alarms.list", {"active": True}))["alarms"][0]["active"] is True
+
+
+async def test_one_commit_reaches_a_console_as_one_event_in_order(
+    hub: AlarmHub, devices: list[DeviceClient], peers: list[Peer]
+) -> None:
+    console = await joined(hub.client, peers, "v01.cmd")
+    device = await connected(hub, devices, TEMP)
+    frames = [
+        {"type": "alarm", "alarm": "door_open", "severity": "WARNING"},
+        {"type": "alarm", "alarm": "smoke", "severity": "MAJOR"},
+        {"type": "alarm", "alarm": "door_open", "severity": "WARNING"},  # a repeat
+        {"type": "alarm", "alarm": "smoke", "severity": "CRITICAL"},
+        {"type": "clear", "alarm": "door_open"},
+    ]
+    await device.wait_acked(await device.batch(frames))
+    event = await asyncio.wait_for(console.queue("alarms.changed").get(), 5)
+    got = [(i["type"], i["action"], i["count"], i["active"]) for i in event["items"]]
+    # the door_open repeat is followed by its clear in the same commit: consoles get the newest
+    assert got == [
+        ("door_open", "raised", 1, True),
+        ("smoke", "raised", 1, True),
+        ("smoke", "severity_changed", 2, True),
+        ("door_open", "cleared", 2, False),
+    ]
+    assert console.queue("alarms.changed").empty()
