@@ -114,15 +114,25 @@ async def raise_alarm(
         action = "raised"
     else:
         action = "severity_changed" if alarm.severity != what.severity else "repeated"
-        alarm.count += 1
-        alarm.severity, alarm.value, alarm.last_at = what.severity, what.value, what.at
-        alarm.message = what.message or alarm.message
+        _repeat(alarm, what)
     wanted = not alarm.incident_wanted and wants_incident(policy, what.type, what.severity)
     if wanted:
         alarm.incident_wanted, alarm.incident_requested_at = True, time.time()
     if action != "repeated":
         history(session, alarm, action, actor, "", {"severity": what.severity, "value": what.value})
     return Change(alarm, action, actor, wanted)
+
+
+def _repeat(alarm: Alarm, what: Raise) -> None:
+    """Count a repeat; only values that differ are set (each set costs ORM bookkeeping)."""
+    alarm.count += 1
+    alarm.last_at = what.at
+    if alarm.severity != what.severity:
+        alarm.severity = what.severity
+    if alarm.value != what.value:
+        alarm.value = what.value
+    if what.message and alarm.message != what.message:
+        alarm.message = what.message
 
 
 def _new_alarm(device: DeviceInfo, what: Raise, key: str) -> Alarm:

@@ -77,10 +77,11 @@ class FrameWriter:
         self._changes: asyncio.Queue[list[Change]] = asyncio.Queue()
         bind: Any = sessions.kw["bind"]
         dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+        # a Core statement on the table: executed on the session's connection, it skips the
+        # ORM's bulk-insert machinery (same transaction)
+        table = DeviceFrame.__table__
         self._insert = (
-            dialect.insert(DeviceFrame)
-            .on_conflict_do_nothing()
-            .returning(DeviceFrame.device_id, DeviceFrame.seq)
+            dialect.insert(table).on_conflict_do_nothing().returning(table.c.device_id, table.c.seq)
         )
         self._sink = open_sink(bind.url)
         self.committed_frames = 0
@@ -177,7 +178,8 @@ class FrameWriter:
             return []
         async with self._sessions.begin() as session:
             # a frame already stored (resent to another node, say) is not applied again
-            result = await session.execute(self._insert, [_row(d.id, f, at) for d, f, at in work])
+            rows = [_row(d.id, f, at) for d, f, at in work]
+            result = await (await session.connection()).execute(self._insert, rows)
             inserted = {(row[0], row[1]) for row in result}
             fresh = [(d, f) for d, f, _ in work if (d.id, f.seq) in inserted]
             return await self._apply(session, fresh) if fresh else []
