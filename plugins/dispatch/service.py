@@ -77,11 +77,11 @@ class Incidents:
         grid_id = self._place(spec)
         if origin.who is not None:
             require_scope(origin.who, self.index, grid_id)
-        number = await store.next_number(
-            self.effects.writes, self._prefix(), datetime.now(UTC).year
-        )
+        year, writes, prefix = datetime.now(UTC).year, self.effects.writes, self._prefix()
+        number = None if writes.serialised else await store.next_number(writes, prefix, year)
         try:
-            async with self.effects.writes.begin() as session:
+            async with writes.begin() as session:
+                number = number or await store.take_number(session, prefix, year)
                 incident, everyone = await self._insert(
                     session, spec, origin, category, fields, grid_id, number
                 )

@@ -32,6 +32,12 @@ async def next_number(writes: Writes, prefix: str, year: int) -> str:
     than for the whole report (which would serialise every report behind it). A report that then
     fails leaves a gap; numbers are never handed out twice.
     """
+    async with writes.begin() as session:
+        return await take_number(session, prefix, year)
+
+
+async def take_number(session: AsyncSession, prefix: str, year: int) -> str:
+    """The next number, in the caller's transaction (fine where writers are serialised anyway)."""
     scope = f"{prefix}-{year}"
     bump = (
         update(Counter)
@@ -39,11 +45,10 @@ async def next_number(writes: Writes, prefix: str, year: int) -> str:
         .values(value=Counter.value + 1)
         .returning(Counter.value)
     )
-    async with writes.begin() as session:
+    value = await session.scalar(bump)
+    if value is None:  # the first incident of the year: create the counter (racing others)
+        await session.execute(_insert_counter(session, scope))
         value = await session.scalar(bump)
-        if value is None:  # the first incident of the year: create the counter (racing others)
-            await session.execute(_insert_counter(session, scope))
-            value = await session.scalar(bump)
     return f"{scope}-{value:06d}"
 
 

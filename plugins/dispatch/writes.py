@@ -22,6 +22,11 @@ class Writes:
         single = bind is not None and bind.dialect.name == "sqlite"
         self._lock = asyncio.Lock() if single else None
 
+    @property
+    def serialised(self) -> bool:
+        """Write transactions run one at a time here, so none can hold a row lock long."""
+        return self._lock is not None
+
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction that commits when the block ends (rolls back on error)."""
