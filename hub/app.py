@@ -63,6 +63,8 @@ from hub.web import (
     WebSocketPaths,
     request_context,
 )
+from signaling import api as calls_api
+from signaling.wiring import calls_ctx
 from storage import migrate
 from storage.memory.bus import MemoryBusTransport
 from storage.memory.presence import MemoryPresenceStore
@@ -122,11 +124,12 @@ def build_app(
         _identity,
         _realtime,
         _timers,
+        calls_ctx,
         _plugins,
         _audit_retention,
     ):
         app.cleanup_ctx.append(ctx)
-    for module in (system, auth, grids, people, devices, files):
+    for module in (system, auth, grids, people, devices, files, calls_api):
         module.build_router().mount(app)
     return app
 

@@ -60,6 +60,19 @@ class TimerSettings(BaseModel):
     max_attempts: int = Field(5, ge=1)
 
 
+class CallSettings(BaseModel):
+    """1:1 calls (signaling/): ICE servers handed to clients and the ring timeout."""
+
+    ice_servers: list[str] = Field(
+        default_factory=list, description="stun:/turn:/turns: URLs given to call clients"
+    )
+    turn_secret: SecretStr | None = Field(
+        None, description="coturn static-auth-secret (use-auth-secret) for TURN credentials"
+    )
+    turn_ttl_s: int = Field(86_400, ge=60, le=7 * 86_400)
+    ring_timeout_s: float = Field(30.0, gt=0, le=600)
+
+
 class PluginSettings(BaseModel):
     enabled: list[str] | None = None
     disabled: list[str] = Field(default_factory=list)
@@ -87,6 +100,7 @@ class Settings(BaseSettings):
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     files: FileSettings = Field(default_factory=FileSettings)
     timers: TimerSettings = Field(default_factory=TimerSettings)
+    calls: CallSettings = Field(default_factory=CallSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
 
     @classmethod

@@ -275,3 +275,31 @@ class Timer(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_until: Mapped[float | None] = mapped_column(Float)
+
+
+class CallRecord(Base):
+    """A 1:1 call (signaling/): the call log and the state the hub decides in the database.
+
+    `state` is ringing -> active -> ended; the winner of racing transitions (first accept,
+    hang-up against timeout) is whoever's conditional UPDATE matched the expected state.
+    """
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        UniqueConstraint("caller_id", "client_call_id", name="uq_calls_caller_client"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    caller_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    callee_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    media: Mapped[str] = mapped_column(String(8))
+    client_call_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    caller_sid: Mapped[str | None] = mapped_column(String(64))
+    callee_sid: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_s: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,25 @@
+"""How the hub's composition root starts signaling (a core package, not a plugin)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from hub.keys import REALTIME, SESSIONS, SETTINGS, TIMERS
+from signaling.calls import Calls
+from signaling.store import CallStore
+
+CALLS = web.AppKey("calls", Calls)
+TIMER_OWNER = "signaling"
+
+
+async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Register the call events; must run after realtime and timers, before timers start."""
+    app[CALLS] = Calls(
+        app[REALTIME],
+        CallStore(app[SESSIONS]),
+        app[TIMERS].view(TIMER_OWNER),
+        app[SETTINGS].calls,
+    )
+    yield
