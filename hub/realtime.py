@@ -100,6 +100,7 @@ class Realtime:
         self.sio.on("disconnect", self._on_disconnect)
         self._presence_hooks: list[Callable[[Snapshot], Awaitable[None]]] = []
         self._connect_hooks: list[Callable[[Connection], Awaitable[None]]] = []
+        self._disconnect_hooks: list[Callable[[Connection], Awaitable[None]]] = []
         self.on("auth.refresh", TokenIn)(self._refresh)
 
     @property
@@ -137,6 +138,10 @@ class Realtime:
     def on_connected(self, hook: Callable[[Connection], Awaitable[None]]) -> None:
         """Run after a socket is authenticated and placed in its scope rooms."""
         self._connect_hooks.append(hook)
+
+    def on_disconnected(self, hook: Callable[[Connection], Awaitable[None]]) -> None:
+        """Run after a local socket has gone (on the node that held it)."""
+        self._disconnect_hooks.append(hook)
 
     async def join(self, conn: Connection, room: str) -> None:
         await self.sio.enter_room(conn.sid, room)
@@ -198,6 +203,11 @@ class Realtime:
             self._by_person.pop(conn.principal.person_id, None)
         person = conn.principal.person_id
         await self.announce(await self.presence.disconnect(person, sid, time.time()))
+        for hook in self._disconnect_hooks:
+            try:
+                await hook(conn)
+            except Exception:
+                log.exception("disconnect hook failed", extra={"sid": sid})
 
     async def expire_forever(self, every_s: float = 1.0) -> None:
         """Close sockets whose access token ran out (one sweep, not a timer per socket)."""

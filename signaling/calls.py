@@ -5,8 +5,10 @@ a grid the other is assigned to (same grid, an ancestor or descendant, or an ove
 in either direction), so a worker, their grid leader and the commanders above share a chain;
 admins may call and be called by anyone.
 
-The ring timeout is a durable hub timer (kind "ring", keyed by call id): it fires on whichever
-node holds the lease, and its conditional UPDATE makes a late or repeated firing harmless.
+A call ends when the device holding it (the caller's inviting device, the callee's accepting
+device) disconnects. The ring timeout is a durable hub timer (kind "ring", keyed by call id):
+it fires on whichever node holds the lease, and its conditional UPDATE makes a late or repeated
+firing harmless.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Calls:
         realtime.on("call.hangup", CallRef)(self.hangup)
         realtime.on("call.signal", SignalIn)(self.signal)
         timers.handler(TIMER_KIND)(self._ring_timeout)
+        realtime.on_disconnected(self._device_gone)
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -176,6 +179,13 @@ class Calls:
         call = await self.store.get(int(payload["call_id"]))
         if call is not None and call.state == State.RINGING:
             await self._end(call, State.RINGING, Outcome.MISSED, "no_answer", strict=False)
+
+    async def _device_gone(self, conn: Connection) -> None:
+        """A call's device disconnected: the call ends (cancelled if it was still ringing)."""
+        for call in await self.store.of_device(conn.sid):
+            role = "caller" if call.caller_sid == conn.sid else "callee"
+            outcome = Outcome.CANCELLED if call.state == State.RINGING else Outcome.ANSWERED
+            await self._end(call, call.state, outcome, f"{role}_disconnected", strict=False)
 
     async def _end(
         self, call: CallView, expected: str, outcome: Outcome, reason: str, strict: bool = True

@@ -141,6 +141,17 @@ class CallStore:
             )
             return found is not None
 
+    async def of_device(self, sid: str) -> list[CallView]:
+        """Ringing or active calls held by a socket (the inviting or the accepting device)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(CallRecord).where(
+                    CallRecord.state.in_(LIVE_STATES),
+                    or_(CallRecord.caller_sid == sid, CallRecord.callee_sid == sid),
+                )
+            )
+            return [CallView.of(row) for row in rows]
+
     async def create(self, values: dict[str, Any]) -> CallView | None:
         """Insert a call; None when (caller, client_call_id) already exists."""
         try:

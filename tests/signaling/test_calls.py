@@ -222,3 +222,27 @@ def test_turn_secret_is_masked_in_config_show() -> None:
     shown = masked(Settings(calls={"turn_secret": "s3cret", "ice_servers": ["turn:h:3478"]}))
     assert shown["calls"]["turn_secret"] == "********"
     assert shown["calls"]["ice_servers"] == ["turn:h:3478"]
+
+
+async def test_a_call_ends_when_a_connected_device_goes(hub: CallHub) -> None:
+    _lead, worker, caller, (a, b), call_id = await ringing_call(hub)
+    await a.ok("call.accept", {"call_id": call_id})
+    await a.sio.disconnect()
+    ended = await caller.next("call.state", lambda d: d["state"] == "ended")
+    assert (ended["call_id"], ended["outcome"], ended["reason"]) == (
+        call_id,
+        "answered",
+        "callee_disconnected",
+    )
+    await b.next("call.state", lambda d: d["state"] == "ended")
+    # Not stuck busy: the worker can be called again, and rings on the device left.
+    again = await caller.ok("call.invite", invite(worker, "c-2"))
+    assert again["state"] == "ringing"
+    await b.next("call.ringing", of(again["call_id"]))
+    await caller.sio.disconnect()
+    gone = await b.next("call.state", lambda d: d["state"] == "ended")
+    assert (gone["call_id"], gone["outcome"], gone["reason"]) == (
+        again["call_id"],
+        "cancelled",
+        "caller_disconnected",
+    )
