@@ -9,16 +9,16 @@ times the CPU.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
+
+from storage.batch_writer import PostgresBatchWriter, SqliteBatchWriter
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,80 +174,26 @@ CHECKPOINT_EVERY = 256  # batches between background WAL checkpoints
 
 
 class SqliteSink:
-    """Writes on one thread; WAL checkpoints (and their fsync) run on another, so a commit
-    never waits for one."""
-
     def __init__(self, path: str) -> None:
-        self._path = path
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="message-sink")
-        self._checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wal-ckpt")
-        self._db: sqlite3.Connection | None = None
-        self._ckpt_db: sqlite3.Connection | None = None
-        self._batches = 0
+        self._writer = SqliteBatchWriter(path, "message-sink", CHECKPOINT_EVERY)
 
     async def write(self, items: Sequence[Item], known_senders: set[int]) -> Written:
-        loop = asyncio.get_running_loop()
-        written = await loop.run_in_executor(self._pool, self._write, list(items), known_senders)
-        self._batches += 1
-        if self._batches % CHECKPOINT_EVERY == 0:
-            self._checkpointer.submit(self._checkpoint)
-        return written
+        batch = list(items)
+        return await self._writer.run(lambda db: _sqlite_transaction(db, batch, known_senders))
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._pool, self._close)
-        self._pool.shutdown(wait=True)
-        self._checkpointer.shutdown(wait=True)
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = _sqlite_connect(self._path)
-            self._db.execute("PRAGMA wal_autocheckpoint=0")
-        return self._db
-
-    def _checkpoint(self) -> None:
-        if self._ckpt_db is None:
-            self._ckpt_db = _sqlite_connect(self._path)
-        self._ckpt_db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-    def _close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        self._checkpointer.submit(self._close_checkpointer)
-
-    def _close_checkpointer(self) -> None:
-        if self._ckpt_db is not None:
-            self._ckpt_db.close()
-            self._ckpt_db = None
-
-    def _write(self, items: list[Item], known: set[int]) -> Written:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            written = self._transaction(db, items, known)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return written
-
-    def _transaction(self, db: sqlite3.Connection, items: list[Item], known: set[int]) -> Written:
-        heads = _sqlite_heads(db, {i.channel_id for i in items})
-        known.update(_sqlite_people(db, {i.sender_id for i in items} - known - {None}))
-        stored = _sqlite_stored(db, items, heads)
-        planned = plan(items, heads, known, stored, datetime.now(UTC))
-        ids = [_sqlite_insert(db, values) for _index, values in planned[2]]
-        for channel_id, last in advanced(planned[2], heads).items():
-            db.execute("UPDATE channels SET last_offset = ? WHERE id = ?", (last, channel_id))
-        return finish(items, planned, ids, heads)
+        await self._writer.close()
 
 
-def _sqlite_connect(path: str) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-        db.execute(f"PRAGMA {pragma}")
-    return db
+def _sqlite_transaction(db: sqlite3.Connection, items: list[Item], known: set[int]) -> Written:
+    heads = _sqlite_heads(db, {i.channel_id for i in items})
+    known.update(_sqlite_people(db, {i.sender_id for i in items} - known - {None}))
+    stored = _sqlite_stored(db, items, heads)
+    planned = plan(items, heads, known, stored, datetime.now(UTC))
+    ids = [_sqlite_insert(db, values) for _index, values in planned[2]]
+    for channel_id, last in advanced(planned[2], heads).items():
+        db.execute("UPDATE channels SET last_offset = ? WHERE id = ?", (last, channel_id))
+    return finish(items, planned, ids, heads)
 
 
 def _marks(count: int) -> str:
@@ -326,27 +272,14 @@ def _sqlite_insert(db: sqlite3.Connection, v: dict[str, Any]) -> int:
 
 class PostgresSink:
     def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._conn: Any = None
-        self._lock = asyncio.Lock()
+        self._writer = PostgresBatchWriter(dsn)
 
     async def write(self, items: Sequence[Item], known_senders: set[int]) -> Written:
-        async with self._lock:
-            conn = await self._connection()
-            async with conn.transaction():
-                return await self._transaction(conn, list(items), known_senders)
+        batch = list(items)
+        return await self._writer.run(lambda conn: self._transaction(conn, batch, known_senders))
 
     async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
-
-    async def _connection(self) -> Any:
-        if self._conn is None or self._conn.is_closed():
-            import asyncpg
-
-            self._conn = await asyncpg.connect(self._dsn)
-        return self._conn
+        await self._writer.close()
 
     async def _transaction(self, conn: Any, items: list[Item], known: set[int]) -> Written:
         heads = {
