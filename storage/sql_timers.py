@@ -102,15 +102,7 @@ class SqlTimerStore:
         self, owner: str, kind: str, key: str, fire_at: float, payload: dict[str, Any]
     ) -> None:
         """Create the timer, or replace the one with this (owner, key)."""
-        values = {"kind": kind, "fire_at": fire_at, "due_at": fire_at, "payload": payload}
-        values |= {"id": new_timer_id(), "attempts": 0, "claimed_by": None, "claimed_until": None}
-        async with self._sessions() as session, session.begin():
-            insert = postgresql.insert if self._dialect(session) == "postgresql" else sqlite.insert
-            statement = insert(Timer).values(owner=owner, key=key, **values)
-            upsert = statement.on_conflict_do_update(
-                index_elements=[Timer.owner, Timer.key], set_=values
-            )
-            await session.execute(upsert)
+        await self.schedule_many([(owner, kind, key, fire_at, payload)])
 
     async def schedule_many(self, timers: Sequence[NewTimer]) -> None:
         """Create or replace many timers in one transaction (the last of a repeated key wins)."""

@@ -18,7 +18,6 @@ from plugins.dispatch.lifecycle import Action
 from plugins.dispatch.models import Category, Department, Rule
 from plugins.dispatch.schemas import ActionIn, IncidentQuery, NewIncident
 from plugins.dispatch.service import Incidents, Origin
-from plugins.dispatch.suggest import suggest
 
 
 class RuleIn(BaseModel):
@@ -68,14 +67,7 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
                body=NewIncident, status=201)  # fmt: skip
     async def report(call: Call[NewIncident, None]) -> dict[str, Any]:
         require_role(call.who, STAFF_ROLES)
-        source = call.body.source or _default_source(call)
-        origin = Origin(
-            source,
-            call.who,
-            reporter_name=call.body.reporter_name,
-            reporter_contact=call.body.reporter_contact,
-        )
-        summary, _ = await incidents.report(call.body, origin)
+        summary, _ = await incidents.report(call.body, Origin.staff(call.who, call.body))
         return summary
 
     @http.get("/incidents", summary="Incidents in scope, newest first", query=IncidentQuery)
@@ -108,14 +100,7 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
     )
     async def suggestions(call: Call[None, None]) -> dict[str, Any]:
         require_role(call.who, COMMAND_ROLES)
-        incident = await incidents.for_command(call.who, call.path_int("incident_id"))
-        config = incidents.config
-        found = await suggest(ctx, incident, config.location_fresh_s, config.suggestions)
-        return {"incident_id": incident.id, "suggestions": found}
-
-
-def _default_source(call: Call[NewIncident, None]) -> str:
-    return "console" if call.who.roles & COMMAND_ROLES or call.who.is_admin else "field"
+        return await incidents.suggestions(call.who, call.path_int("incident_id"))
 
 
 def _action(raw: str) -> Action:

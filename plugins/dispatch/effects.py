@@ -138,12 +138,24 @@ class Effects:
         await self.ctx.realtime.emit("incident", change.event(), rooms)
 
     async def publish(self, change: Change) -> None:
-        s = change.summary
         await self.ctx.bus.publish(
-            IncidentChanged(
-                incident_id=s["id"], number=s["number"], action=change.action, state=s["state"],
-                previous_state=change.previous_state, grid_id=s["grid_id"], category=s["category"],
-                priority=s["priority"], source=s["source"], source_ref=change.source_ref,
-                actor_id=change.actor_id, version=s["version"],
-            )
+            changed_message(change.summary, change.action, change.previous_state,
+                            change.source_ref, change.actor_id)
         )  # fmt: skip
+
+
+def changed_message(
+    summary: dict[str, Any],
+    action: str,
+    previous_state: str | None,
+    source_ref: str | None,
+    actor_id: int | None,
+) -> IncidentChanged:
+    """The bus message telling other plugins what happened to an incident."""
+    s = summary
+    return IncidentChanged(
+        incident_id=s["id"], number=s["number"], action=action, state=s["state"],
+        previous_state=previous_state, grid_id=s["grid_id"], category=s["category"],
+        priority=s["priority"], source=s["source"], source_ref=source_ref, actor_id=actor_id,
+        version=s["version"],
+    )  # fmt: skip

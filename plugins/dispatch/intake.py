@@ -8,7 +8,8 @@ from pydantic import ValidationError
 
 from hub.errors import HubError
 from hub.plugins import PluginContext
-from plugins.dispatch.messages import IncidentChanged, IncidentRequested
+from plugins.dispatch.effects import changed_message
+from plugins.dispatch.messages import IncidentRequested
 from plugins.dispatch.schemas import NewIncident, Point
 from plugins.dispatch.service import AlreadyReported, Incidents, Origin
 
@@ -63,19 +64,5 @@ class Requests:
         return Origin(request.source, None, request.source_ref, reporter_name=request.source)
 
     async def _answer(self, summary: dict[str, Any], request: IncidentRequested) -> None:
-        await self.ctx.bus.publish(
-            IncidentChanged(
-                incident_id=int(summary["id"]),
-                number=str(summary["number"]),
-                action="reported",
-                state=str(summary["state"]),
-                previous_state=None,
-                grid_id=int(summary["grid_id"]),
-                category=str(summary["category"]),
-                priority=str(summary["priority"]),
-                source=request.source,
-                source_ref=request.source_ref,
-                actor_id=None,
-                version=int(summary["version"]),
-            )
-        )
+        answer = changed_message(summary, "reported", None, request.source_ref, None)
+        await self.ctx.bus.publish(answer)

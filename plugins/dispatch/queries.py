@@ -73,6 +73,7 @@ async def listing(
 ) -> dict[str, Any]:
     async with sessions() as session:
         rows = list(await session.scalars(build(who, index, q)))
-        items = [store.summary(i, await store.assignments(session, i.id)) for i in rows]
+        parts = await store.assignments_of(session, [i.id for i in rows])
+        items = [store.summary(i, parts[i.id]) for i in rows]
     more = len(items) == q.limit
     return {"items": items, "next_before_id": items[-1]["id"] if more and items else None}

@@ -23,6 +23,7 @@ from plugins.dispatch.effects import Change, Effects
 from plugins.dispatch.lifecycle import RULES, Action, State, stage_of
 from plugins.dispatch.models import Category, Incident, Rule
 from plugins.dispatch.schemas import ActionIn, AssigneeIn, NewIncident
+from plugins.dispatch.suggest import suggest
 
 # Rules act as a deployment-wide principal that is nobody in particular (person id 0).
 AUTOMATIC = Principal(0, "system", "自动派单 auto-dispatch", "", (Grant(Role.ADMIN, None),))
@@ -46,6 +47,14 @@ class Origin:
     reporter_name: str = ""
     reporter_contact: str = ""
     tracking: bool = False
+
+    @classmethod
+    def staff(cls, who: Principal, spec: NewIncident) -> Origin:
+        """A staff entry: from the console (command roles, admins) or the field, unless named."""
+        by_command = bool(who.roles & COMMAND_ROLES) or who.is_admin
+        source = spec.source or ("console" if by_command else "field")
+        return cls(source, who, reporter_name=spec.reporter_name,
+                   reporter_contact=spec.reporter_contact)  # fmt: skip
 
     @property
     def actor(self) -> tuple[int | None, str]:
@@ -188,21 +197,20 @@ class Incidents:
         return sla_seconds(category, self.config.sla, stage, incident.priority)
 
     async def _existing(self, origin: Origin) -> dict[str, Any]:
-        async with self.ctx.sessions() as session:
-            incident = await session.scalar(
-                select(Incident).where(
-                    Incident.source == origin.source, Incident.source_ref == origin.source_ref
-                )
-            )
-            assert incident is not None
-            return store.summary(incident, await store.assignments(session, incident.id))
+        assert origin.source_ref is not None
+        found = await self.by_source(origin.source, origin.source_ref)
+        assert found is not None
+        return found
 
     async def by_source(self, source: str, source_ref: str) -> dict[str, Any] | None:
+        """The incident opened for (source, source ref), with its assignments, if any."""
         async with self.ctx.sessions() as session:
             incident = await session.scalar(
                 select(Incident).where(Incident.source == source, Incident.source_ref == source_ref)
             )
-            return None if incident is None else store.summary(incident)
+            if incident is None:
+                return None
+            return store.summary(incident, await store.assignments(session, incident.id))
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -342,14 +350,16 @@ class Incidents:
 
     async def _conflict(self, incident_id: int) -> Conflict:
         async with self.ctx.sessions() as session:
-            incident = await store.load(session, incident_id)
-            try:
-                store.check_version(incident, -1)
-            except Conflict as exc:
-                return exc
-        raise AssertionError("unreachable")
+            return store.conflict(await store.load(session, incident_id))
 
     # ---- reads -----------------------------------------------------------------------------
+
+    async def suggestions(self, who: Principal, incident_id: int) -> dict[str, Any]:
+        """Suggested assignees, for a commander or dispatcher over the handling level."""
+        incident = await self.for_command(who, incident_id)
+        config = self.config
+        found = await suggest(self.ctx, incident, config.location_fresh_s, config.suggestions)
+        return {"incident_id": incident.id, "suggestions": found}
 
     async def for_command(self, who: Principal, incident_id: int) -> Incident:
         """The incident row, for a commander or dispatcher over its handling level."""

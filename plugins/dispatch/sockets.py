@@ -11,7 +11,6 @@ from plugins.dispatch import queries
 from plugins.dispatch.effects import incident_room
 from plugins.dispatch.schemas import IncidentQuery, IncidentRef, NewIncident, SocketAction
 from plugins.dispatch.service import Incidents, Origin
-from plugins.dispatch.suggest import suggest
 
 
 def install(ctx: PluginContext, incidents: Incidents) -> None:
@@ -19,11 +18,7 @@ def install(ctx: PluginContext, incidents: Incidents) -> None:
 
     @rt.on("report", NewIncident, roles=STAFF_ROLES)
     async def report(conn: Connection, body: NewIncident) -> dict[str, Any]:
-        who = conn.principal
-        source = body.source or ("console" if who.roles & COMMAND_ROLES else "field")
-        origin = Origin(source, who, reporter_name=body.reporter_name,
-                        reporter_contact=body.reporter_contact)  # fmt: skip
-        summary, _ = await incidents.report(body, origin)
+        summary, _ = await incidents.report(body, Origin.staff(conn.principal, body))
         return {"incident": summary}
 
     @rt.on("act", SocketAction, roles=STAFF_ROLES)
@@ -58,7 +53,4 @@ def install(ctx: PluginContext, incidents: Incidents) -> None:
 
     @rt.on("suggest", IncidentRef, roles=COMMAND_ROLES)
     async def suggestions(conn: Connection, body: IncidentRef) -> dict[str, Any]:
-        incident = await incidents.for_command(conn.principal, body.incident_id)
-        config = incidents.config
-        found = await suggest(ctx, incident, config.location_fresh_s, config.suggestions)
-        return {"incident_id": body.incident_id, "suggestions": found}
+        return await incidents.suggestions(conn.principal, body.incident_id)

@@ -72,12 +72,17 @@ async def load(session: AsyncSession, incident_id: int) -> Incident:
 def check_version(incident: Incident, expected: int) -> None:
     """Optimistic concurrency: the client acted on `expected`; someone else may have moved on."""
     if incident.version != expected:
-        raise Conflict(
-            "incident.conflict",
-            f"incident {incident.number} changed meanwhile: it is now {incident.state} "
-            f"(version {incident.version})",
-            details={"state": incident.state, "version": incident.version},
-        )
+        raise conflict(incident)
+
+
+def conflict(incident: Incident) -> Conflict:
+    """Someone else acted on the incident first: the error names where it is now."""
+    return Conflict(
+        "incident.conflict",
+        f"incident {incident.number} changed meanwhile: it is now {incident.state} "
+        f"(version {incident.version})",
+        details={"state": incident.state, "version": incident.version},
+    )
 
 
 def add_event(
@@ -152,6 +157,19 @@ async def mark_overdue(session: AsyncSession, incident: Incident, stage: Stage) 
         .values(overdue=True)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def assignments_of(
+    session: AsyncSession, incident_ids: list[int]
+) -> dict[int, list[Assignment]]:
+    """The assignments of several incidents in one query (lists, boards)."""
+    found: dict[int, list[Assignment]] = {i: [] for i in incident_ids}
+    stmt = (
+        select(Assignment).where(Assignment.incident_id.in_(incident_ids)).order_by(Assignment.id)
+    )
+    for part in await session.scalars(stmt):
+        found[part.incident_id].append(part)
+    return found
 
 
 async def assignments(session: AsyncSession, incident_id: int) -> list[Assignment]:
