@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC
-from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import storage.models
 from storage import migrate
-from storage.sql import Base, create_engine, session_factory
+from storage.sql import create_engine, session_factory
+from tests.schema import schema_diff, tables_of
 
 # Only the tables storage.models declares: other test modules may import plugins whose tables
 # also land on Base.metadata but come from migrations this module does not run.
-CORE_TABLES = frozenset(
-    table.name
-    for mapper in Base.registry.mappers
-    if mapper.class_.__module__ == storage.models.__name__
-    for table in mapper.tables
-)
+CORE_TABLES = tables_of(storage.models)
 
 
 @pytest.fixture
@@ -31,19 +24,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     yield engine
     await engine.dispose()
-
-
-def _schema_diff(conn: Connection) -> list[Any]:
-    """What autogenerate would change to make the database match the core models."""
-
-    def core_only(_obj: Any, name: str | None, type_: str, *_: Any) -> bool:
-        return type_ != "table" or name in CORE_TABLES
-
-    context = MigrationContext.configure(
-        conn, opts={"compare_type": True, "include_object": core_only}
-    )
-    diff: list[Any] = compare_metadata(context, Base.metadata)
-    return diff
 
 
 async def _table_names(engine: AsyncEngine) -> set[str]:
@@ -61,7 +41,7 @@ async def test_upgrade_reaches_the_script_heads(engine: AsyncEngine) -> None:
 async def test_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:
     await migrate.upgrade(engine)
     async with engine.connect() as conn:
-        diff = await conn.run_sync(_schema_diff)
+        diff = await conn.run_sync(schema_diff, CORE_TABLES)
     assert diff == []
 
 

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import inspect
 
 import plugins.dispatch.models
 from plugins.dispatch import DispatchPlugin
 from storage import migrate
-from storage.sql import Base, create_engine
+from storage.sql import create_engine
+from tests.schema import schema_diff, tables_of
 
-TABLES = frozenset(
-    table.name
-    for mapper in Base.registry.mappers
-    if mapper.class_.__module__ == plugins.dispatch.models.__name__
-    for table in mapper.tables
-)
-
-
-def _diff(conn: Connection) -> list[Any]:
-    def ours(_obj: Any, name: str | None, type_: str, *_: Any) -> bool:
-        return type_ != "table" or name in TABLES
-
-    context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": ours})
-    diff: list[Any] = compare_metadata(context, Base.metadata)
-    return diff
+TABLES = tables_of(plugins.dispatch.models)
 
 
 async def test_branch_matches_the_models_and_is_idempotent(database_url: str) -> None:
@@ -40,7 +23,7 @@ async def test_branch_matches_the_models_and_is_idempotent(database_url: str) ->
         assert await migrate.current_heads(engine) == migrate.script_heads([location])
         async with engine.connect() as conn:
             names = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
-            diff = await conn.run_sync(_diff)
+            diff = await conn.run_sync(schema_diff, TABLES)
     finally:
         await engine.dispose()
     assert names >= TABLES
