@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import services
-from tests.cluster.nodes import Cluster
+from tests.cluster.nodes import Cluster, deployment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,29 +30,15 @@ def _probe_plugin(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def cluster(postgres_server: str, tmp_path: Path) -> AsyncIterator[Cluster]:
-    (tmp_path / "redis").mkdir()
-    with (
-        services.fresh_database(postgres_server, "gridhub_cluster_") as database_url,
-        services.redis_server(tmp_path / "redis") as redis_url,
-    ):
-        deployment = Cluster(
-            database_url,
-            redis_url,
-            tmp_path / "hub",
-            extra_env={
-                "GRIDHUB_REALTIME__NODE_TTL_S": "2",
-                "GRIDHUB_REALTIME__SWEEP_INTERVAL_S": "0.3",
-                "GRIDHUB_AUTH__ACCESS_TTL_S": "3600",
-                "GRIDHUB_TIMERS__LEASE_S": "2",
-                "PYTHONPATH": _probe_plugin(tmp_path),
-                "GRIDHUB_PLUGINS__CONFIG": json.dumps(
-                    {"timerprobe": {"out": str(tmp_path / "fired.jsonl")}}
-                ),
-            },
-        )
-        deployment.workdir.mkdir()
-        deployment.gridhub("seed-demo")
-        try:
-            yield deployment
-        finally:
-            deployment.stop_all()
+    env = {
+        "GRIDHUB_REALTIME__NODE_TTL_S": "2",
+        "GRIDHUB_REALTIME__SWEEP_INTERVAL_S": "0.3",
+        "GRIDHUB_AUTH__ACCESS_TTL_S": "3600",
+        "GRIDHUB_TIMERS__LEASE_S": "2",
+        "PYTHONPATH": _probe_plugin(tmp_path),
+        "GRIDHUB_PLUGINS__CONFIG": json.dumps(
+            {"timerprobe": {"out": str(tmp_path / "fired.jsonl")}}
+        ),
+    }
+    with deployment(postgres_server, tmp_path, "gridhub_cluster_", env) as nodes:
+        yield nodes

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,3 +120,22 @@ async def wait_healthy(node: Node) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise RuntimeError(f"node {node.name} did not start:\n{node.log.read_text()[-3000:]}")
+
+
+@contextlib.contextmanager
+def deployment(
+    postgres_server: str, tmp_path: Path, prefix: str, extra_env: dict[str, str]
+) -> Iterator[Cluster]:
+    """A fresh database and private Redis with the demo county seeded; nodes stopped after."""
+    (tmp_path / "redis").mkdir()
+    with (
+        services.fresh_database(postgres_server, prefix) as database_url,
+        services.redis_server(tmp_path / "redis") as redis_url,
+    ):
+        cluster = Cluster(database_url, redis_url, tmp_path / "hub", extra_env=extra_env)
+        cluster.workdir.mkdir()
+        cluster.gridhub("seed-demo")
+        try:
+            yield cluster
+        finally:
+            cluster.stop_all()

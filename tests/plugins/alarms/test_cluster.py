@@ -14,8 +14,7 @@ from sqlalchemy import text
 
 from plugins.alarms.client import DeviceClient
 from storage.sql import create_engine
-from tests import services
-from tests.cluster.nodes import Cluster
+from tests.cluster.nodes import Cluster, deployment
 from tests.plugins.alarms.conftest import eventually
 
 CODES = ("dev-wl-01", "dev-wl-02", "dev-temp-01", "dev-smoke-01", "dev-gas-01", "dev-door-01")
@@ -24,28 +23,13 @@ FRAMES = 400
 
 @pytest.fixture
 async def cluster(postgres_server: str, tmp_path: Path) -> AsyncIterator[Cluster]:
-    (tmp_path / "redis").mkdir()
-    with (
-        services.fresh_database(postgres_server, "gridhub_alarms_") as database_url,
-        services.redis_server(tmp_path / "redis") as redis_url,
-    ):
-        config = {"alarms": {"rate_burst": 10_000}}
-        deployment = Cluster(
-            database_url,
-            redis_url,
-            tmp_path / "hub",
-            extra_env={
-                "GRIDHUB_PLUGINS__ENABLED": '["alarms"]',
-                "GRIDHUB_PLUGINS__CONFIG": json.dumps(config),
-                "GRIDHUB_REALTIME__NODE_TTL_S": "2",
-            },
-        )
-        deployment.workdir.mkdir()
-        deployment.gridhub("seed-demo")
-        try:
-            yield deployment
-        finally:
-            deployment.stop_all()
+    env = {
+        "GRIDHUB_PLUGINS__ENABLED": '["alarms"]',
+        "GRIDHUB_PLUGINS__CONFIG": json.dumps({"alarms": {"rate_burst": 10_000}}),
+        "GRIDHUB_REALTIME__NODE_TTL_S": "2",
+    }
+    with deployment(postgres_server, tmp_path, "gridhub_alarms_", env) as nodes:
+        yield nodes
 
 
 async def stream(device: DeviceClient) -> None:

@@ -17,9 +17,8 @@ import aiohttp
 import pytest
 import socketio
 
-from hub.demo_data import DEMO_PASSWORD
-from tests import services
-from tests.cluster.nodes import Cluster, Node
+from tests.cluster.nodes import Cluster, Node, deployment
+from tests.cluster.test_cluster import token
 
 WAIT = 20.0
 STEPS = (0.0, 4.0, 5.0)  # village, town, county; b dies right after the first
@@ -37,47 +36,20 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 async def cluster(postgres_server: str, tmp_path: Path) -> AsyncIterator[Cluster]:
-    (tmp_path / "redis").mkdir()
-    with (
-        services.fresh_database(postgres_server, "gridhub_esc_") as database_url,
-        services.redis_server(tmp_path / "redis") as redis_url,
-    ):
-        deployment = Cluster(
-            database_url,
-            redis_url,
-            tmp_path / "hub",
-            extra_env={
-                "GRIDHUB_AUTH__ACCESS_TTL_S": "3600",
-                "GRIDHUB_TIMERS__LEASE_S": "2",
-                "GRIDHUB_PLUGINS__CONFIG": json.dumps({"escalation": {"policies": [POLICY]}}),
-            },
-        )
-        deployment.workdir.mkdir()
-        deployment.gridhub("seed-demo")
-        try:
-            yield deployment
-        finally:
-            deployment.stop_all()
-
-
-async def login(node: Node, username: str) -> str:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            node.url + "/api/v1/auth/login",
-            json={"username": username, "password": DEMO_PASSWORD},
-        ) as response,
-    ):
-        body = await response.json()
-        assert response.status == 200, body
-        return str(body["access_token"])
+    env = {
+        "GRIDHUB_AUTH__ACCESS_TTL_S": "3600",
+        "GRIDHUB_TIMERS__LEASE_S": "2",
+        "GRIDHUB_PLUGINS__CONFIG": json.dumps({"escalation": {"policies": [POLICY]}}),
+    }
+    with deployment(postgres_server, tmp_path, "gridhub_esc_", env) as nodes:
+        yield nodes
 
 
 async def socket_on(node: Node, username: str) -> tuple[socketio.AsyncClient, asyncio.Queue[Any]]:
     sio, alerts = socketio.AsyncClient(reconnection=False), asyncio.Queue[Any]()
     sio.on("escalation.alert", alerts.put_nowait)
-    token = await login(node, username)
-    await sio.connect(node.url, auth={"token": token}, transports=["websocket"], wait_timeout=WAIT)
+    auth = {"token": await token(node, username)}
+    await sio.connect(node.url, auth=auth, transports=["websocket"], wait_timeout=WAIT)
     return sio, alerts
 
 
@@ -97,7 +69,7 @@ async def steps(node: Node, token: str) -> list[dict[str, Any]]:
 
 async def test_a_chain_continues_on_time_after_its_node_is_killed(cluster: Cluster) -> None:
     a, b, c = [await cluster.start(name) for name in ("a", "b", "c")]
-    admin = await login(a, "admin")
+    admin = await token(a, "admin")
     town, town_alerts = await socket_on(a, "town1.cmd")
     county, county_alerts = await socket_on(c, "county.cmd")
     worker, _ = await socket_on(b, "w01")
