@@ -31,6 +31,7 @@ class Change:
     actor_name: str
     note: str
     involved: list[int]
+    joined: list[int] = field(default_factory=list)  # involved by this change
     source_ref: str | None = None
     review_at: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -96,11 +97,13 @@ class Effects:
         }
 
     async def channel(self, change: Change) -> None:
-        """Keep the incident's talk channel (once someone opened it) holding everyone involved."""
+        """Keep the incident's talk channel (once someone opened it) holding everyone involved:
+        those involved before it opened joined it then, newcomers join as they come."""
         channel_id = change.summary["channel_id"]
         if channel_id is None:
             return
-        await self.ctx.channels.add_members(channel_id, change.involved)
+        if change.joined:
+            await self.ctx.channels.add_members(channel_id, change.joined)
         if change.action in NOTICED:
             await self.ctx.channels.notice(
                 channel_id, f"dispatch.{change.action}", self._notice(change)

@@ -182,7 +182,8 @@ class Incidents:
         await session.flush()
         await store.record_stage(session, incident, None, new=True)
         reporter = {origin.who.person_id: "reporter"} if origin.who else {}
-        return incident, await store.involve(session, incident.id, reporter, new=True)
+        everyone, _ = await store.involve(session, incident.id, reporter, new=True)
+        return incident, everyone
 
     def _prefix(self) -> str:
         if self.config.number_prefix:
@@ -297,12 +298,14 @@ class Incidents:
         incident, previous = turn.incident, turn.previous
         if restaged:
             await store.record_stage(session, incident, turn.stage_person)
-        everyone = await store.involve(session, incident.id, turn.people)
+        everyone, joined = await store.involve(session, incident.id, turn.people)
         actor = (turn.who.person_id, turn.who.display_name)
-        return await self._changed(
+        change = await self._changed(
             session, incident, action.value, previous, actor, turn.body.note, turn.data,
             turn.parts, everyone,
         )  # fmt: skip
+        change.joined = joined
+        return change
 
     async def _changed(
         self,

@@ -179,12 +179,13 @@ async def assignments(session: AsyncSession, incident_id: int) -> list[Assignmen
 
 async def involve(
     session: AsyncSession, incident_id: int, people: dict[int, str], *, new: bool = False
-) -> list[int]:
-    """Add people to the incident (a role each); returns everyone involved now.
+) -> tuple[list[int], list[int]]:
+    """Add people to the incident (a role each); returns (everyone involved now, newcomers).
 
     `new`: the incident was just created, so nobody is involved yet (saves a query).
     """
     rows: dict[int, Involved] = {}
+    added: list[int] = []
     if not new:
         stmt = select(Involved).where(Involved.incident_id == incident_id)
         rows = {row.person_id: row for row in await session.scalars(stmt)}
@@ -195,9 +196,10 @@ async def involve(
         if row is None:
             rows[person_id] = Involved(incident_id=incident_id, person_id=person_id, role=role)
             session.add(rows[person_id])
+            added.append(person_id)
         elif role == "assignee" and row.role != "assignee":
             row.role = role
-    return sorted(rows)
+    return sorted(rows), added
 
 
 async def involved(session: AsyncSession, incident_id: int) -> list[int]:
