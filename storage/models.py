@@ -303,3 +303,61 @@ class CallRecord(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_s: Mapped[float | None] = mapped_column(Float)
+
+
+class Recording(Base):
+    """A recorded call, group call or SOS audio/video (media/recording): file and metadata.
+
+    `room` is the media room key (e.g. "call:7", "channel:3", "incident:12", "sos:<id>");
+    `participants` the person ids heard/seen in it; `grid_id` places it in the grid tree so
+    commanders over that grid can play it back. The file lives under the data dir at `path`
+    (relative); `state` is recording -> done | failed.
+    """
+
+    __tablename__ = "recordings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    room: Mapped[str] = mapped_column(String(128), index=True)
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), index=True
+    )
+    channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channels.id", ondelete="SET NULL"), index=True
+    )
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    grid_id: Mapped[int | None] = mapped_column(
+        ForeignKey("grids.id", ondelete="SET NULL"), index=True
+    )
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    participants: Mapped[list[int]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    media: Mapped[str] = mapped_column(String(8))
+    container: Mapped[str] = mapped_column(String(16))
+    codec: Mapped[str] = mapped_column(String(32))
+    content_type: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+
+
+class Camera(Base):
+    """A camera source (RTSP URL or a media file) the media gateway relays to viewers."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    source_kind: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(1024))
+    grid_id: Mapped[int | None] = mapped_column(
+        ForeignKey("grids.id", ondelete="SET NULL"), index=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
