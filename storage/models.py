@@ -309,7 +309,7 @@ class Recording(Base):
     """A recorded call, group call or SOS audio/video (media/recording): file and metadata.
 
     `room` is the media room key (e.g. "call:7", "channel:3", "incident:12", "sos:<id>");
-    `participants` the person ids heard/seen in it; `grid_id` places it in the grid tree so
+    `grid_id` places it in the grid tree so
     commanders over that grid can play it back. The file lives under the data dir at `path`
     (relative); `state` is recording -> done | failed.
     """
@@ -330,7 +330,6 @@ class Recording(Base):
         ForeignKey("grids.id", ondelete="SET NULL"), index=True
     )
     started_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    participants: Mapped[list[int]] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(16), index=True)
     media: Mapped[str] = mapped_column(String(8))
     container: Mapped[str] = mapped_column(String(16))
@@ -343,6 +342,19 @@ class Recording(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     duration_s: Mapped[float | None] = mapped_column(Float)
+
+
+class RecordingParticipant(Base):
+    """Who was heard or seen in a recording: they may play it back, and so may their commanders."""
+
+    __tablename__ = "recording_participants"
+
+    recording_id: Mapped[str] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Camera(Base):

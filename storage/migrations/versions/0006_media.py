@@ -47,7 +47,6 @@ def upgrade() -> None:
         sa.Column("incident_id", sa.Integer(), nullable=True),
         sa.Column("grid_id", sa.Integer(), nullable=True),
         sa.Column("started_by", sa.Integer(), nullable=True),
-        sa.Column("participants", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("media", sa.String(length=8), nullable=False),
         sa.Column("container", sa.String(length=16), nullable=False),
@@ -69,6 +68,25 @@ def upgrade() -> None:
     with op.batch_alter_table("recordings", schema=None) as batch_op:
         for column in _RECORDING_INDEXES:
             batch_op.create_index(batch_op.f(f"ix_recordings_{column}"), [column], unique=False)
+    op.create_table(
+        "recording_participants",
+        sa.Column("recording_id", sa.String(length=32), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["recording_id"],
+            ["recordings.id"],
+            name=op.f("fk_recording_participants_recording_id_recordings"),
+            ondelete="CASCADE",
+        ),
+        _fk("recording_participants", "person_id", "people", "CASCADE"),
+        sa.PrimaryKeyConstraint(
+            "recording_id", "person_id", name=op.f("pk_recording_participants")
+        ),
+    )
+    with op.batch_alter_table("recording_participants", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_recording_participants_person_id"), ["person_id"], unique=False
+        )
     op.create_table(
         "cameras",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -92,6 +110,9 @@ def downgrade() -> None:
     with op.batch_alter_table("cameras", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cameras_grid_id"))
     op.drop_table("cameras")
+    with op.batch_alter_table("recording_participants", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recording_participants_person_id"))
+    op.drop_table("recording_participants")
     with op.batch_alter_table("recordings", schema=None) as batch_op:
         for column in reversed(_RECORDING_INDEXES):
             batch_op.drop_index(batch_op.f(f"ix_recordings_{column}"))
