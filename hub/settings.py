@@ -61,7 +61,7 @@ class TimerSettings(BaseModel):
 
 
 class CallSettings(BaseModel):
-    """1:1 calls (signaling/): ICE servers handed to clients and the ring timeout."""
+    """1:1 calls and video pull (signaling/): ICE servers, ring timeout, node lease, pull policy."""
 
     ice_servers: list[str] = Field(
         default_factory=list, description="stun:/turn:/turns: URLs given to call clients"
@@ -71,6 +71,38 @@ class CallSettings(BaseModel):
     )
     turn_ttl_s: int = Field(86_400, ge=60, le=7 * 86_400)
     ring_timeout_s: float = Field(30.0, gt=0, le=600)
+    lease_s: float = Field(
+        15.0, gt=0, le=600, description="a call whose devices' node is silent this long ends"
+    )
+    pull_consent: Literal["ask", "auto"] = Field(
+        "ask", description="video pull: the worker's app asks its user, or accepts by itself"
+    )
+    pull_auto_roles: list[
+        Literal["admin", "commander", "dispatcher", "grid_leader", "grid_worker", "resident"]
+    ] = Field(
+        default_factory=list, description="roles of the person pulled whose app auto-accepts"
+    )
+    pull_timeout_s: float = Field(20.0, gt=0, le=600)
+
+
+class MediaSettings(BaseModel):
+    """Media service (media/): worker processes, placement, group audio and push-to-talk."""
+
+    embedded_workers: int = Field(1, ge=0, le=16, description="worker processes the hub runs")
+    external_workers: list[str] = Field(
+        default_factory=list, description="ws://host:port/control URLs of workers run elsewhere"
+    )
+    secret: SecretStr | None = Field(
+        None, description="shared secret of the control channel (random per run if unset)"
+    )
+    capacity: int = Field(200, ge=1, le=10_000, description="participants per embedded worker")
+    ice_addresses: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1"], description="host addresses workers gather on"
+    )
+    max_mixed: int = Field(3, ge=1, le=16, description="loudest speakers mixed at once")
+    max_video: int = Field(4, ge=0, le=16, description="participants whose video is forwarded")
+    ptt_max_talk_s: float = Field(30.0, gt=0, le=600, description="floor revoked after this")
+    restart_backoff_s: float = Field(0.5, gt=0, le=60)
 
 
 class PluginSettings(BaseModel):
@@ -101,6 +133,7 @@ class Settings(BaseSettings):
     files: FileSettings = Field(default_factory=FileSettings)
     timers: TimerSettings = Field(default_factory=TimerSettings)
     calls: CallSettings = Field(default_factory=CallSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
 
     @classmethod

@@ -303,6 +303,28 @@ class CallRecord(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_s: Mapped[float | None] = mapped_column(Float)
+    # "call" (1:1 call) or "pull" (video pull: the callee's camera to the caller, one way).
+    kind: Mapped[str] = mapped_column(String(8), default="call", server_default="call")
+    # Who has an offer the other side has not answered yet ("caller"/"callee"): glare arbiter.
+    offer_from: Mapped[str | None] = mapped_column(String(8))
+    # Lease: last heartbeat of the node holding each party's device (a dead node stops them).
+    caller_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    callee_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallLine(Base):
+    """A person's one line (signaling/): held by the ringing or active call they are part of.
+
+    The primary key makes "busy" atomic: of two simultaneous invites to the same person only
+    one can insert the line; the call releases it in the transaction that ends it.
+    """
+
+    __tablename__ = "call_lines"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
 
 
 class Recording(Base):
