@@ -1,0 +1,1 @@
+"""Recording: calls, group calls and SOS audio (and video) to files, with metadata rows."""

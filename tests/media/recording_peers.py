@@ -1,0 +1,107 @@
+"""Helpers of the recording and camera tests: loopback-only aiortc peers, tones, decoding."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import math
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aioice.ice
+import av
+import numpy as np
+import pytest
+from aiortc import (
+    AudioStreamTrack,
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from av.audio.frame import AudioFrame
+
+RATE, PTIME = 48_000, 0.02
+LOOPBACK = "127.0.0.1"
+Answer = Callable[[RTCSessionDescription], Awaitable[RTCSessionDescription]]
+
+
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aioice skips 127.0.0.1 when it looks for host addresses; make it gather only that."""
+
+    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return [LOOPBACK] if use_ipv4 else []
+
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", host_addresses)
+
+
+class Tone(AudioStreamTrack):
+    """A sine at `hz`, 20 ms frames of 48 kHz mono s16, paced in real time."""
+
+    def __init__(self, hz: float) -> None:
+        super().__init__()
+        self.hz, self.sent, self.started = hz, 0, 0.0
+
+    async def recv(self) -> AudioFrame:
+        n = int(RATE * PTIME)
+        if self.sent == 0:
+            self.started = time.time()
+        else:
+            await asyncio.sleep(self.started + self.sent / RATE - time.time())
+        t = np.arange(self.sent, self.sent + n)
+        samples = (12_000 * np.sin(2 * math.pi * self.hz * t / RATE)).astype(np.int16)
+        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.pts, frame.sample_rate = self.sent, RATE
+        frame.time_base = fractions.Fraction(1, RATE)
+        self.sent += n
+        return frame
+
+
+def new_peer() -> RTCPeerConnection:
+    """A peer with no STUN/TURN (aiortc would add a public STUN server if left unset)."""
+    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+
+
+async def publish(
+    answer: Answer, *tracks: MediaStreamTrack
+) -> tuple[RTCPeerConnection, asyncio.Event]:
+    """A send-only peer offering `tracks` to `answer`; the event is set once it connects."""
+    pc, connected = new_peer(), asyncio.Event()
+    for track in tracks:
+        pc.addTransceiver(track, direction="sendonly")
+
+    @pc.on("connectionstatechange")
+    def changed() -> None:
+        if pc.connectionState == "connected":
+            connected.set()
+
+    await pc.setLocalDescription(await pc.createOffer())
+    await pc.setRemoteDescription(await answer(pc.localDescription))
+    return pc, connected
+
+
+def candidates_of(sdp: str) -> list[str]:
+    """The connection addresses of the candidates in an SDP."""
+    return [line.split()[4] for line in sdp.splitlines() if line.startswith("a=candidate:")]
+
+
+def decode_audio(path: Path) -> tuple[np.ndarray, float]:
+    """The mono samples of a file's first audio stream and the container's duration (s)."""
+    with av.open(str(path)) as container:
+        duration = (container.duration or 0) / 1_000_000
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+        chunks = [
+            f.to_ndarray().reshape(-1)
+            for frame in container.decode(audio=0)
+            for f in resampler.resample(frame)
+        ]
+    return np.concatenate(chunks), duration
+
+
+def tone_power(samples: np.ndarray, hz: float) -> float:
+    """Share of the signal's energy within 20 Hz of `hz` (0..1)."""
+    spectrum = np.abs(np.fft.rfft(samples.astype(np.float64))) ** 2
+    freqs = np.fft.rfftfreq(len(samples), 1 / RATE)
+    total = float(spectrum.sum()) or 1.0
+    return float(spectrum[np.abs(freqs - hz) < 20].sum()) / total
