@@ -1,31 +1,44 @@
-"""1:1 call signaling over socket.io: invite, ring every device, accept/decline, relay, hang-up.
+"""1:1 calls and video pull over socket.io: invite, ring every device, accept/decline, hang-up.
 
-Who may call whom: two people may call each other when a grid one of them is assigned to covers
-a grid the other is assigned to (same grid, an ancestor or descendant, or an overlay covering it,
-in either direction), so a worker, their grid leader and the commanders above share a chain;
-admins may call and be called by anyone.
+Who may call whom: see signaling/scope.py. Busy is decided by the `call_lines` primary key
+(store.create), so of two simultaneous invites to one person exactly one rings, on any node.
 
 A call ends when the device holding it (the caller's inviting device, the callee's accepting
 device) disconnects. The ring timeout is a durable hub timer (kind "ring", keyed by call id):
 it fires on whichever node holds the lease, and its conditional UPDATE makes a late or repeated
-firing harmless.
+firing harmless. Each node renews a lease on the calls its sockets hold (`calls.lease_s`); a
+call whose lease lapses — its node died without disconnecting anyone — is ended by any node
+("node_lost"), at start-up and on every heartbeat.
+
+A video pull is a call of kind "pull": the caller (a commander) asks for the callee's camera;
+the callee's devices get `call.pull_request` saying whether their app should ask its user or
+accept by itself (settings: calls.pull_consent, calls.pull_auto_roles); the media is one way.
+Requests, answers and ends of pulls are audited.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from hub.access import Principal
-from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hub.audit import SYSTEM, Actor
+from hub.errors import Conflict, NotFound
 from hub.realtime import Connection, Realtime, user_room
 from hub.settings import CallSettings
 from hub.timers import DueTimer, TimerView
-from signaling.store import CallStore, CallView, Outcome, State
+from signaling import scope
+from signaling.relay import Relay
+from signaling.store import Audit, CallStore, CallView, Kind, Outcome, State
+from storage.sql import utcnow
 
 TIMER_KIND = "ring"
+log = logging.getLogger("gridhub.calls")
 
 
 class InviteIn(BaseModel):
@@ -34,29 +47,13 @@ class InviteIn(BaseModel):
     client_call_id: str = Field(min_length=1, max_length=64)
 
 
+class PullIn(BaseModel):
+    worker_id: int = Field(ge=1)
+    client_call_id: str = Field(min_length=1, max_length=64)
+
+
 class CallRef(BaseModel):
     call_id: int = Field(ge=1)
-
-
-class Candidate(BaseModel):
-    candidate: str = Field(max_length=2000)
-    sdp_mid: str | None = Field(None, alias="sdpMid", max_length=64)
-    sdp_mline_index: int | None = Field(None, alias="sdpMLineIndex", ge=0, le=64)
-
-
-class SignalIn(BaseModel):
-    call_id: int = Field(ge=1)
-    kind: Literal["offer", "answer", "candidate", "restart"]
-    sdp: str | None = Field(None, min_length=1, max_length=200_000)
-    candidate: Candidate | None = None
-
-    @model_validator(mode="after")
-    def _complete(self) -> SignalIn:
-        if self.kind == "candidate" and self.candidate is None:
-            raise ValueError("a candidate signal needs `candidate`")
-        if self.kind != "candidate" and self.sdp is None:
-            raise ValueError(f"a {self.kind} signal needs `sdp`")
-        return self
 
 
 class Calls:
@@ -66,11 +63,13 @@ class Calls:
         self, realtime: Realtime, store: CallStore, timers: TimerView, settings: CallSettings
     ) -> None:
         self.rt, self.store, self.timers, self.settings = realtime, store, timers, settings
+        self.held: dict[int, set[str]] = {}  # call id -> roles whose device is on this node
+        self.relay = Relay(realtime, store)
         realtime.on("call.invite", InviteIn)(self.invite)
+        realtime.on("call.pull", PullIn)(self.pull)
         realtime.on("call.accept", CallRef)(self.accept)
         realtime.on("call.decline", CallRef)(self.decline)
         realtime.on("call.hangup", CallRef)(self.hangup)
-        realtime.on("call.signal", SignalIn)(self.signal)
         timers.handler(TIMER_KIND)(self._ring_timeout)
         realtime.on_disconnected(self._device_gone)
 
@@ -80,39 +79,45 @@ class Calls:
         caller = conn.principal
         existing = await self.store.by_client_id(caller.person_id, body.client_call_id)
         if existing is not None:
-            return self._ack(existing)
-        await self._check_callee(caller, body.callee_id)
-        if await self.store.in_call(caller.person_id):
-            raise Conflict("call.caller_busy", "you are already in a call; hang up first")
-        busy = await self.store.in_call(body.callee_id)
-        call = await self.store.create(
-            {
-                "caller_id": caller.person_id,
-                "callee_id": body.callee_id,
-                "media": body.media,
-                "client_call_id": body.client_call_id,
-                "caller_sid": conn.sid,
-                "state": State.ENDED if busy else State.RINGING,
-                "outcome": Outcome.BUSY if busy else None,
-                "end_reason": "busy" if busy else None,
-            }
-        )
-        if call is None:  # a concurrent retry with the same client_call_id won
-            again = await self.store.by_client_id(caller.person_id, body.client_call_id)
-            assert again is not None
-            return self._ack(again)
-        if not busy:
-            await self._ring(call, caller)
+            return existing.as_dict()
+        found = await self.store.person(body.callee_id)
+        scope.check_callee(caller, body.callee_id, found, self.rt.grids())
+        values = {"callee_id": body.callee_id, "media": body.media, "kind": Kind.CALL}
+        call = await self._create(conn, body.client_call_id, values, None)
+        if call.state == State.RINGING:
+            await self._ring(call, caller, "call.ringing", {}, self.settings.ring_timeout_s)
         await self._tell_state(call)
-        return self._ack(call)
+        return call.as_dict()
+
+    async def pull(self, conn: Connection, body: PullIn) -> dict[str, Any]:
+        commander = conn.principal
+        existing = await self.store.by_client_id(commander.person_id, body.client_call_id)
+        if existing is not None:
+            return existing.as_dict()
+        found = await self.store.person(body.worker_id)
+        scope.check_pull(commander, body.worker_id, found, self.rt.grids())
+        assert found is not None
+        auto = scope.auto_accepts(
+            found, list(self.settings.pull_auto_roles), self.settings.pull_consent
+        )
+        consent = "auto" if auto else "ask"
+        values = {"callee_id": body.worker_id, "media": "video", "kind": Kind.PULL}
+        note = (Actor.of(commander), "call.pull_requested", {"consent": consent})
+        call = await self._create(conn, body.client_call_id, values, note)
+        extra = {"consent": consent}
+        await self._ring(call, commander, "call.pull_request", extra, self.settings.pull_timeout_s)
+        await self._tell_state(call)
+        return call.as_dict()
 
     async def accept(self, conn: Connection, body: CallRef) -> dict[str, Any]:
         call = await self._own(conn, body.call_id, callee_only=True)
+        note = self._note(call, conn.principal, "accepted", {})
         won = await self.store.transition(
-            call.id, State.RINGING, {"state": State.ACTIVE, "callee_sid": conn.sid}
+            call.id, State.RINGING, {"state": State.ACTIVE, "callee_sid": conn.sid}, note
         )
         if won is None:
             raise self._moved(await self._own(conn, body.call_id))
+        self.held.setdefault(won.id, set()).add("callee")
         await self.timers.cancel(str(call.id))
         await self.rt.sio.emit(
             "call.answered_elsewhere",
@@ -121,12 +126,12 @@ class Calls:
             skip_sid=conn.sid,
         )
         await self._tell_state(won)
-        return self._ack(won)
+        return won.as_dict()
 
     async def decline(self, conn: Connection, body: CallRef) -> dict[str, Any]:
         call = await self._own(conn, body.call_id, callee_only=True)
-        ended = await self._end(call, State.RINGING, Outcome.DECLINED, "declined")
-        return self._ack(ended)
+        ended = await self._end(call, State.RINGING, Outcome.DECLINED, "declined", conn.principal)
+        return ended.as_dict()
 
     async def hangup(self, conn: Connection, body: CallRef) -> dict[str, Any]:
         call = await self._own(conn, body.call_id)
@@ -138,42 +143,69 @@ class Calls:
             reason = "cancelled" if by_caller else "declined"
         else:
             outcome, reason = Outcome.ANSWERED, "caller_hangup" if by_caller else "callee_hangup"
-        return self._ack(await self._end(call, call.state, outcome, reason))
+        ended = await self._end(call, call.state, outcome, reason, conn.principal)
+        return ended.as_dict()
 
-    async def signal(self, conn: Connection, body: SignalIn) -> dict[str, Any]:
-        call = await self._own(conn, body.call_id)
-        if call.state != State.ACTIVE:
-            raise Conflict("call.not_active", f"call {call.id} is {call.state}, not active")
-        if conn.sid == call.caller_sid:
-            target, role = call.callee_sid, "caller"
-        elif conn.sid == call.callee_sid:
-            target, role = call.caller_sid, "callee"
-        else:
-            raise Forbidden("call.other_device", "this call is connected on another device")
-        message: dict[str, Any] = {"call_id": call.id, "kind": body.kind, "from": role}
-        if body.sdp is not None:
-            message["sdp"] = body.sdp
-        if body.candidate is not None:
-            message["candidate"] = body.candidate.model_dump(by_alias=True)
-        await self.rt.sio.emit("call.signal", message, to=target)
-        return {}
+    # ---- node lease ----------------------------------------------------------------------
+
+    async def heartbeat(self) -> None:
+        """Renew the lease of the calls held here; end calls whose lease lapsed elsewhere."""
+        callers = {i for i, roles in self.held.items() if "caller" in roles}
+        callees = {i for i, roles in self.held.items() if "callee" in roles}
+        live = await self.store.refresh(callers, callees)
+        for call_id in set(self.held) - live:
+            self.held.pop(call_id, None)
+        cutoff = utcnow() - timedelta(seconds=self.settings.lease_s)
+        for call in await self.store.lapsed(cutoff):
+            outcome = Outcome.CANCELLED if call.state == State.RINGING else Outcome.ANSWERED
+            await self._end(call, call.state, outcome, "node_lost", strict=False)
+
+    async def heartbeat_forever(self) -> None:
+        while True:
+            try:
+                await self.heartbeat()
+            except Exception:
+                log.exception("call lease heartbeat failed")
+            await asyncio.sleep(self.settings.lease_s / 3)
 
     # ---- helpers -------------------------------------------------------------------------
 
-    async def _ring(self, call: CallView, caller: Principal) -> None:
-        fire_at = time.time() + self.settings.ring_timeout_s
-        await self.timers.schedule(TIMER_KIND, str(call.id), fire_at, {"call_id": call.id})
+    async def _create(
+        self, conn: Connection, client_call_id: str, values: dict[str, Any], note: Audit | None
+    ) -> CallView:
+        row = {
+            **values,
+            "caller_id": conn.principal.person_id,
+            "client_call_id": client_call_id,
+            "caller_sid": conn.sid,
+        }
+        call = await self.store.create(row, note)
+        if call is None:  # a concurrent retry with the same client_call_id won
+            call = await self.store.by_client_id(conn.principal.person_id, client_call_id)
+            assert call is not None
+        elif call.state == State.RINGING:
+            self.held.setdefault(call.id, set()).add("caller")
+        return call
+
+    async def _ring(
+        self, call: CallView, caller: Principal, event: str, extra: dict[str, Any], ring_s: float
+    ) -> None:
+        await self.timers.schedule(
+            TIMER_KIND, str(call.id), time.time() + ring_s, {"call_id": call.id}
+        )
         ringing = {
             "call_id": call.id,
+            "kind": call.kind,
             "media": call.media,
             "caller": {
                 "person_id": caller.person_id,
                 "username": caller.username,
                 "name": caller.display_name,
             },
-            "ring_timeout_s": self.settings.ring_timeout_s,
+            "ring_timeout_s": ring_s,
+            **extra,
         }
-        await self.rt.emit("call.ringing", ringing, user_room(call.callee_id))
+        await self.rt.emit(event, ringing, user_room(call.callee_id))
 
     async def _ring_timeout(self, payload: dict[str, Any], _timer: DueTimer) -> None:
         call = await self.store.get(int(payload["call_id"]))
@@ -188,36 +220,37 @@ class Calls:
             await self._end(call, call.state, outcome, f"{role}_disconnected", strict=False)
 
     async def _end(
-        self, call: CallView, expected: str, outcome: Outcome, reason: str, strict: bool = True
+        self,
+        call: CallView,
+        expected: str,
+        outcome: Outcome,
+        reason: str,
+        who: Principal | None = None,
+        strict: bool = True,
     ) -> CallView:
-        ended = await self.store.transition(
-            call.id,
-            expected,
-            {"state": State.ENDED, "outcome": outcome, "end_reason": reason},
-        )
+        values = {"state": State.ENDED, "outcome": outcome, "end_reason": reason}
+        note = self._note(call, who, "ended", {"outcome": outcome, "reason": reason})
+        ended = await self.store.transition(call.id, expected, values, note)
         if ended is None:
             latest = await self.store.get(call.id)
             if strict and latest is not None:
                 raise self._moved(latest)
             return latest or call
+        self.held.pop(call.id, None)
         if expected == State.RINGING:
             await self.timers.cancel(str(call.id))
         await self._tell_state(ended)
         return ended
 
-    async def _check_callee(self, caller: Principal, callee_id: int) -> None:
-        if callee_id == caller.person_id:
-            raise InvalidInput("call.self", "you cannot call yourself")
-        found = await self.store.person(callee_id)
-        if found is None:
-            raise NotFound("call.callee_not_found", f"person {callee_id} does not exist")
-        if caller.is_admin or await self.store.is_admin(callee_id):
-            return
-        index = self.rt.grids()
-        mine, theirs = caller.grid_ids(), found[1]
-        if any(index.covers(a, b) or index.covers(b, a) for a in mine for b in theirs):
-            return
-        raise Forbidden("call.out_of_scope", f"person {callee_id} is outside your grid chain")
+    @staticmethod
+    def _note(
+        call: CallView, who: Principal | None, what: str, details: dict[str, Any]
+    ) -> Audit | None:
+        """Video pulls are audited (who asked, who answered, how it ended); calls are logged."""
+        if call.kind != Kind.PULL:
+            return None
+        actor = SYSTEM if who is None else Actor.of(who)
+        return actor, f"call.pull_{what}", details
 
     async def _own(self, conn: Connection, call_id: int, callee_only: bool = False) -> CallView:
         call = await self.store.get(call_id)
@@ -238,7 +271,3 @@ class Calls:
     async def _tell_state(self, call: CallView) -> None:
         rooms = sorted({user_room(call.caller_id), user_room(call.callee_id)})
         await self.rt.emit("call.state", call.as_dict(), rooms)
-
-    @staticmethod
-    def _ack(call: CallView) -> dict[str, Any]:
-        return call.as_dict()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -15,11 +17,20 @@ TIMER_OWNER = "signaling"
 
 
 async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Register the call events; must run after realtime and timers, before timers start."""
-    app[CALLS] = Calls(
+    """Register the call events; must run after realtime and timers, before timers start.
+
+    The lease heartbeat runs for the hub's life; its first round, at start-up, ends calls a
+    dead node left behind.
+    """
+    calls = Calls(
         app[REALTIME],
         CallStore(app[SESSIONS]),
         app[TIMERS].view(TIMER_OWNER),
         app[SETTINGS].calls,
     )
+    app[CALLS] = calls
+    task = asyncio.create_task(calls.heartbeat_forever(), name="call-lease")
     yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
