@@ -1,88 +1,78 @@
-"""The recorder room: publishers send audio (and video) to the media worker, which writes a file.
+"""The `recorder` room kind: publishers send audio (and video) to the media worker, which
+writes one file.
 
-Each publisher opens a send-only RTCPeerConnection to the room (one offer, one answer; aiortc
-puts every candidate in the answer, so no trickle is needed). Audio of all publishers is mixed
-onto one wall-clock timeline; the first video track is recorded when the room records video.
-The room ends when it is stopped or when its last publisher has gone.
+Each publisher joins the room with a send-only offer (``peer.join``; the worker answers). Audio
+of all publishers is mixed onto one wall-clock timeline; the first video track is recorded when
+the room was opened with a ``video_size``. The file is finished when the room closes or when its
+last publisher has left; either way the room emits ``ended`` with the file's facts once.
+
+Options (``room.open``): ``path`` (absolute file path, chosen by the hub), ``video_size``
+(``[width, height]``, optional).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any, ClassVar
 
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 from av.audio.frame import AudioFrame
 from av.video.frame import VideoFrame
 
+from media.protocol import ControlError
 from media.recording.writer import FileFacts, MediaFile, Mono, Timeline
+from media.worker.rooms import Peer, Room, RoomContext
 
-log = logging.getLogger("gridhub.media.recording")
 TICK_S = 0.02
-OnEnded = Callable[["RecorderRoom", FileFacts], Awaitable[None]]
 
 
-class RoomClosed(Exception):
-    """The room has ended; no more publishers."""
+class Recording:
+    """One file being recorded from live tracks (audio mixed, at most one video)."""
 
-
-class RecorderRoom:
-    def __init__(
-        self, key: str, path: Path, video_size: tuple[int, int] | None, on_ended: OnEnded
-    ) -> None:
-        self.key, self.path = key, path
+    def __init__(self, path: Path, video_size: tuple[int, int] | None) -> None:
         self.file = MediaFile(path, video_size)
         self.timeline = Timeline(time.monotonic())
-        self.publishers: dict[str, RTCPeerConnection] = {}
         self.frames_in = 0
-        self._on_ended = on_ended
-        self._video_from: str | None = None
-        self._finishing = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._ticker = asyncio.create_task(self._tick(), name=f"recorder:{key}")
-        self._ended: asyncio.Future[FileFacts] = asyncio.get_running_loop().create_future()
+        self.video_from: str | None = None
+        self._tasks: dict[str, list[asyncio.Task[None]]] = {}
+        self._ticker = asyncio.create_task(self._tick(), name=f"recorder:{path.name}")
+        self._facts: FileFacts | None = None
 
-    @property
-    def ended(self) -> bool:
-        return self._ended.done()
-
-    async def publish(self, party: str, offer: RTCSessionDescription) -> RTCSessionDescription:
-        """Answer a publisher's offer; a party publishing again replaces its connection."""
-        if self.ended:
-            raise RoomClosed(self.key)
-        old = self.publishers.pop(party, None)
-        if old is not None:
-            await old.close()
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.publishers[party] = pc
-        pc.on("track", lambda track: self._consume(party, track))
-        pc.on("connectionstatechange", lambda: self._check_gone(party, pc))
-        await pc.setRemoteDescription(offer)
-        await pc.setLocalDescription(await pc.createAnswer())
-        return pc.localDescription
-
-    async def stop(self) -> FileFacts:
-        """End the room (idempotent): close publishers, flush and close the file."""
-        if not self._ended.done():
-            await self._finish()
-        return await self._ended
-
-    def _consume(self, party: str, track: MediaStreamTrack) -> None:
+    def add(self, party: str, track: MediaStreamTrack) -> None:
         if track.kind == "audio":
-            self._spawn(self._audio(party, track))
-        elif self._video_from is None:
-            self._video_from = party
-            self._spawn(self._video(track))
+            self._spawn(party, self._audio(party, track))
+        elif self.video_from is None:
+            self.video_from = party
+            self._spawn(party, self._video(track))
 
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def remove(self, party: str) -> None:
+        for task in self._tasks.pop(party, []):
+            task.cancel()
+        if self.video_from == party:
+            self.video_from = None
+
+    async def finish(self) -> FileFacts:
+        """Stop reading, pad to now, close the file (once; later calls return the same)."""
+        if self._facts is None:
+            end = time.monotonic()
+            for party in list(self._tasks):
+                self.remove(party)
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            for block in self.timeline.drain(end):
+                self.file.write_audio(block)
+            self._facts = await asyncio.to_thread(self.file.close)
+        return self._facts
+
+    def _spawn(self, party: str, work: Awaitable[None]) -> None:
+        self._tasks.setdefault(party, []).append(asyncio.ensure_future(work))
 
     async def _audio(self, party: str, track: MediaStreamTrack) -> None:
         mono = Mono()
@@ -108,30 +98,69 @@ class RecorderRoom:
             for block in self.timeline.pull(time.monotonic()):
                 self.file.write_audio(block)
 
-    def _check_gone(self, party: str, pc: RTCPeerConnection) -> None:
-        if pc.connectionState not in ("failed", "closed"):
-            return
-        if self.publishers.get(party) is pc:
-            del self.publishers[party]
-        if not self.publishers and not self._ended.done():
-            self._spawn(self._finish())
 
-    async def _finish(self) -> None:
-        if self._finishing:
-            return
-        self._finishing = True
-        end = time.monotonic()
-        self._ticker.cancel()
-        for pc in list(self.publishers.values()):
-            await pc.close()
-        self.publishers.clear()
-        for task in list(self._tasks):
-            if task is not asyncio.current_task():
-                task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._ticker
-        for block in self.timeline.drain(end):
-            self.file.write_audio(block)
-        facts = await asyncio.to_thread(self.file.close)
-        self._ended.set_result(facts)
-        await self._on_ended(self, facts)
+class RecorderRoom(Room):
+    kind: ClassVar[str] = "recorder"
+
+    def __init__(self, ctx: RoomContext) -> None:
+        super().__init__(ctx)
+        self.path, self.video_size = _options(ctx.options)
+        self.recording: Recording | None = None
+        self.ended = False
+
+    async def start(self) -> None:
+        self.recording = Recording(self.path, self.video_size)
+
+    async def attach(self, peer: Peer) -> None:
+        if self.ended or self.recording is None:
+            raise ControlError("recording.ended", "this recording has ended")
+        if not peer.inbound("audio") and not peer.inbound("video"):
+            raise ControlError("recording.no_media", "the offer sends no audio or video")
+        for track in peer.inbound("audio") + peer.inbound("video"):
+            self.recording.add(peer.id, track)
+
+    async def detach(self, peer_id: str) -> None:
+        if self.recording is not None:
+            self.recording.remove(peer_id)
+        if not set(self.peers) - {peer_id}:
+            await self._end()
+
+    async def control(self, action: str, args: dict[str, Any]) -> dict[str, Any]:
+        if action == "stats" and self.recording is not None:
+            return {"frames_in": self.recording.frames_in, "publishers": sorted(self.peers)}
+        if action == "stop":
+            return await self._end()
+        return await super().control(action, args)
+
+    async def close(self) -> None:
+        await self._end()
+
+    async def _end(self) -> dict[str, Any]:
+        assert self.recording is not None
+        first = not self.ended
+        self.ended = True
+        facts = asdict(await self.recording.finish())
+        if first:
+            self.ctx.emit("ended", facts)
+        return facts
+
+
+def _options(options: dict[str, Any]) -> tuple[Path, tuple[int, int] | None]:
+    path = options.get("path")
+    if not isinstance(path, str) or not Path(path).is_absolute():
+        raise ControlError("control.bad_args", "a recorder room needs an absolute `path`")
+    size = options.get("video_size")
+    if size is None:
+        return Path(path), None
+    if (
+        not isinstance(size, list | tuple)
+        or len(size) != 2
+        or not all(isinstance(v, int) and 16 <= v <= 1920 for v in size)
+    ):
+        raise ControlError("control.bad_args", "`video_size` must be [width, height] in 16..1920")
+    return Path(path), (size[0], size[1])
+
+
+def register(registry: Any) -> None:
+    """Worker extension hook (media.worker.registry.EXTENSIONS)."""
+    registry.room_kind(RecorderRoom)

@@ -8,6 +8,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aioice.ice
 import av
@@ -22,8 +23,14 @@ from aiortc import (
 )
 from av.audio.frame import AudioFrame
 
+from media.protocol import unpack
+from media.worker import registry
+from media.worker.rooms import WorkerLimits
+from media.worker.server import Worker
+
 RATE, PTIME = 48_000, 0.02
 LOOPBACK = "127.0.0.1"
+EVENT_WAIT_S = 10.0
 Answer = Callable[[RTCSessionDescription], Awaitable[RTCSessionDescription]]
 
 
@@ -39,9 +46,10 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 class Tone(AudioStreamTrack):
     """A sine at `hz`, 20 ms frames of 48 kHz mono s16, paced in real time."""
 
-    def __init__(self, hz: float) -> None:
+    def __init__(self, hz: float, mark_s: float = 0.0) -> None:
         super().__init__()
         self.hz, self.sent, self.started = hz, 0, 0.0
+        self.mark, self.marked = int(mark_s * RATE), asyncio.Event()
 
     async def recv(self) -> AudioFrame:
         n = int(RATE * PTIME)
@@ -55,7 +63,41 @@ class Tone(AudioStreamTrack):
         frame.pts, frame.sample_rate = self.sent, RATE
         frame.time_base = fractions.Fraction(1, RATE)
         self.sent += n
+        if self.mark and self.sent >= self.mark:
+            self.marked.set()
         return frame
+
+
+class Events:
+    """The events a media worker emits, as a queue (its outbox), with a wait for one."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        worker.outboxes.add(self.queue)
+
+    async def next(self, event: str, name: str | None = None) -> dict[str, Any]:
+        async with asyncio.timeout(EVENT_WAIT_S):
+            while True:
+                message = unpack(await self.queue.get())
+                data: dict[str, Any] = message["data"]
+                if message.get("event") == event and (name is None or data.get("name") == name):
+                    return data
+
+
+def in_process_worker(*extensions: str) -> Worker:
+    """The media worker's real control logic, in this process (no control socket)."""
+    return Worker(registry.load(extensions), WorkerLimits(), 50, "test-worker")
+
+
+def joiner(worker: Worker, room: str, peer: str) -> Answer:
+    """Answers offers through the worker's own `peer.join`."""
+
+    async def answer(offer: RTCSessionDescription) -> RTCSessionDescription:
+        args = {"room": room, "peer": peer, "sdp": offer.sdp}
+        reply = await worker.handle("peer.join", args)
+        return RTCSessionDescription(sdp=reply["sdp"], type="answer")
+
+    return answer
 
 
 def new_peer() -> RTCPeerConnection:

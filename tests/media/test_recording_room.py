@@ -1,5 +1,5 @@
-"""The recorder room on real aiortc peers over 127.0.0.1: the file decodes, lasts as long as the
-room, and holds every publisher's audio mixed."""
+"""The recorder room kind in the media worker's own control logic, with real aiortc publishers
+over 127.0.0.1: the file decodes, lasts as long as the room, and holds every publisher mixed."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ import time
 from pathlib import Path
 
 import pytest
-from aiortc import RTCSessionDescription
 
-from media.recording.room import RecorderRoom, RoomClosed
-from media.recording.writer import FileFacts, sha256_of
+from media.protocol import ControlError
+from media.recording.writer import sha256_of
+from media.worker.server import Worker
 from tests.media.recording_peers import (
     LOOPBACK,
+    Events,
     Tone,
     candidates_of,
     decode_audio,
+    in_process_worker,
+    joiner,
     loopback_only,
     publish,
     tone_power,
@@ -30,46 +33,62 @@ def _loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     loopback_only(monkeypatch)
 
 
-class Ended:
-    def __init__(self) -> None:
-        self.facts: asyncio.Future[FileFacts] = asyncio.get_running_loop().create_future()
-
-    async def __call__(self, room: RecorderRoom, facts: FileFacts) -> None:
-        self.facts.set_result(facts)
+@pytest.fixture
+def worker() -> Worker:
+    return in_process_worker("media.recording.room")
 
 
-async def test_two_publishers_are_mixed_into_a_file_as_long_as_the_room(tmp_path: Path) -> None:
-    ended = Ended()
-    room = RecorderRoom("call:1", tmp_path / "call.ogg", None, ended)
+async def test_two_publishers_are_mixed_into_a_file_as_long_as_the_room(
+    worker: Worker, tmp_path: Path
+) -> None:
+    events, path = Events(worker), tmp_path / "call.ogg"
+    await worker.handle(
+        "room.open", {"room": "r1", "kind": "recorder", "options": {"path": str(path)}}
+    )
     started = time.monotonic()
-    a, a_up = await publish(lambda offer: room.publish("a", offer), Tone(440.0))
-    b, b_up = await publish(lambda offer: room.publish("b", offer), Tone(1000.0))
+    tone_a, tone_b = Tone(440.0, mark_s=2.0), Tone(1000.0, mark_s=2.0)
+    a, a_up = await publish(joiner(worker, "r1", "a"), tone_a)
+    b, b_up = await publish(joiner(worker, "r1", "b"), tone_b)
     await asyncio.wait_for(asyncio.gather(a_up.wait(), b_up.wait()), CONNECT_S)
-    assert set(candidates_of(room.publishers["a"].localDescription.sdp)) == {LOOPBACK}
-    while room.frames_in < 2 * 100:  # two seconds of audio from both
-        await asyncio.sleep(0.05)
-    facts = await room.stop()
+    assert set(candidates_of(a.remoteDescription.sdp)) == {LOOPBACK}
+    await asyncio.wait_for(asyncio.gather(tone_a.marked.wait(), tone_b.marked.wait()), CONNECT_S)
+    await asyncio.sleep(0.5)  # let the last sent second cross the jitter delay
+    facts = await worker.handle("room.control", {"room": "r1", "action": "stop"})
     length = time.monotonic() - started
-    await a.close(), await b.close()
+    await asyncio.gather(a.close(), b.close())
 
-    assert await ended.facts == facts
-    samples, duration = decode_audio(tmp_path / "call.ogg")
+    ended = await events.next("room", "ended")
+    assert ended["data"] == facts
+    samples, duration = decode_audio(path)
     assert abs(duration - length) < 0.3, (duration, length)
-    assert abs(facts.duration_s - length) < 0.3
-    assert facts.size == (tmp_path / "call.ogg").stat().st_size
-    assert facts.sha256 == sha256_of(tmp_path / "call.ogg")
-    heard = samples[-48_000:-9_600]  # the last second before the jitter delay: both talking
-    assert tone_power(heard, 440.0) > 0.2 and tone_power(heard, 1000.0) > 0.2
+    assert abs(facts["duration_s"] - length) < 0.3
+    assert facts["size"] == path.stat().st_size
+    assert facts["sha256"] == sha256_of(path)
+    heard = samples[-48_000:]  # the last second: both talking
+    assert tone_power(heard, 440.0) > 0.2
+    assert tone_power(heard, 1000.0) > 0.2
 
 
-async def test_the_room_ends_itself_when_the_last_publisher_leaves(tmp_path: Path) -> None:
-    ended = Ended()
-    room = RecorderRoom("sos:9", tmp_path / "sos.ogg", None, ended)
-    pc, up = await publish(lambda offer: room.publish("worker", offer), Tone(440.0))
+async def test_the_room_ends_itself_when_the_last_publisher_leaves(
+    worker: Worker, tmp_path: Path
+) -> None:
+    events, path = Events(worker), tmp_path / "sos.ogg"
+    await worker.handle(
+        "room.open", {"room": "r2", "kind": "recorder", "options": {"path": str(path)}}
+    )
+    pc, up = await publish(joiner(worker, "r2", "worker"), Tone(440.0))
     await asyncio.wait_for(up.wait(), CONNECT_S)
     await pc.close()
-    facts = await asyncio.wait_for(ended.facts, CONNECT_S)
-    assert room.ended and facts.size > 0
-    offer = RTCSessionDescription(sdp=pc.localDescription.sdp, type="offer")
-    with pytest.raises(RoomClosed):
-        await room.publish("late", offer)
+    ended = await events.next("room", "ended")
+    assert ended["data"]["size"] == path.stat().st_size > 0
+    with pytest.raises(ControlError) as raised:
+        await publish(joiner(worker, "r2", "late"), Tone(440.0))
+    assert raised.value.code == "recording.ended"
+
+
+async def test_bad_options_are_refused(worker: Worker) -> None:
+    for options in ({}, {"path": "relative.ogg"}, {"path": "/tmp/x.webm", "video_size": [1, 2]}):
+        with pytest.raises(ControlError) as raised:
+            await worker.handle("room.open", {"room": "r3", "kind": "recorder", "options": options})
+        assert raised.value.code == "control.bad_args"
+    assert worker.rooms == {}
