@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
 import math
 import time
@@ -21,6 +22,7 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
+from aiortc.mediastreams import MediaStreamError
 from av.audio.frame import AudioFrame
 
 from media.protocol import unpack
@@ -147,3 +149,46 @@ def tone_power(samples: np.ndarray, hz: float) -> float:
     freqs = np.fft.rfftfreq(len(samples), 1 / RATE)
     total = float(spectrum.sum()) or 1.0
     return float(spectrum[np.abs(freqs - hz) < 20].sum()) / total
+
+
+def make_test_video(path: Path, seconds: float = 3.0, fps: int = 15) -> None:
+    """A VP8 WebM test pattern: a bar moving across a gradient, `fps` pictures a second."""
+    width, height = 320, 240
+    with av.open(str(path), mode="w") as container:
+        stream: Any = container.add_stream("libvpx", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        ramp = np.tile(np.linspace(0, 255, width, dtype=np.uint8), (height, 1))
+        for i in range(int(seconds * fps)):
+            rgb = np.stack([ramp, np.roll(ramp, i * 8, axis=1), np.full_like(ramp, 80)], axis=2)
+            rgb[:, (i * 10) % width : (i * 10) % width + 12] = 255
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+class Viewer:
+    """A receive-only video peer that counts the pictures it decodes."""
+
+    def __init__(self, want: int) -> None:
+        self.pc, self.frames, self.want = new_peer(), 0, want
+        self.enough = asyncio.Event()
+        self.readers: list[asyncio.Future[None]] = []
+        self.pc.addTransceiver("video", direction="recvonly")
+        self.pc.on("track", self._track)
+
+    async def connect(self, answer: Answer) -> None:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        await self.pc.setRemoteDescription(await answer(self.pc.localDescription))
+
+    def _track(self, track: MediaStreamTrack) -> None:
+        self.readers.append(asyncio.ensure_future(self._count(track)))
+
+    async def _count(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await track.recv()
+                self.frames += 1
+                if self.frames >= self.want:
+                    self.enough.set()

@@ -1,0 +1,1 @@
+"""Camera gateway: RTSP cameras and media files relayed live to WebRTC viewers."""
