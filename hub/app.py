@@ -15,6 +15,7 @@ import socketio
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from consoles import serve as consoles_serve
 from hub import audit, plugins
 from hub.api import auth, devices, files, grids, people, system
 from hub.bus import MessageBus
@@ -131,6 +132,7 @@ def build_app(
         app.cleanup_ctx.append(ctx)
     for module in (system, auth, grids, people, devices, files, calls_api):
         module.build_router().mount(app)
+    consoles_serve.mount(app)
     return app
 
 

@@ -6,6 +6,10 @@ import { defineConfig } from 'vite'
 // Three pages, one build: the hub serves dist/ under /ui/ and answers /console, /field and
 // /report (and their sub-paths) with the matching HTML page.
 const here = dirname(fileURLToPath(import.meta.url))
+// While developing one page: GRIDHUB_PAGES=console npx vite build (keeps the others' output).
+const ALL_PAGES = ['console', 'field', 'report']
+const only = process.env.GRIDHUB_PAGES?.split(',').filter((page) => ALL_PAGES.includes(page))
+const pages = only?.length ? only : ALL_PAGES
 
 export default defineConfig({
   base: '/ui/',
@@ -13,14 +17,10 @@ export default defineConfig({
   resolve: { alias: { '@': resolve(here, 'src') } },
   build: {
     outDir: 'dist',
-    emptyOutDir: true,
+    emptyOutDir: pages.length === ALL_PAGES.length,
     chunkSizeWarningLimit: 2500,
     rollupOptions: {
-      input: {
-        console: resolve(here, 'console.html'),
-        field: resolve(here, 'field.html'),
-        report: resolve(here, 'report.html'),
-      },
+      input: Object.fromEntries(pages.map((page) => [page, resolve(here, `${page}.html`)])),
     },
   },
   server: {

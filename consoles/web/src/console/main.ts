@@ -1,4 +1,5 @@
-import { createApp } from 'vue'
+import { mountPage } from '@/shared/app'
 import App from './App.vue'
+import { messages } from './messages'
 
-createApp(App).mount('#app')
+mountPage(App, { messages, dark: true })

@@ -1,0 +1,177 @@
+// Typed HTTP client for the hub: bearer auth, automatic refresh, structured errors.
+import { TokenStore } from './tokens'
+import type { HubErrorBody, Me, TokenPair, UiConfig, UploadedFile } from './types'
+
+/** A structured error from the hub (HTTP body `{error}` or a socket ack `{ok:false, error}`). */
+export class HubError extends Error {
+  readonly code: string
+  readonly status: number
+  readonly details: Record<string, unknown> | undefined
+
+  constructor(body: HubErrorBody, status = 0) {
+    super(body.message)
+    this.name = 'HubError'
+    this.code = body.code
+    this.status = status
+    this.details = body.details
+  }
+}
+
+export type Query = Record<string, string | number | boolean | null | undefined>
+
+export interface RequestOptions {
+  query?: Query
+  body?: unknown
+  form?: FormData
+  /** false: send no Authorization header (login, public pages) */
+  auth?: boolean
+}
+
+const REFRESH_MARGIN_MS = 30_000
+
+export class Api {
+  readonly tokens: TokenStore
+  /** Called once the session is over (refresh refused); the page shows its login again. */
+  onSignedOut: () => void = () => {}
+  private refreshing: Promise<string> | null = null
+
+  constructor(page: string, readonly base = '') {
+    this.tokens = new TokenStore(page)
+  }
+
+  get signedIn(): boolean {
+    return this.tokens.get() !== null
+  }
+
+  async login(username: string, password: string): Promise<Me> {
+    const pair = await this.request<TokenPair>('POST', '/api/v1/auth/login', {
+      body: { username, password },
+      auth: false,
+    })
+    this.tokens.set(pair)
+    return this.me()
+  }
+
+  async logout(): Promise<void> {
+    try {
+      if (this.signedIn) await this.request('POST', '/api/v1/auth/logout')
+    } finally {
+      this.tokens.clear()
+    }
+  }
+
+  me(): Promise<Me> {
+    return this.get<Me>('/api/v1/auth/me')
+  }
+
+  uiConfig(): Promise<UiConfig> {
+    return this.request<UiConfig>('GET', '/api/v1/ui/config', { auth: false })
+  }
+
+  /** A valid access token, refreshed first when it is about to expire. */
+  async accessToken(): Promise<string> {
+    const stored = this.tokens.get()
+    if (!stored) throw new HubError({ code: 'auth.required', message: 'sign in first' }, 401)
+    if (stored.expiresAt - Date.now() > REFRESH_MARGIN_MS) return stored.access
+    return this.refresh()
+  }
+
+  /** Swap the refresh token for a new pair (one refresh at a time). */
+  refresh(): Promise<string> {
+    this.refreshing ??= this.doRefresh().finally(() => {
+      this.refreshing = null
+    })
+    return this.refreshing
+  }
+
+  private async doRefresh(): Promise<string> {
+    const stored = this.tokens.get()
+    if (!stored) throw new HubError({ code: 'auth.required', message: 'sign in first' }, 401)
+    try {
+      const pair = await this.request<TokenPair>('POST', '/api/v1/auth/refresh', {
+        body: { refresh_token: stored.refresh },
+        auth: false,
+      })
+      return this.tokens.set(pair).access
+    } catch (error) {
+      if (error instanceof HubError && error.status >= 400 && error.status < 500) {
+        this.tokens.clear()
+        this.onSignedOut()
+      }
+      throw error
+    }
+  }
+
+  get<T>(path: string, query?: Query): Promise<T> {
+    return this.request<T>('GET', path, { query })
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, { body })
+  }
+
+  patch<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, { body })
+  }
+
+  upload(channelId: number, file: Blob, name = 'upload'): Promise<UploadedFile> {
+    const form = new FormData()
+    form.append('file', file, name)
+    return this.request<UploadedFile>('POST', `/api/v1/channels/${channelId}/files`, { form })
+  }
+
+  /** A blob: URL of a protected file (images in chat, attachments), for <img src>. */
+  async fileUrl(path: string): Promise<string> {
+    const response = await this.send('GET', path, {}, true)
+    if (!response.ok) throw await errorOf(response)
+    return URL.createObjectURL(await response.blob())
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    let response = await this.send(method, path, options, options.auth !== false)
+    if (response.status === 401 && options.auth !== false && this.signedIn) {
+      await this.refresh()
+      response = await this.send(method, path, options, true)
+    }
+    if (!response.ok) throw await errorOf(response)
+    if (response.status === 204) return undefined as T
+    return (await response.json()) as T
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    options: RequestOptions,
+    auth: boolean,
+  ): Promise<Response> {
+    const headers: Record<string, string> = {}
+    if (auth) headers.Authorization = `Bearer ${await this.accessToken()}`
+    let body: BodyInit | undefined
+    if (options.form) body = options.form
+    else if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      body = JSON.stringify(options.body)
+    }
+    return fetch(this.base + path + queryString(options.query), { method, headers, body })
+  }
+}
+
+function queryString(query?: Query): string {
+  if (!query) return ''
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value))
+  }
+  const text = params.toString()
+  return text ? `?${text}` : ''
+}
+
+async function errorOf(response: Response): Promise<HubError> {
+  try {
+    const data = (await response.json()) as { error?: HubErrorBody }
+    if (data.error?.code) return new HubError(data.error, response.status)
+  } catch {
+    // not JSON: fall through
+  }
+  return new HubError({ code: `http.${response.status}`, message: response.statusText }, response.status)
+}

@@ -1,0 +1,48 @@
+// Creating a page: Vue + Element Plus + Pinia + i18n in one call.
+//   mountPage(App, { messages, dark: true })
+// The page's root component reads the Element Plus locale with `useElementLocale()` and the
+// language toggle with `useLocaleSwitch()`.
+import 'element-plus/dist/index.css'
+import 'element-plus/theme-chalk/dark/css-vars.css'
+import ElementPlus, { ElMessage } from 'element-plus'
+import { createPinia } from 'pinia'
+import { createApp, inject, type Component, type ComputedRef, type InjectionKey } from 'vue'
+import { HubError } from './api'
+import { setupI18n, type LocaleCode, type Messages } from './i18n'
+
+interface LocaleSwitch {
+  elementLocale: ComputedRef<unknown>
+  setLocale: (code: LocaleCode) => void
+  toggleLocale: () => void
+}
+
+const LOCALE: InjectionKey<LocaleSwitch> = Symbol('gridhub.locale')
+
+export interface PageOptions {
+  messages: Record<LocaleCode, Messages>
+  /** Element Plus dark theme (the commander console and the big screen) */
+  dark?: boolean
+  selector?: string
+}
+
+export function mountPage(root: Component, options: PageOptions) {
+  if (options.dark) document.documentElement.classList.add('dark')
+  const { i18n, elementLocale, setLocale, toggleLocale } = setupI18n(options.messages)
+  const app = createApp(root)
+  app.use(ElementPlus).use(createPinia()).use(i18n)
+  app.provide(LOCALE, { elementLocale, setLocale, toggleLocale })
+  app.mount(options.selector ?? '#app')
+  return app
+}
+
+export function useLocaleSwitch(): LocaleSwitch {
+  const found = inject(LOCALE)
+  if (!found) throw new Error('useLocaleSwitch outside a page made by mountPage')
+  return found
+}
+
+/** Show an error from the hub (or anything thrown) as a message toast. */
+export function showError(error: unknown): void {
+  const text = error instanceof HubError ? `${error.message} (${error.code})` : String(error)
+  ElMessage({ type: 'error', message: text, showClose: true })
+}

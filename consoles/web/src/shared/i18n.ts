@@ -1,0 +1,116 @@
+// i18n: Chinese (zh-CN) by default, English switchable; the choice is remembered per browser.
+// Pages pass their own messages; the shared ones below are merged in. Element Plus takes its
+// locale from `elementLocale` (wrap the page in <el-config-provider :locale="elementLocale">).
+import en from 'element-plus/es/locale/lang/en'
+import zhCn from 'element-plus/es/locale/lang/zh-cn'
+import { computed } from 'vue'
+import { createI18n } from 'vue-i18n'
+
+export type LocaleCode = 'zh-CN' | 'en'
+export type Messages = Record<string, unknown>
+
+const KEY = 'gridhub.locale'
+
+export const sharedMessages: Record<LocaleCode, Messages> = {
+  'zh-CN': {
+    common: {
+      login: '登录',
+      logout: '退出登录',
+      username: '用户名',
+      password: '密码',
+      cancel: '取消',
+      confirm: '确定',
+      save: '保存',
+      send: '发送',
+      search: '搜索',
+      refresh: '刷新',
+      loading: '加载中…',
+      empty: '暂无数据',
+      language: 'English',
+      connected: '已连接',
+      connecting: '连接中…',
+      disconnected: '连接已断开，正在重连…',
+      signed_out: '登录已失效，请重新登录',
+      login_failed: '登录失败',
+    },
+    presence: {
+      online: '在线',
+      busy: '忙碌',
+      away: '离开',
+      on_call: '通话中',
+      sos: 'SOS',
+      offline: '离线',
+      stale: '位置过期',
+    },
+  },
+  en: {
+    common: {
+      login: 'Sign in',
+      logout: 'Sign out',
+      username: 'Username',
+      password: 'Password',
+      cancel: 'Cancel',
+      confirm: 'OK',
+      save: 'Save',
+      send: 'Send',
+      search: 'Search',
+      refresh: 'Refresh',
+      loading: 'Loading…',
+      empty: 'Nothing here',
+      language: '中文',
+      connected: 'Connected',
+      connecting: 'Connecting…',
+      disconnected: 'Disconnected, reconnecting…',
+      signed_out: 'Your session has ended, please sign in again',
+      login_failed: 'Sign-in failed',
+    },
+    presence: {
+      online: 'Online',
+      busy: 'Busy',
+      away: 'Away',
+      on_call: 'On a call',
+      sos: 'SOS',
+      offline: 'Offline',
+      stale: 'Position stale',
+    },
+  },
+}
+
+export function savedLocale(): LocaleCode {
+  return localStorage.getItem(KEY) === 'en' ? 'en' : 'zh-CN'
+}
+
+function merge(a: Messages, b: Messages): Messages {
+  const out: Messages = { ...a }
+  for (const [key, value] of Object.entries(b)) {
+    const mine = out[key]
+    out[key] =
+      mine && typeof mine === 'object' && value && typeof value === 'object'
+        ? merge(mine as Messages, value as Messages)
+        : value
+  }
+  return out
+}
+
+/** The page's i18n instance: shared messages plus the page's own. */
+export function setupI18n(pageMessages: Record<LocaleCode, Messages>) {
+  const i18n = createI18n<[Messages], LocaleCode, false>({
+    legacy: false,
+    locale: savedLocale(),
+    fallbackLocale: 'zh-CN',
+    messages: {
+      'zh-CN': merge(sharedMessages['zh-CN'], pageMessages['zh-CN']),
+      en: merge(sharedMessages.en, pageMessages.en),
+    },
+  })
+  const locale = i18n.global.locale
+  const elementLocale = computed(() => (locale.value === 'en' ? en : zhCn))
+  const setLocale = (code: LocaleCode): void => {
+    locale.value = code
+    localStorage.setItem(KEY, code)
+    document.documentElement.lang = code
+  }
+  const toggleLocale = (): void => setLocale(locale.value === 'en' ? 'zh-CN' : 'en')
+  document.documentElement.lang = locale.value
+  return { i18n, elementLocale, setLocale, toggleLocale }
+}
