@@ -1,0 +1,1 @@
+"""The media worker: a separate process running aiortc rooms, driven by the hub over /control."""
