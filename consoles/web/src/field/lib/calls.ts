@@ -1,0 +1,161 @@
+// 1:1 voice calls over the hub's signaling (call.* events, docs/protocol.md): the hub rings and
+// relays, audio flows peer to peer. The caller makes the offer once the call is active; the
+// callee is the polite peer (it answers; glare is the caller's win).
+import { reactive, shallowRef } from 'vue'
+import { newId } from './queue'
+import type { Session } from './session'
+
+export interface CallInfo {
+  call_id: number
+  caller_id: number
+  callee_id: number
+  media: string
+  state: 'ringing' | 'active' | 'ended'
+  outcome: string | null
+  reason: string | null
+}
+
+interface Ringing {
+  call_id: number
+  caller: { person_id: number; name: string }
+}
+
+interface Signal {
+  call_id: number
+  kind: 'offer' | 'answer' | 'candidate' | 'restart'
+  sdp?: string
+  candidate?: RTCIceCandidateInit
+}
+
+type Phase = 'idle' | 'incoming' | 'calling' | 'active' | 'ended'
+
+export class Calls {
+  readonly state = reactive({
+    phase: 'idle' as Phase, callId: 0, peer: '', outcome: '', since: 0, error: '',
+  })
+  readonly remote = shallowRef<MediaStream | null>(null)
+  private pc: RTCPeerConnection | null = null
+  private local: MediaStream | null = null
+  private caller = false
+
+  constructor(private readonly s: Session) {
+    s.live.on<Ringing>('call.ringing', (r) => this.ringing(r))
+    s.live.on<CallInfo>('call.state', (c) => void this.changed(c))
+    s.live.on<Signal>('call.signal', (sig) => void this.signal(sig))
+    s.live.on<{ call_id: number }>('call.answered_elsewhere', (c) => {
+      if (c.call_id === this.state.callId) this.reset()
+    })
+  }
+
+  async invite(personId: number, name: string): Promise<void> {
+    this.caller = true
+    Object.assign(this.state, { phase: 'calling', peer: name, outcome: '', error: '' })
+    try {
+      const call = await this.s.live.call<CallInfo>('call.invite', {
+        callee_id: personId, media: 'audio', client_call_id: newId(),
+      })
+      this.state.callId = call.call_id
+      if (call.state === 'ended') this.finish(call)
+    } catch (e) {
+      this.state.error = (e as Error).message
+      this.state.phase = 'ended'
+    }
+  }
+
+  async accept(): Promise<void> {
+    this.caller = false
+    try {
+      await this.prepare()
+      await this.s.live.call('call.accept', { call_id: this.state.callId })
+    } catch (e) {
+      this.state.error = (e as Error).message
+      this.close()
+      this.state.phase = 'ended'
+    }
+  }
+
+  async hangup(): Promise<void> {
+    const id = this.state.callId
+    this.close()
+    this.state.phase = 'ended'
+    if (id) await this.s.live.call('call.hangup', { call_id: id }).catch(() => undefined)
+  }
+
+  reset(): void {
+    this.close()
+    Object.assign(this.state, { phase: 'idle', callId: 0, peer: '', outcome: '', error: '' })
+  }
+
+  private ringing(r: Ringing): void {
+    if (this.state.phase !== 'idle' && this.state.phase !== 'ended') return
+    Object.assign(this.state, { phase: 'incoming', callId: r.call_id, peer: r.caller.name, outcome: '' })
+  }
+
+  private async changed(c: CallInfo): Promise<void> {
+    if (c.call_id !== this.state.callId) return
+    if (c.state === 'ended') return this.finish(c)
+    if (c.state === 'active' && this.state.phase !== 'active') {
+      this.state.phase = 'active'
+      this.state.since = Date.now()
+      if (this.caller) await this.offer()
+    }
+  }
+
+  private finish(c: CallInfo): void {
+    this.close()
+    this.state.phase = 'ended'
+    this.state.outcome = c.outcome ?? ''
+  }
+
+  private async prepare(): Promise<RTCPeerConnection> {
+    const ice = await this.s.api.get<{ ice_servers: RTCIceServer[] }>('/calls/ice-servers')
+    const pc = new RTCPeerConnection({ iceServers: ice.ice_servers })
+    this.local = await navigator.mediaDevices.getUserMedia({ audio: true })
+    for (const track of this.local.getTracks()) pc.addTrack(track, this.local)
+    pc.ontrack = (ev) => {
+      this.remote.value = ev.streams[0] ?? new MediaStream([ev.track])
+    }
+    pc.onicecandidate = (ev) => {
+      const candidate = ev.candidate ? ev.candidate.toJSON() : { candidate: '' }
+      void this.send({ call_id: this.state.callId, kind: 'candidate', candidate })
+    }
+    this.pc = pc
+    return pc
+  }
+
+  private async offer(): Promise<void> {
+    const pc = this.pc ?? (await this.prepare())
+    await pc.setLocalDescription(await pc.createOffer())
+    await this.send({ call_id: this.state.callId, kind: 'offer', sdp: pc.localDescription?.sdp })
+  }
+
+  private async signal(sig: Signal): Promise<void> {
+    if (sig.call_id !== this.state.callId) return
+    const pc = this.pc ?? (await this.prepare())
+    if (sig.kind === 'candidate') {
+      if (sig.candidate?.candidate) await pc.addIceCandidate(sig.candidate).catch(() => undefined)
+      return
+    }
+    if (sig.kind === 'answer') {
+      await pc.setRemoteDescription({ type: 'answer', sdp: sig.sdp })
+      return
+    }
+    if (this.caller && pc.signalingState === 'have-local-offer') return
+    if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' })
+    await pc.setRemoteDescription({ type: 'offer', sdp: sig.sdp })
+    await pc.setLocalDescription(await pc.createAnswer())
+    await this.send({ call_id: this.state.callId, kind: 'answer', sdp: pc.localDescription?.sdp })
+  }
+
+  private async send(sig: Signal): Promise<void> {
+    await this.s.live.call('call.signal', sig).catch(() => undefined)
+  }
+
+  private close(): void {
+    this.pc?.close()
+    this.pc = null
+    for (const t of this.local?.getTracks() ?? []) t.stop()
+    this.local = null
+    this.remote.value = null
+  }
+}
