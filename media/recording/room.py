@@ -4,10 +4,11 @@ writes one file.
 Each publisher joins the room with a send-only offer (``peer.join``; the worker answers). Audio
 of all publishers is mixed onto one wall-clock timeline; the first video track is recorded when
 the room was opened with a ``video_size``. The file is finished when the room closes or when its
-last publisher has left; either way the room emits ``ended`` with the file's facts once.
+last publisher has left; either way the room emits ``recording.ended`` once, with the
+``recording_id`` and the file's facts (size, sha256, duration_s).
 
-Options (``room.open``): ``path`` (absolute file path, chosen by the hub), ``video_size``
-(``[width, height]``, optional).
+Options (``room.open``): ``path`` (absolute file path, chosen by the hub), ``recording_id``
+(the hub's row), ``video_size`` (``[width, height]``, optional).
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ class RecorderRoom(Room):
     def __init__(self, ctx: RoomContext) -> None:
         super().__init__(ctx)
         self.path, self.video_size = _options(ctx.options)
+        self.recording_id = str(ctx.options.get("recording_id") or "")
         self.recording: Recording | None = None
         self.ended = False
 
@@ -141,7 +143,7 @@ class RecorderRoom(Room):
         self.ended = True
         facts = asdict(await self.recording.finish())
         if first:
-            self.ctx.emit("ended", facts)
+            self.ctx.emit("recording.ended", {"recording_id": self.recording_id, **facts})
         return facts
 
 

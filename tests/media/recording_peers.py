@@ -108,12 +108,12 @@ def new_peer() -> RTCPeerConnection:
 
 
 async def publish(
-    answer: Answer, *tracks: MediaStreamTrack
+    answer: Answer, *tracks: MediaStreamTrack, direction: str = "sendonly"
 ) -> tuple[RTCPeerConnection, asyncio.Event]:
-    """A send-only peer offering `tracks` to `answer`; the event is set once it connects."""
+    """A peer offering `tracks` to `answer`; the event is set once it connects."""
     pc, connected = new_peer(), asyncio.Event()
     for track in tracks:
-        pc.addTransceiver(track, direction="sendonly")
+        pc.addTransceiver(track, direction=direction)
 
     @pc.on("connectionstatechange")
     def changed() -> None:

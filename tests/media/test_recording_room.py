@@ -43,7 +43,8 @@ async def test_two_publishers_are_mixed_into_a_file_as_long_as_the_room(
 ) -> None:
     events, path = Events(worker), tmp_path / "call.ogg"
     await worker.handle(
-        "room.open", {"room": "r1", "kind": "recorder", "options": {"path": str(path)}}
+        "room.open",
+        {"room": "r1", "kind": "recorder", "options": {"path": str(path), "recording_id": "c1"}},
     )
     started = time.monotonic()
     tone_a, tone_b = Tone(440.0, mark_s=2.0), Tone(1000.0, mark_s=2.0)
@@ -57,8 +58,8 @@ async def test_two_publishers_are_mixed_into_a_file_as_long_as_the_room(
     length = time.monotonic() - started
     await asyncio.gather(a.close(), b.close())
 
-    ended = await events.next("room", "ended")
-    assert ended["data"] == facts
+    ended = await events.next("room", "recording.ended")
+    assert ended["data"] == {"recording_id": "c1", **facts}
     samples, duration = decode_audio(path)
     assert abs(duration - length) < 0.3, (duration, length)
     assert abs(facts["duration_s"] - length) < 0.3
@@ -79,7 +80,7 @@ async def test_the_room_ends_itself_when_the_last_publisher_leaves(
     pc, up = await publish(joiner(worker, "r2", "worker"), Tone(440.0))
     await asyncio.wait_for(up.wait(), CONNECT_S)
     await pc.close()
-    ended = await events.next("room", "ended")
+    ended = await events.next("room", "recording.ended")
     assert ended["data"]["size"] == path.stat().st_size > 0
     with pytest.raises(ControlError) as raised:
         await publish(joiner(worker, "r2", "late"), Tone(440.0))

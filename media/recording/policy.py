@@ -1,0 +1,37 @@
+"""Recording policy (settings `media.recording`): what is recorded, where, for how long."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Kind = Literal["call", "group", "sos"]
+
+
+class RecordingSettings(BaseModel):
+    """SOS audio is always recorded; 1:1 calls and group calls as configured."""
+
+    calls: bool = Field(False, description="record 1:1 calls (both parties publish)")
+    group_calls: bool = Field(False, description="record group calls of every channel/incident")
+    channels: dict[int, bool] = Field(
+        default_factory=dict, description="per channel id: overrides group_calls"
+    )
+    video: bool = Field(False, description="record video too (VP8+Opus in WebM)")
+    video_width: int = Field(640, ge=16, le=1920)
+    video_height: int = Field(480, ge=16, le=1920)
+    retention_days: float = Field(90.0, gt=0, le=36_500)
+    sweep_interval_s: float = Field(3600.0, gt=0)
+    directory: str = Field("recordings", description="under the data dir, unless absolute")
+
+    def records(self, kind: Kind, channel_id: int | None = None) -> bool:
+        if kind == "sos":
+            return True
+        if kind == "call":
+            return self.calls
+        if channel_id is not None and channel_id in self.channels:
+            return self.channels[channel_id]
+        return self.group_calls
+
+    def video_size(self) -> tuple[int, int] | None:
+        return (self.video_width, self.video_height) if self.video else None
