@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aioice.ice
 import pytest
 
 from tests.hub.conftest import (  # noqa: F401  (fixtures)
@@ -59,8 +60,10 @@ StartCalls = Callable[..., Awaitable[CallHub]]
 
 @pytest.fixture
 def start_calls(start_hub: StartHub, peers: list[Peer]) -> StartCalls:  # noqa: F811
-    async def start(**calls: Any) -> CallHub:
-        hub = await start_hub(calls={**CALLS, **calls}, timers={"poll_s": 0.05})
+    async def start(database_url: str | None = None, **calls: Any) -> CallHub:
+        hub = await start_hub(
+            calls={**CALLS, **calls}, timers={"poll_s": 0.05}, database_url=database_url
+        )
         return CallHub(hub.client, peers)
 
     return start
@@ -69,3 +72,32 @@ def start_calls(start_hub: StartHub, peers: list[Peer]) -> StartCalls:  # noqa: 
 @pytest.fixture
 async def hub(start_calls: StartCalls) -> CallHub:
     return await start_calls()
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aioice gathers 127.0.0.1 only (its host-address discovery would skip loopback)."""
+
+    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        return ["127.0.0.1"] if use_ipv4 else []
+
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", host_addresses)
+
+
+async def connected(hub: CallHub, caller: str, callee: str, media: str = "audio") -> Call:
+    """`caller` invites `callee` (one device each), who accepts: the call is active."""
+    a, b = await hub.person(caller), await hub.person(callee)
+    caller_peer, callee_peer = await hub.device(a), await hub.device(b)
+    invite = {"callee_id": b.person_id, "media": media, "client_call_id": f"{caller}-{callee}"}
+    call_id = (await caller_peer.ok("call.invite", invite))["call_id"]
+    await callee_peer.next("call.ringing")
+    await callee_peer.ok("call.accept", {"call_id": call_id})
+    await caller_peer.next("call.state", lambda d: d["state"] == "active")
+    return Call(call_id, caller_peer, callee_peer)
+
+
+@dataclass
+class Call:
+    call_id: int
+    caller: Peer
+    callee: Peer

@@ -7,9 +7,16 @@ import base64
 import hashlib
 import hmac
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiohttp import web
+from sqlalchemy import update
+
+from hub.keys import SESSIONS
 from hub.settings import Settings, masked
+from signaling.store import CallStore
+from storage.models import CallRecord
 from tests.hub.conftest import bearer
 from tests.hub.sockets import Peer
 from tests.signaling.conftest import TURN_SECRET, CallHub, Person, StartCalls
@@ -246,3 +253,93 @@ async def test_a_call_ends_when_a_connected_device_goes(hub: CallHub) -> None:
         "cancelled",
         "caller_disconnected",
     )
+
+
+async def test_simultaneous_invites_ring_exactly_once(
+    start_calls: StartCalls, database_url: str
+) -> None:
+    hub = await start_calls(database_url=database_url)
+    worker = await hub.person(WORKER)
+    devices = [await hub.device(worker), await hub.device(worker)]
+    callers = [await hub.device(await hub.person(name)) for name in (LEAD, COMMANDER)]
+    acks = await asyncio.gather(
+        *(peer.ok("call.invite", invite(worker, f"race-{i}")) for i, peer in enumerate(callers))
+    )
+    assert sorted(a["state"] for a in acks) == ["ended", "ringing"]
+    [rung] = [a for a in acks if a["state"] == "ringing"]
+    [busy] = [a for a in acks if a["state"] == "ended"]
+    assert (busy["outcome"], busy["reason"]) == ("busy", "busy")
+    for device in devices:
+        assert (await device.next("call.ringing"))["call_id"] == rung["call_id"]
+    # Ending the call that rang frees the line: the loser can call now.
+    loser = callers[acks.index(busy)]
+    winner = callers[acks.index(rung)]
+    await winner.ok("call.hangup", {"call_id": rung["call_id"]})
+    again = await loser.ok("call.invite", invite(worker, "race-again"))
+    assert again["state"] == "ringing"
+    for device in devices:
+        assert (await device.next("call.ringing"))["call_id"] == again["call_id"]
+        assert device.drain("call.ringing") == []
+
+
+async def test_a_caller_with_a_call_cannot_start_another(hub: CallHub) -> None:
+    lead, _worker, caller, _devices, call_id = await ringing_call(hub)
+    commander = await hub.person(COMMANDER)
+    reply = await caller.call("call.invite", invite(commander, "second"))
+    assert reply["error"]["code"] == "call.caller_busy"
+    # Nothing stored (the commander sees only the ringing call, in scope), no line taken.
+    assert [r["call_id"] for r in await log(hub, commander)] == [call_id]
+    assert (await caller.ok("call.hangup", {"call_id": call_id}))["outcome"] == "cancelled"
+    other = await hub.device(commander)
+    again = await other.ok("call.invite", invite(lead, "after"))
+    assert again["state"] == "ringing"
+
+
+async def test_calls_of_a_dead_node_end_when_its_lease_lapses(start_calls: StartCalls) -> None:
+    hub = await start_calls(lease_s=1.0)
+    app = hub.client.app
+    # A call held on this node stays up however long it lasts.
+    _lead, _worker, caller, (a, _b), live_id = await ringing_call(hub)
+    await a.ok("call.accept", {"call_id": live_id})
+    # An active call between two others, held by sockets of a node that died long ago.
+    commander, stranger = await hub.person("county.cmd"), await hub.person(STRANGER)
+    store = CallStore(app[SESSIONS])
+    values = {"caller_id": commander.person_id, "callee_id": stranger.person_id,
+              "media": "audio", "client_call_id": "orphan", "caller_sid": "gone-1"}  # fmt: skip
+    orphan = await store.create(values)
+    assert orphan is not None
+    await store.transition(orphan.id, "ringing", {"state": "active", "callee_sid": "gone-2"})
+    watcher = await hub.device(commander)
+    async with app[SESSIONS].begin() as session:
+        stale = datetime.now(UTC) - timedelta(seconds=60)
+        await session.execute(
+            update(CallRecord)
+            .where(CallRecord.id == orphan.id)
+            .values(caller_seen_at=stale, callee_seen_at=stale)
+        )
+    ended = await watcher.next("call.state", lambda d: d["call_id"] == orphan.id)
+    assert (ended["state"], ended["outcome"], ended["reason"]) == ("ended", "answered", "node_lost")
+    # Its lines are free again: the stranger can be called.
+    fresh = await watcher.ok("call.invite", invite(stranger, "after"))
+    assert fresh["state"] == "ringing"
+    # The call held here outlives several leases: its lease keeps being renewed (polled).
+    answered = (await _row(app, live_id)).answered_at
+    assert answered is not None
+    for _ in range(100):
+        row = await _row(app, live_id)
+        assert row.state == "active"
+        assert row.caller_seen_at is not None
+        assert row.callee_seen_at is not None
+        if min(row.caller_seen_at, row.callee_seen_at) - answered > timedelta(seconds=2.5):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the lease of the call held here was not renewed")
+    assert caller.drain("call.state")[-1]["state"] == "active"
+
+
+async def _row(app: web.Application, call_id: int) -> CallRecord:
+    async with app[SESSIONS]() as session:
+        row = await session.get(CallRecord, call_id)
+        assert row is not None
+        return row
