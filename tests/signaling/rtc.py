@@ -65,9 +65,10 @@ def power(samples: list[int], hz: float, rate: int) -> float:
 
 async def listen(track: MediaStreamTrack, seconds: float) -> tuple[int, list[int], int]:
     """Frames received and the first channel's samples, until `seconds` of audio came in."""
-    frames, samples, rate = 0, [], RATE
+    frames, rate = 0, RATE
+    samples: list[int] = []
     while len(samples) < seconds * rate:
-        frame = await track.recv()
+        frame: Any = await track.recv()
         rate, channels = frame.sample_rate, len(frame.layout.channels)
         pcm = array("h", bytes(frame.planes[0]))  # the plane may carry padding past the samples
         samples += pcm[: frame.samples * channels : channels]
