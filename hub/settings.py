@@ -14,6 +14,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from media.camera.policy import CameraSettings
+from media.recording.policy import RecordingSettings
+
 CONFIG_ENV = "GRIDHUB_CONFIG"
 
 
@@ -103,6 +106,9 @@ class MediaSettings(BaseModel):
     max_video: int = Field(4, ge=0, le=16, description="participants whose video is forwarded")
     ptt_max_talk_s: float = Field(30.0, gt=0, le=600, description="floor revoked after this")
     restart_backoff_s: float = Field(0.5, gt=0, le=60)
+    # Recording and the camera gateway (media/recording, media/camera).
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
+    cameras: CameraSettings = Field(default_factory=CameraSettings)
 
 
 class PluginSettings(BaseModel):
