@@ -74,9 +74,11 @@ async def hub(start_calls: StartCalls) -> CallHub:
     return await start_calls()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """aioice gathers 127.0.0.1 only (its host-address discovery would skip loopback)."""
+    """aioice gathers 127.0.0.1 only (its host-address discovery would skip loopback).
+
+    Autouse: no test here may let an aiortc peer gather any other address of the machine."""
 
     def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
         return ["127.0.0.1"] if use_ipv4 else []

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from aiortc import VideoStreamTrack
 
 from tests.signaling.conftest import CallHub, connected
 from tests.signaling.rtc import Side, Tone, frames, listen, power
-
-pytestmark = pytest.mark.usefixtures("loopback_only")
 
 CALLER_HZ, CALLEE_HZ = 440.0, 1000.0
 WANTED_S = 1.0  # of received audio per side
