@@ -15,6 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,7 +124,7 @@ async def drive(load: Load, rate: float, duration: float) -> float:
 async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     rate, duration = args.rate, args.duration
     if args.url is not None:  # a hub the operator started (demo accounts): measure it as it is
-        return await _measure(args.url, None, rate, duration)
+        return await _measure(args.url, None, rate, duration, None)
     hub = hub_process(data_dir)
     hub.env["GRIDHUB_REALTIME__PING_INTERVAL_S"] = "25"
     if args.database_url:
@@ -129,12 +132,14 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     await hub.start()
     await wait_for_text(hub, "is listening", 120.0)
     try:
-        return await _measure(hub.url, hub.pid, rate, duration)
+        return await _measure(hub.url, hub.pid, rate, duration, args.profile)
     finally:
         hub.stop()
 
 
-async def _measure(url: str, pid: int | None, rate: float, duration: float) -> dict[str, Any]:
+async def _measure(
+    url: str, pid: int | None, rate: float, duration: float, profile: Path | None
+) -> dict[str, Any]:
     targets = await load_targets(url)
     consoles = [Console() for _ in CONSOLES]
     for console, name in zip(consoles, CONSOLES, strict=True):
@@ -143,9 +148,13 @@ async def _measure(url: str, pid: int | None, rate: float, duration: float) -> d
     for sio in dispatchers:
         await connect(url, "county.dispatch", sio)
     load = Load(dispatchers, targets)
+    spy = profiler(pid, profile)
     cpu_before = cpu_seconds(pid) if pid else 0.0
     elapsed = await drive(load, rate, duration)
     cpu = cpu_seconds(pid) - cpu_before if pid else float("nan")
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its profile when interrupted
+        spy.wait(timeout=60)
     await asyncio.sleep(1.0)  # let the last pushes arrive before counting them
     for sio in [*dispatchers, *(c.sio for c in consoles)]:
         await sio.disconnect()
@@ -160,7 +169,17 @@ async def _measure(url: str, pid: int | None, rate: float, duration: float) -> d
         "dispatch_ack": latency_summary(load.dispatch_s),
         "console_delivery": latency_summary(deliveries),
         "hub_cpu_percent": round(100 * cpu / elapsed, 1),
+        "hub_cpu_ms_per_incident": round(1000 * cpu / max(load.done, 1), 2),
     }
+
+
+def profiler(pid: int | None, out: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy (not a project dependency) sampling the hub for the load window, if asked."""
+    if pid is None or out is None:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    argv = [spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "-o", str(out)]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -171,6 +190,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--url", help="measure a running hub with the demo accounts instead")
     parser.add_argument("--database-url", help="an empty database for the hub (default SQLite)")
+    parser.add_argument("--profile", type=Path, help="py-spy the hub into this file (raw stacks)")
     args = parser.parse_args(argv)
     if not 0 < args.rate <= 2000 or not 0 < args.duration <= 600:
         parser.error("rate must be in (0, 2000] and duration in (0, 600]")

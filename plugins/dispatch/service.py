@@ -72,6 +72,7 @@ class Incidents:
         self.catalogue = catalogue
         self.effects = effects
         self.people = actions.People(ctx.directory)
+        self.numbers = store.Numbers(effects.writes)
 
     @property
     def index(self) -> GridIndex:
@@ -86,11 +87,9 @@ class Incidents:
         grid_id = self._place(spec)
         if origin.who is not None:
             require_scope(origin.who, self.index, grid_id)
-        year, writes, prefix = datetime.now(UTC).year, self.effects.writes, self._prefix()
-        number = None if writes.serialised else await store.next_number(writes, prefix, year)
+        number = await self.numbers.take(self._prefix(), datetime.now(UTC).year)
         try:
-            async with writes.begin() as session:
-                number = number or await store.take_number(session, prefix, year)
+            async with self.effects.writes.begin() as session:
                 incident, everyone = await self._insert(
                     session, spec, origin, category, fields, grid_id, number
                 )
@@ -320,11 +319,10 @@ class Incidents:
         involved: list[int] | None = None,
     ) -> Change:
         """Record the action (timeline, audit) and describe it for the after-commit effects."""
-        store.add_event(session, incident, action, previous, actor, note, data)
+        await store.add_event(session, incident, action, previous, actor, note, data)
         details = {"number": incident.number, "from": previous, "to": incident.state, "note": note}
-        audit.record(session, audit.Actor(actor[1], actor[0]), f"dispatch.{action}", "incident",
-                     incident.id, details)  # fmt: skip
-        await session.flush()
+        who = audit.Actor(actor[1], actor[0])
+        await store.add_audit(session, who, f"dispatch.{action}", incident.id, details)
         ident = incident.id
         if parts is None:
             parts = await store.assignments(session, ident)

@@ -53,7 +53,9 @@ class Deadlines:
             incident = await self._current(session, payload)
             if incident is None:
                 return
-            store.add_event(session, incident, "sla_warning", incident.state, (None, "system"))
+            await store.add_event(
+                session, incident, "sla_warning", incident.state, (None, "system")
+            )
             change = await self._change(session, incident, "sla_warning")
         await self.effects.push(change)
         due = {**payload, "phase": "due"}
@@ -78,7 +80,7 @@ class Deadlines:
             await store.mark_overdue(session, incident, Stage(payload["stage"]))
             await session.refresh(incident)
             data = {"stage": payload["stage"], "supervised_by_grid": upper}
-            store.add_event(
+            await store.add_event(
                 session, incident, "overdue", incident.state, (None, "system"), "", data
             )
             audit.record(session, SYSTEM, "dispatch.overdue", "incident", incident.id,
@@ -102,7 +104,7 @@ class Deadlines:
             incident = await session.get(Incident, payload["incident_id"])
             if incident is None or incident.review_at != payload["review_at"]:
                 return
-            store.add_event(session, incident, "review_due", incident.state, (None, "system"))
+            await store.add_event(session, incident, "review_due", incident.state, (None, "system"))
             change = await self._change(session, incident, "review_due")
         await self.effects.push(change)
 

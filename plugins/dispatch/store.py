@@ -2,60 +2,118 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import audit
 from hub.errors import Conflict, NotFound
 from plugins.dispatch.lifecycle import Stage, State, allowed_actions, stage_of
 from plugins.dispatch.models import Assignment, Counter, Event, Incident, Involved
 from plugins.dispatch.models import Stage as StageRow
 from plugins.dispatch.writes import Writes
+from storage.models import AuditEntry
+from storage.sql import Base, utcnow
 
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+
+
+# The rows every action appends, written as Core statements built once (no unit of work, no
+# per-call statement construction or cache-key generation on the hot path).
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+STAGES, INVOLVED = _table(StageRow), _table(Involved)
+_stages, _involved = STAGES.c, INVOLVED.c
+INSERT_EVENT = insert(_table(Event))
+INSERT_AUDIT = insert(_table(AuditEntry))
+INSERT_STAGE = insert(STAGES)
+INSERT_INVOLVED = insert(INVOLVED)
+CLOSE_STAGE = (
+    update(STAGES)
+    .where(_stages.incident_id == bindparam("incident"), _stages.ended_at.is_(None))
+    .values(ended_at=bindparam("ended"))
+)
+INVOLVED_ROLES = select(_involved.person_id, _involved.role).where(
+    _involved.incident_id == bindparam("incident")
+)
+PROMOTE_INVOLVED = (
+    update(INVOLVED)
+    .where(_involved.incident_id == bindparam("incident"), _involved.person_id.in_(
+        bindparam("people", expanding=True)))
+    .values(role="assignee")
+)  # fmt: skip
+ASSIGNMENTS = (
+    select(Assignment)
+    .where(Assignment.incident_id == bindparam("incident"))
+    .order_by(Assignment.id)
+)
 
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-async def next_number(writes: Writes, prefix: str, year: int) -> str:
-    """`<prefix>-<year>-<seq>`: numbers per county and year, never reused.
+NUMBER_BLOCK = 50
 
-    Taken in a transaction of its own, so the counter row is locked only for a moment rather
-    than for the whole report (which would serialise every report behind it). A report that then
-    fails leaves a gap; numbers are never handed out twice.
+
+class Numbers:
+    """Incident numbers `<prefix>-<year>-<seq>`: per county and year, never handed out twice.
+
+    The counter row is advanced a block at a time, in a short transaction of its own, and the
+    block is handed out from memory: one counter write per `block` reports instead of one per
+    report (the row lock is the one point every report passes). Numbers of a block not used
+    before a restart are skipped, as is the number of a report that fails; with several nodes
+    each hands out its own block, so numbers rise per node rather than strictly in filing order.
     """
-    async with writes.begin() as session:
-        return await take_number(session, prefix, year)
 
+    def __init__(self, writes: Writes, block: int = NUMBER_BLOCK) -> None:
+        self._writes = writes
+        self._block = block
+        self._free: dict[str, tuple[int, int]] = {}  # scope -> (next, last) of the block held
+        self._lock = asyncio.Lock()
 
-async def take_number(session: AsyncSession, prefix: str, year: int) -> str:
-    """The next number, in the caller's transaction (fine where writers are serialised anyway)."""
-    scope = f"{prefix}-{year}"
-    bump = (
-        update(Counter)
-        .where(Counter.scope == scope)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    )
-    value = await session.scalar(bump)
-    if value is None:  # the first incident of the year: create the counter (racing others)
-        await session.execute(_insert_counter(session, scope))
-        value = await session.scalar(bump)
-    return f"{scope}-{value:06d}"
+    async def take(self, prefix: str, year: int) -> str:
+        scope = f"{prefix}-{year}"
+        async with self._lock:
+            following, last = self._free.get(scope, (1, 0))
+            if following > last:
+                last = await self._reserve(scope)
+                following = last - self._block + 1
+            self._free[scope] = (following + 1, last)
+        return f"{scope}-{following:06d}"
+
+    async def _reserve(self, scope: str) -> int:
+        """Advance the counter by a block (committed at once); returns the block's last value."""
+        bump = (
+            update(Counter)
+            .where(Counter.scope == scope)
+            .values(value=Counter.value + self._block)
+            .returning(Counter.value)
+        )
+        async with self._writes.begin() as session:
+            value = await session.scalar(bump)
+            if value is None:  # the first incident of the year: create the counter (racing others)
+                await session.execute(_insert_counter(session, scope))
+                value = await session.scalar(bump)
+        assert value is not None
+        return int(value)
 
 
 def _insert_counter(session: AsyncSession, scope: str) -> Any:
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(Counter).values(scope=scope, value=0).on_conflict_do_nothing()
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return upsert(Counter).values(scope=scope, value=0).on_conflict_do_nothing()
 
 
 def tracking_code() -> str:
@@ -85,7 +143,7 @@ def conflict(incident: Incident) -> Conflict:
     )
 
 
-def add_event(
+async def add_event(
     session: AsyncSession,
     incident: Incident,
     action: str,
@@ -94,19 +152,26 @@ def add_event(
     note: str = "",
     data: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        Event(
-            incident_id=incident.id,
-            action=action,
-            from_state=from_state,
-            to_state=incident.state,
-            actor_id=actor[0],
-            actor=actor[1],
-            at=now_utc(),
-            note=note,
-            data=data or {},
-        )
-    )
+    """A line in the incident's timeline."""
+    row = {
+        "incident_id": incident.id, "action": action, "from_state": from_state,
+        "to_state": incident.state, "actor_id": actor[0], "actor": actor[1], "at": now_utc(),
+        "note": note, "data": data or {},
+    }  # fmt: skip
+    await session.execute(INSERT_EVENT, row)
+
+
+async def add_audit(
+    session: AsyncSession, actor: audit.Actor, action: str, incident_id: int, details: Any
+) -> None:
+    """The audit row of an action on an incident (the columns `hub.audit.record` fills)."""
+    row = {
+        "at": utcnow(), "actor_id": actor.person_id, "actor": actor.name, "action": action,
+        "target_type": "incident", "target_id": str(incident_id),
+        "source_ip": audit.source_ip_var.get(), "request_id": audit.request_id_var.get(),
+        "details": details or {},
+    }  # fmt: skip
+    await session.execute(INSERT_AUDIT, row)
 
 
 def set_stage(incident: Incident, seconds: int | None) -> None:
@@ -125,25 +190,18 @@ async def record_stage(
 ) -> None:
     """Close the stage record that was open and open one for the incident's current stage."""
     if not new:
-        await session.execute(
-            update(StageRow)
-            .where(StageRow.incident_id == incident.id, StageRow.ended_at.is_(None))
-            .values(ended_at=incident.stage_started_at or time.time())
-        )
+        ended = incident.stage_started_at or time.time()
+        await session.execute(CLOSE_STAGE, {"incident": incident.id, "ended": ended})
     if incident.stage is None:
         return
     assert incident.stage_started_at is not None
     assert incident.stage_deadline is not None
-    session.add(
-        StageRow(
-            incident_id=incident.id,
-            stage=incident.stage,
-            unit_grid_id=incident.level_grid_id,
-            unit_person_id=person_id,
-            started_at=incident.stage_started_at,
-            deadline=incident.stage_deadline,
-        )
-    )
+    row = {
+        "incident_id": incident.id, "stage": incident.stage,
+        "unit_grid_id": incident.level_grid_id, "unit_person_id": person_id,
+        "started_at": incident.stage_started_at, "deadline": incident.stage_deadline,
+    }  # fmt: skip
+    await session.execute(INSERT_STAGE, row)
 
 
 async def mark_overdue(session: AsyncSession, incident: Incident, stage: Stage) -> bool:
@@ -173,8 +231,7 @@ async def assignments_of(
 
 
 async def assignments(session: AsyncSession, incident_id: int) -> list[Assignment]:
-    stmt = select(Assignment).where(Assignment.incident_id == incident_id).order_by(Assignment.id)
-    return list(await session.scalars(stmt))
+    return list(await session.scalars(ASSIGNMENTS, {"incident": incident_id}))
 
 
 async def involve(
@@ -184,22 +241,21 @@ async def involve(
 
     `new`: the incident was just created, so nobody is involved yet (saves a query).
     """
-    rows: dict[int, Involved] = {}
-    added: list[int] = []
+    roles: dict[int, str] = {}
     if not new:
-        stmt = select(Involved).where(Involved.incident_id == incident_id)
-        rows = {row.person_id: row for row in await session.scalars(stmt)}
-    for person_id, role in people.items():
-        if person_id == 0:  # the automatic principal is nobody to notify
-            continue
-        row = rows.get(person_id)
-        if row is None:
-            rows[person_id] = Involved(incident_id=incident_id, person_id=person_id, role=role)
-            session.add(rows[person_id])
-            added.append(person_id)
-        elif role == "assignee" and row.role != "assignee":
-            row.role = role
-    return sorted(rows), added
+        found = await session.execute(INVOLVED_ROLES, {"incident": incident_id})
+        roles = {int(person_id): str(role) for person_id, role in found}
+    added = [p for p in people if p != 0 and p not in roles]  # 0: the automatic principal
+    promoted = [
+        p for p, role in people.items()
+        if p in roles and role == "assignee" and roles[p] != "assignee"
+    ]  # fmt: skip
+    if added:
+        rows = [{"incident_id": incident_id, "person_id": p, "role": people[p]} for p in added]
+        await session.execute(INSERT_INVOLVED, rows)
+    if promoted:
+        await session.execute(PROMOTE_INVOLVED, {"incident": incident_id, "people": promoted})
+    return sorted({*roles, *added}), added
 
 
 async def involved(session: AsyncSession, incident_id: int) -> list[int]:
