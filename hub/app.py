@@ -64,6 +64,8 @@ from hub.web import (
     WebSocketPaths,
     request_context,
 )
+from media import api as media_api
+from media.wiring import media_ctx
 from signaling import api as calls_api
 from signaling.wiring import calls_ctx
 from storage import migrate
@@ -126,11 +128,12 @@ def build_app(
         _realtime,
         _timers,
         calls_ctx,
+        media_ctx,
         _plugins,
         _audit_retention,
     ):
         app.cleanup_ctx.append(ctx)
-    for module in (system, auth, grids, people, devices, files, calls_api):
+    for module in (system, auth, grids, people, devices, files, calls_api, media_api):
         module.build_router().mount(app)
     consoles_serve.mount(app)
     return app

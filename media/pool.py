@@ -125,11 +125,19 @@ class MediaPool:
         existing = self.room(room_id)
         if existing is not None:
             return existing
-        slot = self.pick()
+        slot = await self.ready()
         assert slot.client is not None
         await slot.client.request("room.open", {"room": room_id, "kind": kind, "options": options})
         self.placement[room_id], self.handlers[room_id] = slot.name, on_event
         return RoomHandle(self, room_id, slot.name)
+
+    async def ready(self) -> WorkerSlot:
+        """A worker for a new room, waiting a little while workers are (re)starting."""
+        if not any(s.state == "up" for s in self.slots.values()) and self.slots:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(READY_TIMEOUT_S):
+                    await self.wait_for(lambda: any(s.state == "up" for s in self.slots.values()))
+        return self.pick()
 
     def pick(self) -> WorkerSlot:
         ready = [s for s in self.slots.values() if s.state == "up" and not s.full()]

@@ -47,7 +47,9 @@ def make_settings(
     auth: dict[str, Any] | None = None,
     **other: Any,
 ) -> Settings:
-    """Settings with fast argon2 so that hashing ~90 passwords stays cheap."""
+    """Settings with fast argon2 so that hashing ~90 passwords stays cheap; no media worker
+    process unless a test asks for one (``media={...}``)."""
+    other.setdefault("media", {"embedded_workers": 0})
     return Settings(
         data_dir=data_dir,
         database_url=database_url,

@@ -1,0 +1,173 @@
+"""Push-to-talk on a channel: listeners join the channel's PTT room; the floor is arbitrated.
+
+Client → hub: ``ptt.join`` (offer → answer; listen, and talk when holding the floor),
+``ptt.leave``, ``ptt.request`` (``emergency`` optional) and ``ptt.release``. Hub → listeners:
+``ptt.floor`` ``{channel_id, holder, reason, displaced}`` whenever the holder changes (reason
+``granted``, ``preempted``, ``released``, ``timeout`` or ``left``), ``ptt.participants``,
+``ptt.ended``. A denied request is the error ``ptt.floor_busy`` (details: the holder).
+
+The floor lives in a ``FloorStore`` (Redis in a cluster); the worker room is gated so that
+only the holder's audio is mixed. The node that granted the floor revokes it after
+``media.ptt_max_talk_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from typing import Any
+
+from pydantic import Field
+
+from hub.errors import Conflict, Forbidden
+from hub.realtime import Connection, Realtime, user_room
+from hub.settings import MediaSettings
+from media.floor import FloorStore, Holder
+from media.live import LiveRoom, LiveRooms, Participant
+from media.pool import MediaPool
+from media.protocol import ControlError
+from media.scope import Doorman, ScopeIn, rank
+
+MAX_SDP = 100_000
+
+
+class PttJoinIn(ScopeIn):
+    sdp: str = Field(min_length=10, max_length=MAX_SDP)
+
+
+class RequestIn(ScopeIn):
+    emergency: bool = False
+
+
+class PushToTalk:
+    def __init__(
+        self,
+        realtime: Realtime,
+        pool: MediaPool,
+        doorman: Doorman,
+        floors: FloorStore,
+        settings: MediaSettings,
+    ) -> None:
+        self.rt, self.doorman, self.floors, self.settings = realtime, doorman, floors, settings
+        self.rooms = LiveRooms(realtime, pool, "ptt")
+        self.rooms.on_leave = self._left
+        self._expiry: dict[int, asyncio.Task[None]] = {}
+        realtime.on("ptt.join", PttJoinIn)(self.join)
+        realtime.on("ptt.leave", ScopeIn)(self.leave)
+        realtime.on("ptt.request", RequestIn)(self.request)
+        realtime.on("ptt.release", ScopeIn)(self.release)
+
+    async def join(self, conn: Connection, body: PttJoinIn) -> dict[str, Any]:
+        channel = (await self.doorman.admit(conn.principal, body)).channel
+        room_id = f"ptt:{channel.id}"
+        options = {"room": {"mode": "ptt"}, "peer": {}}
+        room, answer = await self.rooms.join(conn, room_id, channel, body.sdp, options)
+        holder = await self.floors.current(channel.id, time.time())
+        await self._gate(channel.id, holder)
+        return {
+            "room_id": room_id,
+            "channel_id": channel.id,
+            "sdp": answer,
+            "participants": room.roster(),
+            "floor": holder.public() if holder else None,
+        }
+
+    async def leave(self, conn: Connection, body: ScopeIn) -> dict[str, Any]:
+        channel = await self.doorman.channel(body)
+        room = self.rooms.get(f"ptt:{channel.id}")
+        await self.rooms.leave(room, conn.principal.person_id)
+        return {}
+
+    async def request(self, conn: Connection, body: RequestIn) -> dict[str, Any]:
+        who = conn.principal
+        channel = (await self.doorman.admit(who, body)).channel
+        priority = rank(who)
+        if priority == 0:
+            raise Forbidden("ptt.no_priority", "your role may not take the floor")
+        now = time.time()
+        claim = Holder(
+            who.person_id,
+            who.display_name,
+            priority,
+            body.emergency,
+            secrets.token_hex(8),
+            now,
+            now + self.settings.ptt_max_talk_s,
+        )
+        outcome = await self.floors.claim(channel.id, claim, now)
+        if not outcome.granted or outcome.holder is None:
+            held = outcome.holder.public() if outcome.holder else None
+            raise Conflict(
+                "ptt.floor_busy",
+                "someone with equal or higher priority holds the floor",
+                details={"holder": held},
+            )
+        if outcome.holder.token == claim.token:  # newly granted (not a repeat by the holder)
+            reason = "preempted" if outcome.displaced else "granted"
+            await self._changed(channel.id, claim, reason, outcome.displaced)
+            self._expire_later(channel.id, claim)
+        return {"floor": outcome.holder.public()}
+
+    async def release(self, conn: Connection, body: ScopeIn) -> dict[str, Any]:
+        channel = await self.doorman.channel(body)
+        if not await self._release(channel.id, conn.principal.person_id, "released"):
+            raise Conflict("ptt.not_holder", "you do not hold the floor")
+        return {}
+
+    async def close(self) -> None:
+        for task in self._expiry.values():
+            task.cancel()
+        await self.rooms.close()
+
+    # ---- floor changes ---------------------------------------------------------------
+
+    async def _release(self, channel_id: int, person_id: int, reason: str) -> bool:
+        holder = await self.floors.current(channel_id, time.time())
+        if holder is None or holder.person_id != person_id:
+            return False
+        if await self.floors.release(channel_id, holder.token) is None:
+            return False
+        await self._changed(channel_id, None, reason, holder)
+        return True
+
+    def _expire_later(self, channel_id: int, holder: Holder) -> None:
+        old = self._expiry.pop(channel_id, None)
+        if old is not None:
+            old.cancel()
+        self._expiry[channel_id] = asyncio.create_task(self._expire(channel_id, holder))
+
+    async def _expire(self, channel_id: int, holder: Holder) -> None:
+        await asyncio.sleep(max(0.0, holder.expires_at - time.time()))
+        self._expiry.pop(channel_id, None)
+        if await self.floors.release(channel_id, holder.token) is not None:
+            await self._changed(channel_id, None, "timeout", holder)
+
+    async def _changed(
+        self, channel_id: int, holder: Holder | None, reason: str, displaced: Holder | None
+    ) -> None:
+        await self._gate(channel_id, holder)
+        body = {
+            "channel_id": channel_id,
+            "holder": holder.public() if holder else None,
+            "reason": reason,
+            "displaced": displaced.public() if displaced else None,
+        }
+        await self.rt.emit("ptt.floor", body, f"media:ptt:{channel_id}")
+        targets = [holder, displaced]
+        for person in {h.person_id for h in targets if h is not None}:
+            room = self.rooms.rooms.get(f"ptt:{channel_id}")
+            if room is None or person not in room.participants:
+                await self.rt.emit("ptt.floor", body, user_room(person))
+
+    async def _gate(self, channel_id: int, holder: Holder | None) -> None:
+        room = self.rooms.rooms.get(f"ptt:{channel_id}")
+        if room is None:
+            return
+        peers = [str(holder.person_id)] if holder is not None else []
+        with contextlib.suppress(ControlError):  # a lost worker's listeners are told apart
+            await room.handle.control("gate", {"peers": peers})
+
+    async def _left(self, room: LiveRoom, participant: Participant) -> None:
+        await self._release(room.channel.id, participant.person_id, "left")

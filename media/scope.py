@@ -1,0 +1,89 @@
+"""Who may join a channel's group call or PTT, who moderates, and PTT priority by role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.access import COMMAND_ROLES, Principal, Role, in_scope
+from hub.channels import ChannelInfo, ChannelStore
+from hub.errors import Forbidden, InvalidInput, NotFound
+from hub.grid import GridIndex
+from storage.models import Channel, ChannelMember
+
+RANKS = {Role.ADMIN: 3, Role.COMMANDER: 3, Role.DISPATCHER: 3, Role.GRID_LEADER: 2}
+RANKS[Role.GRID_WORKER] = 1
+
+
+class ScopeIn(BaseModel):
+    """A channel by id, or an incident (its channel, opened by the dispatch plugin)."""
+
+    channel_id: int | None = Field(None, ge=1)
+    incident_id: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> ScopeIn:
+        if (self.channel_id is None) == (self.incident_id is None):
+            raise ValueError("give exactly one of `channel_id` and `incident_id`")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    channel: ChannelInfo
+    moderator: bool
+
+
+def rank(who: Principal) -> int:
+    """PTT priority: commanders (and admins, dispatchers) 3 > grid leaders 2 > workers 1."""
+    return max((RANKS.get(role, 0) for role in who.roles), default=0)
+
+
+class Doorman:
+    def __init__(
+        self,
+        channels: ChannelStore,
+        sessions: async_sessionmaker[AsyncSession],
+        grids: Callable[[], GridIndex],
+    ) -> None:
+        self.channels, self.sessions, self.grids = channels, sessions, grids
+
+    async def channel(self, scope: ScopeIn) -> ChannelInfo:
+        if scope.channel_id is not None:
+            found = await self.channels.get(scope.channel_id)
+        else:
+            found = await self._incident_channel(int(scope.incident_id or 0))
+        if found is None:
+            raise NotFound("media.channel_not_found", "no such channel or incident channel")
+        if found.kind == "direct":
+            raise InvalidInput("media.direct_channel", "two people talk with a call, not a room")
+        return found
+
+    async def admit(self, who: Principal, scope: ScopeIn) -> Access:
+        """The channel and the caller's rights; members, or commanders over its grid."""
+        channel = await self.channel(scope)
+        role = await self._member_role(channel.id, who.person_id)
+        over_grid = channel.grid_id is not None and in_scope(
+            who, self.grids(), channel.grid_id, COMMAND_ROLES
+        )
+        if not (who.is_admin or role is not None or over_grid):
+            raise Forbidden("media.not_member", "you are not a member of this channel")
+        commands = bool(who.roles & COMMAND_ROLES) and role is not None
+        moderator = who.is_admin or role == "owner" or over_grid or commands
+        return Access(channel, moderator)
+
+    async def _member_role(self, channel_id: int, person_id: int) -> str | None:
+        async with self.sessions() as session:
+            row = await session.get(ChannelMember, (channel_id, person_id))
+            return row.role if row is not None else None
+
+    async def _incident_channel(self, incident_id: int) -> ChannelInfo | None:
+        async with self.sessions() as session:
+            channel_id = await session.scalar(
+                select(Channel.id).where(Channel.ref == f"incident:{incident_id}")
+            )
+        return await self.channels.get(channel_id) if channel_id is not None else None

@@ -1,0 +1,37 @@
+"""How the hub's composition root starts the media service (a core package, not a plugin)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from hub.keys import CHANNELS, GRIDS, REALTIME, SESSIONS, SETTINGS
+from media.floor import FloorStore, MemoryFloors, RedisFloors
+from media.groups import GroupCalls
+from media.pool import MediaPool
+from media.ptt import PushToTalk
+from media.scope import Doorman
+
+MEDIA = web.AppKey("media", MediaPool)
+GROUPS = web.AppKey("media_groups", GroupCalls)
+PTT = web.AppKey("media_ptt", PushToTalk)
+
+
+async def media_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Start the workers and register group-call and PTT events; after realtime (channels)."""
+    settings = app[SETTINGS]
+    secret = settings.media.secret
+    pool = MediaPool(settings.media, secret.get_secret_value() if secret else secrets.token_hex(24))
+    floors: FloorStore = RedisFloors(settings.redis_url) if settings.redis_url else MemoryFloors()
+    doorman = Doorman(app[CHANNELS], app[SESSIONS], lambda: app[GRIDS].index)
+    app[MEDIA] = pool
+    app[GROUPS] = GroupCalls(app[REALTIME], pool, doorman)
+    app[PTT] = PushToTalk(app[REALTIME], pool, doorman, floors, settings.media)
+    await pool.start()
+    yield
+    await app[PTT].close()
+    await app[GROUPS].close()
+    await pool.stop()
+    await floors.close()
