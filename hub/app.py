@@ -65,6 +65,10 @@ from hub.web import (
     request_context,
 )
 from media import api as media_api
+from media.camera import api as cameras_api
+from media.camera.wiring import camera_ctx
+from media.recording import api as recordings_api
+from media.recording.wiring import recording_ctx
 from media.wiring import media_ctx
 from signaling import api as calls_api
 from signaling.wiring import calls_ctx
@@ -129,12 +133,16 @@ def build_app(
         _timers,
         calls_ctx,
         media_ctx,
+        recording_ctx,
+        camera_ctx,
         _plugins,
         _audit_retention,
     ):
         app.cleanup_ctx.append(ctx)
     for module in (system, auth, grids, people, devices, files, calls_api, media_api):
         module.build_router().mount(app)
+    for media_module in (recordings_api, cameras_api):  # media/recording, media/camera
+        media_module.build_router().mount(app)
     consoles_serve.mount(app)
     return app
 

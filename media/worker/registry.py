@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from media.worker.rooms import Room, TapFactory
 
 # Modules with a `register(registry: Registry) -> None` function, imported at worker start.
-EXTENSIONS: tuple[str, ...] = ("media.worker.mixing",)
+EXTENSIONS: tuple[str, ...] = (
+    "media.worker.mixing",
+    # recording and the camera gateway: recorder room, record tap, camera room
+    "media.recording.room",
+    "media.recording.tap",
+    "media.camera.room",
+)
 
 
 @dataclass

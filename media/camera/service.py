@@ -1,0 +1,195 @@
+"""Hub side of the camera gateway: registered sources, scope, and viewers on a media worker.
+
+A camera's viewers all join one `camera` room (``camera:<id>``) on one worker, so its source is
+decoded once however many watch. The room is opened by the first viewer; when the worker reports
+it ``idle`` (no viewer for ``media.cameras.grace_s``), the hub closes it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.access import COMMAND_ROLES, Principal, Role, require_role, require_scope
+from hub.errors import Conflict, HubError, NotFound
+from hub.grid import GridIndex
+from media.camera.policy import CameraSettings
+from media.camera.sources import check_file, check_rtsp
+from media.pool import MediaPool, RoomHandle
+from media.protocol import ControlError
+from storage.models import Camera
+
+ROOM_KIND = "camera"
+REGISTER_ROLES = frozenset({Role.COMMANDER})
+
+
+class Cameras:
+    def __init__(
+        self,
+        pool: MediaPool,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: CameraSettings,
+        data_dir: Path,
+    ) -> None:
+        self.pool, self.sessions, self.settings = pool, sessions, settings
+        self.roots = [
+            (Path(r) if Path(r).is_absolute() else data_dir / r).resolve()
+            for r in settings.file_roots
+        ]
+
+    # ---- registry ------------------------------------------------------------------------
+
+    async def register(self, who: Principal, index: GridIndex, values: dict[str, Any]) -> Camera:
+        require_role(who, REGISTER_ROLES)
+        if values.get("grid_id") is None:
+            if not who.is_admin:
+                raise HubError(
+                    "camera.grid_required", "give the grid the camera watches", status=422
+                )
+        else:
+            _check_grid(who, index, int(values["grid_id"]), REGISTER_ROLES)
+        values["source"] = await self.check_source(values["source_kind"], values["source"])
+        row = Camera(created_by=who.person_id, **values)
+        async with self.sessions.begin() as session:
+            session.add(row)
+        return row
+
+    async def update(
+        self, who: Principal, index: GridIndex, camera_id: int, values: dict[str, Any]
+    ) -> Camera:
+        require_role(who, REGISTER_ROLES)
+        row = await self.get(who, index, camera_id, REGISTER_ROLES)
+        if "grid_id" in values and values["grid_id"] is not None:
+            _check_grid(who, index, int(values["grid_id"]), REGISTER_ROLES)
+        if "source" in values or "source_kind" in values:
+            kind = values.get("source_kind", row.source_kind)
+            values["source"] = await self.check_source(kind, values.get("source", row.source))
+        async with self.sessions.begin() as session:
+            fresh = await session.get(Camera, camera_id)
+            assert fresh is not None
+            for key, value in values.items():
+                setattr(fresh, key, value)
+        await self.stop(camera_id)  # viewers reconnect to the new source
+        return fresh
+
+    async def delete(self, who: Principal, index: GridIndex, camera_id: int) -> None:
+        require_role(who, REGISTER_ROLES)
+        row = await self.get(who, index, camera_id, REGISTER_ROLES)
+        await self.stop(camera_id)
+        async with self.sessions.begin() as session:
+            fresh = await session.get(Camera, row.id)
+            if fresh is not None:
+                await session.delete(fresh)
+
+    async def check_source(self, kind: str, source: str) -> str:
+        if kind == "rtsp":
+            return check_rtsp(source)
+        return await check_file(source, self.roots)
+
+    async def get(
+        self,
+        who: Principal,
+        index: GridIndex,
+        camera_id: int,
+        roles: frozenset[Role] = COMMAND_ROLES,
+    ) -> Camera:
+        async with self.sessions() as session:
+            row = await session.get(Camera, camera_id)
+        if row is None:
+            raise NotFound("camera.not_found", "no such camera")
+        if row.grid_id is None:
+            if not who.is_admin:
+                raise HubError("scope.forbidden", "this camera is outside your scope", status=403)
+        else:
+            _check_grid(who, index, row.grid_id, roles)
+        return row
+
+    async def visible(self, who: Principal, index: GridIndex) -> list[Camera]:
+        stmt = select(Camera).order_by(Camera.id)
+        if not who.is_admin:
+            seats = who.grid_ids(COMMAND_ROLES)
+            stmt = stmt.where(Camera.grid_id.in_(index.scope_ids(seats) if seats else []))
+        async with self.sessions() as session:
+            return list(await session.scalars(stmt))
+
+    # ---- viewing ---------------------------------------------------------------------------------
+
+    async def watch(
+        self, who: Principal, index: GridIndex, camera_id: int, sdp: str
+    ) -> tuple[str, str]:
+        """Join a viewer; (viewer id, SDP answer)."""
+        row = await self.get(who, index, camera_id)
+        if not row.enabled:
+            raise Conflict("camera.disabled", "the camera is disabled")
+        viewer = f"{who.person_id}-{secrets.token_hex(4)}"
+        try:
+            handle = await self._room(row)
+            if (await handle.control("stats"))["viewers"] >= self.settings.max_viewers:
+                raise Conflict("camera.full", "the camera has as many viewers as it may")
+            return viewer, await handle.join(viewer, sdp)
+        except ControlError as exc:
+            raise _hub_error(exc) from None
+
+    async def leave(self, who: Principal, index: GridIndex, camera_id: int, viewer: str) -> None:
+        await self.get(who, index, camera_id)
+        if not viewer.startswith(f"{who.person_id}-"):
+            raise HubError("camera.not_your_viewer", "that viewer is not yours", status=403)
+        handle = self.pool.room(_room_id(camera_id))
+        if handle is not None:
+            try:
+                await handle.leave(viewer)
+            except ControlError as exc:
+                raise _hub_error(exc) from None
+
+    async def stats(self, who: Principal, index: GridIndex, camera_id: int) -> dict[str, Any]:
+        await self.get(who, index, camera_id)
+        handle = self.pool.room(_room_id(camera_id))
+        if handle is None:
+            return {"viewers": 0, "running": False, "decoders_started": 0, "frames_decoded": 0}
+        try:
+            stats = await handle.control("stats")
+        except ControlError as exc:
+            raise _hub_error(exc) from None
+        stats.pop("frames_sent", None)
+        return stats
+
+    async def stop(self, camera_id: int) -> None:
+        handle = self.pool.room(_room_id(camera_id))
+        if handle is not None:
+            await handle.close()
+
+    async def _room(self, row: Camera) -> RoomHandle:
+        options = {
+            "source_kind": row.source_kind,
+            "source": row.source,
+            "grace_s": self.settings.grace_s,
+        }
+        return await self.pool.open(_room_id(row.id), ROOM_KIND, options, self._event)
+
+    async def _event(self, event: str, data: dict[str, Any]) -> None:
+        if event == "room" and data.get("name") == "idle":
+            handle = self.pool.room(str(data.get("room")))
+            if handle is not None:
+                await handle.close()
+
+
+def _room_id(camera_id: int) -> str:
+    return f"camera:{camera_id}"
+
+
+def _check_grid(who: Principal, index: GridIndex, grid_id: int, roles: frozenset[Role]) -> None:
+    if grid_id not in index:
+        raise NotFound("grid.not_found", f"no grid {grid_id}")
+    require_scope(who, index, grid_id, roles)
+
+
+def _hub_error(exc: ControlError) -> HubError:
+    if exc.code in ("media.unavailable", "media.worker_down", "media.worker_timeout"):
+        return HubError(exc.code, exc.message, status=503)
+    if exc.code == "camera.unavailable":
+        return HubError(exc.code, exc.message, status=502)
+    return HubError(exc.code, exc.message, status=422)

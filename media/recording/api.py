@@ -1,0 +1,233 @@
+"""/api/v1/recordings: publish to a recorder, list, metadata, playback and download (Range)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from hub.access import COMMAND_ROLES, Principal
+from hub.errors import Forbidden, NotFound, Unauthorized
+from hub.keys import GRIDS
+from hub.web import Call, Router
+from media.recording.service import Recordings
+from storage.models import Recording
+
+RECORDINGS = web.AppKey("recordings", Recordings)
+TICKET_KEY = web.AppKey("recording_ticket_key", bytes)
+TICKET_TTL_S = 900
+MAX_SDP = 100_000
+
+
+class PublishIn(BaseModel):
+    kind: Literal["call", "sos"] = Field(description="what is recorded: a 1:1 call or an SOS")
+    ref: int = Field(ge=1, le=2**53, description="the call id or the SOS id")
+    sdp: str = Field(min_length=10, max_length=MAX_SDP, description="send-only SDP offer")
+
+
+class PublishOut(BaseModel):
+    recording_id: str
+    type: Literal["answer"] = "answer"
+    sdp: str
+
+
+class ListQuery(BaseModel):
+    before: float | None = Field(None, gt=0, description="started before this Unix time")
+    limit: int = Field(50, ge=1, le=500)
+
+
+class MediaQuery(BaseModel):
+    ticket: str | None = Field(None, max_length=200)
+    download: bool = False
+
+
+class RecordingOut(BaseModel):
+    recording_id: str
+    kind: str
+    room: str
+    state: str
+    media: str
+    container: str
+    codec: str
+    content_type: str
+    call_id: int | None
+    channel_id: int | None
+    incident_id: int | None
+    grid_id: int | None
+    started_by: int | None
+    participants: list[int]
+    started_at: float
+    ended_at: float | None
+    duration_s: float | None
+    size: int | None
+    sha256: str | None
+    error: str | None
+
+
+class PolicyOut(BaseModel):
+    calls: bool
+    group_calls: bool
+    sos: bool
+    video: bool
+    retention_days: float
+
+
+class TicketOut(BaseModel):
+    url: str
+    expires_at: int
+
+
+def recording_out(row: Recording, people: list[int]) -> RecordingOut:
+    def ts(value: datetime | None) -> float | None:
+        return None if value is None else value.timestamp()
+
+    return RecordingOut(
+        recording_id=row.id, kind=row.kind, room=row.room, state=row.state, media=row.media,
+        container=row.container, codec=row.codec, content_type=row.content_type,
+        call_id=row.call_id, channel_id=row.channel_id, incident_id=row.incident_id,
+        grid_id=row.grid_id, started_by=row.started_by, participants=sorted(people),
+        started_at=row.started_at.timestamp(), ended_at=ts(row.ended_at),
+        duration_s=row.duration_s, size=row.size, sha256=row.sha256, error=row.error,
+    )  # fmt: skip
+
+
+def build_router() -> Router:
+    router = Router("/api/v1/recordings", "recordings")
+
+    @router.get("/policy", summary="What is recorded (SOS always)", response=PolicyOut)
+    async def policy(call: Call[None, None]) -> PolicyOut:
+        settings = call.request.app[RECORDINGS].settings
+        call.who  # noqa: B018  (signed in)
+        return PolicyOut(
+            calls=settings.calls, group_calls=settings.group_calls, sos=True,
+            video=settings.video, retention_days=settings.retention_days,
+        )  # fmt: skip
+
+    @router.post(
+        "/publish",
+        summary="Publish your microphone to the recorder of a call or an SOS (send-only offer)",
+        body=PublishIn,
+        response=PublishOut,
+    )
+    async def publish(call: Call[PublishIn, None]) -> PublishOut:
+        body = call.body
+        row, sdp = await call.request.app[RECORDINGS].publish(
+            call.who, body.kind, body.ref, body.sdp
+        )
+        return PublishOut(recording_id=row.id, sdp=sdp)
+
+    @router.get(
+        "",
+        summary="Recordings you took part in; commanders and dispatchers also those in scope",
+        query=ListQuery,
+        response=list[RecordingOut],
+    )
+    async def listing(call: Call[None, ListQuery]) -> list[RecordingOut]:
+        who, app = call.who, call.request.app
+        grid_ids: set[int] | None = None
+        if not who.is_admin:
+            seats = who.grid_ids(COMMAND_ROLES)
+            grid_ids = app[GRIDS].index.scope_ids(seats) if seats else set()
+        before = call.query.before
+        when = None if before is None else datetime.fromtimestamp(before, UTC)
+        rows = await app[RECORDINGS].store.visible(who.person_id, grid_ids, when, call.query.limit)
+        return [recording_out(row, people) for row, people in rows]
+
+    @router.get("/{recording_id}", summary="One recording's metadata", response=RecordingOut)
+    async def one(call: Call[None, None]) -> RecordingOut:
+        row, people = await _visible(call, call.who)
+        return recording_out(row, people)
+
+    @router.post(
+        "/{recording_id}/ticket",
+        summary="A short-lived URL for <audio>/<video> elements, which cannot send a token",
+        response=TicketOut,
+    )
+    async def ticket(call: Call[None, None]) -> TicketOut:
+        row, _ = await _visible(call, call.who)
+        expires = int(time.time()) + TICKET_TTL_S
+        signed = _sign(call.request.app[TICKET_KEY], row.id, call.who.person_id, expires)
+        url = f"/api/v1/recordings/{row.id}/media?ticket={signed}"
+        return TicketOut(url=url, expires_at=expires)
+
+    @router.get(
+        "/{recording_id}/media",
+        summary="The file (HTTP Range supported); Bearer token or ?ticket=; ?download=true",
+        query=MediaQuery,
+        auth=False,
+    )
+    async def media(call: Call[None, MediaQuery]) -> web.StreamResponse:
+        if call.principal is not None or call.query.ticket is None:
+            row, _ = await _visible(call, call.who)
+        else:  # the ticket was issued after the same scope check
+            _check_ticket(call, call.query.ticket)
+            row = await _row(call)
+        return _file(call.request.app[RECORDINGS], row, call.query.download)
+
+    return router
+
+
+async def _visible(call: Call[Any, Any], who: Principal) -> tuple[Recording, list[int]]:
+    """The row, if `who` may see it: participant, admin, or commander/dispatcher in scope."""
+    recordings = call.request.app[RECORDINGS]
+    found = await recordings.store.get(call.params["recording_id"][:64])
+    if found is None:
+        raise NotFound("recording.not_found", "no such recording")
+    row, people = found
+    if who.is_admin or who.person_id in people:
+        return row, people
+    seats = who.grid_ids(COMMAND_ROLES)
+    scope = call.request.app[GRIDS].index.scope_ids(seats) if seats else set()
+    grids = await recordings.store.participants_grids(people)
+    if row.grid_id is not None:
+        grids.add(row.grid_id)
+    if not scope & grids:
+        raise Forbidden("scope.forbidden", "this recording is outside your scope")
+    return row, people
+
+
+async def _row(call: Call[None, MediaQuery]) -> Recording:
+    found = await call.request.app[RECORDINGS].store.get(call.params["recording_id"][:64])
+    if found is None:
+        raise NotFound("recording.not_found", "no such recording")
+    return found[0]
+
+
+def _check_ticket(call: Call[None, MediaQuery], ticket: str) -> None:
+    try:
+        expires_s, person_s, _mac = ticket.split(".", 2)
+        expires, person_id = int(expires_s), int(person_s)
+    except ValueError:
+        raise Unauthorized("recording.ticket_invalid", "the ticket is malformed") from None
+    expected = _sign(call.request.app[TICKET_KEY], call.params["recording_id"], person_id, expires)
+    if not hmac.compare_digest(expected, ticket) or expires < time.time():
+        raise Unauthorized("recording.ticket_invalid", "the ticket is invalid or has expired")
+
+
+def _sign(key: bytes, recording_id: str, person_id: int, expires: int) -> str:
+    message = f"{recording_id}.{person_id}.{expires}".encode()
+    mac = hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+    return f"{expires}.{person_id}.{mac}"
+
+
+def ticket_key(secret: str) -> bytes:
+    return hashlib.sha256(b"gridhub recording ticket\0" + secret.encode()).digest()
+
+
+def _file(recordings: Recordings, row: Recording, download: bool) -> web.StreamResponse:
+    path = recordings.file(row)
+    if row.state != "done" or not path.is_file():
+        raise NotFound("recording.not_ready", f"the recording is {row.state}, no file to play")
+    response = web.FileResponse(path)
+    response.content_type = row.content_type
+    name = f"recording-{row.id}{path.suffix}"
+    disposition = "attachment" if download else "inline"
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

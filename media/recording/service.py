@@ -1,0 +1,209 @@
+"""Hub side of recording: who may publish to which recorder, rows, the worker's events, retention.
+
+A 1:1 call or an SOS is recorded by a `recorder` room on a media worker (``rec:call:<id>``,
+``rec:sos:<id>``): each party's app publishes its microphone to it with a send-only offer
+(``POST /api/v1/recordings/publish``). A group call's mix is recorded by the `record` tap of its
+mixed room (``tap_options``). Either way the worker's ``recording.ended`` event completes the row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.access import Principal
+from hub.errors import Conflict, HubError, NotFound
+from media.pool import MediaPool, RoomHandle
+from media.protocol import ControlError
+from media.recording.policy import Kind, RecordingSettings
+from media.recording.store import NewRecording, RecordingStore
+from media.recording.writer import AUDIO, VIDEO
+from signaling.store import CallStore
+from storage.models import Recording
+
+log = logging.getLogger("gridhub.media.recording")
+RECORDER = "recorder"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What is being recorded, resolved and checked: the room and the row to create."""
+
+    room: str
+    new: NewRecording
+
+
+class Recordings:
+    def __init__(
+        self,
+        pool: MediaPool,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: RecordingSettings,
+        data_dir: Path,
+    ) -> None:
+        self.pool, self.settings, self.sessions = pool, settings, sessions
+        self.store = RecordingStore(sessions)
+        directory = Path(settings.directory)
+        self.directory = (directory if directory.is_absolute() else data_dir / directory).resolve()
+        self._locks: dict[str, asyncio.Lock] = {}
+        pool.on_lost(self._lost)
+
+    def file(self, row: Recording) -> Path:
+        return self.directory / row.path
+
+    # ---- publishing (1:1 calls, SOS) -------------------------------------------------------
+
+    async def publish(
+        self, who: Principal, kind: Kind, ref: int, sdp: str
+    ) -> tuple[Recording, str]:
+        """Join `who` to the recorder of a call or an SOS; the row and the SDP answer."""
+        subject = await (self._call(who, ref) if kind == "call" else self._sos(who, ref))
+        if not self.settings.records(kind):
+            raise Conflict("recording.off", f"{kind} recording is off by policy")
+        async with self._locks.setdefault(subject.room, asyncio.Lock()):
+            row, handle = await self._recorder(subject)
+            await self.store.add_participant(row.id, who.person_id)
+        try:
+            answer = await handle.join(str(who.person_id), sdp)
+        except ControlError as exc:
+            raise _hub_error(exc) from None
+        return row, answer
+
+    async def _recorder(self, subject: Subject) -> tuple[Recording, RoomHandle]:
+        handle = self.pool.room(subject.room)
+        row = await self.store.open_for_room(subject.room)
+        if handle is not None and row is not None:
+            return row, handle
+        if handle is not None:  # a room without its row: start over
+            await handle.close()
+        if row is not None:
+            await self.store.fail(row.id, "recorder room lost")
+        video = self.settings.video_size()
+        row = await self.store.create(subject.new, (VIDEO if video else AUDIO).suffix)
+        options: dict[str, Any] = {"path": str(self.file(row)), "recording_id": row.id}
+        if video is not None:
+            options["video_size"] = list(video)
+        try:
+            handle = await self.pool.open(subject.room, RECORDER, options, self._event)
+        except ControlError as exc:
+            await self.store.fail(row.id, exc.message)
+            raise _hub_error(exc) from None
+        return row, handle
+
+    async def _call(self, who: Principal, call_id: int) -> Subject:
+        call = await CallStore(self.sessions).get(call_id)
+        if call is None or who.person_id not in (call.caller_id, call.callee_id):
+            raise NotFound("recording.call_not_found", "no such call of yours")
+        if call.state != "active":
+            raise Conflict("recording.call_not_active", "the call is not connected")
+        people = (call.caller_id, call.callee_id)
+        fmt = VIDEO if self.settings.video else AUDIO
+        new = NewRecording(
+            "call", f"rec:call:{call_id}", call.media, fmt.container, fmt.codec,
+            fmt.content_type, people, started_by=who.person_id, call_id=call_id,
+        )  # fmt: skip
+        return Subject(new.room, new)
+
+    async def _sos(self, who: Principal, sos_id: int) -> Subject:
+        found = await self._sos_row(sos_id)
+        if found is None or found[0] != who.person_id:
+            raise NotFound("recording.sos_not_found", "no such SOS of yours")
+        if found[2] == "closed":
+            raise Conflict("recording.sos_closed", "the SOS is closed")
+        fmt = VIDEO if self.settings.video else AUDIO
+        new = NewRecording(
+            "sos", f"rec:sos:{sos_id}", "video" if self.settings.video else "audio",
+            fmt.container, fmt.codec, fmt.content_type, (who.person_id,),
+            started_by=who.person_id, grid_id=found[1], incident_id=None,
+        )  # fmt: skip
+        return Subject(new.room, new)
+
+    async def _sos_row(self, sos_id: int) -> tuple[int, int, str] | None:
+        """The escalation plugin's SOS (person, grid, state); None without the plugin."""
+        query = text("SELECT person_id, grid_id, state FROM escalation_sos WHERE id = :id")
+        try:
+            async with self.sessions() as session:
+                row = (await session.execute(query, {"id": sos_id})).first()
+        except DBAPIError:  # the plugin's table does not exist here
+            return None
+        return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+
+    # ---- group calls -------------------------------------------------------------------------
+
+    async def tap_options(
+        self,
+        room: str,
+        participants: tuple[int, ...],
+        *,
+        channel_id: int | None = None,
+        incident_id: int | None = None,
+        grid_id: int | None = None,
+        started_by: int | None = None,
+    ) -> dict[str, Any] | None:
+        """`{"record": {...}}` to put in a mixed room's ``taps`` option, or None by policy."""
+        if not self.settings.records("group", channel_id):
+            return None
+        new = NewRecording(
+            "group", room, "audio", AUDIO.container, AUDIO.codec, AUDIO.content_type,
+            participants, started_by=started_by, grid_id=grid_id, channel_id=channel_id,
+            incident_id=incident_id,
+        )  # fmt: skip
+        row = await self.store.create(new, AUDIO.suffix)
+        return {"record": {"path": str(self.file(row)), "recording_id": row.id}}
+
+    async def joined(self, recording_id: str, person_id: int) -> None:
+        """A person joined a recorded group call: they may play it back too."""
+        await self.store.add_participant(recording_id, person_id)
+
+    # ---- the worker's events -------------------------------------------------------------------
+
+    async def handle_event(self, event: str, data: dict[str, Any]) -> None:
+        """A mixed room's events may be passed here too; only `recording.ended` is used."""
+        if event != "room" or data.get("name") != "recording.ended":
+            return
+        facts = dict(data.get("data") or {})
+        row = await self.store.finish(str(facts.get("recording_id")), facts)
+        if row is not None:
+            log.info("recording done", extra={"recording_id": row.id, "size": row.size})
+
+    async def _event(self, event: str, data: dict[str, Any]) -> None:
+        await self.handle_event(event, data)
+        ended = event == "room" and data.get("name") == "recording.ended"
+        handle = self.pool.room(str(data.get("room"))) if ended else None
+        if handle is not None:
+            await handle.close()
+
+    async def _lost(self, room_ids: list[str]) -> None:
+        for room in room_ids:
+            row = await self.store.open_for_room(room)
+            if row is not None:
+                await self.store.fail(row.id, "media worker lost")
+
+    # ---- retention -------------------------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Delete files and rows older than the retention; the number removed."""
+        removed = 0
+        while batch := await self.store.expired(self.settings.retention_days):
+            for _id, path in batch:
+                with contextlib.suppress(FileNotFoundError):
+                    await asyncio.to_thread((self.directory / path).unlink)
+            await self.store.delete([i for i, _ in batch])
+            removed += len(batch)
+        return removed
+
+
+def _hub_error(exc: ControlError) -> HubError:
+    if exc.code in ("media.unavailable", "media.worker_down", "media.worker_timeout"):
+        return HubError(exc.code, exc.message, status=503)
+    if exc.code == "recording.ended":
+        return Conflict(exc.code, exc.message)
+    return HubError(exc.code, exc.message, status=422)

@@ -1,0 +1,42 @@
+"""How the hub starts recording: the service, the playback ticket key, the retention sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from hub.identity import signing_key
+from hub.keys import SESSIONS, SETTINGS
+from media.recording.api import RECORDINGS, TICKET_KEY, ticket_key
+from media.recording.service import Recordings
+from media.wiring import MEDIA
+
+log = logging.getLogger("gridhub.media.recording")
+
+
+async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
+    """After media_ctx (the worker pool)."""
+    settings = app[SETTINGS]
+    recordings = Recordings(app[MEDIA], app[SESSIONS], settings.media.recording, settings.data_dir)
+    app[RECORDINGS] = recordings
+    app[TICKET_KEY] = ticket_key(await signing_key(app[SESSIONS], settings.auth))
+    task = asyncio.create_task(_sweep_forever(recordings), name="recording-retention")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _sweep_forever(recordings: Recordings) -> None:
+    while True:
+        try:
+            removed = await recordings.sweep()
+            if removed:
+                log.info("recording retention sweep", extra={"removed": removed})
+        except Exception:
+            log.exception("recording retention sweep failed")
+        await asyncio.sleep(recordings.settings.sweep_interval_s)
