@@ -1,6 +1,4 @@
-import { createI18n } from 'vue-i18n'
-
-const zh = {
+export const zh = {
   app: { title: '网格员', name: 'GridHub 网格通' },
   login: {
     title: '网格员登录', username: '账号', password: '密码', submit: '登录',
@@ -61,7 +59,7 @@ const zh = {
 
 type Messages = typeof zh
 
-const en: Messages = {
+export const en: Messages = {
   app: { title: 'Grid worker', name: 'GridHub Field' },
   login: {
     title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in',
@@ -123,20 +121,3 @@ const en: Messages = {
   net: { online: 'Online', offline: 'Offline', connecting: 'Connecting', queued: '{n} waiting' },
   error: { generic: 'Failed' },
 }
-
-const LANG_KEY = 'gridhub.lang'
-
-export function savedLocale(): 'zh-CN' | 'en' {
-  return localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh-CN'
-}
-
-export function saveLocale(locale: 'zh-CN' | 'en'): void {
-  localStorage.setItem(LANG_KEY, locale)
-}
-
-export const i18n = createI18n({
-  legacy: false,
-  locale: savedLocale(),
-  fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zh, en },
-})

@@ -1,4 +1,5 @@
-import { createApp } from 'vue'
+import { mountPage } from '@/shared/app'
 import App from './App.vue'
+import { en, zh } from './i18n'
 
-createApp(App).mount('#app')
+mountPage(App, { messages: { 'zh-CN': zh, en } })

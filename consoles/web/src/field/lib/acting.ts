@@ -19,7 +19,7 @@ export function myActions(s: Session, task: Incident): string[] {
 /** Is my part of the task still waiting for my signature? */
 export function mustSign(s: Session, task: Incident): boolean {
   if (!task.assignments) return task.state === 'dispatched'
-  const me = s.state.me
+  const me = s.me
   const grids = new Set((me?.roles ?? []).map((r) => r.grid))
   const part = task.assignments.find(
     (a) => a.person_id === me?.person_id || (a.kind === 'grid' && grids.has(a.target)),

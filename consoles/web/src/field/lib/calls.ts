@@ -39,11 +39,13 @@ export class Calls {
   private caller = false
 
   constructor(private readonly s: Session) {
-    s.live.on<Ringing>('call.ringing', (r) => this.ringing(r))
-    s.live.on<CallInfo>('call.state', (c) => void this.changed(c))
-    s.live.on<Signal>('call.signal', (sig) => void this.signal(sig))
-    s.live.on<{ call_id: number }>('call.answered_elsewhere', (c) => {
-      if (c.call_id === this.state.callId) this.reset()
+    s.onStart((live) => {
+      live.on<Ringing>('call.ringing', (r) => this.ringing(r))
+      live.on<CallInfo>('call.state', (c) => void this.changed(c))
+      live.on<Signal>('call.signal', (sig) => void this.signal(sig))
+      live.on<{ call_id: number }>('call.answered_elsewhere', (c) => {
+        if (c.call_id === this.state.callId) this.reset()
+      })
     })
   }
 

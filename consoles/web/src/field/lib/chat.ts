@@ -16,7 +16,7 @@ export class Chat {
   })
 
   constructor(private readonly s: Session) {
-    s.live.on<Message>('channel.message', (m) => this.arrived(m))
+    s.onStart((live) => live.on<Message>('channel.message', (m) => this.arrived(m)))
   }
 
   async load(): Promise<void> {
@@ -59,10 +59,8 @@ export class Chat {
     })
   }
 
-  async fileUrl(fileId: number): Promise<string> {
-    const token = JSON.parse(localStorage.getItem('gridhub.field.tokens') ?? '{}') as { access_token?: string }
-    const resp = await fetch(`/api/v1/files/${fileId}`, { headers: { Authorization: `Bearer ${token.access_token ?? ''}` } })
-    return URL.createObjectURL(await resp.blob())
+  fileUrl(fileId: number): Promise<string> {
+    return this.s.api.fileUrl(`/files/${fileId}`)
   }
 
   private arrived(m: Message): void {
@@ -70,7 +68,7 @@ export class Chat {
     if (ch) ch.last_offset = Math.max(ch.last_offset, m.offset)
     this.state.pending = this.state.pending.filter((p) => p.client_msg_id !== m.client_msg_id)
     if (this.state.open?.id !== m.channel_id) {
-      if (ch && m.sender_id !== this.s.state.me?.person_id) ch.unread += 1
+      if (ch && m.sender_id !== this.s.me?.person_id) ch.unread += 1
       return
     }
     if (this.state.messages.some((x) => x.offset === m.offset)) return

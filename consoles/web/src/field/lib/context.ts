@@ -1,4 +1,4 @@
-import { inject, type InjectionKey } from 'vue'
+
 import type { Calls } from './calls'
 import type { Chat } from './chat'
 import type { Duty } from './duty'
@@ -11,10 +11,14 @@ export interface Field {
   chat: Chat
 }
 
-export const FIELD: InjectionKey<Field> = Symbol('field')
+let field: Field | null = null
+
+/** Set once by main.ts before the page mounts. */
+export function setField(made: Field): void {
+  field = made
+}
 
 export function useField(): Field {
-  const f = inject(FIELD)
-  if (!f) throw new Error('field context missing')
-  return f
+  if (!field) throw new Error('field context missing')
+  return field
 }

@@ -2,7 +2,6 @@
 // client_msg_id, an SOS returns the open one, locations are points in a track, and a lifecycle
 // action carries the version it was taken on, so a repeat meets incident.conflict; when the
 // incident is then already where the action leads, the first send went through.
-import { i18n } from '../i18n'
 import { ApiError } from './api'
 import { dataUrlToBlob } from './media'
 import type { ActJob, ChatJob, Job, ReportJob, SosJob } from './queue'
@@ -68,7 +67,7 @@ async function runAct(s: Session, job: ActJob, tag: string): Promise<void> {
 async function runReport(s: Session, job: ReportJob, tag: string): Promise<void> {
   const { photos, ...body } = job.body as { photos?: string[] } & Record<string, unknown>
   const made = await s.api.post<Incident>('/dispatch/incidents', { ...body, source: 'field' })
-  s.notify('success', i18n.global.t('report.done', { number: made.number }))
+  s.notify('success', 'report.done', { number: made.number })
   await sendPhotos(s, made.id, photos ?? [], tag)
 }
 

@@ -121,7 +121,7 @@ export class OutQueue {
           sent += 1
         } catch (e) {
           if (e instanceof OfflineError) break
-          const err = e instanceof ApiError ? e : new ApiError(0, 'internal', String(e))
+          const err = e instanceof ApiError ? e : new ApiError({ code: 'internal', message: String(e) })
           this.state.failures.push({ job, code: err.code, message: err.message })
         }
         this.state.jobs.shift()

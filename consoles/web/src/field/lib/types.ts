@@ -79,6 +79,7 @@ export interface Category {
   description: string
   fields: CategoryField[]
   public?: boolean
+  active?: boolean
 }
 
 export interface Message {
