@@ -1,0 +1,144 @@
+"""What a run measures: latency histograms (HdrHistogram), counters, errors by code, gauges.
+
+A client process keeps a :class:`Recorder` and drains it once a second into a JSON-able
+interval (histograms encoded with HdrHistogram's own compressed format). The parent merges the
+intervals of every process into an :class:`Aggregate`: one histogram per metric over the whole
+run, and per second of the run the merged histograms, counts and gauges (for the charts).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+LOWEST_US, HIGHEST_US, DIGITS = 1, 120_000_000, 3  # 1 µs .. 120 s, 3 significant digits
+
+
+def new_histogram() -> HdrHistogram:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
+
+
+class Recorder:
+    """One process's measurements since the last drain."""
+
+    def __init__(self) -> None:
+        self.histograms: dict[str, HdrHistogram] = {}
+        self.counts: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.gauges: dict[str, int] = {}
+
+    def latency(self, name: str, seconds: float) -> None:
+        """A latency sample in seconds (clamped to the histogram's range)."""
+        hist = self.histograms.get(name)
+        if hist is None:
+            hist = self.histograms[name] = new_histogram()
+        micros = int(seconds * 1_000_000) if math.isfinite(seconds) else HIGHEST_US
+        hist.record_value(min(max(micros, LOWEST_US), HIGHEST_US))
+        self.counts[name] += 1
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counts[name] += n
+
+    def error(self, code: str, n: int = 1) -> None:
+        self.errors[code[:80]] += n
+
+    def gauge(self, name: str, value: int) -> None:
+        self.gauges[name] = value
+
+    def drain(self) -> dict[str, Any]:
+        interval = {
+            "histograms": {k: h.encode().decode("ascii") for k, h in self.histograms.items()},
+            "counts": dict(self.counts),
+            "errors": dict(self.errors),
+            "gauges": dict(self.gauges),
+        }
+        self.histograms, self.counts, self.errors = {}, Counter(), Counter()
+        return interval
+
+
+def merge_into(target: dict[str, HdrHistogram], encoded: dict[str, str]) -> None:
+    for name, text in encoded.items():
+        hist = target.get(name)
+        if hist is None:
+            hist = target[name] = new_histogram()
+        hist.add(HdrHistogram.decode(text.encode("ascii")))
+
+
+def summary(hist: HdrHistogram) -> dict[str, float | int]:
+    """count, p50, p90, p99, max in milliseconds."""
+
+    def ms(us: float) -> float:
+        return round(us / 1000.0, 3)
+
+    return {
+        "count": int(hist.get_total_count()),
+        "p50_ms": ms(hist.get_value_at_percentile(50)),
+        "p90_ms": ms(hist.get_value_at_percentile(90)),
+        "p99_ms": ms(hist.get_value_at_percentile(99)),
+        "max_ms": ms(hist.get_max_value()),
+    }
+
+
+@dataclass
+class Second:
+    histograms: dict[str, HdrHistogram] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    gauges: dict[int, dict[str, int]] = field(default_factory=dict)  # by process
+
+
+@dataclass
+class Aggregate:
+    """Everything the client processes reported, merged."""
+
+    totals: dict[str, HdrHistogram] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    seconds: dict[int, Second] = field(default_factory=dict)
+    gauges: dict[int, dict[str, int]] = field(default_factory=dict)  # latest, by process
+
+    def add(self, process: int, second: int, interval: dict[str, Any]) -> None:
+        merge_into(self.totals, interval["histograms"])
+        self.counts.update(interval["counts"])
+        self.errors.update(interval["errors"])
+        self.gauges[process] = interval["gauges"]
+        slot = self.seconds.setdefault(max(second, 0), Second())
+        merge_into(slot.histograms, interval["histograms"])
+        slot.counts.update(interval["counts"])
+        slot.errors.update(interval["errors"])
+        slot.gauges[process] = interval["gauges"]
+
+    def gauge_totals(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for values in self.gauges.values():
+            total.update(values)
+        return total
+
+    def latencies(self) -> dict[str, dict[str, float | int]]:
+        return {name: summary(h) for name, h in sorted(self.totals.items())}
+
+    def series(self) -> dict[str, Any]:
+        """Per second: latency p50/p99 per metric, counts per metric, gauges summed."""
+        rows = []
+        for second in sorted(self.seconds):
+            slot = self.seconds[second]
+            gauges: Counter[str] = Counter()
+            for values in slot.gauges.values():
+                gauges.update(values)
+            rows.append(
+                {
+                    "t": second,
+                    "latency": {
+                        k: [summary(h)["p50_ms"], summary(h)["p99_ms"]]
+                        for k, h in slot.histograms.items()
+                    },
+                    "counts": dict(slot.counts),
+                    "errors": sum(slot.errors.values()),
+                    "gauges": dict(gauges),
+                }
+            )
+        return {"seconds": rows}
