@@ -181,6 +181,8 @@ class MediaPool:
                 if process is not None:
                     await self._serve(slot, process)
             finally:
+                if slot.client is not None:
+                    await slot.client.close()
                 if process is not None:
                     await _stop_process(process)
                 await self._down(slot)

@@ -183,14 +183,23 @@ def _text(args: dict[str, Any], key: str, limit: int = 200) -> str:
 
 WORKER = web.AppKey("worker", Worker)
 SECRET = web.AppKey("secret", str)
+SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
 
 
 def build_app(worker: Worker, secret: str) -> web.Application:
     app = web.Application()
-    app[WORKER], app[SECRET] = worker, secret
+    app[WORKER], app[SECRET], app[SOCKETS] = worker, secret, set()
     app.router.add_get(CONTROL_PATH, control)
     app.cleanup_ctx.append(_reporter)
+    app.on_shutdown.append(_hang_up)
     return app
+
+
+async def _hang_up(app: web.Application) -> None:
+    """Close control connections, or the server would wait for the hub to close them."""
+    sockets: set[web.WebSocketResponse] = app[SOCKETS]
+    for ws in list(sockets):
+        await ws.close()
 
 
 async def _reporter(app: web.Application) -> Any:
@@ -209,6 +218,7 @@ async def control(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     worker, outbox = request.app[WORKER], asyncio.Queue[bytes]()
     worker.outboxes.add(outbox)
+    request.app[SOCKETS].add(ws)
     writer = asyncio.create_task(_write(ws, outbox))
     tasks: set[asyncio.Task[None]] = set()
     try:
@@ -220,6 +230,7 @@ async def control(request: web.Request) -> web.StreamResponse:
             task.add_done_callback(tasks.discard)
     finally:
         worker.outboxes.discard(outbox)
+        request.app[SOCKETS].discard(ws)
         writer.cancel()
     return ws
 
