@@ -22,6 +22,7 @@ class LogQuery(BaseModel):
 
 class CallOut(BaseModel):
     call_id: int
+    kind: str = Field(description='"call" (1:1 call) or "pull" (video pull)')
     caller_id: int
     callee_id: int
     media: str

@@ -10,6 +10,7 @@ from aiortc import VideoStreamTrack
 
 from hub.audit import AuditQuery, query
 from hub.keys import SESSIONS
+from tests.hub.conftest import bearer
 from tests.hub.sockets import Peer
 from tests.signaling.conftest import CallHub, Person, StartCalls
 from tests.signaling.rtc import Side, frames
@@ -74,6 +75,11 @@ async def test_commander_sees_the_camera_after_the_worker_consents(hub: CallHub)
         ("call.pull_requested", COMMANDER),
         ("call.pull_accepted", WORKER),
         ("call.pull_ended", COMMANDER),
+    ]
+    token = (await hub.person(COMMANDER)).token
+    rows = await (await hub.client.get("/api/v1/calls", headers=bearer(token))).json()
+    assert [(r["call_id"], r["kind"], r["outcome"]) for r in rows] == [
+        (call_id, "pull", "answered")
     ]
 
 
