@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests import html, progress, report
-from loadtests.baselines import KINDS
+from loadtests.compare import KINDS
 from loadtests.realtime.servers import hub_process, pin_self_to_client_core, wait_for_text
 from loadtests.runner import RunOptions, run
 from loadtests.scenario import (

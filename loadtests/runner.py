@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests import progress
-from loadtests.baselines import fanout_phase
+from loadtests.compare import fanout_phase
 from loadtests.provision import Directory, provision
 from loadtests.recorder import Aggregate
 from loadtests.scenario import Scenario
@@ -43,8 +43,8 @@ class RunOptions:
 
 
 class Shard:
-    def __init__(self, index: int, proc: asyncio.subprocess.Process) -> None:
-        self.index, self.proc = index, proc
+    def __init__(self, index: int, proc: asyncio.subprocess.Process, log: Path) -> None:
+        self.index, self.proc, self.log = index, proc, log
 
     async def send(self, payload: dict[str, Any]) -> None:
         assert self.proc.stdin is not None
@@ -55,7 +55,8 @@ class Shard:
         assert self.proc.stdout is not None
         raw = await self.proc.stdout.readline()
         if not raw:
-            raise RuntimeError(f"client process {self.index} ended early ({self.proc.returncode})")
+            tail = self.log.read_text(errors="replace")[-1500:]
+            raise RuntimeError(f"client process {self.index} ended early; its log:\n{tail}")
         data: dict[str, Any] = json.loads(raw)
         return data
 
@@ -75,7 +76,7 @@ async def start_shard(index: int, job: dict[str, Any], log: Path) -> Shard:
             stderr=errors,
             limit=2**26,
         )
-    shard = Shard(index, proc)
+    shard = Shard(index, proc, log)
     await shard.send({**job, "shard": index})
     return shard
 

@@ -73,7 +73,7 @@ def populations(ctx: Context, tokens: dict[str, str]) -> list[Any]:
     if ctx.shard == 0:
         jobs += [run_consoles(ctx, tokens), run_residents(ctx)]
         if s.callers.pairs:
-            from loadtests.calls import run_callers  # aiortc is heavy: only when needed
+            from loadtests.callers import run_callers  # aiortc is heavy: only when needed
 
             jobs.append(run_callers(ctx, tokens))
     return jobs
