@@ -69,19 +69,28 @@ class Recordings:
         if not self.settings.records(kind):
             raise Conflict("recording.off", f"{kind} recording is off by policy")
         async with self._locks.setdefault(subject.room, asyncio.Lock()):
-            row, handle = await self._recorder(subject)
+            row, handle, created = await self._recorder(subject)
+            try:
+                answer = await handle.join(str(who.person_id), sdp)
+            except ControlError as exc:
+                if created:  # nothing recorded: leave no room, row or file behind
+                    await self._discard(row, handle)
+                raise _hub_error(exc) from None
             await self.store.add_participant(row.id, who.person_id)
-        try:
-            answer = await handle.join(str(who.person_id), sdp)
-        except ControlError as exc:
-            raise _hub_error(exc) from None
         return row, answer
 
-    async def _recorder(self, subject: Subject) -> tuple[Recording, RoomHandle]:
+    async def _discard(self, row: Recording, handle: RoomHandle) -> None:
+        await handle.close()
+        await self.store.delete([row.id])
+        with contextlib.suppress(FileNotFoundError):
+            await asyncio.to_thread(self.file(row).unlink)
+
+    async def _recorder(self, subject: Subject) -> tuple[Recording, RoomHandle, bool]:
+        """The open recorder of the subject, or a new one (then True)."""
         handle = self.pool.room(subject.room)
         row = await self.store.open_for_room(subject.room)
         if handle is not None and row is not None:
-            return row, handle
+            return row, handle, False
         if handle is not None:  # a room without its row: start over
             await handle.close()
         if row is not None:
@@ -94,9 +103,9 @@ class Recordings:
         try:
             handle = await self.pool.open(subject.room, RECORDER, options, self._event)
         except ControlError as exc:
-            await self.store.fail(row.id, exc.message)
+            await self.store.delete([row.id])
             raise _hub_error(exc) from None
-        return row, handle
+        return row, handle, True
 
     async def _call(self, who: Principal, call_id: int) -> Subject:
         call = await CallStore(self.sessions).get(call_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fractions
+import io
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -130,9 +131,9 @@ def candidates_of(sdp: str) -> list[str]:
     return [line.split()[4] for line in sdp.splitlines() if line.startswith("a=candidate:")]
 
 
-def decode_audio(path: Path) -> tuple[np.ndarray, float]:
+def decode_audio(source: Path | io.BytesIO) -> tuple[np.ndarray, float]:
     """The mono samples of a file's first audio stream and the container's duration (s)."""
-    with av.open(str(path)) as container:
+    with av.open(str(source) if isinstance(source, Path) else source, mode="r") as container:
         duration = (container.duration or 0) / 1_000_000
         resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
         chunks = [
