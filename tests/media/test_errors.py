@@ -1,0 +1,64 @@
+"""Bad input and people out of scope get structured errors and change nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.keys import CHANNELS
+from tests.media.conftest import MediaHub
+from tests.media.rtc import Listener
+
+SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+
+
+async def code(hub: MediaHub, username: str, event: str, body: Any) -> str:
+    reply = await (await hub.socket(username)).call(event, body)
+    assert reply["ok"] is False, reply
+    return str(reply["error"]["code"])
+
+
+async def test_bad_input(media_hub: MediaHub) -> None:
+    channel = await media_hub.village_channel()
+    assert await code(media_hub, "w01", "group.join", {"channel_id": channel}) == "request.invalid"
+    both = {"channel_id": channel, "incident_id": 1, "sdp": SDP}
+    assert await code(media_hub, "w01", "group.join", both) == "request.invalid"
+    garbage = {"channel_id": channel, "sdp": "not an sdp at all"}
+    assert await code(media_hub, "w01", "group.join", garbage) == "media.bad_offer"
+    missing = {"channel_id": 999_999, "sdp": SDP}
+    assert await code(media_hub, "w01", "group.join", missing) == "media.channel_not_found"
+    bad_room = {"room_id": "call:abc"}
+    assert await code(media_hub, "w01", "group.leave", bad_room) == "request.invalid"
+    no_room = {"room_id": f"call:{channel}"}
+    assert await code(media_hub, "w01", "group.end", no_room) == "media.room_not_found"
+    assert media_hub.pool.placement == {}
+
+
+async def test_people_outside_the_channel_are_refused(media_hub: MediaHub) -> None:
+    channel = await media_hub.village_channel()
+    body = {"channel_id": channel, "sdp": SDP}
+    assert await code(media_hub, "w06", "group.join", body) == "media.not_member"
+    assert await code(media_hub, "w06", "ptt.join", body) == "media.not_member"
+    request = {"channel_id": channel}
+    assert await code(media_hub, "w06", "ptt.request", request) == "media.not_member"
+    assert await code(media_hub, "r01", "ptt.request", request) == "ptt.no_priority"
+    assert media_hub.pool.placement == {}
+
+
+async def test_incident_room_through_the_incident_channel(media_hub: MediaHub) -> None:
+    worker = await media_hub.person_id("w01")
+    channels = media_hub.client.app[CHANNELS]
+    await channels.ensure_incident_channel(4242, "incident 4242", [worker])
+    body = {"incident_id": 4242, "sdp": SDP}
+    assert await code(media_hub, "w02", "group.join", body) == "media.not_member"
+    peer = await media_hub.socket("w01")
+    listener = Listener(900.0)
+    media_hub.listeners.append(listener)
+    reply = await peer.ok("group.join", {"incident_id": 4242, "sdp": await listener.offer()})
+    assert reply["participants"] == [
+        {
+            "person_id": worker,
+            "display_name": reply["participants"][0]["display_name"],
+            "muted": False,
+        }
+    ]
+    assert reply["moderator"] is False

@@ -1,0 +1,71 @@
+"""The embedded media worker: supervised (restarted after a crash), authenticated control."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Any
+
+import aiohttp
+import pytest
+
+from media.pool import MediaPool
+from tests.hub.conftest import bearer
+from tests.media.conftest import MediaHub
+
+
+async def workers(hub: MediaHub, token: str) -> Any:
+    reply = await hub.client.get("/api/v1/media/workers", headers=bearer(token))
+    assert reply.status == 200
+    return await reply.json()
+
+
+def restarted(pool: MediaPool, old_pid: int) -> bool:
+    slot = pool.slots["embedded-1"]
+    return slot.state == "up" and slot.pid != old_pid and bool(slot.load.get("capacity"))
+
+
+async def test_killed_worker_is_restarted_and_reports_capacity(media_hub: MediaHub) -> None:
+    token = await media_hub.token("county.cmd")
+    before = await (
+        await media_hub.client.get("/api/v1/media/workers", headers=bearer(token))
+    ).json()
+    assert [w["state"] for w in before] == ["up"]
+    old_pid = before[0]["pid"]
+    peer = await media_hub.socket("w01")
+    channel = await media_hub.village_channel()
+    await media_hub.join(peer, "group.join", {"channel_id": channel}, 700.0)
+
+    os.kill(old_pid, signal.SIGKILL)
+    ended = await peer.next("group.ended")
+    assert ended["reason"] == "media_worker_lost"
+    async with asyncio.timeout(20):
+        await media_hub.pool.wait_for(lambda: restarted(media_hub.pool, old_pid))
+    after = await (
+        await media_hub.client.get("/api/v1/media/workers", headers=bearer(token))
+    ).json()
+    assert after[0]["restarts"] == 1
+    assert after[0]["pid"] != old_pid
+    assert after[0]["capacity"] == 200
+    assert after[0]["participants"] == 0
+    _listener, again = await media_hub.join(peer, "group.join", {"channel_id": channel}, 700.0)
+    assert again["room_id"] == f"call:{channel}"
+
+
+async def test_worker_list_needs_a_command_role(media_hub: MediaHub) -> None:
+    token = await media_hub.token("w01")
+    reply = await media_hub.client.get("/api/v1/media/workers", headers=bearer(token))
+    assert reply.status == 403
+    assert (await reply.json())["error"]["code"] == "auth.role_required"
+
+
+async def test_control_channel_refuses_a_wrong_secret(media_hub: MediaHub) -> None:
+    url = media_hub.pool.slots["embedded-1"].url
+    assert url is not None
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(url, headers={"Authorization": "Bearer wrong"})
+        assert refused.value.status == 401
+        with pytest.raises(aiohttp.WSServerHandshakeError):
+            await session.ws_connect(url)
