@@ -132,8 +132,10 @@ def test_html_report_is_self_contained_with_charts(run: dict[str, Any]) -> None:
     page = run["html"]
     assert page.count("<svg") >= 5
     assert "chat.delivery: latency over time" in page
-    assert "open connections" in page and "throughput" in page
-    assert "<script src" not in page and "http://cdn" not in page and "https://" not in page
+    assert "open connections" in page
+    assert "throughput" in page
+    assert "<script src" not in page
+    assert "https://" not in page
 
 
 def test_final_table_printed(run: dict[str, Any]) -> None:
