@@ -77,6 +77,8 @@ class Recordings:
                     await self._discard(row, handle)
                 raise _hub_error(exc) from None
             await self.store.add_participant(row.id, who.person_id)
+        if created and kind == "sos":
+            await self._link_sos(ref, row.id)
         return row, answer
 
     async def _discard(self, row: Recording, handle: RoomHandle) -> None:
@@ -144,6 +146,12 @@ class Recordings:
         except DBAPIError:  # the plugin's table does not exist here
             return None
         return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+
+    async def _link_sos(self, sos_id: int, recording_id: str) -> None:
+        """Fill the SOS's `audio_stream_id` (reserved by the escalation plugin for this)."""
+        query = text("UPDATE escalation_sos SET audio_stream_id = :rid WHERE id = :id")
+        async with self.sessions.begin() as session:
+            await session.execute(query, {"rid": f"recording:{recording_id}", "id": sos_id})
 
     # ---- group calls -------------------------------------------------------------------------
 
