@@ -7,6 +7,7 @@ ICE stays on 127.0.0.1: `loopback_only()` makes aioice gather loopback host cand
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import aiohttp
@@ -63,19 +64,28 @@ class Party:
             raise RuntimeError(f"{event} refused: {reply}")
         return reply
 
-    def new_pc(self) -> Any:
-        """A fresh peer connection sending (silent) audio; resolves its first remote frame."""
+    def new_pc(self) -> tuple[asyncio.Future[float], asyncio.Future[float]]:
+        """A fresh peer connection sending (silent) audio; when it connected (ICE and DTLS),
+        and when it decoded its first remote audio frame (perf_counter times)."""
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc.addTrack(AudioStreamTrack())
-        first: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        connected: asyncio.Future[float] = loop.create_future()
+        first: asyncio.Future[float] = loop.create_future()
+        pc = self.pc
+
+        def state() -> None:
+            if pc.connectionState == "connected" and not connected.done():
+                connected.set_result(time.perf_counter())
 
         async def receive(track: Any) -> None:
             await track.recv()
             if not first.done():
-                first.set_result(None)
+                first.set_result(time.perf_counter())
 
+        self.pc.on("connectionstatechange", state)
         self.pc.on("track", lambda track: asyncio.ensure_future(receive(track)))
-        return first
+        return connected, first
 
     async def describe(self, call_id: int, kind: str, description: Any) -> None:
         """Apply a local offer/answer and send it (its candidates inside: aiortc gathers first)."""
