@@ -50,8 +50,9 @@ class BrowserErrors:
     entries: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
 
-    def watch(self, page: Page, name: str) -> None:
+    def watch(self, page: Page, name: str, base_url: str) -> None:
         page.on("console", lambda message: self._console(name, message))
+        page.on("request", lambda request: self._offsite(name, request.url, base_url))
         page.on("pageerror", lambda error: self.entries.append(f"[{name}] pageerror: {error}"))
         page.on("crash", lambda _page: self.entries.append(f"[{name}] page crashed"))
 
@@ -62,6 +63,11 @@ class BrowserErrors:
         if any(fragment in message.text for fragment in self.ignored):
             return
         self.entries.append(text)
+
+    def _offsite(self, name: str, url: str, base_url: str) -> None:
+        """The consoles must work with no internet: every request goes to the hub."""
+        if not url.startswith((base_url, "data:", "blob:")):
+            self.entries.append(f"[{name}] request to another host: {url}")
 
     def assert_clean(self) -> None:
         assert not self.entries, "the browser logged errors:\n" + "\n".join(self.entries)
@@ -86,7 +92,7 @@ class Browsers:
         context.set_default_timeout(STEP_TIMEOUT_MS)
         self.contexts.append(context)
         page = await context.new_page()
-        self.errors.watch(page, name)
+        self.errors.watch(page, name, self.base_url)
         await page.goto(path)
         return page
 

@@ -1,11 +1,32 @@
-"""The commander console in Chromium: sign-in, the demo county on the map."""
+"""The commander console in Chromium: sign-in and the demo county on the map."""
 
 from __future__ import annotations
 
 from tests.consoles.browser import Browsers
-from tests.consoles.conftest import COMMANDER, PASSWORD
+from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
 
 
-async def test_commander_signs_in(browsers: Browsers) -> None:
+async def test_commander_sees_the_county_on_the_map(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    grids = await console_hub.api("GET", "/api/v1/grids?geometry=true", COMMANDER)
+    drawn = [g for g in grids if g["boundary"]]
+    assert len(drawn) > 70  # the demo county: towns, villages, basic and overlay grids
+
     page = await browsers.signed_in(COMMANDER, PASSWORD)
-    assert await page.evaluate("document.body.dataset.ghUser") == COMMANDER
+    live_map = page.get_by_test_id("live-map")
+    await live_map.and_(page.locator(f'[data-grid-count="{len(drawn)}"]')).wait_for()
+    polygons = page.locator("path.gh-grid")
+    assert await polygons.count() == len(drawn)
+    assert await page.locator("path.gh-grid-town").count() == 3
+    # Visible on screen, not just in the DOM: the map was fitted to the county.
+    box = await page.locator("path.gh-grid-county").bounding_box()
+    map_box = await live_map.bounding_box()
+    assert box is not None and map_box is not None
+    assert box["width"] > map_box["width"] * 0.5 or box["height"] > map_box["height"] * 0.5
+    # The grid tree names the county's towns.
+    tree = page.get_by_test_id("grid-tree")
+    for town in ("洛城街道", "稻田镇", "侯镇"):
+        await tree.get_by_text(town, exact=True).wait_for()
+    # No tile server is configured: nothing was asked of any other host.
+    assert await page.locator(".leaflet-tile").count() == 0

@@ -6,7 +6,7 @@ import 'element-plus/dist/index.css'
 import 'element-plus/theme-chalk/dark/css-vars.css'
 import ElementPlus, { ElMessage } from 'element-plus'
 import { createPinia } from 'pinia'
-import { createApp, inject, type Component, type ComputedRef, type InjectionKey } from 'vue'
+import { createApp, inject, type Component, type ComputedRef, type InjectionKey, type Plugin } from 'vue'
 import { HubError } from './api'
 import { setupI18n, type LocaleCode, type Messages } from './i18n'
 
@@ -23,6 +23,8 @@ export interface PageOptions {
   /** Element Plus dark theme (the commander console and the big screen) */
   dark?: boolean
   selector?: string
+  /** more plugins to install before mounting (a vue-router instance, say) */
+  plugins?: Plugin[]
 }
 
 export function mountPage(root: Component, options: PageOptions) {
@@ -30,6 +32,7 @@ export function mountPage(root: Component, options: PageOptions) {
   const { i18n, elementLocale, setLocale, toggleLocale } = setupI18n(options.messages)
   const app = createApp(root)
   app.use(ElementPlus).use(createPinia()).use(i18n)
+  for (const plugin of options.plugins ?? []) app.use(plugin)
   app.provide(LOCALE, { elementLocale, setLocale, toggleLocale })
   app.mount(options.selector ?? '#app')
   return app

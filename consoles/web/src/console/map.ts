@@ -1,0 +1,268 @@
+// The live map: Leaflet with no tile layer unless the deployment names an intranet tile server.
+// Grid polygons come from the hub's grid API (GeoJSON geometry); people, devices, alarms and
+// incidents are markers kept in layer groups keyed by id, updated in place.
+import 'leaflet/dist/leaflet.css'
+import L from 'leaflet'
+import type { Geometry } from 'geojson'
+import type { GridNode, PresenceRow } from '@/shared/types'
+import type { Alarm, Device, Incident } from './types'
+
+export type LayerName = 'grids' | 'people' | 'devices' | 'alarms' | 'incidents'
+
+export interface GridShade {
+  alarms: number
+  incidents: number
+}
+
+const PRESENCE_COLOURS: Record<string, string> = {
+  online: '#3ddc84',
+  busy: '#f5c518',
+  away: '#8aa0bf',
+  on_call: '#2fa7ff',
+  sos: '#ff3b4e',
+  offline: '#5b6b82',
+}
+const PRIORITY_COLOURS: Record<string, string> = {
+  urgent: '#ff3b4e',
+  high: '#ff8a1f',
+  normal: '#2fa7ff',
+  low: '#8aa0bf',
+}
+const BLINK: Record<string, string> = {
+  CRITICAL: 'gh-blink-fast',
+  MAJOR: 'gh-blink',
+  MINOR: 'gh-blink-slow',
+}
+
+export interface MapHandlers {
+  onGrid(grid: GridNode): void
+  onPerson(person: PresenceRow): void
+  onDevice(device: Device): void
+  onAlarm(alarm: Alarm): void
+  onIncident(incident: Incident): void
+}
+
+export class LiveMap {
+  readonly map: L.Map
+  private readonly layers: Record<LayerName, L.LayerGroup>
+  private readonly markers = new Map<string, L.Marker>()
+  private readonly gridLayers = new Map<number, L.GeoJSON>()
+  private track: L.LayerGroup | null = null
+  private trackTimer: number | undefined
+
+  constructor(element: HTMLElement, tileUrl: string | null, private readonly handlers: MapHandlers) {
+    this.map = L.map(element, { zoomControl: true, attributionControl: false, preferCanvas: false })
+    if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(this.map)
+    this.map.setView([36.9, 118.75], 11)
+    this.layers = {
+      grids: L.layerGroup().addTo(this.map),
+      incidents: L.layerGroup().addTo(this.map),
+      devices: L.layerGroup().addTo(this.map),
+      alarms: L.layerGroup().addTo(this.map),
+      people: L.layerGroup().addTo(this.map),
+    }
+  }
+
+  destroy(): void {
+    window.clearInterval(this.trackTimer)
+    this.map.remove()
+  }
+
+  show(name: LayerName, visible: boolean): void {
+    const layer = this.layers[name]
+    if (visible) layer.addTo(this.map)
+    else layer.remove()
+  }
+
+  setGrids(grids: GridNode[]): void {
+    this.layers.grids.clearLayers()
+    this.gridLayers.clear()
+    const ordered = [...grids].filter((g) => g.boundary).sort((a, b) => a.depth - b.depth)
+    for (const grid of ordered) {
+      const layer = L.geoJSON(grid.boundary as Geometry, {
+        style: () => gridStyle(grid, { alarms: 0, incidents: 0 }),
+        interactive: grid.level === 'grid' || grid.kind !== 'basic',
+      })
+      layer.on('click', () => this.handlers.onGrid(grid))
+      if (grid.level === 'village') {
+        layer.bindTooltip(grid.name, { permanent: true, direction: 'center', className: 'gh-grid-label' })
+      }
+      layer.addTo(this.layers.grids)
+      this.gridLayers.set(grid.id, layer)
+    }
+    const bounds = this.layers.grids.getLayers().length
+      ? L.featureGroup(this.layers.grids.getLayers()).getBounds()
+      : null
+    if (bounds?.isValid()) this.map.fitBounds(bounds, { padding: [20, 20] })
+  }
+
+  shade(shades: Map<number, GridShade>, grids: GridNode[]): void {
+    for (const grid of grids) {
+      const layer = this.gridLayers.get(grid.id)
+      layer?.setStyle(gridStyle(grid, shades.get(grid.id) ?? { alarms: 0, incidents: 0 }))
+    }
+  }
+
+  focusGrid(grid: GridNode): void {
+    const layer = this.gridLayers.get(grid.id)
+    if (layer) this.map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 15 })
+  }
+
+  focus(lat: number, lon: number, zoom = 15): void {
+    this.map.setView([lat, lon], zoom)
+  }
+
+  setPeople(people: PresenceRow[]): void {
+    this.sync('people', 'p', people.filter((p) => p.location), (p) => {
+      const location = p.location as NonNullable<PresenceRow['location']>
+      const stale = location.stale || p.state === 'offline'
+      const colour = PRESENCE_COLOURS[p.state] ?? '#fff'
+      const cls = `gh-dot${p.state === 'sos' ? ' gh-blink-fast' : ''}`
+      const html = `<div class="${cls}" style="background:${colour};opacity:${stale ? 0.45 : 1};${stale ? 'border-style:dashed' : ''}"></div>`
+      return {
+        id: p.person_id,
+        at: [location.lat, location.lon],
+        html,
+        size: 14,
+        tooltip: `${p.name}`,
+        click: () => this.handlers.onPerson(p),
+        testid: `person-${p.username}`,
+      }
+    })
+  }
+
+  setDevices(devices: Device[]): void {
+    this.sync('devices', 'd', devices.filter((d) => d.lat !== null && d.lon !== null), (d) => ({
+      id: d.id,
+      at: [d.lat as number, d.lon as number],
+      html: `<div class="gh-device" style="opacity:${d.active ? 1 : 0.4}"></div>`,
+      size: 12,
+      tooltip: d.name,
+      click: () => this.handlers.onDevice(d),
+      testid: `device-${d.code}`,
+    }))
+  }
+
+  setAlarms(alarms: Alarm[], devices: Map<number, Device>): void {
+    const placed = alarms.filter((a) => a.active && devices.get(a.device_id)?.lat != null)
+    this.sync('alarms', 'a', placed, (a) => {
+      const device = devices.get(a.device_id) as Device
+      const blink = a.acknowledged ? '' : (BLINK[a.severity] ?? '')
+      return {
+        id: a.id,
+        at: [device.lat as number, device.lon as number],
+        html: `<div class="gh-alarm-ring sev-${a.severity} ${blink}"></div>`,
+        size: 26,
+        tooltip: `${a.severity} ${a.type} · ${device.name}`,
+        click: () => this.handlers.onAlarm(a),
+        testid: `alarm-${a.id}`,
+      }
+    })
+  }
+
+  setIncidents(incidents: Incident[]): void {
+    const placed = incidents.filter((i) => i.lat !== null && i.lon !== null)
+    this.sync('incidents', 'i', placed, (i) => ({
+      id: i.id,
+      at: [i.lat as number, i.lon as number],
+      html: `<div class="gh-pin${i.overdue ? ' gh-blink-slow' : ''}" style="background:${PRIORITY_COLOURS[i.priority] ?? '#2fa7ff'}"></div>`,
+      size: 22,
+      anchorBottom: true,
+      tooltip: `${i.number} ${i.title}`,
+      click: () => this.handlers.onIncident(i),
+      testid: `incident-${i.id}`,
+    }))
+  }
+
+  /** Draw a worker's track and move a marker along it; returns false when it has no points. */
+  playTrack(points: { lat: number; lon: number; at: number }[]): boolean {
+    this.stopTrack()
+    if (!points.length) return false
+    const line = points.map((p) => L.latLng(p.lat, p.lon))
+    this.track = L.layerGroup().addTo(this.map)
+    L.polyline(line, { color: '#19d3c5', weight: 3, dashArray: '6 4' }).addTo(this.track)
+    const runner = L.circleMarker(line[0], { radius: 7, color: '#fff', fillColor: '#19d3c5', fillOpacity: 1 })
+    runner.addTo(this.track)
+    this.map.fitBounds(L.latLngBounds(line), { padding: [40, 40], maxZoom: 16 })
+    let step = 0
+    this.trackTimer = window.setInterval(() => {
+      step += 1
+      if (step >= line.length) {
+        window.clearInterval(this.trackTimer)
+        return
+      }
+      runner.setLatLng(line[step])
+    }, Math.max(40, Math.min(400, 8000 / line.length)))
+    return true
+  }
+
+  stopTrack(): void {
+    window.clearInterval(this.trackTimer)
+    this.track?.remove()
+    this.track = null
+  }
+
+  private sync<T>(name: LayerName, prefix: string, items: T[], describe: (item: T) => MarkerSpec): void {
+    const seen = new Set<string>()
+    for (const item of items) {
+      const spec = describe(item)
+      const key = `${prefix}${spec.id}`
+      seen.add(key)
+      const icon = L.divIcon({
+        className: 'gh-marker',
+        html: `<div data-testid="${spec.testid}">${spec.html}</div>`,
+        iconSize: [spec.size, spec.size],
+        iconAnchor: spec.anchorBottom ? [spec.size / 2, spec.size] : [spec.size / 2, spec.size / 2],
+      })
+      const existing = this.markers.get(key)
+      if (existing) {
+        existing.setLatLng(spec.at)
+        existing.setIcon(icon)
+        existing.off('click')
+        existing.on('click', spec.click)
+        existing.setTooltipContent(spec.tooltip)
+        continue
+      }
+      const marker = L.marker(spec.at, { icon }).bindTooltip(spec.tooltip, { direction: 'top', offset: [0, -8] })
+      marker.on('click', spec.click)
+      marker.addTo(this.layers[name])
+      this.markers.set(key, marker)
+    }
+    for (const [key, marker] of this.markers) {
+      if (key.startsWith(prefix) && !seen.has(key)) {
+        marker.remove()
+        this.markers.delete(key)
+      }
+    }
+  }
+}
+
+interface MarkerSpec {
+  id: number
+  at: [number, number]
+  html: string
+  size: number
+  anchorBottom?: boolean
+  tooltip: string
+  click: () => void
+  testid: string
+}
+
+function gridStyle(grid: GridNode, shade: GridShade): L.PathOptions {
+  const overlay = grid.kind !== 'basic'
+  const base: L.PathOptions = { className: `gh-grid gh-grid-${grid.level}${overlay ? ' gh-grid-overlay' : ''}` }
+  if (overlay) return { ...base, color: '#b57bff', weight: 1.5, dashArray: '5 5', fill: false }
+  switch (grid.level) {
+    case 'county':
+      return { ...base, color: '#2fa7ff', weight: 3, fill: false }
+    case 'town':
+      return { ...base, color: '#3d8bff', weight: 2, fill: false }
+    case 'village':
+      return { ...base, color: '#4d6d9a', weight: 1.5, fill: false }
+    default: {
+      const colour = shade.alarms ? '#ff3b4e' : shade.incidents ? '#ff8a1f' : '#1d4f8f'
+      const opacity = shade.alarms ? 0.45 : shade.incidents ? Math.min(0.2 + shade.incidents * 0.08, 0.5) : 0.18
+      return { ...base, color: '#2c5a92', weight: 1, fillColor: colour, fillOpacity: opacity }
+    }
+  }
+}

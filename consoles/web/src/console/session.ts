@@ -1,0 +1,6 @@
+import { createSession } from '@/shared/session'
+
+/** The console's one session (HTTP client, socket, who is signed in). */
+export const session = createSession('console')
+export const api = session.api
+export const realtime = session.realtime

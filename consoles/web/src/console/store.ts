@@ -1,0 +1,189 @@
+// Live state of the console: grids, people, devices, alarms, incidents and SOS in scope, kept
+// current from the hub's socket events. Loaded after sign-in and again after every reconnect.
+import { defineStore } from 'pinia'
+import { computed, reactive, ref, shallowRef } from 'vue'
+import type { GridNode, LocationChanged, PresenceRow } from '@/shared/types'
+
+interface PersonOut {
+  id: number
+  username: string
+  display_name: string
+  roles: { role: string; grid_id: number | null }[]
+}
+import { api, realtime, session } from './session'
+import { notify, playSiren } from './siren'
+import type {
+  Alarm,
+  Category,
+  Device,
+  EscalationAlert,
+  Incident,
+  IncidentPush,
+  Sos,
+} from './types'
+import { OPEN_STATES } from './types'
+
+const LOUD = new Set(['CRITICAL'])
+
+export interface Flash {
+  id: number
+  kind: 'alarm' | 'sos' | 'alert'
+  title: string
+  body: string
+  at: number
+}
+
+export const useLive = defineStore('live', () => {
+  const grids = shallowRef<GridNode[]>([])
+  const people = reactive(new Map<number, PresenceRow>())
+  const devices = shallowRef<Device[]>([])
+  const alarms = reactive(new Map<number, Alarm>())
+  const incidents = reactive(new Map<number, Incident>())
+  const sos = reactive(new Map<number, Sos>())
+  const categories = shallowRef<Category[]>([])
+  const alerts = ref<EscalationAlert[]>([])
+  const flashes = ref<Flash[]>([])
+  /** alarm id -> the siren was started for it (shown on the alarm board, read by tests) */
+  const sounded = reactive(new Map<number, number>())
+  const loaded = ref(false)
+  /** person id -> roles (from the people directory) */
+  const roles = shallowRef(new Map<number, string[]>())
+  const lastIncidentPush = ref(0)
+  let subscribed = false
+
+  const gridById = computed(() => new Map(grids.value.map((g) => [g.id, g])))
+  const rootGrid = computed(() => grids.value.find((g) => g.in_scope) ?? grids.value[0] ?? null)
+  const activeAlarms = computed(() =>
+    [...alarms.values()].filter((a) => a.active).sort((a, b) => b.id - a.id),
+  )
+  const openIncidents = computed(() =>
+    [...incidents.values()].filter((i) => OPEN_STATES.includes(i.state)),
+  )
+  const openSos = computed(() => [...sos.values()].filter((s) => s.state !== 'closed'))
+
+  function gridName(id: number | null | undefined): string {
+    if (id === null || id === undefined) return '—'
+    return gridById.value.get(id)?.name ?? `#${id}`
+  }
+
+  function categoryName(code: string, locale: string): string {
+    const found = categories.value.find((c) => c.code === code)
+    if (!found) return code
+    return locale === 'en' ? found.name_en : found.name_zh
+  }
+
+  function personName(id: number | null | undefined): string {
+    if (id === null || id === undefined) return '—'
+    return people.get(id)?.name ?? `#${id}`
+  }
+
+  async function load(): Promise<void> {
+    subscribe()
+    const [gridList, who, deviceList, alarmList, incidentList, sosList, catalogue] =
+      await Promise.all([
+        api.get<GridNode[]>('/api/v1/grids', { geometry: true }),
+        realtime.call<{ people: PresenceRow[] }>('presence.who', { include_offline: true }),
+        api.get<Device[]>('/api/v1/devices').catch(() => [] as Device[]),
+        realtime.call<{ alarms: Alarm[] }>('alarms.list', { active: true, limit: 500 }),
+        realtime.call<{ items: Incident[] }>('dispatch.list', { limit: 500 }),
+        api.get<{ sos: Sos[] }>('/api/v1/escalation/sos', { state: 'open' }),
+        api.get<{ items: Category[] }>('/api/v1/dispatch/categories'),
+      ])
+    grids.value = gridList
+    people.clear()
+    for (const row of who.people) people.set(row.person_id, row)
+    devices.value = deviceList
+    alarms.clear()
+    for (const alarm of alarmList.alarms) alarms.set(alarm.id, alarm)
+    incidents.clear()
+    for (const incident of incidentList.items) incidents.set(incident.id, incident)
+    sos.clear()
+    for (const item of sosList.sos) sos.set(item.id, item)
+    categories.value = catalogue.items
+    void loadDirectory()
+    loaded.value = true
+  }
+
+  /** Everyone holding a role in scope, also those never seen online (for pickers and lists). */
+  async function loadDirectory(): Promise<void> {
+    const listed = await api.get<PersonOut[]>('/api/v1/people').catch(() => [] as PersonOut[])
+    for (const person of listed) {
+      if (people.has(person.id)) continue
+      const grids = person.roles.map((r) => r.grid_id).filter((g): g is number => g !== null)
+      people.set(person.id, {
+        person_id: person.id, username: person.username, name: person.display_name,
+        state: 'offline', devices: 0, last_seen: null, grids, location: null,
+      })
+    }
+    roles.value = new Map(listed.map((p) => [p.id, p.roles.map((r) => r.role)]))
+  }
+
+  function subscribe(): void {
+    if (subscribed) return
+    subscribed = true
+    realtime.on<PresenceRow>('presence.changed', (row) => people.set(row.person_id, row))
+    realtime.on<LocationChanged>('location.changed', onLocation)
+    realtime.on<{ items: Alarm[] }>('alarms.changed', (data) => data.items.forEach(onAlarm))
+    realtime.on<IncidentPush>('dispatch.incident', (push) => {
+      incidents.set(push.incident.id, { ...incidents.get(push.incident.id), ...push.incident })
+      lastIncidentPush.value = Date.now()
+    })
+    realtime.on<Sos>('escalation.sos.raised', onSos)
+    realtime.on<Sos>('escalation.sos.acknowledged', (item) => sos.set(item.id, item))
+    realtime.on<Sos>('escalation.sos.closed', (item) => sos.set(item.id, item))
+    realtime.on<EscalationAlert>('escalation.alert', (alert) => {
+      alerts.value = [alert, ...alerts.value].slice(0, 50)
+    })
+  }
+
+  function onLocation(change: LocationChanged): void {
+    const row = people.get(change.person_id)
+    if (!row) return
+    const { person_id: _p, username: _u, name: _n, ...location } = change
+    people.set(change.person_id, { ...row, location: { ...location, stale: false } })
+  }
+
+  function onAlarm(alarm: Alarm): void {
+    const known = alarms.has(alarm.id)
+    alarms.set(alarm.id, alarm)
+    const fresh = !known && alarm.active && !alarm.acknowledged
+    if (fresh && LOUD.has(alarm.severity)) {
+      const title = `${alarm.severity} · ${alarm.type}`
+      raiseFlash({ id: alarm.id, kind: 'alarm', title, body: `${alarm.device_code} ${alarm.message}`, at: Date.now() })
+      sounded.set(alarm.id, Date.now())
+      notify(title, `${alarm.device_code} ${alarm.message}`, `alarm-${alarm.id}`)
+      void playSiren()
+    }
+  }
+
+  function onSos(item: Sos): void {
+    sos.set(item.id, item)
+    const body = item.note || item.person_name
+    raiseFlash({ id: item.id, kind: 'sos', title: `SOS · ${item.person_name}`, body, at: Date.now() })
+    notify(`SOS · ${item.person_name}`, body, `sos-${item.id}`)
+    void playSiren()
+  }
+
+  function raiseFlash(flash: Flash): void {
+    flashes.value = [flash, ...flashes.value].slice(0, 20)
+  }
+
+  function dismissFlash(flash: Flash): void {
+    flashes.value = flashes.value.filter((f) => f !== flash)
+  }
+
+  function putIncident(incident: Incident): void {
+    incidents.set(incident.id, { ...incidents.get(incident.id), ...incident })
+  }
+
+  function putAlarm(alarm: Alarm): void {
+    alarms.set(alarm.id, alarm)
+  }
+
+  return {
+    grids, people, roles, devices, alarms, incidents, sos, categories, alerts, flashes, sounded, loaded,
+    lastIncidentPush, gridById, rootGrid, activeAlarms, openIncidents, openSos,
+    gridName, categoryName, personName, load, dismissFlash, putIncident, putAlarm,
+    me: session.me,
+  }
+})

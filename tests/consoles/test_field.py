@@ -1,0 +1,104 @@
+"""The field app (/field) in Chromium, phone-sized, next to the commander console.
+
+A task dispatched by the commander appears live on the worker's phone and signing it there
+moves the console's card; SOS by long press reaches the console and the commander's
+acknowledgement comes back to the phone; actions taken offline are queued, shown, and sent
+in order on reconnect.
+"""
+
+from __future__ import annotations
+
+import socketio
+from playwright.async_api import Page, expect
+
+from tests.consoles.browser import Browsers
+from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
+from tests.consoles.fieldkit import dispatched_task, incident, phone
+
+LIVE_MS = 5_000
+
+
+async def field_app(browsers: Browsers) -> Page:
+    return await browsers.signed_in(WORKER, PASSWORD, "/field", **phone())
+
+
+async def test_dispatched_task_signed_on_the_phone_updates_the_console(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    console = await browsers.signed_in(COMMANDER, PASSWORD, "/console/incidents")
+    field = await field_app(browsers)
+    task = await dispatched_task(console_hub, "东庄桥下垃圾堆放")
+
+    card = console.get_by_test_id(f"incident-card-{task['id']}")
+    await expect(card).to_have_attribute("data-state", "dispatched", timeout=LIVE_MS)
+    row = field.get_by_test_id(f"task-{task['number']}")
+    await expect(row).to_have_attribute("data-state", "dispatched", timeout=LIVE_MS)
+
+    await field.get_by_test_id(f"sign-{task['number']}").click()
+
+    await expect(card).to_have_attribute("data-state", "signed", timeout=LIVE_MS)
+    await expect(row).to_have_attribute("data-state", "signed")
+    after = await incident(console_hub, task["id"])
+    assert after["state"] == "signed"
+    assert [s["action"] for s in after["timeline"]][-1] == "sign"
+    assert after["timeline"][-1]["actor"] == "徐桂兰"  # w01, through the phone
+
+
+async def test_sos_long_press_reaches_the_console_and_the_ack_comes_back(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    console = await browsers.signed_in(COMMANDER, PASSWORD, "/console")
+    field = await field_app(browsers)
+    button = field.get_by_test_id("sos-button")
+    box = await button.bounding_box()
+    assert box is not None
+    await field.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    await field.mouse.down()  # a short press is not an SOS
+    await field.mouse.up()
+    await field.mouse.down()
+    await expect(field.get_by_test_id("sos-banner")).to_have_attribute("data-state", "open")
+    await field.mouse.up()
+
+    await expect(console.get_by_test_id("sos-indicator")).to_be_visible(timeout=LIVE_MS)
+    listed = await console_hub.api("GET", "/api/v1/escalation/sos?state=open", COMMANDER)
+    assert [s["person_name"] for s in listed["sos"]] == ["徐桂兰"]
+    sos = listed["sos"][0]
+    assert sos["location"] == {"lat": 36.9263, "lon": 118.5656}  # the phone's GPS fix
+
+    commander = socketio.AsyncClient()
+    token = await console_hub.token(COMMANDER)
+    await commander.connect(console_hub.url, auth={"token": token}, transports=["websocket"])
+    try:
+        ack = await commander.call("escalation.sos.ack", {"sos_id": sos["id"]}, timeout=5)
+        assert ack["ok"], ack
+    finally:
+        await commander.disconnect()
+    banner = field.get_by_test_id("sos-banner")
+    await expect(banner).to_have_attribute("data-state", "acknowledged", timeout=LIVE_MS)
+
+
+async def test_actions_taken_offline_are_queued_and_sent_on_reconnect(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    field = await field_app(browsers)
+    task = await dispatched_task(console_hub, "村西头井盖缺失")
+    number = task["number"]
+    await expect(field.get_by_test_id(f"task-{number}")).to_be_visible(timeout=LIVE_MS)
+
+    await field.context.set_offline(True)
+    await expect(field.get_by_test_id("net-status")).to_have_attribute("data-state", "offline")
+    await field.get_by_test_id(f"sign-{number}").click()
+    await field.get_by_test_id(f"task-{number}").click()
+    await field.get_by_test_id("act-en_route").click()
+    queued = field.get_by_test_id("queue-count")
+    await expect(queued).to_have_attribute("data-count", "2")
+    await expect(field.get_by_test_id(f"detail-{number}")).to_have_attribute("data-state", "en_route")
+    assert (await incident(console_hub, task["id"]))["state"] == "dispatched"  # nothing sent yet
+
+    await field.context.set_offline(False)
+    await expect(queued).to_have_count(0, timeout=LIVE_MS)
+    after = await incident(console_hub, task["id"])
+    assert after["state"] == "en_route"
+    assert [s["action"] for s in after["timeline"]][-2:] == ["sign", "en_route"]
+    assert after["timeline"][-1]["data"]["location"] == {"lon": 118.5656, "lat": 36.9263}

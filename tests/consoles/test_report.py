@@ -1,0 +1,66 @@
+"""The residents' page (/report) in Chromium, phone-sized, with no account: an appeal with a
+photo and the phone's position lands on the commander's incident board, and its tracking code
+shows its progress as the command centre works on it."""
+
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from tests.consoles.browser import Browsers, input_of
+from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
+from tests.consoles.fieldkit import DISPATCH, incident, phone, png
+
+LIVE_MS = 5_000
+
+
+async def test_appeal_with_photo_and_location_reaches_the_board_and_is_tracked(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    console = await browsers.signed_in(COMMANDER, PASSWORD, "/console/incidents")
+    page = await browsers.page("/report", name="resident", **phone())
+
+    await page.get_by_test_id("category-road_facility").click()
+    await input_of(page, "appeal-title").fill("村口路灯不亮")
+    await input_of(page, "appeal-name").fill("王大妈")
+    await input_of(page, "appeal-phone").fill("13800001234")
+    await page.get_by_test_id("appeal-photo").set_input_files(
+        {"name": "lamp.png", "mimeType": "image/png", "buffer": png()}
+    )
+    await expect(page.get_by_test_id("appeal-located")).to_be_visible()
+    await page.get_by_test_id("appeal-submit").click()
+
+    code = (await page.get_by_test_id("tracking-code").inner_text()).strip()
+    number = (await page.get_by_test_id("appeal-number").inner_text()).strip()
+    assert len(code) == 10
+    found = await console_hub.api("GET", f"{DISPATCH}/incidents?q={number}", COMMANDER)
+    [summary] = found["items"]
+    card = console.get_by_test_id(f"incident-card-{summary['id']}")
+    await expect(card).to_have_attribute("data-state", "reported", timeout=LIVE_MS)
+    filed = await incident(console_hub, summary["id"])
+    assert (filed["source"], filed["title"], filed["reporter_name"]) == ("appeal", "村口路灯不亮", "王大妈")
+    assert (round(filed["lat"], 4), round(filed["lon"], 4)) == (36.9263, 118.5656)
+    assert len(filed["attachments"]) == 1
+    photo = await console_hub.client.get(
+        f"{DISPATCH}/public/appeals/{code}/photos/{filed['attachments'][0]}"
+    )
+    assert photo.status == 200 and photo.content_type == "image/jpeg"  # shrunk on the phone
+
+    await page.get_by_test_id("track-now").click()
+    result = page.get_by_test_id("track-result")
+    await expect(result).to_have_attribute("data-state", "reported")
+    await expect(page.get_by_test_id("track-state")).to_have_text("已提交，待受理")
+
+    await console_hub.api(
+        "POST", f"{DISPATCH}/incidents/{filed['id']}/actions/register", COMMANDER,
+        json={"version": filed["version"]},
+    )  # fmt: skip
+    await page.get_by_test_id("track-submit").click()
+    await expect(result).to_have_attribute("data-state", "registered")
+    await expect(page.get_by_test_id("track-state")).to_have_text("已受理")
+
+
+async def test_unknown_tracking_code_says_so(browsers: Browsers) -> None:
+    browsers.errors.ignored.append("404 (Not Found)")  # Chromium logs the refused look-up itself
+    page = await browsers.page("/report?code=ABCDEFGHJK", name="resident", **phone())
+    await expect(page.get_by_test_id("track-error")).to_be_visible()
+    await expect(page.get_by_test_id("track-result")).to_have_count(0)
