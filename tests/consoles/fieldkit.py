@@ -28,15 +28,23 @@ def phone(**extra: Any) -> dict[str, Any]:
 def png(width: int = 64, height: int = 48) -> bytes:
     """A real PNG (a red-to-blue gradient) the browser can decode and the hub sniffs as an image."""
     rows = b"".join(
-        b"\x00" + b"".join(bytes((255 * x // width, 80, 255 - 255 * x // width)) for x in range(width))
+        b"\x00"
+        + b"".join(bytes((255 * x // width, 80, 255 - 255 * x // width)) for x in range(width))
         for _ in range(height)
     )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 async def person_id(hub: ConsoleHub, username: str) -> int:

@@ -93,7 +93,9 @@ async def test_actions_taken_offline_are_queued_and_sent_on_reconnect(
     await field.get_by_test_id("act-en_route").click()
     queued = field.get_by_test_id("queue-count")
     await expect(queued).to_have_attribute("data-count", "2")
-    await expect(field.get_by_test_id(f"detail-{number}")).to_have_attribute("data-state", "en_route")
+    await expect(field.get_by_test_id(f"detail-{number}")).to_have_attribute(
+        "data-state", "en_route"
+    )
     assert (await incident(console_hub, task["id"]))["state"] == "dispatched"  # nothing sent yet
 
     await field.context.set_offline(False)
