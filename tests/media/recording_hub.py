@@ -98,6 +98,14 @@ class RecHub:
         return row
 
 
+async def until(check: Callable[[], bool], within: float = 10.0) -> None:
+    """Poll an observable condition with a bounded deadline."""
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(POLL_S)
+
+
 StartRec = Callable[..., Awaitable[RecHub]]
 
 
