@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 
 from tests.consoles.browser import Browsers
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
-from tests.consoles.fieldkit import dispatched_task, incident, phone
+from tests.consoles.fieldkit import dispatched_task, incident, phone, png
 
 LIVE_MS = 5_000
 
@@ -104,3 +104,41 @@ async def test_actions_taken_offline_are_queued_and_sent_on_reconnect(
     assert after["state"] == "en_route"
     assert [s["action"] for s in after["timeline"]][-2:] == ["sign", "en_route"]
     assert after["timeline"][-1]["data"]["location"] == {"lon": 118.5656, "lat": 36.9263}
+
+
+async def test_handling_with_a_camera_photo(console_hub: ConsoleHub, browsers: Browsers) -> None:
+    field = await field_app(browsers)
+    task = await dispatched_task(console_hub, "河堤护栏损坏")
+    number = task["number"]
+    await field.get_by_test_id(f"sign-{number}").click()
+    await field.get_by_test_id(f"task-{number}").click()
+    detail = field.get_by_test_id(f"detail-{number}")
+    await expect(detail).to_have_attribute("data-state", "signed")
+
+    await field.get_by_test_id("act-handle").click()
+    await field.get_by_test_id("act-confirm").click()  # no note yet: refused on the phone
+    await expect(field.get_by_text("请填写说明")).to_be_visible()
+    await field.get_by_test_id("act-note").fill("护栏已临时加固，已报水利站更换")
+    await field.get_by_test_id("act-photo").set_input_files(
+        {"name": "rail.png", "mimeType": "image/png", "buffer": png()}
+    )
+    await expect(field.locator(".photos img")).to_have_count(1)
+    await field.get_by_test_id("act-confirm").click()
+
+    await expect(detail).to_have_attribute("data-state", "handled", timeout=LIVE_MS)
+    after = await incident(console_hub, task["id"])
+    handled = after["timeline"][-1]
+    assert (after["state"], handled["action"]) == ("handled", "handle")
+    assert handled["note"] == "护栏已临时加固，已报水利站更换"
+    worker = await console_hub.token(WORKER)
+    sio = socketio.AsyncClient()
+    await sio.connect(console_hub.url, auth={"token": worker}, transports=["websocket"])
+    try:
+        history = await sio.call(
+            "channel.history", {"channel_id": after["channel_id"], "limit": 50}, timeout=5
+        )
+    finally:
+        await sio.disconnect()
+    photos = [m for m in history["messages"] if m["kind"] == "image"]
+    assert [p["body"]["content_type"] for p in photos] == ["image/jpeg"]
+    assert photos[0]["sender_id"] == handled["actor_id"]
