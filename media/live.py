@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hub.channels import ChannelInfo
 from hub.errors import Conflict, HubError, InvalidInput, NotFound
@@ -23,6 +23,18 @@ from media.protocol import ControlError
 
 BAD_OFFER = {"peer.bad_offer", "control.bad_args"}
 EndHook = Callable[["LiveRoom", str], Awaitable[None]]
+
+
+class RoomRecorder(Protocol):
+    """Hook of media/recording (media.recording.live.LiveRecorder): records rooms by policy."""
+
+    async def opening(
+        self, room_id: str, channel: ChannelInfo, options: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def joined(self, room_id: str, person_id: int) -> None: ...
+
+    async def closed(self, room_id: str) -> None: ...
 
 
 @dataclass(slots=True)
@@ -81,6 +93,7 @@ class LiveRooms:
         self._locks: dict[str, asyncio.Lock] = {}
         self.on_event: Callable[[LiveRoom, str, dict[str, Any]], Awaitable[None]] | None = None
         self.on_leave: Callable[[LiveRoom, Participant], Awaitable[None]] | None = None
+        self.recorder: RoomRecorder | None = None  # set by media/recording (recording_ctx)
         pool.on_lost(self._lost)
         realtime.on_disconnected(self._gone)
 
@@ -114,6 +127,8 @@ class LiveRooms:
                 who.person_id, who.display_name, conn.sid, muted
             )
             await self.rt.join(conn, room.socket_room)
+            if self.recorder is not None:  # media/recording: they may play the recording back
+                await self.recorder.joined(room_id, who.person_id)
         await self.announce(room)
         return room, answer
 
@@ -157,9 +172,13 @@ class LiveRooms:
         room = self.rooms.get(room_id)
         if room is not None and self.pool.room(room_id) is not None:
             return room
+        if self.recorder is not None:  # media/recording: adds the `record` tap by policy
+            options = await self.recorder.opening(room_id, channel, options)
         try:
             handle = await self.pool.open(room_id, "mixed", options, self._worker_event)
         except ControlError as exc:
+            if self.recorder is not None:
+                await self.recorder.closed(room_id)
             raise hub_error(exc) from None
         room = LiveRoom(room_id, self.prefix, channel, handle)
         self.rooms[room_id] = room
@@ -169,6 +188,8 @@ class LiveRooms:
         if self.rooms.get(room.room_id) is room:
             del self.rooms[room.room_id]
         await room.handle.close()
+        if self.recorder is not None:  # media/recording: the tap has finished the file
+            await self.recorder.closed(room.room_id)
 
     def _ended(self, room: LiveRoom, reason: str) -> dict[str, Any]:
         return {"room_id": room.room_id, "channel_id": room.channel.id, "reason": reason}

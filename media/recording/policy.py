@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Kind = Literal["call", "group", "sos"]
+Kind = Literal["call", "group", "ptt", "sos"]
 
 
 class RecordingSettings(BaseModel):
@@ -14,8 +14,9 @@ class RecordingSettings(BaseModel):
 
     calls: bool = Field(False, description="record 1:1 calls (both parties publish)")
     group_calls: bool = Field(False, description="record group calls of every channel/incident")
+    ptt: bool = Field(False, description="record push-to-talk channels")
     channels: dict[int, bool] = Field(
-        default_factory=dict, description="per channel id: overrides group_calls"
+        default_factory=dict, description="per channel id: overrides group_calls and ptt"
     )
     video: bool = Field(False, description="record video too (VP8+Opus in WebM)")
     video_width: int = Field(640, ge=16, le=1920)
@@ -31,7 +32,7 @@ class RecordingSettings(BaseModel):
             return self.calls
         if channel_id is not None and channel_id in self.channels:
             return self.channels[channel_id]
-        return self.group_calls
+        return self.ptt if kind == "ptt" else self.group_calls
 
     def video_size(self) -> tuple[int, int] | None:
         return (self.video_width, self.video_height) if self.video else None

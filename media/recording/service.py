@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -25,7 +25,7 @@ from media.pool import MediaPool, RoomHandle
 from media.protocol import ControlError
 from media.recording.policy import Kind, RecordingSettings
 from media.recording.store import NewRecording, RecordingStore
-from media.recording.writer import AUDIO, VIDEO
+from media.recording.writer import AUDIO, VIDEO, file_facts
 from signaling.store import CallStore
 from storage.models import Recording
 
@@ -160,16 +160,17 @@ class Recordings:
         room: str,
         participants: tuple[int, ...],
         *,
+        kind: Literal["group", "ptt"] = "group",
         channel_id: int | None = None,
         incident_id: int | None = None,
         grid_id: int | None = None,
         started_by: int | None = None,
     ) -> dict[str, Any] | None:
         """`{"record": {...}}` to put in a mixed room's ``taps`` option, or None by policy."""
-        if not self.settings.records("group", channel_id):
+        if not self.settings.records(kind, channel_id):
             return None
         new = NewRecording(
-            "group", room, "audio", AUDIO.container, AUDIO.codec, AUDIO.content_type,
+            kind, room, "audio", AUDIO.container, AUDIO.codec, AUDIO.content_type,
             participants, started_by=started_by, grid_id=grid_id, channel_id=channel_id,
             incident_id=incident_id,
         )  # fmt: skip
@@ -179,6 +180,17 @@ class Recordings:
     async def joined(self, recording_id: str, person_id: int) -> None:
         """A person joined a recorded group call: they may play it back too."""
         await self.store.add_participant(recording_id, person_id)
+
+    async def finish_from_file(self, recording_id: str) -> None:
+        """Complete a row from its file (the room has closed: the tap finished the file)."""
+        found = await self.store.get(recording_id)
+        if found is None or found[0].state != "recording":
+            return
+        facts = await asyncio.to_thread(file_facts, self.file(found[0]))
+        if facts is None:
+            await self.store.fail(recording_id, "no file was written")
+        else:
+            await self.store.finish(recording_id, asdict(facts))
 
     # ---- the worker's events -------------------------------------------------------------------
 

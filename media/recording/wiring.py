@@ -12,8 +12,9 @@ from aiohttp import web
 from hub.identity import signing_key
 from hub.keys import SESSIONS, SETTINGS
 from media.recording.api import RECORDINGS, TICKET_KEY, ticket_key
+from media.recording.live import LiveRecorder
 from media.recording.service import Recordings
-from media.wiring import MEDIA
+from media.wiring import GROUPS, MEDIA, PTT
 
 log = logging.getLogger("gridhub.media.recording")
 
@@ -23,6 +24,8 @@ async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     recordings = Recordings(app[MEDIA], app[SESSIONS], settings.media.recording, settings.data_dir)
     app[RECORDINGS] = recordings
+    app[GROUPS].rooms.recorder = LiveRecorder(recordings, "group")
+    app[PTT].rooms.recorder = LiveRecorder(recordings, "ptt")
     app[TICKET_KEY] = ticket_key(await signing_key(app[SESSIONS], settings.auth))
     task = asyncio.create_task(_sweep_forever(recordings), name="recording-retention")
     yield

@@ -169,3 +169,15 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_facts(path: Path) -> FileFacts | None:
+    """Size, sha256 and duration of a finished file; None when it is missing or unreadable."""
+    if not path.is_file():
+        return None
+    try:
+        with av.open(str(path), mode="r") as container:
+            duration = (container.duration or 0) / 1_000_000
+    except av.FFmpegError:
+        return None
+    return FileFacts(path.stat().st_size, sha256_of(path), duration)
