@@ -118,12 +118,22 @@ async def _browser_hears(page: Any, packets: int = 50) -> dict[str, Any]:
     raise AssertionError(f"Chromium received too little audio: {report}")
 
 
+async def _sees_video(page: Any) -> None:
+    """Bounded polling of Chromium's stats until it decoded 10 video frames."""
+    for _ in range(int(DEADLINE_S / 0.1)):
+        report: dict[str, Any] = await page.evaluate("window.report()")
+        if report["video"] >= 10:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no video decoded: {report}")
+
+
 async def _me(client: Any, token: str) -> int:
     me = await client.get("/api/v1/auth/me", headers=bearer(token))
     return int((await me.json())["person_id"])
 
 
-async def test_two_chromium_calls_survive_an_ice_restart(
+async def test_two_chromium_pages_through_ice_restart_and_glare(
     start_hub: StartHub, page_origin: str, chromium: BrowserContext
 ) -> None:
     assert os.environ.get(INSIDE), "run by tests/signaling/test_browser.py only"
@@ -151,7 +161,16 @@ async def test_two_chromium_calls_survive_an_ice_restart(
         assert after["ice"] in ("connected", "completed")
     assert await callee.evaluate(UFRAG) != callee_ufrag  # the answer carried new credentials
     assert "restart" in (await callee.evaluate("window.log"))["signals"]
+    # Glare while adding video: both pages offer their camera at once; one offer wins, the
+    # other side rolls back, answers, then offers again. Both end up seeing video.
+    await asyncio.gather(*(page.evaluate("window.prepareVideo()") for page in (caller, callee)))
+    acks = await asyncio.gather(
+        *(page.evaluate("window.sendPrepared()") for page in (caller, callee))
+    )
+    assert sorted(ack["ok"] for ack in acks) == [False, True]
+    assert [ack["error"]["code"] for ack in acks if not ack["ok"]] == ["call.glare"]
     for page in (caller, callee):
+        await _sees_video(page)
         assert (await page.evaluate("window.log"))["errors"] == []
 
 
