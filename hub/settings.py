@@ -82,9 +82,7 @@ class CallSettings(BaseModel):
     )
     pull_auto_roles: list[
         Literal["admin", "commander", "dispatcher", "grid_leader", "grid_worker", "resident"]
-    ] = Field(
-        default_factory=list, description="roles of the person pulled whose app auto-accepts"
-    )
+    ] = Field(default_factory=list, description="roles of the person pulled whose app auto-accepts")
     pull_timeout_s: float = Field(20.0, gt=0, le=600)
 
 
