@@ -20,6 +20,7 @@ from aiohttp import web
 
 from media.protocol import SECRET_ENV
 from media.worker import registry
+from media.worker.inline import decode_inline
 from media.worker.rooms import WorkerLimits
 from media.worker.server import Worker, build_app
 from media.worker.video import forward_encoded_video
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     gather_only(args.ice_address or ["127.0.0.1"])
     forward_encoded_video()
+    decode_inline()
     asyncio.run(serve(args, secret))
 
 

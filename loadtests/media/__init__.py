@@ -1,0 +1,1 @@
+"""Benchmark of one media worker: concurrent participants in mixed group audio."""

@@ -1,0 +1,5 @@
+"""Entry point: ``python -m loadtests.media``."""
+
+from loadtests.media.bench import main
+
+main()
