@@ -2,6 +2,7 @@
 import type { Calls } from './calls'
 import type { Chat } from './chat'
 import type { Duty } from './duty'
+import type { Ptt } from './ptt'
 import type { Session } from './session'
 
 export interface Field {
@@ -9,6 +10,7 @@ export interface Field {
   duty: Duty
   calls: Calls
   chat: Chat
+  ptt: Ptt
 }
 
 let field: Field | null = null
