@@ -124,9 +124,10 @@ async def sign_in(page: Page, username: str, password: str) -> None:
 
 
 def input_of(page: Page, test_id: str) -> Locator:
-    """The <input> of an Element Plus input tagged with data-testid (the attribute lands on
-    the input itself, or on a wrapper for some components)."""
-    return page.locator(f'input[data-testid="{test_id}"], [data-testid="{test_id}"] input').first
+    """The <input> (or <textarea>) of an Element Plus input tagged with data-testid (the
+    attribute lands on the input itself, or on a wrapper for some components)."""
+    tag = f'[data-testid="{test_id}"]'
+    return page.locator(f"input{tag}, textarea{tag}, {tag} input, {tag} textarea").first
 
 
 def screenshot_path(name: str) -> Path:

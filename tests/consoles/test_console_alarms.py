@@ -1,0 +1,62 @@
+"""A CRITICAL alarm from a real device reaches the commander console with sound."""
+
+from __future__ import annotations
+
+from plugins.alarms.client import DeviceClient
+from tests.consoles.browser import Browsers, input_of
+from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
+
+SMOKE = "dev-smoke-01"  # demo smoke detector in 洛城街道
+WITHIN_MS = 1000  # the issue's bound from the device's frame to the console
+
+
+async def test_critical_alarm_appears_with_sound_within_a_second(
+    console_hub: ConsoleHub, browsers: Browsers, devices: list[DeviceClient]
+) -> None:
+    page = await browsers.signed_in(COMMANDER, PASSWORD, permissions=["notifications"])
+    await page.get_by_test_id("nav-alarms").click()
+    await page.get_by_test_id("alarm-table").wait_for()
+    device = console_hub.device(SMOKE)
+    devices.append(device)
+    await device.connect()
+
+    await device.alarm("smoke", "CRITICAL", message="烟感报警")
+    row = page.locator('[data-testid^="alarm-row-"][data-severity="CRITICAL"][data-sound="played"]')
+    await row.wait_for(timeout=WITHIN_MS)
+
+    alarms = await console_hub.api("GET", "/api/v1/alarms?active=true", COMMANDER)
+    (alarm,) = [a for a in alarms if a["device_code"] == SMOKE]
+    assert await row.get_attribute("data-testid") == f"alarm-row-{alarm['id']}"
+    await page.get_by_test_id(f"flash-alarm-{alarm['id']}").wait_for()
+    # The siren really plays through WebAudio: the level measured at its output is not silence.
+    await page.wait_for_function("Number(document.body.dataset.ghSirenLevel) > 0.05")
+    assert await page.evaluate("document.body.dataset.ghSirenCount") == "1"
+    assert await page.evaluate("document.body.dataset.ghNotified") == "1"
+
+
+async def test_commander_acknowledges_and_clears(
+    console_hub: ConsoleHub, browsers: Browsers, devices: list[DeviceClient]
+) -> None:
+    device = console_hub.device(SMOKE)
+    devices.append(device)
+    await device.connect()
+    await device.wait_acked(await device.alarm("smoke", "MAJOR", message="烟感报警"))
+    page = await browsers.signed_in(COMMANDER, PASSWORD)
+    await page.get_by_test_id("nav-alarms").click()
+    alarms = await console_hub.api("GET", "/api/v1/alarms?active=true", COMMANDER)
+    (alarm,) = [a for a in alarms if a["device_code"] == SMOKE]
+
+    await page.get_by_test_id(f"alarm-ack-{alarm['id']}").click()
+    await input_of(page, "alarm-comment").fill("已派人核实")
+    await page.get_by_test_id("alarm-submit").click()
+    await page.get_by_test_id(f"alarm-ack-{alarm['id']}").wait_for(state="detached")
+    await page.get_by_test_id(f"alarm-clear-{alarm['id']}").click()
+    await page.get_by_test_id("alarm-submit").click()
+    await page.get_by_test_id(f"alarm-row-{alarm['id']}").wait_for(state="detached")
+
+    after = await console_hub.api("GET", f"/api/v1/alarms/{alarm['id']}", COMMANDER)
+    assert after["status"] == "CLEARED_ACK"
+    actions = [h["action"] for h in after["history"]]
+    assert "acknowledged" in actions and "cleared" in actions
+    ack = next(h for h in after["history"] if h["action"] == "acknowledged")
+    assert ack["comment"] == "已派人核实"
