@@ -57,6 +57,7 @@ async def test_commander_acknowledges_and_clears(
     after = await console_hub.api("GET", f"/api/v1/alarms/{alarm['id']}", COMMANDER)
     assert after["status"] == "CLEARED_ACK"
     actions = [h["action"] for h in after["history"]]
-    assert "acknowledged" in actions and "cleared" in actions
+    assert "acknowledged" in actions
+    assert "cleared" in actions
     ack = next(h for h in after["history"] if h["action"] == "acknowledged")
     assert ack["comment"] == "已派人核实"

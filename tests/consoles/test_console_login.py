@@ -22,7 +22,8 @@ async def test_commander_sees_the_county_on_the_map(
     # Visible on screen, not just in the DOM: the map was fitted to the county.
     box = await page.locator("path.gh-grid-county").bounding_box()
     map_box = await live_map.bounding_box()
-    assert box is not None and map_box is not None
+    assert box is not None
+    assert map_box is not None
     assert box["width"] > map_box["width"] * 0.5 or box["height"] > map_box["height"] * 0.5
     # The grid tree names the county's towns.
     tree = page.get_by_test_id("grid-tree")
