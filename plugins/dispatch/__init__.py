@@ -26,6 +26,7 @@ class DispatchPlugin(BasePlugin):
         if config.seed_catalogue and await catalogue.seed_defaults():
             ctx.log.info("seeded the default incident catalogue")
         effects = Effects(ctx, config)
+        ctx.on_cleanup(effects.writes.close)
         incidents = Incidents(ctx, config, catalogue, effects)
         deadlines = Deadlines(ctx, config, effects)
         api.install(ctx, incidents, catalogue)

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from hub.access import COMMAND_ROLES, Principal
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.grid import GridIndex
 from hub.people import PersonView
 from hub.plugin_views import DirectoryView
-from plugins.dispatch import access
+from plugins.dispatch import access, rows
 from plugins.dispatch.cache import TtlCache
 from plugins.dispatch.lifecycle import Action, State, verify_target
 from plugins.dispatch.models import Assignment, Department, Incident
+from plugins.dispatch.rows import now_utc
 from plugins.dispatch.schemas import ActionIn, AssigneeIn
-from plugins.dispatch.store import now_utc, retire_assignees
 
 
 @dataclass
@@ -70,7 +69,7 @@ class People:
 class Turn:
     """One action being applied: the inputs, and what the handler decided."""
 
-    session: AsyncSession
+    session: Session
     who: Principal
     index: GridIndex
     incident: Incident
@@ -87,29 +86,28 @@ class Turn:
     def __post_init__(self) -> None:
         self.previous = self.incident.state
 
-    async def departments(self) -> dict[str, Department]:
-        rows = await self.session.scalars(select(Department))
-        return {d.code: d for d in rows}
+    def departments(self) -> dict[str, Department]:
+        return rows.departments(self.session)
 
-    async def mine(self) -> list[Assignment]:
-        return access.my_parts(self.who, self.index, self.parts, await self.departments())
-
-
-Handler = Callable[[Turn], Awaitable[None]]
+    def mine(self) -> list[Assignment]:
+        return access.my_parts(self.who, self.index, self.parts, self.departments())
 
 
-async def register(turn: Turn) -> None:
+Handler = Callable[[Turn], None]
+
+
+def register(turn: Turn) -> None:
     access.require_command(turn.who, turn.index, turn.incident)
 
 
-async def reject(turn: Turn) -> None:
+def reject(turn: Turn) -> None:
     access.require_command(turn.who, turn.index, turn.incident)
 
 
-async def dispatch(turn: Turn) -> None:
+def dispatch(turn: Turn) -> None:
     access.require_command(turn.who, turn.index, turn.incident)
     wanted = _with_lead(turn.body.assignees)
-    created = [await _assign(turn, spec) for spec in wanted]
+    created = [_assign(turn, spec) for spec in wanted]
     turn.parts.extend(created)
     turn.session.add_all(created)
     lead = created[0]
@@ -134,8 +132,8 @@ def _with_lead(specs: list[AssigneeIn]) -> list[AssigneeIn]:
     return leads + [s for s in specs if not s.lead]
 
 
-async def _assign(turn: Turn, spec: AssigneeIn) -> Assignment:
-    target, people = await _resolve(turn, spec)
+def _assign(turn: Turn, spec: AssigneeIn) -> Assignment:
+    target, people = _resolve(turn, spec)
     for person_id in people:
         turn.people[person_id] = "assignee"
     return Assignment(
@@ -149,7 +147,7 @@ async def _assign(turn: Turn, spec: AssigneeIn) -> Assignment:
     )
 
 
-async def _resolve(turn: Turn, spec: AssigneeIn) -> tuple[str, list[int]]:
+def _resolve(turn: Turn, spec: AssigneeIn) -> tuple[str, list[int]]:
     """(stored target, the people it reaches), checked against the handling level."""
     level = turn.incident.level_grid_id
     if spec.kind == "grid":
@@ -161,14 +159,14 @@ async def _resolve(turn: Turn, spec: AssigneeIn) -> tuple[str, list[int]]:
         holders = turn.lookup.holders.get(node.id, [])
         return str(node.id), [p.id for p in holders if _field_role(p.roles, node.id)]
     if spec.kind == "department":
-        dept = (await turn.departments()).get(spec.target)
+        dept = (turn.departments()).get(spec.target)
         if dept is None:
             raise InvalidInput("incident.bad_assignee", f"no department {spec.target!r}")
         return dept.code, list(dept.members)
-    return str(await _person(turn, spec.target)), [int(spec.target)]
+    return str(_person(turn, spec.target)), [int(spec.target)]
 
 
-async def _person(turn: Turn, raw: str) -> int:
+def _person(turn: Turn, raw: str) -> int:
     if not raw.isdigit():
         raise InvalidInput("incident.bad_assignee", f"{raw!r} is not a person id")
     person = turn.lookup.people.get(int(raw))
@@ -188,8 +186,8 @@ def _field_role(roles: list[dict[str, Any]], grid_id: int) -> bool:
     return any(r["grid_id"] == grid_id and r["role"] in access.FIELD_ROLES for r in roles)
 
 
-async def sign(turn: Turn) -> None:
-    mine = [p for p in await turn.mine() if p.state == "pending"]
+def sign(turn: Turn) -> None:
+    mine = [p for p in turn.mine() if p.state == "pending"]
     part = access.require_assignee(mine, turn.incident, lead=False)
     part.state, part.person_id, part.signed_at = "signed", turn.who.person_id, now_utc()
     turn.people[turn.who.person_id] = "assignee"
@@ -199,9 +197,9 @@ async def sign(turn: Turn) -> None:
     turn.stage_person = turn.who.person_id if lead_now else None
 
 
-async def give_back(turn: Turn) -> None:
+def give_back(turn: Turn) -> None:
     """退回: the lead returns the incident to its command centre; a co-handler only their part."""
-    part = access.require_assignee(await turn.mine(), turn.incident, lead=False)
+    part = access.require_assignee(turn.mine(), turn.incident, lead=False)
     if not part.lead:
         part.state = "returned"
         turn.target = State(turn.incident.state)
@@ -209,7 +207,7 @@ async def give_back(turn: Turn) -> None:
         return
     _end_parts(turn, "returned")
     turn.incident.returns += 1
-    await retire_assignees(turn.session, turn.incident.id, set())
+    rows.retire_assignees(turn.session, turn.incident.id)
 
 
 def _end_parts(turn: Turn, how: str) -> None:
@@ -218,28 +216,28 @@ def _end_parts(turn: Turn, how: str) -> None:
             part.state = how
 
 
-async def _lead_signed(turn: Turn) -> Assignment:
-    part = access.require_assignee(await turn.mine(), turn.incident, lead=True)
+def _lead_signed(turn: Turn) -> Assignment:
+    part = access.require_assignee(turn.mine(), turn.incident, lead=True)
     if part.state != "signed":
         raise Conflict("incident.not_signed", "sign for the incident first")
     return part
 
 
-async def move(turn: Turn) -> None:
+def move(turn: Turn) -> None:
     """en route / on scene: the lead's signer reports progress, with a location if known."""
-    await _lead_signed(turn)
+    _lead_signed(turn)
     if turn.body.location is not None:
         turn.data["location"] = turn.body.location.model_dump()
 
 
-async def handle(turn: Turn) -> None:
-    await _lead_signed(turn)
+def handle(turn: Turn) -> None:
+    _lead_signed(turn)
     turn.incident.handler_id = turn.who.person_id
     turn.incident.attachments = [*turn.incident.attachments, *turn.body.attachments]
     turn.data["attachments"] = turn.body.attachments
 
 
-async def verify(turn: Turn) -> None:
+def verify(turn: Turn) -> None:
     access.require_verifier(turn.who, turn.index, turn.incident)
     passed = turn.body.passed
     if passed is None:
@@ -251,13 +249,13 @@ async def verify(turn: Turn) -> None:
     turn.data["passed"] = passed
 
 
-async def close(turn: Turn) -> None:
+def close(turn: Turn) -> None:
     access.require_command(turn.who, turn.index, turn.incident)
     turn.incident.closed_at = now_utc()
     _end_parts(turn, "done")
 
 
-async def rate(turn: Turn) -> None:
+def rate(turn: Turn) -> None:
     incident = turn.incident
     is_reporter = incident.reporter_id == turn.who.person_id
     if not is_reporter and not access.commands(turn.who, turn.index, incident):
@@ -270,7 +268,7 @@ async def rate(turn: Turn) -> None:
     turn.data["rating"] = turn.body.rating
 
 
-async def escalate(turn: Turn) -> None:
+def escalate(turn: Turn) -> None:
     """上报: the next command level up takes the incident over, to dispatch it anew."""
     access.require_command(turn.who, turn.index, turn.incident)
     upper = next_level(turn.index, turn.incident.level_grid_id, turn.command_levels)
@@ -280,7 +278,7 @@ async def escalate(turn: Turn) -> None:
     turn.incident.level_grid_id = upper
     turn.incident.supervised_by_grid = None
     _end_parts(turn, "withdrawn")
-    await retire_assignees(turn.session, turn.incident.id, set())
+    rows.retire_assignees(turn.session, turn.incident.id)
 
 
 def command_level(index: GridIndex, grid_id: int, levels: list[str]) -> int:
@@ -294,7 +292,7 @@ def next_level(index: GridIndex, grid_id: int, levels: list[str]) -> int | None:
     return next((n.id for n in reversed(index.ancestors(grid_id)) if n.level in levels), None)
 
 
-async def park(turn: Turn) -> None:
+def park(turn: Turn) -> None:
     access.require_command(turn.who, turn.index, turn.incident)
     review = turn.body.review_at
     if review is None or review.tzinfo is None or review.timestamp() <= time.time():
@@ -303,27 +301,27 @@ async def park(turn: Turn) -> None:
     turn.data["review_at"] = review.isoformat()
 
 
-async def unpark(turn: Turn) -> None:
+def unpark(turn: Turn) -> None:
     access.require_command(turn.who, turn.index, turn.incident)
     turn.incident.review_at = None
     _end_parts(turn, "withdrawn")
-    await retire_assignees(turn.session, turn.incident.id, set())
+    rows.retire_assignees(turn.session, turn.incident.id)
 
 
-async def reopen(turn: Turn) -> None:
+def reopen(turn: Turn) -> None:
     access.require_command(turn.who, turn.index, turn.incident)
     turn.incident.closed_at, turn.incident.rating = None, None
-    await retire_assignees(turn.session, turn.incident.id, set())
+    rows.retire_assignees(turn.session, turn.incident.id)
 
 
-async def supervise(turn: Turn) -> None:
+def supervise(turn: Turn) -> None:
     access.require_command(turn.who, turn.index, turn.incident)
     own = sorted(turn.who.grid_ids(COMMAND_ROLES), key=lambda g: turn.index.get(g).depth)
     turn.incident.supervised_by_grid = own[0] if own else None
     turn.data["by_grid"] = turn.incident.supervised_by_grid
 
 
-async def comment(turn: Turn) -> None:
+def comment(turn: Turn) -> None:
     if turn.body.attachments:
         turn.data["attachments"] = turn.body.attachments
     turn.people[turn.who.person_id] = "watcher"

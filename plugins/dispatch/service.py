@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
@@ -16,7 +17,7 @@ from hub.access import COMMAND_ROLES, Grant, Principal, Role, in_scope, require_
 from hub.errors import Conflict, Forbidden, InvalidInput
 from hub.grid import GridIndex
 from hub.plugins import PluginContext
-from plugins.dispatch import access, actions, store
+from plugins.dispatch import access, actions, rows, store
 from plugins.dispatch.catalogue import Catalogue, check_fields, sla_seconds
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.effects import Change, Effects
@@ -88,14 +89,18 @@ class Incidents:
         if origin.who is not None:
             require_scope(origin.who, self.index, grid_id)
         number = await self.numbers.take(self._prefix(), datetime.now(UTC).year)
+
+        def body(session: Session) -> tuple[Change, str | None]:
+            incident, everyone = self._insert(
+                session, spec, origin, category, fields, grid_id, number
+            )
+            change = self._changed(
+                session, incident, "reported", None, origin.actor, parts=[], involved=everyone
+            )
+            return change, incident.tracking_code
+
         try:
-            async with self.effects.writes.begin() as session:
-                incident, everyone = await self._insert(
-                    session, spec, origin, category, fields, grid_id, number
-                )
-                change = await self._changed(
-                    session, incident, "reported", None, origin.actor, parts=[], involved=everyone
-                )
+            change, tracking_code = await self.effects.writes.run(body)
         except IntegrityError:
             if origin.source_ref is None:
                 raise
@@ -103,7 +108,7 @@ class Incidents:
         await self.effects.apply(change)
         if change.summary["state"] == State.REGISTERED and self.config.auto_dispatch:
             await self.auto_dispatch(change.summary)
-        return change.summary, incident.tracking_code
+        return change.summary, tracking_code
 
     async def auto_dispatch(self, incident: dict[str, Any]) -> bool:
         """Dispatch by the first enabled rule for the category whose grid covers the incident."""
@@ -138,9 +143,9 @@ class Incidents:
             raise InvalidInput("incident.outside_grids", "the location is outside every grid")
         return found.id
 
-    async def _insert(
+    def _insert(
         self,
-        session: AsyncSession,
+        session: Session,
         spec: NewIncident,
         origin: Origin,
         category: Category,
@@ -178,10 +183,10 @@ class Incidents:
         )
         store.set_stage(incident, self._sla(category, incident))
         session.add(incident)
-        await session.flush()
-        await store.record_stage(session, incident, None, new=True)
+        session.flush()
+        rows.record_stage(session, incident, None, new=True)
         reporter = {origin.who.person_id: "reporter"} if origin.who else {}
-        everyone, _ = await store.involve(session, incident.id, reporter, new=True)
+        everyone, _ = rows.involve(session, incident.id, reporter, new=True)
         return incident, everyone
 
     def _prefix(self) -> str:
@@ -220,8 +225,9 @@ class Incidents:
         """Apply one lifecycle action for `who`; returns the incident as it now is."""
         lookup = await actions.Lookup.fetch(self.people, self.index, body.assignees)
         try:
-            async with self.effects.writes.begin() as session:
-                change = await self._apply(session, who, incident_id, action, body, lookup)
+            change = await self.effects.writes.run(
+                lambda session: self._apply(session, who, incident_id, action, body, lookup)
+            )
         except StaleDataError:
             raise await self._conflict(incident_id) from None
         await self.effects.apply(change)
@@ -231,34 +237,36 @@ class Incidents:
         self, incident_id: int, rating: int, comment: str, name: str
     ) -> dict[str, Any]:
         """回访 by the resident who filed it (tracked by code, no account): once, when closed."""
+
+        def body(session: Session) -> Change:
+            incident = rows.load(session, incident_id)
+            if incident.state != State.CLOSED or incident.rating is not None:
+                raise Conflict("appeal.not_rateable", "only a closed, unrated appeal is rated",
+                               details={"state": incident.state})  # fmt: skip
+            incident.rating, incident.rating_comment = rating, comment
+            incident.updated_at = rows.now_utc()
+            session.flush()
+            return self._changed(session, incident, Action.RATE.value, incident.state,
+                                 (None, name), comment, {"rating": rating})  # fmt: skip
+
         try:
-            async with self.effects.writes.begin() as session:
-                incident = await store.load(session, incident_id)
-                if incident.state != State.CLOSED or incident.rating is not None:
-                    raise Conflict("appeal.not_rateable", "only a closed, unrated appeal is rated",
-                                   details={"state": incident.state})  # fmt: skip
-                incident.rating, incident.rating_comment = rating, comment
-                incident.updated_at = store.now_utc()
-                await session.flush()
-                change = await self._changed(session, incident, Action.RATE.value,
-                                             incident.state, (None, name), comment,
-                                             {"rating": rating})  # fmt: skip
+            change = await self.effects.writes.run(body)
         except StaleDataError:
             raise await self._conflict(incident_id) from None
         await self.effects.apply(change)
         return change.summary
 
-    async def _apply(
+    def _apply(
         self,
-        session: AsyncSession,
+        session: Session,
         who: Principal,
         incident_id: int,
         action: Action,
         body: ActionIn,
         lookup: actions.Lookup,
     ) -> Change:
-        incident = await store.load(session, incident_id)
-        await self._require_sight(session, who, incident)
+        incident = rows.load(session, incident_id)
+        self._require_sight_in(session, who, incident)
         store.check_version(incident, body.version)
         rule = RULES[action]
         if State(incident.state) not in rule.sources:
@@ -270,45 +278,45 @@ class Incidents:
         if rule.needs_note and not body.note.strip():
             raise InvalidInput("incident.note_required", f"{action.value} needs a note")
         turn = actions.Turn(
-            session, who, self.index, incident, await store.assignments(session, incident.id),
+            session, who, self.index, incident, rows.assignments(session, incident.id),
             body, lookup, self.config.command_levels, rule.target,
         )  # fmt: skip
         # Everything the action changes goes out in one flush: one action, one new version.
         with session.no_autoflush:
-            await actions.HANDLERS[action](turn)
-            restaged = await self._move(session, turn, action)
-        await session.flush()
-        return await self._finish(session, turn, action, restaged)
+            actions.HANDLERS[action](turn)
+            restaged = self._move(session, turn, action)
+        session.flush()
+        return self._finish(session, turn, action, restaged)
 
-    async def _move(self, session: AsyncSession, turn: actions.Turn, action: Action) -> bool:
+    def _move(self, session: Session, turn: actions.Turn, action: Action) -> bool:
         """Set the new state (and its timed stage); True when the stage restarted."""
         incident, previous = turn.incident, State(turn.incident.state)
         target = turn.target or previous
-        incident.state, incident.updated_at = target.value, store.now_utc()
+        incident.state, incident.updated_at = target.value, rows.now_utc()
         if target == previous and action is not Action.ESCALATE:
             return False
-        category = await self.catalogue.get(incident.category)
+        category = rows.category(session, incident.category)
         store.set_stage(incident, self._sla(category, incident))
         return True
 
-    async def _finish(
-        self, session: AsyncSession, turn: actions.Turn, action: Action, restaged: bool
+    def _finish(
+        self, session: Session, turn: actions.Turn, action: Action, restaged: bool
     ) -> Change:
         incident, previous = turn.incident, turn.previous
         if restaged:
-            await store.record_stage(session, incident, turn.stage_person)
-        everyone, joined = await store.involve(session, incident.id, turn.people)
+            rows.record_stage(session, incident, turn.stage_person)
+        everyone, joined = rows.involve(session, incident.id, turn.people)
         actor = (turn.who.person_id, turn.who.display_name)
-        change = await self._changed(
+        change = self._changed(
             session, incident, action.value, previous, actor, turn.body.note, turn.data,
             turn.parts, everyone,
         )  # fmt: skip
         change.joined = joined
         return change
 
-    async def _changed(
+    def _changed(
         self,
-        session: AsyncSession,
+        session: Session,
         incident: Incident,
         action: str,
         previous: str | None,
@@ -319,13 +327,12 @@ class Incidents:
         involved: list[int] | None = None,
     ) -> Change:
         """Record the action (timeline, audit) and describe it for the after-commit effects."""
-        await store.add_event(session, incident, action, previous, actor, note, data)
+        rows.add_event(session, incident, action, previous, actor, note, data)
         details = {"number": incident.number, "from": previous, "to": incident.state, "note": note}
         who = audit.Actor(actor[1], actor[0])
-        await store.add_audit(session, who, f"dispatch.{action}", incident.id, details)
-        ident = incident.id
+        rows.add_audit(session, who, f"dispatch.{action}", incident.id, details)
         if parts is None:
-            parts = await store.assignments(session, ident)
+            parts = rows.assignments(session, incident.id)
         return Change(
             summary=store.summary(incident, parts),
             action=action,
@@ -333,12 +340,19 @@ class Incidents:
             actor_id=actor[0],
             actor_name=actor[1],
             note=note,
-            involved=involved
-            if involved is not None
-            else await store.involved(session, incident.id),
+            involved=involved if involved is not None else rows.involved(session, incident.id),
             source_ref=incident.source_ref,
             review_at=incident.review_at,
         )
+
+    def _require_sight_in(self, session: Session, who: Principal, incident: Incident) -> None:
+        """`_require_sight` inside a write transaction."""
+        if access.sees(who, self.index, incident, False):
+            return
+        if not access.sees(
+            who, self.index, incident, who.person_id in rows.involved(session, incident.id)
+        ):
+            raise Forbidden("incident.forbidden", f"incident {incident.id} is outside your scope")
 
     async def _require_sight(
         self, session: AsyncSession, who: Principal, incident: Incident

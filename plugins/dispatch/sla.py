@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import audit
 from hub.plugins import PluginContext
 from hub.timers import DueTimer
-from plugins.dispatch import actions, store
+from plugins.dispatch import actions, rows, store
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.effects import Change, Effects
 from plugins.dispatch.lifecycle import Stage
@@ -53,8 +53,8 @@ class Deadlines:
             incident = await self._current(session, payload)
             if incident is None:
                 return
-            await store.add_event(
-                session, incident, "sla_warning", incident.state, (None, "system")
+            await session.run_sync(
+                rows.add_event, incident, "sla_warning", incident.state, (None, "system")
             )
             change = await self._change(session, incident, "sla_warning")
         await self.effects.push(change)
@@ -80,8 +80,8 @@ class Deadlines:
             await store.mark_overdue(session, incident, Stage(payload["stage"]))
             await session.refresh(incident)
             data = {"stage": payload["stage"], "supervised_by_grid": upper}
-            await store.add_event(
-                session, incident, "overdue", incident.state, (None, "system"), "", data
+            await session.run_sync(
+                rows.add_event, incident, "overdue", incident.state, (None, "system"), "", data
             )
             audit.record(session, SYSTEM, "dispatch.overdue", "incident", incident.id,
                          {"number": incident.number, "stage": payload["stage"]})  # fmt: skip
@@ -104,7 +104,9 @@ class Deadlines:
             incident = await session.get(Incident, payload["incident_id"])
             if incident is None or incident.review_at != payload["review_at"]:
                 return
-            await store.add_event(session, incident, "review_due", incident.state, (None, "system"))
+            await session.run_sync(
+                rows.add_event, incident, "review_due", incident.state, (None, "system")
+            )
             change = await self._change(session, incident, "review_due")
         await self.effects.push(change)
 

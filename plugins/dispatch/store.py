@@ -8,56 +8,18 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import audit
 from hub.errors import Conflict, NotFound
 from plugins.dispatch.lifecycle import Stage, State, allowed_actions, stage_of
 from plugins.dispatch.models import Assignment, Counter, Event, Incident, Involved
 from plugins.dispatch.models import Stage as StageRow
 from plugins.dispatch.writes import Writes
-from storage.models import AuditEntry
-from storage.sql import Base, utcnow
 
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
-
-
-# The rows every action appends, written as Core statements built once (no unit of work, no
-# per-call statement construction or cache-key generation on the hot path).
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-STAGES, INVOLVED = _table(StageRow), _table(Involved)
-_stages, _involved = STAGES.c, INVOLVED.c
-INSERT_EVENT = insert(_table(Event))
-INSERT_AUDIT = insert(_table(AuditEntry))
-INSERT_STAGE = insert(STAGES)
-INSERT_INVOLVED = insert(INVOLVED)
-CLOSE_STAGE = (
-    update(STAGES)
-    .where(_stages.incident_id == bindparam("incident"), _stages.ended_at.is_(None))
-    .values(ended_at=bindparam("ended"))
-)
-INVOLVED_ROLES = select(_involved.person_id, _involved.role).where(
-    _involved.incident_id == bindparam("incident")
-)
-PROMOTE_INVOLVED = (
-    update(INVOLVED)
-    .where(_involved.incident_id == bindparam("incident"), _involved.person_id.in_(
-        bindparam("people", expanding=True)))
-    .values(role="assignee")
-)  # fmt: skip
-ASSIGNMENTS = (
-    select(Assignment)
-    .where(Assignment.incident_id == bindparam("incident"))
-    .order_by(Assignment.id)
-)
 
 
 def now_utc() -> datetime:
@@ -143,37 +105,6 @@ def conflict(incident: Incident) -> Conflict:
     )
 
 
-async def add_event(
-    session: AsyncSession,
-    incident: Incident,
-    action: str,
-    from_state: str | None,
-    actor: tuple[int | None, str],
-    note: str = "",
-    data: dict[str, Any] | None = None,
-) -> None:
-    """A line in the incident's timeline."""
-    row = {
-        "incident_id": incident.id, "action": action, "from_state": from_state,
-        "to_state": incident.state, "actor_id": actor[0], "actor": actor[1], "at": now_utc(),
-        "note": note, "data": data or {},
-    }  # fmt: skip
-    await session.execute(INSERT_EVENT, row)
-
-
-async def add_audit(
-    session: AsyncSession, actor: audit.Actor, action: str, incident_id: int, details: Any
-) -> None:
-    """The audit row of an action on an incident (the columns `hub.audit.record` fills)."""
-    row = {
-        "at": utcnow(), "actor_id": actor.person_id, "actor": actor.name, "action": action,
-        "target_type": "incident", "target_id": str(incident_id),
-        "source_ip": audit.source_ip_var.get(), "request_id": audit.request_id_var.get(),
-        "details": details or {},
-    }  # fmt: skip
-    await session.execute(INSERT_AUDIT, row)
-
-
 def set_stage(incident: Incident, seconds: int | None) -> None:
     """Put the incident in the timed stage of its state (none when closed, parked, ...)."""
     stage = stage_of(State(incident.state))
@@ -183,25 +114,6 @@ def set_stage(incident: Incident, seconds: int | None) -> None:
     now = time.time()
     incident.stage, incident.stage_started_at = stage.value, now
     incident.stage_deadline, incident.overdue = now + seconds, False
-
-
-async def record_stage(
-    session: AsyncSession, incident: Incident, person_id: int | None, *, new: bool = False
-) -> None:
-    """Close the stage record that was open and open one for the incident's current stage."""
-    if not new:
-        ended = incident.stage_started_at or time.time()
-        await session.execute(CLOSE_STAGE, {"incident": incident.id, "ended": ended})
-    if incident.stage is None:
-        return
-    assert incident.stage_started_at is not None
-    assert incident.stage_deadline is not None
-    row = {
-        "incident_id": incident.id, "stage": incident.stage,
-        "unit_grid_id": incident.level_grid_id, "unit_person_id": person_id,
-        "started_at": incident.stage_started_at, "deadline": incident.stage_deadline,
-    }  # fmt: skip
-    await session.execute(INSERT_STAGE, row)
 
 
 async def mark_overdue(session: AsyncSession, incident: Incident, stage: Stage) -> bool:
@@ -231,31 +143,8 @@ async def assignments_of(
 
 
 async def assignments(session: AsyncSession, incident_id: int) -> list[Assignment]:
-    return list(await session.scalars(ASSIGNMENTS, {"incident": incident_id}))
-
-
-async def involve(
-    session: AsyncSession, incident_id: int, people: dict[int, str], *, new: bool = False
-) -> tuple[list[int], list[int]]:
-    """Add people to the incident (a role each); returns (everyone involved now, newcomers).
-
-    `new`: the incident was just created, so nobody is involved yet (saves a query).
-    """
-    roles: dict[int, str] = {}
-    if not new:
-        found = await session.execute(INVOLVED_ROLES, {"incident": incident_id})
-        roles = {int(person_id): str(role) for person_id, role in found}
-    added = [p for p in people if p != 0 and p not in roles]  # 0: the automatic principal
-    promoted = [
-        p for p, role in people.items()
-        if p in roles and role == "assignee" and roles[p] != "assignee"
-    ]  # fmt: skip
-    if added:
-        rows = [{"incident_id": incident_id, "person_id": p, "role": people[p]} for p in added]
-        await session.execute(INSERT_INVOLVED, rows)
-    if promoted:
-        await session.execute(PROMOTE_INVOLVED, {"incident": incident_id, "people": promoted})
-    return sorted({*roles, *added}), added
+    stmt = select(Assignment).where(Assignment.incident_id == incident_id).order_by(Assignment.id)
+    return list(await session.scalars(stmt))
 
 
 async def involved(session: AsyncSession, incident_id: int) -> list[int]:
@@ -263,19 +152,6 @@ async def involved(session: AsyncSession, incident_id: int) -> list[int]:
         Involved.incident_id == incident_id, Involved.active.is_(True)
     )
     return sorted(await session.scalars(stmt))
-
-
-async def retire_assignees(session: AsyncSession, incident_id: int, keep: set[int]) -> None:
-    """Assignees no longer working on the incident stop counting as its assignees."""
-    await session.execute(
-        update(Involved)
-        .where(
-            Involved.incident_id == incident_id,
-            Involved.role == "assignee",
-            Involved.person_id.not_in(keep),
-        )
-        .values(role="watcher")
-    )
 
 
 def summary(incident: Incident, parts: list[Assignment] | None = None) -> dict[str, Any]:
