@@ -72,6 +72,7 @@ class GroupCalls:
             "moderator": access.moderator,
             "participants": room.roster(),
             "active_speaker": speaker,
+            "video": room.video.get(conn.principal.person_id, []),
         }
 
     async def leave(self, conn: Connection, body: RoomRef) -> dict[str, Any]:
@@ -141,15 +142,17 @@ class GroupCalls:
             body = {"room_id": room.room_id, "person_id": room.speaker}
             await self.rt.emit("group.active_speaker", body, room.socket_room)
         elif name == "video":
-            viewer = room.by_peer(data.get("peer"))
-            if viewer is None:
+            person = _person(data.get("peer"))
+            if person is None:
                 return
-            slots = [
+            room.video[person] = [
                 {"mid": s.get("mid"), "person_id": _person(s.get("source"))}
                 for s in data.get("slots") or []
             ]
-            layout = {"room_id": room.room_id, "slots": slots}
-            await self.rt.sio.emit("group.video", layout, to=viewer.sid)
+            viewer = room.participants.get(person)
+            if viewer is not None:  # else the join reply carries the layout
+                layout = {"room_id": room.room_id, "slots": room.video[person]}
+                await self.rt.sio.emit("group.video", layout, to=viewer.sid)
 
 
 def _person(peer: Any) -> int | None:

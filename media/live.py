@@ -62,6 +62,7 @@ class LiveRoom:
     handle: RoomHandle
     participants: dict[int, Participant] = field(default_factory=dict)
     speaker: int | None = None
+    video: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # person -> slots
 
     @property
     def socket_room(self) -> str:
@@ -138,6 +139,7 @@ class LiveRooms:
             gone = room.participants.pop(person_id, None)
             if gone is None:
                 raise Conflict("media.not_in_room", "that person is not in this room")
+            room.video.pop(person_id, None)
             await self.rt.sio.leave_room(gone.sid, room.socket_room)
             if reason is not None:
                 await self._tell(gone.sid, room, reason)
