@@ -17,12 +17,15 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ClassVar
 
+import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
+from av import Packet
 from av.audio.frame import AudioFrame
 from av.video.frame import VideoFrame
 
@@ -31,26 +34,37 @@ from media.recording.writer import FileFacts, MediaFile, Mono, Timeline
 from media.worker.rooms import Peer, Room, RoomContext
 
 TICK_S = 0.02
+MAX_VIDEO_BACKLOG = 15  # pictures waiting for the thread; more are decoded, not encoded
 
 
 class Recording:
-    """One file being recorded from live tracks (audio mixed, at most one video)."""
+    """One file being recorded from live tracks (audio mixed, at most one video).
+
+    Decoding, encoding and file writes run on one thread of the recording's own (in order);
+    the event loop only mixes. When video falls behind, pictures are decoded but not encoded.
+    """
 
     def __init__(self, path: Path, video_size: tuple[int, int] | None) -> None:
         self.file = MediaFile(path, video_size)
         self.timeline = Timeline(time.monotonic())
         self.frames_in = 0
         self.video_from: str | None = None
+        self.video_skipped = 0
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="recorder")
+        self._video_sent = 0  # written by the loop only
+        self._video_done = 0  # written by the thread only
         self._tasks: dict[str, list[asyncio.Task[None]]] = {}
         self._ticker = asyncio.create_task(self._tick(), name=f"recorder:{path.name}")
         self._facts: FileFacts | None = None
 
-    def add(self, party: str, track: MediaStreamTrack) -> None:
+    def add(self, party: str, track: MediaStreamTrack, codec: str = "vp8") -> None:
+        """Read a track: audio into the mix; the first video (decoded with `codec` when the
+        worker hands on encoded packets) into the file."""
         if track.kind == "audio":
             self._spawn(party, self._audio(party, track))
         elif self.video_from is None:
             self.video_from = party
-            self._spawn(party, self._video(track))
+            self._spawn(party, self._video(track, codec))
 
     def remove(self, party: str) -> None:
         for task in self._tasks.pop(party, []):
@@ -68,8 +82,10 @@ class Recording:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             for block in self.timeline.drain(end):
-                self.file.write_audio(block)
-            self._facts = await asyncio.to_thread(self.file.close)
+                self._thread.submit(self.file.write_audio, block)
+            loop = asyncio.get_running_loop()
+            self._facts = await loop.run_in_executor(self._thread, self.file.close)
+            self._thread.shutdown(wait=False)
         return self._facts
 
     def _spawn(self, party: str, work: Awaitable[None]) -> None:
@@ -84,12 +100,26 @@ class Recording:
                     self.frames_in += 1
                     self.timeline.push(party, mono(frame), time.monotonic())
 
-    async def _video(self, track: MediaStreamTrack) -> None:
+    async def _video(self, track: MediaStreamTrack, codec: str) -> None:
+        decoder = av.CodecContext.create(codec, "r")
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
-                if isinstance(frame, VideoFrame):
-                    self.file.write_video(frame, time.monotonic() - self.timeline.t0)
+                if isinstance(frame, Packet | VideoFrame):
+                    encode = self._video_sent - self._video_done < MAX_VIDEO_BACKLOG
+                    self.video_skipped += not encode
+                    self._video_sent += 1
+                    at = time.monotonic() - self.timeline.t0
+                    self._thread.submit(self._picture, decoder, frame, at, encode)
+
+    def _picture(self, decoder: Any, frame: Any, at: float, encode: bool) -> None:
+        """On the thread: decode a forwarded packet (a media worker does not decode video)."""
+        try:
+            pictures = _decode(decoder, frame) if isinstance(frame, Packet) else [frame]
+            for picture in pictures if encode else ():
+                self.file.write_video(picture, at)
+        finally:
+            self._video_done += 1
 
     async def _tick(self) -> None:
         next_at = time.monotonic()
@@ -97,7 +127,7 @@ class Recording:
             next_at += TICK_S
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             for block in self.timeline.pull(time.monotonic()):
-                self.file.write_audio(block)
+                self._thread.submit(self.file.write_audio, block)
 
 
 class RecorderRoom(Room):
@@ -118,8 +148,11 @@ class RecorderRoom(Room):
             raise ControlError("recording.ended", "this recording has ended")
         if not peer.inbound("audio") and not peer.inbound("video"):
             raise ControlError("recording.no_media", "the offer sends no audio or video")
-        for track in peer.inbound("audio") + peer.inbound("video"):
+        for track in peer.inbound("audio"):
             self.recording.add(peer.id, track)
+        for transceiver in peer.pc.getTransceivers():
+            if transceiver.kind == "video" and transceiver.receiver.track in peer.inbound("video"):
+                self.recording.add(peer.id, transceiver.receiver.track, _codec(transceiver))
 
     async def detach(self, peer_id: str) -> None:
         if self.recording is not None:
@@ -145,6 +178,20 @@ class RecorderRoom(Room):
         if first:
             self.ctx.emit("recording.ended", {"recording_id": self.recording_id, **facts})
         return facts
+
+
+def _codec(transceiver: Any) -> str:
+    """The negotiated video codec's decoder name ("vp8", "h264")."""
+    codecs = getattr(transceiver, "_codecs", None) or []
+    name = codecs[0].mimeType.split("/")[-1].lower() if codecs else "vp8"
+    return name if name in ("vp8", "h264") else "vp8"
+
+
+def _decode(decoder: Any, packet: Any) -> list[VideoFrame]:
+    try:
+        return [f for f in decoder.decode(packet) if isinstance(f, VideoFrame)]
+    except av.FFmpegError:  # a lost packet: wait for the next key frame
+        return []
 
 
 def _options(options: dict[str, Any]) -> tuple[Path, tuple[int, int] | None]:

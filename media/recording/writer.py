@@ -154,6 +154,8 @@ class MediaFile:
         stream = self._out.add_stream("libvpx", rate=30)
         stream.width, stream.height = size[0] - size[0] % 2, size[1] - size[1] % 2
         stream.pix_fmt = "yuv420p"
+        stream.bit_rate = 600_000
+        stream.options = {"deadline": "realtime", "cpu-used": "8"}
         stream.time_base = VIDEO_TIME_BASE
         stream.codec_context.time_base = VIDEO_TIME_BASE
         return stream

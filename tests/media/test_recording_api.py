@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import av
 import pytest
+from aiortc import VideoStreamTrack
 from sqlalchemy import update
 
 from hub.keys import SESSIONS
@@ -193,3 +195,29 @@ async def test_retention_removes_old_files_and_rows(start_rec: StartRec) -> None
         f"/api/v1/recordings/{new_id}/media", headers=bearer(await hub.token("admin"))
     )
     assert kept.status == 200
+
+
+async def test_video_calls_are_recorded_to_webm(start_rec: StartRec) -> None:
+    video = {"video": True, "video_width": 320, "video_height": 240}
+    hub = await start_rec({**CALLS_ON, **video})
+    call_id = await call_between(hub, "w01", "v01.lead")
+    tone = Tone(440.0, mark_s=2.0)
+    pc, up, reply = await hub.publish("w01", "call", call_id, tone, VideoStreamTrack())
+    await asyncio.wait_for(up.wait(), CONNECT_S)
+    await asyncio.wait_for(tone.marked.wait(), CONNECT_S)
+    await pc.close()
+    row = await hub.until_done("w01", reply["recording_id"])
+
+    assert (row["container"], row["codec"], row["content_type"]) == (
+        "webm",
+        "vp8+opus",
+        "video/webm",
+    )
+    media = await hub.client.get(
+        f"/api/v1/recordings/{row['recording_id']}/media", headers=await hub.auth("w01")
+    )
+    with av.open(io.BytesIO(await media.read()), mode="r") as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.name, stream.width, stream.height) == ("vp8", 320, 240)
+        pictures = sum(1 for _ in container.decode(video=0))
+    assert pictures >= 20  # aiortc's test track sends 30 pictures a second for ~2 s
