@@ -79,6 +79,12 @@ async def _node_dies(b: Node, phone: Peer, callers: list[Peer], worker_id: int) 
     call_id = (await on_b.ok("call.invite", invite(worker_id, "k-1")))["call_id"]
     await phone.next("call.ringing", lambda d: d["call_id"] == call_id)
     await phone.ok("call.accept", {"call_id": call_id})
+    # Signals cross nodes to the one device that holds each side of the call.
+    offer = {"call_id": call_id, "kind": "offer", "sdp": "v=0 from b"}
+    await on_b.ok("call.signal", offer)
+    assert (await phone.next("call.signal"))["sdp"] == "v=0 from b"
+    await phone.ok("call.signal", {**offer, "kind": "answer", "sdp": "v=0 from a"})
+    assert (await on_b.next("call.signal"))["sdp"] == "v=0 from a"
     b.kill()  # no disconnect ever reaches the hub for the caller's device
     ended = await _ended(phone, call_id)
     assert (ended["outcome"], ended["reason"]) == ("answered", "node_lost")
