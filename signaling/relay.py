@@ -6,6 +6,10 @@ outstanding; the first one recorded wins and is relayed, the other gets `call.gl
 is not relayed — its sender rolls back and answers the offer it receives. An answer is
 accepted only while the other side's offer is outstanding (`call.no_offer` otherwise).
 Candidates are relayed as they come.
+
+In a video pull the media go one way: every audio/video section of the commander's SDP must
+be `recvonly` (or `inactive`) and of the worker's `sendonly` (or `inactive`), so the pull
+cannot be turned into a call nobody consented to (`call.pull_one_way` otherwise).
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from hub.errors import Conflict, Forbidden, NotFound
+from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.realtime import Connection, Realtime
-from signaling.store import CallStore, CallView, State
+from signaling.store import CallStore, CallView, Kind, State
 
 OFFERS = ("offer", "restart")
+DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+ONE_WAY = {"caller": {"recvonly", "inactive"}, "callee": {"sendonly", "inactive"}}
 
 
 class Candidate(BaseModel):
@@ -55,6 +61,8 @@ class Relay:
         if call.state != State.ACTIVE:
             raise Conflict("call.not_active", f"call {call.id} is {call.state}, not active")
         target, role = self._ends(conn, call)
+        if call.kind == Kind.PULL and body.sdp is not None:
+            _check_one_way(body.sdp, role)
         await self._arbitrate(call, body.kind, role)
         message: dict[str, Any] = {"call_id": call.id, "kind": body.kind, "from": role}
         if body.sdp is not None:
@@ -80,3 +88,21 @@ class Relay:
             )
         if kind == "answer" and not await self.store.take_answer(call.id, role):
             raise Conflict("call.no_offer", "there is no offer of the other side to answer")
+
+
+def media_directions(sdp: str) -> list[str]:
+    """The direction of each audio/video section of an SDP (sendrecv when not stated)."""
+    found: list[str] = []
+    for section in sdp.split("\nm=")[1:]:
+        if not section.startswith(("audio", "video")):
+            continue
+        attributes = {line.strip()[2:] for line in section.splitlines()}
+        found.append(next((d for d in DIRECTIONS if d in attributes), "sendrecv"))
+    return found
+
+
+def _check_one_way(sdp: str, role: str) -> None:
+    wrong = [d for d in media_directions(sdp) if d not in ONE_WAY[role]]
+    if wrong:
+        allowed = " or ".join(sorted(ONE_WAY[role]))
+        raise InvalidInput("call.pull_one_way", f"in a video pull your media must be {allowed}")

@@ -61,6 +61,26 @@ async def watch(commander: Peer, phone: Peer, call_id: int) -> None:
         await camera.close()
 
 
+def sdp(*sections: str) -> str:
+    return "v=0\r\ns=-\r\n" + "".join(f"m={m}\r\n" for m in sections)
+
+
+async def refuses_two_way(commander: Peer, phone: Peer, call_id: int) -> None:
+    """A pull stays one way: media the commander would send, or the worker would receive,
+    is refused (`call.pull_one_way`) and relayed nowhere."""
+    cases = [
+        (commander, sdp("video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendrecv")),
+        (commander, sdp("video 9 UDP/TLS/RTP/SAVPF 96\r\na=recvonly", "audio 9 RTP 111")),
+        (phone, sdp("video 9 UDP/TLS/RTP/SAVPF 96\r\na=recvonly")),
+    ]
+    for who, body in cases:
+        reply = await who.call("call.signal", {"call_id": call_id, "kind": "offer", "sdp": body})
+        assert reply["ok"] is False, body
+        assert reply["error"]["code"] == "call.pull_one_way"
+    assert commander.drain("call.signal") == []
+    assert phone.drain("call.signal") == []
+
+
 async def test_commander_sees_the_camera_after_the_worker_consents(hub: CallHub) -> None:
     commander, (a, b), ask = await request(hub, await hub.person(WORKER))
     assert ask["consent"] == "ask"
@@ -68,6 +88,7 @@ async def test_commander_sees_the_camera_after_the_worker_consents(hub: CallHub)
     await b.ok("call.accept", {"call_id": call_id})
     assert (await a.next("call.answered_elsewhere"))["call_id"] == call_id
     await commander.next("call.state", lambda d: d["state"] == "active")
+    await refuses_two_way(commander, b, call_id)
     await watch(commander, b, call_id)
     ended = await commander.ok("call.hangup", {"call_id": call_id})
     assert (ended["outcome"], ended["reason"]) == ("answered", "caller_hangup")
