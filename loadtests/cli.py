@@ -132,7 +132,10 @@ def run_command(args: argparse.Namespace) -> int:
     results = report.build(s, urls, raw, ["gridhub-load", *sys.argv[1:]])
     print(report.table(results))
     write_outputs(args, results)
-    shutil.rmtree(work, ignore_errors=True)
+    if results["errors"]:
+        print(f"gridhub-load: there were errors; logs (hub, clients, baselines) kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

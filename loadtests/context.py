@@ -121,7 +121,7 @@ def acked(rec: Recorder, metric: str, sent: float) -> Callable[[Any, float], Non
         if isinstance(data, dict) and data.get("ok"):
             rec.latency(metric, at - sent)
         else:
-            rec.error(error_code(data))
+            rec.error(f"{error_code(data)}@{metric.removesuffix('.ack')}")
 
     return record
 
@@ -140,7 +140,7 @@ async def call(rec: Recorder, sock: LeanSocket, event: str, body: Any, metric: s
     if isinstance(reply, dict) and reply.get("ok"):
         rec.latency(metric, time.time() - sent)
         return reply
-    rec.error(error_code(reply))
+    rec.error(f"{error_code(reply)}@{event}")
     return None
 
 

@@ -103,7 +103,8 @@ def latency_charts(r: dict[str, Any]) -> list[str]:
 
 def throughput_chart(r: dict[str, Any]) -> str:
     rows = r["series"]["seconds"]
-    totals = {k: v for k, v in r["counts"].items() if not k.startswith(("attempt.", "connect."))}
+    skip = ("attempt.", "connect.", "call.audio_frames")
+    totals = {k: v for k, v in r["counts"].items() if not k.startswith(skip)}
     names = sorted(totals, key=lambda k: -totals[k])[: len(COLOURS)]
     series = {n: [(row["t"], float(row["counts"].get(n, 0))) for row in rows] for n in names}
     return line_chart("throughput (events per second)", series, "per s")
@@ -156,7 +157,40 @@ STYLE = """body{font:14px system-ui,sans-serif;margin:24px;color:#111;max-width:
 figure{display:inline-block;margin:8px;border:1px solid #ddd;padding:6px}
 figcaption{font-weight:600;margin-bottom:4px}table{border-collapse:collapse;margin:8px 0}
 td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child{text-align:left}
-.err{color:#b91c1c}code{background:#f3f4f6;padding:1px 4px}"""
+.err{color:#b91c1c}code{background:#f3f4f6;padding:1px 4px}
+.cards{display:flex;flex-wrap:wrap;gap:8px}.cards div{border:1px solid #ddd;padding:8px 12px;
+min-width:120px}.cards b{display:block;font-size:20px}.cards span{color:#555;font-size:12px}"""
+
+
+KEY_METRICS = (
+    "chat.delivery",
+    "location.console",
+    "task.push",
+    "device.ack",
+    "alarm.console",
+    "appeal.http",
+    "call.setup",
+)
+
+
+def headline(r: dict[str, Any]) -> str:
+    """The figures a reader looks for first, as cards."""
+    peak = sum(v["peak"] for k, v in r["connect"].items() if k != "logins")
+    cards = [("peak connections", fmt(peak)), ("errors", fmt(sum(r["errors"].values())))]
+    cards += [
+        (f"{k} p99", f"{fmt(r['latency'][k]['p99_ms'])} ms")
+        for k in KEY_METRICS
+        if k in r["latency"]
+    ]
+    for kind, ratio in ((r["fanout"] or {}).get("ratios") or {}).items():
+        cards.append((f"fan-out hub/{kind}", f"x{ratio['deliveries_per_s_hub_over_baseline']}"))
+    return (
+        "<div class=cards>"
+        + "".join(
+            f"<div><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>" for k, v in cards
+        )
+        + "</div>"
+    )
 
 
 def render(r: dict[str, Any]) -> str:
@@ -172,6 +206,7 @@ def render(r: dict[str, Any]) -> str:
         f"<p>Targets: {html.escape(', '.join(r['targets']))} · {s['duration_s']:g} s "
         f"(ramp {s['ramp_s']:g} s) · machine: {html.escape(json.dumps(r['machine']))}</p>",
         f"<p>Command: <code>{html.escape(' '.join(r['command']))}</code></p>",
+        headline(r),
         "<h2>Latency (ms, HdrHistogram)</h2>",
         table(["metric", "count", "p50", "p90", "p99", "max"], lat),
         "<h2>Over time</h2>",

@@ -124,6 +124,13 @@ def table(r: dict[str, Any]) -> str:
     parts.append(
         grid("connections", ["population", "attempted", "connected", "rate", "peak"], conn)
     )
+    events = [
+        [k, v, r["throughput_per_s"].get(k, 0.0)]
+        for k, v in r["counts"].items()
+        if k not in r["latency"] and not k.startswith("attempt.")
+    ]
+    if events:
+        parts.append(grid("other events", ["event", "count", "per s"], events))
     errors = list(r["errors"].items()) or [("(none)", 0)]
     parts.append(grid("errors by code", ["code", "count"], [list(e) for e in errors]))
     server = headline(r["server_metrics"]["deltas_summed"])
