@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests import html, progress, report
-from loadtests.compare import KINDS
+from loadtests.compare import KINDS, unpinned
 from loadtests.realtime.servers import hub_process, pin_self_to_client_core, wait_for_text
 from loadtests.runner import RunOptions, run
 from loadtests.scenario import (
@@ -64,6 +64,11 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--json", type=Path, help="write the results here")
     r.add_argument("--html", type=Path, help="write the HTML report here")
     r.add_argument("--quiet", action="store_true", help="no live progress")
+    r.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not pin servers to core 0 and clients to core 1 (busy shared machine)",
+    )
     sub.add_parser("list", help="the ready scenarios")
     c = sub.add_parser("check", help="validate a scenario file and print it resolved")
     c.add_argument("scenario")
@@ -94,9 +99,11 @@ def effective(args: argparse.Namespace) -> tuple[Scenario, list[str]]:
 
 
 @asynccontextmanager
-async def spawned_hub(data_dir: Path | None, work: Path) -> AsyncIterator[tuple[str, int]]:
+async def spawned_hub(
+    data_dir: Path | None, work: Path, pin: bool
+) -> AsyncIterator[tuple[str, int]]:
     """A `gridhub demo` subprocess on 127.0.0.1 (pinned to core 0 on a 2-core machine)."""
-    hub = hub_process(data_dir or (work / "hub-data"))
+    hub = unpinned(hub_process(data_dir or (work / "hub-data")), pin)
     hub.env["GRIDHUB_PLUGINS__CONFIG"] = json.dumps({"dispatch": SPAWNED_DISPATCH})
     (data_dir or work / "hub-data").mkdir(parents=True, exist_ok=True)
     await hub.start()
@@ -109,12 +116,14 @@ async def spawned_hub(data_dir: Path | None, work: Path) -> AsyncIterator[tuple[
 
 async def execute(args: argparse.Namespace, s: Scenario, kinds: list[str], work: Path) -> Any:
     urls = list(args.url) or list(s.target.urls)
+    pin = not args.no_pin
     if args.spawn_hub:
-        pin_self_to_client_core()
-        async with spawned_hub(args.data_dir, work) as (url, pid):
-            opts = RunOptions(s, [url], work, kinds, pid, live=not args.quiet)
+        if pin:
+            pin_self_to_client_core()
+        async with spawned_hub(args.data_dir, work, pin) as (url, pid):
+            opts = RunOptions(s, [url], work, kinds, pid, live=not args.quiet, pin=pin)
             return await run(opts), [url]
-    return await run(RunOptions(s, urls, work, kinds, live=not args.quiet)), urls
+    return await run(RunOptions(s, urls, work, kinds, live=not args.quiet, pin=pin)), urls
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -130,6 +139,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise
     progress.finish_line(not args.quiet)
     results = report.build(s, urls, raw, ["gridhub-load", *sys.argv[1:]])
+    results["machine"]["pinned"] = results["machine"]["pinned"] and not args.no_pin
     print(report.table(results))
     write_outputs(args, results)
     if results["errors"]:

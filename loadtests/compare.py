@@ -51,6 +51,13 @@ def ensure_node_modules() -> None:
         raise BaselineError(f"npm ci failed: {(done.stderr or done.stdout)[-800:]}")
 
 
+def unpinned(server: ServerProcess, pin: bool) -> ServerProcess:
+    """Without the ``taskset`` prefix when pinning is off (a busy shared machine)."""
+    if not pin and server.argv[0] == "taskset":
+        server.argv = server.argv[3:]
+    return server
+
+
 def node_process(log_dir: Path, ping_interval_s: float) -> ServerProcess:
     port = free_port()
     argv = [*server_prefix(), "node", str(NODE_DIR / "server.js"), "--port", str(port)]
@@ -58,13 +65,13 @@ def node_process(log_dir: Path, ping_interval_s: float) -> ServerProcess:
     return ServerProcess(argv, port, log_path=log_dir / "node-baseline.log")
 
 
-async def on_baseline(kind: str, f: Fanout, log_dir: Path) -> dict[str, Any]:
+async def on_baseline(kind: str, f: Fanout, log_dir: Path, pin: bool) -> dict[str, Any]:
     if kind == "node":
         await asyncio.to_thread(ensure_node_modules)
         server = node_process(log_dir, 25.0)
     else:
         server = baseline_process(log_dir, 25.0)
-    await server.start()
+    await unpinned(server, pin).start()
     try:
         tokens = [f"baseline-{i}" for i in range(f.members)]
         plan = Plan(server.url, "sender", tokens, [], f.messages, f.rate, server_pid=server.pid)
@@ -102,6 +109,7 @@ async def fanout_phase(
     kinds: list[str],
     log_dir: Path,
     pid: int = 0,
+    pin: bool = True,
 ) -> dict[str, Any]:
     """Hub first, then each baseline; ratios hub / baseline (throughput, p50, p99)."""
     result: dict[str, Any] = {
@@ -110,7 +118,7 @@ async def fanout_phase(
     result["hub"] = await on_hub(url, members, f, password, pid)
     for kind in kinds:
         try:
-            result[kind] = await on_baseline(kind, f, log_dir)
+            result[kind] = await on_baseline(kind, f, log_dir, pin)
         except (BaselineError, RuntimeError, OSError) as exc:
             result[kind] = {"error": f"{type(exc).__name__}: {exc}"}
             continue

@@ -39,6 +39,7 @@ class RunOptions:
     baselines: list[str] = field(default_factory=list)
     hub_pid: int = 0
     live: bool = True
+    pin: bool = True  # baselines (and a spawned hub) on core 0, clients on core 1
     say: Callable[[str], None] = print
 
 
@@ -148,6 +149,7 @@ async def run(opts: RunOptions) -> dict[str, Any]:
             opts.baselines,
             opts.work_dir,
             opts.hub_pid,
+            opts.pin,
         )
     return {
         "started_at": started,
