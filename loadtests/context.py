@@ -23,6 +23,8 @@ from loadtests.scenario import Scenario
 
 CALL_TIMEOUT_S = 30.0
 SETTLE_S = 2.0  # after the end: time for the last acks and deliveries to arrive
+SETTLE_MAX_S = 15.0  # ... and at most this long for acks still owed
+SETTLE_POLL_S = 0.1
 T = TypeVar("T")
 STAMP = "@"  # titles and notes end with "@<epoch seconds>"
 
@@ -171,6 +173,16 @@ async def open_socket(ctx: Context, url: str, token: str, population: str) -> Le
         return sock
     await sock.close()
     return None
+
+
+async def settle(owed: Callable[[], int]) -> None:
+    """After the end: SETTLE_S for the last deliveries, longer (up to SETTLE_MAX_S) while acks
+    are still owed; what is still owed then is counted when the clients close."""
+    await asyncio.sleep(SETTLE_S)
+    for _ in range(int((SETTLE_MAX_S - SETTLE_S) / SETTLE_POLL_S)):  # acks come per socket
+        if not owed():
+            return
+        await asyncio.sleep(SETTLE_POLL_S)
 
 
 async def close_counting(ctx: Context, sock: LeanSocket) -> None:

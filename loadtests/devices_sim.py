@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import msgpack
 
-from loadtests.context import SETTLE_S, Context
+from loadtests.context import Context, settle
 
 ALARM_TYPE = "load_test"
 TICK_S = 0.01
@@ -147,6 +147,6 @@ async def run_devices(ctx: Context, keys: list[tuple[str, str, str]]) -> None:
         jobs.append(alarm_loop(ctx, devices, share))
     try:
         await asyncio.gather(*jobs)
-        await asyncio.sleep(SETTLE_S)
+        await settle(lambda: sum(len(dev.pending) for dev in devices if not dev.closed))
     finally:
         await asyncio.gather(*(dev.close() for dev in devices), return_exceptions=True)

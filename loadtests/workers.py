@@ -17,13 +17,13 @@ import time
 from typing import Any
 
 from loadtests.context import (
-    SETTLE_S,
     Context,
     call,
     close_counting,
     emit,
     guarded,
     open_socket,
+    settle,
     stamped,
 )
 from loadtests.provision import Member
@@ -162,6 +162,6 @@ async def run_workers(ctx: Context, members: list[Member], tokens: dict[str, str
 
     try:
         await asyncio.gather(*(start(i, wk) for i, wk in enumerate(workers)))
-        await asyncio.sleep(SETTLE_S)  # the last acks and deliveries
+        await settle(lambda: sum(len(w.sock._acks) for w in workers if w.sock is not None))
     finally:
         await asyncio.gather(*(wk.close() for wk in workers), return_exceptions=True)
