@@ -155,9 +155,12 @@ async def run(job: dict[str, Any], ready: Any, go: Any, results: Any) -> None:
     await client.close()
 
 
-def boost(pid: int, nice: int) -> None:
+def boost(pid: int, nice: int, realtime: int = 0) -> None:
     """Niceness of the process and of its autogroup (with autogroups, the kernel shares CPU
-    between sessions first, so a process's own niceness alone does little on a busy box)."""
+    between sessions first, so a process's own niceness alone does little on a busy box);
+    or, with `realtime` > 0, the SCHED_RR policy at that priority."""
+    if realtime:
+        os.sched_setscheduler(pid, os.SCHED_RR, os.sched_param(realtime))
     if not nice:
         return
     os.setpriority(os.PRIO_PROCESS, pid, nice)
@@ -170,5 +173,5 @@ def main(job: dict[str, Any], ready: Any, go: Any, results: Any) -> None:
     if job.get("cpus"):
         os.sched_setaffinity(0, set(job["cpus"]))
     os.setsid()
-    boost(os.getpid(), int(job.get("nice", 0)))
+    boost(os.getpid(), int(job.get("nice", 0)), int(job.get("realtime", 0)))
     asyncio.run(run(job, ready, go, results))
