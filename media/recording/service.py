@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -53,7 +54,8 @@ class Recordings:
         self.store = RecordingStore(sessions)
         directory = Path(settings.directory)
         self.directory = (directory if directory.is_absolute() else data_dir / directory).resolve()
-        self._locks: dict[str, asyncio.Lock] = {}
+        # One lock per recorder being set up; a lock lives while someone holds or awaits it.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         pool.on_lost(self._lost)
 
     def file(self, row: Recording) -> Path:
@@ -68,7 +70,8 @@ class Recordings:
         subject = await (self._call(who, ref) if kind == "call" else self._sos(who, ref))
         if not self.settings.records(kind):
             raise Conflict("recording.off", f"{kind} recording is off by policy")
-        async with self._locks.setdefault(subject.room, asyncio.Lock()):
+        lock = self._locks.get(subject.room) or self._locks.setdefault(subject.room, asyncio.Lock())
+        async with lock:
             row, handle, created = await self._recorder(subject)
             try:
                 answer = await handle.join(str(who.person_id), sdp)

@@ -1,4 +1,5 @@
-"""Helpers of the recording and camera tests: loopback-only aiortc peers, tones, decoding."""
+"""Helpers of the recording and camera tests: aiortc peers (loopback-only gathering is the
+autouse fixture of tests/media/conftest.py), tones, decoding, a generated test video."""
 
 from __future__ import annotations
 
@@ -12,10 +13,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import aioice.ice
 import av
 import numpy as np
-import pytest
 from aiortc import (
     AudioStreamTrack,
     MediaStreamTrack,
@@ -35,15 +34,6 @@ RATE, PTIME = 48_000, 0.02
 LOOPBACK = "127.0.0.1"
 EVENT_WAIT_S = 10.0
 Answer = Callable[[RTCSessionDescription], Awaitable[RTCSessionDescription]]
-
-
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """aioice skips 127.0.0.1 when it looks for host addresses; make it gather only that."""
-
-    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        return [LOOPBACK] if use_ipv4 else []
-
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", host_addresses)
 
 
 class Tone(AudioStreamTrack):

@@ -16,18 +16,12 @@ from tests.media.recording_peers import (
     Viewer,
     in_process_worker,
     joiner,
-    loopback_only,
     make_test_video,
     publish,
 )
 
 CONNECT_S = 15.0
 WANT = 20  # pictures each viewer must decode
-
-
-@pytest.fixture(autouse=True)
-def _loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    loopback_only(monkeypatch)
 
 
 @pytest.fixture

@@ -17,17 +17,11 @@ from tests.media.recording_peers import (
     decode_audio,
     in_process_worker,
     joiner,
-    loopback_only,
     publish,
     tone_power,
 )
 
 CONNECT_S = 10.0
-
-
-@pytest.fixture(autouse=True)
-def _loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    loopback_only(monkeypatch)
 
 
 @pytest.fixture
