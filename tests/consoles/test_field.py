@@ -11,9 +11,9 @@ from __future__ import annotations
 import socketio
 from playwright.async_api import Page, expect
 
-from tests.consoles.browser import Browsers
+from tests.consoles.browser import Browsers, input_of
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
-from tests.consoles.fieldkit import dispatched_task, incident, phone, png
+from tests.consoles.fieldkit import DISPATCH, dispatched_task, incident, phone, png
 
 LIVE_MS = 5_000
 
@@ -142,3 +142,74 @@ async def test_handling_with_a_camera_photo(console_hub: ConsoleHub, browsers: B
     photos = [m for m in history["messages"] if m["kind"] == "image"]
     assert [p["body"]["content_type"] for p in photos] == ["image/jpeg"]
     assert photos[0]["sender_id"] == handled["actor_id"]
+
+
+async def commander_socket(hub: ConsoleHub, username: str = COMMANDER) -> socketio.AsyncClient:
+    sio = socketio.AsyncClient()
+    token = await hub.token(username)
+    await sio.connect(hub.url, auth={"token": token}, transports=["websocket"])
+    return sio
+
+
+async def test_reporting_an_incident_with_category_fields(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    field = await field_app(browsers)
+    await field.get_by_test_id("tab-report").click()
+    await expect(field.get_by_test_id("report-located")).to_be_visible()
+    await field.get_by_test_id("report-category").click()
+    await field.locator(".el-select-dropdown__item", has_text="矛盾纠纷").click()
+    await input_of(field, "report-title").fill("两户因宅基地边界争执")
+    await input_of(field, "field-parties").fill("2")
+    await field.get_by_test_id("report-submit").click()
+    await expect(field.get_by_test_id("tab-tasks")).to_have_class("on")  # back to the tasks
+
+    found = await console_hub.api("GET", f"{DISPATCH}/incidents?q=宅基地", COMMANDER)
+    [summary] = found["items"]
+    made = await incident(console_hub, summary["id"])
+    assert (made["source"], made["state"], made["category"]) == ("field", "reported", "dispute")
+    assert made["fields"] == {"parties": 2}
+    assert made["reporter_name"] == "徐桂兰"
+    assert (round(made["lat"], 4), round(made["lon"], 4)) == (36.9263, 118.5656)
+
+
+async def test_location_is_shared_while_on_duty(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    field = await field_app(browsers)
+    await field.get_by_test_id("tab-me").click()
+    await field.get_by_test_id("duty-switch").click()
+    await expect(field.get_by_test_id("duty-fix")).to_have_attribute("data-sent", "1")
+
+    sio = await commander_socket(console_hub)
+    try:
+        me = await console_hub.api("GET", "/api/v1/auth/me", WORKER)
+        track = await sio.call(
+            "location.track", {"person_id": me["person_id"], "since": 0}, timeout=5
+        )
+    finally:
+        await sio.disconnect()
+    assert track["ok"], track
+    assert [(p["lat"], p["lon"], p["accuracy"]) for p in track["points"]] == [
+        (36.9263, 118.5656, 12)
+    ]
+
+
+async def test_chat_on_my_grid_channel(console_hub: ConsoleHub, browsers: Browsers) -> None:
+    field = await field_app(browsers)
+    await field.get_by_test_id("tab-chat").click()
+    await field.locator(".chan", has_text="东庄村第一网格").click()
+    await input_of(field, "chat-input").fill("东庄桥北侧积水，已到场")
+    await field.get_by_test_id("chat-send").click()
+    messages = field.get_by_test_id("chat-messages")
+    await expect(messages.locator(".msg.me .bubble")).to_have_text("东庄桥北侧积水，已到场")
+
+    sio = await commander_socket(console_hub, WORKER)
+    try:
+        channels = (await sio.call("channel.list", {}, timeout=5))["channels"]
+        grid = next(c for c in channels if c["name"] == "东庄村第一网格")
+        history = await sio.call("channel.history", {"channel_id": grid["id"]}, timeout=5)
+    finally:
+        await sio.disconnect()
+    texts = [m["body"].get("text") for m in history["messages"] if m["kind"] == "text"]
+    assert texts == ["东庄桥北侧积水，已到场"]
