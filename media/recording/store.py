@@ -82,6 +82,17 @@ class RecordingStore:
         async with self._sessions.begin() as session:
             await session.execute(stmt)
 
+    async def fail_unfinished(self, error: str) -> int:
+        """Mark every row still recording as failed (a single hub's workers all restarted)."""
+        stmt = (
+            update(Recording)
+            .where(Recording.state == "recording")
+            .values(state="failed", ended_at=utcnow(), error=error)
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def get(self, recording_id: str) -> tuple[Recording, list[int]] | None:
         async with self._sessions() as session:
             row = await session.get(Recording, recording_id)

@@ -24,6 +24,8 @@ async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     recordings = Recordings(app[MEDIA], app[SESSIONS], settings.media.recording, settings.data_dir)
     app[RECORDINGS] = recordings
+    if not settings.is_cluster:  # its embedded workers are new: nothing is recording any more
+        await recordings.store.fail_unfinished("the hub restarted while recording")
     app[GROUPS].rooms.recorder = LiveRecorder(recordings, "group")
     app[PTT].rooms.recorder = LiveRecorder(recordings, "ptt")
     app[TICKET_KEY] = ticket_key(await signing_key(app[SESSIONS], settings.auth))

@@ -17,8 +17,10 @@ import pytest
 from aiortc import VideoStreamTrack
 from sqlalchemy import update
 
-from hub.keys import SESSIONS
+from hub.app import build_app
+from hub.keys import SESSIONS, SETTINGS
 from media.recording.api import RECORDINGS
+from media.recording.store import NewRecording
 from storage.models import Recording
 from storage.sql import utcnow
 from tests.hub.conftest import StartHub, bearer, error_code
@@ -221,3 +223,19 @@ async def test_video_calls_are_recorded_to_webm(start_rec: StartRec) -> None:
         assert (stream.codec_context.name, stream.width, stream.height) == ("vp8", 320, 240)
         pictures = sum(1 for _ in container.decode(video=0))
     assert pictures >= 5  # of ~60 sent: a loaded machine skips encoding some (bounded backlog)
+
+
+async def test_a_restarted_hub_fails_what_was_still_recording(
+    start_rec: StartRec, aiohttp_client: Any
+) -> None:
+    hub = await start_rec(CALLS_ON)
+    store = hub.client.app[RECORDINGS].store
+    new = NewRecording("sos", "rec:sos:1", "audio", "ogg", "opus", "audio/ogg", (1,))
+    orphan = await store.create(new, ".ogg")
+    settings = hub.client.app[SETTINGS]
+    media = settings.media.model_copy(update={"embedded_workers": 0})
+    await aiohttp_client(build_app(settings.model_copy(update={"media": media}), {}))
+
+    found = await store.get(orphan.id)
+    assert found is not None
+    assert (found[0].state, found[0].error) == ("failed", "the hub restarted while recording")
