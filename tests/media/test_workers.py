@@ -10,9 +10,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from hub.keys import CHANNELS
 from media.pool import MediaPool
 from tests.hub.conftest import bearer
-from tests.media.conftest import MediaHub
+from tests.media.conftest import MediaHub, StartMedia
 
 
 async def workers(hub: MediaHub, token: str) -> Any:
@@ -69,3 +70,21 @@ async def test_control_channel_refuses_a_wrong_secret(media_hub: MediaHub) -> No
         assert refused.value.status == 401
         with pytest.raises(aiohttp.WSServerHandshakeError):
             await session.ws_connect(url)
+
+
+async def test_rooms_go_to_the_least_loaded_worker(start_media: StartMedia) -> None:
+    hub = await start_media(embedded_workers=2)
+    commander = await hub.socket("town1.cmd")  # commander over both villages
+    villages = {}
+    for channel in await hub.client.app[CHANNELS].channels_of(await hub.person_id("w01")):
+        if channel.kind == "grid" and channel.name == "东庄村":
+            villages["first"] = channel.id
+    for channel in await hub.client.app[CHANNELS].channels_of(await hub.person_id("w06")):
+        if channel.kind == "grid" and channel.name != "东庄村" and channel.grid_id:
+            villages.setdefault("second", channel.id)
+    rooms = []
+    for channel_id in villages.values():
+        _listener, reply = await hub.join(commander, "group.join", {"channel_id": channel_id}, 0)
+        rooms.append(reply["room_id"])
+    placed = {hub.pool.placement[room] for room in rooms}
+    assert placed == {"embedded-1", "embedded-2"}
