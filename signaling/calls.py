@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -65,6 +66,8 @@ class Calls:
         self.rt, self.store, self.timers, self.settings = realtime, store, timers, settings
         self.held: dict[int, set[str]] = {}  # call id -> roles whose device is on this node
         self.relay = Relay(realtime, store)
+        # Called with every call this node ended (media/recording stops the call's recorder).
+        self.on_ended: list[Callable[[CallView], Awaitable[None]]] = []
         realtime.on("call.invite", InviteIn)(self.invite)
         realtime.on("call.pull", PullIn)(self.pull)
         realtime.on("call.accept", CallRef)(self.accept)
@@ -240,6 +243,8 @@ class Calls:
         if expected == State.RINGING:
             await self.timers.cancel(str(call.id))
         await self._tell_state(ended)
+        for hook in self.on_ended:
+            await hook(ended)
         return ended
 
     @staticmethod
