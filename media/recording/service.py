@@ -27,7 +27,7 @@ from media.protocol import ControlError
 from media.recording.policy import Kind, RecordingSettings
 from media.recording.store import NewRecording, RecordingStore
 from media.recording.writer import AUDIO, VIDEO, file_facts
-from signaling.store import CallStore
+from signaling.store import CallStore, CallView
 from storage.models import Recording
 
 log = logging.getLogger("gridhub.media.recording")
@@ -155,6 +155,20 @@ class Recordings:
         query = text("UPDATE escalation_sos SET audio_stream_id = :rid WHERE id = :id")
         async with self.sessions.begin() as session:
             await session.execute(query, {"rid": f"recording:{recording_id}", "id": sos_id})
+
+    async def call_ended(self, call: CallView) -> None:
+        """Signaling ended a call: finish its recorder even if an app keeps publishing."""
+        handle = self.pool.room(f"rec:call:{call.id}")
+        if handle is None:
+            return
+        try:
+            facts = await handle.control("stop")
+        except ControlError:
+            facts = None
+        row = await self.store.open_for_room(handle.room_id)
+        if row is not None and facts is not None:
+            await self.store.finish(row.id, facts)
+        await handle.close()
 
     # ---- group calls -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from media.recording.api import RECORDINGS, TICKET_KEY, ticket_key
 from media.recording.live import LiveRecorder
 from media.recording.service import Recordings
 from media.wiring import GROUPS, MEDIA, PTT
+from signaling.wiring import CALLS
 
 log = logging.getLogger("gridhub.media.recording")
 
@@ -26,6 +27,7 @@ async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
     app[RECORDINGS] = recordings
     if not settings.is_cluster:  # its embedded workers are new: nothing is recording any more
         await recordings.store.fail_unfinished("the hub restarted while recording")
+    app[CALLS].on_ended.append(recordings.call_ended)
     app[GROUPS].rooms.recorder = LiveRecorder(recordings, "group")
     app[PTT].rooms.recorder = LiveRecorder(recordings, "ptt")
     app[TICKET_KEY] = ticket_key(await signing_key(app[SESSIONS], settings.auth))

@@ -239,3 +239,20 @@ async def test_a_restarted_hub_fails_what_was_still_recording(
     found = await store.get(orphan.id)
     assert found is not None
     assert (found[0].state, found[0].error) == ("failed", "the hub restarted while recording")
+
+
+async def test_hanging_up_ends_the_recording_even_if_an_app_keeps_publishing(
+    start_rec: StartRec,
+) -> None:
+    hub = await start_rec(CALLS_ON)
+    call_id = await call_between(hub, "w01", "v01.lead")
+    tone = Tone(440.0, mark_s=1.0)
+    _, up, reply = await hub.publish("w01", "call", call_id, tone)  # never closed by the app
+    await asyncio.wait_for(up.wait(), CONNECT_S)
+    await asyncio.wait_for(tone.marked.wait(), CONNECT_S)
+    ended = await hub.peers[-2].ok("call.hangup", {"call_id": call_id})
+
+    row = await hub.until_done("w01", reply["recording_id"])
+    assert row["state"] == "done"
+    assert abs(row["duration_s"] - ended["duration_s"]) < 1.0
+    assert hub.pool.room(f"rec:call:{call_id}") is None
