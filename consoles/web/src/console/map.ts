@@ -51,7 +51,7 @@ export class LiveMap {
   private trackTimer: number | undefined
 
   constructor(element: HTMLElement, tileUrl: string | null, private readonly handlers: MapHandlers) {
-    this.map = L.map(element, { zoomControl: true, attributionControl: false, preferCanvas: false })
+    this.map = L.map(element, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 })
     if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(this.map)
     this.map.setView([36.9, 118.75], 11)
     this.layers = {
@@ -160,11 +160,17 @@ export class LiveMap {
     })
   }
 
-  setIncidents(incidents: Incident[]): void {
-    const placed = incidents.filter((i) => i.lat !== null && i.lon !== null)
+  /** Incidents at their point, or (reported by grid code only) at their grid's centre. */
+  setIncidents(incidents: Incident[], grids: Map<number, GridNode>): void {
+    const where = (i: Incident): [number, number] | null => {
+      if (i.lat !== null && i.lon !== null) return [i.lat, i.lon]
+      const centre = i.grid_id === null ? null : grids.get(i.grid_id)?.centre
+      return centre ? [centre[1], centre[0]] : null
+    }
+    const placed = incidents.filter((i) => where(i) !== null)
     this.sync('incidents', 'i', placed, (i) => ({
       id: i.id,
-      at: [i.lat as number, i.lon as number],
+      at: where(i) as [number, number],
       html: `<div class="gh-pin${i.overdue ? ' gh-blink-slow' : ''}" style="background:${PRIORITY_COLOURS[i.priority] ?? '#2fa7ff'}"></div>`,
       size: 22,
       anchorBottom: true,

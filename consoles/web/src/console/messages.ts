@@ -168,7 +168,7 @@ const zh = {
   chat: {
     channels: '群组',
     members: '成员',
-    placeholder: '输入消息，@ 提及成员，Enter 发送',
+    placeholder: "输入消息，{'@'} 提及成员，Enter 发送",
     image: '图片',
     read_by: '{n} 人已读',
     load_more: '加载更早的消息',
@@ -392,7 +392,7 @@ const en: Tree = {
   chat: {
     channels: 'Channels',
     members: 'Members',
-    placeholder: 'Type a message, @ to mention, Enter to send',
+    placeholder: "Type a message, {'@'} to mention, Enter to send",
     image: 'Image',
     read_by: 'Read by {n}',
     load_more: 'Load earlier messages',

@@ -1,0 +1,69 @@
+"""Channels on the console: history, live messages, @mentions and read markers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import socketio
+from playwright.async_api import expect
+
+from tests.consoles.browser import Browsers, input_of
+from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
+from tests.consoles.fieldkit import person_id
+
+LIVE_MS = 5_000
+
+
+async def test_chat_with_a_worker(console_hub: ConsoleHub, browsers: Browsers) -> None:
+    worker = socketio.AsyncClient()
+    mentions: list[dict[str, Any]] = []
+    worker.on("channel.mention", mentions.append)
+    token = await console_hub.token(WORKER)
+    await worker.connect(console_hub.url, auth={"token": token}, transports=["websocket"])
+    try:
+        # A direct channel: read markers are broadcast in direct and small channels.
+        commander = await person_id(console_hub, COMMANDER)
+        direct = await worker.call("channel.direct", {"person_id": commander}, timeout=5)
+        chat = direct["channel"]
+        sent = await worker.call(
+            "channel.send",
+            {
+                "channel_id": chat["id"],
+                "client_msg_id": "m1",
+                "kind": "text",
+                "body": {"text": "东庄桥下垃圾已清理一半"},
+            },
+            timeout=5,
+        )
+        assert sent["ok"], sent
+
+        page = await browsers.signed_in(COMMANDER, PASSWORD, "/console/channels")
+        await page.get_by_test_id(f"channel-{chat['id']}").click()
+        messages = page.get_by_test_id("chat-messages")
+        await expect(messages).to_contain_text("东庄桥下垃圾已清理一半")
+
+        await input_of(page, "chat-input").fill("@徐桂兰 清运车半小时后到")
+        await page.get_by_test_id("chat-send").click()
+        await expect(messages).to_contain_text("清运车半小时后到")
+        w01 = await person_id(console_hub, WORKER)
+        history = await worker.call("channel.history", {"channel_id": chat["id"]}, timeout=5)
+        last = history["messages"][-1]
+        assert last["body"]["text"] == "@徐桂兰 清运车半小时后到"
+        assert last["mentions"] == [w01]
+
+        await worker.call("channel.read", {"channel_id": chat["id"], "offset": last["offset"]})
+        await expect(messages.get_by_text("1 人已读")).to_be_visible(timeout=LIVE_MS)
+        # A message the worker sends now arrives live.
+        await worker.call(
+            "channel.send",
+            {
+                "channel_id": chat["id"],
+                "client_msg_id": "m2",
+                "kind": "text",
+                "body": {"text": "好的，收到"},
+            },
+        )
+        await expect(messages).to_contain_text("好的，收到", timeout=LIVE_MS)
+    finally:
+        await worker.disconnect()
+    assert [m["body"]["text"] for m in mentions] == ["@徐桂兰 清运车半小时后到"]
