@@ -8,7 +8,9 @@ last publisher has left; either way the room emits ``recording.ended`` once, wit
 ``recording_id`` and the file's facts (size, sha256, duration_s).
 
 Options (``room.open``): ``path`` (absolute file path, chosen by the hub), ``recording_id``
-(the hub's row), ``video_size`` (``[width, height]``, optional).
+(the hub's row), ``video_size`` (``[width, height]``, optional), ``started_at`` (Unix time the
+recorded thing began, e.g. a call's answer: the file starts then, with silence until the first
+publisher is heard; at most two minutes back).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from media.recording.writer import FileFacts, MediaFile, Mono, Timeline
 from media.worker.rooms import Peer, Room, RoomContext
 
 TICK_S = 0.02
+MAX_BEHIND_S = 120.0  # a recording starts at most this long before its room opened
 MAX_VIDEO_BACKLOG = 15  # pictures waiting for the thread; more are decoded, not encoded
 
 
@@ -44,9 +47,12 @@ class Recording:
     the event loop only mixes. When video falls behind, pictures are decoded but not encoded.
     """
 
-    def __init__(self, path: Path, video_size: tuple[int, int] | None) -> None:
+    def __init__(
+        self, path: Path, video_size: tuple[int, int] | None, behind_s: float = 0.0
+    ) -> None:
+        """`behind_s`: how long ago the recorded thing began (the file starts with silence)."""
         self.file = MediaFile(path, video_size)
-        self.timeline = Timeline(time.monotonic())
+        self.timeline = Timeline(time.monotonic() - min(max(0.0, behind_s), MAX_BEHIND_S))
         self.frames_in = 0
         self.video_from: str | None = None
         self.video_skipped = 0
@@ -137,11 +143,13 @@ class RecorderRoom(Room):
         super().__init__(ctx)
         self.path, self.video_size = _options(ctx.options)
         self.recording_id = str(ctx.options.get("recording_id") or "")
+        since = ctx.options.get("started_at")
+        self.behind_s = time.time() - since if isinstance(since, int | float) else 0.0
         self.recording: Recording | None = None
         self.ended = False
 
     async def start(self) -> None:
-        self.recording = Recording(self.path, self.video_size)
+        self.recording = Recording(self.path, self.video_size, self.behind_s)
 
     async def attach(self, peer: Peer) -> None:
         if self.ended or self.recording is None:

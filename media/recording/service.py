@@ -105,6 +105,8 @@ class Recordings:
         options: dict[str, Any] = {"path": str(self.file(row)), "recording_id": row.id}
         if video is not None:
             options["video_size"] = list(video)
+        if subject.new.started_at is not None:
+            options["started_at"] = subject.new.started_at.timestamp()
         try:
             handle = await self.pool.open(subject.room, RECORDER, options, self._event)
         except ControlError as exc:
@@ -123,6 +125,7 @@ class Recordings:
         new = NewRecording(
             "call", f"rec:call:{call_id}", call.media, fmt.container, fmt.codec,
             fmt.content_type, people, started_by=who.person_id, call_id=call_id,
+            started_at=call.answered_at,
         )  # fmt: skip
         return Subject(new.room, new)
 

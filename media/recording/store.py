@@ -29,6 +29,7 @@ class NewRecording:
     call_id: int | None = None
     channel_id: int | None = None
     incident_id: int | None = None
+    started_at: datetime | None = None
 
 
 class RecordingStore:
@@ -157,6 +158,7 @@ class RecordingStore:
 
 def _fields(new: NewRecording) -> dict[str, Any]:
     return {
+        "started_at": new.started_at or utcnow(),
         "kind": new.kind,
         "room": new.room,
         "media": new.media,
