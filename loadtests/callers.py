@@ -71,6 +71,18 @@ class Tone(AudioStreamTrack):
         return frame
 
 
+def remote_track(pc: RTCPeerConnection) -> asyncio.Future[MediaStreamTrack]:
+    """Resolves with the first track the other side sends."""
+    future: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
+
+    def arrived(track: MediaStreamTrack) -> None:
+        if not future.done():
+            future.set_result(track)
+
+    pc.on("track", arrived)
+    return future
+
+
 class Party:
     """One side of a call: a socket (events queued by name) and an aiortc peer."""
 
@@ -97,14 +109,7 @@ class Party:
         self.call_id = call_id
         self.queues.pop("call.signal", None)  # nothing left over from an earlier call
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.remote = asyncio.get_running_loop().create_future()
-        remote = self.remote
-
-        def arrived(track: MediaStreamTrack) -> None:
-            if not remote.done():
-                remote.set_result(track)
-
-        self.pc.on("track", arrived)
+        self.remote = remote_track(self.pc)
         self.pc.addTrack(Tone(self.hz))
 
     async def signal(self, kind: str, **body: Any) -> None:

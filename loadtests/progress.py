@@ -18,6 +18,7 @@ SHOWN = (
     "task.push",
     "appeal.http",
     "call.setup",
+    "group.audio",
     "heartbeat.ack",
 )
 

@@ -51,6 +51,7 @@ class Directory:
     grids: list[Grid] = field(default_factory=list)
     workers: list[Member] = field(default_factory=list)
     callers: list[Member] = field(default_factory=list)
+    groups: list[Member] = field(default_factory=list)
     fanout: list[Member] = field(default_factory=list)
     devices: list[tuple[str, str, str]] = field(default_factory=list)  # code, key, grid
 
@@ -59,6 +60,7 @@ class Directory:
             "grids": [[g.id, g.code, g.lon, g.lat] for g in self.grids],
             "workers": [[m.username, m.grid, m.person_id] for m in self.workers],
             "callers": [[m.username, m.grid, m.person_id] for m in self.callers],
+            "groups": [[m.username, m.grid, m.person_id] for m in self.groups],
             "devices": [list(d) for d in self.devices],
         }
 
@@ -68,6 +70,7 @@ class Directory:
             grids=[Grid(*g) for g in data["grids"]],
             workers=[Member(*m) for m in data["workers"]],
             callers=[Member(*m) for m in data["callers"]],
+            groups=[Member(*m) for m in data["groups"]],
             devices=[(c, k, g) for c, k, g in data["devices"]],
         )
 
@@ -115,7 +118,7 @@ class Admin:
         return {p["username"]: int(p["id"]) for p in await self.get("/api/v1/people")}
 
 
-def wanted(s: Scenario, grids: list[Grid]) -> tuple[list[Member], list[Member], list[Member]]:
+def wanted(s: Scenario, grids: list[Grid]) -> dict[str, list[Member]]:
     p = s.target.account_prefix
     spread = grids[: s.workers.grids or len(grids)]
     workers = [
@@ -125,9 +128,14 @@ def wanted(s: Scenario, grids: list[Grid]) -> tuple[list[Member], list[Member], 
         Member(f"{p}-c{i:04d}", grids[(i // 2) % len(grids)].code)
         for i in range(2 * s.callers.pairs)
     ]
+    size = s.groups.members
+    groups = [  # one room per grid, from the last grid backwards
+        Member(f"{p}-g{i:04d}", grids[-1 - (i // size) % len(grids)].code)
+        for i in range(s.groups.rooms * size)
+    ]
     members = s.fanout.members + 1 if s.fanout is not None else 0
     fanout = [Member(f"{p}-f{i:04d}", grids[0].code) for i in range(members)]
-    return workers, callers, fanout
+    return {"workers": workers, "callers": callers, "groups": groups, "fanout": fanout}
 
 
 def person_spec(member: Member, password: str) -> dict[str, Any]:
@@ -186,12 +194,12 @@ async def provision(base: str, s: Scenario) -> Directory:
         token = await login_token(http, base, s.target.admin_user, s.target.admin_password)
         admin = Admin(http, base, token)
         grids = await admin.basic_grids()
-        workers, callers, fanout = wanted(s, grids)
-        ids = await ensure_people(admin, [*workers, *callers, *fanout], s.target.load_password)
+        people = wanted(s, grids)
+        everyone = [m for group in people.values() for m in group]
+        ids = await ensure_people(admin, everyone, s.target.load_password)
         devices = await ensure_devices(admin, s, grids)
-    return Directory(
-        grids, with_ids(workers, ids), with_ids(callers, ids), with_ids(fanout, ids), devices
-    )
+    lists = {name: with_ids(members, ids) for name, members in people.items()}
+    return Directory(grids=grids, devices=devices, **lists)
 
 
 def dumps(directory: Directory) -> str:

@@ -10,7 +10,7 @@ from loadtests.recorder import Aggregate
 from loadtests.scenario import Scenario, is_loopback
 from loadtests.scrape import headline
 
-POPULATIONS = ("workers", "commanders", "devices", "callers")
+POPULATIONS = ("workers", "commanders", "devices", "callers", "groups")
 
 
 def connect_figures(agg: Aggregate, setup: Aggregate) -> dict[str, Any]:

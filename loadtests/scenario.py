@@ -87,6 +87,13 @@ class Callers:
 
 
 @dataclass(frozen=True)
+class Groups:
+    rooms: int = bounded(0, 20, 0)
+    members: int = bounded(2, 50, 4)
+    hold_s: float = bounded(1, 600, 10.0)
+
+
+@dataclass(frozen=True)
 class Fanout:
     members: int = bounded(1, 5000, 100)
     messages: int = bounded(1, 100_000, 200)
@@ -106,12 +113,13 @@ class Scenario:
     devices: Devices = field(default_factory=Devices)
     residents: Residents = field(default_factory=Residents)
     callers: Callers = field(default_factory=Callers)
+    groups: Groups = field(default_factory=Groups)
     fanout: Fanout | None = None
 
     def sockets_per_process(self) -> int:
         spread = -(-(self.workers.count + self.devices.count) // self.processes)
         fixed = len(self.commanders.accounts) + len(self.commanders.dispatchers)
-        return spread + fixed + 2 * self.callers.pairs
+        return spread + fixed + 2 * self.callers.pairs + self.groups.rooms * self.groups.members
 
     def public(self) -> dict[str, Any]:
         """Plain JSON types (lists for tuples): ``from_dict(s.public())`` gives ``s`` back."""
@@ -128,6 +136,7 @@ SECTIONS: dict[str, type[Any]] = {
     "devices": Devices,
     "residents": Residents,
     "callers": Callers,
+    "groups": Groups,
     "fanout": Fanout,
 }
 

@@ -60,7 +60,8 @@ async def sign_in(ctx: Context) -> dict[str, str]:
     if ctx.shard == 0:
         consoles = [*s.commanders.accounts, *s.commanders.dispatchers]
         mine += [(name, s.target.demo_password) for name in consoles]
-        mine += [(m.username, s.target.load_password) for m in ctx.directory.callers]
+        calls = [*ctx.directory.callers, *ctx.directory.groups]
+        mine += [(m.username, s.target.load_password) for m in calls]
     tokens = await asyncio.gather(*(login(ctx, user, pw, gate) for user, pw in mine))
     return {user: t for (user, _pw), t in zip(mine, tokens, strict=True) if t is not None}
 
@@ -76,6 +77,10 @@ def populations(ctx: Context, tokens: dict[str, str]) -> list[Any]:
             from loadtests.callers import run_callers  # aiortc is heavy: only when needed
 
             jobs.append(run_callers(ctx, tokens))
+        if s.groups.rooms:
+            from loadtests.groups import run_groups
+
+            jobs.append(run_groups(ctx, tokens))
     return jobs
 
 

@@ -87,6 +87,8 @@ MEASURED = (
     "call.setup",
     "connect.workers",
     "connect.devices",
+    "group.join.ack",
+    "group.audio",
 )
 
 
@@ -100,12 +102,13 @@ def test_every_population_is_measured(run: dict[str, Any]) -> None:
 
 def test_everyone_connected_and_nothing_failed(run: dict[str, Any]) -> None:
     results = run["results"]
-    for population in ("workers", "commanders", "devices", "callers"):
+    for population in ("workers", "commanders", "devices", "callers", "groups"):
         figures = results["connect"][population]
         assert figures["connected"] == figures["attempted"] > 0
     assert results["connect"]["logins"]["failed"] == 0
     assert results["errors"] == {}
     assert results["counts"]["calls.completed"] >= 1
+    assert results["counts"]["group.members_heard"] == 3  # each heard the others' tones
 
 
 def test_per_second_series_and_server_figures(run: dict[str, Any]) -> None:
