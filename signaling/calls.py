@@ -244,7 +244,10 @@ class Calls:
             await self.timers.cancel(str(call.id))
         await self._tell_state(ended)
         for hook in self.on_ended:
-            await hook(ended)
+            try:
+                await hook(ended)
+            except Exception:  # a hook's failure must not undo or hide the end of the call
+                log.exception("call end hook failed", extra={"call_id": call.id})
         return ended
 
     @staticmethod
