@@ -6,24 +6,28 @@ Client → hub: ``ptt.join`` (offer → answer; listen, and talk when holding th
 ``granted``, ``preempted``, ``released``, ``timeout`` or ``left``), ``ptt.participants``,
 ``ptt.ended``. A denied request is the error ``ptt.floor_busy`` (details: the holder).
 
-The floor lives in a ``FloorStore`` (Redis in a cluster); the worker room is gated so that
-only the holder's audio is mixed. The node that granted the floor revokes it after
-``media.ptt_max_talk_s``.
+The floor lives in a ``FloorStore`` (Redis in a cluster); every change is published on the
+hub bus (``FloorChanged``) so that each node gates its own PTT room of the channel: only the
+holder's audio is mixed. The talk-time limit is a durable hub timer (kind ``ptt-expiry``,
+keyed by channel), so whichever node holds the timer lease revokes the floor.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import dataclasses
 import secrets
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
+from hub.bus import MessageBus
 from hub.errors import Conflict, Forbidden
+from hub.messages import DomainMessage
 from hub.realtime import Connection, Realtime, user_room
 from hub.settings import MediaSettings
+from hub.timers import DueTimer, TimerView
 from media.floor import FloorStore, Holder
 from media.live import LiveRoom, LiveRooms, Participant
 from media.pool import MediaPool
@@ -31,6 +35,16 @@ from media.protocol import ControlError
 from media.scope import Doorman, ScopeIn, rank
 
 MAX_SDP = 100_000
+EXPIRY = "ptt-expiry"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class FloorChanged(DomainMessage):
+    """The floor of a channel changed hands (`person_id` None: it is free)."""
+
+    topic: ClassVar[str] = "media.ptt.floor"
+    channel_id: int
+    person_id: int | None
 
 
 class PttJoinIn(ScopeIn):
@@ -49,11 +63,14 @@ class PushToTalk:
         doorman: Doorman,
         floors: FloorStore,
         settings: MediaSettings,
+        timers: TimerView,
+        bus: MessageBus,
     ) -> None:
         self.rt, self.doorman, self.floors, self.settings = realtime, doorman, floors, settings
+        self.timers, self.bus = timers, bus
         self.rooms = LiveRooms(realtime, pool, "ptt")
         self.rooms.on_leave = self._left
-        self._expiry: dict[int, asyncio.Task[None]] = {}
+        timers.handler(EXPIRY)(self._expire)
         realtime.on("ptt.join", PttJoinIn)(self.join)
         realtime.on("ptt.leave", ScopeIn)(self.leave)
         realtime.on("ptt.request", RequestIn)(self.request)
@@ -106,8 +123,9 @@ class PushToTalk:
             )
         if outcome.holder.token == claim.token:  # newly granted (not a repeat by the holder)
             reason = "preempted" if outcome.displaced else "granted"
+            payload = {"channel_id": channel.id, "token": claim.token}
+            await self.timers.schedule(EXPIRY, str(channel.id), claim.expires_at, payload)
             await self._changed(channel.id, claim, reason, outcome.displaced)
-            self._expire_later(channel.id, claim)
         return {"floor": outcome.holder.public()}
 
     async def release(self, conn: Connection, body: ScopeIn) -> dict[str, Any]:
@@ -116,9 +134,10 @@ class PushToTalk:
             raise Conflict("ptt.not_holder", "you do not hold the floor")
         return {}
 
+    async def start(self) -> None:
+        await self.bus.listen(FloorChanged, self._floor_changed)
+
     async def close(self) -> None:
-        for task in self._expiry.values():
-            task.cancel()
         await self.rooms.close()
 
     # ---- floor changes ---------------------------------------------------------------
@@ -129,25 +148,22 @@ class PushToTalk:
             return False
         if await self.floors.release(channel_id, holder.token) is None:
             return False
+        await self.timers.cancel(str(channel_id))
         await self._changed(channel_id, None, reason, holder)
         return True
 
-    def _expire_later(self, channel_id: int, holder: Holder) -> None:
-        old = self._expiry.pop(channel_id, None)
-        if old is not None:
-            old.cancel()
-        self._expiry[channel_id] = asyncio.create_task(self._expire(channel_id, holder))
-
-    async def _expire(self, channel_id: int, holder: Holder) -> None:
-        await asyncio.sleep(max(0.0, holder.expires_at - time.time()))
-        self._expiry.pop(channel_id, None)
-        if await self.floors.release(channel_id, holder.token) is not None:
+    async def _expire(self, payload: dict[str, Any], _timer: DueTimer) -> None:
+        channel_id = int(payload["channel_id"])
+        holder = await self.floors.release(channel_id, str(payload["token"]))
+        if holder is not None:  # else released or taken over already
             await self._changed(channel_id, None, "timeout", holder)
 
     async def _changed(
         self, channel_id: int, holder: Holder | None, reason: str, displaced: Holder | None
     ) -> None:
         await self._gate(channel_id, holder)
+        person = holder.person_id if holder else None
+        await self.bus.publish(FloorChanged(channel_id=channel_id, person_id=person))
         body = {
             "channel_id": channel_id,
             "holder": holder.public() if holder else None,
@@ -161,11 +177,18 @@ class PushToTalk:
             if room is None or person not in room.participants:
                 await self.rt.emit("ptt.floor", body, user_room(person))
 
+    async def _floor_changed(self, message: FloorChanged) -> None:
+        """Another node (or this one) changed the floor: gate this node's room of it."""
+        await self._gate_person(message.channel_id, message.person_id)
+
     async def _gate(self, channel_id: int, holder: Holder | None) -> None:
+        await self._gate_person(channel_id, holder.person_id if holder else None)
+
+    async def _gate_person(self, channel_id: int, person_id: int | None) -> None:
         room = self.rooms.rooms.get(f"ptt:{channel_id}")
         if room is None:
             return
-        peers = [str(holder.person_id)] if holder is not None else []
+        peers = [str(person_id)] if person_id is not None else []
         with contextlib.suppress(ControlError):  # a lost worker's listeners are told apart
             await room.handle.control("gate", {"peers": peers})
 

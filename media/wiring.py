@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hub.keys import CHANNELS, GRIDS, REALTIME, SESSIONS, SETTINGS
+from hub.keys import BUS, CHANNELS, GRIDS, REALTIME, SESSIONS, SETTINGS, TIMERS
 from media.floor import FloorStore, MemoryFloors, RedisFloors
 from media.groups import GroupCalls
 from media.pool import MediaPool
@@ -17,10 +17,12 @@ from media.scope import Doorman
 MEDIA = web.AppKey("media", MediaPool)
 GROUPS = web.AppKey("media_groups", GroupCalls)
 PTT = web.AppKey("media_ptt", PushToTalk)
+TIMER_OWNER = "media"
 
 
 async def media_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Start the workers and register group-call and PTT events; after realtime (channels)."""
+    """Start the workers, register group-call and PTT events and the PTT timer handler; after
+    realtime (channels) and timers, before timers start."""
     settings = app[SETTINGS]
     secret = settings.media.secret
     pool = MediaPool(settings.media, secret.get_secret_value() if secret else secrets.token_hex(24))
@@ -28,7 +30,9 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     doorman = Doorman(app[CHANNELS], app[SESSIONS], lambda: app[GRIDS].index)
     app[MEDIA] = pool
     app[GROUPS] = GroupCalls(app[REALTIME], pool, doorman)
-    app[PTT] = PushToTalk(app[REALTIME], pool, doorman, floors, settings.media)
+    timers = app[TIMERS].view(TIMER_OWNER)
+    app[PTT] = PushToTalk(app[REALTIME], pool, doorman, floors, settings.media, timers, app[BUS])
+    await app[PTT].start()
     await pool.start()
     yield
     await app[PTT].close()
