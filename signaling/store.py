@@ -163,7 +163,7 @@ class CallStore:
         except IntegrityError:
             return None
 
-    async def _take_lines(self, session: AsyncSession, row: CallRecord, now: Any) -> None:
+    async def _take_lines(self, session: AsyncSession, row: CallRecord, now: datetime) -> None:
         if not await _take_line(session, row.caller_id, row.id):
             raise Conflict("call.caller_busy", "you are already in a call; hang up first")
         if await _take_line(session, row.callee_id, row.id):
@@ -230,27 +230,26 @@ class CallStore:
 
     async def refresh(self, caller_of: set[int], callee_of: set[int]) -> set[int]:
         """Renew the lease of calls whose parties' devices are on this node; the live ones."""
-        now, live = utcnow(), set()
+        if not caller_of and not callee_of:
+            return set()
+        now = utcnow()
         async with self._sessions.begin() as session:
             for column, ids in (
                 (CallRecord.caller_seen_at, caller_of),
                 (CallRecord.callee_seen_at, callee_of),
             ):
-                if not ids:
-                    continue
-                await session.execute(
-                    update(CallRecord)
-                    .where(CallRecord.id.in_(ids), CallRecord.state.in_(LIVE_STATES))
-                    .values({column: now})
-                )
-            if caller_of or callee_of:
-                found = await session.scalars(
-                    select(CallRecord.id).where(
-                        CallRecord.id.in_(caller_of | callee_of), CallRecord.state.in_(LIVE_STATES)
+                if ids:
+                    await session.execute(
+                        update(CallRecord)
+                        .where(CallRecord.id.in_(ids), CallRecord.state.in_(LIVE_STATES))
+                        .values({column: now})
                     )
+            found = await session.scalars(
+                select(CallRecord.id).where(
+                    CallRecord.id.in_(caller_of | callee_of), CallRecord.state.in_(LIVE_STATES)
                 )
-                live = set(found)
-        return live
+            )
+            return set(found)
 
     async def lapsed(self, cutoff: datetime) -> list[CallView]:
         """Live calls a party's node stopped renewing before `cutoff` (the node died)."""
