@@ -5,7 +5,9 @@ to the viewer's connection. The source (an RTSP URL, or a media file played in a
 on the first viewer and closed ``grace_s`` after the last one left; ``control("stats")`` counts
 the decoders opened and the pictures decoded, so one can check that N viewers cost one decode.
 
-Options (``room.open``): ``source_kind`` ("rtsp" | "file"), ``source``, ``grace_s`` (default 10).
+Options (``room.open``): ``source_kind`` ("rtsp" | "file"), ``source``, ``grace_s`` (default 10),
+``loop`` (files; default true). When a source ends by itself (an RTSP camera dropped, a file
+that does not loop) the feed stops; the next viewer to join opens it again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import fractions
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from aiortc import MediaStreamTrack
@@ -63,8 +66,9 @@ class ViewerTrack(MediaStreamTrack):
 class CameraFeed:
     """Opens the source on demand, reads its pictures once, hands each to every viewer."""
 
-    def __init__(self, source_kind: str, source: str) -> None:
-        self.source_kind, self.source = source_kind, source
+    def __init__(self, source_kind: str, source: str, loop: bool = True) -> None:
+        self.source_kind, self.source, self.loop = source_kind, source, loop
+        self.on_ended: Callable[[], None] | None = None  # the source ended by itself
         self.viewers: set[ViewerTrack] = set()
         self.decoders_started = 0
         self.frames_decoded = 0
@@ -86,7 +90,7 @@ class CameraFeed:
             raise ControlError("camera.no_video", "the source has no video")
         self._player = player
         self.decoders_started += 1
-        self._tasks = [asyncio.create_task(self._read(player.video))]
+        self._tasks = [asyncio.create_task(self._read(player, player.video))]
         if player.audio is not None:  # not relayed; read so the player's queue stays empty
             self._tasks.append(asyncio.create_task(self._drain(player.audio)))
 
@@ -105,9 +109,9 @@ class CameraFeed:
     def _open(self) -> MediaPlayer:
         if self.source_kind == "rtsp":
             return MediaPlayer(self.source, options=RTSP_OPTIONS, timeout=OPEN_TIMEOUT_S)
-        return MediaPlayer(self.source, loop=True)
+        return MediaPlayer(self.source, loop=self.loop)
 
-    async def _read(self, track: MediaStreamTrack) -> None:
+    async def _read(self, player: MediaPlayer, track: MediaStreamTrack) -> None:
         t0 = time.monotonic()
         with contextlib.suppress(MediaStreamError):
             while True:
@@ -120,6 +124,15 @@ class CameraFeed:
                 for viewer in self.viewers:
                     viewer.put(frame)
         log.info("camera source ended", extra={"source_kind": self.source_kind})
+        if self._player is player:  # not stopped by us: the source ended (or the camera left)
+            self._player = None  # the next viewer opens it again
+            for other in self._tasks:
+                if other is not asyncio.current_task():
+                    other.cancel()
+            if player.audio is not None:
+                player.audio.stop()
+            if self.on_ended is not None:
+                self.on_ended()
 
     @staticmethod
     async def _drain(track: MediaStreamTrack) -> None:
@@ -134,7 +147,8 @@ class CameraRoom(Room):
     def __init__(self, ctx: RoomContext) -> None:
         super().__init__(ctx)
         source_kind, source, self.grace_s = _options(ctx.options)
-        self.feed = CameraFeed(source_kind, source)
+        self.feed = CameraFeed(source_kind, source, ctx.options.get("loop") is not False)
+        self.feed.on_ended = lambda: ctx.emit("source_ended", self.stats())
         self.tracks: dict[str, ViewerTrack] = {}
         self._idle: asyncio.TimerHandle | None = None
 

@@ -90,3 +90,24 @@ async def test_bad_options_are_refused(worker: Worker) -> None:
         with pytest.raises(ControlError) as raised:
             await worker.handle("room.open", {"room": "c", "kind": "camera", "options": options})
         assert raised.value.code == "control.bad_args"
+
+
+async def test_a_source_that_ends_is_opened_again_by_the_next_viewer(
+    worker: Worker, tmp_path: Path
+) -> None:
+    short = tmp_path / "short.webm"
+    make_test_video(short, seconds=0.5)
+    options = {"source_kind": "file", "source": str(short), "grace_s": 5.0, "loop": False}
+    events = Events(worker)
+    await worker.handle("room.open", {"room": "s", "kind": "camera", "options": options})
+    first = Viewer(3)
+    await first.connect(joiner(worker, "s", "first"))
+    await asyncio.wait_for(first.enough.wait(), CONNECT_S)
+    ended = await events.next("room", "source_ended")  # the file ended: the feed let go of it
+    assert ended["data"]["running"] is False
+    again = Viewer(3)
+    await again.connect(joiner(worker, "s", "again"))
+    await asyncio.wait_for(again.enough.wait(), CONNECT_S)
+    assert (await stats(worker, "s"))["decoders_started"] == 2
+    await asyncio.gather(first.pc.close(), again.pc.close())
+    await worker.handle("room.close", {"room": "s"})
