@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from hub.access import Principal
 from hub.bus import MessageBus
 from hub.errors import Conflict, Forbidden
 from hub.messages import DomainMessage
@@ -98,35 +99,27 @@ class PushToTalk:
         return {}
 
     async def request(self, conn: Connection, body: RequestIn) -> dict[str, Any]:
-        who = conn.principal
-        channel = (await self.doorman.admit(who, body)).channel
-        priority = rank(who)
-        if priority == 0:
-            raise Forbidden("ptt.no_priority", "your role may not take the floor")
-        now = time.time()
-        claim = Holder(
-            who.person_id,
-            who.display_name,
-            priority,
-            body.emergency,
-            secrets.token_hex(8),
-            now,
-            now + self.settings.ptt_max_talk_s,
-        )
-        outcome = await self.floors.claim(channel.id, claim, now)
+        channel = (await self.doorman.admit(conn.principal, body)).channel
+        claim = self._claim(conn.principal, body.emergency)
+        outcome = await self.floors.claim(channel.id, claim, claim.granted_at)
         if not outcome.granted or outcome.holder is None:
             held = outcome.holder.public() if outcome.holder else None
-            raise Conflict(
-                "ptt.floor_busy",
-                "someone with equal or higher priority holds the floor",
-                details={"holder": held},
-            )
+            message = "someone with equal or higher priority holds the floor"
+            raise Conflict("ptt.floor_busy", message, details={"holder": held})
         if outcome.holder.token == claim.token:  # newly granted (not a repeat by the holder)
             reason = "preempted" if outcome.displaced else "granted"
             payload = {"channel_id": channel.id, "token": claim.token}
             await self.timers.schedule(EXPIRY, str(channel.id), claim.expires_at, payload)
             await self._changed(channel.id, claim, reason, outcome.displaced)
         return {"floor": outcome.holder.public()}
+
+    def _claim(self, who: Principal, emergency: bool) -> Holder:
+        priority = rank(who)
+        if priority == 0:
+            raise Forbidden("ptt.no_priority", "your role may not take the floor")
+        now, token = time.time(), secrets.token_hex(8)
+        until = now + self.settings.ptt_max_talk_s
+        return Holder(who.person_id, who.display_name, priority, emergency, token, now, until)
 
     async def release(self, conn: Connection, body: ScopeIn) -> dict[str, Any]:
         channel = await self.doorman.channel(body)

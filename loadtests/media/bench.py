@@ -19,6 +19,7 @@ import os
 import secrets
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,33 @@ async def measure(args: argparse.Namespace, count: int) -> dict[str, Any]:
         await worker.wait()
 
 
+@dataclass
+class Clients:
+    """The client processes and the queues they report on."""
+
+    processes: list[Any]
+    ready: Any
+    results: Any
+    gos: list[Any]
+
+    @classmethod
+    def spawn(cls, work: list[dict[str, Any]]) -> Clients:
+        context = multiprocessing.get_context("spawn")
+        ready, results = context.Queue(), context.Queue()
+        gos = [context.Queue() for _ in work]
+        processes = [
+            context.Process(target=peers.main, args=(job, ready, go, results), daemon=True)
+            for job, go in zip(work, gos, strict=True)
+        ]
+        for process in processes:
+            process.start()
+        return cls(processes, ready, results, gos)
+
+    async def gather(self, queue: Any, limit_s: float) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        return [await loop.run_in_executor(None, queue.get, True, limit_s) for _ in self.gos]
+
+
 async def drive(
     args: argparse.Namespace,
     count: int,
@@ -124,34 +152,21 @@ async def drive(
     control: WorkerClient,
     loads: list[float],
 ) -> dict[str, Any]:
-    context = multiprocessing.get_context("spawn")
-    ready, results = context.Queue(), context.Queue()
-    work = jobs(args, count, url, secret)
-    gos = [context.Queue() for _ in work]
-    processes = [
-        context.Process(target=peers.main, args=(job, ready, go, results), daemon=True)
-        for job, go in zip(work, gos, strict=True)
-    ]
-    for process in processes:
-        process.start()
-    loop = asyncio.get_running_loop()
+    clients = Clients.spawn(jobs(args, count, url, secret))
     began = time.time()
-    for _ in processes:
-        await loop.run_in_executor(None, ready.get, True, 180)
+    await clients.gather(clients.ready, 180)
     joined_s = time.time() - began
     start = time.time() + args.warmup
     end = start + args.duration
-    for go in gos:
+    for go in clients.gos:
         go.put((start, end))
     await asyncio.sleep(start - time.time())
     loads.clear()
     await asyncio.sleep(end - time.time())
     cpu = sum(loads) / len(loads) if loads else 0.0
     stats = await control.request("room.control", {"room": ROOM, "action": "stats"})
-    counts = []
-    for _ in processes:
-        counts += await loop.run_in_executor(None, results.get, True, 60)
-    for process in processes:
+    counts = [c for batch in await clients.gather(clients.results, 60) for c in batch]
+    for process in clients.processes:
         process.join(10)
     return summary(args, count, counts, cpu, stats, joined_s)
 
