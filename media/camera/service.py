@@ -63,8 +63,11 @@ class Cameras:
     ) -> Camera:
         require_role(who, REGISTER_ROLES)
         row = await self.get(who, index, camera_id, REGISTER_ROLES)
-        if "grid_id" in values and values["grid_id"] is not None:
-            _check_grid(who, index, int(values["grid_id"]), REGISTER_ROLES)
+        if "grid_id" in values:
+            if values["grid_id"] is not None:
+                _check_grid(who, index, int(values["grid_id"]), REGISTER_ROLES)
+            elif not who.is_admin:
+                raise HubError("camera.grid_required", "a camera needs a grid", status=422)
         if "source" in values or "source_kind" in values:
             kind = values.get("source_kind", row.source_kind)
             values["source"] = await self.check_source(kind, values.get("source", row.source))

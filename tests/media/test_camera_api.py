@@ -157,3 +157,24 @@ async def test_bad_sources_are_refused_and_nothing_is_stored(hub: RecHub, video:
     )
     assert status == 201
     assert camera["source"] == "rtsp://********@127.0.0.1:8554/a"
+
+
+async def test_changing_and_removing_a_camera(hub: RecHub, video: Path) -> None:
+    grid = hub.grid(VILLAGE)
+    _, camera = await register(
+        hub, "v01.cmd", name="路口", source_kind="file", source=str(video), grid_id=grid
+    )
+    url, auth = f"/api/v1/cameras/{camera['camera_id']}", await hub.auth("v01.cmd")
+    renamed = await hub.client.patch(url, json={"name": "十字路口", "enabled": False}, headers=auth)
+    assert (renamed.status, (await renamed.json())["enabled"]) == (200, False)
+    watch = await hub.client.post(url + "/watch", json={"sdp": "v=0\r\n" * 3}, headers=auth)
+    assert (watch.status, await error_code(watch)) == (409, "camera.disabled")
+    orphan = await hub.client.patch(url, json={"grid_id": None}, headers=auth)
+    assert (orphan.status, await error_code(orphan)) == (422, "camera.grid_required")
+    bad = await hub.client.patch(url, json={"source_kind": "rtsp"}, headers=auth)  # a file path
+    assert (bad.status, await error_code(bad)) == (422, "camera.source_invalid")
+    other = await hub.client.delete(url, headers=await hub.auth("v02.cmd"))
+    assert (other.status, await error_code(other)) == (403, "scope.forbidden")
+    assert (await hub.client.delete(url, headers=auth)).status == 204
+    gone = await hub.client.get(url, headers=auth)
+    assert (gone.status, await error_code(gone)) == (404, "camera.not_found")
