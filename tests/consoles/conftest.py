@@ -94,8 +94,10 @@ def start_console_hub(
         await copy_demo(url, request)
         template: Path = request.getfixturevalue("demo_template")
         keys = json.loads((template.parent / "demo-device-keys.json").read_text())
+        # No media worker process unless a test asks for one (media={...}): it costs a core.
+        options = {"media": {"embedded_workers": 0}, **other}
         settings = make_settings(
-            data_dir, url, plugins={"config": plugins or {}}, timers={"poll_s": 0.05}, **other
+            data_dir, url, plugins={"config": plugins or {}}, timers={"poll_s": 0.05}, **options
         )
         app = build_app(settings, available_plugins=all_plugins())
         client = await aiohttp_client(app)

@@ -1,0 +1,371 @@
+// The media service from the console (docs/protocol.md "Group calls and push-to-talk",
+// docs/media.md): group audio and push-to-talk on a channel, the video wall (video pull of
+// workers' cameras through the call signaling, and fixed cameras), recordings with playback.
+// Media-worker offers and answers are complete SDP (no trickle ICE).
+import { defineStore } from 'pinia'
+import { reactive, ref, shallowRef } from 'vue'
+import { showError } from '@/shared/app'
+import { newId } from '@/shared/time'
+import type { CallInfo, CallSignal } from '@/shared/types'
+import { api, realtime } from './session'
+
+const GATHER_MS = 5000
+
+export interface Participant {
+  person_id: number
+  display_name: string
+  muted: boolean
+}
+
+export interface FloorHolder {
+  person_id: number
+  display_name: string
+  rank: number
+  emergency: boolean
+  granted_at: number
+  expires_at: number
+}
+
+/** An offer with every ICE candidate in it (media workers do not trickle). */
+export async function gatheredOffer(pc: RTCPeerConnection): Promise<string> {
+  await pc.setLocalDescription(await pc.createOffer())
+  if (pc.iceGatheringState !== 'complete') {
+    await new Promise<void>((resolve) => {
+      const timer = window.setTimeout(resolve, GATHER_MS)
+      pc.addEventListener('icegatheringstatechange', () => {
+        if (pc.iceGatheringState === 'complete') {
+          window.clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+  }
+  return pc.localDescription?.sdp ?? ''
+}
+
+async function microphone(): Promise<MediaStreamTrack | null> {
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true })
+    return stream.getAudioTracks()[0] ?? null
+  } catch {
+    return null
+  }
+}
+
+/** A peer connection sending the microphone (if any) and playing what comes back. */
+async function audioPeer(onStream: (stream: MediaStream) => void): Promise<{ pc: RTCPeerConnection; mic: MediaStreamTrack | null }> {
+  const pc = new RTCPeerConnection({ iceServers: [] })
+  const mic = await microphone()
+  const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' })
+  if (mic) await transceiver.sender.replaceTrack(mic)
+  pc.ontrack = (event) => onStream(event.streams[0] ?? new MediaStream([event.track]))
+  return { pc, mic }
+}
+
+export const useGroup = defineStore('group-call', () => {
+  const roomId = ref<string | null>(null)
+  const channelId = ref<number | null>(null)
+  const participants = ref<Participant[]>([])
+  const speaker = ref<number | null>(null)
+  const moderator = ref(false)
+  const muted = ref(false)
+  const stream = shallowRef<MediaStream | null>(null)
+  let pc: RTCPeerConnection | null = null
+  let mic: MediaStreamTrack | null = null
+  let subscribed = false
+
+  function subscribe(): void {
+    if (subscribed) return
+    subscribed = true
+    realtime.on<{ room_id: string; participants: Participant[] }>('group.participants', (e) => {
+      if (e.room_id === roomId.value) participants.value = e.participants
+    })
+    realtime.on<{ room_id: string; person_id: number | null }>('group.active_speaker', (e) => {
+      if (e.room_id === roomId.value) speaker.value = e.person_id
+    })
+    realtime.on<{ room_id: string; reason: string }>('group.ended', (e) => {
+      if (e.room_id === roomId.value) close()
+    })
+  }
+
+  async function join(channel: number): Promise<void> {
+    subscribe()
+    if (roomId.value) await leave()
+    try {
+      const made = await audioPeer((s) => (stream.value = s))
+      pc = made.pc
+      mic = made.mic
+      const reply = await realtime.call<{ room_id: string; sdp: string; moderator: boolean; participants: Participant[]; active_speaker: number | null }>(
+        'group.join',
+        { channel_id: channel, sdp: await gatheredOffer(pc) },
+        20_000,
+      )
+      await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp })
+      Object.assign(roomId, { value: reply.room_id })
+      channelId.value = channel
+      moderator.value = reply.moderator
+      participants.value = reply.participants
+      speaker.value = reply.active_speaker
+    } catch (error) {
+      close()
+      showError(error)
+    }
+  }
+
+  async function toggleMute(): Promise<void> {
+    if (!roomId.value) return
+    await realtime.call('group.mute', { room_id: roomId.value, muted: !muted.value }).catch(showError)
+    muted.value = !muted.value
+    if (mic) mic.enabled = !muted.value
+  }
+
+  async function muteAll(): Promise<void> {
+    if (roomId.value) await realtime.call('group.mute', { room_id: roomId.value, all: true, muted: true }).catch(showError)
+  }
+
+  async function end(): Promise<void> {
+    if (roomId.value) await realtime.call('group.end', { room_id: roomId.value }).catch(showError)
+    close()
+  }
+
+  async function leave(): Promise<void> {
+    if (roomId.value) await realtime.call('group.leave', { room_id: roomId.value }).catch(() => undefined)
+    close()
+  }
+
+  function close(): void {
+    pc?.close()
+    mic?.stop()
+    pc = null
+    mic = null
+    roomId.value = null
+    channelId.value = null
+    participants.value = []
+    stream.value = null
+    muted.value = false
+  }
+
+  return { roomId, channelId, participants, speaker, moderator, muted, stream, join, toggleMute, muteAll, end, leave }
+})
+
+export const usePtt = defineStore('ptt', () => {
+  const channelId = ref<number | null>(null)
+  const holder = ref<FloorHolder | null>(null)
+  const talking = ref(false)
+  const stream = shallowRef<MediaStream | null>(null)
+  let pc: RTCPeerConnection | null = null
+  let mic: MediaStreamTrack | null = null
+  let subscribed = false
+
+  function subscribe(): void {
+    if (subscribed) return
+    subscribed = true
+    realtime.on<{ channel_id: number; holder: FloorHolder | null }>('ptt.floor', (e) => {
+      if (e.channel_id !== channelId.value) return
+      holder.value = e.holder
+      talking.value = talking.value && e.holder !== null
+      if (mic) mic.enabled = talking.value
+    })
+    realtime.on<{ channel_id: number }>('ptt.ended', (e) => {
+      if (e.channel_id === channelId.value) close()
+    })
+  }
+
+  async function join(channel: number): Promise<void> {
+    subscribe()
+    if (channelId.value !== null) await leave()
+    try {
+      const made = await audioPeer((s) => (stream.value = s))
+      pc = made.pc
+      mic = made.mic
+      if (mic) mic.enabled = false
+      const reply = await realtime.call<{ sdp: string; floor: FloorHolder | null }>(
+        'ptt.join',
+        { channel_id: channel, sdp: await gatheredOffer(pc) },
+        20_000,
+      )
+      await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp })
+      channelId.value = channel
+      holder.value = reply.floor
+    } catch (error) {
+      close()
+      showError(error)
+    }
+  }
+
+  async function press(emergency = false): Promise<void> {
+    if (channelId.value === null) return
+    try {
+      const reply = await realtime.call<{ floor: FloorHolder }>('ptt.request', { channel_id: channelId.value, emergency })
+      holder.value = reply.floor
+      talking.value = true
+      if (mic) mic.enabled = true
+    } catch (error) {
+      showError(error)
+    }
+  }
+
+  async function release(): Promise<void> {
+    if (channelId.value === null || !talking.value) return
+    talking.value = false
+    if (mic) mic.enabled = false
+    await realtime.call('ptt.release', { channel_id: channelId.value }).catch(() => undefined)
+  }
+
+  async function leave(): Promise<void> {
+    if (channelId.value !== null) await realtime.call('ptt.leave', { channel_id: channelId.value }).catch(() => undefined)
+    close()
+  }
+
+  function close(): void {
+    pc?.close()
+    mic?.stop()
+    pc = null
+    mic = null
+    channelId.value = null
+    holder.value = null
+    talking.value = false
+    stream.value = null
+  }
+
+  return { channelId, holder, talking, stream, join, press, release, leave }
+})
+
+export interface Tile {
+  key: string
+  label: string
+  kind: 'pull' | 'camera'
+  state: string
+  stream: MediaStream | null
+}
+
+interface Camera {
+  id: number
+  name: string
+  enabled: boolean
+}
+
+/** The video wall: workers' cameras pulled through the call signaling, and fixed cameras. */
+export const useWall = defineStore('video-wall', () => {
+  const tiles = reactive(new Map<string, Tile>())
+  const peers = new Map<string, RTCPeerConnection>()
+  const calls = new Map<number, string>()
+  const cameras = ref<Camera[]>([])
+  let subscribed = false
+
+  function subscribe(): void {
+    if (subscribed) return
+    subscribed = true
+    realtime.on<CallInfo>('call.state', (state) => void onState(state))
+    realtime.on<CallSignal>('call.signal', (signal) => void onSignal(signal))
+  }
+
+  function videoPeer(key: string, trickle: number | null): RTCPeerConnection {
+    const pc = new RTCPeerConnection({ iceServers: [] })
+    pc.addTransceiver('video', { direction: 'recvonly' })
+    pc.ontrack = (event) => {
+      const tile = tiles.get(key)
+      if (tile) tiles.set(key, { ...tile, stream: new MediaStream([event.track]), state: 'live' })
+    }
+    if (trickle !== null) {
+      pc.onicecandidate = (event) => {
+        const candidate = event.candidate ? event.candidate.toJSON() : { candidate: '' }
+        void realtime.call('call.signal', { call_id: trickle, kind: 'candidate', candidate }).catch(() => undefined)
+      }
+    }
+    peers.set(key, pc)
+    return pc
+  }
+
+  async function pull(workerId: number, label: string): Promise<void> {
+    subscribe()
+    try {
+      const call = await realtime.call<CallInfo>('call.pull', { worker_id: workerId, client_call_id: newId() })
+      const key = `pull-${call.call_id}`
+      calls.set(call.call_id, key)
+      tiles.set(key, { key, label, kind: 'pull', state: call.state, stream: null })
+    } catch (error) {
+      showError(error)
+    }
+  }
+
+  async function onState(state: CallInfo): Promise<void> {
+    const key = calls.get(state.call_id)
+    const tile = key ? tiles.get(key) : undefined
+    if (!key || !tile) return
+    tiles.set(key, { ...tile, state: state.state === 'ended' ? (state.outcome ?? 'ended') : state.state })
+    if (state.state === 'ended') return drop(key, false)
+    if (state.state === 'active' && !peers.has(key)) {
+      const pc = videoPeer(key, state.call_id)
+      await pc.setLocalDescription(await pc.createOffer())
+      await realtime.call('call.signal', { call_id: state.call_id, kind: 'offer', sdp: pc.localDescription?.sdp })
+    }
+  }
+
+  async function onSignal(signal: CallSignal): Promise<void> {
+    const key = calls.get(signal.call_id)
+    const pc = key ? peers.get(key) : undefined
+    if (!pc) return
+    if (signal.kind === 'answer') await pc.setRemoteDescription({ type: 'answer', sdp: signal.sdp })
+    else if (signal.kind === 'candidate' && signal.candidate?.candidate) await pc.addIceCandidate(signal.candidate)
+  }
+
+  async function loadCameras(): Promise<void> {
+    const reply = await api.get<Camera[] | { cameras: Camera[] }>('/api/v1/cameras').catch(() => [] as Camera[])
+    cameras.value = Array.isArray(reply) ? reply : reply.cameras
+  }
+
+  async function watch(camera: Camera): Promise<void> {
+    const key = `camera-${camera.id}`
+    if (tiles.has(key)) return
+    tiles.set(key, { key, label: camera.name, kind: 'camera', state: 'connecting', stream: null })
+    try {
+      const pc = videoPeer(key, null)
+      const reply = await api.post<{ viewer_id: string; sdp: string }>(`/api/v1/cameras/${camera.id}/watch`, { sdp: await gatheredOffer(pc) })
+      await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp })
+    } catch (error) {
+      drop(key, false)
+      showError(error)
+    }
+  }
+
+  function drop(key: string, hangup = true): void {
+    peers.get(key)?.close()
+    peers.delete(key)
+    for (const [callId, k] of calls) {
+      if (k !== key) continue
+      calls.delete(callId)
+      if (hangup) void realtime.call('call.hangup', { call_id: callId }).catch(() => undefined)
+    }
+    tiles.delete(key)
+  }
+
+  return { tiles, cameras, pull, loadCameras, watch, drop }
+})
+
+export interface Recording {
+  id: number
+  kind: string
+  state: string
+  media: string
+  content_type: string
+  channel_id: number | null
+  incident_id: number | null
+  started_by: number | null
+  participants: number[]
+  started_at: number | string
+  duration_s: number | null
+  size: number | null
+}
+
+export async function recordings(): Promise<Recording[]> {
+  const reply = await api.get<Recording[] | { recordings: Recording[]; items?: Recording[] }>('/api/v1/recordings', { limit: 50 })
+  if (Array.isArray(reply)) return reply
+  return reply.recordings ?? reply.items ?? []
+}
+
+/** A URL an <audio>/<video> element can play (a signed ticket: elements cannot send a token). */
+export async function playable(id: number): Promise<string> {
+  const reply = await api.post<{ url: string }>(`/api/v1/recordings/${id}/ticket`)
+  return reply.url
+}
