@@ -85,8 +85,10 @@ async def test_a_recorded_call_decodes_and_lasts_as_long_as_the_call(start_rec: 
     assert tone_power(middle, 1000.0) > 0.15
 
 
-async def test_playback_range_download_tickets_and_scope(start_rec: StartRec) -> None:
-    hub = await start_rec(CALLS_ON)
+async def test_playback_range_download_tickets_and_scope(
+    start_rec: StartRec, database_url: str
+) -> None:
+    hub = await start_rec(CALLS_ON, database_url=database_url)  # SQLite and PostgreSQL
     recording_id, _ = await record_call(hub, 1.0)
     row = await hub.until_done("w01", recording_id)
     url = f"/api/v1/recordings/{recording_id}/media"
