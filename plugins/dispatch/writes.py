@@ -36,7 +36,13 @@ T = TypeVar("T")
 
 
 LOCK_WAIT_S = 30.0  # as long as the hub's other SQLite connections wait for the write lock
-RETRY_S = (0.0005, 0.001, 0.002, 0.005, 0.01)  # then every 10 ms
+# The holder of the lock is often another connection of this process that needs a few turns of
+# the loop to commit: first just yield to the loop, then back off.
+RETRY_S = (0.0, 0.0, 0.0, 0.0005, 0.001, 0.002, 0.005, 0.01)  # then every 10 ms
+
+
+BATCH = 16  # bodies per group-committed transaction (the loop waits while one runs)
+Queued = tuple[Callable[[Session], Any], "asyncio.Future[Any]"]
 
 
 class Writes:
@@ -52,6 +58,8 @@ class Writes:
             assert path, "the dispatch plugin needs a file database"
             self._engine = _sqlite_engine(path)
             self._sync = sessionmaker(self._engine, expire_on_commit=False)
+        self._queue: list[Queued] = []
+        self._committer: asyncio.Task[None] | None = None
 
     @property
     def serialised(self) -> bool:
@@ -69,20 +77,32 @@ class Writes:
             yield session
 
     async def run(self, body: Callable[[Session], T]) -> T:
-        """`body` in one transaction that commits when it returns (rolls back if it raises)."""
+        """`body` in a transaction that commits before this returns (none of it if it raises).
+
+        On SQLite, bodies queued while a transaction runs share the next one (group commit),
+        each in a savepoint of its own: one that raises is rolled back alone.
+        """
         if self._lock is None or self._sync is None:
             async with self._sessions.begin() as pooled:
                 return await pooled.run_sync(body)
-        async with self._lock:
-            session = await self._locked_session(self._sync)
-            with session:
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((body, done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_queued(self._lock, self._sync))
+        result: T = await done
+        return result
+
+    async def _commit_queued(self, lock: asyncio.Lock, sync: sessionmaker[Session]) -> None:
+        async with lock:
+            while self._queue:
+                batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
                 try:
-                    result = body(session)
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
-                return result
+                    outcomes = _run_batch(await self._locked_session(sync), batch)
+                except Exception as exc:  # no transaction, or the commit failed: none of it
+                    outcomes = [_Failed(exc)] * len(batch)
+                for (_body, done), outcome in zip(batch, outcomes, strict=True):
+                    _settle(done, outcome)
+                await asyncio.sleep(0)  # let the loop run between transactions
 
     @staticmethod
     async def _locked_session(sync: sessionmaker[Session]) -> Session:
@@ -103,6 +123,35 @@ class Writes:
     async def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+class _Failed:
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+
+def _run_batch(session: Session, batch: list[Queued]) -> list[Any]:
+    """Each body in a savepoint of the session's transaction, then one commit; returns what
+    each returned or raised (wrapped in `_Failed`)."""
+    outcomes: list[Any] = []
+    with session:
+        for body, _done in batch:
+            try:
+                with session.begin_nested():
+                    outcomes.append(body(session))
+            except Exception as exc:
+                outcomes.append(_Failed(exc))
+        session.commit()
+    return outcomes
+
+
+def _settle(done: asyncio.Future[Any], outcome: Any) -> None:
+    if done.done():  # the caller gave up waiting; what it asked for is committed all the same
+        return
+    if isinstance(outcome, _Failed):
+        done.set_exception(outcome.exc)
+    else:
+        done.set_result(outcome)
 
 
 def _busy(exc: OperationalError) -> bool:
