@@ -128,7 +128,8 @@ class TimerService:
         self._handlers: dict[tuple[str, str], TimerHandler] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
-        self._wake_at = float("inf")
+        self._wake_at = float("inf")  # while the loop sleeps: when it wakes; inf while it ticks
+        self._soonest = float("inf")  # the earliest timer scheduled here while the loop ticked
         self._loop: asyncio.Task[None] | None = None
         self._completed: list[DueTimer] = []
         self._to_schedule: list[tuple[NewTimer, asyncio.Future[None]]] = []
@@ -162,8 +163,7 @@ class TimerService:
         if self._scheduler is None or self._scheduler.done():
             self._scheduler = asyncio.create_task(self._write_schedules())
         await done
-        if fire_at < self._wake_at:
-            self._wake.set()
+        self._scheduled(fire_at)
 
     async def cancel(self, owner: str, key: str) -> bool:
         return await self.store.cancel(owner, key)
@@ -228,7 +228,19 @@ class TimerService:
         floor = 0.0 if claimed else MIN_SLEEP_S
         return min(self.poll_s, max(floor, next_at - self.clock()))
 
+    def _scheduled(self, fire_at: float) -> None:
+        """Wake the sleeping loop for a timer due before it would wake. While the loop ticks, its
+        next delay is not known yet: the timer is remembered, and the sleep that follows the
+        tick is cut to it (waking at once for every schedule made during a tick kept the loop
+        claiming back to back under a stream of schedules)."""
+        if self._wake_at == float("inf"):
+            self._soonest = min(self._soonest, fire_at)
+        elif fire_at < self._wake_at:
+            self._wake.set()
+
     async def _sleep(self, delay: float) -> None:
+        soonest, self._soonest = self._soonest, float("inf")
+        delay = min(delay, max(0.0, soonest - self.clock()))
         self._wake_at = self.clock() + delay
         if delay > 0:
             with contextlib.suppress(TimeoutError):
