@@ -67,6 +67,7 @@ async def seed(url: str) -> None:
 
 
 async def shot(page: Page, name: str) -> None:
+    await page.locator(".el-message").last.wait_for(state="detached", timeout=8000)
     await page.wait_for_timeout(600)  # let transitions settle before the picture
     path: Path = screenshot_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +93,7 @@ async def field(ctx: BrowserContext) -> None:
     await page.get_by_test_id("report-located").wait_for()
     await shot(page, "field-report")
     await page.get_by_test_id("tab-chat").click()
-    await page.locator("[data-testid^=channel-]").first.click()
+    await page.locator(".chan", has_text="东庄村第一网格").click()
     await input_of(page, "chat-input").fill("收到，马上到场")
     await page.get_by_test_id("chat-send").click()
     await shot(page, "field-chat")

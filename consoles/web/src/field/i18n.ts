@@ -47,7 +47,7 @@ export const zh = {
     busy: '对方忙', missed: '无人接听', declined: '对方已拒绝', failed: '通话失败',
   },
   me: {
-    title: '我的', duty: '在岗（共享位置）', dutyHint: '在岗时每分钟向指挥中心报告位置',
+    title: '我的', duty: '在岗（共享位置）', dutyHint: '在岗时定时向指挥中心报告位置（约每30秒，移动时更频繁）',
     lastFix: '最近定位', language: '语言', logout: '退出登录', queue: '待发送',
     queueEmpty: '没有待发送的操作', sendNow: '立即发送', failures: '发送失败',
     dismiss: '知道了', grids: '我的网格', ptt: '对讲',
@@ -116,7 +116,7 @@ export const en: Messages = {
   },
   me: {
     title: 'Me', duty: 'On duty (share location)',
-    dutyHint: 'While on duty your position goes to the command centre every minute',
+    dutyHint: 'While on duty your position goes to the command centre (about every 30 s, more often on the move)',
     lastFix: 'Last fix', language: 'Language', logout: 'Sign out', queue: 'Waiting to send',
     queueEmpty: 'Nothing waiting', sendNow: 'Send now', failures: 'Refused',
     dismiss: 'OK', grids: 'My grids', ptt: 'Push to talk',

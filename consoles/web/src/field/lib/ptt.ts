@@ -35,7 +35,8 @@ export class Ptt {
       live.on<{ participants: unknown[] }>('ptt.participants', (p) => {
         this.state.listeners = p.participants.length
       })
-      live.on<{ reason: string }>('ptt.ended', (e) => {
+      live.on<{ channel_id: number; reason: string }>('ptt.ended', (e) => {
+        if (e.channel_id !== this.state.channelId) return
         this.close()
         this.state.error = e.reason
       })
