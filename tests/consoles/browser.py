@@ -26,6 +26,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # WebRTC to the media workers: loopback only (the media tests run in a network namespace
+    # with only `lo` up, see test_console_media.py).
+    "--allow-loopback-in-peer-connection",
     # Sound must play without a click first (alarm sirens are checked by the tests).
     "--autoplay-policy=no-user-gesture-required",
 ]

@@ -70,9 +70,13 @@ export const useGroup = defineStore('group-call', () => {
   const moderator = ref(false)
   const muted = ref(false)
   const stream = shallowRef<MediaStream | null>(null)
+  const connection = ref<string>('new')
+  /** audio packets received from the mix (checked every second while in the call) */
+  const received = ref(0)
   let pc: RTCPeerConnection | null = null
   let mic: MediaStreamTrack | null = null
   let subscribed = false
+  let statsTimer: number | undefined
 
   function subscribe(): void {
     if (subscribed) return
@@ -95,6 +99,9 @@ export const useGroup = defineStore('group-call', () => {
       const made = await audioPeer((s) => (stream.value = s))
       pc = made.pc
       mic = made.mic
+      const peer = pc
+      peer.onconnectionstatechange = () => (connection.value = peer.connectionState)
+      statsTimer = window.setInterval(() => void countReceived(peer), 1000)
       const reply = await realtime.call<{ room_id: string; sdp: string; moderator: boolean; participants: Participant[]; active_speaker: number | null }>(
         'group.join',
         { channel_id: channel, sdp: await gatheredOffer(pc) },
@@ -110,6 +117,13 @@ export const useGroup = defineStore('group-call', () => {
       close()
       showError(error)
     }
+  }
+
+  async function countReceived(peer: RTCPeerConnection): Promise<void> {
+    const stats = await peer.getStats()
+    stats.forEach((report: { type: string; kind?: string; packetsReceived?: number }) => {
+      if (report.type === 'inbound-rtp' && report.kind === 'audio') received.value = report.packetsReceived ?? 0
+    })
   }
 
   async function toggleMute(): Promise<void> {
@@ -134,10 +148,13 @@ export const useGroup = defineStore('group-call', () => {
   }
 
   function close(): void {
+    window.clearInterval(statsTimer)
     pc?.close()
     mic?.stop()
     pc = null
     mic = null
+    connection.value = 'new'
+    received.value = 0
     roomId.value = null
     channelId.value = null
     participants.value = []
@@ -145,7 +162,7 @@ export const useGroup = defineStore('group-call', () => {
     muted.value = false
   }
 
-  return { roomId, channelId, participants, speaker, moderator, muted, stream, join, toggleMute, muteAll, end, leave }
+  return { roomId, channelId, participants, speaker, moderator, muted, stream, connection, received, join, toggleMute, muteAll, end, leave }
 })
 
 export const usePtt = defineStore('ptt', () => {

@@ -1,0 +1,61 @@
+"""Group call and push-to-talk from two commander consoles through a real media worker.
+
+Not collected on its own (no test_ prefix): test_console_media.py runs this file with pytest
+inside a network namespace that has only `lo` up, so WebRTC between Chromium and the media
+worker cannot use any other address of the machine. It refuses to run anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.consoles.browser import Browsers
+from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub, StartConsoleHub
+
+INSIDE = "GRIDHUB_CONSOLES_NETNS"
+TOWN = "town1.cmd"  # 洛城街道's commander: a member of the county's grid channel too
+CONNECT_MS = 20_000
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get(INSIDE) != "1", reason="runs only inside the loopback-only network namespace"
+)
+
+
+@pytest.fixture
+async def console_hub(start_console_hub: StartConsoleHub) -> ConsoleHub:
+    """The console hub, with one media worker process."""
+    return await start_console_hub(media={"embedded_workers": 1, "ice_addresses": ["127.0.0.1"]})
+
+
+async def county_channel(page: Page) -> None:
+    await page.get_by_test_id("channel-list").get_by_text("寿光市", exact=True).click()
+
+
+async def test_group_call_and_push_to_talk(browsers: Browsers) -> None:
+    county = await browsers.signed_in(COMMANDER, PASSWORD, "/console/channels")
+    town = await browsers.signed_in(TOWN, PASSWORD, "/console/channels")
+    for page in (county, town):
+        await county_channel(page)
+        await page.get_by_test_id("group-join").click()
+    for page in (county, town):
+        voice = page.get_by_test_id("channel-voice")
+        await expect(voice).to_have_attribute("data-group", "connected", timeout=CONNECT_MS)
+        await expect(voice).to_contain_text("通话中（2 人）")
+        # Audio from the worker's mix arrives over RTP.
+        await page.wait_for_function(
+            "Number(document.querySelector('[data-testid=channel-voice]').dataset.received) > 20"
+        )
+
+    for page in (county, town):
+        await page.get_by_test_id("ptt-join").click()
+        await expect(page.get_by_test_id("channel-voice")).to_have_attribute("data-floor", "free")
+    button = county.get_by_test_id("ptt-button")
+    await button.hover()
+    await county.mouse.down()
+    await expect(town.get_by_test_id("channel-voice")).to_have_attribute("data-floor", "张秀英")
+    await expect(town.get_by_test_id("channel-voice")).to_contain_text("张秀英 正在讲话")
+    await county.mouse.up()
+    await expect(town.get_by_test_id("channel-voice")).to_have_attribute("data-floor", "free")
