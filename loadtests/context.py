@@ -40,6 +40,7 @@ class Context:
     shards: int = 1
     start: float = 0.0
     end: float = 0.0
+    cpu_at_start: float = 0.0  # this process's CPU seconds when the run started
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     held: dict[str, list[Any]] = field(default_factory=dict)  # objects with a `closed` flag
 

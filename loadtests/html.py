@@ -177,6 +177,10 @@ def headline(r: dict[str, Any]) -> str:
     """The figures a reader looks for first, as cards."""
     peak = sum(v["peak"] for k, v in r["connect"].items() if k != "logins")
     cards = [("peak connections", fmt(peak)), ("errors", fmt(sum(r["errors"].values())))]
+    cpu = r["cpu"]
+    if cpu["hub_measured"]:
+        cards.append(("hub CPU, % of a core", fmt(cpu["hub_cpu_pct"])))
+    cards.append(("others' CPU, % of a core", fmt(cpu["other_cpu_pct"])))
     cards += [
         (f"{k} p99", f"{fmt(r['latency'][k]['p99_ms'])} ms")
         for k in KEY_METRICS

@@ -26,7 +26,7 @@ SHOWN = (
 def line(agg: Aggregate, s: Scenario, elapsed: float) -> str:
     second = max(agg.seconds, default=0)
     slot = agg.seconds.get(second - 1) or agg.seconds.get(second)
-    sockets = sum(agg.gauge_totals().values())
+    sockets = sum(v for k, v in agg.gauge_totals().items() if k.startswith("connections."))
     parts = [
         f"{min(elapsed, s.duration_s):5.0f}/{s.duration_s:.0f}s",
         f"conn {sockets:,}",

@@ -40,6 +40,22 @@ def peak(agg: Aggregate, pop: str) -> int:
     return best
 
 
+def cpu_figures(marks: dict[str, float], agg: Aggregate) -> dict[str, float]:
+    """CPU in % of one core over the load phase: the hub (when spawned), the client processes,
+    and everything else the machine ran meanwhile (other people's work skews the figures)."""
+    wall = max(marks["wall_s"], 1e-9)
+    clients = agg.gauge_totals().get("cpu.loadgen_ms", 0) / 1000.0 + marks["runner_s"]
+    hub = marks["hub_s"]
+    other = max(0.0, marks["busy_s"] - hub - clients)
+    return {
+        "window_s": round(wall, 1),
+        "hub_cpu_pct": round(100 * hub / wall, 1),
+        "loadgen_cpu_pct": round(100 * clients / wall, 1),
+        "other_cpu_pct": round(100 * other / wall, 1),
+        "hub_measured": marks["hub_s"] > 0,
+    }
+
+
 def throughput(agg: Aggregate, seconds: float) -> dict[str, float]:
     return {
         name: round(count / seconds, 2)
@@ -68,6 +84,7 @@ def build(s: Scenario, urls: list[str], raw: dict[str, Any], command: list[str])
         "counts": dict(sorted(agg.counts.items())),
         "errors": dict(agg.errors.most_common()),
         "connect": connect_figures(agg, setup),
+        "cpu": cpu_figures(raw["cpu"], agg),
         "setup": {"latency": setup.latencies(), "errors": dict(setup.errors)},
         "series": agg.series(),
         "server_metrics": raw["server"],
@@ -131,6 +148,12 @@ def table(r: dict[str, Any]) -> str:
     ]
     if events:
         parts.append(grid("other events", ["event", "count", "per s"], events))
+    cpu = r["cpu"]
+    hub = f"hub {cpu['hub_cpu_pct']}, " if cpu["hub_measured"] else ""
+    parts.append(
+        f"CPU over {cpu['window_s']} s, % of one core: {hub}load generator "
+        f"{cpu['loadgen_cpu_pct']}, everything else on the machine {cpu['other_cpu_pct']}"
+    )
     errors = list(r["errors"].items()) or [("(none)", 0)]
     parts.append(grid("errors by code", ["code", "count"], [list(e) for e in errors]))
     server = headline(r["server_metrics"]["deltas_summed"])

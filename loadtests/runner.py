@@ -22,6 +22,7 @@ from typing import Any
 from loadtests import progress
 from loadtests.compare import fanout_phase
 from loadtests.provision import Directory, provision
+from loadtests.realtime.servers import CpuMark, cpu_mark
 from loadtests.recorder import Aggregate
 from loadtests.scenario import Scenario
 from loadtests.scrape import changes, scrape_all
@@ -99,7 +100,9 @@ async def follow(shard: Shard, agg: Aggregate) -> None:
             return
 
 
-async def drive_shards(opts: RunOptions, directory: Directory) -> tuple[Aggregate, Aggregate]:
+async def drive_shards(
+    opts: RunOptions, directory: Directory
+) -> tuple[Aggregate, Aggregate, dict[str, float]]:
     s, setup, agg = opts.scenario, Aggregate(), Aggregate()
     job = {
         "scenario": s.public(),
@@ -117,9 +120,11 @@ async def drive_shards(opts: RunOptions, directory: Directory) -> tuple[Aggregat
         for sh in shards:
             await sh.send({"go": go})
         watcher = asyncio.create_task(progress.watch(agg, s, go, opts.live, opts.say))
+        mark = cpu_mark(opts.hub_pid)
         try:
             async with asyncio.timeout(START_DELAY_S + s.duration_s + DONE_GRACE_S):
                 await asyncio.gather(*(follow(sh, agg) for sh in shards))
+            cpu = cpu_marks(mark, cpu_mark(opts.hub_pid))
         finally:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
@@ -128,7 +133,17 @@ async def drive_shards(opts: RunOptions, directory: Directory) -> tuple[Aggregat
             sh.kill()
             with contextlib.suppress(ProcessLookupError):
                 await sh.proc.wait()
-    return setup, agg
+    return setup, agg, cpu
+
+
+def cpu_marks(a: CpuMark, b: CpuMark) -> dict[str, float]:
+    """Wall time, hub CPU (0 when not spawned here), this process's CPU, machine busy time."""
+    return {
+        "wall_s": b[0] - a[0],
+        "hub_s": b[1] - a[1],
+        "runner_s": b[2] - a[2],
+        "busy_s": b[3] - a[3],
+    }
 
 
 async def run(opts: RunOptions) -> dict[str, Any]:
@@ -136,7 +151,7 @@ async def run(opts: RunOptions) -> dict[str, Any]:
     opts.say(f"provisioning on {opts.urls[0]} …")
     directory = await provision(opts.urls[0], s)
     before = await scrape_all(opts.urls)
-    setup, agg = await drive_shards(opts, directory)
+    setup, agg, cpu = await drive_shards(opts, directory)
     after = await scrape_all(opts.urls)
     fanout = None
     if s.fanout is not None:
@@ -155,6 +170,7 @@ async def run(opts: RunOptions) -> dict[str, Any]:
         "started_at": started,
         "setup": setup,
         "load": agg,
+        "cpu": cpu,
         "server": changes(opts.urls, before, after),
         "fanout": fanout,
     }

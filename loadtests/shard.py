@@ -94,6 +94,7 @@ async def ticker(ctx: Context) -> None:
 def tick(ctx: Context) -> None:
     for name, value in ctx.connections().items():
         ctx.rec.gauge(name, value)
+    ctx.rec.gauge("cpu.loadgen_ms", int(1000 * (time.process_time() - ctx.cpu_at_start)))
     emit("tick", second=int(time.time() - ctx.start), data=ctx.rec.drain())
 
 
@@ -108,6 +109,7 @@ async def run(job: dict[str, Any]) -> None:
         if "go" not in order:
             return
         ctx.start = float(order["go"])
+        ctx.cpu_at_start = time.process_time()
         ctx.end = ctx.start + ctx.scenario.duration_s
         clock = asyncio.create_task(ticker(ctx))
         try:

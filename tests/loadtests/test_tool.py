@@ -121,6 +121,8 @@ def test_per_second_series_and_server_figures(run: dict[str, Any]) -> None:
     assert metrics["available"]
     logins = [k for k in metrics["deltas"] if "/api/v1/auth/login" in k and "200" in k]
     assert logins
+    assert results["cpu"]["loadgen_cpu_pct"] > 0
+    assert results["cpu"]["window_s"] >= 8
 
 
 def test_fanout_beside_both_baselines(run: dict[str, Any]) -> None:
