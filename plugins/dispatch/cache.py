@@ -29,6 +29,11 @@ class TtlCache(Generic[K, V]):
         self._items[key] = (now + self.ttl_s, value)
         return value
 
+    def peek(self, key: K) -> V | None:
+        """The value if it is cached and fresh (no loading: for synchronous code)."""
+        found = self._items.get(key)
+        return found[1] if found is not None and found[0] > time.monotonic() else None
+
     def forget(self, key: K | None = None) -> None:
         if key is None:
             self._items.clear()

@@ -131,6 +131,11 @@ class Catalogue:
             raise NotFound("category.not_found", f"no active category {code!r}")
         return found
 
+    def cached(self, code: str) -> Category | None:
+        """The active category if the cache holds it (for code that cannot wait on a load)."""
+        found = self._cache.peek(code)
+        return found if found is not None and found.active else None
+
     async def _load(self, code: str) -> Category | None:
         async with self._sessions() as session:
             return await session.get(Category, code)

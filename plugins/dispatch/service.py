@@ -295,7 +295,9 @@ class Incidents:
         incident.state, incident.updated_at = target.value, rows.now_utc()
         if target == previous and action is not Action.ESCALATE:
             return False
-        category = rows.category(session, incident.category)
+        category = self.catalogue.cached(incident.category) or rows.category(
+            session, incident.category
+        )
         store.set_stage(incident, self._sla(category, incident))
         return True
 

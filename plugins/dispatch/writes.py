@@ -22,6 +22,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -41,6 +42,7 @@ LOCK_WAIT_S = 30.0  # as long as the hub's other SQLite connections wait for the
 RETRY_S = (0.0, 0.0, 0.0, 0.0005, 0.001, 0.002, 0.005, 0.01)  # then every 10 ms
 
 
+CHECKPOINT_EVERY = 50  # group commits between passive WAL checkpoints
 BATCH = 16  # bodies per group-committed transaction (the loop waits while one runs)
 Queued = tuple[Callable[[Session], Any], "asyncio.Future[Any]"]
 
@@ -53,11 +55,13 @@ class Writes:
         self._lock = asyncio.Lock() if single else None
         self._engine: Engine | None = None
         self._sync: sessionmaker[Session] | None = None
+        self._checkpoints: Checkpoints | None = None
         if bind is not None and single:
             path = bind.url.database
             assert path, "the dispatch plugin needs a file database"
             self._engine = _sqlite_engine(path)
             self._sync = sessionmaker(self._engine, expire_on_commit=False)
+            self._checkpoints = Checkpoints(path)
         self._queue: list[Queued] = []
         self._committer: asyncio.Task[None] | None = None
 
@@ -102,6 +106,8 @@ class Writes:
                     outcomes = [_Failed(exc)] * len(batch)
                 for (_body, done), outcome in zip(batch, outcomes, strict=True):
                     _settle(done, outcome)
+                if self._checkpoints is not None:
+                    self._checkpoints.committed()
                 await asyncio.sleep(0)  # let the loop run between transactions
 
     @staticmethod
@@ -123,6 +129,8 @@ class Writes:
     async def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+        if self._checkpoints is not None:
+            await asyncio.to_thread(self._checkpoints.close)
 
 
 class _Failed:
@@ -161,7 +169,37 @@ def _busy(exc: OperationalError) -> bool:
 def _connect(path: str) -> sqlite3.Connection:
     db = sqlite_connect(path)
     db.execute("PRAGMA busy_timeout=0")  # never wait on the event loop: fail, and retry later
+    db.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint's fsync is not for the loop either
     return db
+
+
+class Checkpoints:
+    """Passive WAL checkpoints every `every` commits, on a thread with a connection of its own
+    (the loop's connection does none: a checkpoint copies pages and syncs the file)."""
+
+    def __init__(self, path: str, every: int = CHECKPOINT_EVERY) -> None:
+        self._path, self._every, self._commits = path, every, 0
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-ckpt")
+        self._db: sqlite3.Connection | None = None
+
+    def committed(self) -> None:
+        self._commits += 1
+        if self._commits % self._every == 0:
+            self._thread.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        if self._db is None:
+            self._db = sqlite_connect(self._path)
+        self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def close(self) -> None:
+        self._thread.submit(self._close)
+        self._thread.shutdown(wait=True)
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 def _sqlite_engine(path: str) -> Engine:
