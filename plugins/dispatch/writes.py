@@ -139,17 +139,23 @@ class _Failed:
 
 
 def _run_batch(session: Session, batch: list[Queued]) -> list[Any]:
-    """Each body in a savepoint of the session's transaction, then one commit; returns what
-    each returned or raised (wrapped in `_Failed`)."""
+    """Each body in a savepoint of the session's transaction (a lone body needs none: it is the
+    transaction), then one commit; returns what each returned or raised (wrapped in `_Failed`)."""
     outcomes: list[Any] = []
     with session:
         for body, _done in batch:
             try:
+                if len(batch) == 1:
+                    outcomes.append(body(session))
+                    break
                 with session.begin_nested():
                     outcomes.append(body(session))
             except Exception as exc:
                 outcomes.append(_Failed(exc))
-        session.commit()
+        if all(isinstance(o, _Failed) for o in outcomes):
+            session.rollback()
+        else:
+            session.commit()
     return outcomes
 
 

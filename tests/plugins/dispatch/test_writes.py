@@ -71,3 +71,11 @@ async def test_a_write_waits_for_another_writer_without_blocking_the_loop(
     other.close()
     assert await asyncio.wait_for(writing, 5) == "after"
     assert bodies(path) == ["first", "after"]
+
+
+async def test_a_lone_failing_body_leaves_nothing_behind(database: tuple[Path, Writes]) -> None:
+    path, writes = database
+    with pytest.raises(ValueError, match="alone fails after writing"):
+        await writes.run(note("alone", fail=True))
+    assert await writes.run(note("next")) == "next"
+    assert bodies(path) == ["next"]
