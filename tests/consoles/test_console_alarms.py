@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.async_api import expect
+
 from plugins.alarms.client import DeviceClient
 from tests.consoles.browser import Browsers, input_of
 from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
@@ -46,10 +48,15 @@ async def test_commander_acknowledges_and_clears(
     alarms = await console_hub.api("GET", "/api/v1/alarms?active=true", COMMANDER)
     (alarm,) = [a for a in alarms if a["device_code"] == SMOKE]
 
+    # The MAJOR alarm started an escalation chain (default policy alarm-severe): listed.
+    chain = page.get_by_test_id("escalation-chain")
+    await expect(chain).to_contain_text(f"alarm:{alarm['id']}")
+
     await page.get_by_test_id(f"alarm-ack-{alarm['id']}").click()
     await input_of(page, "alarm-comment").fill("已派人核实")
     await page.get_by_test_id("alarm-submit").click()
     await page.get_by_test_id(f"alarm-ack-{alarm['id']}").wait_for(state="detached")
+    await expect(chain).to_have_count(0)  # acknowledging stops the chain, live
     await page.get_by_test_id(f"alarm-clear-{alarm['id']}").click()
     await page.get_by_test_id("alarm-submit").click()
     await page.get_by_test_id(f"alarm-row-{alarm['id']}").wait_for(state="detached")

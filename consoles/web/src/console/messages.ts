@@ -164,6 +164,8 @@ const zh = {
     acknowledged: '已接警',
     none: '当前没有 SOS 报警',
     escalations: '升级提醒',
+    chains: '进行中的升级',
+    step: '第 {n} 级',
   },
   chat: {
     channels: '群组',
@@ -408,6 +410,8 @@ const en: Tree = {
     acknowledged: 'Taken over',
     none: 'No SOS right now',
     escalations: 'Escalations',
+    chains: 'Running escalations',
+    step: 'step {n}',
   },
   chat: {
     channels: 'Channels',

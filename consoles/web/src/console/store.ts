@@ -14,6 +14,7 @@ import { api, realtime, session } from './session'
 import { notify, playSiren } from './siren'
 import type {
   Alarm,
+  Chain,
   Category,
   Device,
   EscalationAlert,
@@ -42,6 +43,8 @@ export const useLive = defineStore('live', () => {
   const sos = reactive(new Map<number, Sos>())
   const categories = shallowRef<Category[]>([])
   const alerts = ref<EscalationAlert[]>([])
+  /** escalation chains running in scope (loaded, then kept from alerts and stops) */
+  const chains = reactive(new Map<number, Chain>())
   const flashes = ref<Flash[]>([])
   /** alarm id -> the siren was started for it (shown on the alarm board, read by tests) */
   const sounded = reactive(new Map<number, number>())
@@ -101,6 +104,7 @@ export const useLive = defineStore('live', () => {
     for (const item of sosList.sos) sos.set(item.id, item)
     categories.value = catalogue.items
     void loadDirectory()
+    void loadChains()
     loaded.value = true
   }
 
@@ -118,6 +122,14 @@ export const useLive = defineStore('live', () => {
     roles.value = new Map(listed.map((p) => [p.id, p.roles.map((r) => r.role)]))
   }
 
+  async function loadChains(): Promise<void> {
+    const reply = await api
+      .get<{ chains: Chain[] }>('/api/v1/escalation/chains', { state: 'active', limit: 100 })
+      .catch(() => ({ chains: [] as Chain[] }))
+    chains.clear()
+    for (const chain of reply.chains) chains.set(chain.id, chain)
+  }
+
   function subscribe(): void {
     if (subscribed) return
     subscribed = true
@@ -133,7 +145,14 @@ export const useLive = defineStore('live', () => {
     realtime.on<Sos>('escalation.sos.closed', (item) => sos.set(item.id, item))
     realtime.on<EscalationAlert>('escalation.alert', (alert) => {
       alerts.value = [alert, ...alerts.value].slice(0, 50)
+      const known = chains.get(alert.chain_id)
+      chains.set(alert.chain_id, {
+        id: alert.chain_id, trigger: alert.trigger, subject: alert.subject, policy: alert.policy,
+        grid_id: alert.grid_id, state: 'active', next_step: alert.step + 1,
+        started_at: known?.started_at ?? alert.started_at, context: alert.context,
+      })
     })
+    realtime.on<{ chain_id: number }>('escalation.chain.stopped', (stop) => chains.delete(stop.chain_id))
   }
 
   function onLocation(change: LocationChanged): void {
@@ -181,7 +200,7 @@ export const useLive = defineStore('live', () => {
   }
 
   return {
-    grids, people, roles, devices, alarms, incidents, sos, categories, alerts, flashes, sounded, loaded,
+    grids, people, roles, devices, alarms, incidents, sos, categories, alerts, chains, flashes, sounded, loaded,
     lastIncidentPush, gridById, rootGrid, activeAlarms, openIncidents, openSos,
     gridName, categoryName, personName, load, dismissFlash, putIncident, putAlarm,
     me: session.me,

@@ -219,3 +219,15 @@ export const OPEN_STATES: IncidentState[] = [
 ]
 
 export const SEVERITIES: Severity[] = ['CRITICAL', 'MAJOR', 'MINOR', 'WARNING', 'INDETERMINATE']
+
+export interface Chain {
+  id: number
+  trigger: string
+  subject: string
+  policy: string
+  grid_id: number | null
+  state: string
+  next_step: number
+  started_at: number
+  context: Record<string, unknown>
+}
