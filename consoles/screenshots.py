@@ -268,7 +268,7 @@ SCREENS = [
 
 async def _save(page: Page, out: Path, name: str) -> Path:
     path = out / f"{name}.png"
-    await page.screenshot(path=str(path))
+    await page.screenshot(path=str(path), animations="disabled")  # not caught mid-blink
     return path
 
 
