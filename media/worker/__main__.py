@@ -14,6 +14,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 
 import aioice.ice
 from aiohttp import web
@@ -63,8 +64,8 @@ async def serve(args: argparse.Namespace, secret: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    if args.parent_stdin:
-        loop.run_in_executor(None, _wait_eof, loop, stop)
+    if args.parent_stdin:  # a daemon thread: a pending read must not hold up the exit
+        threading.Thread(target=_wait_eof, args=(loop, stop), daemon=True).start()
     await stop.wait()
     await runner.cleanup()
 

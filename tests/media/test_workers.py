@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import sys
+from asyncio.subprocess import PIPE
 from typing import Any
 
 import aiohttp
@@ -12,6 +15,7 @@ import pytest
 
 from hub.keys import CHANNELS
 from media.pool import MediaPool
+from media.protocol import SECRET_ENV
 from tests.hub.conftest import bearer
 from tests.media.conftest import MediaHub, StartMedia
 
@@ -88,3 +92,30 @@ async def test_rooms_go_to_the_least_loaded_worker(start_media: StartMedia) -> N
         rooms.append(reply["room_id"])
     placed = {hub.pool.placement[room] for room in rooms}
     assert placed == {"embedded-1", "embedded-2"}
+
+
+async def test_an_external_worker_is_dialled_and_redialled(start_media: StartMedia) -> None:
+    secret = "external-test-secret"
+    command = [sys.executable, "-m", "media.worker", "--parent-stdin", "--id", "outside"]
+    env = {**os.environ, SECRET_ENV: secret}
+    worker = await asyncio.create_subprocess_exec(*command, stdin=PIPE, stdout=PIPE, env=env)
+    try:
+        assert worker.stdout is not None
+        port = json.loads(await worker.stdout.readline())["port"]
+        url = f"ws://127.0.0.1:{port}/control"
+        hub = await start_media(embedded_workers=0, external_workers=[url], secret=secret)
+        slot = hub.pool.slots["external-1"]
+        assert slot.pid == worker.pid
+        peer = await hub.socket("w01")
+        _listener, reply = await hub.join(
+            peer, "group.join", {"channel_id": await hub.village_channel()}, 600.0
+        )
+        assert hub.pool.placement[reply["room_id"]] == "external-1"
+        assert slot.client is not None
+        await slot.client.close()  # the connection drops: the room is lost, the hub redials
+        assert (await peer.next("group.ended"))["reason"] == "media_worker_lost"
+        async with asyncio.timeout(20):
+            await hub.pool.wait_for(lambda: slot.state == "up" and slot.restarts == 1)
+    finally:
+        worker.terminate()
+        await worker.wait()
