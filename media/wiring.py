@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hub.keys import BUS, CHANNELS, GRIDS, REALTIME, SESSIONS, SETTINGS, TIMERS
+from hub.keys import BUS, CHANNELS, GRIDS, METRICS, REALTIME, SESSIONS, SETTINGS, TIMERS
+from media import metrics
 from media.floor import FloorStore, MemoryFloors, RedisFloors
 from media.groups import GroupCalls
 from media.pool import MediaPool
@@ -29,6 +30,7 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     floors: FloorStore = RedisFloors(settings.redis_url) if settings.redis_url else MemoryFloors()
     doorman = Doorman(app[CHANNELS], app[SESSIONS], lambda: app[GRIDS].index)
     app[MEDIA] = pool
+    metrics.register(app[METRICS], pool)
     app[GROUPS] = GroupCalls(app[REALTIME], pool, doorman)
     timers = app[TIMERS].view(TIMER_OWNER)
     app[PTT] = PushToTalk(app[REALTIME], pool, doorman, floors, settings.media, timers, app[BUS])

@@ -54,6 +54,9 @@ async def test_killed_worker_is_restarted_and_reports_capacity(media_hub: MediaH
     assert after[0]["pid"] != old_pid
     assert after[0]["capacity"] == 200
     assert after[0]["participants"] == 0
+    figures = await (await media_hub.client.get("/metrics")).text()
+    assert "gridhub_media_worker_restarts 1.0" in figures
+    assert "gridhub_media_workers_up 1.0" in figures
     _listener, again = await media_hub.join(peer, "group.join", {"channel_id": channel}, 700.0)
     assert again["room_id"] == f"call:{channel}"
 
