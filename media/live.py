@@ -114,8 +114,10 @@ class LiveRooms:
         async with self.lock(room_id):
             room = await self._open(room_id, channel, options.get("room", {}))
             old = room.participants.get(who.person_id)
+            forced = old is not None and old.forced  # a moderator's mute outlives a rejoin
+            peer = {**options.get("peer", {}), **({"muted": True} if forced else {})}
             try:
-                answer = await room.handle.join(str(who.person_id), sdp, options.get("peer", {}))
+                answer = await room.handle.join(str(who.person_id), sdp, peer)
             except ControlError as exc:
                 if not room.participants:
                     await self._close(room)
@@ -123,9 +125,8 @@ class LiveRooms:
             if old is not None and old.sid != conn.sid:
                 await self.rt.sio.leave_room(old.sid, room.socket_room)
                 await self._tell(old.sid, room, "joined_elsewhere")
-            muted = bool(options.get("peer", {}).get("muted"))
             room.participants[who.person_id] = Participant(
-                who.person_id, who.display_name, conn.sid, muted
+                who.person_id, who.display_name, conn.sid, bool(peer.get("muted")), forced
             )
             await self.rt.join(conn, room.socket_room)
             if self.recorder is not None:  # media/recording: they may play the recording back

@@ -63,6 +63,9 @@ async def test_moderator_mutes_one_then_all_and_ends(media_hub: MediaHub) -> Non
     check_mix(await hear_all(listeners), silent=frozenset({"w01"}))
     again = await sockets["w01"].call("group.mute", {"room_id": room_id, "muted": False})
     assert again["error"]["code"] == "media.muted_by_moderator"
+    channel = {"channel_id": await media_hub.village_channel()}
+    _rejoined, reply = await media_hub.join(sockets["w01"], "group.join", channel, 1300.0)
+    assert {p["person_id"]: p["muted"] for p in reply["participants"]}[worker] is True
 
     await sockets["v01.cmd"].ok("group.mute", {"room_id": room_id, "all": True})
     heard = levels(await listeners["v01.cmd"].listen(1.0), TONES)
