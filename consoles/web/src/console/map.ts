@@ -183,10 +183,11 @@ export class LiveMap {
   /** Draw a worker's track and move a marker along it; returns false when it has no points. */
   playTrack(points: { lat: number; lon: number; at: number }[]): boolean {
     this.stopTrack()
+    this.map.getContainer().dataset.trackPoints = String(points.length)
     if (!points.length) return false
     const line = points.map((p) => L.latLng(p.lat, p.lon))
     this.track = L.layerGroup().addTo(this.map)
-    L.polyline(line, { color: '#19d3c5', weight: 3, dashArray: '6 4' }).addTo(this.track)
+    L.polyline(line, { color: '#19d3c5', weight: 3, dashArray: '6 4', className: 'gh-track' }).addTo(this.track)
     const runner = L.circleMarker(line[0], { radius: 7, color: '#fff', fillColor: '#19d3c5', fillOpacity: 1 })
     runner.addTo(this.track)
     this.map.fitBounds(L.latLngBounds(line), { padding: [40, 40], maxZoom: 16 })
