@@ -28,7 +28,8 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
-STAGES, INVOLVED = _table(StageRow), _table(Involved)
+INCIDENTS, STAGES, INVOLVED = _table(Incident), _table(StageRow), _table(Involved)
+INSERT_INCIDENT = insert(INCIDENTS).returning(INCIDENTS.c.id)
 _stages, _involved = STAGES.c, INVOLVED.c
 INSERT_EVENT = insert(_table(Event))
 INSERT_AUDIT = insert(_table(AuditEntry))
@@ -62,6 +63,14 @@ ASSIGNMENTS = (
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_incident(session: Session, incident: Incident) -> None:
+    """INSERT a new incident, built (every column set) as an object that stays out of the
+    session: a Core statement, no unit of work; the object gets its id, and serves the summary.
+    """
+    values = {c.key: getattr(incident, c.key) for c in INCIDENTS.c if c.key != "id"}
+    incident.id = session.execute(INSERT_INCIDENT, values).scalar_one()
 
 
 def load(session: Session, incident_id: int) -> Incident:

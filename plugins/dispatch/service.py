@@ -180,10 +180,13 @@ class Incidents:
             attachments=list(spec.attachments),
             created_at=now,
             updated_at=now,
+            overdue=False,
+            returns=0,
+            rating_comment="",
+            version=1,
         )
         store.set_stage(incident, self._sla(category, incident))
-        session.add(incident)
-        session.flush()
+        rows.insert_incident(session, incident)
         rows.record_stage(session, incident, None, new=True)
         reporter = {origin.who.person_id: "reporter"} if origin.who else {}
         everyone, _ = rows.involve(session, incident.id, reporter, new=True)

@@ -6,12 +6,14 @@ import asyncio
 import secrets
 import time
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, NotFound
 from plugins.dispatch.lifecycle import Stage, State, allowed_actions, stage_of
@@ -56,23 +58,27 @@ class Numbers:
         return f"{scope}-{following:06d}"
 
     async def _reserve(self, scope: str) -> int:
-        """Advance the counter by a block (committed at once); returns the block's last value."""
-        bump = (
-            update(Counter)
-            .where(Counter.scope == scope)
-            .values(value=Counter.value + self._block)
-            .returning(Counter.value)
-        )
-        async with self._writes.begin() as session:
-            value = await session.scalar(bump)
-            if value is None:  # the first incident of the year: create the counter (racing others)
-                await session.execute(_insert_counter(session, scope))
-                value = await session.scalar(bump)
-        assert value is not None
-        return int(value)
+        """Advance the counter by a block (committed before this returns); the block's last
+        value. It goes through `Writes.run` like any write, so it shares a group commit."""
+        return await self._writes.run(partial(_reserve, scope, self._block))
 
 
-def _insert_counter(session: AsyncSession, scope: str) -> Any:
+def _reserve(scope: str, block: int, session: Session) -> int:
+    bump = (
+        update(Counter)
+        .where(Counter.scope == scope)
+        .values(value=Counter.value + block)
+        .returning(Counter.value)
+    )
+    value = session.scalar(bump)
+    if value is None:  # the first incident of the year: create the counter (racing others)
+        session.execute(_insert_counter(session, scope))
+        value = session.scalar(bump)
+    assert value is not None
+    return int(value)
+
+
+def _insert_counter(session: Session, scope: str) -> Any:
     dialect = session.get_bind().dialect.name
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     return upsert(Counter).values(scope=scope, value=0).on_conflict_do_nothing()

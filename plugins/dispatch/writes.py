@@ -97,18 +97,18 @@ class Writes:
         return result
 
     async def _commit_queued(self, lock: asyncio.Lock, sync: sessionmaker[Session]) -> None:
-        async with lock:
-            while self._queue:
+        while self._queue:
+            async with lock:  # taken per batch: `begin` users waiting get their turn between
                 batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
                 try:
                     outcomes = _run_batch(await self._locked_session(sync), batch)
                 except Exception as exc:  # no transaction, or the commit failed: none of it
                     outcomes = [_Failed(exc)] * len(batch)
-                for (_body, done), outcome in zip(batch, outcomes, strict=True):
-                    _settle(done, outcome)
-                if self._checkpoints is not None:
-                    self._checkpoints.committed()
-                await asyncio.sleep(0)  # let the loop run between transactions
+            for (_body, done), outcome in zip(batch, outcomes, strict=True):
+                _settle(done, outcome)
+            if self._checkpoints is not None:
+                self._checkpoints.committed()
+            await asyncio.sleep(0)  # let the loop run between transactions
 
     @staticmethod
     async def _locked_session(sync: sessionmaker[Session]) -> Session:
@@ -152,6 +152,7 @@ def _run_batch(session: Session, batch: list[Queued]) -> list[Any]:
                     outcomes.append(body(session))
             except Exception as exc:
                 outcomes.append(_Failed(exc))
+            session.expunge_all()  # all flushed: the next body starts from an empty identity map
         if all(isinstance(o, _Failed) for o in outcomes):
             session.rollback()
         else:
