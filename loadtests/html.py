@@ -112,7 +112,7 @@ def throughput_chart(r: dict[str, Any]) -> str:
 
 def connections_chart(r: dict[str, Any]) -> str:
     rows = r["series"]["seconds"]
-    names = sorted({k for row in rows for k in row["gauges"]})
+    names = sorted({k for row in rows for k in row["gauges"] if k.startswith("connections.")})
     series = {
         n.removeprefix("connections."): [(row["t"], float(row["gauges"].get(n, 0))) for row in rows]
         for n in names

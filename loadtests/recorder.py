@@ -136,14 +136,23 @@ class Aggregate:
     def latencies(self) -> dict[str, dict[str, float | int]]:
         return {name: summary(h) for name, h in sorted(self.totals.items())}
 
+    def gauge_series(self) -> list[Counter[str]]:
+        """Per second, the gauges summed over the processes (a process that reported nothing
+        in a second keeps its last values)."""
+        out, latest = [], {}
+        for second in sorted(self.seconds):
+            latest.update(self.seconds[second].gauges)
+            total: Counter[str] = Counter()
+            for values in latest.values():
+                total.update(values)
+            out.append(total)
+        return out
+
     def series(self) -> dict[str, Any]:
         """Per second: latency p50/p99 per metric, counts per metric, gauges summed."""
         rows = []
-        for second in sorted(self.seconds):
+        for second, gauges in zip(sorted(self.seconds), self.gauge_series(), strict=True):
             slot = self.seconds[second]
-            gauges: Counter[str] = Counter()
-            for values in slot.gauges.values():
-                gauges.update(values)
             rows.append(
                 {
                     "t": second,

@@ -34,10 +34,7 @@ def connect_figures(agg: Aggregate, setup: Aggregate) -> dict[str, Any]:
 
 
 def peak(agg: Aggregate, pop: str) -> int:
-    best = 0
-    for slot in agg.seconds.values():
-        best = max(best, sum(v.get(f"connections.{pop}", 0) for v in slot.gauges.values()))
-    return best
+    return max((g.get(f"connections.{pop}", 0) for g in agg.gauge_series()), default=0)
 
 
 def cpu_figures(marks: dict[str, float], agg: Aggregate) -> dict[str, float]:
