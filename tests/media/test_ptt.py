@@ -6,6 +6,7 @@ checked by FFT: only the floor holder's tone, and nothing while the floor is fre
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.hub.sockets import Peer
@@ -90,3 +91,16 @@ async def test_holder_leaving_frees_the_floor(media_hub: MediaHub) -> None:
     await floor(sockets["w02"], "granted")
     await sockets["w01"].ok("ptt.leave", scope)
     assert (await floor(sockets["w02"], "left"))["holder"] is None
+
+
+async def test_racing_requests_through_the_hub_have_one_winner(start_media: StartMedia) -> None:
+    hub = await start_media(embedded_workers=0)  # the floor needs no media worker
+    scope = {"channel_id": await hub.village_channel()}
+    workers = [await hub.socket(name) for name in ("w01", "w02", "w03", "w04", "w05")]
+    replies = await asyncio.gather(*(peer.call("ptt.request", scope) for peer in workers))
+    granted = [reply for reply in replies if reply["ok"]]
+    assert len(granted) == 1
+    holder = granted[0]["floor"]["person_id"]
+    busy = [reply["error"] for reply in replies if not reply["ok"]]
+    assert {error["code"] for error in busy} == {"ptt.floor_busy"}
+    assert {error["details"]["holder"]["person_id"] for error in busy} == {holder}
