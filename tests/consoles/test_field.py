@@ -81,6 +81,8 @@ async def test_sos_long_press_reaches_the_console_and_the_ack_comes_back(
 async def test_actions_taken_offline_are_queued_and_sent_on_reconnect(
     console_hub: ConsoleHub, browsers: Browsers
 ) -> None:
+    # Offline, Chromium itself logs each reconnect attempt of the socket as an error.
+    browsers.errors.ignored.append("net::ERR_INTERNET_DISCONNECTED")
     field = await field_app(browsers)
     task = await dispatched_task(console_hub, "村西头井盖缺失")
     number = task["number"]

@@ -16,8 +16,12 @@ export class OfflineError extends Error {
 const PREFIX = '/api/v1'
 const UNREACHED = new Set(['socket.closed', 'socket.timeout'])
 
-async function reach<T>(work: () => Promise<T>): Promise<T> {
-  if (!navigator.onLine) throw new OfflineError()
+/** Run a request, with unreachable as OfflineError. `up` says whether to try at all: not
+ * while the device says it is offline and the socket is down (a browser told to be offline
+ * also logs every failed request); the socket being up overrides navigator.onLine, which is
+ * false on a network with no route out (an intranet or a loopback-only test). */
+async function reach<T>(work: () => Promise<T>, up = true): Promise<T> {
+  if (!up) throw new OfflineError()
   try {
     return await work()
   } catch (e) {
@@ -27,22 +31,26 @@ async function reach<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export class FieldApi {
-  constructor(readonly shared: SharedApi) {}
+  constructor(readonly shared: SharedApi, private readonly socketUp: () => boolean) {}
+
+  private get up(): boolean {
+    return navigator.onLine || this.socketUp()
+  }
 
   get<T>(path: string): Promise<T> {
-    return reach(() => this.shared.get<T>(PREFIX + path))
+    return reach(() => this.shared.get<T>(PREFIX + path), this.up)
   }
 
   post<T>(path: string, body: unknown = {}): Promise<T> {
-    return reach(() => this.shared.post<T>(PREFIX + path, body))
+    return reach(() => this.shared.post<T>(PREFIX + path, body), this.up)
   }
 
   upload<T>(path: string, form: FormData): Promise<T> {
-    return reach(() => this.shared.request<T>('POST', PREFIX + path, { form }))
+    return reach(() => this.shared.request<T>('POST', PREFIX + path, { form }), this.up)
   }
 
   fileUrl(path: string): Promise<string> {
-    return reach(() => this.shared.fileUrl(PREFIX + path))
+    return reach(() => this.shared.fileUrl(PREFIX + path), this.up)
   }
 }
 

@@ -32,11 +32,15 @@ type Phase = 'idle' | 'incoming' | 'calling' | 'active' | 'ended'
 export class Calls {
   readonly state = reactive({
     phase: 'idle' as Phase, callId: 0, peer: '', outcome: '', since: 0, error: '',
+    link: 'new' as RTCPeerConnectionState, received: 0,
   })
   readonly remote = shallowRef<MediaStream | null>(null)
   private pc: RTCPeerConnection | null = null
   private local: MediaStream | null = null
   private caller = false
+  private sending: Promise<unknown> = Promise.resolve()
+  private early: RTCIceCandidateInit[] = []
+  private statsTimer: number | undefined
 
   constructor(private readonly s: Session) {
     s.onStart((live) => {
@@ -51,7 +55,7 @@ export class Calls {
 
   async invite(personId: number, name: string): Promise<void> {
     this.caller = true
-    Object.assign(this.state, { phase: 'calling', peer: name, outcome: '', error: '' })
+    Object.assign(this.state, { phase: 'calling', peer: name, outcome: '', error: '', link: 'new', received: 0 })
     try {
       const call = await this.s.live.call<CallInfo>('call.invite', {
         callee_id: personId, media: 'audio', client_call_id: newId(),
@@ -90,7 +94,7 @@ export class Calls {
 
   private ringing(r: Ringing): void {
     if (this.state.phase !== 'idle' && this.state.phase !== 'ended') return
-    Object.assign(this.state, { phase: 'incoming', callId: r.call_id, peer: r.caller.name, outcome: '' })
+    Object.assign(this.state, { phase: 'incoming', callId: r.call_id, peer: r.caller.name, outcome: '', link: 'new', received: 0 })
   }
 
   private async changed(c: CallInfo): Promise<void> {
@@ -117,6 +121,10 @@ export class Calls {
     pc.ontrack = (ev) => {
       this.remote.value = ev.streams[0] ?? new MediaStream([ev.track])
     }
+    pc.onconnectionstatechange = () => {
+      this.state.link = pc.connectionState
+      if (pc.connectionState === 'connected') this.watchStats(pc)
+    }
     pc.onicecandidate = (ev) => {
       const candidate = ev.candidate ? ev.candidate.toJSON() : { candidate: '' }
       void this.send({ call_id: this.state.callId, kind: 'candidate', candidate })
@@ -135,29 +143,54 @@ export class Calls {
     if (sig.call_id !== this.state.callId) return
     const pc = this.pc ?? (await this.prepare())
     if (sig.kind === 'candidate') {
-      if (sig.candidate?.candidate) await pc.addIceCandidate(sig.candidate).catch(() => undefined)
+      if (!sig.candidate?.candidate) return
+      if (pc.remoteDescription) await pc.addIceCandidate(sig.candidate).catch(() => undefined)
+      else this.early.push(sig.candidate) // before the description it belongs to
       return
     }
     if (sig.kind === 'answer') {
       await pc.setRemoteDescription({ type: 'answer', sdp: sig.sdp })
-      return
+      return this.addEarly(pc)
     }
     if (this.caller && pc.signalingState === 'have-local-offer') return
     if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' })
     await pc.setRemoteDescription({ type: 'offer', sdp: sig.sdp })
+    await this.addEarly(pc)
     await pc.setLocalDescription(await pc.createAnswer())
     await this.send({ call_id: this.state.callId, kind: 'answer', sdp: pc.localDescription?.sdp })
   }
 
-  private async send(sig: Signal): Promise<void> {
-    await this.s.live.call('call.signal', sig).catch(() => undefined)
+  /** Signals go one after another, each after the previous one's ack: the hub relays before
+   * it acks, so the other side gets them in order (the offer before its candidates). */
+  private send(sig: Signal): Promise<unknown> {
+    this.sending = this.sending.then(() => this.s.live.call('call.signal', sig).catch(() => undefined))
+    return this.sending
+  }
+
+  /** Audio packets received so far (shown as the call layer's data-received). */
+  private watchStats(pc: RTCPeerConnection): void {
+    window.clearInterval(this.statsTimer)
+    this.statsTimer = window.setInterval(async () => {
+      if (pc.connectionState === 'closed') return window.clearInterval(this.statsTimer)
+      const stats = await pc.getStats()
+      stats.forEach((r: { type: string; kind?: string; packetsReceived?: number }) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') this.state.received = r.packetsReceived ?? 0
+      })
+    }, 1000)
+  }
+
+  private async addEarly(pc: RTCPeerConnection): Promise<void> {
+    for (const c of this.early.splice(0)) await pc.addIceCandidate(c).catch(() => undefined)
   }
 
   private close(): void {
+    this.early = []
+    window.clearInterval(this.statsTimer)
     this.pc?.close()
     this.pc = null
     for (const t of this.local?.getTracks() ?? []) t.stop()
     this.local = null
     this.remote.value = null
+    this.state.link = 'closed'
   }
 }

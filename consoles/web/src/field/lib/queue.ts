@@ -103,7 +103,7 @@ export class OutQueue {
     this.state.jobs.push(job)
     this.trimLocations()
     this.save()
-    if (navigator.onLine) void this.flush()
+    void this.flush() // stops at the first job that cannot reach the hub
     return false
   }
 

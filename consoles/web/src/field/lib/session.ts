@@ -41,8 +41,8 @@ export class Session {
 
   constructor() {
     this.shared = createSession('field')
-    this.api = new FieldApi(this.shared.api)
     this.live = new Live(this.shared.realtime)
+    this.api = new FieldApi(this.shared.api, () => this.live.connected)
     this.queue = new OutQueue((job: Job) => runJob(this, job))
     window.addEventListener('online', () => void this.wentOnline())
     window.addEventListener('offline', () => {
