@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from playwright.async_api import expect
+
 from tests.consoles.browser import Browsers
-from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
+from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
 
 
 async def test_commander_sees_the_county_on_the_map(
@@ -31,3 +33,13 @@ async def test_commander_sees_the_county_on_the_map(
         await tree.get_by_text(town, exact=True).wait_for()
     # No tile server is configured: nothing was asked of any other host.
     assert await page.locator(".leaflet-tile").count() == 0
+
+
+async def test_field_staff_are_sent_to_their_own_app(browsers: Browsers) -> None:
+    page = await browsers.signed_in(WORKER, PASSWORD)
+    refused = page.get_by_test_id("console-refused")
+    await expect(refused).to_contain_text("指挥调度台仅供指挥中心人员使用")
+    await expect(refused).to_contain_text("/field")
+    assert await page.get_by_test_id("live-map").count() == 0
+    await refused.get_by_role("button", name="退出登录").click()
+    await page.get_by_test_id("login-submit").wait_for()

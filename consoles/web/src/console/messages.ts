@@ -13,6 +13,8 @@ const zh = {
       screen: '展示中心',
     },
     sound_blocked: '浏览器阻止了告警声音，点击此处开启',
+    not_for_you: '指挥调度台仅供指挥中心人员使用',
+    not_for_you_hint: '网格员请使用手机端 /field，群众请使用 /report',
     notifications: '开启桌面通知',
   },
   map: {
@@ -259,6 +261,8 @@ const en: Tree = {
       screen: 'Big screen',
     },
     sound_blocked: 'The browser blocked alarm sound: click here to enable it',
+    not_for_you: 'The command console is for command-centre staff',
+    not_for_you_hint: 'Grid workers use the phone app at /field; residents use /report',
     notifications: 'Enable desktop notifications',
   },
   map: {
