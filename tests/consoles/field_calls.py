@@ -1,4 +1,5 @@
-"""A 1:1 voice call between two field apps (w01 calls their grid leader v01.lead) in Chromium.
+"""Calls of the field app in Chromium: a 1:1 voice call between two field apps (w01 calls their
+grid leader v01.lead), and a commander pulling the worker's camera onto the console's video wall.
 
 Not collected on its own (no test_ prefix): tests/consoles/test_field_calls.py runs this file
 with pytest inside a network namespace that has only `lo` up, so media can only flow over
@@ -13,7 +14,7 @@ import subprocess
 from playwright.async_api import async_playwright, expect
 
 from tests.consoles.browser import CHROMIUM, CHROMIUM_ARGS, Browsers
-from tests.consoles.conftest import PASSWORD, WORKER, ConsoleHub
+from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
 from tests.consoles.fieldkit import phone
 
 INSIDE = "GRIDHUB_FIELD_CALLS_NETNS"
@@ -65,3 +66,44 @@ async def _call(browsers: Browsers) -> None:
     for side in (calling, ringing):
         await expect(side).to_have_attribute("data-phase", "ended")
         await expect(side).to_have_attribute("data-outcome", "answered")
+
+
+async def test_commander_pulls_the_workers_camera_with_consent(console_hub: ConsoleHub) -> None:
+    assert os.environ.get(INSIDE), "run by tests/consoles/test_field_calls.py only"
+    assert only_loopback(), "must run in a network namespace with only lo up"
+    args = [*CHROMIUM_ARGS, "--allow-loopback-in-peer-connection"]
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        browsers = Browsers(browser, console_hub.url)
+        try:
+            await _pull(browsers)
+            browsers.errors.assert_clean()
+        finally:
+            await browsers.close()
+
+
+async def _pull(browsers: Browsers) -> None:
+    mic = phone(permissions=["geolocation", "camera", "microphone"])
+    worker = await browsers.signed_in(WORKER, PASSWORD, "/field", **mic)
+    console = await browsers.signed_in(
+        COMMANDER, PASSWORD, "/console/calls", permissions=["camera", "microphone"]
+    )
+    await console.get_by_role("tab", name="视频墙").click()
+    await console.locator(".wall .el-select").click()
+    await console.locator(".el-select-dropdown__item", has_text="(w01)").click()
+    await console.get_by_test_id("wall-pull").click()
+
+    asked = worker.get_by_test_id("call-layer")
+    await expect(asked).to_have_attribute("data-kind", "pull")
+    await expect(asked).to_have_attribute("data-phase", "incoming")  # policy: ask first
+    await worker.get_by_test_id("call-accept").click()
+    await expect(asked).to_have_attribute("data-link", "connected", timeout=CONNECT_MS)
+    tile = console.locator("[data-testid=video-wall] .tile video")
+    await expect(tile).to_have_count(1)
+    await console.wait_for_function(  # the phone's (fake) camera decodes on the wall
+        "document.querySelector('[data-testid=video-wall] .tile video').videoWidth > 0",
+        timeout=CONNECT_MS,
+    )
+    await worker.get_by_test_id("call-hangup").click()
+    await expect(asked).to_have_attribute("data-phase", "ended")
+    await expect(tile).to_have_count(0)

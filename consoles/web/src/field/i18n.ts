@@ -45,6 +45,7 @@ export const zh = {
     incoming: '{name} 来电', accept: '接听', decline: '拒绝', hangup: '挂断',
     calling: '正在呼叫 {name}…', active: '通话中 {time}', ended: '通话结束',
     busy: '对方忙', missed: '无人接听', declined: '对方已拒绝', failed: '通话失败',
+    pullIncoming: '{name} 请求查看您的现场视频', pullAccept: '同意', pullActive: '正在向 {name} 回传现场视频', stop: '结束',
   },
   me: {
     title: '我的', duty: '在岗（共享位置）', dutyHint: '在岗时定时向指挥中心报告位置（约每30秒，移动时更频繁）',
@@ -113,6 +114,7 @@ export const en: Messages = {
     incoming: '{name} is calling', accept: 'Accept', decline: 'Decline', hangup: 'Hang up',
     calling: 'Calling {name}…', active: 'In call {time}', ended: 'Call ended', busy: 'Busy',
     missed: 'No answer', declined: 'Declined', failed: 'Call failed',
+    pullIncoming: '{name} asks to see your camera', pullAccept: 'Allow', pullActive: 'Sending your camera to {name}', stop: 'Stop',
   },
   me: {
     title: 'Me', duty: 'On duty (share location)',

@@ -18,6 +18,7 @@ export interface CallInfo {
 interface Ringing {
   call_id: number
   caller: { person_id: number; name: string }
+  consent?: 'ask' | 'auto'
 }
 
 interface Signal {
@@ -31,10 +32,12 @@ type Phase = 'idle' | 'incoming' | 'calling' | 'active' | 'ended'
 
 export class Calls {
   readonly state = reactive({
-    phase: 'idle' as Phase, callId: 0, peer: '', outcome: '', since: 0, error: '',
+    phase: 'idle' as Phase, kind: 'call' as 'call' | 'pull', callId: 0, peer: '', outcome: '', since: 0, error: '',
     link: 'new' as RTCPeerConnectionState, received: 0,
   })
   readonly remote = shallowRef<MediaStream | null>(null)
+  /** The camera while a commander pulls this phone's video (shown as a preview). */
+  readonly camera = shallowRef<MediaStream | null>(null)
   private pc: RTCPeerConnection | null = null
   private local: MediaStream | null = null
   private caller = false
@@ -44,7 +47,8 @@ export class Calls {
 
   constructor(private readonly s: Session) {
     s.onStart((live) => {
-      live.on<Ringing>('call.ringing', (r) => this.ringing(r))
+      live.on<Ringing>('call.ringing', (r) => this.ringing(r, 'call'))
+      live.on<Ringing>('call.pull_request', (r) => this.ringing(r, 'pull'))
       live.on<CallInfo>('call.state', (c) => void this.changed(c))
       live.on<Signal>('call.signal', (sig) => void this.signal(sig))
       live.on<{ call_id: number }>('call.answered_elsewhere', (c) => {
@@ -55,7 +59,7 @@ export class Calls {
 
   async invite(personId: number, name: string): Promise<void> {
     this.caller = true
-    Object.assign(this.state, { phase: 'calling', peer: name, outcome: '', error: '', link: 'new', received: 0 })
+    Object.assign(this.state, { phase: 'calling', kind: 'call', peer: name, outcome: '', error: '', link: 'new', received: 0 })
     try {
       const call = await this.s.live.call<CallInfo>('call.invite', {
         callee_id: personId, media: 'audio', client_call_id: newId(),
@@ -92,9 +96,15 @@ export class Calls {
     Object.assign(this.state, { phase: 'idle', callId: 0, peer: '', outcome: '', error: '' })
   }
 
-  private ringing(r: Ringing): void {
+  /** A call rings, or a commander asks for this phone's camera (video pull, 视频调度): by
+   * policy the app asks its user, or accepts at once (consent "auto"). */
+  private ringing(r: Ringing, kind: 'call' | 'pull'): void {
     if (this.state.phase !== 'idle' && this.state.phase !== 'ended') return
-    Object.assign(this.state, { phase: 'incoming', callId: r.call_id, peer: r.caller.name, outcome: '', link: 'new', received: 0 })
+    this.close()
+    Object.assign(this.state, {
+      phase: 'incoming', kind, callId: r.call_id, peer: r.caller.name, outcome: '', error: '', link: 'new', received: 0,
+    })
+    if (kind === 'pull' && r.consent === 'auto') void this.accept()
   }
 
   private async changed(c: CallInfo): Promise<void> {
@@ -116,8 +126,14 @@ export class Calls {
   private async prepare(): Promise<RTCPeerConnection> {
     const ice = await this.s.api.get<{ ice_servers: RTCIceServer[] }>('/calls/ice-servers')
     const pc = new RTCPeerConnection({ iceServers: ice.ice_servers })
-    this.local = await navigator.mediaDevices.getUserMedia({ audio: true })
-    for (const track of this.local.getTracks()) pc.addTrack(track, this.local)
+    if (this.state.kind === 'pull') {
+      // one way: the commander's offer is receive-only; the camera is attached to it on answer
+      this.local = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } })
+      this.camera.value = this.local
+    } else {
+      this.local = await navigator.mediaDevices.getUserMedia({ audio: true })
+      for (const track of this.local.getTracks()) pc.addTrack(track, this.local)
+    }
     pc.ontrack = (ev) => {
       this.remote.value = ev.streams[0] ?? new MediaStream([ev.track])
     }
@@ -155,6 +171,7 @@ export class Calls {
     if (this.caller && pc.signalingState === 'have-local-offer') return
     if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' })
     await pc.setRemoteDescription({ type: 'offer', sdp: sig.sdp })
+    if (this.state.kind === 'pull') await this.sendCamera(pc)
     await this.addEarly(pc)
     await pc.setLocalDescription(await pc.createAnswer())
     await this.send({ call_id: this.state.callId, kind: 'answer', sdp: pc.localDescription?.sdp })
@@ -179,6 +196,15 @@ export class Calls {
     }, 1000)
   }
 
+  private async sendCamera(pc: RTCPeerConnection): Promise<void> {
+    const video = this.local?.getVideoTracks()[0] ?? null
+    for (const t of pc.getTransceivers()) {
+      const isVideo = t.receiver.track.kind === 'video'
+      t.direction = isVideo && video ? 'sendonly' : 'inactive'
+      if (isVideo) await t.sender.replaceTrack(video)
+    }
+  }
+
   private async addEarly(pc: RTCPeerConnection): Promise<void> {
     for (const c of this.early.splice(0)) await pc.addIceCandidate(c).catch(() => undefined)
   }
@@ -191,6 +217,7 @@ export class Calls {
     for (const t of this.local?.getTracks() ?? []) t.stop()
     this.local = null
     this.remote.value = null
+    this.camera.value = null
     this.state.link = 'closed'
   }
 }
