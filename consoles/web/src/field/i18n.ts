@@ -15,6 +15,12 @@ export const zh = {
     verify: '核查', comment: '备注',
   },
   priority: { low: '低', normal: '一般', high: '紧急', urgent: '特急' },
+  step: {
+    reported: '上报', register: '立案', reject: '不予受理', dispatch: '派单', sign: '签收',
+    return: '退回', en_route: '出发', on_scene: '到达现场', handle: '处置', verify: '核查',
+    close: '结案', rate: '回访', escalate: '上报上级', park: '挂账', unpark: '解除挂账',
+    reopen: '重新办理', supervise: '督办', comment: '备注', sla_warning: '即将超时', overdue: '超时',
+  },
   tasks: {
     empty: '暂无任务', refresh: '刷新', open: '进行中', done: '已完成', deadline: '时限',
     overdue: '已超时', pending: '待发送', detail: '任务详情', timeline: '处置记录',
@@ -81,6 +87,13 @@ export const en: Messages = {
     handle: 'Handled', verify: 'Verify', comment: 'Comment',
   },
   priority: { low: 'Low', normal: 'Normal', high: 'High', urgent: 'Urgent' },
+  step: {
+    reported: 'Reported', register: 'Registered', reject: 'Not accepted', dispatch: 'Dispatched',
+    sign: 'Signed for', return: 'Returned', en_route: 'Set off', on_scene: 'On scene',
+    handle: 'Handled', verify: 'Verified', close: 'Closed', rate: 'Rated', escalate: 'Escalated',
+    park: 'Parked', unpark: 'Unparked', reopen: 'Reopened', supervise: 'Supervised',
+    comment: 'Comment', sla_warning: 'Deadline near', overdue: 'Overdue',
+  },
   tasks: {
     empty: 'No tasks', refresh: 'Refresh', open: 'Open', done: 'Done', deadline: 'Due',
     overdue: 'Overdue', pending: 'Pending', detail: 'Task', timeline: 'Timeline',
