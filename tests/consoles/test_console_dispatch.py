@@ -83,3 +83,19 @@ async def test_commander_reports_and_registers_from_the_console(
     (item,) = listed["items"]
     assert (item["source"], item["state"]) == ("console", "registered")
     await expect(console.get_by_test_id(f"incident-card-{item['id']}")).to_be_visible()
+
+    # An action that needs a note (督办) goes through the dialog into the timeline.
+    await drawer.get_by_test_id("act-supervise").click()
+    await console.get_by_test_id("action-submit").click()  # no note: the hub refuses it
+    await expect(console.get_by_text("incident.note_required")).to_be_visible()
+    await input_of(console, "action-note").fill("请今天内处理完毕")
+    await console.get_by_test_id("action-submit").click()
+    await expect(drawer.get_by_test_id("timeline")).to_contain_text("请今天内处理完毕")
+    # The incident's own chat opens from the drawer.
+    await drawer.get_by_role("tab", name="事件群聊").click()
+    await input_of(console, "chat-input").fill("已通知网格员")
+    await drawer.get_by_test_id("chat-send").click()
+    await expect(drawer.get_by_test_id("chat-messages")).to_contain_text("已通知网格员")
+    after = await incident(console_hub, item["id"])
+    assert after["timeline"][-1]["action"] == "supervise"
+    assert after["channel_id"] is not None
