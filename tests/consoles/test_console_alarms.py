@@ -7,6 +7,7 @@ from playwright.async_api import expect
 from plugins.alarms.client import DeviceClient
 from tests.consoles.browser import Browsers, input_of
 from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
+from tests.consoles.fieldkit import person_id
 
 SMOKE = "dev-smoke-01"  # demo smoke detector in 洛城街道
 WITHIN_MS = 1000  # the bound from the device's frame to the console
@@ -52,6 +53,17 @@ async def test_commander_acknowledges_and_clears(
     chain = page.get_by_test_id("escalation-chain")
     await expect(chain).to_contain_text(f"alarm:{alarm['id']}")
 
+    row = page.get_by_test_id(f"alarm-row-{alarm['id']}").locator("xpath=ancestor::tr")
+    await row.get_by_role("button", name="评论").click()
+    await input_of(page, "alarm-comment").fill("现场有烟，已通知网格员")
+    await page.get_by_test_id("alarm-submit").click()
+    await expect(page.get_by_test_id("alarm-detail")).to_contain_text("现场有烟，已通知网格员")
+    await row.get_by_role("button", name="指派").click()
+    await page.get_by_test_id("alarm-assignee").click()
+    await page.get_by_role("option", name="(w01)").click()
+    await page.get_by_test_id("alarm-submit").click()
+    await expect(page.get_by_test_id("alarm-detail")).to_contain_text("徐桂兰")
+
     await page.get_by_test_id(f"alarm-ack-{alarm['id']}").click()
     await input_of(page, "alarm-comment").fill("已派人核实")
     await page.get_by_test_id("alarm-submit").click()
@@ -66,5 +78,7 @@ async def test_commander_acknowledges_and_clears(
     actions = [h["action"] for h in after["history"]]
     assert "acknowledged" in actions
     assert "cleared" in actions
+    assert "commented" in actions
+    assert after["assignee_id"] == await person_id(console_hub, "w01")
     ack = next(h for h in after["history"] if h["action"] == "acknowledged")
     assert ack["comment"] == "已派人核实"
