@@ -13,7 +13,8 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.consoles.browser import Browsers
-from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub, StartConsoleHub
+from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub, StartConsoleHub
+from tests.consoles.fieldkit import phone
 
 INSIDE = "GRIDHUB_CONSOLES_NETNS"
 TOWN = "town1.cmd"  # 洛城街道's commander: a member of the county's grid channel too
@@ -59,3 +60,29 @@ async def test_group_call_and_push_to_talk(browsers: Browsers) -> None:
     await expect(town.get_by_test_id("channel-voice")).to_contain_text("张秀英 正在讲话")
     await county.mouse.up()
     await expect(town.get_by_test_id("channel-voice")).to_have_attribute("data-floor", "free")
+
+
+async def test_commander_calls_a_worker(browsers: Browsers) -> None:
+    """A 1:1 voice call from the console to the worker's phone (the field app answers)."""
+    # Microphones granted: Chromium then offers real loopback host candidates instead of mDNS
+    # names (which need multicast, absent in a lo-only namespace).
+    worker = await browsers.signed_in(
+        WORKER, PASSWORD, "/field", **phone(permissions=["geolocation", "microphone"])
+    )
+    console = await browsers.signed_in(
+        COMMANDER, PASSWORD, "/console/calls", permissions=["microphone"]
+    )
+    row = console.get_by_test_id(f"call-person-{WORKER}")
+    await row.get_by_role("button", name="语音呼叫").click()
+    layer = worker.get_by_test_id("call-layer")
+    await expect(layer).to_have_attribute("data-phase", "incoming", timeout=CONNECT_MS)
+    await worker.get_by_test_id("call-accept").click()
+
+    window = console.get_by_test_id("call-window")
+    await expect(window).to_have_attribute("data-state", "active")
+    await expect(window).to_have_attribute("data-connection", "connected", timeout=CONNECT_MS)
+    await expect(layer).to_have_attribute("data-link", "connected", timeout=CONNECT_MS)
+    await expect(layer).not_to_have_attribute("data-received", "0", timeout=CONNECT_MS)
+
+    await console.get_by_test_id("call-hangup").click()
+    await expect(layer).to_have_attribute("data-outcome", "answered")

@@ -1,4 +1,4 @@
-"""The console's group call and push-to-talk against a real media worker, in Chromium.
+"""The console's group call, push-to-talk and a 1:1 call to a phone, in Chromium.
 
 media_inside.py runs under pytest inside a network namespace made for it with only `lo` up,
 so every WebRTC packet stays on 127.0.0.1; the namespace is deleted afterwards and whatever
@@ -36,4 +36,4 @@ async def test_group_call_and_ptt_in_the_console(namespace: str) -> None:  # noq
         raise AssertionError(f"the console media test took over {LIMIT_S} s") from None
     text = out.decode(errors="replace")
     assert inner.returncode == 0, text[-6000:]
-    assert "1 passed" in text
+    assert "2 passed" in text

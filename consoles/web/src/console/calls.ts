@@ -1,8 +1,10 @@
 // 1:1 calls through the hub's signaling (docs/protocol.md, "Calls"): invite / ring / accept,
 // then WebRTC offer/answer and trickle ICE relayed by the hub; media flows peer to peer.
-// The caller's offer wins on glare (the console is the polite side only as a callee).
+// Glare is arbitrated by the hub: a refused offer (call.glare) is rolled back and the other
+// side's offer answered.
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
+import { HubError } from '@/shared/api'
 import { showError } from '@/shared/app'
 import { newId } from '@/shared/time'
 import type { CallInfo, CallRinging, CallSignal, IceServers } from '@/shared/types'
@@ -43,7 +45,7 @@ export const useCalls = defineStore('calls', () => {
     const wasRinging = call.value.state === 'ringing'
     call.value = state
     if (state.state === 'ended') return cleanup()
-    if (state.state === 'active' && wasRinging && isCaller.value) await offer()
+    if (state.state === 'active' && wasRinging && isCaller.value) await offer().catch(showError)
   }
 
   async function media(kind: 'audio' | 'video'): Promise<MediaStream | null> {
@@ -84,7 +86,14 @@ export const useCalls = defineStore('calls', () => {
     const made = await peer(current.media)
     const description = await made.createOffer()
     await made.setLocalDescription(description)
-    await realtime.call('call.signal', { call_id: current.call_id, kind: 'offer', sdp: description.sdp })
+    try {
+      await realtime.call('call.signal', { call_id: current.call_id, kind: 'offer', sdp: description.sdp })
+    } catch (error) {
+      // Glare: the other side's offer was recorded first and is on its way; drop ours.
+      if (error instanceof HubError && error.code === 'call.glare') {
+        if (made.signalingState === 'have-local-offer') await made.setLocalDescription({ type: 'rollback' })
+      } else showError(error)
+    }
   }
 
   async function onSignal(signal: CallSignal): Promise<void> {
@@ -93,7 +102,8 @@ export const useCalls = defineStore('calls', () => {
     try {
       if (signal.kind === 'offer' || signal.kind === 'restart') {
         const made = pc ?? (await peer(current.media))
-        if (made.signalingState === 'have-local-offer' && isCaller.value) return // glare: ours wins
+        // The hub relays only the offer that won (glare is arbitrated there): ours, if any, lost.
+        if (made.signalingState === 'have-local-offer') await made.setLocalDescription({ type: 'rollback' })
         await made.setRemoteDescription({ type: 'offer', sdp: signal.sdp })
         const answer = await made.createAnswer()
         await made.setLocalDescription(answer)
