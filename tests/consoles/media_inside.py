@@ -7,7 +7,10 @@ worker cannot use any other address of the machine. It refuses to run anywhere e
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
@@ -27,8 +30,9 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 async def console_hub(start_console_hub: StartConsoleHub) -> ConsoleHub:
-    """The console hub, with one media worker process."""
-    return await start_console_hub(media={"embedded_workers": 1, "ice_addresses": ["127.0.0.1"]})
+    """The console hub, with one media worker process; 1:1 calls are recorded."""
+    media = {"embedded_workers": 1, "ice_addresses": ["127.0.0.1"], "recording": {"calls": True}}
+    return await start_console_hub(media=media)
 
 
 async def county_channel(page: Page) -> None:
@@ -62,7 +66,7 @@ async def test_group_call_and_push_to_talk(browsers: Browsers) -> None:
     await expect(town.get_by_test_id("channel-voice")).to_have_attribute("data-floor", "free")
 
 
-async def test_commander_calls_a_worker(browsers: Browsers) -> None:
+async def test_commander_calls_a_worker(console_hub: ConsoleHub, browsers: Browsers) -> None:
     """A 1:1 voice call from the console to the worker's phone (the field app answers)."""
     # Microphones granted: Chromium then offers real loopback host candidates instead of mDNS
     # names (which need multicast, absent in a lo-only namespace).
@@ -84,5 +88,21 @@ async def test_commander_calls_a_worker(browsers: Browsers) -> None:
     await expect(layer).to_have_attribute("data-link", "connected", timeout=CONNECT_MS)
     await expect(layer).not_to_have_attribute("data-received", "0", timeout=CONNECT_MS)
 
+    await expect(window).to_contain_text(re.compile(r"通话中 \d+s"))  # the answered clock runs
     await console.get_by_test_id("call-hangup").click()
     await expect(layer).to_have_attribute("data-outcome", "answered")
+    # The console published its side to the recorder: the call's recording is finished.
+    recording = await finished_recording(console_hub)
+    assert recording["kind"] == "call"
+    assert recording["duration_s"] > 0
+
+
+async def finished_recording(hub: ConsoleHub) -> dict[str, Any]:
+    """The newest recording once it is done (the worker finishes the file after the hang-up)."""
+    for _ in range(40):  # bounded: 10 s
+        rows = await hub.api("GET", "/api/v1/recordings", COMMANDER)
+        if rows and rows[0]["state"] == "done":
+            found: dict[str, Any] = rows[0]
+            return found
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"no finished recording: {rows}")

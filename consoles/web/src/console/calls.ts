@@ -8,6 +8,7 @@ import { HubError } from '@/shared/api'
 import { showError } from '@/shared/app'
 import { newId } from '@/shared/time'
 import type { CallInfo, CallRinging, CallSignal, IceServers } from '@/shared/types'
+import { gatheredOffer } from './media'
 import { api, realtime, session } from './session'
 
 export const useCalls = defineStore('calls', () => {
@@ -17,6 +18,7 @@ export const useCalls = defineStore('calls', () => {
   const remote = shallowRef<MediaStream | null>(null)
   const connection = ref<RTCPeerConnectionState | 'new'>('new')
   let pc: RTCPeerConnection | null = null
+  let recorder: RTCPeerConnection | null = null
   let subscribed = false
 
   const peerId = computed(() => {
@@ -45,7 +47,10 @@ export const useCalls = defineStore('calls', () => {
     const wasRinging = call.value.state === 'ringing'
     call.value = state
     if (state.state === 'ended') return cleanup()
-    if (state.state === 'active' && wasRinging && isCaller.value) await offer().catch(showError)
+    if (state.state === 'active' && wasRinging && isCaller.value) {
+      await offer().catch(showError)
+      await record(state.call_id).catch(showError)
+    }
   }
 
   async function media(kind: 'audio' | 'video'): Promise<MediaStream | null> {
@@ -78,6 +83,25 @@ export const useCalls = defineStore('calls', () => {
     made.onconnectionstatechange = () => (connection.value = made.connectionState)
     pc = made
     return made
+  }
+
+  /** When the deployment records 1:1 calls, publish our side to the recorder (docs/media.md). */
+  async function record(callId: number): Promise<void> {
+    const policy = await api.get<{ calls: boolean; video: boolean }>('/api/v1/recordings/policy')
+    const tracks = local.value?.getTracks() ?? []
+    const audio = tracks.find((track) => track.kind === 'audio')
+    if (!policy.calls || !audio) return
+    const made = new RTCPeerConnection({ iceServers: [] })
+    made.addTransceiver(audio, { direction: 'sendonly' })
+    const video = tracks.find((track) => track.kind === 'video')
+    if (policy.video && video) made.addTransceiver(video, { direction: 'sendonly' })
+    recorder = made
+    const reply = await api.post<{ sdp: string }>('/api/v1/recordings/publish', {
+      kind: 'call',
+      ref: callId,
+      sdp: await gatheredOffer(made),
+    })
+    if (recorder === made) await made.setRemoteDescription({ type: 'answer', sdp: reply.sdp })
   }
 
   async function offer(): Promise<void> {
@@ -137,6 +161,7 @@ export const useCalls = defineStore('calls', () => {
     try {
       call.value = await realtime.call<CallInfo>('call.accept', { call_id: ring.call_id })
       await peer(ring.media) // the caller sends the offer once the call is active
+      await record(ring.call_id)
     } catch (error) {
       showError(error)
       cleanup()
@@ -160,6 +185,8 @@ export const useCalls = defineStore('calls', () => {
   function cleanup(): void {
     pc?.close()
     pc = null
+    recorder?.close()
+    recorder = null
     local.value?.getTracks().forEach((track) => track.stop())
     local.value = null
     remote.value = null
