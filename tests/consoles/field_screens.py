@@ -122,6 +122,8 @@ async def residents(ctx: BrowserContext) -> None:
     await page.get_by_test_id("appeal-photo").set_input_files(
         {"name": "a.png", "mimeType": "image/png", "buffer": png(320, 240)}
     )
+    await page.locator(".photos img").wait_for()
+    await page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
     await shot(page, "report-form")
     await page.get_by_test_id("appeal-submit").click()
     await page.get_by_test_id("tracking-code").wait_for()
