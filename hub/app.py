@@ -7,7 +7,6 @@ import logging
 import os
 import secrets
 import socket
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -265,20 +264,31 @@ async def _chat(app: web.Application) -> Chat:
     chat = Chat(app[REALTIME], store, files, bus, sessions)
     app[CHANNELS], app[FILES], app[CHAT] = store, files, chat
 
-    last_sync = [0.0]
-
-    async def resync(message: GridTreeChanged | PersonChanged) -> None:
-        # One sync covers every change announced before it started; skip those.
-        if message.sent_at < last_sync[0]:
-            return
-        last_sync[0] = time.time()
-        await chat.sync_grid_channels(grids.index)
-
+    resync = _Coalesced(lambda: chat.sync_grid_channels(grids.index))
     await bus.listen(ChannelMembersChanged, chat.apply_membership)
     await bus.subscribe(GridTreeChanged, resync, group="chat.grid-channels")
     await bus.subscribe(PersonChanged, resync, group="chat.grid-channels.people")
     await chat.sync_grid_channels(grids.index)
     return chat
+
+
+class _Coalesced:
+    """Runs a full re-sync for a stream of changes: never two at once; a change that arrives
+    during a run earns one more run (two overlapping syncs could each write a stale view)."""
+
+    def __init__(self, job: Callable[[], Awaitable[object]]) -> None:
+        self._job = job
+        self._running = asyncio.Lock()
+        self._pending = False
+
+    async def __call__(self, _: object) -> None:
+        self._pending = True
+        if self._running.locked():
+            return
+        async with self._running:
+            while self._pending:
+                self._pending = False
+                await self._job()
 
 
 async def _every(interval_s: float, job: Callable[[], Awaitable[object]]) -> None:

@@ -24,7 +24,7 @@ from hub.app import build_app
 from hub.devices import DeviceSpec, DeviceUpdate
 from hub.errors import HubError
 from hub.gridstore import export_geojson
-from hub.keys import DEVICES, GRIDS, PEOPLE, SESSIONS
+from hub.keys import CHAT, DEVICES, GRIDS, PEOPLE, SESSIONS
 from hub.observability import configure_logging
 from hub.people import PersonSpec, RoleSpec
 from hub.runtime import CLI, Core, ensure_admin, open_core, seed_demo
@@ -113,6 +113,9 @@ async def _announce(app: web.Application, settings: Settings, demo: bool) -> Non
     url = f"http://{settings.host}:{settings.port}"
     if demo and await seed_demo(core, settings.data_dir):
         await app[GRIDS].reload()
+        # The seed writes people straight to the database (no PersonChanged on the bus), so the
+        # grid channels get their members here.
+        await app[CHAT].sync_grid_channels(app[GRIDS].index)
         click.echo("Demo county seeded (寿光市: 3 towns, 12 villages, 60 grids).")
     if demo:
         click.echo(f"Demo accounts, all with password {demo_data.DEMO_PASSWORD}:")

@@ -1,4 +1,5 @@
-"""`gridhub serve` as a real process: first start creates and prints an admin, SIGTERM is clean."""
+"""`gridhub serve` and `gridhub demo` as real processes: first start creates and prints an admin,
+SIGTERM is clean, the demo county is usable at once."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import socketio
 
+from hub.demo_data import DEMO_PASSWORD
 from tests.hub.processes import GRIDHUB, clean_env
 from tests.services import free_port
 
@@ -32,14 +35,14 @@ class PortTaken(Exception):
 
 
 @asynccontextmanager
-async def serving(data_dir: Path, log: Path) -> AsyncIterator[Served]:
-    """Start `gridhub serve` on a free port and yield it once it is listening; stop it after."""
+async def serving(data_dir: Path, log: Path, command: str = "serve") -> AsyncIterator[Served]:
+    """Start `gridhub serve` (or `demo`) on a free port and yield it once it is listening."""
     for _ in range(3):
         port = free_port()
         with log.open("ab") as stderr:
             process = await asyncio.create_subprocess_exec(
                 *GRIDHUB,
-                *("serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)),
+                *(command, "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr,
                 env=clean_env(),
@@ -123,3 +126,24 @@ async def test_first_start_prints_an_admin_password_once(tmp_path: Path) -> None
         assert not any("password" in line for line in served.lines), served.lines
         assert await _login(served.port, "admin", password) == 200
         assert await _stop(served.process) == 0
+
+
+async def test_demo_first_start_puts_workers_in_their_grid_channels(tmp_path: Path) -> None:
+    # The seed writes people after the grid channels exist; the members must follow at once,
+    # not only after a restart.
+    data_dir, log = tmp_path / "data", tmp_path / "demo.log"
+    async with serving(data_dir, log, command="demo") as served:
+        url = f"http://127.0.0.1:{served.port}"
+        async with aiohttp.ClientSession() as http:
+            response = await http.post(
+                f"{url}/api/v1/auth/login", json={"username": "w01", "password": DEMO_PASSWORD}
+            )
+            token = (await response.json())["access_token"]
+        client = socketio.AsyncClient()
+        await client.connect(url, auth={"token": token}, transports=["websocket"])
+        try:
+            reply = await client.call("channel.list", {}, timeout=10)
+        finally:
+            await client.disconnect()
+        grid_channels = [c["name"] for c in reply["channels"] if c["kind"] == "grid"]
+        assert "东庄村第一网格" in grid_channels, reply
