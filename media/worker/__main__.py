@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -71,9 +72,12 @@ async def serve(args: argparse.Namespace, secret: str) -> None:
 
 
 def _wait_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
-    while sys.stdin.buffer.read(1024):
+    # os.read, not sys.stdin: a buffered reader's lock held by this thread aborts the
+    # interpreter's shutdown with a fatal error when the worker exits on a signal instead.
+    while os.read(sys.stdin.fileno(), 1024):
         pass
-    loop.call_soon_threadsafe(stop.set)
+    with contextlib.suppress(RuntimeError):  # the loop has already closed
+        loop.call_soon_threadsafe(stop.set)
 
 
 def main(argv: list[str] | None = None) -> None:
