@@ -63,9 +63,12 @@ class Effects:
         self.writes = Writes(ctx.sessions)
 
     async def apply(self, change: Change) -> None:
+        """What follows a commit. The push goes first: the consoles need not wait for the SLA
+        timer's write (the caller's reply does; a timer lost to a crash in between is
+        rescheduled by `Deadlines.reconcile` at start-up)."""
+        await self.push(change)
         await self.timers(change)
         await self.channel(change)
-        await self.push(change)
         await self.publish(change)
 
     async def timers(self, change: Change) -> None:
