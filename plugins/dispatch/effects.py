@@ -73,6 +73,9 @@ class Effects:
 
     async def timers(self, change: Change) -> None:
         """One SLA timer per incident: a warning first, then the deadline (see sla.py)."""
+        await self.writes.alongside(lambda: self._timers(change))
+
+    async def _timers(self, change: Change) -> None:
         summary, key = change.summary, f"sla:{change.incident_id}"
         deadline = summary["stage_deadline"]
         if deadline is None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -64,6 +64,8 @@ class Writes:
             self._checkpoints = Checkpoints(path)
         self._queue: list[Queued] = []
         self._committer: asyncio.Task[None] | None = None
+        self._beside: list[tuple[Callable[[], Awaitable[Any]], asyncio.Future[Any]]] = []
+        self._besider: asyncio.Task[None] | None = None
 
     @property
     def serialised(self) -> bool:
@@ -109,6 +111,36 @@ class Writes:
             if self._checkpoints is not None:
                 self._checkpoints.committed()
             await asyncio.sleep(0)  # let the loop run between transactions
+
+    async def alongside(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Another part's writes to the same database (the SLA timers') made for this plugin.
+
+        On SQLite, calls queued meanwhile start together while the plugin's own transactions
+        wait on the lock: they share that part's own group commit, and its connection does not
+        race the plugin's for SQLite's write lock (where its busy handler, backing off up to
+        100 ms, lost to the plugin's prompt retries under load).
+        """
+        if self._lock is None:
+            return await call()
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._beside.append((call, done))
+        if self._besider is None or self._besider.done():
+            self._besider = asyncio.create_task(self._run_beside(self._lock))
+        result: T = await done
+        return result
+
+    async def _run_beside(self, lock: asyncio.Lock) -> None:
+        while self._beside:
+            batch, self._beside = self._beside, []
+            async with lock:
+                outcomes = await asyncio.gather(*(c() for c, _ in batch), return_exceptions=True)
+            for (_call, done), outcome in zip(batch, outcomes, strict=True):
+                if done.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    done.set_exception(outcome)
+                else:
+                    done.set_result(outcome)
 
     @staticmethod
     async def _locked_session(sync: sessionmaker[Session]) -> Session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,27 @@ async def test_a_lone_failing_body_leaves_nothing_behind(database: tuple[Path, W
         await writes.run(note("alone", fail=True))
     assert await writes.run(note("next")) == "next"
     assert bodies(path) == ["next"]
+
+
+async def test_calls_alongside_start_together_and_wait_for_the_plugins_writes(
+    database: tuple[Path, Writes],
+) -> None:
+    _path, writes = database
+    started: list[str] = []
+    both, release = asyncio.Event(), asyncio.Event()
+
+    async def other_write(name: str) -> str:
+        started.append(name)
+        if len(started) == 2:
+            both.set()
+        await release.wait()
+        return name
+
+    async with writes.begin():  # a write of the plugin holds the lock
+        calls = [asyncio.create_task(writes.alongside(partial(other_write, n))) for n in "ab"]
+        for _ in range(20):  # give the loop turns: nothing may start meanwhile
+            await asyncio.sleep(0)
+        assert started == []
+    await asyncio.wait_for(both.wait(), 5)  # both at once: they can share one commit
+    release.set()
+    assert await asyncio.gather(*calls) == ["a", "b"]
