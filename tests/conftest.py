@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import services
+from tests.netns import loopback_namespace
 
 
 @contextmanager
@@ -55,3 +56,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     server: str = request.getfixturevalue("postgres_server")
     with _clear_failure(), services.fresh_database(server, "gridhub_t_") as url:
         yield url
+
+
+@pytest.fixture
+def loopback_netns() -> Iterator[str]:
+    """A network namespace with only `lo` up, for WebRTC tests (see tests/netns.py)."""
+    with loopback_namespace("gridhub-rtc") as name:
+        yield name
