@@ -17,7 +17,7 @@ from plugins.dispatch.kpi import KpiQuery
 from plugins.dispatch.lifecycle import Action
 from plugins.dispatch.models import Category, Department, Rule
 from plugins.dispatch.schemas import ActionIn, IncidentQuery, NewIncident
-from plugins.dispatch.service import Incidents, Origin
+from plugins.dispatch.service import Incidents
 
 
 class RuleIn(BaseModel):
@@ -67,8 +67,7 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
                body=NewIncident, status=201)  # fmt: skip
     async def report(call: Call[NewIncident, None]) -> dict[str, Any]:
         require_role(call.who, STAFF_ROLES)
-        summary, _ = await incidents.report(call.body, Origin.staff(call.who, call.body))
-        return summary
+        return await incidents.report_by_staff(call.who, call.body)
 
     @http.get("/incidents", summary="Incidents in scope, newest first", query=IncidentQuery)
     async def listing(call: Call[None, IncidentQuery]) -> dict[str, Any]:

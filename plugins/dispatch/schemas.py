@@ -30,6 +30,12 @@ class NewIncident(BaseModel):
     source: Literal["field", "console", "hotline"] | None = None
     reporter_name: str = Field(default="", max_length=100)
     reporter_contact: str = Field(default="", max_length=100)
+    client_ref: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.:-]{8,64}$",
+        description="idempotency key chosen by the client (e.g. a UUID per report): a resend "
+        "with the same key by the same person returns the incident filed the first time",
+    )
 
     @model_validator(mode="after")
     def _placed(self) -> NewIncident:

@@ -54,7 +54,9 @@ class Origin:
         """A staff entry: from the console (command roles, admins) or the field, unless named."""
         by_command = bool(who.roles & COMMAND_ROLES) or who.is_admin
         source = spec.source or ("console" if by_command else "field")
-        return cls(source, who, reporter_name=spec.reporter_name,
+        # Keyed per person, so two people's apps can never collide on a key.
+        ref = f"p{who.person_id}:{spec.client_ref}" if spec.client_ref else None
+        return cls(source, who, source_ref=ref, reporter_name=spec.reporter_name,
                    reporter_contact=spec.reporter_contact)  # fmt: skip
 
     @property
@@ -109,6 +111,14 @@ class Incidents:
         if change.summary["state"] == State.REGISTERED and self.config.auto_dispatch:
             await self.auto_dispatch(change.summary)
         return change.summary, tracking_code
+
+    async def report_by_staff(self, who: Principal, spec: NewIncident) -> dict[str, Any]:
+        """A staff report; a resend with the same client_ref answers with the first one."""
+        try:
+            summary, _ = await self.report(spec, Origin.staff(who, spec))
+        except AlreadyReported as first:
+            return first.summary
+        return summary
 
     async def auto_dispatch(self, incident: dict[str, Any]) -> bool:
         """Dispatch by the first enabled rule for the category whose grid covers the incident."""

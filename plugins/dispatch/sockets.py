@@ -10,7 +10,7 @@ from hub.realtime import Connection
 from plugins.dispatch import queries
 from plugins.dispatch.effects import incident_room
 from plugins.dispatch.schemas import IncidentQuery, IncidentRef, NewIncident, SocketAction
-from plugins.dispatch.service import Incidents, Origin
+from plugins.dispatch.service import Incidents
 
 
 def install(ctx: PluginContext, incidents: Incidents) -> None:
@@ -18,8 +18,7 @@ def install(ctx: PluginContext, incidents: Incidents) -> None:
 
     @rt.on("report", NewIncident, roles=STAFF_ROLES)
     async def report(conn: Connection, body: NewIncident) -> dict[str, Any]:
-        summary, _ = await incidents.report(body, Origin.staff(conn.principal, body))
-        return {"incident": summary}
+        return {"incident": await incidents.report_by_staff(conn.principal, body)}
 
     @rt.on("act", SocketAction, roles=STAFF_ROLES)
     async def act(conn: Connection, body: SocketAction) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 // How each queued job is sent. Every job is safe to send twice: chat messages carry their
-// client_msg_id, an SOS returns the open one, locations are points in a track, and a lifecycle
+// client_msg_id, a report carries its job id as client_ref, an SOS returns the open one, locations are points in a track, and a lifecycle
 // action carries the version it was taken on, so a repeat meets incident.conflict; when the
 // incident is then already where the action leads, the first send went through.
 import { ApiError } from './api'
@@ -66,7 +66,7 @@ async function runAct(s: Session, job: ActJob, tag: string): Promise<void> {
 
 async function runReport(s: Session, job: ReportJob, tag: string): Promise<void> {
   const { photos, ...body } = job.body as { photos?: string[] } & Record<string, unknown>
-  const made = await s.api.post<Incident>('/dispatch/incidents', { ...body, source: 'field' })
+  const made = await s.api.post<Incident>('/dispatch/incidents', { ...body, source: 'field', client_ref: tag })
   s.notify('success', 'report.done', { number: made.number })
   await sendPhotos(s, made.id, photos ?? [], tag)
 }
