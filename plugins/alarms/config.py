@@ -15,6 +15,24 @@ class IncidentPolicy(BaseModel):
     # alarm type -> dispatch category code; anything else gets `default_category`
     categories: dict[str, str] = Field(default_factory=dict)
     default_category: str = "iot_alarm"
+    # alarm type -> how incident titles name it (the dispatcher reads Chinese); merged over these
+    names: dict[str, str] = Field(default_factory=dict)
+
+    def name_of(self, alarm_type: str) -> str:
+        return self.names.get(alarm_type) or ALARM_NAMES.get(alarm_type) or f"{alarm_type} 告警"
+
+
+ALARM_NAMES = {
+    "smoke": "烟感告警",
+    "fire": "火情告警",
+    "high_water": "水位超限",
+    "gas_leak": "燃气泄漏",
+    "gas": "燃气浓度超限",
+    "intrusion": "入侵告警",
+    "tamper": "设备防拆告警",
+    "low_battery": "设备电量低",
+    "offline": "设备离线",
+}
 
 
 class MqttConfig(BaseModel):

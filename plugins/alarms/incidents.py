@@ -51,7 +51,7 @@ class Incidents:
                 source=SOURCE,
                 source_ref=source_ref(alarm.id),
                 category=self._policy.categories.get(alarm.type, self._policy.default_category),
-                title=f"{alarm.type} alarm: {name or alarm.device_code}",
+                title=f"{self._policy.name_of(alarm.type)}：{name or alarm.device_code}",
                 description=alarm.message,
                 priority=PRIORITY.get(alarm.severity, "normal"),
                 grid_id=alarm.grid_id or None,

@@ -78,6 +78,7 @@ async def test_one_incident_per_active_alarm(
     assert request.category == "fire_safety"
     assert request.priority == "urgent"
     assert request.grid_id is not None
+    assert request.title.startswith("烟感告警：")  # the dispatcher reads the type in Chinese
     view = await eventually(lambda: _with_incident(hub, alarm_id))
     assert view["incident_id"] == 100
     history = [h["action"] for h in view["history"]]
@@ -126,7 +127,8 @@ async def test_major_alarm_maps_to_high_priority(
 ) -> None:
     dispatch = DispatchStandIn(answer=False)
     hub = await start_alarms(
-        {"incidents": {"severities": ["CRITICAL", "MAJOR"]}}, extra={dispatch.name: dispatch}
+        {"incidents": {"severities": ["CRITICAL", "MAJOR"], "names": {"cover_open": "井盖开启"}}},
+        extra={dispatch.name: dispatch},
     )
     device = hub.device("dev-mh-01")
     devices.append(device)
@@ -134,3 +136,4 @@ async def test_major_alarm_maps_to_high_priority(
     await device.wait_acked(await device.alarm("cover_open", "MAJOR"))
     [request] = await eventually(lambda: dispatch.requests)
     assert (request.priority, request.category) == ("high", "iot_alarm")
+    assert request.title.startswith("井盖开启：")
