@@ -217,7 +217,7 @@ export class LiveMap {
       seen.add(key)
       const icon = L.divIcon({
         className: 'gh-marker',
-        html: `<div data-testid="${spec.testid}">${spec.html}</div>`,
+        html: `<div data-testid="${spec.testid}" data-lat="${spec.at[0]}" data-lon="${spec.at[1]}">${spec.html}</div>`,
         iconSize: [spec.size, spec.size],
         iconAnchor: spec.anchorBottom ? [spec.size / 2, spec.size] : [spec.size / 2, spec.size / 2],
       })
