@@ -27,8 +27,10 @@ class Peer:
     def queue(self, event: str) -> asyncio.Queue[Any]:
         return self.events.setdefault(event, asyncio.Queue())
 
-    async def next(self, event: str, match: Callable[[Any], bool] | None = None) -> Any:
-        """The next `event` (whose payload satisfies `match`, if given)."""
+    async def next(
+        self, event: str, match: Callable[[Any], bool] | None = None, wait: float = WAIT
+    ) -> Any:
+        """The next `event` (whose payload satisfies `match`, if given) within `wait` seconds."""
 
         async def first() -> Any:
             while True:
@@ -36,7 +38,7 @@ class Peer:
                 if match is None or match(data):
                     return data
 
-        return await asyncio.wait_for(first(), WAIT)
+        return await asyncio.wait_for(first(), wait)
 
     def drain(self, event: str) -> list[Any]:
         """Everything of `event` received so far, removed from the queue."""

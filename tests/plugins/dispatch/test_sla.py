@@ -13,7 +13,9 @@ from tests.hub.conftest import AiohttpClient, Hub
 from tests.hub.sockets import Peer, joined
 from tests.plugins.dispatch.conftest import StartDispatch, api_as, person_id
 
-SIGN_SLA_S = 3
+# Long enough for the second hub to start and the commander to join before it passes (a
+# deadline that passes during start-up fires before anyone is there to receive the push).
+SIGN_SLA_S = 8
 
 
 async def test_overdue_after_a_restart_flags_supervision_once(
@@ -36,7 +38,8 @@ async def test_overdue_after_a_restart_flags_supervision_once(
     overdue: asyncio.Queue[IncidentOverdue] = asyncio.Queue()
     await second.app[BUS].listen(IncidentOverdue, overdue.put)
     town = await joined(second, peers, "town1.cmd")
-    pushed = await town.next("dispatch.incident", _about(incident["id"], "overdue"))
+    deadline_s = SIGN_SLA_S + 5
+    pushed = await town.next("dispatch.incident", _about(incident["id"], "overdue"), deadline_s)
     town_id = second.app[GRIDS].index.by_code("370783-001").id
     assert pushed["incident"]["overdue"] is True
     assert pushed["incident"]["supervised_by_grid"] == town_id
