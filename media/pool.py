@@ -195,6 +195,9 @@ class MediaPool:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env={**os.environ, SECRET_ENV: self.secret},
+            # Out of the hub's process group: a Ctrl-C at the terminal reaches the hub only, which
+            # then stops its workers in order (a worker whose hub dies sees its stdin close).
+            start_new_session=True,
         )
         assert process.stdout is not None
         try:
