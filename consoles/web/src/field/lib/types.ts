@@ -1,18 +1,3 @@
-export interface Grant {
-  role: string
-  grid_id: number | null
-  grid: string | null
-  grid_name: string | null
-}
-
-export interface Me {
-  person_id: number
-  username: string
-  display_name: string
-  is_admin: boolean
-  roles: Grant[]
-}
-
 export interface Assignment {
   id: number
   kind: string
