@@ -22,7 +22,6 @@ import uuid
 from array import array
 from typing import Any
 
-import aioice.ice
 from aiortc import (
     AudioStreamTrack,
     MediaStreamTrack,
@@ -36,16 +35,14 @@ from av import AudioFrame
 from loadtests.context import Context, call, close_counting, open_socket
 from loadtests.provision import Member
 from loadtests.realtime.lean import LeanSocket
+from media.ice import gather_only
 
 RATE, PTIME, STEP_S = 48_000, 0.02, 20.0
 LOOPBACK = "127.0.0.1"
 
 
 def loopback_only() -> None:
-    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        return [LOOPBACK] if use_ipv4 else []
-
-    aioice.ice.get_host_addresses = host_addresses
+    gather_only([LOOPBACK])
 
 
 class Tone(AudioStreamTrack):

@@ -11,18 +11,16 @@ import time
 from typing import Any
 
 import aiohttp
-import aioice.ice
 import socketio
 from aiortc import AudioStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from media.ice import gather_only
 
 WAIT_S = 10.0
 
 
 def loopback_only() -> None:
-    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        return ["127.0.0.1"] if use_ipv4 else []
-
-    aioice.ice.get_host_addresses = host_addresses
+    gather_only(["127.0.0.1"])
 
 
 async def sign_in(url: str, username: str, password: str) -> tuple[str, int]:

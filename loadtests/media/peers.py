@@ -24,7 +24,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame, CodecContext, Packet
 
 from media.client import WorkerClient
-from media.worker.__main__ import gather_only
+from media.ice import gather_only
 from media.worker.audio import EncodedPacket
 from media.worker.inline import decode_inline
 from media.worker.video import PassthroughDecoder, forward_encoded_video

@@ -17,9 +17,9 @@ import signal
 import sys
 import threading
 
-import aioice.ice
 from aiohttp import web
 
+from media.ice import gather_only
 from media.protocol import SECRET_ENV
 from media.worker import registry
 from media.worker.inline import decode_inline
@@ -41,15 +41,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--parent-stdin", action="store_true")
     return parser.parse_args(argv)
-
-
-def gather_only(addresses: list[str]) -> None:
-    """aioice skips loopback when it lists host addresses; use exactly these instead."""
-
-    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        return [a for a in addresses if (":" in a and use_ipv6) or (":" not in a and use_ipv4)]
-
-    aioice.ice.get_host_addresses = host_addresses
 
 
 async def serve(args: argparse.Namespace, secret: str) -> None:

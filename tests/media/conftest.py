@@ -16,6 +16,7 @@ import aioice.ice
 import pytest
 
 from hub.keys import CHANNELS
+from media.ice import only_addresses
 from media.pool import MediaPool
 from media.wiring import MEDIA
 from tests.hub.conftest import (  # noqa: F401  (fixtures)
@@ -37,10 +38,7 @@ READY_S = 30.0
 
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        return [LOOPBACK] if use_ipv4 else []
-
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", host_addresses)
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", only_addresses([LOOPBACK]))
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 import aioice.ice
 import pytest
 
+from media.ice import only_addresses
 from tests.hub.conftest import (  # noqa: F401  (fixtures)
     Client,
     StartHub,
@@ -80,10 +81,7 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
     Autouse: no test here may let an aiortc peer gather any other address of the machine."""
 
-    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        return ["127.0.0.1"] if use_ipv4 else []
-
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", host_addresses)
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", only_addresses(["127.0.0.1"]))
 
 
 async def connected(hub: CallHub, caller: str, callee: str, media: str = "audio") -> Call:
