@@ -125,7 +125,7 @@ def _export_routes(ctx: PluginContext, service: AlarmService) -> None:
     async def cap_export(call: Call[None, None]) -> web.Response:
         alarm = await service.row(call.who, call.path_int("alarm_id"))
         device = await _device_by_id(ctx.sessions, alarm.device_id)
-        body = cap.to_xml(cap.alert(alarm, device, utcnow()))
+        body = cap.to_xml(cap.alert(alarm, device))
         return web.Response(body=body, content_type="application/cap+xml", charset="utf-8")
 
     @http.get("/feed.atom", summary="ATOM feed of active alarms in your scope, as CAP entries")

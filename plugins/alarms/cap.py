@@ -41,21 +41,42 @@ def cap_time(moment: datetime) -> str:
 
 
 def identifier(alarm: Alarm) -> str:
+    """The Alert's identifier: one per alarm (a re-raised alarm is a new alarm)."""
     return f"gridhub-alarm-{alarm.id}"
 
 
-def alert(alarm: Alarm, device: DeviceInfo | None, sent: datetime) -> ET.Element:
+def alert_sent(alarm: Alarm) -> str:
+    """When the Alert originated: the alarm's first report, the same on every fetch."""
+    return cap_time(alarm.first_at)
+
+
+def cancel_sent(alarm: Alarm) -> str:
+    """When the Cancel originated: the clearing (last report if a row lacks that time)."""
+    return cap_time(alarm.cleared_at or alarm.last_at)
+
+
+def references(alarm: Alarm) -> str:
+    """CAP's `sender,identifier,sent` of the Alert a Cancel withdraws."""
+    return f"{SENDER},{identifier(alarm)},{alert_sent(alarm)}"
+
+
+def alert(alarm: Alarm, device: DeviceInfo | None) -> ET.Element:
+    """The alarm as one CAP message: its Alert while active, the Cancel of it once cleared.
+
+    A message's identity (sender, identifier, sent) comes from the alarm's own times, never
+    from the time of the request, so a consumer sees the same message on every fetch.
+    """
     root = ET.Element(f"{{{CAP_NS}}}alert")
     cleared = not alarm.active
     _add(root, "identifier", identifier(alarm) + ("-cleared" if cleared else ""))
     _add(root, "sender", SENDER)
-    _add(root, "sent", cap_time(sent))
+    _add(root, "sent", cancel_sent(alarm) if cleared else alert_sent(alarm))
     _add(root, "status", "Actual")
     _add(root, "msgType", "Cancel" if cleared else "Alert")
     _add(root, "scope", "Restricted")
     _add(root, "restriction", "command centres covering the device's grid")
     if cleared:
-        _add(root, "references", f"{SENDER},{identifier(alarm)},{cap_time(alarm.first_at)}")
+        _add(root, "references", references(alarm))
     _info(root, alarm, device)
     return root
 
@@ -124,7 +145,7 @@ def feed(alarms: Iterable[tuple[Alarm, DeviceInfo | None]], base_url: str, now: 
         )
         content = _atom(entry, "content")
         content.set("type", "application/cap+xml")
-        content.append(alert(alarm, device, now))
+        content.append(alert(alarm, device))
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
+from plugins.alarms import api as alarms_api
 from plugins.alarms.cap import ATOM_NS, CAP_NS
 from plugins.alarms.client import DeviceClient
 from tests.hub.conftest import login
@@ -50,6 +53,63 @@ async def test_cap_of_an_alarm_is_valid_cap_1_2(
     cap_schema.assertValid(cleared)
     assert cleared.findtext("cap:msgType", namespaces=ns) == "Cancel"
     assert "gridhub-alarm-" in (cleared.findtext("cap:references", namespaces=ns) or "")
+
+
+@pytest.fixture
+def hours_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API's wall clock jumps an hour at every reading: whatever takes the time of the
+    request shows it; a message's own times do not move."""
+    moments: Iterator[datetime] = (
+        datetime(2030, 1, 1, tzinfo=UTC) + timedelta(hours=n) for n in range(1000)
+    )
+    monkeypatch.setattr(alarms_api, "utcnow", lambda: next(moments))
+
+
+def identity(document: etree._Element) -> dict[str, str]:
+    ns = {"cap": CAP_NS}
+    fields = ("sender", "identifier", "sent", "msgType", "references")
+    return {f: document.findtext(f"cap:{f}", namespaces=ns) or "" for f in fields}
+
+
+async def fetch_cap(hub: AlarmHub, alarm_id: int, token: str) -> etree._Element:
+    response = await hub.api("GET", f"/{alarm_id}/cap", token)
+    assert response.status == 200
+    return etree.fromstring(await response.read())
+
+
+async def test_an_alerts_identity_is_stable_and_its_cancel_names_it_exactly(
+    hub: AlarmHub, devices: list[DeviceClient], hours_apart: None
+) -> None:
+    device = hub.device(TEMP)
+    devices.append(device)
+    await device.connect()
+    await device.wait_acked(await device.alarm("smoke", "CRITICAL", value=61.5))
+    token = await login(hub.client, "v01.cmd")
+    [alarm] = await (await hub.api("GET", "", token)).json()
+    first = await fetch_cap(hub, alarm["id"], token)
+    await device.wait_acked(await device.alarm("smoke", "CRITICAL", value=70.0))
+    second = await fetch_cap(hub, alarm["id"], token)
+    ns = {"a": ATOM_NS, "cap": CAP_NS}
+    count = "cap:info/cap:parameter[cap:valueName='count']/cap:value"
+    # The second fetch saw the alarm change, an hour later by the API's clock...
+    assert [d.findtext(count, namespaces=ns) for d in (first, second)] == ["1", "2"]
+    alert = identity(first)
+    assert identity(second) == alert  # ...and the same message: sender, identifier, sent
+    assert alert["msgType"] == "Alert"
+    feed = etree.fromstring(await (await hub.api("GET", "/feed.atom", token)).read())
+    [in_feed] = feed.findall("a:entry/a:content/cap:alert", namespaces=ns)
+    assert identity(in_feed) == alert  # the feed carries the same message
+    first_at = datetime.fromisoformat(alarm["first_at"]).replace(microsecond=0)
+    assert datetime.fromisoformat(alert["sent"]) == first_at  # when the alarm was raised
+
+    await hub.api("POST", f"/{alarm['id']}/clear", token, json={"comment": "ok"})
+    cancel = identity(await fetch_cap(hub, alarm["id"], token))
+    assert cancel == identity(await fetch_cap(hub, alarm["id"], token))
+    assert cancel["msgType"] == "Cancel"
+    assert cancel["identifier"] != alert["identifier"]
+    assert cancel["sender"] == alert["sender"]
+    assert cancel["references"] == f"{alert['sender']},{alert['identifier']},{alert['sent']}"
+    assert cancel["sent"] >= alert["sent"]
 
 
 async def test_cap_is_scoped(hub: AlarmHub, devices: list[DeviceClient]) -> None:
