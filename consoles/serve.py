@@ -4,6 +4,8 @@ The pages are built by Vite into consoles/web/dist (scripts/setup runs `npm ci` 
 `npm run build`). Hashed assets are cached for a year; the HTML pages are revalidated on every
 load so a new build is picked up at once. A hub whose consoles were never built still runs:
 the pages answer 503 with a page (or JSON) telling the operator to run scripts/setup.
+Every page gets the strict Content-Security-Policy of hub/headers.py (no inline script or
+style anywhere, not even on the 503 page).
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ DIST_DIR: web.AppKey[Path] = web.AppKey("consoles_dist", Path)
 
 NOT_BUILT_HTML = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>GridHub: consoles not built</title>
-<style>body{{font-family:sans-serif;background:#0b1220;color:#e6edf7;padding:4em}}
-code{{background:#1c2a44;padding:2px 6px}}</style></head>
+</head>
 <body><h1>控制台尚未构建 / The web consoles are not built</h1>
 <p>The hub cannot find <code>{dist}</code>.</p>
 <p>Run <code>scripts/setup</code> (or <code>npm --prefix consoles/web ci &amp;&amp;

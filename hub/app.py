@@ -15,7 +15,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from consoles import serve as consoles_serve
-from hub import audit, plugins
+from hub import audit, headers, plugins
 from hub.api import auth, devices, files, grids, people, system
 from hub.bus import MessageBus
 from hub.channels import ChannelStore
@@ -97,6 +97,7 @@ def build_app(
         middlewares=[HttpMetrics(registry).middleware(), request_context],
     )
     app[SETTINGS] = settings
+    headers.install(app)  # security headers on every response (hub/headers.py)
     app[METRICS] = registry
     app[ENDPOINTS] = []
     found = plugins.discover() if available_plugins is None else available_plugins

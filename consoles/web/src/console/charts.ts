@@ -14,4 +14,14 @@ export const AXIS = {
   axisLabel: { color: '#9fb8dc' },
   splitLine: { lineStyle: { color: 'rgba(43, 74, 120, 0.4)' } },
 }
+/** Tooltips drawn on the canvas ('richText'), not as HTML: ECharts' HTML tooltips escape names
+ * but carry inline style attributes, which the pages' CSP refuses (no 'unsafe-inline' styles);
+ * on the canvas a grid name or an alarm type is only ever text. */
+export const tooltip = (trigger: 'axis' | 'item') => ({
+  trigger,
+  renderMode: 'richText' as const,
+  backgroundColor: 'rgba(11, 25, 48, 0.92)',
+  borderColor: '#2b4a78',
+  textStyle: { color: '#dbe7f7' },
+})
 export const PALETTE = ['#2fa7ff', '#19d3c5', '#f5c518', '#ff8a1f', '#ff3b4e', '#b57bff', '#3ddc84']

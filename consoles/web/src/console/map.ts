@@ -1,9 +1,12 @@
 // The live map: Leaflet with no tile layer unless the deployment names an intranet tile server.
 // Grid polygons come from the hub's grid API (GeoJSON geometry); people, devices, alarms and
 // incidents are markers kept in layer groups keyed by id, updated in place.
+// Names and titles go to Leaflet as DOM nodes (shared/text.ts), never as HTML strings: Leaflet
+// would parse a string as HTML, and a title comes from anyone who files an appeal.
 import 'leaflet/dist/leaflet.css'
 import L from 'leaflet'
 import type { Geometry } from 'geojson'
+import { element, textElement } from '@/shared/text'
 import type { GridNode, PresenceRow } from '@/shared/types'
 import type { Alarm, Device, Incident } from './types'
 
@@ -85,7 +88,7 @@ export class LiveMap {
       })
       layer.on('click', () => this.handlers.onGrid(grid))
       if (grid.level === 'village') {
-        layer.bindTooltip(grid.name, { permanent: true, direction: 'center', className: 'gh-grid-label' })
+        layer.bindTooltip(textElement(grid.name), { permanent: true, direction: 'center', className: 'gh-grid-label' })
       }
       layer.addTo(this.layers.grids)
       this.gridLayers.set(grid.id, layer)
@@ -117,14 +120,16 @@ export class LiveMap {
       const location = p.location as NonNullable<PresenceRow['location']>
       const stale = location.stale || p.state === 'offline'
       const colour = PRESENCE_COLOURS[p.state] ?? '#fff'
-      const cls = `gh-dot${p.state === 'sos' ? ' gh-blink-fast' : ''}`
-      const html = `<div class="${cls}" style="background:${colour};opacity:${stale ? 0.45 : 1};${stale ? 'border-style:dashed' : ''}"></div>`
+      const body = element('div', {
+        className: `gh-dot${p.state === 'sos' ? ' gh-blink-fast' : ''}`,
+        style: { background: colour, opacity: stale ? '0.45' : '1', borderStyle: stale ? 'dashed' : '' },
+      })
       return {
         id: p.person_id,
         at: [location.lat, location.lon],
-        html,
+        body,
         size: 14,
-        tooltip: `${p.name}`,
+        tooltip: p.name,
         click: () => this.handlers.onPerson(p),
         testid: `person-${p.username}`,
       }
@@ -135,7 +140,7 @@ export class LiveMap {
     this.sync('devices', 'd', devices.filter((d) => d.lat !== null && d.lon !== null), (d) => ({
       id: d.id,
       at: [d.lat as number, d.lon as number],
-      html: `<div class="gh-device" style="opacity:${d.active ? 1 : 0.4}"></div>`,
+      body: element('div', { className: 'gh-device', style: { opacity: d.active ? '1' : '0.4' } }),
       size: 12,
       tooltip: d.name,
       click: () => this.handlers.onDevice(d),
@@ -151,7 +156,7 @@ export class LiveMap {
       return {
         id: a.id,
         at: [device.lat as number, device.lon as number],
-        html: `<div class="gh-alarm-ring sev-${a.severity} ${blink}"></div>`,
+        body: element('div', { className: `gh-alarm-ring sev-${a.severity} ${blink}` }),
         size: 26,
         tooltip: `${a.severity} ${a.type} · ${device.name}`,
         click: () => this.handlers.onAlarm(a),
@@ -171,7 +176,10 @@ export class LiveMap {
     this.sync('incidents', 'i', placed, (i) => ({
       id: i.id,
       at: where(i) as [number, number],
-      html: `<div class="gh-pin${i.overdue ? ' gh-blink-slow' : ''}" style="background:${PRIORITY_COLOURS[i.priority] ?? '#2fa7ff'}"></div>`,
+      body: element('div', {
+        className: `gh-pin${i.overdue ? ' gh-blink-slow' : ''}`,
+        style: { background: PRIORITY_COLOURS[i.priority] ?? '#2fa7ff' },
+      }),
       size: 22,
       anchorBottom: true,
       tooltip: `${i.number} ${i.title}`,
@@ -217,7 +225,10 @@ export class LiveMap {
       seen.add(key)
       const icon = L.divIcon({
         className: 'gh-marker',
-        html: `<div data-testid="${spec.testid}" data-lat="${spec.at[0]}" data-lon="${spec.at[1]}">${spec.html}</div>`,
+        html: element('div', {
+          data: { testid: spec.testid, lat: String(spec.at[0]), lon: String(spec.at[1]) },
+          children: [spec.body],
+        }),
         iconSize: [spec.size, spec.size],
         iconAnchor: spec.anchorBottom ? [spec.size / 2, spec.size] : [spec.size / 2, spec.size / 2],
       })
@@ -227,10 +238,10 @@ export class LiveMap {
         existing.setIcon(icon)
         existing.off('click')
         existing.on('click', spec.click)
-        existing.setTooltipContent(spec.tooltip)
+        existing.setTooltipContent(textElement(spec.tooltip))
         continue
       }
-      const marker = L.marker(spec.at, { icon }).bindTooltip(spec.tooltip, { direction: 'top', offset: [0, -8] })
+      const marker = L.marker(spec.at, { icon }).bindTooltip(textElement(spec.tooltip), { direction: 'top', offset: [0, -8] })
       marker.on('click', spec.click)
       marker.addTo(this.layers[name])
       this.markers.set(key, marker)
@@ -247,9 +258,11 @@ export class LiveMap {
 interface MarkerSpec {
   id: number
   at: [number, number]
-  html: string
+  /** the marker's look; its text, if any, set as text */
+  body: HTMLElement
   size: number
   anchorBottom?: boolean
+  /** shown as text */
   tooltip: string
   click: () => void
   testid: string
