@@ -1,32 +1,39 @@
-"""Identity: password login with lockout, signed access tokens, rotating refresh, revocation."""
+"""Identity: password login with sign-in limits, signed access tokens, rotating refresh tokens
+with reuse detection, revocation."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import hmac
+import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
 from hub.access import Grant, Principal, Role
-from hub.audit import Actor
+from hub.audit import SYSTEM, Actor
 from hub.bus import MessageBus
-from hub.errors import TooManyRequests, Unauthorized
+from hub.errors import Unauthorized
 from hub.messages import SessionRevoked
 from hub.settings import AuthSettings
-from storage.models import Assignment, LoginSession, LoginThrottle, Person, Setting
+from hub.signin_limits import SignInLimits
+from storage.models import Assignment, LoginSession, Person, Setting
 from storage.sql import utcnow
 
 ALGORITHM = "HS256"
 SHARED_PRINCIPALS_MAX = 50_000
+log = logging.getLogger("gridhub.auth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,7 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     session_id: str
+    refresh_expires_in: int  # the session's remaining life (a refresh cookie's Max-Age)
 
 
 class Passwords:
@@ -47,6 +55,7 @@ class Passwords:
             parallelism=settings.hash_parallelism,
         )
         self._dummy: str | None = None
+        self.verifications = 0  # how many Argon2 checks ran (tests prove limits with it)
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hasher.hash, password)
@@ -56,6 +65,7 @@ class Passwords:
             # Spend the same time for unknown users so timing does not reveal them.
             self._dummy = self._dummy or await self.hash(secrets.token_hex(8))
             hashed = self._dummy
+        self.verifications += 1
         try:
             return await asyncio.to_thread(self._hasher.verify, hashed, password)
         except (VerificationError, InvalidHashError):
@@ -94,43 +104,92 @@ class Identity:
         self._settings = settings
         self._key = key
         self.passwords = passwords
+        self.limits = SignInLimits(sessions, settings)
         self._revoked: dict[str, float] = {}
         self._principals: dict[int, tuple[Grant, ...]] = {}
         self._by_session: dict[str, Principal] = {}
 
     # ---- login and tokens ---------------------------------------------------------------
 
-    async def login(self, username: str, password: str, user_agent: str | None = None) -> TokenPair:
-        await self._check_lockout(username)
+    async def login(
+        self, username: str, password: str, address: str, user_agent: str | None = None
+    ) -> TokenPair:
         async with self._sessions() as session:
             person = (
                 await session.scalars(select(Person).where(Person.username == username))
             ).first()
-        hashed = person.password_hash if person is not None and person.is_active else None
-        if person is None or not await self.passwords.verify(hashed, password):
-            await self._record_failure(username, person)
-            raise Unauthorized("auth.invalid_credentials", "wrong username or password")
+        person = await self._check_password(username, person, password, address)
         return await self._open_session(person, user_agent)
 
+    async def check_current_password(self, person_id: int, password: str, address: str) -> None:
+        """Before a password change: the same limits and checks as a login."""
+        async with self._sessions() as session:
+            person = await session.get(Person, person_id)
+        if person is None:
+            raise Unauthorized("auth.person_inactive", "this account is disabled")
+        await self._check_password(person.username, person, password, address)
+
     async def refresh(self, refresh_token: str) -> TokenPair:
-        async with self._sessions.begin() as session:
+        """Rotate: the token presented must be the session's current one.
+
+        An older token of the session is reuse — a copy is in someone else's hands — and
+        signs the whole session out; only the one just replaced, within `refresh_grace_s`,
+        is answered `auth.refresh_superseded` (two tabs refreshing at the same moment).
+        """
+        presented = hash_token(refresh_token)
+        async with self._sessions() as session:
             row = (
                 await session.scalars(
-                    select(LoginSession).where(
-                        LoginSession.refresh_hash == hash_token(refresh_token)
-                    )
+                    select(LoginSession).where(LoginSession.refresh_hash == presented)
                 )
             ).first()
-            if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
-                raise Unauthorized("auth.refresh_invalid", "refresh token is invalid or expired")
+        if row is None:
+            raise await self._stale_refresh(refresh_token)
+        if row.revoked_at is not None or row.expires_at <= utcnow():
+            raise Unauthorized("auth.refresh_invalid", "refresh token is invalid or expired")
+        new_refresh = self._refresh_token(row.id, row.generation + 1)
+        access = await self._rotate(row, presented, hash_token(new_refresh))
+        if access is None:  # a concurrent refresh with the same token won
+            raise await self._stale_refresh(refresh_token)
+        remaining = int((row.expires_at - utcnow()).total_seconds())
+        return TokenPair(access, new_refresh, self._settings.access_ttl_s, row.id, remaining)
+
+    async def _rotate(self, row: LoginSession, presented: str, new_hash: str) -> str | None:
+        """Swap in the next refresh token if `presented` is still current; the access token."""
+        async with self._sessions.begin() as session:
+            rotated = await session.execute(
+                update(LoginSession)
+                .where(LoginSession.id == row.id, LoginSession.refresh_hash == presented)
+                .where(LoginSession.revoked_at.is_(None))
+                .values(refresh_hash=new_hash, generation=row.generation + 1, refreshed_at=utcnow())
+            )
+            if not getattr(rotated, "rowcount", 0):
+                return None
             person = await session.get(Person, row.person_id)
             if person is None or not person.is_active:
                 raise Unauthorized("auth.person_inactive", "this account is disabled")
-            new_refresh = secrets.token_urlsafe(32)
-            row.refresh_hash = hash_token(new_refresh)
-            row.refreshed_at = utcnow()
-            access = self._access_token(person, row.id)
-        return TokenPair(access, new_refresh, self._settings.access_ttl_s, row.id)
+            return self._access_token(person, row.id)
+
+    async def logout_refresh(self, refresh_token: str) -> None:
+        """Sign out the session whose current refresh token this is (a cookie session)."""
+        async with self._sessions() as session:
+            found = (
+                await session.execute(
+                    select(LoginSession.id, Person.id, Person.username)
+                    .join(Person, Person.id == LoginSession.person_id)
+                    .where(LoginSession.refresh_hash == hash_token(refresh_token))
+                )
+            ).first()
+        if found is not None:
+            session_id, person_id, username = found
+            await self.revoke_session(session_id, "logout", Actor(username, person_id))
+
+    async def unlock(self, actor: Actor, username: str | None, address: str | None) -> None:
+        """Lift the sign-in limits of an account and/or an address (audited)."""
+        removed = await self.limits.unlock(username, address)
+        async with self._sessions.begin() as session:
+            details = {"username": username, "address": address, "buckets": removed}
+            audit.record(session, actor, "auth.unlock", "person", username or "-", details)
 
     async def authenticate(self, token: str) -> Principal:
         """Validate an access token; raises Unauthorized with a stable code."""
@@ -171,16 +230,21 @@ class Identity:
 
     # ---- revocation ---------------------------------------------------------------------
 
-    async def revoke_session(self, session_id: str, reason: str, actor: Actor) -> int | None:
+    async def revoke_session(
+        self,
+        session_id: str,
+        reason: str,
+        actor: Actor,
+        details: Mapping[str, object] | None = None,
+    ) -> int | None:
         """Mark a session revoked; returns its person id, or None if it was already gone."""
         async with self._sessions.begin() as session:
             row = await session.get(LoginSession, session_id)
             if row is None or row.revoked_at is not None:
                 return None
             row.revoked_at, row.revoke_reason = utcnow(), reason
-            audit.record(
-                session, actor, "auth.session_revoke", "person", row.person_id, {"reason": reason}
-            )
+            facts = {"reason": reason, "session": session_id, **(details or {})}
+            audit.record(session, actor, "auth.session_revoke", "person", row.person_id, facts)
         await self._announce([session_id], row.person_id, reason)
         return row.person_id
 
@@ -239,9 +303,11 @@ class Identity:
     # ---- helpers ------------------------------------------------------------------------
 
     async def _open_session(self, person: Person, user_agent: str | None) -> TokenPair:
-        refresh = secrets.token_urlsafe(32)
+        session_id = secrets.token_hex(16)
+        refresh = self._refresh_token(session_id, 0)
         row = LoginSession(
-            id=secrets.token_hex(16),
+            id=session_id,
+            generation=0,
             person_id=person.id,
             refresh_hash=hash_token(refresh),
             expires_at=utcnow() + timedelta(seconds=self._settings.refresh_ttl_s),
@@ -250,14 +316,12 @@ class Identity:
         )
         async with self._sessions.begin() as session:
             session.add(row)
-            await session.execute(
-                delete(LoginThrottle).where(LoginThrottle.username == person.username)
-            )
             audit.record(
                 session, Actor(person.username, person.id), "auth.login", "person", person.id
             )
         access = self._access_token(person, row.id)
-        return TokenPair(access, refresh, self._settings.access_ttl_s, row.id)
+        ttl = self._settings
+        return TokenPair(access, refresh, ttl.access_ttl_s, row.id, ttl.refresh_ttl_s)
 
     def _access_token(self, person: Person, session_id: str) -> str:
         now = int(time.time())
@@ -285,33 +349,80 @@ class Identity:
         self._principals[person_id] = grants
         return grants
 
-    async def _check_lockout(self, username: str) -> None:
+    # ---- passwords under limits ---------------------------------------------------------
+
+    async def _check_password(
+        self, username: str, person: Person | None, password: str, address: str
+    ) -> Person:
+        """Reserve the attempt in every limit first; only then spend an Argon2 check."""
+        active = person if person is not None and person.is_active else None
+        familiar = active is not None and await self._familiar(active.id, address)
+        buckets = self.limits.buckets(username, address, active is not None, familiar)
+        await self.limits.reserve(buckets)
+        hashed = active.password_hash if active is not None else None
+        if active is None or not await self.passwords.verify(hashed, password):
+            await self._record_failure(username, active)
+            raise Unauthorized("auth.invalid_credentials", "wrong username or password")
+        await self.limits.release(buckets)
+        return active
+
+    async def _familiar(self, person_id: int, address: str) -> bool:
+        """Has this person signed in from this address lately?"""
+        since = utcnow() - timedelta(days=self._settings.familiar_days)
         async with self._sessions() as session:
-            row = await session.get(LoginThrottle, username)
-        if row is not None and row.locked_until is not None and row.locked_until > utcnow():
-            wait = int((row.locked_until - utcnow()).total_seconds()) + 1
-            raise TooManyRequests(
-                "auth.locked",
-                f"too many failed logins; try again in {wait} s",
-                details={"retry_after_s": wait},
+            found = await session.scalar(
+                select(LoginSession.id)
+                .where(LoginSession.person_id == person_id, LoginSession.source_ip == address)
+                .where(LoginSession.created_at >= since)
+                .limit(1)
             )
+        return found is not None
 
     async def _record_failure(self, username: str, person: Person | None) -> None:
-        s = self._settings
         async with self._sessions.begin() as session:
-            row = await session.get(LoginThrottle, username[:64])
-            now = utcnow()
-            if row is None:
-                row = LoginThrottle(
-                    username=username[:64], failures=0, first_failure_at=now, lock_count=0
-                )
-                session.add(row)
-            if now - row.first_failure_at > timedelta(seconds=s.lockout_window_s):
-                row.failures, row.first_failure_at = 0, now
-            row.failures += 1
-            if row.failures >= s.lockout_threshold:
-                delay = min(s.lockout_base_s * 2**row.lock_count, s.lockout_max_s)
-                row.locked_until, row.failures = now + timedelta(seconds=delay), 0
-                row.lock_count += 1
             actor = Actor(username[:64], person.id if person else None)
             audit.record(session, actor, "auth.login_failed", "person", username[:64])
+
+    # ---- refresh tokens -----------------------------------------------------------------
+
+    def _refresh_token(self, session_id: str, generation: int) -> str:
+        """`<session>.<generation>.<mac>`: any generation can be recognised later without
+        storing it, so an old token coming back is known for what it is."""
+        return f"{session_id}.{generation}.{self._refresh_mac(session_id, generation)}"
+
+    def _refresh_mac(self, session_id: str, generation: int) -> str:
+        message = f"refresh:{session_id}:{generation}".encode()
+        digest = hmac.new(self._key.encode(), message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def _parse_refresh(self, token: str) -> tuple[str, int] | None:
+        parts = token.split(".")
+        if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 9:
+            return None
+        session_id, generation = parts[0], int(parts[1])
+        expected = self._refresh_mac(session_id, generation)
+        return (session_id, generation) if hmac.compare_digest(expected, parts[2]) else None
+
+    async def _stale_refresh(self, token: str) -> Unauthorized:
+        """A refresh token that is not current: unknown, just superseded, or reused."""
+        invalid = Unauthorized("auth.refresh_invalid", "refresh token is invalid or expired")
+        parsed = self._parse_refresh(token)
+        if parsed is None:
+            return invalid
+        session_id, generation = parsed
+        async with self._sessions() as session:
+            row = await session.get(LoginSession, session_id)
+        if row is None or row.revoked_at is not None or generation >= row.generation:
+            return invalid
+        age = (utcnow() - row.refreshed_at).total_seconds()
+        if generation == row.generation - 1 and age <= self._settings.refresh_grace_s:
+            return Unauthorized(
+                "auth.refresh_superseded", "this refresh token was just replaced; use the new one"
+            )
+        details = {"presented_generation": generation, "current_generation": row.generation}
+        log.warning("refresh token reuse; session revoked", extra={"session": session_id})
+        await self.revoke_session(session_id, "refresh_reused", SYSTEM, details)
+        return Unauthorized(
+            "auth.refresh_reused",
+            "this refresh token was already used; the session has been signed out",
+        )

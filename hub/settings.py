@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +28,22 @@ class AuthSettings(BaseModel):
     lockout_window_s: int = Field(900, ge=10)
     lockout_base_s: int = Field(30, ge=1)
     lockout_max_s: int = Field(900, ge=1)
+    # Sign-in limits beyond the (username, address) pair above; see docs/security.md.
+    address_threshold: int = Field(30, ge=1, le=10_000, description="failures per address")
+    unknown_username_cost: int = Field(
+        3, ge=1, le=100, description="an unknown username counts this many against its address"
+    )
+    account_threshold: int = Field(
+        50, ge=1, le=10_000, description="failures per account from unfamiliar addresses"
+    )
+    account_window_s: int = Field(3600, ge=10)
+    familiar_days: int = Field(
+        30, ge=1, le=365, description="a sign-in from an address makes it familiar this long"
+    )
+    throttle_sweep_s: float = Field(300.0, gt=0, description="purge of ended limit windows")
+    refresh_grace_s: int = Field(
+        10, ge=0, le=300, description="the previous refresh token is 'superseded', not reuse"
+    )
     secret_key: SecretStr | None = None
     hash_time_cost: int = Field(3, ge=1, le=20)
     hash_memory_kib: int = Field(65_536, ge=1024)
@@ -131,6 +148,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     map_tile_url: str | None = None
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses/networks whose X-Forwarded-For/-Proto/-Host are believed",
+    )
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
@@ -139,6 +160,13 @@ class Settings(BaseSettings):
     calls: CallSettings = Field(default_factory=CallSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # a ValueError becomes a settings error
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -102,18 +102,25 @@ class LoginSession(Base):
     revoke_reason: Mapped[str | None] = mapped_column(String(64))
     source_ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+    # Which refresh token of the session is current; older ones are recognised as reuse.
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class LoginThrottle(Base):
-    """Failed-login bookkeeping per username, for lockout with growing back-off."""
+class AuthThrottle(Base):
+    """One sign-in limit bucket: attempts counted in a window, with a growing lock.
 
-    __tablename__ = "login_throttle"
+    `scope` is "pair" (username and address), "address" or "account"; times are epoch
+    seconds so the one-statement reservation does its arithmetic alike on every database.
+    """
 
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    lock_count: Mapped[int] = mapped_column(Integer, default=0)
+    __tablename__ = "auth_throttle"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[float] = mapped_column(Float, index=True)
+    locked_until: Mapped[float] = mapped_column(Float, default=0.0)
+    lock_s: Mapped[float] = mapped_column(Float)
 
 
 class Device(Base):

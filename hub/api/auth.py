@@ -1,29 +1,64 @@
-"""/api/v1/auth: login, refresh, logout, and who am I."""
+"""/api/v1/auth: login, refresh, logout, unlock, and who am I.
+
+Two ways to hold the refresh token. API and script clients get it in the JSON body and send
+it back in the body. Browsers ask for `"cookie": true` and get it in an HttpOnly cookie that
+page scripts cannot read (`gridhub_refresh`, path /api/v1/auth); a cookie refresh or logout
+must then prove it comes from the hub's own pages: header `X-CSRF-Token` equal to the
+readable `gridhub_csrf` cookie, and no foreign `Origin` (docs/security.md).
+"""
 
 from __future__ import annotations
 
+import hmac
+import secrets
+
+from aiohttp import web
 from pydantic import BaseModel, Field
 
-from hub.access import Principal
+from hub import audit, policy
+from hub.access import Principal, require_admin
+from hub.audit import Actor
+from hub.errors import Forbidden, Unauthorized
 from hub.grid import GridIndex
+from hub.identity import TokenPair
 from hub.keys import GRIDS, IDENTITY
+from hub.netaddr import client_address, is_https, own_origin
 from hub.web import Call, Router
+
+REFRESH_COOKIE = "gridhub_refresh"
+CSRF_COOKIE = "gridhub_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+REFRESH_COOKIE_PATH = "/api/v1/auth"
+
+LOGIN = policy.public("auth.login")
+REFRESH = policy.public("auth.refresh", policy.Scope.OWN)
+LOGOUT = policy.public("auth.logout", policy.Scope.OWN)  # bearer token, or the refresh cookie
+UNLOCK = policy.signed_in("auth.unlock", policy.Scope.OWN)  # others' (and addresses): admin
+ME = policy.signed_in("auth.me", policy.Scope.OWN)
 
 
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
+    cookie: bool = Field(False, description="put the refresh token in an HttpOnly cookie")
 
 
 class RefreshIn(BaseModel):
-    refresh_token: str = Field(min_length=10, max_length=200)
+    refresh_token: str | None = Field(
+        None, min_length=10, max_length=200, description="absent: use the gridhub_refresh cookie"
+    )
+
+
+class UnlockIn(BaseModel):
+    username: str | None = Field(None, min_length=1, max_length=64, description="default: you")
+    address: str | None = Field(None, min_length=1, max_length=64, description="admin only")
 
 
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
-    refresh_token: str
+    refresh_token: str | None = Field(None, description="absent when it went into the cookie")
 
 
 class GrantOut(BaseModel):
@@ -49,41 +84,123 @@ def build_router() -> Router:
         summary="Sign in with username and password",
         body=LoginIn,
         response=TokenOut,
-        auth=False,
+        rule=LOGIN,
     )
-    async def login(call: Call[LoginIn, None]) -> TokenOut:
-        agent = call.request.headers.get("User-Agent")
-        pair = await call.request.app[IDENTITY].login(call.body.username, call.body.password, agent)
-        return TokenOut(
-            access_token=pair.access_token,
-            expires_in=pair.expires_in,
-            refresh_token=pair.refresh_token,
-        )
+    async def login(call: Call[LoginIn, None]) -> TokenOut | web.Response:
+        request, body = call.request, call.body
+        if body.cookie:
+            check_origin(request)
+        agent = request.headers.get("User-Agent")
+        identity = request.app[IDENTITY]
+        pair = await identity.login(body.username, body.password, caller_address(request), agent)
+        return with_cookies(request, pair) if body.cookie else token_out(pair)
 
     @router.post(
         "/refresh",
-        summary="Swap a refresh token for new tokens (rotation)",
+        summary="Swap a refresh token (body, or the cookie with X-CSRF-Token) for new tokens",
         body=RefreshIn,
         response=TokenOut,
-        auth=False,
+        rule=REFRESH,
     )
-    async def refresh(call: Call[RefreshIn, None]) -> TokenOut:
-        pair = await call.request.app[IDENTITY].refresh(call.body.refresh_token)
-        return TokenOut(
-            access_token=pair.access_token,
-            expires_in=pair.expires_in,
-            refresh_token=pair.refresh_token,
-        )
+    async def refresh(call: Call[RefreshIn, None]) -> TokenOut | web.Response:
+        request, identity = call.request, call.request.app[IDENTITY]
+        if call.body.refresh_token is not None:
+            return token_out(await identity.refresh(call.body.refresh_token))
+        check_csrf(request)
+        cookie = request.cookies.get(REFRESH_COOKIE)
+        if not cookie:
+            raise Unauthorized("auth.refresh_invalid", "send refresh_token or the refresh cookie")
+        return with_cookies(request, await identity.refresh(cookie))
 
-    @router.post("/logout", summary="End this session; its tokens stop working", status=204)
-    async def logout(call: Call[None, None]) -> None:
-        await call.request.app[IDENTITY].logout(call.who)
+    @router.post(
+        "/logout",
+        summary="End this session (bearer token, or the refresh cookie); clears the cookies",
+        status=204,
+        rule=LOGOUT,
+    )
+    async def logout(call: Call[None, None]) -> web.Response:
+        request, identity = call.request, call.request.app[IDENTITY]
+        cookie = request.cookies.get(REFRESH_COOKIE)
+        if call.principal is not None:
+            await identity.logout(call.principal)
+        elif cookie:
+            check_csrf(request)
+            await identity.logout_refresh(cookie)
+        else:
+            raise Unauthorized("auth.required", "send Authorization: Bearer <access token>")
+        return cleared(web.Response(status=204))
 
-    @router.get("/me", summary="The signed-in person and their roles", response=MeOut)
+    @router.post(
+        "/unlock",
+        summary="Lift sign-in limits: of your own account, or (admin) of any account or address",
+        body=UnlockIn,
+        status=204,
+        rule=UNLOCK,
+    )
+    async def unlock(call: Call[UnlockIn, None]) -> None:
+        who, body = call.who, call.body
+        username = body.username or (None if body.address else who.username)
+        if username not in (None, who.username) or body.address is not None:
+            require_admin(who)
+        await call.request.app[IDENTITY].unlock(Actor.of(who), username, body.address)
+
+    @router.get("/me", summary="The signed-in person and their roles", response=MeOut, rule=ME)
     async def me(call: Call[None, None]) -> MeOut:
         return describe(call.who, call.request.app[GRIDS].index)
 
     return router
+
+
+def caller_address(request: web.Request) -> str:
+    """The client's address for limits, also recorded in the audit log and the session."""
+    address = client_address(request)
+    audit.source_ip_var.set(address)  # the request middleware resets it afterwards
+    return address
+
+
+def token_out(pair: TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+    )
+
+
+def check_origin(request: web.Request) -> None:
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.lower() != own_origin(request):
+        raise Forbidden("auth.csrf", "request from another origin refused")
+
+
+def check_csrf(request: web.Request) -> None:
+    """A cookie request must come from the hub's own pages (double-submit token)."""
+    check_origin(request)
+    sent = request.headers.get(CSRF_HEADER, "").encode()
+    expected = request.cookies.get(CSRF_COOKIE, "").encode()
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise Forbidden("auth.csrf", f"{CSRF_HEADER} must equal the {CSRF_COOKIE} cookie")
+
+
+def with_cookies(request: web.Request, pair: TokenPair) -> web.Response:
+    """Tokens for a browser: the access token in the body, the refresh token in cookies."""
+    body = token_out(pair).model_dump(exclude={"refresh_token"})
+    response = web.json_response(body)
+    secure, max_age = is_https(request), max(0, pair.refresh_expires_in)
+    response.set_cookie(
+        REFRESH_COOKIE, pair.refresh_token, path=REFRESH_COOKIE_PATH, max_age=max_age,
+        httponly=True, samesite="Strict", secure=secure,
+    )  # fmt: skip
+    response.set_cookie(
+        CSRF_COOKIE, secrets.token_urlsafe(32), path="/", max_age=max_age,
+        samesite="Strict", secure=secure,
+    )  # fmt: skip
+    return response
+
+
+def cleared(response: web.Response) -> web.Response:
+    response.del_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
+    response.del_cookie(CSRF_COOKIE, path="/")
+    return response
 
 
 def describe(who: Principal, index: GridIndex) -> MeOut:
