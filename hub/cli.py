@@ -28,7 +28,7 @@ from hub.keys import CHAT, DEVICES, GRIDS, PEOPLE, SESSIONS
 from hub.observability import configure_logging
 from hub.people import PersonSpec, RoleSpec
 from hub.runtime import CLI, Core, ensure_admin, open_core, seed_demo
-from hub.settings import Settings, load_settings, masked
+from hub.settings import Settings, describe_errors, load_settings, masked
 
 T = TypeVar("T")
 
@@ -52,7 +52,9 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
 def settings_from(config: Path | None, **flags: Any) -> Settings:
     try:
         return load_settings(config, **flags)
-    except (ValidationError, FileNotFoundError) as exc:
+    except ValidationError as exc:  # the values given are left out: they may be secrets
+        raise click.ClickException(f"invalid settings: {describe_errors(exc)}") from None
+    except FileNotFoundError as exc:
         raise click.ClickException(f"invalid settings: {exc}") from exc
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.bus import MessageBus
 from hub.grid import GridIndex
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
+from hub.settings import describe_errors
 from hub.timers import TimerView
 from hub.web import RawHandler, Router, WebSocketPaths
 
@@ -158,8 +159,9 @@ def validate_config(plugin: Plugin, raw: Mapping[str, Any] | None) -> BaseModel 
         return None
     try:
         return plugin.config_model.model_validate(dict(raw or {}))
-    except ValidationError as exc:
-        raise PluginError(f"plugin {plugin.name!r} configuration is invalid: {exc}") from exc
+    except ValidationError as exc:  # without the values given: they may be secrets
+        problems = describe_errors(exc)
+        raise PluginError(f"plugin {plugin.name!r} configuration is invalid: {problems}") from None
 
 
 class PluginHost:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -89,7 +89,9 @@ class CallSettings(BaseModel):
     turn_secret: SecretStr | None = Field(
         None, description="coturn static-auth-secret (use-auth-secret) for TURN credentials"
     )
-    turn_ttl_s: int = Field(86_400, ge=60, le=7 * 86_400)
+    turn_ttl_s: int = Field(
+        900, ge=60, le=86_400, description="TURN credentials (never past the access token)"
+    )
     ring_timeout_s: float = Field(30.0, gt=0, le=600)
     lease_s: float = Field(
         15.0, gt=0, le=600, description="a call whose devices' node is silent this long ends"
@@ -206,7 +208,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     return FileSettings(**flags)
 
 
-SECRET_MARKERS = ("secret", "password", "token", "key")
+SECRET_MARKERS = ("secret", "password", "passphrase", "token", "key", "credential")
+MASK = "********"
 
 
 def masked(settings: Settings) -> dict[str, Any]:
@@ -215,16 +218,39 @@ def masked(settings: Settings) -> dict[str, Any]:
     return data
 
 
+def is_secret_name(name: str) -> bool:
+    return any(marker in name.lower() for marker in SECRET_MARKERS)
+
+
 def _mask(value: Any, key: str = "") -> Any:
+    """Whatever sits under a secret-looking name is masked whole — a string, a list of API
+    keys, a table of them — and credentials in URLs anywhere else."""
+    if value is None:
+        return None
+    if is_secret_name(key):
+        return MASK
     if isinstance(value, dict):
-        return {k: _mask(v, k) for k, v in value.items()}
+        return {k: _mask(v, str(k)) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask(v) for v in value]
-    if value is not None and any(marker in key.lower() for marker in SECRET_MARKERS):
-        return "********"
-    if isinstance(value, str) and "://" in value and "@" in value:
-        scheme, rest = value.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:********@{host}"
+    if isinstance(value, str):
+        return _mask_url(value)
     return value
+
+
+def _mask_url(value: str) -> str:
+    if "://" not in value or "@" not in value:
+        return value
+    scheme, rest = value.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:{MASK}@{host}"
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """A settings error without the values given: they may be secrets."""
+    problems = []
+    for item in exc.errors(include_url=False, include_input=False, include_context=False):
+        where = ".".join(str(part) for part in item.get("loc", ())) or "settings"
+        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+    return "; ".join(problems)

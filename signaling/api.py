@@ -12,7 +12,7 @@ from hub.access import COMMAND_ROLES
 from hub.keys import GRIDS, SESSIONS, SETTINGS
 from hub.web import Call, Router
 from signaling.store import CallStore
-from signaling.turn import ice_servers
+from signaling.turn import access_token_expiry, ice_servers
 
 
 class LogQuery(BaseModel):
@@ -69,12 +69,13 @@ def build_router() -> Router:
 
     @router.get(
         "/ice-servers",
-        summary="STUN/TURN servers for calls, with TURN credentials valid for turn_ttl_s",
+        summary="STUN/TURN servers, TURN credentials valid turn_ttl_s (not past the access token)",
         response=IceOut,
     )
     async def servers(call: Call[None, None]) -> dict[str, Any]:
         settings = _settings(call.request.app)
-        return ice_servers(settings, call.who.person_id, time.time())
+        until = access_token_expiry(call.request)
+        return ice_servers(settings, call.who.person_id, time.time(), until)
 
     return router
 
