@@ -16,6 +16,7 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import BaseModel
 
+from hub import headers
 from hub.errors import HubError
 from hub.keys import SETTINGS
 from hub.web import Call, Router
@@ -92,7 +93,8 @@ def _page(page: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
                 content_type="text/html",
                 headers={"Cache-Control": REVALIDATE},
             )
-        return web.FileResponse(html, headers={"Cache-Control": REVALIDATE})
+        page_headers = {"Cache-Control": REVALIDATE, **headers.as_page(request)}
+        return web.FileResponse(html, headers=page_headers)
 
     return handle
 

@@ -78,6 +78,13 @@ def tile_origin(tile_url: str | None) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
+def as_page(request: web.Request) -> dict[str, str]:
+    """The headers that make a response one of the hub's pages. A page handler sets them itself
+    because its 304 answers need them too: a browser revalidating a page takes the 304's
+    headers for the page it keeps, and a 304 has no content type to tell a page by."""
+    return {"Content-Security-Policy": request.config_dict[POLICIES][0]}
+
+
 def install(app: web.Application) -> None:
     """Send the headers on every response of `app` (its settings must be set)."""
     app[POLICIES] = (page_policy(app[SETTINGS].map_tile_url), OTHER_POLICY)
@@ -89,7 +96,7 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
     headers = response.headers
     for name, value in COMMON.items():
         headers.setdefault(name, value)
-    is_page = response.content_type == "text/html"
+    is_page = response.content_type == "text/html"  # as_page covers the pages' 304s
     headers.setdefault("Content-Security-Policy", page if is_page else other)
     if request.secure:
         headers.setdefault("Strict-Transport-Security", HSTS)
