@@ -1,7 +1,10 @@
-"""Cluster mode: an SOS chain started on a node killed with SIGKILL climbs on time elsewhere.
+"""Cluster mode: an SOS chain climbs on time after the node that ran its step is SIGKILLed.
 
 Three real `gridhub serve` nodes on PostgreSQL and Redis; the escalation plugin is loaded
-through its real entry point (pyproject), configured through the environment.
+through its real entry point (pyproject), configured through the environment. Any node may
+claim a step's timer (the one that scheduled it, or another whose poll came first), so the
+test kills whichever node ran the first step, as the audit says, and expects the rest of the
+chain on the survivors.
 """
 
 from __future__ import annotations
@@ -68,28 +71,39 @@ async def steps(node: Node, token: str) -> list[dict[str, Any]]:
 
 
 async def test_a_chain_continues_on_time_after_its_node_is_killed(cluster: Cluster) -> None:
-    a, b, c = [await cluster.start(name) for name in ("a", "b", "c")]
-    admin = await token(a, "admin")
-    town, town_alerts = await socket_on(a, "town1.cmd")
-    county, county_alerts = await socket_on(c, "county.cmd")
-    worker, _ = await socket_on(b, "w01")
+    nodes = {name: await cluster.start(name) for name in ("a", "b", "c")}
+    admin = await token(nodes["a"], "admin")
+    # Town and county commanders listen on every node: whichever node dies, each still has
+    # a socket on a survivor.
+    town = {name: await socket_on(node, "town1.cmd") for name, node in nodes.items()}
+    county = {name: await socket_on(node, "county.cmd") for name, node in nodes.items()}
+    worker, _ = await socket_on(nodes["b"], "w01")
     reply = await worker.call("escalation.sos.raise", {"lat": 36.9, "lon": 118.6}, timeout=WAIT)
     assert reply["ok"] is True, reply
-    deadline = time.monotonic() + WAIT
-    while not await steps(a, admin):  # the first step ran on b
-        assert time.monotonic() < deadline, "the first step never ran"
-        await asyncio.sleep(0.1)
-    b.kill()
+    first = await first_step(nodes["a"], admin)
+    ran_it = str(first["node"])
+    nodes[ran_it].kill()  # the node that ran step 0 and scheduled step 1
+    survivors = [name for name in nodes if name != ran_it]
 
-    for alerts, step in ((town_alerts, 1), (county_alerts, 2)):
+    for (_sio, alerts), step in ((town[survivors[0]], 1), (county[survivors[-1]], 2)):
         alert = await asyncio.wait_for(alerts.get(), WAIT)
         assert alert["step"] == step
         assert time.time() - (alert["started_at"] + STEPS[step]) < 1.0
     await asyncio.sleep(1.0)  # an absence: a duplicate step would show up within this window
-    done = await steps(a, admin)
+    done = await steps(nodes[survivors[0]], admin)
     assert [d["step"] for d in done] == [0, 1, 2]  # each step once
-    assert done[0]["node"] == "b"
-    assert {d["node"] for d in done[1:]} <= {"a", "c"}
+    assert {d["node"] for d in done[1:]} <= set(survivors)
     assert max(d["fired_at"] - d["due_at"] for d in done) < 1.0
-    for sio in (town, county):
-        await sio.disconnect()
+    for name in survivors:
+        for sio, _alerts in (town[name], county[name]):
+            await sio.disconnect()
+
+
+async def first_step(node: Node, admin: str) -> dict[str, Any]:
+    """Step 0's audit entry, once some node has run it (it is due at once)."""
+    deadline = time.monotonic() + WAIT
+    while not (done := await steps(node, admin)):
+        assert time.monotonic() < deadline, "the first step never ran"
+        await asyncio.sleep(0.1)
+    assert done[0]["step"] == 0
+    return done[0]
