@@ -7,6 +7,8 @@ from playwright.async_api import expect
 from tests.consoles.browser import Browsers
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
 
+SIGNED_IN = f'body[data-gh-user="{COMMANDER}"][data-gh-socket="connected"]'
+
 
 async def test_commander_sees_the_county_on_the_map(
     console_hub: ConsoleHub, browsers: Browsers
@@ -43,3 +45,25 @@ async def test_field_staff_are_sent_to_their_own_app(browsers: Browsers) -> None
     assert await page.get_by_test_id("live-map").count() == 0
     await refused.get_by_role("button", name="退出登录").click()
     await page.get_by_test_id("login-submit").wait_for()
+
+
+async def test_a_reload_resumes_from_the_cookie_and_signing_out_ends_it(
+    browsers: Browsers,
+) -> None:
+    page = await browsers.signed_in(COMMANDER, PASSWORD)
+    # An earlier build kept the token pair in localStorage: a page load drops it.
+    await page.evaluate("localStorage.setItem('gridhub.console.tokens', '{\"access\":\"x\"}')")
+    await page.reload()
+    await page.wait_for_selector(SIGNED_IN, state="attached")
+    assert await page.evaluate("localStorage.getItem('gridhub.console.tokens')") is None
+    assert await page.evaluate("Object.keys(sessionStorage).length") == 0
+    assert "gridhub_refresh" not in await page.evaluate("document.cookie")
+
+    await page.locator(".user").hover()
+    await page.get_by_test_id("logout").click()
+    await page.get_by_test_id("login-submit").wait_for()
+    names = {c["name"] for c in await page.context.cookies()}
+    assert not names & {"gridhub_refresh", "gridhub_csrf"}
+    await page.reload()  # nothing left to resume: the sign-in form, and no refused request
+    await page.get_by_test_id("login-submit").wait_for()
+    assert await page.evaluate("document.body.dataset.ghUser") is None

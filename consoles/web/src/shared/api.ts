@@ -1,5 +1,7 @@
 // Typed HTTP client for the hub: bearer auth, automatic refresh, structured errors.
-import { TokenStore } from './tokens'
+// The access token lives in memory (tokens.ts); the refresh token is an HttpOnly cookie the
+// page never sees: a refresh sends only the CSRF token read from the `gridhub_csrf` cookie.
+import { forgetStoredTokens, TokenStore } from './tokens'
 import type { HubErrorBody, Me, TokenPair, UiConfig, UploadedFile } from './types'
 
 /** A structured error from the hub (HTTP body `{error}` or a socket ack `{ok:false, error}`). */
@@ -25,9 +27,14 @@ export interface RequestOptions {
   form?: FormData
   /** false: send no Authorization header (login, public pages) */
   auth?: boolean
+  headers?: Record<string, string>
 }
 
 const REFRESH_MARGIN_MS = 30_000
+const CSRF_COOKIE = 'gridhub_csrf'
+const CSRF_HEADER = 'X-CSRF-Token'
+/** Another tab of this browser rotated the cookie at the same moment: the jar holds the new one. */
+const SUPERSEDED = 'auth.refresh_superseded'
 
 export class Api {
   readonly tokens: TokenStore
@@ -35,26 +42,41 @@ export class Api {
   onSignedOut: () => void = () => {}
   private refreshing: Promise<string> | null = null
 
-  constructor(page: string, readonly base = '') {
-    this.tokens = new TokenStore(page)
+  /** `page` names the page for logs; every page of a browser shares the one refresh cookie. */
+  constructor(readonly page: string, readonly base = '') {
+    this.tokens = new TokenStore()
+    forgetStoredTokens()
   }
 
   get signedIn(): boolean {
     return this.tokens.get() !== null
   }
 
+  /** Whether this browser holds a session to resume (the hub set the CSRF cookie at sign-in
+   * and clears it at sign-out): asking without one would only be refused. */
+  get resumable(): boolean {
+    return csrfToken() !== ''
+  }
+
   async login(username: string, password: string): Promise<Me> {
     const pair = await this.request<TokenPair>('POST', '/api/v1/auth/login', {
-      body: { username, password },
+      body: { username, password, cookie: true },
       auth: false,
     })
     this.tokens.set(pair)
     return this.me()
   }
 
+  /** End the session on the hub, which clears the cookies (with the bearer token, or with the
+   * cookie and its CSRF token when this page holds no access token). */
   async logout(): Promise<void> {
     try {
-      if (this.signedIn) await this.request('POST', '/api/v1/auth/logout')
+      if (this.signedIn || this.resumable) {
+        await this.request('POST', '/api/v1/auth/logout', {
+          auth: this.signedIn,
+          headers: { [CSRF_HEADER]: csrfToken() },
+        })
+      }
     } finally {
       this.tokens.clear()
     }
@@ -76,7 +98,8 @@ export class Api {
     return this.refresh()
   }
 
-  /** Swap the refresh token for a new pair (one refresh at a time). */
+  /** A new access token from the refresh cookie (one refresh at a time; the hub rotates the
+   * cookie). Also how a page load resumes a session (check `resumable` first). */
   refresh(): Promise<string> {
     this.refreshing ??= this.doRefresh().finally(() => {
       this.refreshing = null
@@ -85,14 +108,15 @@ export class Api {
   }
 
   private async doRefresh(): Promise<string> {
-    const stored = this.tokens.get()
-    if (!stored) throw new HubError({ code: 'auth.required', message: 'sign in first' }, 401)
+    const before = this.tokens.get()?.subject
     try {
-      const pair = await this.request<TokenPair>('POST', '/api/v1/auth/refresh', {
-        body: { refresh_token: stored.refresh },
-        auth: false,
+      const pair = await this.refreshOnce().catch((error: unknown) => {
+        if (error instanceof HubError && error.code === SUPERSEDED) return this.refreshOnce()
+        throw error
       })
-      return this.tokens.set(pair).access
+      const now = this.tokens.set(pair)
+      if (before !== undefined && now.subject !== before) throw otherPerson()
+      return now.access
     } catch (error) {
       if (error instanceof HubError && error.status >= 400 && error.status < 500) {
         this.tokens.clear()
@@ -100,6 +124,14 @@ export class Api {
       }
       throw error
     }
+  }
+
+  private refreshOnce(): Promise<TokenPair> {
+    return this.request<TokenPair>('POST', '/api/v1/auth/refresh', {
+      body: {},
+      auth: false,
+      headers: { [CSRF_HEADER]: csrfToken() },
+    })
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
@@ -144,7 +176,7 @@ export class Api {
     options: RequestOptions,
     auth: boolean,
   ): Promise<Response> {
-    const headers: Record<string, string> = {}
+    const headers: Record<string, string> = { ...options.headers }
     if (auth) headers.Authorization = `Bearer ${await this.accessToken()}`
     let body: BodyInit | undefined
     if (options.form) body = options.form
@@ -154,6 +186,18 @@ export class Api {
     }
     return fetch(this.base + path + queryString(options.query), { method, headers, body })
   }
+}
+
+function csrfToken(): string {
+  const prefix = `${CSRF_COOKIE}=`
+  const found = document.cookie.split('; ').find((pair) => pair.startsWith(prefix))
+  return found ? decodeURIComponent(found.slice(prefix.length)) : ''
+}
+
+/** The cookie now belongs to someone else (another tab signed in as another person): this
+ * page's session is over, it must not go on as them. */
+function otherPerson(): HubError {
+  return new HubError({ code: 'auth.other_person', message: 'another person signed in in this browser' }, 401)
 }
 
 function queryString(query?: Query): string {

@@ -1,7 +1,7 @@
 // One signed-in session of a page: the HTTP client, the socket, and who is signed in.
 // Usage (see docs/consoles.md):
 //   const session = createSession('console')
-//   await session.restore()            // true when a stored session is still valid
+//   await session.restore()            // true when this browser's session cookie is still valid
 //   await session.login(user, pass)    // then session.me.value is set, the socket connects
 import { ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue'
 import { Api, HubError } from './api'
@@ -27,6 +27,7 @@ export function createSession(page: string): Session {
   const restoring = ref(false)
 
   api.onSignedOut = () => {
+    realtime.stop()
     me.value = null
   }
   // Markers for the browser tests (and anyone debugging): who is signed in, socket state.
@@ -53,9 +54,10 @@ export function createSession(page: string): Session {
       me.value = null
     },
     async restore() {
-      if (!api.signedIn) return false
+      if (!api.resumable) return false
       restoring.value = true
       try {
+        await api.refresh()
         started(await api.me())
         return true
       } catch (error) {

@@ -14,7 +14,8 @@ export type Ack<T> = ({ ok: true } & T) | { ok: false; error: HubErrorBody }
 
 export interface TokenPair {
   access_token: string
-  refresh_token: string
+  /** only for API clients that sign in without `cookie: true`; the pages never get one */
+  refresh_token?: string
   token_type: string
   expires_in: number
 }
