@@ -16,7 +16,7 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import BaseModel
 
-from hub import headers
+from hub import headers, policy
 from hub.errors import HubError
 from hub.keys import SETTINGS
 from hub.web import Call, Router
@@ -67,9 +67,12 @@ def mount(app: web.Application, dist: Path = DIST) -> None:
 def config_router() -> Router:
     router = Router("/api/v1/ui", "ui")
 
-    # auth=False: the pages ask for their settings before anyone has signed in.
+    # Public: the pages ask for their settings before anyone has signed in.
     @router.get(
-        "/config", summary="Runtime settings of the web consoles", response=UiConfig, auth=False
+        "/config",
+        summary="Runtime settings of the web consoles",
+        response=UiConfig,
+        rule=policy.public("ui.config"),
     )
     async def config(call: Call[None, None]) -> UiConfig:
         settings = call.request.app[SETTINGS]

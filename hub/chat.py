@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import policy
 from hub.access import COMMAND_ROLES, Principal, in_scope
 from hub.bus import MessageBus
 from hub.channels import ChannelInfo, ChannelStore, StoredMessage
@@ -22,6 +23,18 @@ from storage.models import Assignment, Person
 
 SMALL_CHANNEL = 50  # read markers are broadcast in channels up to this size
 MAX_HISTORY = 200
+# channel.* events: any signed-in person; the object check is the channel's (Chat.access or
+# membership, as for file uploads), or the people named (_require_reachable).
+CHANNEL_SCOPES = {
+    "channel.list": policy.Scope.OWN,
+    "channel.create": policy.Scope.PERSON,
+    "channel.invite": policy.Scope.PERSON,
+    "channel.direct": policy.Scope.PERSON,
+}
+
+
+def channel_rule(event: str) -> policy.Rule:
+    return policy.signed_in(event, CHANNEL_SCOPES.get(event, policy.Scope.CHANNEL))
 
 
 def channel_room(channel_id: int) -> str:
@@ -142,18 +155,18 @@ class Chat:
         # person -> channel ids, so a connect needs no query; kept by apply_membership.
         self._memberships: dict[int, frozenset[int]] = {}
         rt.on_connected(self._join_channels)
-        rt.on("channel.list", Empty)(self.list_channels)
-        rt.on("channel.open", ChannelRef)(self.open)
-        rt.on("channel.send", SendIn)(self.send)
-        rt.on("channel.history", HistoryIn)(self.history)
-        rt.on("channel.recover", RecoverIn)(self.recover)
-        rt.on("channel.read", ReadIn)(self.read)
-        rt.on("channel.markers", ChannelRef)(self.markers)
-        rt.on("channel.create", CreateIn)(self.create)
-        rt.on("channel.invite", InviteIn)(self.invite)
-        rt.on("channel.leave", ChannelRef)(self.leave)
-        rt.on("channel.direct", DirectIn)(self.direct)
-        rt.on("channel.members", ChannelRef)(self.members)
+        rt.on("channel.list", Empty, channel_rule("channel.list"))(self.list_channels)
+        rt.on("channel.open", ChannelRef, channel_rule("channel.open"))(self.open)
+        rt.on("channel.send", SendIn, channel_rule("channel.send"))(self.send)
+        rt.on("channel.history", HistoryIn, channel_rule("channel.history"))(self.history)
+        rt.on("channel.recover", RecoverIn, channel_rule("channel.recover"))(self.recover)
+        rt.on("channel.read", ReadIn, channel_rule("channel.read"))(self.read)
+        rt.on("channel.markers", ChannelRef, channel_rule("channel.markers"))(self.markers)
+        rt.on("channel.create", CreateIn, channel_rule("channel.create"))(self.create)
+        rt.on("channel.invite", InviteIn, channel_rule("channel.invite"))(self.invite)
+        rt.on("channel.leave", ChannelRef, channel_rule("channel.leave"))(self.leave)
+        rt.on("channel.direct", DirectIn, channel_rule("channel.direct"))(self.direct)
+        rt.on("channel.members", ChannelRef, channel_rule("channel.members"))(self.members)
 
     # ---- events --------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import policy
 from hub.access import STAFF_ROLES, Principal, in_scope, require_scope
 from hub.errors import InvalidInput, NotFound
 from hub.grid import GridIndex
@@ -19,6 +20,11 @@ from storage.models import Assignment, LocationPoint, Person
 from storage.sql import utcnow
 
 MAX_CLOCK_SKEW_S = 300.0
+PRESENCE_SET = policy.signed_in("presence.set", policy.Scope.OWN)
+PRESENCE_ACTIVITY = policy.signed_in("presence.activity", policy.Scope.OWN)
+LOCATION_REPORT = policy.signed_in("location.report", policy.Scope.OWN)
+PRESENCE_WHO = policy.for_roles("presence.who", STAFF_ROLES, policy.Scope.LISTED)
+LOCATION_TRACK = policy.for_roles("location.track", STAFF_ROLES, policy.Scope.PERSON)
 
 
 class PresenceIn(BaseModel):
@@ -92,11 +98,11 @@ class Live:
         self._sessions = sessions
         self.people = people
         realtime.on_presence(self._push_presence)
-        realtime.on("presence.set", PresenceIn)(self.set_state)
-        realtime.on("presence.activity", Empty)(self.activity)
-        realtime.on("location.report", LocationIn)(self.report_location)
-        realtime.on("presence.who", WhoQuery, roles=STAFF_ROLES)(self.who)
-        realtime.on("location.track", TrackQuery, roles=STAFF_ROLES)(self.track)
+        realtime.on("presence.set", PresenceIn, PRESENCE_SET)(self.set_state)
+        realtime.on("presence.activity", Empty, PRESENCE_ACTIVITY)(self.activity)
+        realtime.on("location.report", LocationIn, LOCATION_REPORT)(self.report_location)
+        realtime.on("presence.who", WhoQuery, PRESENCE_WHO)(self.who)
+        realtime.on("location.track", TrackQuery, LOCATION_TRACK)(self.track)
 
     async def set_state(self, conn: Connection, body: PresenceIn) -> dict[str, Any]:
         if body.state not in SETTABLE:
@@ -143,10 +149,10 @@ class Live:
         index = self.rt.grids()
         _u, _n, _i, grids = await self.people.facts(body.person_id)
         allowed = conn.principal.person_id == body.person_id or any(
-            in_scope(conn.principal, index, g) for g in grids
+            in_scope(conn.principal, index, g, STAFF_ROLES) for g in grids
         )
         if not allowed:
-            require_scope(conn.principal, index, grids[0] if grids else -1)
+            require_scope(conn.principal, index, grids[0] if grids else -1, STAFF_ROLES)
         points = await self._points(body)
         return {"person_id": body.person_id, "points": points}
 
@@ -173,9 +179,9 @@ class Live:
     def _scope(who: Principal, index: GridIndex, code: str | None) -> set[int] | None:
         if code is not None:
             root = index.by_code(code)
-            require_scope(who, index, root.id)
+            require_scope(who, index, root.id, STAFF_ROLES)
             return index.scope_ids([root.id])
-        return None if who.is_admin else index.scope_ids(who.grid_ids())
+        return None if who.is_admin else index.scope_ids(who.grid_ids(STAFF_ROLES))
 
     async def _store(self, person_id: int, loc: Location) -> None:
         async with self._sessions.begin() as session:

@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from hub.access import Role
 from hub.channels import ChannelInfo
 from hub.chat import Chat, channel_room
 from hub.grid import GridIndex
 from hub.messages import ChannelMembersChanged
 from hub.people import People, PersonView
+from hub.policy import Rule
 from hub.presence import Snapshot, State, snapshot_of
 from hub.realtime import Connection, Realtime, covering_command_rooms, user_room
 
@@ -28,11 +28,10 @@ class RealtimeView:
         self._rt = realtime
         self._prefix = f"{owner}."
 
-    def on(
-        self, event: str, model: type[P], roles: Iterable[Role] | None = None
-    ) -> Callable[[Handler[P]], Handler[P]]:
-        """Register `<plugin>.<event>`: validated, role-checked, acknowledged."""
-        register = self._rt.on(self._named(event), model, roles)
+    def on(self, event: str, model: type[P], rule: Rule) -> Callable[[Handler[P]], Handler[P]]:
+        """Register `<plugin>.<event>` under `rule` (hub.policy): validated, authorised,
+        acknowledged."""
+        register = self._rt.on(self._named(event), model, rule)
 
         def wrap(handler: Handler[P]) -> Handler[P]:
             register(handler)

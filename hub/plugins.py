@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.bus import MessageBus
 from hub.grid import GridIndex
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
+from hub.policy import Rule
 from hub.settings import describe_errors
 from hub.timers import TimerView
 from hub.web import RawHandler, Router, WebSocketPaths
@@ -78,9 +79,10 @@ class PluginContext:
     _cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _websockets: WebSocketPaths = field(default_factory=WebSocketPaths)
 
-    def websocket(self, name: str, handler: RawHandler) -> str:
-        """Serve a plain aiohttp handler (e.g. a WebSocket) at `/ws/<name>`; returns the path."""
-        return self._websockets.claim(name, handler)
+    def websocket(self, name: str, handler: RawHandler, rule: Rule) -> str:
+        """Serve a plain aiohttp handler (e.g. a WebSocket) at `/ws/<name>` under `rule`
+        (hub.policy); returns the path."""
+        return self._websockets.claim(name, handler, rule)
 
     def run_in_background(self, factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a long-lived task from start-up until shutdown (the host cancels it)."""

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from hub.access import COMMAND_ROLES, Principal, Role, require_role
+from hub import policy
+from hub.access import COMMAND_ROLES, Principal
 from hub.contracts import PresenceChange, PresenceStore
 from hub.errors import HubError, Unauthorized, invalid_from_pydantic
 from hub.grid import GridIndex
@@ -101,7 +102,8 @@ class Realtime:
         self._presence_hooks: list[Callable[[Snapshot], Awaitable[None]]] = []
         self._connect_hooks: list[Callable[[Connection], Awaitable[None]]] = []
         self._disconnect_hooks: list[Callable[[Connection], Awaitable[None]]] = []
-        self.on("auth.refresh", TokenIn)(self._refresh)
+        self.events: dict[str, EventSpec] = {}  # every socket event, with its rule
+        self.on("auth.refresh", TokenIn, REFRESH)(self._refresh)
 
     @property
     def identity(self) -> Identity:
@@ -114,14 +116,20 @@ class Realtime:
     # ---- public surface ------------------------------------------------------------------
 
     def on(
-        self, event: str, model: type[P], roles: Iterable[Role] | None = None
+        self, event: str, model: type[P], rule: policy.Rule
     ) -> Callable[[Callable[[Connection, P], Awaitable[dict[str, Any] | None]]], Any]:
-        """Register a validated, authorised, acknowledged socket event."""
-        wanted = frozenset(roles) if roles is not None else None
+        """Register a validated, authorised, acknowledged socket event under its `rule`
+        (hub.policy; sockets are signed in, so a public rule is refused here)."""
+        if not isinstance(rule, policy.Rule) or not rule.needs_sign_in:
+            raise ValueError(f"socket event {event!r} needs a signed-in hub.policy.Rule")
+        if event in self.events:
+            raise ValueError(f"socket event {event!r} is already registered")
+        spec = EventSpec(event, model, rule)
+        self.events[event] = spec
 
         def register(handler: Callable[[Connection, P], Awaitable[dict[str, Any] | None]]) -> Any:
             async def receive(sid: str, data: Any = None) -> dict[str, Any]:
-                return await self._dispatch(sid, data, model, wanted, handler)
+                return await self._dispatch(sid, data, spec, model, handler)
 
             self.sio.on(event, receive)
             return handler
@@ -240,16 +248,15 @@ class Realtime:
         self,
         sid: str,
         data: Any,
+        spec: EventSpec,
         model: type[P],
-        roles: frozenset[Role] | None,
         handler: Callable[[Connection, P], Awaitable[dict[str, Any] | None]],
     ) -> dict[str, Any]:
         conn = self.connections.get(sid)
         try:
             if conn is None:
                 raise Unauthorized("auth.required", "this socket is not signed in")
-            if roles is not None:
-                require_role(conn.principal, roles)
+            policy.enforce(spec.rule, conn.principal)  # before validation, as HTTP does
             payload = _validate(model, data)
             await self._touch(conn)
             result = await handler(conn, payload)
@@ -286,6 +293,19 @@ class Realtime:
 
 class TokenIn(BaseModel):
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """A registered socket event: its payload model and its rule."""
+
+    name: str
+    model: type[BaseModel]
+    rule: policy.Rule
+
+
+# A fresh access token for the open socket (HTTP's auth.refresh is the refresh token's action).
+REFRESH = policy.signed_in("auth.socket_token", policy.Scope.OWN)
 
 
 def _validate(model: type[P], data: Any) -> P:

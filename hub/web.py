@@ -13,6 +13,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from hub import policy
 from hub.access import Principal
 from hub.audit import request_id_var, source_ip_var
 from hub.errors import HubError, InvalidInput, Unauthorized, invalid_from_pydantic
@@ -60,12 +61,17 @@ class Endpoint:
     handler: Handler
     summary: str
     tag: str
+    rule: policy.Rule
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     response: Any = None
-    auth: bool = True
     status: int = 200
     raw_body: str | None = None
+
+    @property
+    def auth(self) -> bool:
+        """Whether a caller must be signed in (from the rule; the OpenAPI document says so)."""
+        return self.rule.needs_sign_in
 
 
 AUTHENTICATOR: web.AppKey[Authenticator] = web.AppKey("authenticator", Authenticator)
@@ -74,36 +80,54 @@ ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints", list)
 
 @dataclass
 class Router:
-    """Collects endpoints under a prefix; `mount` adds them to an application."""
+    """Collects endpoints under a prefix; `mount` adds them to an application.
+
+    Every route names its `rule` (hub.policy): there is no default that lets a route through.
+    """
 
     prefix: str
     tag: str
     endpoints: list[Endpoint] = field(default_factory=list)
 
     def route(
-        self, method: str, path: str, *, summary: str, **options: Any
+        self, method: str, path: str, *, summary: str, rule: policy.Rule, **options: Any
     ) -> Callable[[Handler], Handler]:
+        if not isinstance(rule, policy.Rule):
+            raise TypeError(f"{method} {self.prefix}{path}: rule must be a hub.policy.Rule")
+
         def register(handler: Handler) -> Handler:
-            endpoint = Endpoint(method, self.prefix + path, handler, summary, self.tag, **options)
+            endpoint = Endpoint(
+                method, self.prefix + path, handler, summary, self.tag, rule, **options
+            )
             self.endpoints.append(endpoint)
             return handler
 
         return register
 
-    def get(self, path: str, *, summary: str, **options: Any) -> Callable[[Handler], Handler]:
-        return self.route("GET", path, summary=summary, **options)
+    def get(
+        self, path: str, *, summary: str, rule: policy.Rule, **options: Any
+    ) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, summary=summary, rule=rule, **options)
 
-    def post(self, path: str, *, summary: str, **options: Any) -> Callable[[Handler], Handler]:
-        return self.route("POST", path, summary=summary, **options)
+    def post(
+        self, path: str, *, summary: str, rule: policy.Rule, **options: Any
+    ) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, summary=summary, rule=rule, **options)
 
-    def patch(self, path: str, *, summary: str, **options: Any) -> Callable[[Handler], Handler]:
-        return self.route("PATCH", path, summary=summary, **options)
+    def patch(
+        self, path: str, *, summary: str, rule: policy.Rule, **options: Any
+    ) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, summary=summary, rule=rule, **options)
 
-    def put(self, path: str, *, summary: str, **options: Any) -> Callable[[Handler], Handler]:
-        return self.route("PUT", path, summary=summary, **options)
+    def put(
+        self, path: str, *, summary: str, rule: policy.Rule, **options: Any
+    ) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, summary=summary, rule=rule, **options)
 
-    def delete(self, path: str, *, summary: str, **options: Any) -> Callable[[Handler], Handler]:
-        return self.route("DELETE", path, summary=summary, **options)
+    def delete(
+        self, path: str, *, summary: str, rule: policy.Rule, **options: Any
+    ) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, summary=summary, rule=rule, **options)
 
     def mount(self, app: web.Application) -> None:
         """Add the endpoints as aiohttp routes (only before the application starts)."""
@@ -157,29 +181,37 @@ class WebSocketPaths:
 
     For protocols that cannot go through a plugin's JSON Router (a plain WebSocket that device
     firmware speaks, say). The route is reserved up front, like plugin prefixes; a name is
-    claimed once, and an unclaimed one answers 404.
+    claimed once, with its rule (checked before the handler runs), and an unclaimed one
+    answers 404.
     """
 
     PREFIX = "/ws/"
 
     def __init__(self) -> None:
-        self._handlers: dict[str, RawHandler] = {}
+        self._handlers: dict[str, tuple[RawHandler, policy.Rule]] = {}
 
     def reserve(self, app: web.Application) -> None:
         app.router.add_get(self.PREFIX + "{name}", self.handle)
 
-    def claim(self, name: str, handler: RawHandler) -> str:
+    def claim(self, name: str, handler: RawHandler, rule: policy.Rule) -> str:
         if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", name):
             raise ValueError(f"bad websocket path name {name!r}")
         if name in self._handlers:
             raise ValueError(f"{self.PREFIX}{name} is already claimed")
-        self._handlers[name] = handler
+        self._handlers[name] = (handler, rule)
         return self.PREFIX + name
 
+    def rules(self) -> dict[str, policy.Rule]:
+        """Each claimed path and its rule."""
+        return {self.PREFIX + name: rule for name, (_, rule) in self._handlers.items()}
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        handler = self._handlers.get(request.match_info["name"])
-        if handler is None:
+        claimed = self._handlers.get(request.match_info["name"])
+        if claimed is None:
             raise HubError("http.not_found", "not found", status=404)
+        handler, rule = claimed
+        who = await _principal(request) if rule.needs_sign_in else None
+        policy.enforce(rule, who)
         return await handler(request)
 
 
@@ -197,6 +229,7 @@ async def serve(
     endpoint: Endpoint, request: web.Request, params: Mapping[str, str]
 ) -> web.StreamResponse:
     principal = await _principal(request) if endpoint.auth else await _optional(request)
+    policy.enforce(endpoint.rule, principal)  # before the body is read: see hub/policy.py
     body = await _body(request, endpoint.body) if endpoint.body else None
     query = _query(request, endpoint.query) if endpoint.query else None
     result = await endpoint.handler(Call(request, body, query, principal, params))

@@ -6,9 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.access import COMMAND_ROLES, require_role
+from hub import policy
+from hub.access import COMMAND_ROLES
 from hub.web import Call, Router
 from media.wiring import MEDIA
+
+WORKERS_READ = policy.for_roles("media.workers", COMMAND_ROLES, policy.Scope.NONE)
 
 
 class WorkerOut(BaseModel):
@@ -31,9 +34,9 @@ def build_router() -> Router:
         "/workers",
         summary="Media workers: state, restarts and the last load report (commanders, admins)",
         response=list[WorkerOut],
+        rule=WORKERS_READ,
     )
     async def workers(call: Call[None, None]) -> list[dict[str, Any]]:
-        require_role(call.who, COMMAND_ROLES)
         return [slot.public() for slot in call.request.app[MEDIA].slots.values()]
 
     return router

@@ -12,14 +12,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from hub import policy
 from hub.errors import Forbidden
 from hub.realtime import Connection, Realtime
 from media.live import LiveRoom, LiveRooms, hub_error
 from media.pool import MediaPool
 from media.protocol import ControlError
-from media.scope import Doorman, ScopeIn
+from media.scope import Access, Doorman, ScopeIn
 
 ROOM_ID = r"^call:[1-9][0-9]{0,17}$"
+# Joining checks the channel (Doorman.admit); the rest act on a room: your own seat, or
+# moderation (Doorman.moderates: command scope over the channel's grid, or the call's starter).
+GROUP_JOIN = policy.signed_in("group.join", policy.Scope.CHANNEL)
+GROUP_LEAVE = policy.signed_in("group.leave", policy.Scope.MEDIA_ROOM)
+GROUP_MODERATE = policy.signed_in("group.moderate", policy.Scope.MEDIA_ROOM)
 MAX_SDP = 100_000
 
 
@@ -53,11 +59,11 @@ class GroupCalls:
         self.rt, self.doorman = realtime, doorman
         self.rooms = LiveRooms(realtime, pool, "group")
         self.rooms.on_event = self._room_event
-        realtime.on("group.join", JoinIn)(self.join)
-        realtime.on("group.leave", RoomRef)(self.leave)
-        realtime.on("group.mute", MuteIn)(self.mute)
-        realtime.on("group.remove", RemoveIn)(self.remove)
-        realtime.on("group.end", RoomRef)(self.end)
+        realtime.on("group.join", JoinIn, GROUP_JOIN)(self.join)
+        realtime.on("group.leave", RoomRef, GROUP_LEAVE)(self.leave)
+        realtime.on("group.mute", MuteIn, GROUP_MODERATE)(self.mute)
+        realtime.on("group.remove", RemoveIn, GROUP_MODERATE)(self.remove)
+        realtime.on("group.end", RoomRef, GROUP_MODERATE)(self.end)
 
     async def join(self, conn: Connection, body: JoinIn) -> dict[str, Any]:
         access = await self.doorman.admit(conn.principal, body)
@@ -69,7 +75,7 @@ class GroupCalls:
             "room_id": room_id,
             "channel_id": access.channel.id,
             "sdp": answer,
-            "moderator": access.moderator,
+            "moderator": moderates(access, room, conn.principal.person_id),
             "participants": room.roster(),
             "active_speaker": speaker,
             "video": room.video.get(conn.principal.person_id, []),
@@ -133,7 +139,8 @@ class GroupCalls:
 
     async def _moderator(self, conn: Connection, room: LiveRoom) -> bool:
         scope = ScopeIn(channel_id=room.channel.id)
-        return (await self.doorman.admit(conn.principal, scope)).moderator
+        access = await self.doorman.admit(conn.principal, scope)
+        return moderates(access, room, conn.principal.person_id)
 
     async def _room_event(self, room: LiveRoom, name: str, data: dict[str, Any]) -> None:
         if name == "speaker":
@@ -153,6 +160,12 @@ class GroupCalls:
             if viewer is not None:  # else the join reply carries the layout
                 layout = {"room_id": room.room_id, "slots": room.video[person]}
                 await self.rt.sio.emit("group.video", layout, to=viewer.sid)
+
+
+def moderates(access: Access, room: LiveRoom, person_id: int) -> bool:
+    """Who mutes others, removes people and ends a group call for all: command over the
+    channel's grid (Doorman.admit), or having started the call."""
+    return access.moderator or room.started_by == person_id
 
 
 def _person(peer: Any) -> int | None:

@@ -63,6 +63,7 @@ class LiveRoom:
     participants: dict[int, Participant] = field(default_factory=dict)
     speaker: int | None = None
     video: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # person -> slots
+    started_by: int | None = None  # who opened the room (moderates a group call)
 
     @property
     def socket_room(self) -> str:
@@ -113,6 +114,8 @@ class LiveRooms:
         who = conn.principal
         async with self.lock(room_id):
             room = await self._open(room_id, channel, options.get("room", {}))
+            if room.started_by is None:
+                room.started_by = who.person_id
             old = room.participants.get(who.person_id)
             forced = old is not None and old.forced  # a moderator's mute outlives a rejoin
             peer = {**options.get("peer", {}), **({"muted": True} if forced else {})}

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from hub import policy
 from hub.access import Principal
 from hub.bus import MessageBus
 from hub.errors import Conflict, Forbidden
@@ -37,6 +38,9 @@ from media.scope import Doorman, ScopeIn, rank
 
 MAX_SDP = 100_000
 EXPIRY = "ptt-expiry"
+# Listening and talking on a channel: Doorman.admit (members, or command roles over its grid).
+PTT_LISTEN = policy.signed_in("ptt.listen", policy.Scope.CHANNEL)  # join, leave
+PTT_TALK = policy.signed_in("ptt.talk", policy.Scope.CHANNEL)  # request, release the floor
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -72,10 +76,10 @@ class PushToTalk:
         self.rooms = LiveRooms(realtime, pool, "ptt")
         self.rooms.on_leave = self._left
         timers.handler(EXPIRY)(self._expire)
-        realtime.on("ptt.join", PttJoinIn)(self.join)
-        realtime.on("ptt.leave", ScopeIn)(self.leave)
-        realtime.on("ptt.request", RequestIn)(self.request)
-        realtime.on("ptt.release", ScopeIn)(self.release)
+        realtime.on("ptt.join", PttJoinIn, PTT_LISTEN)(self.join)
+        realtime.on("ptt.leave", ScopeIn, PTT_LISTEN)(self.leave)
+        realtime.on("ptt.request", RequestIn, PTT_TALK)(self.request)
+        realtime.on("ptt.release", ScopeIn, PTT_TALK)(self.release)
 
     async def join(self, conn: Connection, body: PttJoinIn) -> dict[str, Any]:
         channel = (await self.doorman.admit(conn.principal, body)).channel

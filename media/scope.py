@@ -72,8 +72,10 @@ class Doorman:
         )
         if not (who.is_admin or role is not None or over_grid):
             raise Forbidden("media.not_member", "you are not a member of this channel")
-        commands = bool(who.roles & COMMAND_ROLES) and role is not None
-        moderator = who.is_admin or role == "owner" or over_grid or commands
+        # Moderation needs command over the channel's grid (or owning an ad-hoc channel):
+        # being a commander somewhere and a member here is not enough (a village commander
+        # is a member of the county's channel, and must not end the county's call).
+        moderator = who.is_admin or role == "owner" or over_grid
         return Access(channel, moderator)
 
     async def _member_role(self, channel_id: int, person_id: int) -> str | None:

@@ -8,11 +8,15 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from hub import policy
 from hub.access import COMMAND_ROLES
 from hub.keys import GRIDS, SESSIONS, SETTINGS
 from hub.web import Call, Router
 from signaling.store import CallStore
 from signaling.turn import access_token_expiry, ice_servers
+
+CALL_LOG = policy.signed_in("calls.log", policy.Scope.LISTED)
+ICE_SERVERS = policy.signed_in("calls.ice_servers", policy.Scope.OWN)
 
 
 class LogQuery(BaseModel):
@@ -55,6 +59,7 @@ def build_router() -> Router:
         summary="Call log: your own calls; commanders also see calls in their scope",
         query=LogQuery,
         response=list[CallOut],
+        rule=CALL_LOG,
     )
     async def call_log(call: Call[None, LogQuery]) -> list[CallOut]:
         who, app = call.who, call.request.app
@@ -71,6 +76,7 @@ def build_router() -> Router:
         "/ice-servers",
         summary="STUN/TURN servers, TURN credentials valid turn_ttl_s (not past the access token)",
         response=IceOut,
+        rule=ICE_SERVERS,
     )
     async def servers(call: Call[None, None]) -> dict[str, Any]:
         settings = _settings(call.request.app)

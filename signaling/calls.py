@@ -27,7 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from hub.access import Principal
+from hub import policy
+from hub.access import COMMAND_ROLES, Principal
 from hub.audit import SYSTEM, Actor
 from hub.errors import Conflict, NotFound
 from hub.realtime import Connection, Realtime, user_room
@@ -39,6 +40,11 @@ from signaling.store import Audit, CallStore, CallView, Kind, Outcome, State
 from storage.sql import utcnow
 
 TIMER_KIND = "ring"
+# Who may call whom, and pull whose camera: signaling/scope.py (the "call" scope).
+CALL_INVITE = policy.signed_in("call.invite", policy.Scope.CALL)
+CALL_PULL = policy.for_roles("call.pull", COMMAND_ROLES, policy.Scope.CALL)
+CALL_ANSWER = policy.signed_in("call.answer", policy.Scope.CALL)  # accept, decline
+CALL_HANGUP = policy.signed_in("call.hangup", policy.Scope.CALL)
 log = logging.getLogger("gridhub.calls")
 
 
@@ -68,11 +74,11 @@ class Calls:
         self.relay = Relay(realtime, store)
         # Called with every call this node ended (media/recording stops the call's recorder).
         self.on_ended: list[Callable[[CallView], Awaitable[None]]] = []
-        realtime.on("call.invite", InviteIn)(self.invite)
-        realtime.on("call.pull", PullIn)(self.pull)
-        realtime.on("call.accept", CallRef)(self.accept)
-        realtime.on("call.decline", CallRef)(self.decline)
-        realtime.on("call.hangup", CallRef)(self.hangup)
+        realtime.on("call.invite", InviteIn, CALL_INVITE)(self.invite)
+        realtime.on("call.pull", PullIn, CALL_PULL)(self.pull)
+        realtime.on("call.accept", CallRef, CALL_ANSWER)(self.accept)
+        realtime.on("call.decline", CallRef, CALL_ANSWER)(self.decline)
+        realtime.on("call.hangup", CallRef, CALL_HANGUP)(self.hangup)
         timers.handler(TIMER_KIND)(self._ring_timeout)
         realtime.on_disconnected(self._device_gone)
 

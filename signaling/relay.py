@@ -18,11 +18,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from hub import policy
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.realtime import Connection, Realtime
 from signaling.store import CallStore, CallView, Kind, State
 
 OFFERS = ("offer", "restart")
+CALL_SIGNAL = policy.signed_in("call.signal", policy.Scope.CALL)  # the call's two devices
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 ONE_WAY = {"caller": {"recvonly", "inactive"}, "callee": {"sendonly", "inactive"}}
 
@@ -51,7 +53,7 @@ class SignalIn(BaseModel):
 class Relay:
     def __init__(self, realtime: Realtime, store: CallStore) -> None:
         self.rt, self.store = realtime, store
-        realtime.on("call.signal", SignalIn)(self.signal)
+        realtime.on("call.signal", SignalIn, CALL_SIGNAL)(self.signal)
 
     async def signal(self, conn: Connection, body: SignalIn) -> dict[str, Any]:
         call = await self.store.get(body.call_id)

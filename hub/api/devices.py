@@ -7,13 +7,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.access import STAFF_ROLES, in_scope, require_admin, require_role
+from hub import policy
+from hub.access import STAFF_ROLES, in_scope
 from hub.audit import Actor
 from hub.devices import DeviceSpec, DeviceUpdate
 from hub.errors import NotFound
 from hub.keys import DEVICES, GRIDS
 from hub.web import Call, Router
 from storage.models import Device
+
+DEVICES_LIST = policy.for_roles("devices.list", STAFF_ROLES, policy.Scope.LISTED)
+DEVICE_READ = policy.for_roles("devices.read", STAFF_ROLES, policy.Scope.DEVICE)
+DEVICES_ADMIN = policy.admin_only("devices.admin")
 
 
 class DeviceOut(BaseModel):
@@ -54,12 +59,11 @@ def device_out(row: Device) -> DeviceOut:
 def build_router() -> Router:
     router = Router("/api/v1/devices", "devices")
 
-    @router.get("", summary="Devices in your scope", response=list[DeviceOut])
+    @router.get("", summary="Devices in your scope", response=list[DeviceOut], rule=DEVICES_LIST)
     async def list_devices(call: Call[None, None]) -> list[DeviceOut]:
         who = call.who
-        require_role(who, STAFF_ROLES)
         index = call.request.app[GRIDS].index
-        grid_ids = None if who.is_admin else index.scope_ids(who.grid_ids())
+        grid_ids = None if who.is_admin else index.scope_ids(who.grid_ids(STAFF_ROLES))
         return [device_out(d) for d in await call.request.app[DEVICES].in_grids(grid_ids)]
 
     @router.post(
@@ -68,29 +72,34 @@ def build_router() -> Router:
         body=DeviceSpec,
         response=KeyOut,
         status=201,
+        rule=DEVICES_ADMIN,
     )
     async def add(call: Call[DeviceSpec, None]) -> KeyOut:
-        require_admin(call.who)
         index = call.request.app[GRIDS].index
         issued = await call.request.app[DEVICES].add(call.body, index, Actor.of(call.who))
         return KeyOut(code=issued.code, key=issued.key)
 
     @router.post(
-        "/{code}/rotate-key", summary="Issue a new key; the old one stops working", response=KeyOut
+        "/{code}/rotate-key",
+        summary="Issue a new key; the old one stops working",
+        response=KeyOut,
+        rule=DEVICES_ADMIN,
     )
     async def rotate(call: Call[None, None]) -> KeyOut:
-        require_admin(call.who)
         code = call.request.match_info["code"]
         issued = await call.request.app[DEVICES].rotate_key(code, Actor.of(call.who))
         return KeyOut(code=issued.code, key=issued.key)
 
-    @router.get("/{code}", summary="One device: grid, last seen, firmware, metadata")
+    @router.get(
+        "/{code}", summary="One device: grid, last seen, firmware, metadata", rule=DEVICE_READ
+    )
     async def get(call: Call[None, None]) -> DeviceOut:
         who = call.who
-        require_role(who, STAFF_ROLES)
         row = await call.request.app[DEVICES].get(call.request.match_info["code"])
         index = call.request.app[GRIDS].index
-        if not who.is_admin and (row.grid_id is None or not in_scope(who, index, row.grid_id)):
+        if not who.is_admin and (
+            row.grid_id is None or not in_scope(who, index, row.grid_id, STAFF_ROLES)
+        ):
             raise NotFound("device.not_found", "no such device in your scope")
         return device_out(row)
 
@@ -99,9 +108,9 @@ def build_router() -> Router:
         summary="Rename, move to another grid, disable/enable, firmware, metadata (admin)",
         body=DeviceUpdate,
         response=DeviceOut,
+        rule=DEVICES_ADMIN,
     )
     async def update(call: Call[DeviceUpdate, None]) -> DeviceOut:
-        require_admin(call.who)
         code = call.request.match_info["code"]
         index = call.request.app[GRIDS].index
         row = await call.request.app[DEVICES].update(code, call.body, index, Actor.of(call.who))

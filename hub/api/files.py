@@ -8,6 +8,7 @@ from urllib.parse import quote
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel
 
+from hub import policy
 from hub.audit import Actor
 from hub.errors import InvalidInput
 from hub.files import FileInfo
@@ -15,6 +16,11 @@ from hub.keys import CHAT, FILES
 from hub.web import Call, Router
 
 CHUNK = 64 * 1024
+
+
+# Both check the channel through Chat.access, as the channel.* socket events do.
+FILE_UPLOAD = policy.signed_in("files.upload", policy.Scope.CHANNEL)
+FILE_READ = policy.signed_in("files.read", policy.Scope.CHANNEL)
 
 
 class FileOut(BaseModel):
@@ -47,6 +53,7 @@ def build_router() -> Router:
         response=FileOut,
         status=201,
         raw_body="multipart/form-data",
+        rule=FILE_UPLOAD,
     )
     async def upload(call: Call[None, None]) -> FileOut:
         channel_id = call.path_int("channel_id")
@@ -58,7 +65,9 @@ def build_router() -> Router:
         )
         return file_out(info)
 
-    @router.get("/files/{file_id}", summary="Download a file (channel members only)")
+    @router.get(
+        "/files/{file_id}", summary="Download a file (channel members only)", rule=FILE_READ
+    )
     async def download(call: Call[None, None]) -> web.StreamResponse:
         store = call.request.app[FILES]
         info = await store.get(call.request.match_info["file_id"])

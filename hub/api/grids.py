@@ -7,13 +7,19 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hub.access import Principal, in_scope, require_admin, require_scope
+from hub import policy
+from hub.access import Principal, in_scope, require_scope
 from hub.audit import Actor
 from hub.errors import InvalidInput, NotFound
 from hub.grid import GridIndex, GridNode
 from hub.gridstore import GridPatch, GridSpec, export_geojson
 from hub.keys import GRIDS
 from hub.web import Call, Router
+
+GRIDS_LIST = policy.signed_in("grids.list", policy.Scope.LISTED)
+GRID_LOCATE = policy.signed_in("grids.locate", policy.Scope.NONE)
+GRID_READ = policy.signed_in("grids.read", policy.Scope.GRID)
+GRIDS_EDIT = policy.admin_only("grids.edit")
 
 
 class GridOut(BaseModel):
@@ -80,6 +86,7 @@ def build_router() -> Router:
         summary="Grid nodes in your scope (ancestors flagged in_scope=false)",
         query=GridListQuery,
         response=list[GridOut],
+        rule=GRIDS_LIST,
     )
     async def list_grids(call: Call[None, GridListQuery]) -> list[GridOut]:
         index = call.request.app[GRIDS].index
@@ -93,17 +100,23 @@ def build_router() -> Router:
         return [grid_out(n, in_scope=n.id in scoped, geometry=call.query.geometry) for n in nodes]
 
     @router.get(
-        "/locate", summary="The basic grid containing a point", query=LocateQuery, response=GridOut
+        "/locate",
+        summary="The basic grid containing a point",
+        query=LocateQuery,
+        response=GridOut,
+        rule=GRID_LOCATE,
     )
     async def locate(call: Call[None, LocateQuery]) -> GridOut:
-        call.who  # noqa: B018  (signed-in people only)
         node = call.request.app[GRIDS].index.locate(call.query.lon, call.query.lat)
         if node is None:
             raise NotFound("grid.not_located", "no grid contains that point")
         return grid_out(node, geometry=False)
 
     @router.get(
-        "/export.geojson", summary="Your grids as a GeoJSON FeatureCollection", query=GridListQuery
+        "/export.geojson",
+        summary="Your grids as a GeoJSON FeatureCollection",
+        query=GridListQuery,
+        rule=GRIDS_LIST,
     )
     async def export(call: Call[None, GridListQuery]) -> dict[str, Any]:
         index = call.request.app[GRIDS].index
@@ -120,7 +133,9 @@ def build_router() -> Router:
             "features": [f for f in every if index.by_code(f["properties"]["code"]).id in scoped],
         }
 
-    @router.get("/{grid_id}", summary="One grid with its boundary", response=GridOut)
+    @router.get(
+        "/{grid_id}", summary="One grid with its boundary", response=GridOut, rule=GRID_READ
+    )
     async def get_grid(call: Call[None, None]) -> GridOut:
         index = call.request.app[GRIDS].index
         node = index.get(call.path_int("grid_id"))
@@ -129,24 +144,34 @@ def build_router() -> Router:
             require_scope(call.who, index, node.id)
         return grid_out(node, in_scope=scoped)
 
-    @router.post("", summary="Create a grid (admin)", body=GridSpec, response=GridOut, status=201)
+    @router.post(
+        "",
+        summary="Create a grid (admin)",
+        body=GridSpec,
+        response=GridOut,
+        status=201,
+        rule=GRIDS_EDIT,
+    )
     async def create(call: Call[GridSpec, None]) -> GridOut:
-        require_admin(call.who)
         node = await call.request.app[GRIDS].create(call.body, Actor.of(call.who))
         return grid_out(node)
 
     @router.patch(
-        "/{grid_id}", summary="Edit or move a grid (admin)", body=GridPatch, response=GridOut
+        "/{grid_id}",
+        summary="Edit or move a grid (admin)",
+        body=GridPatch,
+        response=GridOut,
+        rule=GRIDS_EDIT,
     )
     async def edit(call: Call[GridPatch, None]) -> GridOut:
-        require_admin(call.who)
         store = call.request.app[GRIDS]
         node = await store.update(call.path_int("grid_id"), call.body, Actor.of(call.who))
         return grid_out(node)
 
-    @router.delete("/{grid_id}", summary="Delete an unused leaf grid (admin)", status=204)
+    @router.delete(
+        "/{grid_id}", summary="Delete an unused leaf grid (admin)", status=204, rule=GRIDS_EDIT
+    )
     async def remove(call: Call[None, None]) -> None:
-        require_admin(call.who)
         await call.request.app[GRIDS].delete(call.path_int("grid_id"), Actor.of(call.who))
 
     @router.post(
@@ -154,9 +179,9 @@ def build_router() -> Router:
         summary="Upsert grids from a GeoJSON FeatureCollection (admin)",
         response=ImportOut,
         raw_body="application/geo+json",
+        rule=GRIDS_EDIT,
     )
     async def import_grids(call: Call[None, None]) -> ImportOut:
-        require_admin(call.who)
         document = await _json_object(call)
         result = await call.request.app[GRIDS].import_geojson(document, Actor.of(call.who))
         return ImportOut(created=result.created, updated=result.updated)

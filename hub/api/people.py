@@ -10,7 +10,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from hub import people as people_mod
-from hub.access import STAFF_ROLES, Principal, require_admin, require_role
+from hub import policy
+from hub.access import STAFF_ROLES, Principal, require_admin
 from hub.api.auth import caller_address
 from hub.audit import Actor
 from hub.errors import Forbidden, InvalidInput
@@ -18,6 +19,11 @@ from hub.keys import BUS, GRIDS, IDENTITY, PEOPLE
 from hub.messages import PersonChanged
 from hub.people import PersonPatch, PersonSpec, PersonView
 from hub.web import Call, Router
+
+PEOPLE_LIST = policy.signed_in("people.list", policy.Scope.LISTED)  # residents: themselves
+PERSON_READ = policy.signed_in("people.read", policy.Scope.PERSON)  # yourself, or staff in scope
+PASSWORD_SET = policy.signed_in("people.password", policy.Scope.OWN)  # admins: anyone's
+PEOPLE_ADMIN = policy.admin_only("people.admin")
 
 
 class RoleOut(BaseModel):
@@ -68,22 +74,22 @@ def build_router() -> Router:
         summary="People holding roles in your scope",
         query=PeopleQuery,
         response=list[PersonOut],
+        rule=PEOPLE_LIST,
     )
     async def list_people(call: Call[None, PeopleQuery]) -> list[PersonOut]:
         app, who = call.request.app, call.who
         index = app[GRIDS].index
         if not who.is_admin and not (who.roles & STAFF_ROLES):
             return [person_out(await app[PEOPLE].get(who.person_id, index))]
-        grid_ids = None if who.is_admin else index.scope_ids(who.grid_ids())
+        grid_ids = None if who.is_admin else index.scope_ids(who.grid_ids(STAFF_ROLES))
         if call.query.grid is not None:
             root = index.by_code(call.query.grid)
             subtree = {n.id for n in index.subtree(root.id)}
             grid_ids = subtree if grid_ids is None else grid_ids & subtree
         return [person_out(v) for v in await app[PEOPLE].in_grids(index, grid_ids)]
 
-    @router.get("/export", summary="Export people (admin)", query=FormatQuery)
+    @router.get("/export", summary="Export people (admin)", query=FormatQuery, rule=PEOPLE_ADMIN)
     async def export(call: Call[None, FormatQuery]) -> Any:
-        require_admin(call.who)
         views = await call.request.app[PEOPLE].in_grids(call.request.app[GRIDS].index, None)
         if call.query.format == "csv":
             return web.Response(text=people_mod.export_csv(views), content_type="text/csv")
@@ -95,9 +101,9 @@ def build_router() -> Router:
         query=FormatQuery,
         response=ImportOut,
         raw_body="application/json or text/csv",
+        rule=PEOPLE_ADMIN,
     )
     async def import_people(call: Call[None, FormatQuery]) -> ImportOut:
-        require_admin(call.who)
         specs = await _parse_import(call)
         index = call.request.app[GRIDS].index
         created, updated = await call.request.app[PEOPLE].import_specs(
@@ -107,7 +113,7 @@ def build_router() -> Router:
         await _person_changed(call, 0)
         return ImportOut(created=created, updated=updated)
 
-    @router.get("/{person_id}", summary="One person", response=PersonOut)
+    @router.get("/{person_id}", summary="One person", response=PersonOut, rule=PERSON_READ)
     async def get_person(call: Call[None, None]) -> PersonOut:
         person_id = call.path_int("person_id")
         view = await call.request.app[PEOPLE].get(person_id, call.request.app[GRIDS].index)
@@ -115,10 +121,14 @@ def build_router() -> Router:
         return person_out(view)
 
     @router.post(
-        "", summary="Create a person (admin)", body=PersonSpec, response=PersonOut, status=201
+        "",
+        summary="Create a person (admin)",
+        body=PersonSpec,
+        response=PersonOut,
+        status=201,
+        rule=PEOPLE_ADMIN,
     )
     async def create(call: Call[PersonSpec, None]) -> PersonOut:
-        require_admin(call.who)
         index = call.request.app[GRIDS].index
         view = await call.request.app[PEOPLE].create(call.body, index, Actor.of(call.who))
         await _person_changed(call, view.id)
@@ -129,9 +139,9 @@ def build_router() -> Router:
         summary="Edit a person or replace their roles (admin)",
         body=PersonPatch,
         response=PersonOut,
+        rule=PEOPLE_ADMIN,
     )
     async def edit(call: Call[PersonPatch, None]) -> PersonOut:
-        require_admin(call.who)
         app, person_id = call.request.app, call.path_int("person_id")
         view = await app[PEOPLE].update(person_id, call.body, app[GRIDS].index, Actor.of(call.who))
         await _person_changed(call, person_id)
@@ -142,6 +152,7 @@ def build_router() -> Router:
         summary="Set a password (admin, or yourself)",
         body=PasswordIn,
         status=204,
+        rule=PASSWORD_SET,
     )
     async def set_password(call: Call[PasswordIn, None]) -> None:
         app, person_id = call.request.app, call.path_int("person_id")
@@ -150,27 +161,35 @@ def build_router() -> Router:
         await app[IDENTITY].revoke_person(person_id, "password_changed", Actor.of(call.who))
 
     @router.post(
-        "/{person_id}/disable", summary="Disable and sign out everywhere (admin)", status=204
+        "/{person_id}/disable",
+        summary="Disable and sign out everywhere (admin)",
+        status=204,
+        rule=PEOPLE_ADMIN,
     )
     async def disable(call: Call[None, None]) -> None:
-        require_admin(call.who)
         app, person_id = call.request.app, call.path_int("person_id")
         await app[PEOPLE].set_active(person_id, False, Actor.of(call.who))
         await app[IDENTITY].revoke_person(person_id, "disabled", Actor.of(call.who))
         await _person_changed(call, person_id)
 
-    @router.post("/{person_id}/enable", summary="Enable a disabled person (admin)", status=204)
+    @router.post(
+        "/{person_id}/enable",
+        summary="Enable a disabled person (admin)",
+        status=204,
+        rule=PEOPLE_ADMIN,
+    )
     async def enable(call: Call[None, None]) -> None:
-        require_admin(call.who)
         person_id = call.path_int("person_id")
         await call.request.app[PEOPLE].set_active(person_id, True, Actor.of(call.who))
         await _person_changed(call, person_id)
 
     @router.post(
-        "/{person_id}/revoke-sessions", summary="Sign a person out everywhere (admin)", status=204
+        "/{person_id}/revoke-sessions",
+        summary="Sign a person out everywhere (admin)",
+        status=204,
+        rule=PEOPLE_ADMIN,
     )
     async def revoke(call: Call[None, None]) -> None:
-        require_admin(call.who)
         await call.request.app[IDENTITY].revoke_person(
             call.path_int("person_id"), "revoked", Actor.of(call.who)
         )
@@ -179,10 +198,10 @@ def build_router() -> Router:
 
 
 def _require_visible(who: Principal, view: PersonView, call: Call[Any, Any]) -> None:
+    """Yourself, or someone with a role under your staff grants (a resident sees no one)."""
     if who.is_admin or who.person_id == view.id:
         return
-    require_role(who, STAFF_ROLES)
-    scoped = call.request.app[GRIDS].index.scope_ids(who.grid_ids())
+    scoped = call.request.app[GRIDS].index.scope_ids(who.grid_ids(STAFF_ROLES))
     if not any(r["grid_id"] in scoped for r in view.roles):
         raise Forbidden("scope.forbidden", "that person is outside your scope")
 

@@ -9,11 +9,16 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field, field_validator
 
-from hub import __version__, audit, openapi
+from hub import __version__, audit, openapi, policy
 from hub.access import require_admin
 from hub.audit import AuditQuery
 from hub.keys import GRIDS, METRICS, NODE_ID, PLUGINS, SESSIONS
 from hub.web import ENDPOINTS, Call, Router
+
+HEALTH = policy.public("system.health")
+METRICS_READ = policy.public("system.metrics")  # scraped by Prometheus without a token
+OPENAPI = policy.public("system.openapi")
+AUDIT_READ = policy.admin_only("system.audit.read")
 
 
 class HealthOut(BaseModel):
@@ -60,7 +65,7 @@ class AuditOut(BaseModel):
 def build_router() -> Router:
     router = Router("", "system")
 
-    @router.get("/healthz", summary="Liveness and a few facts", response=HealthOut, auth=False)
+    @router.get("/healthz", summary="Liveness and a few facts", response=HealthOut, rule=HEALTH)
     async def health(call: Call[None, None]) -> HealthOut:
         app = call.request.app
         return HealthOut(
@@ -71,14 +76,14 @@ def build_router() -> Router:
             plugins=[p.name for p in app[PLUGINS].plugins],
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", auth=False)
+    @router.get("/metrics", summary="Prometheus metrics", rule=METRICS_READ)
     async def metrics(call: Call[None, None]) -> web.Response:
         body = generate_latest(call.request.app[METRICS])
         response = web.Response(body=body)
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response
 
-    @router.get("/api/v1/openapi.json", summary="This document", auth=False)
+    @router.get("/api/v1/openapi.json", summary="This document", rule=OPENAPI)
     async def spec(call: Call[None, None]) -> dict[str, Any]:
         return openapi.build(call.request.app[ENDPOINTS])
 
@@ -87,6 +92,7 @@ def build_router() -> Router:
         summary="The audit log, newest first (admin)",
         query=AuditQueryIn,
         response=list[AuditOut],
+        rule=AUDIT_READ,
     )
     async def audit_log(call: Call[None, AuditQueryIn]) -> list[AuditOut]:
         require_admin(call.who)

@@ -7,13 +7,19 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field, field_validator
 
+from hub import policy
+from hub.access import COMMAND_ROLES
 from hub.keys import GRIDS
 from hub.web import Call, Router
-from media.camera.service import Cameras
+from media.camera.service import REGISTER_ROLES, Cameras
 from storage.models import Camera
 
 CAMERAS = web.AppKey("cameras", Cameras)
 MAX_SDP = 100_000
+# The camera's grid must lie under the caller's command seats (Cameras.get / _check_grid).
+CAMERAS_MANAGE = policy.for_roles("cameras.manage", REGISTER_ROLES, policy.Scope.CAMERA)
+CAMERAS_LIST = policy.for_roles("cameras.list", COMMAND_ROLES, policy.Scope.LISTED)
+CAMERA_VIEW = policy.for_roles("cameras.view", COMMAND_ROLES, policy.Scope.CAMERA)
 
 
 class CameraIn(BaseModel):
@@ -93,52 +99,65 @@ def build_router() -> Router:
 
     @router.post(
         "", summary="Register a camera (admins, commanders in scope)", body=CameraIn,
-        response=CameraOut, status=201,
+        response=CameraOut, status=201, rule=CAMERAS_MANAGE,
     )  # fmt: skip
     async def register(call: Call[CameraIn, None]) -> CameraOut:
         app = call.request.app
         row = await app[CAMERAS].register(call.who, app[GRIDS].index, call.body.model_dump())
         return camera_out(row)
 
-    @router.get("", summary="Cameras in your scope", response=list[CameraOut])
+    @router.get("", summary="Cameras in your scope", response=list[CameraOut], rule=CAMERAS_LIST)
     async def listing(call: Call[None, None]) -> list[CameraOut]:
         app = call.request.app
         return [camera_out(r) for r in await app[CAMERAS].visible(call.who, app[GRIDS].index)]
 
-    @router.get("/{camera_id}", summary="One camera", response=CameraOut)
+    @router.get("/{camera_id}", summary="One camera", response=CameraOut, rule=CAMERA_VIEW)
     async def one(call: Call[None, None]) -> CameraOut:
         app = call.request.app
         return camera_out(
             await app[CAMERAS].get(call.who, app[GRIDS].index, call.path_int("camera_id"))
         )
 
-    @router.patch("/{camera_id}", summary="Change a camera", body=CameraPatch, response=CameraOut)
+    @router.patch(
+        "/{camera_id}",
+        summary="Change a camera",
+        body=CameraPatch,
+        response=CameraOut,
+        rule=CAMERAS_MANAGE,
+    )
     async def change(call: Call[CameraPatch, None]) -> CameraOut:
         app, values = call.request.app, call.body.model_dump(exclude_unset=True)
         camera_id = call.path_int("camera_id")
         return camera_out(await app[CAMERAS].update(call.who, app[GRIDS].index, camera_id, values))
 
-    @router.delete("/{camera_id}", summary="Remove a camera (its viewers are dropped)")
+    @router.delete(
+        "/{camera_id}", summary="Remove a camera (its viewers are dropped)", rule=CAMERAS_MANAGE
+    )
     async def remove(call: Call[None, None]) -> None:
         app = call.request.app
         await app[CAMERAS].delete(call.who, app[GRIDS].index, call.path_int("camera_id"))
 
     @router.post(
         "/{camera_id}/watch", summary="Watch live: send a receive-only video offer",
-        body=WatchIn, response=WatchOut,
+        body=WatchIn, response=WatchOut, rule=CAMERA_VIEW,
     )  # fmt: skip
     async def watch(call: Call[WatchIn, None]) -> WatchOut:
         app, camera_id = call.request.app, call.path_int("camera_id")
         viewer, sdp = await app[CAMERAS].watch(call.who, app[GRIDS].index, camera_id, call.body.sdp)
         return WatchOut(viewer_id=viewer, sdp=sdp)
 
-    @router.delete("/{camera_id}/watch/{viewer_id}", summary="Stop watching")
+    @router.delete("/{camera_id}/watch/{viewer_id}", summary="Stop watching", rule=CAMERA_VIEW)
     async def unwatch(call: Call[None, None]) -> None:
         app, camera_id = call.request.app, call.path_int("camera_id")
         viewer = call.params["viewer_id"][:64]
         await app[CAMERAS].leave(call.who, app[GRIDS].index, camera_id, viewer)
 
-    @router.get("/{camera_id}/stats", summary="Viewers and decoders of a camera", response=StatsOut)
+    @router.get(
+        "/{camera_id}/stats",
+        summary="Viewers and decoders of a camera",
+        response=StatsOut,
+        rule=CAMERA_VIEW,
+    )
     async def stats(call: Call[None, None]) -> dict[str, Any]:
         app = call.request.app
         return await app[CAMERAS].stats(call.who, app[GRIDS].index, call.path_int("camera_id"))

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from hub import policy
 from hub.access import COMMAND_ROLES, Principal
 from hub.errors import Forbidden, NotFound, Unauthorized
 from hub.keys import GRIDS
@@ -23,6 +24,13 @@ RECORDINGS = web.AppKey("recordings", Recordings)
 TICKET_KEY = web.AppKey("recording_ticket_key", bytes)
 TICKET_TTL_S = 900
 MAX_SDP = 100_000
+# One recording's check (`_visible`): a participant, an admin, or command roles over its grids.
+RECORDING_POLICY = policy.signed_in("recordings.policy", policy.Scope.NONE)
+RECORDING_PUBLISH = policy.signed_in("recordings.publish", policy.Scope.RECORDING)  # own call/SOS
+RECORDINGS_LIST = policy.signed_in("recordings.list", policy.Scope.LISTED)
+RECORDING_READ = policy.signed_in("recordings.read", policy.Scope.RECORDING)  # metadata, ticket
+# <audio>/<video> cannot send a token: a ticket issued after the same check stands in for one.
+RECORDING_MEDIA = policy.public("recordings.media", policy.Scope.RECORDING)
 
 
 class PublishIn(BaseModel):
@@ -100,10 +108,14 @@ def recording_out(row: Recording, people: list[int]) -> RecordingOut:
 def build_router() -> Router:
     router = Router("/api/v1/recordings", "recordings")
 
-    @router.get("/policy", summary="What is recorded (SOS always)", response=PolicyOut)
-    async def policy(call: Call[None, None]) -> PolicyOut:
+    @router.get(
+        "/policy",
+        summary="What is recorded (SOS always)",
+        response=PolicyOut,
+        rule=RECORDING_POLICY,
+    )
+    async def recording_policy(call: Call[None, None]) -> PolicyOut:
         settings = call.request.app[RECORDINGS].settings
-        call.who  # noqa: B018  (signed in)
         return PolicyOut(
             calls=settings.calls, group_calls=settings.group_calls, sos=True,
             video=settings.video, retention_days=settings.retention_days,
@@ -114,6 +126,7 @@ def build_router() -> Router:
         summary="Publish your microphone to the recorder of a call or an SOS (send-only offer)",
         body=PublishIn,
         response=PublishOut,
+        rule=RECORDING_PUBLISH,
     )
     async def publish(call: Call[PublishIn, None]) -> PublishOut:
         body = call.body
@@ -127,6 +140,7 @@ def build_router() -> Router:
         summary="Recordings you took part in; commanders and dispatchers also those in scope",
         query=ListQuery,
         response=list[RecordingOut],
+        rule=RECORDINGS_LIST,
     )
     async def listing(call: Call[None, ListQuery]) -> list[RecordingOut]:
         who, app = call.who, call.request.app
@@ -139,7 +153,12 @@ def build_router() -> Router:
         rows = await app[RECORDINGS].store.visible(who.person_id, grid_ids, when, call.query.limit)
         return [recording_out(row, people) for row, people in rows]
 
-    @router.get("/{recording_id}", summary="One recording's metadata", response=RecordingOut)
+    @router.get(
+        "/{recording_id}",
+        summary="One recording's metadata",
+        response=RecordingOut,
+        rule=RECORDING_READ,
+    )
     async def one(call: Call[None, None]) -> RecordingOut:
         row, people = await _visible(call, call.who)
         return recording_out(row, people)
@@ -148,6 +167,7 @@ def build_router() -> Router:
         "/{recording_id}/ticket",
         summary="A short-lived URL for <audio>/<video> elements, which cannot send a token",
         response=TicketOut,
+        rule=RECORDING_READ,
     )
     async def ticket(call: Call[None, None]) -> TicketOut:
         row, _ = await _visible(call, call.who)
@@ -160,7 +180,7 @@ def build_router() -> Router:
         "/{recording_id}/media",
         summary="The file (HTTP Range supported); Bearer token or ?ticket=; ?download=true",
         query=MediaQuery,
-        auth=False,
+        rule=RECORDING_MEDIA,
     )
     async def media(call: Call[None, MediaQuery]) -> web.StreamResponse:
         if call.principal is not None or call.query.ticket is None:

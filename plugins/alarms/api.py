@@ -10,17 +10,18 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.access import STAFF_ROLES, Principal, in_scope, require_admin, require_role
+from hub.access import STAFF_ROLES, Principal, in_scope
 from hub.errors import NotFound
 from hub.plugins import PluginContext
 from hub.realtime import Connection
 from hub.web import Call
 from plugins.alarms import cap
+from plugins.alarms import service as rules
 from plugins.alarms.config import SEVERITIES
 from plugins.alarms.ingest import device_info
 from plugins.alarms.models import Alarm, AlarmRule, DeviceFrame
 from plugins.alarms.rules import RuleIn
-from plugins.alarms.service import ACT_ROLES, AlarmFilter, AlarmService, visible_grids
+from plugins.alarms.service import AlarmFilter, AlarmService, visible_grids
 from plugins.alarms.state import DeviceInfo
 from storage.models import Device
 from storage.sql import utcnow
@@ -86,31 +87,41 @@ def register(
 def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
     http = ctx.http
 
-    @http.get("", summary="Alarms in your scope, newest first", query=AlarmQuery)
+    @http.get("", summary="Alarms in your scope, newest first", query=AlarmQuery, rule=rules.LIST)
     async def list_alarms(call: Call[None, AlarmQuery]) -> list[dict[str, Any]]:
         return await service.list(call.who, call.query.filter())
 
-    @http.get(f"/{ID}", summary="One alarm with its full history")
+    @http.get(f"/{ID}", summary="One alarm with its full history", rule=rules.READ)
     async def get_alarm(call: Call[None, None]) -> dict[str, Any]:
         return await service.get(call.who, call.path_int("alarm_id"))
 
-    @http.post(f"/{ID}/ack", summary="Acknowledge (commander)", body=CommentIn)
+    @http.post(f"/{ID}/ack", summary="Acknowledge (commander)", body=CommentIn, rule=rules.ACK)
     async def ack(call: Call[CommentIn, None]) -> dict[str, Any]:
         return await service.acknowledge(call.who, call.path_int("alarm_id"), call.body.comment)
 
-    @http.post(f"/{ID}/clear", summary="Clear (commander)", body=CommentIn)
+    @http.post(f"/{ID}/clear", summary="Clear (commander)", body=CommentIn, rule=rules.CLEAR)
     async def clear(call: Call[CommentIn, None]) -> dict[str, Any]:
         return await service.clear(call.who, call.path_int("alarm_id"), call.body.comment)
 
-    @http.post(f"/{ID}/comment", summary="Comment on an alarm", body=TextIn)
+    @http.post(f"/{ID}/comment", summary="Comment on an alarm", body=TextIn, rule=rules.COMMENT)
     async def comment(call: Call[TextIn, None]) -> dict[str, Any]:
         return await service.comment(call.who, call.path_int("alarm_id"), call.body.text)
 
-    @http.post(f"/{ID}/assign", summary="Assign to a person (null: unassign)", body=AssignIn)
+    @http.post(
+        f"/{ID}/assign",
+        summary="Assign to staff who see the alarm (null: unassign)",
+        body=AssignIn,
+        rule=rules.ASSIGN,
+    )
     async def assign(call: Call[AssignIn, None]) -> dict[str, Any]:
         return await service.assign(call.who, call.path_int("alarm_id"), call.body.person_id)
 
-    @http.get("/devices/{code}/frames", summary="A device's recent frames", query=FramesQuery)
+    @http.get(
+        "/devices/{code}/frames",
+        summary="A device's recent frames",
+        query=FramesQuery,
+        rule=rules.FRAMES,
+    )
     async def frames(call: Call[None, FramesQuery]) -> list[dict[str, Any]]:
         device = await _device(ctx.sessions, call.params["code"])
         if device is None or not in_scope(call.who, ctx.grids.index, device.grid_id, STAFF_ROLES):
@@ -121,14 +132,18 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
 def _export_routes(ctx: PluginContext, service: AlarmService) -> None:
     http = ctx.http
 
-    @http.get(f"/{ID}/cap", summary="The alarm as an OASIS CAP 1.2 message")
+    @http.get(f"/{ID}/cap", summary="The alarm as an OASIS CAP 1.2 message", rule=rules.READ)
     async def cap_export(call: Call[None, None]) -> web.Response:
         alarm = await service.row(call.who, call.path_int("alarm_id"))
         device = await _device_by_id(ctx.sessions, alarm.device_id)
         body = cap.to_xml(cap.alert(alarm, device))
         return web.Response(body=body, content_type="application/cap+xml", charset="utf-8")
 
-    @http.get("/feed.atom", summary="ATOM feed of active alarms in your scope, as CAP entries")
+    @http.get(
+        "/feed.atom",
+        summary="ATOM feed of active alarms in your scope, as CAP entries",
+        rule=rules.LIST,
+    )
     async def atom(call: Call[None, None]) -> web.Response:
         base = f"{call.request.scheme}://{call.request.host}{http.prefix}"
         entries = await _active_with_devices(ctx.sessions, call.who, ctx.grids.index)
@@ -139,23 +154,30 @@ def _export_routes(ctx: PluginContext, service: AlarmService) -> None:
 def _rule_routes(ctx: PluginContext, changed: Callable[[], Awaitable[None]]) -> None:
     http = ctx.http
 
-    @http.get("/rules", summary="Telemetry rules")
+    @http.get("/rules", summary="Telemetry rules", rule=rules.RULES_READ)
     async def list_rules(call: Call[None, None]) -> list[dict[str, Any]]:
-        require_role(call.who, STAFF_ROLES)
         async with ctx.sessions() as session:
             rows = await session.scalars(select(AlarmRule).order_by(AlarmRule.id))
             return [_rule(r) for r in rows]
 
-    @http.post("/rules", summary="Add a telemetry rule (admin)", body=RuleIn, status=201)
+    @http.post(
+        "/rules",
+        summary="Add a telemetry rule (admin)",
+        body=RuleIn,
+        status=201,
+        rule=rules.RULES_EDIT,
+    )
     async def add_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
-        require_admin(call.who)
         rule = await _add_rule(ctx.sessions, call.body)
         await changed()
         return _rule(rule)
 
-    @http.delete("/rules/{rule_id:\\d{1,9}}", summary="Delete a telemetry rule (admin)")
+    @http.delete(
+        "/rules/{rule_id:\\d{1,9}}",
+        summary="Delete a telemetry rule (admin)",
+        rule=rules.RULES_EDIT,
+    )
     async def delete_rule(call: Call[None, None]) -> None:
-        require_admin(call.who)
         async with ctx.sessions.begin() as session:
             rule = await session.get(AlarmRule, call.path_int("rule_id"))
             if rule is None:
@@ -167,23 +189,23 @@ def _rule_routes(ctx: PluginContext, changed: Callable[[], Awaitable[None]]) -> 
 def _socket_events(ctx: PluginContext, service: AlarmService) -> None:
     rt = ctx.realtime
 
-    @rt.on("list", AlarmQuery, roles=STAFF_ROLES)
+    @rt.on("list", AlarmQuery, rules.LIST)
     async def list_event(conn: Connection, q: AlarmQuery) -> dict[str, Any]:
         return {"alarms": await service.list(conn.principal, q.filter())}
 
-    @rt.on("ack", AckIn, roles=ACT_ROLES)
+    @rt.on("ack", AckIn, rules.ACK)
     async def ack_event(conn: Connection, p: AckIn) -> dict[str, Any]:
         return {"alarm": await service.acknowledge(conn.principal, p.alarm_id, p.comment)}
 
-    @rt.on("clear", AckIn, roles=ACT_ROLES)
+    @rt.on("clear", AckIn, rules.CLEAR)
     async def clear_event(conn: Connection, p: AckIn) -> dict[str, Any]:
         return {"alarm": await service.clear(conn.principal, p.alarm_id, p.comment)}
 
-    @rt.on("comment", CommentEventIn, roles=STAFF_ROLES)
+    @rt.on("comment", CommentEventIn, rules.COMMENT)
     async def comment_event(conn: Connection, p: CommentEventIn) -> dict[str, Any]:
         return {"alarm": await service.comment(conn.principal, p.alarm_id, p.text)}
 
-    @rt.on("assign", AssignEventIn, roles=ACT_ROLES)
+    @rt.on("assign", AssignEventIn, rules.ASSIGN)
     async def assign_event(conn: Connection, p: AssignEventIn) -> dict[str, Any]:
         return {"alarm": await service.assign(conn.principal, p.alarm_id, p.person_id)}
 
@@ -222,7 +244,6 @@ async def _frames(
 async def _active_with_devices(
     sessions: async_sessionmaker[AsyncSession], who: Principal, index: Any
 ) -> list[tuple[Alarm, DeviceInfo | None]]:
-    require_role(who, STAFF_ROLES)
     grids = visible_grids(who, index)
     stmt = select(Alarm, Device).join(Device, Device.id == Alarm.device_id).where(Alarm.active)
     if grids is not None:

@@ -17,7 +17,7 @@ from plugins.alarms.incidents import Incidents
 from plugins.alarms.ingest import Ingest
 from plugins.alarms.monitor import Monitor
 from plugins.alarms.rules import RuleBook, RulesChanged, seed_defaults
-from plugins.alarms.service import AlarmService
+from plugins.alarms.service import DEVICE_CONNECT, AlarmService
 from plugins.alarms.state import Change
 from plugins.alarms.writer import FrameWriter
 from storage.models import Device
@@ -49,7 +49,7 @@ class AlarmsPlugin(BasePlugin):
             wait_s=config.commit_wait_ms / 1000,
         )
         ingest = Ingest(ctx.sessions, writer, config)
-        ctx.websocket("device", ws.handler(ingest))
+        ctx.websocket("device", ws.handler(ingest), DEVICE_CONNECT)  # devices prove their key
         monitor = Monitor(ctx.sessions, ingest, config, notify)
         service = AlarmService(ctx.sessions, lambda: ctx.grids.index, notify)
         api.register(ctx, service, lambda: ctx.bus.publish(RulesChanged()))

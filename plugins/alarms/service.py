@@ -9,18 +9,32 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub import audit
+from hub import audit, policy
 from hub.access import STAFF_ROLES, Principal, Role, in_scope, require_role
-from hub.errors import Conflict, NotFound
+from hub.errors import Conflict, InvalidInput, NotFound
 from hub.grid import GridIndex
 from plugins.alarms import state
 from plugins.alarms.models import Alarm, AlarmEvent
 from plugins.alarms.state import Actor, Change
-from storage.models import Person
+from storage.models import Assignment, Person
 from storage.sql import utcnow
 
 ACT_ROLES = frozenset({Role.COMMANDER, Role.DISPATCHER, Role.GRID_LEADER})
+ALARM = "alarm"  # scope: the alarm's grid lies under the caller's staff grants (`_visible`)
+
+# One rule per action; the HTTP route and the socket event of an action share it.
+LIST = policy.for_roles("alarms.list", STAFF_ROLES, policy.Scope.LISTED)  # list, ATOM feed
+READ = policy.for_roles("alarms.read", STAFF_ROLES, ALARM)  # one alarm, its CAP message
+ACK = policy.for_roles("alarms.ack", ACT_ROLES, ALARM)
+CLEAR = policy.for_roles("alarms.clear", ACT_ROLES, ALARM)
+COMMENT = policy.for_roles("alarms.comment", STAFF_ROLES, ALARM)
+ASSIGN = policy.for_roles("alarms.assign", ACT_ROLES, ALARM)  # and the assignee: `_assignable`
+FRAMES = policy.for_roles("alarms.frames", STAFF_ROLES, policy.Scope.DEVICE)
+RULES_READ = policy.for_roles("alarms.rules.read", STAFF_ROLES, policy.Scope.NONE)
+RULES_EDIT = policy.admin_only("alarms.rules.edit")
+DEVICE_CONNECT = policy.public("alarms.device.connect", policy.Scope.DEVICE_KEY)
 Notify = Callable[[list[Change]], Awaitable[None]]
+Grants = list[tuple[str, int | None]]  # (role, grid) of a person
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +110,41 @@ class AlarmService:
         return await self._act(who, alarm_id, "alarm.comment", act, roles=STAFF_ROLES)
 
     async def assign(self, who: Principal, alarm_id: int, person_id: int | None) -> dict[str, Any]:
-        async with self._sessions() as session:
-            if person_id is not None and await session.get(Person, person_id) is None:
-                raise NotFound("person.not_found", f"person {person_id} does not exist")
+        """Give the alarm to a person who sees it (staff over its grid), or to nobody."""
+        grants = None if person_id is None else await self._grants_of(person_id)
 
         def act(session: AsyncSession, alarm: Alarm, actor: Actor) -> Change:
+            if grants is not None:
+                self._assignable(grants, alarm)
             alarm.assignee_id = person_id
             state.history(session, alarm, "assigned", actor, "", {"assignee_id": person_id})
             return Change(alarm, "assigned", actor)
 
         return await self._act(who, alarm_id, "alarm.assign", act)
+
+    async def _grants_of(self, person_id: int) -> Grants:
+        """(role, grid) of an active person; NotFound for an unknown or disabled one."""
+        async with self._sessions() as session:
+            person = await session.get(Person, person_id)
+            if person is None or not person.is_active:
+                raise NotFound("person.not_found", f"person {person_id} does not exist")
+            rows = await session.execute(
+                select(Assignment.role, Assignment.grid_id).where(Assignment.person_id == person_id)
+            )
+            return [(role, grid_id) for role, grid_id in rows]
+
+    def _assignable(self, grants: Grants, alarm: Alarm) -> None:
+        """The assignee must see the alarm: an admin, or staff over a grid covering its grid."""
+        index = self._grids()
+        if any(role == Role.ADMIN for role, _ in grants) or any(
+            role in STAFF_ROLES and grid is not None and index.covers(grid, alarm.grid_id)
+            for role, grid in grants
+        ):
+            return
+        raise InvalidInput(
+            "alarm.bad_assignee",
+            "the assignee must be staff over the alarm's grid (someone who sees it)",
+        )
 
     async def _act(
         self,

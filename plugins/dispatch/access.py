@@ -1,8 +1,16 @@
-"""Who may act on an incident: command level, assignees, verifiers, reporters."""
+"""Who may act on an incident: the rules of the plugin's routes and events, and the incident's
+scope predicates (command level, sight, assignees, verifiers, reporters).
+
+The HTTP route and the socket event of one action carry the same rule below, and their handlers
+call the same service method, which applies the same predicate (`sees`, `commands`, ...).
+Residents reach the plugin only through its public intake (appeal form, tracking code, Open311):
+every staff route and event is for staff roles, and a resident's grant never counts as sight.
+"""
 
 from __future__ import annotations
 
-from hub.access import COMMAND_ROLES, Principal, Role, in_scope
+from hub import policy
+from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal, Role, in_scope
 from hub.errors import Forbidden
 from hub.grid import GridIndex
 from plugins.dispatch.models import Assignment, Department, Incident
@@ -10,6 +18,28 @@ from plugins.dispatch.models import Assignment, Department, Incident
 FIELD_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})
 VERIFY_ROLES = frozenset({Role.GRID_LEADER, *COMMAND_ROLES})
 LIVE = frozenset({"pending", "signed"})
+
+INCIDENT = "incident"  # scope: `sees` (staff over its grid or handling level, or involved)
+TRACKING_CODE = "tracking_code"  # scope: the code a resident was given is the credential
+PUBLISHED = "published"  # scope: public categories and the published fields of public reports
+
+REPORT = policy.for_roles("dispatch.incident.report", STAFF_ROLES, policy.Scope.GRID)
+LIST = policy.for_roles("dispatch.incident.list", STAFF_ROLES, policy.Scope.LISTED)
+READ = policy.for_roles("dispatch.incident.read", STAFF_ROLES, INCIDENT)  # detail, photos
+WATCH = policy.for_roles("dispatch.incident.watch", STAFF_ROLES, INCIDENT)  # watch, unwatch
+ACT = policy.for_roles("dispatch.incident.act", STAFF_ROLES, INCIDENT)  # lifecycle, comment
+CHANNEL = policy.for_roles("dispatch.incident.channel", STAFF_ROLES, INCIDENT)
+SUGGEST = policy.for_roles("dispatch.incident.suggest", COMMAND_ROLES, INCIDENT)
+KPIS = policy.for_roles("dispatch.kpis", STAFF_ROLES, policy.Scope.GRID)
+CATEGORIES = policy.public("dispatch.categories")
+DEPARTMENTS = policy.for_roles("dispatch.departments", STAFF_ROLES, policy.Scope.NONE)
+CATALOGUE_EDIT = policy.admin_only("dispatch.catalogue.edit")
+RULES_READ = policy.for_roles("dispatch.rules.read", COMMAND_ROLES, policy.Scope.NONE)
+RULES_EDIT = policy.admin_only("dispatch.rules.edit")
+PUBLIC_INTAKE = policy.public("dispatch.public.intake")  # categories, filing (rate-limited)
+PUBLIC_TRACK = policy.public("dispatch.public.track", TRACKING_CODE)  # progress, rating, photos
+OPEN311_READ = policy.public("dispatch.open311.read", PUBLISHED)
+OPEN311_FILE = policy.public("dispatch.open311.file")
 
 
 def commands(who: Principal, index: GridIndex, incident: Incident) -> bool:
@@ -26,10 +56,11 @@ def require_command(who: Principal, index: GridIndex, incident: Incident) -> Non
 
 
 def sees(who: Principal, index: GridIndex, incident: Incident, involved: bool) -> bool:
-    """Staff over the incident's grid, its handling level, or anyone involved in it."""
+    """Staff over the incident's grid, its handling level, or anyone involved in it (a
+    resident's grant over the grid is no sight: residents follow their appeals by code)."""
     return (
         involved
-        or in_scope(who, index, incident.grid_id)
+        or in_scope(who, index, incident.grid_id, STAFF_ROLES)
         or in_scope(who, index, incident.level_grid_id, COMMAND_ROLES)
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hub.access import COMMAND_ROLES, Principal
+from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.grid import GridIndex
 from hub.people import PersonView
@@ -173,7 +173,8 @@ def _person(turn: Turn, raw: str) -> int:
     if person is None:
         raise InvalidInput("incident.bad_assignee", f"no person {raw}")
     level = turn.incident.level_grid_id
-    grids = [r["grid_id"] for r in person.roles if r["grid_id"] is not None]
+    # Staff grants only: a resident living under the level is no one to dispatch to.
+    grids = [r["grid_id"] for r in person.roles if r["role"] in STAFF_ROLES and r["grid_id"]]
     near = any(turn.index.covers(level, g) or turn.index.covers(g, level) for g in grids)
     if not person.active or not near:
         raise InvalidInput(

@@ -7,11 +7,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from hub.access import COMMAND_ROLES, STAFF_ROLES, require_admin, require_role
+from hub.access import STAFF_ROLES
 from hub.errors import InvalidInput
 from hub.plugins import PluginContext
 from hub.web import Call
-from plugins.dispatch import kpi, queries
+from plugins.dispatch import access, kpi, queries
 from plugins.dispatch.catalogue import Catalogue, CategorySpec, DepartmentSpec
 from plugins.dispatch.kpi import KpiQuery
 from plugins.dispatch.lifecycle import Action
@@ -48,9 +48,16 @@ async def _check_target(ctx: PluginContext, incidents: Incidents, rule: RuleIn) 
     if rule.target_kind == "department" and rule.target not in departments:
         raise InvalidInput("rule.bad_target", f"no department {rule.target!r}")
     if rule.target_kind == "person":
-        if not rule.target.isdigit():
+        if not rule.target.isdigit() or len(rule.target) > 18:
             raise InvalidInput("rule.bad_target", "a person target is a person id")
-        await ctx.directory.person(int(rule.target))
+        await _require_staff(ctx, int(rule.target), "rule.bad_target")
+
+
+async def _require_staff(ctx: PluginContext, person_id: int, code: str) -> None:
+    """Incidents go to staff only: a resident (or a disabled account) is no assignee."""
+    person = await ctx.directory.person(person_id)  # NotFound for an unknown person
+    if not person.active or not any(r["role"] in STAFF_ROLES for r in person.roles):
+        raise InvalidInput(code, f"{person.display_name} holds no staff role")
 
 
 def install(ctx: PluginContext, incidents: Incidents, catalogue: Catalogue) -> None:
@@ -64,16 +71,17 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
     http = ctx.http
 
     @http.post("/incidents", summary="Report an incident (field, console or hotline entry)",
-               body=NewIncident, status=201)  # fmt: skip
+               body=NewIncident, status=201, rule=access.REPORT)  # fmt: skip
     async def report(call: Call[NewIncident, None]) -> dict[str, Any]:
-        require_role(call.who, STAFF_ROLES)
         return await incidents.report_by_staff(call.who, call.body)
 
-    @http.get("/incidents", summary="Incidents in scope, newest first", query=IncidentQuery)
+    @http.get("/incidents", summary="Incidents in scope, newest first", query=IncidentQuery,
+              rule=access.LIST)  # fmt: skip
     async def listing(call: Call[None, IncidentQuery]) -> dict[str, Any]:
         return await queries.listing(ctx.sessions, call.who, ctx.grids.index, call.query)
 
-    @http.get("/incidents/{incident_id}", summary="An incident with assignments and timeline")
+    @http.get("/incidents/{incident_id}", summary="An incident with assignments and timeline",
+              rule=access.READ)  # fmt: skip
     async def detail(call: Call[None, None]) -> dict[str, Any]:
         return await incidents.get(call.who, call.path_int("incident_id"))
 
@@ -81,6 +89,7 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
         "/incidents/{incident_id}/actions/{action}",
         summary="Take a lifecycle action (register, dispatch, sign, ...)",
         body=ActionIn,
+        rule=access.ACT,
     )
     async def act(call: Call[ActionIn, None]) -> dict[str, Any]:
         action = _action(call.params["action"])
@@ -89,6 +98,7 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
     @http.post(
         "/incidents/{incident_id}/channel",
         summary="Open the incident's talk channel (created on first use with everyone involved)",
+        rule=access.CHANNEL,
     )
     async def channel(call: Call[None, None]) -> dict[str, Any]:
         return await incidents.channel(call.who, call.path_int("incident_id"))
@@ -96,9 +106,9 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
     @http.get(
         "/incidents/{incident_id}/suggestions",
         summary="Suggested assignees: presence, distance, load",
+        rule=access.SUGGEST,
     )
     async def suggestions(call: Call[None, None]) -> dict[str, Any]:
-        require_role(call.who, COMMAND_ROLES)
         return await incidents.suggestions(call.who, call.path_int("incident_id"))
 
 
@@ -115,35 +125,32 @@ def _action(raw: str) -> Action:
 def _catalogue_routes(ctx: PluginContext, catalogue: Catalogue) -> None:
     http = ctx.http
 
-    @http.get("/categories", summary="The category catalogue", auth=False)
+    @http.get("/categories", summary="The category catalogue", rule=access.CATEGORIES)
     async def categories(call: Call[None, None]) -> dict[str, Any]:
         return {"items": [category_dict(c) for c in await catalogue.all()]}
 
-    @http.put(
-        "/categories/{code}", summary="Create or change a category (admin)", body=CategorySpec
-    )
+    @http.put("/categories/{code}", summary="Create or change a category (admin)",
+              body=CategorySpec, rule=access.CATALOGUE_EDIT)  # fmt: skip
     async def put_category(call: Call[CategorySpec, None]) -> dict[str, Any]:
-        require_admin(call.who)
         if call.body.code != call.params["code"]:
             raise InvalidInput("category.code_mismatch", "the path and body codes differ")
         async with ctx.sessions.begin() as session:
             row = await catalogue.put(session, call.body)
             return category_dict(row)
 
-    @http.get("/departments", summary="Departments incidents can be dispatched to")
+    @http.get("/departments", summary="Departments incidents can be dispatched to",
+              rule=access.DEPARTMENTS)  # fmt: skip
     async def departments(call: Call[None, None]) -> dict[str, Any]:
-        require_role(call.who, STAFF_ROLES)
         rows = await catalogue.departments()
         return {"items": [{"code": d.code, "name": d.name, "members": d.members} for d in rows]}
 
     @http.put("/departments/{code}", summary="Create or change a department (admin)",
-              body=DepartmentSpec)  # fmt: skip
+              body=DepartmentSpec, rule=access.CATALOGUE_EDIT)  # fmt: skip
     async def put_department(call: Call[DepartmentSpec, None]) -> dict[str, Any]:
-        require_admin(call.who)
         if call.body.code != call.params["code"]:
             raise InvalidInput("department.code_mismatch", "the path and body codes differ")
         for person_id in call.body.members:
-            await ctx.directory.person(person_id)  # NotFound for an unknown person
+            await _require_staff(ctx, person_id, "department.bad_member")
         async with ctx.sessions.begin() as session:
             row: Department = await catalogue.put_department(session, call.body)
             return {"code": row.code, "name": row.name, "members": row.members}
@@ -152,16 +159,16 @@ def _catalogue_routes(ctx: PluginContext, catalogue: Catalogue) -> None:
 def _rule_routes(ctx: PluginContext, incidents: Incidents) -> None:
     http = ctx.http
 
-    @http.get("/rules", summary="Auto-dispatch rules (applied when enabled in configuration)")
+    @http.get("/rules", summary="Auto-dispatch rules (applied when enabled in configuration)",
+              rule=access.RULES_READ)  # fmt: skip
     async def rules(call: Call[None, None]) -> dict[str, Any]:
-        require_role(call.who, COMMAND_ROLES)
         async with ctx.sessions() as session:
             items = [rule_dict(r) for r in await session.scalars(select(Rule).order_by(Rule.id))]
         return {"enabled": incidents.config.auto_dispatch, "items": items}
 
-    @http.post("/rules", summary="Add an auto-dispatch rule (admin)", body=RuleIn, status=201)
+    @http.post("/rules", summary="Add an auto-dispatch rule (admin)", body=RuleIn, status=201,
+               rule=access.RULES_EDIT)  # fmt: skip
     async def add_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
-        require_admin(call.who)
         node = ctx.grids.index.find_code(call.body.grid)
         if node is None:
             raise InvalidInput("rule.unknown_grid", f"no grid {call.body.grid!r}")
@@ -187,9 +194,9 @@ def _kpi_routes(ctx: PluginContext) -> None:
         summary="KPIs over a grid subtree and period (states, on-time rates, handling time, "
         "returns, ratings; per category, grid and person)",
         query=KpiQuery,
+        rule=access.KPIS,
     )
     async def kpis(call: Call[None, KpiQuery]) -> dict[str, Any]:
-        require_role(call.who, STAFF_ROLES)
         async with ctx.sessions() as session:
             result: dict[str, Any] = await kpi.compute(
                 session, call.who, ctx.grids.index, call.query

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from hub.errors import Conflict, HubError, InvalidInput
 from hub.web import Call
+from plugins.dispatch import access
 from plugins.dispatch.media import Photo, read_photo
 from plugins.dispatch.models import Category, Event, Incident
 from plugins.dispatch.public import (
@@ -92,12 +93,13 @@ def install(intake: PublicIntake) -> None:
 def _intake_routes(intake: PublicIntake) -> None:
     http = intake.ctx.http
 
-    @http.get("/public/categories", summary="Categories residents may report", auth=False)
+    @http.get("/public/categories", summary="Categories residents may report",
+              rule=access.PUBLIC_INTAKE)  # fmt: skip
     async def categories(call: Call[None, None]) -> dict[str, Any]:
         return {"items": [public_category(c) for c in await intake.categories()]}
 
     @http.post("/public/appeals", summary="File a resident's appeal (no account; rate-limited)",
-               auth=False, status=201,
+               rule=access.PUBLIC_INTAKE, status=201,
                raw_body="application/json, form-encoded or multipart (photos)")  # fmt: skip
     @retry_after
     async def appeal(call: Call[None, None]) -> dict[str, Any]:
@@ -116,14 +118,14 @@ def _tracking_routes(intake: PublicIntake) -> None:
     http = intake.ctx.http
 
     @http.get("/public/appeals/{code}", summary="An appeal's progress, by its tracking code",
-              auth=False)  # fmt: skip
+              rule=access.PUBLIC_TRACK)  # fmt: skip
     @retry_after
     async def track(call: Call[None, None]) -> dict[str, Any]:
         await intake.limiter.check(call.request, intake.lookup_limit, "appeal.rate_limited")
         return await public_view(intake, await intake.by_tracking(call.params["code"]))
 
     @http.post("/public/appeals/{code}/rating", summary="Rate a closed appeal (once)",
-               auth=False)  # fmt: skip
+               rule=access.PUBLIC_TRACK)  # fmt: skip
     @retry_after
     async def rate(call: Call[None, None]) -> dict[str, Any]:
         await intake.limiter.check(call.request, intake.lookup_limit, "appeal.rate_limited")
@@ -133,7 +135,7 @@ def _tracking_routes(intake: PublicIntake) -> None:
         return await public_view(intake, await intake.by_tracking(call.params["code"]))
 
     @http.get("/public/appeals/{code}/photos/{media_id}", summary="A photo sent with the appeal",
-              auth=False)  # fmt: skip
+              rule=access.PUBLIC_TRACK)  # fmt: skip
     @retry_after
     async def photo(call: Call[None, None]) -> web.Response:
         await intake.limiter.check(call.request, intake.lookup_limit, "appeal.rate_limited")
@@ -141,7 +143,8 @@ def _tracking_routes(intake: PublicIntake) -> None:
         return await intake.media.photo(incident.id, call.path_int("media_id"))
 
     @http.get("/incidents/{incident_id}/photos/{media_id}",
-              summary="A photo sent with a public report (staff who see the incident)")  # fmt: skip
+              summary="A photo sent with a public report (staff who see the incident)",
+              rule=access.READ)  # fmt: skip
     async def staff_photo(call: Call[None, None]) -> web.Response:
         incident = await intake.incidents.get(call.who, call.path_int("incident_id"))
         return await intake.media.photo(incident["id"], call.path_int("media_id"))

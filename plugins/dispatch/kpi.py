@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.access import Principal, require_scope
+from hub.access import STAFF_ROLES, Principal, require_scope
 from hub.grid import GridIndex
 from plugins.dispatch.lifecycle import OPEN, State
 from plugins.dispatch.models import Incident
@@ -94,7 +94,7 @@ async def compute(
     session: AsyncSession, who: Principal, index: GridIndex, q: KpiQuery
 ) -> dict[str, Any]:
     root = index.by_code(q.grid)
-    require_scope(who, index, root.id)
+    require_scope(who, index, root.id, STAFF_ROLES)
     incidents, stages = await _load(session, index.scope_ids([root.id]), q)
     overall = Tally()
     slices: dict[str, dict[Any, Tally]] = {"category": {}, "grid": {}, "person": {}}

@@ -26,6 +26,7 @@ from sqlalchemy.sql import Executable
 
 from hub.errors import Forbidden, HubError, InvalidInput, NotFound
 from hub.web import Call
+from plugins.dispatch import access
 from plugins.dispatch.catalogue import FieldSpec
 from plugins.dispatch.media import Media
 from plugins.dispatch.models import Category, Event, Incident
@@ -133,7 +134,8 @@ def install(intake: PublicIntake) -> None:
 def _service_routes(intake: PublicIntake) -> None:
     http = intake.ctx.http
 
-    @http.get(f"{BASE}/services.{FMT}", summary="Open311: the public categories", auth=False)
+    @http.get(f"{BASE}/services.{FMT}", summary="Open311: the public categories",
+              rule=access.OPEN311_READ)  # fmt: skip
     @open311("services")
     async def services(call: Call[None, None]) -> list[dict[str, Any]]:
         names = {d.code: d.name for d in await intake.incidents.catalogue.departments()}
@@ -141,7 +143,7 @@ def _service_routes(intake: PublicIntake) -> None:
         return [service(c, names, lang) for c in await intake.categories()]
 
     @http.get(f"{BASE}/services/{{service_code}}.{FMT}", summary="Open311: a service definition",
-              auth=False)  # fmt: skip
+              rule=access.OPEN311_READ)  # fmt: skip
     @open311("service_definition")
     async def definition(call: Call[None, None]) -> dict[str, Any]:
         code = call.params["service_code"]
@@ -156,7 +158,8 @@ def _service_routes(intake: PublicIntake) -> None:
 def _request_routes(intake: PublicIntake) -> None:
     http = intake.ctx.http
 
-    @http.post(f"{BASE}/requests.{FMT}", summary="Open311: file a service request", auth=False,
+    @http.post(f"{BASE}/requests.{FMT}", summary="Open311: file a service request",
+               rule=access.OPEN311_FILE,
                raw_body="application/x-www-form-urlencoded or application/json")  # fmt: skip
     @open311("service_requests")
     async def create(call: Call[None, None]) -> list[dict[str, Any]]:
@@ -173,14 +176,15 @@ def _request_routes(intake: PublicIntake) -> None:
         return [{"service_request_id": summary["number"], "service_notice": notice,
                  "account_id": None}]  # fmt: skip
 
-    @http.get(f"{BASE}/requests.{FMT}", summary="Open311: service requests", auth=False)
+    @http.get(f"{BASE}/requests.{FMT}", summary="Open311: service requests",
+              rule=access.OPEN311_READ)  # fmt: skip
     @open311("service_requests")
     async def listing(call: Call[None, None]) -> list[dict[str, Any]]:
         stmt = _filtered(call.request.query, [c.code for c in await intake.categories()])
         return await _requests(intake, stmt.limit(intake.config.open311_max_results))
 
     @http.get(f"{BASE}/requests/{{service_request_id}}.{FMT}",
-              summary="Open311: one service request", auth=False)  # fmt: skip
+              summary="Open311: one service request", rule=access.OPEN311_READ)  # fmt: skip
     @open311("service_requests")
     async def one(call: Call[None, None]) -> list[dict[str, Any]]:
         codes = [c.code for c in await intake.categories()]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 
-from hub.access import Principal, in_scope
+from hub.access import STAFF_ROLES, Principal, in_scope
 from hub.errors import InvalidInput
 from hub.grid import GridIndex
 from plugins.dispatch import store
@@ -16,11 +16,13 @@ from plugins.dispatch.schemas import IncidentQuery
 
 
 def scope_filter(who: Principal, index: GridIndex) -> Any:
-    """Incidents in the asker's grids, plus those they are involved in."""
+    """Incidents under the asker's staff grants, plus those they are involved in (the list's
+    side of `access.sees`: a resident's grant shows nothing)."""
     mine = select(Involved.incident_id).where(
         Involved.person_id == who.person_id, Involved.active.is_(True)
     )
-    return or_(Incident.grid_id.in_(index.scope_ids(who.grid_ids())), Incident.id.in_(mine))
+    grids = index.scope_ids(who.grid_ids(STAFF_ROLES))
+    return or_(Incident.grid_id.in_(grids), Incident.id.in_(mine))
 
 
 def build(who: Principal, index: GridIndex, q: IncidentQuery) -> Select[Incident]:
@@ -63,7 +65,7 @@ def _subtree(who: Principal, index: GridIndex, code: str) -> set[int]:
     node = index.find_code(code)
     if node is None:
         raise InvalidInput("incident.unknown_grid", f"no grid {code!r}")
-    if not in_scope(who, index, node.id):
+    if not in_scope(who, index, node.id, STAFF_ROLES):
         return set()
     return index.scope_ids([node.id])
 

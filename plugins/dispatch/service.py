@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
-from hub.access import COMMAND_ROLES, Grant, Principal, Role, in_scope, require_scope
+from hub.access import (
+    COMMAND_ROLES,
+    STAFF_ROLES,
+    Grant,
+    Principal,
+    Role,
+    in_scope,
+    require_scope,
+)
 from hub.errors import Conflict, Forbidden, InvalidInput
 from hub.grid import GridIndex
 from hub.plugins import PluginContext
@@ -89,7 +97,7 @@ class Incidents:
         fields = check_fields(category.fields, spec.fields)
         grid_id = self._place(spec)
         if origin.who is not None:
-            require_scope(origin.who, self.index, grid_id)
+            require_scope(origin.who, self.index, grid_id, STAFF_ROLES)  # not where one lives
         number = await self.numbers.take(self._prefix(), datetime.now(UTC).year)
 
         def body(session: Session) -> tuple[Change, str | None]:

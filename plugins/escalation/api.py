@@ -7,13 +7,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
 
-from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal, require_role
+from hub import policy
+from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal
 from hub.plugins import PluginContext
 from hub.web import Call
 from plugins.escalation.chains import chain_dict
 from plugins.escalation.config import EscalationConfig
 from plugins.escalation.models import Chain, Sos
+from plugins.escalation.sockets import SOS
 from plugins.escalation.sos import SosDesk, sos_dict
+
+POLICIES = policy.for_roles("escalation.policies", STAFF_ROLES, policy.Scope.NONE)
+CHAINS = policy.for_roles("escalation.chains", COMMAND_ROLES, policy.Scope.LISTED)
+SOS_LIST = policy.for_roles("escalation.sos.list", COMMAND_ROLES, policy.Scope.LISTED)
+SOS_READ = policy.for_roles("escalation.sos.read", COMMAND_ROLES, SOS)
 
 
 class ChainQuery(BaseModel):
@@ -27,15 +34,16 @@ class SosQuery(BaseModel):
 
 
 def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
-    @ctx.http.get("/policies", summary="Escalation policies and notifier names")
+    @ctx.http.get("/policies", summary="Escalation policies and notifier names", rule=POLICIES)
     async def policies(call: Call[None, None]) -> dict[str, Any]:
-        require_role(call.who, STAFF_ROLES)
         return {
             "policies": [p.model_dump(mode="json") for p in config.policies],
             "notifiers": sorted(config.notifiers),
         }
 
-    @ctx.http.get("/chains", summary="Escalation chains in your scope", query=ChainQuery)
+    @ctx.http.get(
+        "/chains", summary="Escalation chains in your scope", query=ChainQuery, rule=CHAINS
+    )
     async def chains(call: Call[None, ChainQuery]) -> dict[str, Any]:
         statement = _scoped(ctx, call.who, select(Chain), Chain.grid_id)
         if call.query.state is not None:
@@ -45,7 +53,7 @@ def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
             rows = (await session.scalars(statement)).all()
         return {"chains": [chain_dict(c) for c in rows]}
 
-    @ctx.http.get("/sos", summary="SOS alerts in your scope", query=SosQuery)
+    @ctx.http.get("/sos", summary="SOS alerts in your scope", query=SosQuery, rule=SOS_LIST)
     async def sos_list(call: Call[None, SosQuery]) -> dict[str, Any]:
         statement = _scoped(ctx, call.who, select(Sos), Sos.grid_id)
         if call.query.state is not None:
@@ -55,15 +63,13 @@ def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
             rows = (await session.scalars(statement)).all()
         return {"sos": [sos_dict(s) for s in rows]}
 
-    @ctx.http.get("/sos/{sos_id}", summary="One SOS alert")
+    @ctx.http.get("/sos/{sos_id}", summary="One SOS alert", rule=SOS_READ)
     async def sos_one(call: Call[None, None]) -> dict[str, Any]:
-        require_role(call.who, COMMAND_ROLES)
         return {"sos": await desk.get_in_scope(call.who, call.path_int("sos_id"))}
 
 
 def _scoped(ctx: PluginContext, who: Principal, statement: Select[Any], column: Any) -> Any:
     """Rows of grids under the commander's seats (everything for an admin)."""
-    require_role(who, COMMAND_ROLES)
     if who.is_admin:
         return statement
     grids = ctx.grids.index.scope_ids(who.grid_ids(COMMAND_ROLES))

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub import policy
 from hub.access import COMMAND_ROLES, STAFF_ROLES, Role
 from hub.audit import Actor
 from hub.plugins import PluginContext
@@ -18,6 +19,11 @@ from plugins.escalation.checkins import Checkins, checkin_dict
 from plugins.escalation.sos import Raise, SosDesk, home_grid
 
 FIELD_ROLES = frozenset(STAFF_ROLES - {Role.DISPATCHER})
+SOS = "sos"  # scope: the SOS's grid under the caller's command seats (SosDesk._get_in_scope)
+SOS_RAISE = policy.for_roles("escalation.sos.raise", FIELD_ROLES, policy.Scope.OWN)
+SOS_ACK = policy.for_roles("escalation.sos.ack", COMMAND_ROLES, SOS)
+SOS_CLOSE = policy.for_roles("escalation.sos.close", COMMAND_ROLES, SOS)
+CHECKIN = policy.for_roles("escalation.checkin", FIELD_ROLES, policy.Scope.OWN)  # own check-ins
 
 
 class Strict(BaseModel):
@@ -50,7 +56,7 @@ class CheckinRef(Strict):
 def register(ctx: PluginContext, desk: SosDesk, checkins: Checkins) -> None:
     rt = ctx.realtime
 
-    @rt.on("sos.raise", SosRaiseIn, roles=FIELD_ROLES)
+    @rt.on("sos.raise", SosRaiseIn, SOS_RAISE)
     async def sos_raise(conn: Connection, body: SosRaiseIn) -> dict[str, Any]:
         who = conn.principal
         grid_id = home_grid(who, ctx.grids.index)
@@ -61,24 +67,24 @@ def register(ctx: PluginContext, desk: SosDesk, checkins: Checkins) -> None:
         sos, new = await desk.raise_sos(what, Actor.of(who))
         return {"sos": sos, "new": new}
 
-    @rt.on("sos.ack", SosRef, roles=COMMAND_ROLES)
+    @rt.on("sos.ack", SosRef, SOS_ACK)
     async def sos_ack(conn: Connection, body: SosRef) -> dict[str, Any]:
         return {"sos": await desk.acknowledge(conn.principal, body.sos_id)}
 
-    @rt.on("sos.close", SosCloseIn, roles=COMMAND_ROLES)
+    @rt.on("sos.close", SosCloseIn, SOS_CLOSE)
     async def sos_close(conn: Connection, body: SosCloseIn) -> dict[str, Any]:
         return {"sos": await desk.close(conn.principal, body.sos_id, body.note)}
 
-    @rt.on("checkin.start", CheckinStartIn, roles=FIELD_ROLES)
+    @rt.on("checkin.start", CheckinStartIn, CHECKIN)
     async def checkin_start(conn: Connection, body: CheckinStartIn) -> dict[str, Any]:
         grid_id = home_grid(conn.principal, ctx.grids.index)
         made = await checkins.start(conn.principal, grid_id, body.task, body.interval_s)
         return {"checkin": checkin_dict(made)}
 
-    @rt.on("checkin.ok", CheckinRef, roles=FIELD_ROLES)
+    @rt.on("checkin.ok", CheckinRef, CHECKIN)
     async def checkin_ok(conn: Connection, body: CheckinRef) -> dict[str, Any]:
         return {"checkin": checkin_dict(await checkins.check_in(conn.principal, body.checkin_id))}
 
-    @rt.on("checkin.stop", CheckinRef, roles=FIELD_ROLES)
+    @rt.on("checkin.stop", CheckinRef, CHECKIN)
     async def checkin_stop(conn: Connection, body: CheckinRef) -> dict[str, Any]:
         return {"checkin": checkin_dict(await checkins.stop(conn.principal, body.checkin_id))}

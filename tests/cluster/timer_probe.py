@@ -9,9 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from hub import policy
 from hub.plugins import BasePlugin, PluginContext
 from hub.timers import DueTimer
 from hub.web import Call
+
+
+SCHEDULE = policy.public("probe.schedule")  # test only
 
 
 class ProbeConfig(BaseModel):
@@ -41,7 +45,7 @@ class TimerProbe(BasePlugin):
             finally:
                 os.close(fd)
 
-        @ctx.http.post("/schedule", summary="test only", body=ScheduleIn, auth=False)
+        @ctx.http.post("/schedule", summary="test only", body=ScheduleIn, rule=SCHEDULE)
         async def schedule(call: Call[ScheduleIn, None]) -> dict[str, str]:
             await ctx.timers.schedule("probe", call.body.key, call.body.fire_at, {})
             return {"scheduled": call.body.key}

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from hub import policy
 from hub.access import COMMAND_ROLES
 from hub.app import build_app
 from hub.plugins import BasePlugin, PluginContext
@@ -26,6 +27,10 @@ class Shout(BaseModel):
     text: str
 
 
+SHOUT = policy.for_roles("megaphone.shout", COMMAND_ROLES, policy.Scope.GRID)
+SOS = policy.signed_in("megaphone.sos", policy.Scope.OWN)
+
+
 class Megaphone(BasePlugin):
     """Commanders shout to the command centres covering a grid; workers can raise SOS."""
 
@@ -34,7 +39,7 @@ class Megaphone(BasePlugin):
     async def setup(self, ctx: PluginContext) -> None:
         self.ctx = ctx
 
-        @ctx.realtime.on("shout", Shout, roles=COMMAND_ROLES)
+        @ctx.realtime.on("shout", Shout, SHOUT)
         async def shout(conn: Connection, body: Shout) -> dict[str, Any]:
             grid = ctx.grids.index.by_code(body.grid)
             rooms = ctx.realtime.command_rooms([grid.id])
@@ -43,7 +48,7 @@ class Megaphone(BasePlugin):
             await ctx.channels.notice(channel.id, "shouted", {"text": body.text})
             return {"rooms": rooms, "channel_id": channel.id}
 
-        @ctx.realtime.on("sos", Nothing)
+        @ctx.realtime.on("sos", Nothing, SOS)
         async def sos(conn: Connection, _: Nothing) -> dict[str, Any]:
             await ctx.realtime.force_presence(conn.principal.person_id, State.SOS)
             return {}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.keys import CHANNELS, GRIDS
 from tests.media.conftest import MediaHub
 from tests.media.rtc import Listener, levels
 
 TONES = {"v01.cmd": 500.0, "v01.lead": 800.0, "w01": 1300.0}
 HEARD = 1000.0  # amplitude of a tone that is in the mix (sent at 8000)
 ABSENT = 300.0  # ...and of one that is not
+COUNTY = "370783"
 
 
 async def three_in_a_call(hub: MediaHub) -> tuple[dict[str, Any], dict[str, Listener], str]:
@@ -90,3 +92,37 @@ async def test_moderator_removes_a_participant(media_hub: MediaHub) -> None:
     heard = levels(await listeners["v01.lead"].listen(1.0), TONES)
     assert heard["w01"] < ABSENT, heard
     assert heard["v01.cmd"] > HEARD, heard
+
+
+async def test_moderating_the_county_call_needs_command_over_the_county(
+    media_hub: MediaHub,
+) -> None:
+    """A village commander is a member of the county's channel, not its moderator; the county
+    commander (command over its grid) and the call's starter are."""
+    index = media_hub.client.app[GRIDS].index
+    county = await media_hub.client.app[CHANNELS].ensure_grid_channel(
+        index.by_code(COUNTY).id, "寿光市"
+    )
+    scope = {"channel_id": county.id}
+    names = ("w01", "v01.cmd", "county.cmd")  # w01 starts the call
+    sockets = {name: await media_hub.socket(name) for name in names}
+    replies = {}
+    for hz, name in zip((500.0, 800.0, 1300.0), names, strict=True):
+        _listener, replies[name] = await media_hub.join(sockets[name], "group.join", scope, hz)
+    assert {n: r["moderator"] for n, r in replies.items()} == {
+        "w01": True, "v01.cmd": False, "county.cmd": True,
+    }  # fmt: skip
+    room = {"room_id": replies["w01"]["room_id"]}
+    worker = await media_hub.person_id("w01")
+    village = sockets["v01.cmd"]
+    for event, body in [("group.end", room), ("group.mute", {**room, "all": True}),
+                        ("group.mute", {**room, "person_id": worker}),
+                        ("group.remove", {**room, "person_id": worker})]:  # fmt: skip
+        refused = await village.call(event, body)
+        assert refused["error"]["code"] == "media.moderator_only", (event, body)
+    await sockets["w01"].ok(
+        "group.mute", {**room, "person_id": await media_hub.person_id("v01.cmd")}
+    )
+    await sockets["county.cmd"].ok("group.end", room)
+    ended = await village.next("group.ended")
+    assert ended["reason"] == "ended_by_moderator"

@@ -149,8 +149,8 @@ async def test_unanswered_pull_times_out(start_calls: StartCalls) -> None:
     ("asker", "code"),
     [
         ("v02.cmd", "call.out_of_scope"),
-        (LEAD, "call.pull_forbidden"),
-        ("w08", "call.pull_forbidden"),
+        (LEAD, "auth.role_required"),  # the event's rule: commanders and dispatchers
+        ("w08", "auth.role_required"),
     ],
 )
 async def test_pull_outside_command_scope_is_refused(hub: CallHub, asker: str, code: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
+from hub import policy
 from hub.messages import DomainMessage
 from hub.plugins import BasePlugin, PluginContext
 from hub.web import Call
@@ -42,6 +43,10 @@ class Exploding(Recorded):
         raise RuntimeError("exploded on purpose")
 
 
+OPEN = policy.public("greeter.open")
+PRIVATE = policy.signed_in("greeter.private", policy.Scope.OWN)
+
+
 class ItemIn(BaseModel):
     label: str = Field(min_length=1, max_length=20)
 
@@ -52,19 +57,19 @@ class Greeter(Recorded):
     async def prepare(self, ctx: PluginContext) -> None:
         http = ctx.http
 
-        @http.get("/hello", summary="Say hello", auth=False)
+        @http.get("/hello", summary="Say hello", rule=OPEN)
         async def hello(call: Call[None, None]) -> dict[str, str]:
             return {"hello": self.name}
 
-        @http.get("/items/{item_id}", summary="One item", auth=False)
+        @http.get("/items/{item_id}", summary="One item", rule=OPEN)
         async def item(call: Call[None, None]) -> dict[str, str]:
             return {"item_id": call.params["item_id"]}
 
-        @http.post("/items", summary="Add an item", auth=False, body=ItemIn, status=201)
+        @http.post("/items", summary="Add an item", rule=OPEN, body=ItemIn, status=201)
         async def add(call: Call[ItemIn, None]) -> dict[str, str]:
             return {"added": call.body.label}
 
-        @http.get("/private", summary="Signed-in callers only")
+        @http.get("/private", summary="Signed-in callers only", rule=PRIVATE)
         async def private(call: Call[None, None]) -> dict[str, str]:
             return {"who": str(call.who)}
 
@@ -73,7 +78,7 @@ class RegexRoute(Recorded):
     """A route whose parameter carries an aiohttp-style regex, as core routers may use."""
 
     async def prepare(self, ctx: PluginContext) -> None:
-        @ctx.http.get(r"/numbers/{number:\d+}", summary="Digits only", auth=False)
+        @ctx.http.get(r"/numbers/{number:\d+}", summary="Digits only", rule=OPEN)
         async def number(call: Call[None, None]) -> dict[str, str]:
             return {"number": call.params["number"]}
 

@@ -132,6 +132,31 @@ async def test_bad_commander_input_changes_nothing(
     assert after == alarm
 
 
+async def test_an_alarm_is_assigned_only_to_staff_who_see_it(
+    hub: AlarmHub, devices: list[DeviceClient], peers: list[Peer]
+) -> None:
+    device = await connected(hub, devices, TEMP)
+    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
+    [alarm] = await alarms_of(hub, "v01.cmd")
+    token, path = await login(hub.client, "v01.cmd"), f"/{alarm['id']}/assign"
+    elsewhere = await person_id(hub, "w08")  # a worker of 王家村 and the river patrol
+    refused = await hub.api("POST", path, token, json={"person_id": elsewhere})
+    assert refused.status == 422
+    assert (await refused.json())["error"]["code"] == "alarm.bad_assignee"
+    console = await joined(hub.client, peers, "v01.cmd")
+    resident = await person_id(hub, "r01")  # lives in 东庄村: not staff
+    reply = await console.call("alarms.assign", {"alarm_id": alarm["id"], "person_id": resident})
+    assert reply["error"]["code"] == "alarm.bad_assignee"
+    detail = await (await hub.api("GET", f"/{alarm['id']}", token)).json()
+    assert detail["assignee_id"] is None
+    assert [h["action"] for h in detail["history"]] == ["raised"]  # nothing changed
+    leader = await person_id(hub, "v01.lead")  # staff over the village: sees the alarm
+    assigned = await console.ok("alarms.assign", {"alarm_id": alarm["id"], "person_id": leader})
+    assert assigned["alarm"]["assignee_id"] == leader
+    unassigned = await hub.api("POST", path, token, json={"person_id": None})
+    assert (await unassigned.json())["assignee_id"] is None
+
+
 async def next_change(peer: Peer, match: Callable[[Any], bool] | None = None) -> Any:
     """The next alarm change a console receives (each `alarms.changed` event is a list)."""
     items = peer.queue("alarms.changed item")

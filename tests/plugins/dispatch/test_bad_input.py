@@ -105,6 +105,32 @@ async def test_bad_dispatches_are_refused(
     assert (after["version"], after["assignments"]) == (incident["version"], [])
 
 
+async def test_a_resident_under_the_handling_level_is_no_assignee(hub: Hub) -> None:
+    cmd = await api_as(hub.client, "v01.cmd")
+    incident = await cmd.report()
+    resident = await person_id(hub.client, "r01")  # lives in 东庄村, holds no staff role
+    refused = await cmd.act(incident, "dispatch", status=422, assignees=to_person(resident))
+    assert refused["error"]["code"] == "incident.bad_assignee"
+    after = await cmd.get(incident["id"])
+    assert (after["version"], after["assignments"]) == (incident["version"], [])
+    assert resident not in after["involved"]
+
+
+async def test_rules_and_departments_name_staff_only(hub: Hub) -> None:
+    admin = await api_as(hub.client, "admin")
+    resident = await person_id(hub.client, "r01")
+    rule = {"category": "env_sanitation", "grid": "370783-001-001-01", "target_kind": "person",
+            "target": str(resident)}  # fmt: skip
+    refused = await admin.call("POST", "/rules", rule, status=422)
+    assert refused["error"]["code"] == "rule.bad_target"
+    department = {"code": "helpers", "name": "志愿者", "members": [resident]}
+    refused = await admin.call("PUT", "/departments/helpers", department, status=422)
+    assert refused["error"]["code"] == "department.bad_member"
+    assert (await admin.call("GET", "/rules"))["items"] == []
+    codes = [d["code"] for d in (await admin.call("GET", "/departments"))["items"]]
+    assert "helpers" not in codes
+
+
 REPORT_CASES: list[tuple[dict[str, Any], int, str]] = [
     ({"title": ""}, 422, "request.invalid"),
     ({"category": "nope"}, 404, "category.not_found"),
