@@ -120,6 +120,7 @@ def build_app(
         lambda: app[PRESENCE],
         node_id,
         **_socket_cluster(settings),
+        grants=lambda: app[PEOPLE].grants_of,
     )
     realtime.sio.attach(app)
     app[REALTIME] = realtime
@@ -238,6 +239,7 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
 
     async def changed(message: PersonChanged) -> None:
         live.people.forget(message.person_id)
+        await realtime.rescope(message.person_id)  # rooms follow the new grants, on every node
 
     await bus.listen(SessionRevoked, revoked)
     await bus.listen(PersonChanged, changed)

@@ -140,16 +140,23 @@ class ChannelStore:
         return [stored(row, channel.epoch) for row in reversed(rows)]
 
     async def recover(
-        self, channel_id: int, since_offset: int, epoch: str | None, limit: int = 1000
+        self,
+        channel_id: int,
+        since_offset: int,
+        epoch: str | None,
+        limit: int = 1000,
+        take: int | None = None,
     ) -> Recovery:
-        """Messages after `since_offset` if the client's position is still recoverable."""
+        """Messages after `since_offset` if the client's position is still recoverable (at
+        most `limit` missing); only the oldest `take` of them if given (the caller pages on)."""
         async with self._sessions() as session:
             channel = await _channel(session, channel_id)
             failed = Recovery(False, channel.epoch, channel.last_offset)
             if not _recoverable(channel, since_offset, epoch, limit):
                 return failed
-            rows = await _messages_after(session, channel, since_offset)
-        if len(rows) != channel.last_offset - since_offset:
+            rows = await _messages_after(session, channel, since_offset, take)
+        missing = channel.last_offset - since_offset
+        if len(rows) != (missing if take is None else min(missing, max(0, take))):
             return failed  # truncated while we looked
         messages = tuple(stored(row, channel.epoch) for row in rows)
         return Recovery(True, channel.epoch, channel.last_offset, messages)
@@ -195,13 +202,17 @@ class ChannelStore:
             await session.refresh(member)
             return member.read_offset
 
-    async def read_markers(self, channel_id: int) -> dict[int, int]:
+    async def read_markers(
+        self, channel_id: int, *, after: int = 0, limit: int | None = None
+    ) -> dict[int, int]:
+        """Member -> read offset, by person id from `after` on (`limit` of them if given)."""
+        stmt = (
+            select(ChannelMember.person_id, ChannelMember.read_offset)
+            .where(ChannelMember.channel_id == channel_id, ChannelMember.person_id > after)
+            .order_by(ChannelMember.person_id)
+        )
         async with self._sessions() as session:
-            rows = await session.execute(
-                select(ChannelMember.person_id, ChannelMember.read_offset).where(
-                    ChannelMember.channel_id == channel_id
-                )
-            )
+            rows = await session.execute(stmt if limit is None else stmt.limit(limit))
             return dict(rows.all())
 
     # --- channels and members ---------------------------------------------------------------
@@ -327,10 +338,17 @@ class ChannelStore:
             return await self.sync_grid_channels(wanted)  # another node created some first
         return changes
 
-    async def members(self, channel_id: int) -> list[MemberInfo]:
+    async def members(
+        self, channel_id: int, *, after: int = 0, limit: int | None = None
+    ) -> list[MemberInfo]:
+        """Members by person id from `after` on (`limit` of them if given)."""
+        stmt = (
+            select(ChannelMember)
+            .where(ChannelMember.channel_id == channel_id, ChannelMember.person_id > after)
+            .order_by(ChannelMember.person_id)
+        )
         async with self._sessions() as session:
-            stmt = select(ChannelMember).where(ChannelMember.channel_id == channel_id)
-            rows = await session.scalars(stmt.order_by(ChannelMember.person_id))
+            rows = await session.scalars(stmt if limit is None else stmt.limit(limit))
             return [MemberInfo(r.person_id, r.role, r.read_offset, r.joined_at) for r in rows]
 
     async def is_member(self, channel_id: int, person_id: int) -> bool:
@@ -346,6 +364,20 @@ class ChannelStore:
                 .order_by(Channel.id)
             )
             return [_info(row) for row in await session.scalars(stmt)]
+
+    async def memberships_of(
+        self, person_id: int, *, after: int = 0, limit: int = 500
+    ) -> list[tuple[ChannelInfo, int]]:
+        """A person's channels by id from `after` on, with their read offset in each."""
+        stmt = (
+            select(Channel, ChannelMember.read_offset)
+            .join(ChannelMember, ChannelMember.channel_id == Channel.id)
+            .where(ChannelMember.person_id == person_id, Channel.id > after)
+            .order_by(Channel.id)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return [(_info(row), offset) for row, offset in (await session.execute(stmt)).all()]
 
     async def _ensure(self, template: Channel, roles: Mapping[int, str]) -> ChannelInfo:
         """The channel with `template.ref`, created (with `roles` as members) if missing."""
@@ -382,7 +414,7 @@ def _recoverable(channel: Channel, since: int, epoch: str | None, limit: int) ->
 
 
 async def _messages_after(
-    session: AsyncSession, channel: Channel, since: int
+    session: AsyncSession, channel: Channel, since: int, take: int | None
 ) -> list[ChannelMessage]:
     stmt = (
         select(ChannelMessage)
@@ -391,6 +423,8 @@ async def _messages_after(
         .where(ChannelMessage.offset <= channel.last_offset)
         .order_by(ChannelMessage.offset)
     )
+    if take is not None:
+        stmt = stmt.limit(max(0, take))
     return list(await session.scalars(stmt))
 
 

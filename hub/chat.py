@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import policy
-from hub.access import COMMAND_ROLES, Principal, in_scope
+from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal, in_scope
 from hub.bus import MessageBus
 from hub.channels import ChannelInfo, ChannelStore, StoredMessage
 from hub.errors import Forbidden, InvalidInput, NotFound, invalid_from_pydantic
@@ -19,10 +19,14 @@ from hub.files import Family, FileStore
 from hub.grid import GridIndex
 from hub.messages import ChannelMembersChanged
 from hub.realtime import Connection, Realtime
+from hub.replies import Budget, distinct
 from storage.models import Assignment, Person
 
 SMALL_CHANNEL = 50  # read markers are broadcast in channels up to this size
 MAX_HISTORY = 200
+RECOVER_MAX_CHANNELS = 100  # positions per channel.recover (repeats count once)
+RECOVER_MAX_MESSAGES = 500  # messages per channel.recover reply, all channels together
+PAGE_MAX = 500  # rows per channel.list / channel.members / channel.markers reply
 # channel.* events: any signed-in person; the object check is the channel's (Chat.access or
 # membership, as for file uploads), or the people named (_require_reachable).
 CHANNEL_SCOPES = {
@@ -39,6 +43,19 @@ def channel_rule(event: str) -> policy.Rule:
 
 def channel_room(channel_id: int) -> str:
     return sys.intern(f"channel:{channel_id}")
+
+
+def grid_channel_role(
+    who: Principal, index: GridIndex, grid_id: int
+) -> Literal["member", "observer"] | None:
+    """Grid channels are staff channels: members hold a staff role on the grid or below it
+    (residents never do); commanders and dispatchers over the grid, and admins, observe.
+    Decided from the grants, so a role change counts before the member lists are synced."""
+    if any(index.is_within(g, grid_id) for g in who.grid_ids(STAFF_ROLES)):
+        return "member"
+    if who.is_admin or in_scope(who, index, grid_id, COMMAND_ROLES):
+        return "observer"
+    return None
 
 
 class TextBody(BaseModel):
@@ -96,7 +113,16 @@ class Position(BaseModel):
 
 
 class RecoverIn(BaseModel):
-    channels: list[Position] = Field(max_length=500)
+    channels: list[Position] = Field(max_length=RECOVER_MAX_CHANNELS)
+
+
+class PageIn(BaseModel):
+    after: int = Field(0, ge=0, description="the last id of the previous page")
+    limit: int = Field(PAGE_MAX, ge=1, le=PAGE_MAX)
+
+
+class ChannelPageIn(PageIn):
+    channel_id: int
 
 
 class ReadIn(BaseModel):
@@ -116,10 +142,6 @@ class InviteIn(BaseModel):
 
 class DirectIn(BaseModel):
     person_id: int
-
-
-class Empty(BaseModel):
-    pass
 
 
 def message_dict(message: StoredMessage) -> dict[str, Any]:
@@ -155,28 +177,27 @@ class Chat:
         # person -> channel ids, so a connect needs no query; kept by apply_membership.
         self._memberships: dict[int, frozenset[int]] = {}
         rt.on_connected(self._join_channels)
-        rt.on("channel.list", Empty, channel_rule("channel.list"))(self.list_channels)
+        rt.guard_rooms("channel", self._may_stay, self._taken_out)
+        rt.on("channel.list", PageIn, channel_rule("channel.list"))(self.list_channels)
         rt.on("channel.open", ChannelRef, channel_rule("channel.open"))(self.open)
         rt.on("channel.send", SendIn, channel_rule("channel.send"))(self.send)
         rt.on("channel.history", HistoryIn, channel_rule("channel.history"))(self.history)
         rt.on("channel.recover", RecoverIn, channel_rule("channel.recover"))(self.recover)
         rt.on("channel.read", ReadIn, channel_rule("channel.read"))(self.read)
-        rt.on("channel.markers", ChannelRef, channel_rule("channel.markers"))(self.markers)
+        rt.on("channel.markers", ChannelPageIn, channel_rule("channel.markers"))(self.markers)
         rt.on("channel.create", CreateIn, channel_rule("channel.create"))(self.create)
         rt.on("channel.invite", InviteIn, channel_rule("channel.invite"))(self.invite)
         rt.on("channel.leave", ChannelRef, channel_rule("channel.leave"))(self.leave)
         rt.on("channel.direct", DirectIn, channel_rule("channel.direct"))(self.direct)
-        rt.on("channel.members", ChannelRef, channel_rule("channel.members"))(self.members)
+        rt.on("channel.members", ChannelPageIn, channel_rule("channel.members"))(self.members)
 
     # ---- events --------------------------------------------------------------------------
 
-    async def list_channels(self, conn: Connection, _: Empty) -> dict[str, Any]:
+    async def list_channels(self, conn: Connection, body: PageIn) -> dict[str, Any]:
         person = conn.principal.person_id
-        rows = []
-        for info in await self.store.channels_of(person):
-            markers = await self.store.read_markers(info.id)
-            rows.append(channel_dict(info, markers.get(person, 0)))
-        return {"channels": rows}
+        rows = await self.store.memberships_of(person, after=body.after, limit=body.limit + 1)
+        page = [channel_dict(info, offset) for info, offset in rows[: body.limit]]
+        return {"channels": page, "more": len(rows) > body.limit}
 
     async def open(self, conn: Connection, body: ChannelRef) -> dict[str, Any]:
         """Start receiving a channel you may see (members already do; commanders observe)."""
@@ -204,28 +225,24 @@ class Chat:
     async def history(self, conn: Connection, body: HistoryIn) -> dict[str, Any]:
         info = await self._readable(conn, body.channel_id)
         rows = await self.store.history(body.channel_id, before=body.before, limit=body.limit)
+        # The newest that fit one reply; the client pages back with `before` as always.
+        newest = Budget(body.limit).take([message_dict(m) for m in reversed(rows)])
         return {
             "epoch": info.epoch,
             "last_offset": info.last_offset,
             "min_offset": info.min_offset,
-            "messages": [message_dict(m) for m in rows],
+            "messages": newest[::-1],
         }
 
     async def recover(self, conn: Connection, body: RecoverIn) -> dict[str, Any]:
-        results = []
-        for position in body.channels:
-            await self._readable(conn, position.channel_id)
-            got = await self.store.recover(position.channel_id, position.offset, position.epoch)
-            results.append(
-                {
-                    "channel_id": position.channel_id,
-                    "recovered": got.recovered,
-                    "epoch": got.epoch,
-                    "last_offset": got.last_offset,
-                    "messages": [message_dict(m) for m in got.messages],
-                }
-            )
-        return {"results": results}
+        """Each channel once, and one reply's worth of messages in all: a channel cut short
+        says `more` and the `next_offset` to recover on from (see docs/protocol.md)."""
+        budget = Budget(RECOVER_MAX_MESSAGES)
+        results = [
+            await self._recover_one(conn, position, budget)
+            for position in distinct(body.channels, lambda p: p.channel_id)
+        ]
+        return {"results": results, "more": any(r["more"] for r in results)}
 
     async def read(self, conn: Connection, body: ReadIn) -> dict[str, Any]:
         person = conn.principal.person_id
@@ -233,7 +250,8 @@ class Chat:
             raise Forbidden("channel.not_member", "only members keep read markers")
         offset = await self.store.mark_read(body.channel_id, person, body.offset)
         info = await self._info(body.channel_id)
-        if info.kind == "direct" or len(await self.store.members(info.id)) <= SMALL_CHANNEL:
+        small = len(await self.store.members(info.id, limit=SMALL_CHANNEL + 1)) <= SMALL_CHANNEL
+        if info.kind == "direct" or small:
             await self.rt.emit(
                 "channel.read",
                 {"channel_id": info.id, "person_id": person, "offset": offset},
@@ -241,10 +259,13 @@ class Chat:
             )
         return {"read_offset": offset}
 
-    async def markers(self, conn: Connection, body: ChannelRef) -> dict[str, Any]:
+    async def markers(self, conn: Connection, body: ChannelPageIn) -> dict[str, Any]:
         await self._readable(conn, body.channel_id)
-        markers = await self.store.read_markers(body.channel_id)
-        return {"markers": {str(k): v for k, v in markers.items()}}
+        found = await self.store.read_markers(
+            body.channel_id, after=body.after, limit=body.limit + 1
+        )
+        page = dict(list(found.items())[: body.limit])
+        return {"markers": {str(k): v for k, v in page.items()}, "more": len(found) > body.limit}
 
     async def create(self, conn: Connection, body: CreateIn) -> dict[str, Any]:
         who = conn.principal
@@ -282,9 +303,10 @@ class Chat:
         )
         return {"channel": channel_dict(info)}
 
-    async def members(self, conn: Connection, body: ChannelRef) -> dict[str, Any]:
+    async def members(self, conn: Connection, body: ChannelPageIn) -> dict[str, Any]:
         await self._readable(conn, body.channel_id)
-        rows = await self.store.members(body.channel_id)
+        found = await self.store.members(body.channel_id, after=body.after, limit=body.limit + 1)
+        rows = found[: body.limit]
         names = await self._names([m.person_id for m in rows])
         return {
             "members": [
@@ -296,7 +318,8 @@ class Chat:
                     "name": names.get(m.person_id, ("", ""))[1],
                 }
                 for m in rows
-            ]
+            ],
+            "more": len(found) > body.limit,
         }
 
     # ---- for the hub and plugins ---------------------------------------------------------
@@ -306,11 +329,13 @@ class Chat:
         await self.rt.emit("channel.message", message_dict(stored), channel_room(channel_id))
 
     async def access(self, who: Principal, channel_id: int) -> ChannelInfo:
-        """The channel if `who` is a member, an admin, or commands the grid it belongs to."""
+        """The channel if `who` may see it: grid channels by `grid_channel_role`, the others
+        for their members (and admins)."""
         info = await self._info(channel_id)
-        if who.is_admin or await self.store.is_member(channel_id, who.person_id):
-            return info
-        if info.grid_id is not None and in_scope(who, self.rt.grids(), info.grid_id, COMMAND_ROLES):
+        if info.kind == "grid" and info.grid_id is not None:
+            if grid_channel_role(who, self.rt.grids(), info.grid_id) is not None:
+                return info
+        elif who.is_admin or await self.store.is_member(channel_id, who.person_id):
             return info
         raise Forbidden("channel.forbidden", "this channel is outside your scope")
 
@@ -329,7 +354,8 @@ class Chat:
                 await self.rt.emit("channel.left", {"channel_id": message.channel_id}, conn.sid)
 
     async def sync_grid_channels(self, index: GridIndex) -> None:
-        """One channel per grid node; members are everyone holding a role in its subtree."""
+        """One channel per grid node; members are the staff holding a role in its subtree
+        (residents are removed: they belong to no staff channel)."""
         holders = await self._assignments()
         wanted = {
             node.id: (node.name, {p for p, g in holders if index.is_within(g, node.id)})
@@ -351,6 +377,37 @@ class Chat:
             self._memberships[person] = ids
         for channel_id in self._memberships[person]:
             await self.rt.join(conn, channel_room(channel_id))
+
+    async def _recover_one(
+        self, conn: Connection, position: Position, budget: Budget
+    ) -> dict[str, Any]:
+        await self._readable(conn, position.channel_id)
+        got = await self.store.recover(
+            position.channel_id, position.offset, position.epoch, take=budget.rows
+        )
+        messages = budget.take([message_dict(m) for m in got.messages])
+        reached = position.offset + len(messages)
+        return {
+            "channel_id": position.channel_id,
+            "recovered": got.recovered,
+            "epoch": got.epoch,
+            "last_offset": got.last_offset,
+            "messages": messages,
+            "more": got.recovered and reached < got.last_offset,
+            "next_offset": reached if got.recovered else got.last_offset,
+        }
+
+    async def _may_stay(self, conn: Connection, room: str) -> bool:
+        """Room guard: may this socket stay in `channel:<id>` with its grants now?"""
+        try:
+            await self.access(conn.principal, _channel_of(room))
+        except (Forbidden, NotFound):
+            return False
+        return True
+
+    async def _taken_out(self, conn: Connection, room: str) -> None:
+        self._memberships.pop(conn.principal.person_id, None)
+        await self.rt.emit("channel.left", {"channel_id": _channel_of(room)}, conn.sid)
 
     def _require_joined(self, conn: Connection, channel_id: int) -> None:
         if not self.rt.in_room(conn, channel_room(channel_id)):
@@ -393,7 +450,7 @@ class Chat:
         if not stored.mentions:
             return
         members = {m.person_id for m in await self.store.members(stored.channel_id)}
-        rooms = [f"user:{p}" for p in stored.mentions if p in members]
+        rooms = sorted({f"user:{p}" for p in stored.mentions if p in members})
         await self.rt.emit("channel.mention", message, rooms)
 
     async def _owned_adhoc(self, who: Principal, channel_id: int) -> ChannelInfo:
@@ -440,10 +497,12 @@ class Chat:
         return grids
 
     async def _assignments(self) -> list[tuple[int, int]]:
+        """(person, grid) of every staff role (see `grid_channel_role`)."""
+        staff = sorted(role.value for role in STAFF_ROLES)
         async with self._sessions() as session:
             rows = await session.execute(
                 select(Assignment.person_id, Assignment.grid_id).where(
-                    Assignment.grid_id.is_not(None)
+                    Assignment.grid_id.is_not(None), Assignment.role.in_(staff)
                 )
             )
             return [(p, g) for p, g in rows if g is not None]
@@ -454,3 +513,7 @@ class Chat:
                 select(Person.id, Person.username, Person.display_name).where(Person.id.in_(ids))
             )
             return {i: (u, n) for i, u, n in rows}
+
+
+def _channel_of(room: str) -> int:
+    return int(room.partition(":")[2])

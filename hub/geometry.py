@@ -10,6 +10,9 @@ from typing import Any
 from hub.errors import InvalidInput
 
 Ring = Sequence[Sequence[float]]
+# Positions per grid boundary: every location report tests points against boundaries, so one
+# huge polygon would slow every report down (a village boundary needs a few hundred).
+MAX_POSITIONS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,10 @@ def validate_geometry(geometry: dict[str, Any]) -> None:
         polygons = polygons_of(geometry)
         if not polygons:
             raise InvalidInput("grid.geometry_invalid", "geometry has no polygon")
+        if sum(len(ring) for polygon in polygons for ring in polygon) > MAX_POSITIONS:
+            raise InvalidInput(
+                "grid.geometry_too_large", f"a boundary has at most {MAX_POSITIONS} positions"
+            )
         for polygon in polygons:
             for ring in polygon:
                 _validate_ring(ring)

@@ -18,6 +18,8 @@ from hub.grid import GridIndex, GridKind, GridNode
 from storage.models import Assignment, Device, Grid, OverlayLink
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
+MAX_COVERS = 100  # grids an overlay covers
+MAX_IMPORT_FEATURES = 10_000  # grids per GeoJSON import
 
 
 class GridSpec(BaseModel):
@@ -30,7 +32,7 @@ class GridSpec(BaseModel):
     parent: str | None = None
     boundary: dict[str, Any] | None = None
     centre: tuple[float, float] | None = None
-    covers: list[str] = Field(default_factory=list)
+    covers: list[str] = Field(default_factory=list, max_length=MAX_COVERS)
     properties: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("boundary")
@@ -55,7 +57,7 @@ class GridPatch(BaseModel):
     parent: str | None = None
     move: bool = False
     boundary: dict[str, Any] | None = None
-    covers: list[str] | None = None
+    covers: list[str] | None = Field(None, max_length=MAX_COVERS)
     properties: dict[str, Any] | None = None
 
     @field_validator("boundary")
@@ -183,6 +185,10 @@ def _parse_features(document: dict[str, Any]) -> list[GridSpec]:
         document.get("features"), list
     ):
         raise InvalidInput("grid.import_invalid", "expected a GeoJSON FeatureCollection")
+    if len(document["features"]) > MAX_IMPORT_FEATURES:
+        raise InvalidInput(
+            "grid.import_too_large", f"import at most {MAX_IMPORT_FEATURES} grids at a time"
+        )
     specs: list[GridSpec] = []
     for number, feature in enumerate(document["features"]):
         specs.append(_spec_of(number, feature))

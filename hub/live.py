@@ -20,6 +20,8 @@ from storage.models import Assignment, LocationPoint, Person
 from storage.sql import utcnow
 
 MAX_CLOCK_SKEW_S = 300.0
+WHO_MAX = 5000  # people per presence.who reply (`more` and `after` page on)
+TRACK_MAX = 5000  # points per location.track reply (`more` and `next_since` page on)
 PRESENCE_SET = policy.signed_in("presence.set", policy.Scope.OWN)
 PRESENCE_ACTIVITY = policy.signed_in("presence.activity", policy.Scope.OWN)
 LOCATION_REPORT = policy.signed_in("location.report", policy.Scope.OWN)
@@ -44,13 +46,15 @@ class LocationIn(BaseModel):
 class WhoQuery(BaseModel):
     grid: str | None = Field(None, description="grid code; default your whole scope")
     include_offline: bool = False
+    after: int = Field(0, ge=0, description="the last person_id of the previous page")
+    limit: int = Field(WHO_MAX, ge=1, le=WHO_MAX)
 
 
 class TrackQuery(BaseModel):
     person_id: int
     since: float
     until: float | None = None
-    limit: int = Field(5000, ge=1, le=50_000)
+    limit: int = Field(TRACK_MAX, ge=1, le=TRACK_MAX)
 
 
 class Empty(BaseModel):
@@ -138,12 +142,15 @@ class Live:
     async def who(self, conn: Connection, body: WhoQuery) -> dict[str, Any]:
         index = self.rt.grids()
         scope = self._scope(conn.principal, index, body.grid)
-        rows = []
-        for snapshot in await self._candidates(body.include_offline):
+        rows: list[dict[str, Any]] = []
+        candidates = sorted(await self._candidates(body.include_offline), key=_person_id)
+        for snapshot in (s for s in candidates if s.person_id > body.after):
             username, name, interval, grids = await self.people.facts(snapshot.person_id)
             if scope is None or scope & set(grids):
+                if len(rows) == body.limit:
+                    return {"people": rows, "more": True}
                 rows.append(person_row(snapshot, username, name, interval, grids))
-        return {"people": rows}
+        return {"people": rows, "more": False}
 
     async def track(self, conn: Connection, body: TrackQuery) -> dict[str, Any]:
         index = self.rt.grids()
@@ -153,8 +160,14 @@ class Live:
         )
         if not allowed:
             require_scope(conn.principal, index, grids[0] if grids else -1, STAFF_ROLES)
-        points = await self._points(body)
-        return {"person_id": body.person_id, "points": points}
+        points = await self._points(body)  # one more than asked: is there a next page?
+        more = len(points) > body.limit
+        return {
+            "person_id": body.person_id,
+            "points": points[: body.limit],
+            "more": more,
+            "next_since": points[body.limit]["at"] if more else None,
+        }
 
     async def sweep_tracks(self, retention_days: int) -> int:
         cutoff = utcnow() - timedelta(days=retention_days)
@@ -206,7 +219,7 @@ class Live:
                 LocationPoint.at >= datetime.fromtimestamp(body.since, UTC),
             )
             .order_by(LocationPoint.at)
-            .limit(body.limit)
+            .limit(body.limit + 1)
         )
         if body.until is not None:
             stmt = stmt.where(LocationPoint.at < datetime.fromtimestamp(body.until, UTC))
@@ -224,6 +237,10 @@ class Live:
                 }
                 for r in rows
             ]
+
+
+def _person_id(snapshot: Snapshot) -> int:
+    return snapshot.person_id
 
 
 def person_row(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
-from hub.access import Role
+from hub.access import Grant, Role
 from hub.audit import Actor
 from hub.errors import Conflict, InvalidInput, NotFound, invalid_from_pydantic
 from hub.grid import GridIndex
@@ -22,6 +22,8 @@ from storage.models import Assignment, Person
 from storage.sql import utcnow
 
 USERNAME = r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,63}$"
+MAX_ROLES = 100  # grants of one person
+MAX_IMPORT_PEOPLE = 10_000  # people per import
 
 
 class RoleSpec(BaseModel):
@@ -36,7 +38,7 @@ class PersonSpec(BaseModel):
     display_name: str = Field(min_length=1, max_length=120)
     phone: str | None = Field(None, max_length=32)
     email: str | None = Field(None, max_length=200)
-    roles: list[RoleSpec] = Field(default_factory=list)
+    roles: list[RoleSpec] = Field(default_factory=list, max_length=MAX_ROLES)
     report_interval_s: int = Field(60, ge=5, le=3600)
     active: bool = True
     password: str | None = Field(None, min_length=8, max_length=200)
@@ -47,7 +49,7 @@ class PersonPatch(BaseModel):
     phone: str | None = Field(None, max_length=32)
     email: str | None = Field(None, max_length=200)
     report_interval_s: int | None = Field(None, ge=5, le=3600)
-    roles: list[RoleSpec] | None = None
+    roles: list[RoleSpec] | None = Field(None, max_length=MAX_ROLES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,21 @@ class People:
             people = list(await session.scalars(stmt))
             roles = await _roles_of(session, [p.id for p in people])
         return [_view(p, roles.get(p.id, []), index) for p in people]
+
+    async def grants_of(self, person_ids: Collection[int]) -> dict[int, tuple[Grant, ...]]:
+        """The grants of those of `person_ids` who exist and are active (the real-time core
+        recomputes sockets' rooms from these; the disabled and the deleted are left out)."""
+        async with self._sessions() as session:
+            active = set(
+                await session.scalars(
+                    select(Person.id).where(Person.id.in_(person_ids), Person.is_active)
+                )
+            )
+            roles = await _roles_of(session, sorted(active))
+        return {
+            person: tuple(Grant(Role(role), grid) for role, grid in roles.get(person, []))
+            for person in active
+        }
 
     async def password_hash(self, person_id: int) -> str | None:
         async with self._sessions() as session:
@@ -214,6 +231,10 @@ def _role_cell(cell: str) -> dict[str, Any]:
 
 
 def _validated(rows: list[Any]) -> list[PersonSpec]:
+    if len(rows) > MAX_IMPORT_PEOPLE:
+        raise InvalidInput(
+            "person.import_too_large", f"import at most {MAX_IMPORT_PEOPLE} people at a time"
+        )
     specs: list[PersonSpec] = []
     for number, row in enumerate(rows):
         try:

@@ -15,7 +15,14 @@ from hub.messages import ChannelMembersChanged
 from hub.people import People, PersonView
 from hub.policy import Rule
 from hub.presence import Snapshot, State, snapshot_of
-from hub.realtime import Connection, Realtime, covering_command_rooms, user_room
+from hub.realtime import (
+    Connection,
+    Realtime,
+    RoomCheck,
+    RoomRevoked,
+    covering_command_rooms,
+    user_room,
+)
 
 P = TypeVar("P", bound=BaseModel)
 Handler = Callable[[Connection, P], Awaitable[dict[str, Any] | None]]
@@ -63,6 +70,12 @@ class RealtimeView:
     async def presence_of(self, person_ids: Iterable[int]) -> dict[int, Snapshot]:
         """Presence (state, devices, last location) of each person, cluster-wide."""
         return {pid: snapshot_of(await self._rt.presence.get(pid)) for pid in set(person_ids)}
+
+    def guard_rooms(self, allows: RoomCheck, revoked: RoomRevoked | None = None) -> None:
+        """Register the re-check of the plugin's rooms: when a person's grants change, each of
+        their sockets stays in a `<plugin>:...` room only while `allows(conn, room)` says so
+        (`revoked` is told after it was taken out). Required before the first `join`."""
+        self._rt.guard_rooms(self._prefix[:-1], allows, revoked)
 
     async def join(self, conn: Connection, room: str) -> None:
         """Put the asking socket in one of the plugin's own rooms (`<plugin>:...`)."""

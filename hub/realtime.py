@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import socketio
 from pydantic import BaseModel, ValidationError
 
 from hub import policy
-from hub.access import COMMAND_ROLES, Principal
+from hub.access import COMMAND_ROLES, Grant, Principal
 from hub.contracts import PresenceChange, PresenceStore
 from hub.errors import HubError, Unauthorized, invalid_from_pydantic
 from hub.grid import GridIndex
@@ -25,6 +27,12 @@ from hub.settings import RealtimeSettings
 log = logging.getLogger("gridhub.realtime")
 P = TypeVar("P", bound=BaseModel)
 EventHandler = Callable[["Connection", Any], Awaitable[dict[str, Any] | None]]
+# May this socket stay in this room, given its person's grants now?
+RoomCheck = Callable[["Connection", str], Awaitable[bool]]
+RoomRevoked = Callable[["Connection", str], Awaitable[None]]
+# Current grants of active people; the disabled and the deleted are left out.
+GrantLoader = Callable[[Collection[int]], Awaitable[Mapping[int, tuple[Grant, ...]]]]
+SCOPE_ROOMS = frozenset({"user", "cc"})  # computed from the grants by scope_rooms
 
 
 @dataclass(slots=True)
@@ -56,6 +64,19 @@ def scope_rooms(who: Principal, index: GridIndex) -> set[str]:
     return rooms
 
 
+def room_kind(room: str) -> str:
+    """The part of a room name before the first colon: `channel` of `channel:7`."""
+    return room.partition(":")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class RoomGuard:
+    """Re-checks membership of one kind of room when a person's grants change."""
+
+    allows: RoomCheck
+    revoked: RoomRevoked | None = None  # told after the socket was taken out
+
+
 def covering_command_rooms(grid_ids: Iterable[int], index: GridIndex) -> list[str]:
     """Every command-centre room whose subtree (or overlay) covers one of `grid_ids`."""
     rooms: set[str] = set()
@@ -78,18 +99,24 @@ class Realtime:
         node_id: str,
         client_manager: socketio.AsyncManager | None = None,
         transports: list[str] | None = None,
+        grants: Callable[[], GrantLoader] | None = None,
     ) -> None:
         self.settings = settings
         self._identity = identity
         self.grids = grids
         self._presence = presence
+        self._grants = grants
         self.node_id = node_id
         self.connections: dict[str, Connection] = {}
         self._by_person: dict[int, dict[str, Connection]] = {}  # person -> their local sockets
+        self._guards: dict[str, RoomGuard] = {}  # room kind -> its re-check
+        self._rescopes = 0  # counts rescope calls, so a socket signing in meanwhile re-checks
+        self._origins = frozenset(o.rstrip("/") for o in settings.cors_origins)
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
             client_manager=client_manager,
-            cors_allowed_origins=settings.cors_origins or [],
+            # A callable, never []: python-engineio reads an empty list as "no Origin check".
+            cors_allowed_origins=self._origin_allowed,
             ping_interval=settings.ping_interval_s,
             ping_timeout=settings.ping_timeout_s,
             max_http_buffer_size=settings.max_frame_bytes,
@@ -151,7 +178,17 @@ class Realtime:
         """Run after a local socket has gone (on the node that held it)."""
         self._disconnect_hooks.append(hook)
 
+    def guard_rooms(self, kind: str, allows: RoomCheck, revoked: RoomRevoked | None = None) -> None:
+        """Register the re-check of rooms `<kind>:...`; `join` refuses kinds without one, so
+        every room a socket can be in is re-checked when its person's grants change."""
+        if kind in self._guards or kind in SCOPE_ROOMS or not kind:
+            raise ValueError(f"rooms {kind!r} already have a guard")
+        self._guards[kind] = RoomGuard(allows, revoked)
+
     async def join(self, conn: Connection, room: str) -> None:
+        kind = room_kind(room)
+        if kind not in SCOPE_ROOMS and kind not in self._guards:
+            raise LookupError(f"no guard re-checks rooms {kind!r}: call guard_rooms first")
         await self.sio.enter_room(conn.sid, room)
 
     async def leave(self, conn: Connection, room: str) -> None:
@@ -181,7 +218,24 @@ class Realtime:
 
     # ---- connection lifecycle ------------------------------------------------------------
 
+    def _origin_allowed(self, origin: str | None, environ: Mapping[str, Any]) -> bool:
+        """Only pages of the hub's own host (or a configured origin) may open a socket.
+        Browsers always send Origin; apps, devices and scripts without one are not browsers
+        (a page cannot leave it out) and pass on to token authentication."""
+        if not origin or origin.rstrip("/") in self._origins or "*" in self._origins:
+            return True
+        parts = urlsplit(origin)
+        own = {
+            str(environ.get(name, "")).split(",")[0].strip().lower()
+            for name in ("HTTP_HOST", "HTTP_X_FORWARDED_HOST")
+        } - {""}
+        if parts.scheme in ("http", "https") and parts.netloc.lower() in own:
+            return True
+        log.warning("socket refused: foreign origin", extra={"origin": origin[:200]})
+        return False
+
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        rescopes = self._rescopes
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
             raise _refused(Unauthorized("auth.required", "send auth: {token: <access token>}"))
@@ -197,6 +251,8 @@ class Realtime:
             await self.join(conn, room)
         for hook in self._connect_hooks:
             await hook(conn)
+        if self._rescopes != rescopes:  # grants changed while this socket was signing in
+            await self._regrant(conn, (await self._load_grants([who.person_id])).get(who.person_id))
         await self.announce(
             await self.presence.connect(who.person_id, sid, self.node_id, time.time())
         )
@@ -234,13 +290,73 @@ class Realtime:
         await self.sio.disconnect(sid)
 
     async def _refresh(self, conn: Connection, body: TokenIn) -> dict[str, Any]:
-        """Swap in a fresh access token for the same person, so the socket stays open."""
+        """Swap in a fresh access token for the same person, so the socket stays open; the
+        rooms follow the token's grants if they differ from the socket's."""
         who = await self.identity.authenticate(body.token)
         if who.person_id != conn.principal.person_id:
             raise Unauthorized("auth.person_mismatch", "token belongs to someone else")
+        changed = set(who.grants) != set(conn.principal.grants)
         conn.principal = who
         conn.expires_at = float(str(self.identity.decode(body.token)["exp"]))
+        if changed:
+            await self.rejoin(conn)
         return {"expires_at": conn.expires_at}
+
+    # ---- grants changed: rooms follow ----------------------------------------------------
+
+    async def rescope(self, person_id: int) -> None:
+        """Recompute the rooms of a person's sockets on this node from their grants now
+        (person 0: of everyone connected here); a disabled or deleted person's are closed.
+        Every node runs this on PersonChanged; the node that made the change also runs it
+        before it answers, so its sockets never get another emit of the old scope."""
+        self._rescopes += 1
+        wanted = self._by_person if person_id == 0 else (person_id,)
+        people = [p for p in wanted if p in self._by_person]
+        if not people:
+            return
+        grants = await self._load_grants(people)
+        for person in people:
+            for conn in self.connections_of(person):
+                await self._regrant(conn, grants.get(person))
+
+    async def rejoin(self, conn: Connection) -> None:
+        """Make a socket's rooms match its principal: scope rooms joined or left, every other
+        room kept only while its guard still allows it; then tell the socket."""
+        wanted = scope_rooms(conn.principal, self.grids())
+        current = set(self.sio.rooms(conn.sid)) - {conn.sid}
+        for room in sorted(current - wanted):
+            await self._recheck(conn, room)
+        for room in sorted(wanted - current):
+            await self.join(conn, room)
+        grants = [{"role": g.role.value, "grid_id": g.grid_id} for g in conn.principal.grants]
+        await self.sio.emit("auth.grants_changed", {"grants": grants}, to=conn.sid)
+
+    async def _load_grants(self, people: Collection[int]) -> Mapping[int, tuple[Grant, ...]]:
+        if self._grants is None:
+            raise RuntimeError("Realtime was built without a grants loader")
+        return await self._grants()(people)
+
+    async def _regrant(self, conn: Connection, grants: tuple[Grant, ...] | None) -> None:
+        if grants is None:
+            await self._close(conn.sid, "auth.person_inactive", "this account is disabled")
+        elif set(grants) != set(conn.principal.grants):
+            conn.principal = dataclasses.replace(conn.principal, grants=grants)
+            await self.rejoin(conn)
+
+    async def _recheck(self, conn: Connection, room: str) -> None:
+        """Keep `room` if its guard allows it; a guard that fails counts as a refusal."""
+        guard = self._guards.get(room_kind(room))
+        try:
+            allowed = guard is not None and await guard.allows(conn, room)
+        except Exception:
+            log.exception("room guard failed", extra={"sid": conn.sid, "room": room})
+            allowed = False
+        if allowed:
+            return
+        await self.leave(conn, room)
+        log.info("socket left a room it may no longer see", extra={"sid": conn.sid, "room": room})
+        if guard is not None and guard.revoked is not None:
+            await guard.revoked(conn, room)
 
     # ---- event dispatch ------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.access import COMMAND_ROLES, Principal, Role, in_scope
 from hub.channels import ChannelInfo, ChannelStore
+from hub.chat import grid_channel_role
 from hub.errors import Forbidden, InvalidInput, NotFound
 from hub.grid import GridIndex
 from storage.models import Channel, ChannelMember
@@ -66,7 +67,7 @@ class Doorman:
     async def admit(self, who: Principal, scope: ScopeIn) -> Access:
         """The channel and the caller's rights; members, or commanders over its grid."""
         channel = await self.channel(scope)
-        role = await self._member_role(channel.id, who.person_id)
+        role = await self._member_role(channel, who)
         over_grid = channel.grid_id is not None and in_scope(
             who, self.grids(), channel.grid_id, COMMAND_ROLES
         )
@@ -78,9 +79,12 @@ class Doorman:
         moderator = who.is_admin or role == "owner" or over_grid
         return Access(channel, moderator)
 
-    async def _member_role(self, channel_id: int, person_id: int) -> str | None:
+    async def _member_role(self, channel: ChannelInfo, who: Principal) -> str | None:
+        if channel.kind == "grid" and channel.grid_id is not None:  # staff, by their grants
+            member = grid_channel_role(who, self.grids(), channel.grid_id) == "member"
+            return "member" if member else None
         async with self.sessions() as session:
-            row = await session.get(ChannelMember, (channel_id, person_id))
+            row = await session.get(ChannelMember, (channel.id, who.person_id))
             return row.role if row is not None else None
 
     async def _incident_channel(self, incident_id: int) -> ChannelInfo | None:

@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from hub.errors import HubError
 from hub.keys import BUS, CHANNELS, GRIDS, METRICS, REALTIME, SESSIONS, SETTINGS, TIMERS
+from hub.realtime import Connection, Realtime
 from media import metrics
 from media.floor import FloorStore, MemoryFloors, RedisFloors
 from media.groups import GroupCalls
+from media.live import LiveRoom, LiveRooms
 from media.pool import MediaPool
 from media.ptt import PushToTalk
-from media.scope import Doorman
+from media.scope import Doorman, ScopeIn
 
 MEDIA = web.AppKey("media", MediaPool)
 GROUPS = web.AppKey("media_groups", GroupCalls)
@@ -34,6 +37,7 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     app[GROUPS] = GroupCalls(app[REALTIME], pool, doorman)
     timers = app[TIMERS].view(TIMER_OWNER)
     app[PTT] = PushToTalk(app[REALTIME], pool, doorman, floors, settings.media, timers, app[BUS])
+    guard_media_rooms(app[REALTIME], doorman, {"call": app[GROUPS].rooms, "ptt": app[PTT].rooms})
     await app[PTT].start()
     await pool.start()
     yield
@@ -41,3 +45,32 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[GROUPS].close()
     await pool.stop()
     await floors.close()
+
+
+def guard_media_rooms(realtime: Realtime, doorman: Doorman, kinds: dict[str, LiveRooms]) -> None:
+    """Socket rooms `media:<call|ptt>:<channel>` follow the doorman: whoever may no longer
+    join the channel's call (a role or membership change) is taken out of the call too."""
+
+    def live(room: str) -> tuple[LiveRooms, LiveRoom | None]:
+        room_id = room.removeprefix("media:")
+        rooms = kinds[room_id.partition(":")[0]]
+        return rooms, rooms.rooms.get(room_id)
+
+    async def allows(conn: Connection, room: str) -> bool:
+        current = live(room)[1]
+        if current is None:
+            return False
+        try:
+            await doorman.admit(conn.principal, ScopeIn(channel_id=current.channel.id))
+        except HubError:
+            return False
+        return True
+
+    async def revoked(conn: Connection, room: str) -> None:
+        rooms, current = live(room)
+        person = conn.principal.person_id
+        seat = current.participants.get(person) if current is not None else None
+        if current is not None and seat is not None and seat.sid == conn.sid:
+            await rooms.leave(current, person, "access_revoked")
+
+    realtime.guard_rooms("media", allows, revoked)

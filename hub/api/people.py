@@ -15,7 +15,7 @@ from hub.access import STAFF_ROLES, Principal, require_admin
 from hub.api.auth import caller_address
 from hub.audit import Actor
 from hub.errors import Forbidden, InvalidInput
-from hub.keys import BUS, GRIDS, IDENTITY, PEOPLE
+from hub.keys import BUS, GRIDS, IDENTITY, PEOPLE, REALTIME
 from hub.messages import PersonChanged
 from hub.people import PersonPatch, PersonSpec, PersonView
 from hub.web import Call, Router
@@ -232,5 +232,9 @@ async def _parse_import(call: Call[None, FormatQuery]) -> list[PersonSpec]:
 
 
 async def _person_changed(call: Call[Any, Any], person_id: int) -> None:
-    call.request.app[IDENTITY].forget_person(person_id)
-    await call.request.app[BUS].publish(PersonChanged(person_id=person_id))
+    """Grants changed: this node's sockets follow before the reply (so the caller's next
+    step meets the new rooms), every other node's on the bus message."""
+    app = call.request.app
+    app[IDENTITY].forget_person(person_id)
+    await app[REALTIME].rescope(person_id)
+    await app[BUS].publish(PersonChanged(person_id=person_id))

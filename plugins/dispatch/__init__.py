@@ -30,6 +30,10 @@ class DispatchPlugin(BasePlugin):
         incidents = Incidents(ctx, config, catalogue, effects)
         deadlines = Deadlines(ctx, config, effects)
         api.install(ctx, incidents, catalogue)
+        # Before sockets.install: watchers of an incident (its room) keep it while they see it.
+        ctx.realtime.guard_rooms(
+            lambda conn, room: incidents.may_watch(conn.principal, int(room.rsplit(":", 1)[1]))
+        )
         sockets.install(ctx, incidents)
         public = PublicIntake(ctx, incidents)
         appeals.install(public)

@@ -22,7 +22,7 @@ from hub.access import (
     in_scope,
     require_scope,
 )
-from hub.errors import Conflict, Forbidden, InvalidInput
+from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.grid import GridIndex
 from hub.plugins import PluginContext
 from plugins.dispatch import access, actions, rows, store
@@ -415,6 +415,17 @@ class Incidents:
             people = [*await store.involved(session, incident_id), who.person_id]
         channel_id = await self.effects.open_channel(summary, people)
         return {"incident_id": incident_id, "channel_id": channel_id}
+
+    async def may_watch(self, who: Principal, incident_id: int) -> bool:
+        """Room guard of `dispatch:incident:<id>`: staff who still see the incident stay."""
+        if not (who.is_admin or who.roles & STAFF_ROLES):
+            return False
+        async with self.ctx.sessions() as session:
+            try:
+                await self._require_sight(session, who, await store.load(session, incident_id))
+            except (Forbidden, NotFound):
+                return False
+        return True
 
     async def get(self, who: Principal | None, incident_id: int) -> dict[str, Any]:
         async with self.ctx.sessions() as session:

@@ -114,6 +114,8 @@ async def test_recovery_past_retention_or_epoch_says_not_recovered(
         "epoch": channel["epoch"],
         "last_offset": 6,
         "messages": [],
+        "more": False,
+        "next_offset": 6,
     }
     stale = {"channel_id": channel["id"], "offset": 5, "epoch": "0000"}
     assert (await sender.ok("channel.recover", {"channels": [stale]}))["results"][0][

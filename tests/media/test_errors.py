@@ -40,7 +40,12 @@ async def test_people_outside_the_channel_are_refused(media_hub: MediaHub) -> No
     assert await code(media_hub, "w06", "ptt.join", body) == "media.not_member"
     request = {"channel_id": channel}
     assert await code(media_hub, "w06", "ptt.request", request) == "media.not_member"
-    assert await code(media_hub, "r01", "ptt.request", request) == "ptt.no_priority"
+    # Residents are in no grid channel; in an ad-hoc one they listen but never talk.
+    assert await code(media_hub, "r01", "ptt.request", request) == "media.not_member"
+    resident, worker = await media_hub.person_id("r01"), await media_hub.person_id("w01")
+    adhoc = await media_hub.client.app[CHANNELS].create_adhoc("邻里", worker, [resident])
+    talk = {"channel_id": adhoc.id}
+    assert await code(media_hub, "r01", "ptt.request", talk) == "ptt.no_priority"
     assert media_hub.pool.placement == {}
 
 

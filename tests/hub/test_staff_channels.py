@@ -1,0 +1,84 @@
+"""Grid channels are staff channels: residents are never members, and memberships an older
+hub gave them are removed when the hub starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from sqlalchemy import select
+
+from hub.app import build_app
+from hub.keys import CHANNELS, GRIDS, SESSIONS
+from storage.models import ChannelMember, Person
+from tests.hub.conftest import AiohttpClient, Client, StartHub, bearer, login
+from tests.hub.sockets import Peer, connect
+
+RESIDENT_GRID = "370783-001-001-01"  # r01 lives there
+COUNTY = "370783"
+
+
+async def grid_channel(client: Client, code: str) -> int:
+    grid_id = client.app[GRIDS].index.by_code(code).id
+    return (await client.app[CHANNELS].grid_memberships())[grid_id][0]
+
+
+async def refusal(peer: Peer, event: str, data: dict[str, Any]) -> str:
+    reply = await peer.call(event, data)
+    assert reply["ok"] is False, reply
+    code: str = reply["error"]["code"]
+    return code
+
+
+async def person(client: Client, username: str) -> int:
+    async with client.app[SESSIONS]() as session:
+        found = await session.scalar(select(Person.id).where(Person.username == username))
+    assert found is not None
+    return int(found)
+
+
+async def test_a_resident_belongs_to_no_grid_channel(client: Client, peers: list[Peer]) -> None:
+    token = await login(client, "r01")
+    resident = await connect(client, token)
+    peers.append(resident)
+    listed = (await resident.ok("channel.list", {}))["channels"]
+    assert [c for c in listed if c["kind"] == "grid"] == []
+    r01 = await person(client, "r01")
+    memberships = await client.app[CHANNELS].grid_memberships()
+    assert all(r01 not in members for _channel, members in memberships.values())
+    for code in (RESIDENT_GRID, COUNTY):
+        channel = await grid_channel(client, code)
+        assert await refusal(resident, "channel.history", {"channel_id": channel}) == (
+            "channel.forbidden"
+        )
+        assert await refusal(resident, "channel.members", {"channel_id": channel}) == (
+            "channel.forbidden"
+        )
+        assert await refusal(resident, "channel.open", {"channel_id": channel}) == (
+            "channel.forbidden"
+        )
+        text = {"channel_id": channel, "client_msg_id": "r1", "kind": "text", "body": {"text": "x"}}
+        assert await refusal(resident, "channel.send", text) == "channel.not_joined"
+        form = aiohttp.FormData()
+        form.add_field("file", b"%PDF-1.4\n", filename="a.pdf", content_type="application/pdf")
+        response = await client.post(
+            f"/api/v1/channels/{channel}/files", data=form, headers=bearer(token)
+        )
+        assert response.status == 403
+
+
+async def test_start_up_removes_residents_an_older_hub_made_members(
+    start_hub: StartHub, aiohttp_client: AiohttpClient
+) -> None:
+    hub = await start_hub()
+    channel = await grid_channel(hub.client, COUNTY)
+    r01 = await person(hub.client, "r01")
+    if not await hub.client.app[CHANNELS].is_member(channel, r01):
+        async with hub.client.app[SESSIONS].begin() as session:  # as the old sync left it
+            session.add(ChannelMember(channel_id=channel, person_id=r01, role="member"))
+    assert await hub.client.app[CHANNELS].is_member(channel, r01)
+
+    restarted = await aiohttp_client(build_app(hub.settings, available_plugins={}))
+    assert not await restarted.app[CHANNELS].is_member(channel, r01)
+    # Staff stay members.
+    assert await restarted.app[CHANNELS].is_member(channel, await person(hub.client, "w01"))
