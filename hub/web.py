@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -16,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from hub import policy
 from hub.access import Principal
 from hub.audit import request_id_var, source_ip_var
+from hub.decoding import parse_json_body
 from hub.errors import HubError, InvalidInput, Unauthorized, invalid_from_pydantic
 
 B = TypeVar("B")
@@ -251,10 +251,7 @@ async def _optional(request: web.Request) -> Principal | None:
 
 
 async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    try:
-        data = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput("request.json_invalid", "the body is not valid JSON") from None
+    data = parse_json_body(await request.read())  # UTF-8; depth, size and number limits
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -10,6 +9,7 @@ from pydantic import BaseModel, Field
 from hub import policy
 from hub.access import Principal, in_scope, require_scope
 from hub.audit import Actor
+from hub.decoding import parse_json_body
 from hub.errors import InvalidInput, NotFound
 from hub.grid import GridIndex, GridNode
 from hub.gridstore import GridPatch, GridSpec, export_geojson
@@ -190,10 +190,7 @@ def build_router() -> Router:
 
 
 async def _json_object(call: Call[Any, Any]) -> dict[str, Any]:
-    try:
-        document = json.loads(await call.request.text())
-    except ValueError:
-        raise InvalidInput("request.json_invalid", "the body is not valid JSON") from None
+    document = parse_json_body(await call.request.read())  # hub.decoding's limits
     if not isinstance(document, dict):
         raise InvalidInput("grid.import_invalid", "expected a GeoJSON FeatureCollection")
     return document

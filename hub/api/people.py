@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any, Literal
 
@@ -14,6 +13,7 @@ from hub import policy
 from hub.access import STAFF_ROLES, Principal, require_admin
 from hub.api.auth import caller_address
 from hub.audit import Actor
+from hub.decoding import parse_json_body
 from hub.errors import Forbidden, InvalidInput
 from hub.keys import BUS, GRIDS, IDENTITY, PEOPLE, REALTIME
 from hub.messages import PersonChanged
@@ -224,11 +224,7 @@ async def _parse_import(call: Call[None, FormatQuery]) -> list[PersonSpec]:
         raise InvalidInput("request.encoding_invalid", "the body must be UTF-8") from None
     if call.query.format == "csv":
         return people_mod.parse_csv(text)
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise InvalidInput("request.json_invalid", "the body is not valid JSON") from None
-    return people_mod.parse_json(data)
+    return people_mod.parse_json(parse_json_body(text))  # hub.decoding's limits
 
 
 async def _person_changed(call: Call[Any, Any], person_id: int) -> None:

@@ -128,8 +128,27 @@ async def test_bad_json_body(client: Client) -> None:
     )
     assert response.status == 422
     assert await response.json() == {
-        "error": {"code": "request.json_invalid", "message": "the body is not valid JSON"}
+        "error": {
+            "code": "request.json_invalid",
+            "message": "the document is not valid JSON",
+            "details": {"reason": "frame.malformed"},
+        }
     }
+
+
+async def test_hostile_json_bodies_get_a_structured_error(client: Client) -> None:
+    """hub.decoding's limits on every JSON body (a deep one was a RecursionError: 500)."""
+    headers = {"Content-Type": "application/json"}
+    for body, reason in [
+        (b"[" * 100_000 + b"]" * 100_000, "frame.too_deep"),
+        (b'{"username": "w01", "password": 1' + b"0" * 400 + b"}", "frame.malformed"),
+        (b'{"username": "\\ud800", "password": "x"}', "frame.malformed"),
+        (b'{"username": "w01", "password": "\xff"}', "frame.malformed"),
+    ]:
+        response = await client.post("/api/v1/auth/login", data=body, headers=headers)
+        assert response.status == 422
+        error = (await response.json())["error"]
+        assert (error["code"], error["details"]) == ("request.json_invalid", {"reason": reason})
 
 
 async def test_validation_error_lists_the_problems(client: Client) -> None:
