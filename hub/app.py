@@ -369,6 +369,7 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         timers=app[TIMERS].view(plugin.name),
         _websockets=app[WEBSOCKET_PATHS],
         directory=DirectoryView(app[PEOPLE], lambda: app[GRIDS].index),
+        metrics=app[METRICS],
     )
 
 

@@ -9,6 +9,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -60,6 +61,14 @@ class BasePlugin:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Health:
+    """One part's health in /healthz: any part not `ok` makes the node `degraded`."""
+
+    ok: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class PluginContext:
     """All a plugin may touch: never the aiohttp application."""
@@ -75,6 +84,9 @@ class PluginContext:
     channels: ChannelsView
     timers: TimerView
     directory: DirectoryView
+    # the node's Prometheus registry (/metrics): register the plugin's own metrics on it
+    metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+    _health: dict[str, Callable[[], Health]] = field(default_factory=dict)
     _tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     _cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _websockets: WebSocketPaths = field(default_factory=WebSocketPaths)
@@ -90,6 +102,14 @@ class PluginContext:
 
     def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._cleanups.append(callback)
+
+    def health(self, part: str, check: Callable[[], Health]) -> None:
+        """Report a part's health in /healthz as `<plugin>.<part>` (`check` runs per request,
+        so it must be cheap and must not block)."""
+        self._health[f"{self.name}.{part}"] = check
+
+    def health_checks(self) -> dict[str, Callable[[], Health]]:
+        return dict(self._health)
 
 
 def discover(group: str = ENTRY_POINT_GROUP) -> dict[str, Plugin]:

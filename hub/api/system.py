@@ -13,6 +13,7 @@ from hub import __version__, audit, openapi, policy
 from hub.access import require_admin
 from hub.audit import AuditQuery
 from hub.keys import GRIDS, METRICS, NODE_ID, PLUGINS, SESSIONS
+from hub.plugins import PluginHost
 from hub.web import ENDPOINTS, Call, Router
 
 HEALTH = policy.public("system.health")
@@ -21,12 +22,18 @@ OPENAPI = policy.public("system.openapi")
 AUDIT_READ = policy.admin_only("system.audit.read")
 
 
+class PartHealthOut(BaseModel):
+    ok: bool
+    details: dict[str, Any]
+
+
 class HealthOut(BaseModel):
-    status: str
+    status: str  # ok, or degraded when a part reports trouble (still HTTP 200: the node is up)
     version: str
     node: str
     grids: int
     plugins: list[str]
+    checks: dict[str, PartHealthOut]  # what plugins report (ctx.health), by `<plugin>.<part>`
 
 
 class AuditQueryIn(BaseModel):
@@ -62,18 +69,29 @@ class AuditOut(BaseModel):
     details: dict[str, Any]
 
 
+def _checks(host: PluginHost) -> dict[str, PartHealthOut]:
+    found = {}
+    for _plugin, ctx in host.started():
+        for name, check in ctx.health_checks().items():
+            result = check()
+            found[name] = PartHealthOut(ok=result.ok, details=result.details)
+    return found
+
+
 def build_router() -> Router:
     router = Router("", "system")
 
     @router.get("/healthz", summary="Liveness and a few facts", response=HealthOut, rule=HEALTH)
     async def health(call: Call[None, None]) -> HealthOut:
         app = call.request.app
+        checks = _checks(app[PLUGINS])
         return HealthOut(
-            status="ok",
+            status="ok" if all(c.ok for c in checks.values()) else "degraded",
             version=__version__,
             node=app[NODE_ID],
             grids=len(app[GRIDS].index),
             plugins=[p.name for p in app[PLUGINS].plugins],
+            checks=checks,
         )
 
     @router.get("/metrics", summary="Prometheus metrics", rule=METRICS_READ)

@@ -46,7 +46,11 @@ class MqttConfig(BaseModel):
     # devices publish frames to <prefix>/<code>/up and read acks from <prefix>/<code>/down
     topic_prefix: str = Field("gridhub/devices", pattern=r"^[A-Za-z0-9_\-/]{1,100}$")
     client_id: str | None = None
+    # after a lost connection: wait reconnect_s, doubling on each failed try up to reconnect_max_s
     reconnect_s: float = Field(1.0, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    # /healthz reports the bridge (and the node) degraded once it has been down this long
+    down_after_s: float = Field(30.0, gt=0)
 
 
 class AlarmsConfig(BaseModel):

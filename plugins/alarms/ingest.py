@@ -24,6 +24,7 @@ from plugins.alarms.protocol import (
     CLOSE_SUPERSEDED,
     Frame,
     FrameError,
+    limits,
     parse_frames,
 )
 from plugins.alarms.state import DeviceInfo
@@ -48,6 +49,7 @@ class Ingest:
         config: AlarmsConfig,
     ) -> None:
         self.sessions, self.writer, self.config = sessions, writer, config
+        self.limits = limits(config.max_frame_bytes)  # for decoding every transport's frames
         self.devices = Devices(sessions)
         self.seen: dict[int, float] = {}  # device id -> last frame time, flushed periodically
         self.firmware: dict[int, str] = {}

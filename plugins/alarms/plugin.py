@@ -66,11 +66,20 @@ class AlarmsPlugin(BasePlugin):
         _periodic(ctx, config.recover_every_s, incidents.resend_pending)
         ctx.run_in_background(lambda: _once(incidents.resend_pending(everything=True)))
         if config.mqtt.enabled:
-            from plugins.alarms.mqtt import MqttBridge
-
-            ctx.run_in_background(MqttBridge(ingest, config.mqtt).run)
+            _bridge(ctx, ingest, config)
         # the writer has stopped by then: write every pending mark directly
         ctx.on_cleanup(lambda: monitor.write_seen(everything=True))
+
+
+def _bridge(ctx: PluginContext, ingest: Ingest, config: AlarmsConfig) -> None:
+    """The MQTT bridge, watched: its state in /healthz (`alarms.mqtt`) and /metrics."""
+    from plugins.alarms.mqtt import MqttBridge  # aiomqtt only when the bridge is on
+    from plugins.alarms.watchdog import BridgeWatch
+
+    watch = BridgeWatch(config.mqtt.down_after_s)
+    ctx.health("mqtt", watch.health)
+    ctx.metrics.register(watch)
+    ctx.run_in_background(MqttBridge(ingest, config.mqtt, watch).run)
 
 
 def _notifier(

@@ -1,7 +1,8 @@
 """The device protocol: frame decoding and validation, close codes (docs/device-protocol.md).
 
-Frames are JSON objects (text) or msgpack maps (binary). Validation is done by hand: it runs
-for every frame on the hottest path and gives each problem a stable code.
+Frames are JSON objects (text) or msgpack maps (binary), decoded within limits by
+hub.decoding. Validation is done by hand: it runs for every frame on the hottest path and gives
+each problem a stable code.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import msgpack
 
+from hub.decoding import DecodeError, Limits, decode_json, decode_msgpack
 from plugins.alarms.config import SEVERITIES
 
 # WebSocket close codes (4000-4999 are the application's own)
@@ -24,12 +26,25 @@ CLOSE_TOO_MANY_INVALID = 4008  # more than max_invalid bad frames on this connec
 CLOSE_SUPERSEDED = 4009  # the same device connected again (to this node)
 CLOSE_STORAGE = 4011  # frames could not be stored: reconnect and resend
 CLOSE_RATE_LIMITED = 4029  # more frames per second than allowed
-CLOSE_TOO_BIG = 1009  # frame above max_frame_bytes (standard code)
+CLOSE_MALFORMED = 1007  # not UTF-8, JSON or msgpack, or a number out of range (standard)
+CLOSE_POLICY = 1008  # nested deeper than FRAME_DEPTH (standard)
+CLOSE_TOO_BIG = 1009  # frame above max_frame_bytes, or a part above its limit (standard code)
+# what a frame that cannot be decoded closes the connection with, by its error code
+DECODE_CLOSE = {
+    "frame.malformed": CLOSE_MALFORMED,
+    "frame.too_deep": CLOSE_POLICY,
+    "frame.too_large": CLOSE_TOO_BIG,
+}
 
 KINDS = ("telemetry", "alarm", "clear", "heartbeat")
 MAX_SEQ = 2**63 - 1
 MAX_METRICS = 64
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# Decoding limits beside max_frame_bytes: a valid frame nests 4 levels (batch > frames > frame >
+# metrics) and has at most max_batch frames or MAX_METRICS metrics; the margins are for fields
+# the hub ignores.
+FRAME_DEPTH = 16
+FRAME_ITEMS = 10_000
 
 
 class FrameError(ValueError):
@@ -52,14 +67,32 @@ class Frame:
     body: dict[str, Any]
 
 
-def decode(data: str | bytes) -> Any:
+def limits(max_frame_bytes: int) -> Limits:
+    return Limits(max_frame_bytes, FRAME_DEPTH, FRAME_ITEMS, max_string=max_frame_bytes)
+
+
+def decode(data: str | bytes, within: Limits) -> Any:
     """JSON for text, msgpack for binary; a structure, not yet validated."""
     try:
         if isinstance(data, str):
-            return json.loads(data)
-        return msgpack.unpackb(data, raw=False, strict_map_key=True)
-    except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError):
-        raise FrameError("frame.malformed", "the frame is not valid JSON or msgpack") from None
+            return decode_json(data, within)
+        return decode_msgpack(data, within)
+    except DecodeError as exc:
+        raise FrameError(exc.code, exc.message) from None
+
+
+def is_msgpack(payload: bytes) -> bool:
+    """How an MQTT payload is read: JSON (UTF-8) when it starts with `{`, else msgpack."""
+    return not payload.lstrip().startswith(b"{")
+
+
+def decode_payload(payload: bytes, within: Limits) -> Any:
+    try:
+        if is_msgpack(payload):
+            return decode_msgpack(payload, within)
+        return decode_json(payload, within)
+    except DecodeError as exc:
+        raise FrameError(exc.code, exc.message) from None
 
 
 def encode(message: dict[str, Any], binary: bool) -> str | bytes:

@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 
 from plugins.alarms import protocol
 from plugins.alarms.ingest import DeviceStream, Ingest, RateLimited
@@ -16,15 +16,16 @@ from plugins.alarms.state import DeviceInfo
 
 log = logging.getLogger("gridhub.plugin.alarms.ws")
 DATA = (WSMsgType.TEXT, WSMsgType.BINARY)
+REFUSED_BY_TRANSPORT = {protocol.CLOSE_TOO_BIG: "frame.too_large", 1007: "frame.malformed"}
 
 
 class DeviceSocket:
     """One device connection: authenticate, then frames in and cumulative acks out."""
 
-    __slots__ = ("binary", "ingest", "stream", "ws")
+    __slots__ = ("binary", "ingest", "peer", "stream", "ws")
 
-    def __init__(self, ingest: Ingest, ws: web.WebSocketResponse) -> None:
-        self.ingest, self.ws = ingest, ws
+    def __init__(self, ingest: Ingest, ws: web.WebSocketResponse, peer: str | None) -> None:
+        self.ingest, self.ws, self.peer = ingest, ws, peer
         self.binary = False
         self.stream: DeviceStream | None = None
 
@@ -36,7 +37,10 @@ class DeviceSocket:
         try:
             await self._send(self._welcome(device, self.stream.durable_seq))
             async for msg in self.ws:
-                if msg.type not in DATA or not await self._frame(msg.data):
+                if msg.type not in DATA:
+                    self._transport_error(msg)
+                    break
+                if not await self._frame(msg.data):
                     break
         finally:
             self.ingest.close(self.stream)
@@ -48,12 +52,13 @@ class DeviceSocket:
             await self._close(protocol.CLOSE_AUTH_TIMEOUT, "auth.timeout")
             return None
         if msg.type not in DATA:
+            self._transport_error(msg)
             return None
         self.binary = msg.type is WSMsgType.BINARY
         try:
-            auth = protocol.parse_auth(protocol.decode(msg.data))
+            auth = protocol.parse_auth(protocol.decode(msg.data, self.ingest.limits))
         except FrameError as exc:
-            await self._close(protocol.CLOSE_PROTOCOL, exc.code)
+            await self._refuse(exc, protocol.CLOSE_PROTOCOL)
             return None
         device = await self.ingest.authenticate(auth.device, auth.key)
         if device is None:
@@ -77,7 +82,12 @@ class DeviceSocket:
         """Handle one message; False when the connection must end."""
         assert self.stream is not None
         try:
-            self.stream.receive(protocol.decode(data))
+            raw = protocol.decode(data, self.ingest.limits)
+        except FrameError as exc:  # undecodable: the connection is not worth keeping
+            await self._refuse(exc, protocol.CLOSE_MALFORMED)
+            return False
+        try:
+            self.stream.receive(raw)
         except FrameError as exc:
             if self.stream.bad_frame(exc):
                 await self._close(protocol.CLOSE_TOO_MANY_INVALID, "frame.too_many_invalid")
@@ -102,6 +112,29 @@ class DeviceSocket:
     async def _send_ack(self, seq: int) -> None:
         await self._send({"type": "ack", "seq": seq})
 
+    async def _refuse(self, error: FrameError, otherwise: int) -> None:
+        """Close for a frame that cannot be taken (one log line, no traceback): decoding
+        failures with their standard code (1007/1008/1009), anything else with `otherwise`."""
+        code = protocol.DECODE_CLOSE.get(error.code, otherwise)
+        device = self.stream.device.code if self.stream is not None else None
+        log.warning(
+            "device frame refused",
+            extra={"peer": self.peer, "device": device, "code": error.code, "close": code},
+        )
+        await self._close(code, error.code)
+
+    def _transport_error(self, msg: WSMessage) -> None:
+        """aiohttp refused a message itself (above max_frame_bytes: 1009, text not UTF-8: 1007)
+        and closed: one log line like ours."""
+        if msg.type is WSMsgType.ERROR:
+            code = self.ws.close_code
+            reason = REFUSED_BY_TRANSPORT.get(code or 0, "connection.error")
+            device = self.stream.device.code if self.stream is not None else None
+            log.warning(
+                "device frame refused",
+                extra={"peer": self.peer, "device": device, "code": reason, "close": code},
+            )
+
     async def _close(self, code: int, reason: str) -> None:
         if not self.ws.closed:
             await self.ws.close(code=code, message=reason.encode())
@@ -116,7 +149,7 @@ def handler(ingest: Ingest) -> Any:
         )
         await ws.prepare(request)
         try:
-            await DeviceSocket(ingest, ws).serve()
+            await DeviceSocket(ingest, ws, request.remote).serve()
         except (ConnectionError, asyncio.CancelledError):
             raise
         except Exception:

@@ -64,8 +64,8 @@ async def test_auth_failures_close_with_documented_codes(hub: AlarmHub) -> None:
     assert (await closed_with(hub, unknown))[0] == protocol.CLOSE_AUTH_FAILED
     telemetry_first = {"type": "telemetry", "seq": 1, "metrics": {"level": 1}}
     assert await closed_with(hub, telemetry_first) == (protocol.CLOSE_PROTOCOL, "auth.required")
-    assert (await closed_with(hub, "{not json"))[0] == protocol.CLOSE_PROTOCOL
-    assert (await closed_with(hub, b"\xc1\xc1"))[0] == protocol.CLOSE_PROTOCOL
+    assert await closed_with(hub, "{not json") == (1007, "frame.malformed")
+    assert await closed_with(hub, b"\xc1\xc1") == (1007, "frame.malformed")
     assert (await closed_with(hub, {"type": "auth", "device": 5, "key": key}))[0] == 4000
 
 
@@ -233,3 +233,56 @@ async def test_msgpack_replies_in_msgpack(hub: AlarmHub) -> None:
     finally:
         await ws.close()
         await http.close()
+
+
+def deep_json(levels: int) -> str:
+    return '{"type":"auth","x":' + "[" * levels + "]" * levels + "}"
+
+
+# (what, message, close code, reason): nothing of these can be decoded within the limits
+HOSTILE: list[tuple[str, str | bytes, int, str]] = [
+    ("100k-deep JSON", deep_json(100_000), 1009, ""),  # aiohttp's own refusal: no reason
+    ("20k-deep JSON", deep_json(20_000), 1008, "frame.too_deep"),
+    ("10^400", '{"type":"telemetry","seq":1,"metrics":{"level":1' + "0" * 400 + "}}", 1007,
+     "frame.malformed"),
+    ("1e400", '{"type":"telemetry","seq":1,"metrics":{"level":1e400}}', 1007, "frame.malformed"),
+    ("NaN", '{"type":"alarm","seq":1,"alarm":"smoke","value":NaN}', 1007, "frame.malformed"),
+    ("lone surrogate", '{"type":"heartbeat","seq":1,"firmware":"\\ud800"}', 1007,
+     "frame.malformed"),
+    ("msgpack bomb", b"\xdd\xff\xff\xff\xff", 1009, "frame.too_large"),
+    ("msgpack nesting", b"\x91" * 60_000, 1008, "frame.too_deep"),
+    ("msgpack uint64", msgpack.packb({"type": "heartbeat", "seq": 2**64 - 1}), 1007,
+     "frame.malformed"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("authenticated", [False, True], ids=["before-auth", "after-auth"])
+async def test_undecodable_frames_close_with_protocol_codes(
+    hub: AlarmHub, caplog: pytest.LogCaptureFixture, authenticated: bool
+) -> None:
+    """Each closes its connection with the standard code for it and one log line; the hub
+    goes on serving (a valid frame afterwards is stored)."""
+    auth = {"type": "auth", "device": WATER, "key": hub.keys[WATER]}
+    for what, message, code, reason in HOSTILE:
+        http, ws = await raw_socket(hub)
+        try:
+            if authenticated:
+                await ws.send_str(json.dumps(auth))
+                assert json.loads((await ws.receive(timeout=5)).data)["type"] == "welcome"
+            await (ws.send_bytes(message) if isinstance(message, bytes) else ws.send_str(message))
+            msg = await ws.receive(timeout=5)
+            closed = (msg.type, ws.close_code, msg.extra)
+            assert closed == (aiohttp.WSMsgType.CLOSE, code, reason), what
+        finally:
+            await ws.close()
+            await http.close()
+    logged = [r for r in caplog.records if r.name.startswith("gridhub.plugin.alarms")]
+    assert [r.getMessage() for r in logged] == ["device frame refused"] * len(HOSTILE)
+    assert all(r.exc_info is None for r in logged)
+    device = hub.device()
+    try:
+        await device.connect()
+        await device.wait_acked(await device.heartbeat())
+    finally:
+        await device.close()
+    assert [s for s, _ in await stored(hub)] == [1]
