@@ -1,4 +1,4 @@
-"""/api/v1/cameras: register sources (admins, commanders), list, watch live (WebRTC), stats."""
+"""/api/v1/cameras: register sources (admins), list, watch live (WebRTC), stats."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ CAMERAS = web.AppKey("cameras", Cameras)
 MAX_SDP = 100_000
 # The camera's grid must lie under the caller's command seats (Cameras.get / _check_grid).
 CAMERAS_MANAGE = policy.for_roles("cameras.manage", REGISTER_ROLES, policy.Scope.CAMERA)
+# A source is where the hub connects to: only admins register one (a change of source too,
+# checked by Cameras.update); see media/camera/sources.py.
+CAMERAS_REGISTER = policy.admin_only("cameras.register")
 CAMERAS_LIST = policy.for_roles("cameras.list", COMMAND_ROLES, policy.Scope.LISTED)
 CAMERA_VIEW = policy.for_roles("cameras.view", COMMAND_ROLES, policy.Scope.CAMERA)
 
@@ -98,8 +101,8 @@ def build_router() -> Router:
     router = Router("/api/v1/cameras", "cameras")
 
     @router.post(
-        "", summary="Register a camera (admins, commanders in scope)", body=CameraIn,
-        response=CameraOut, status=201, rule=CAMERAS_MANAGE,
+        "", summary="Register a camera (admins)", body=CameraIn,
+        response=CameraOut, status=201, rule=CAMERAS_REGISTER,
     )  # fmt: skip
     async def register(call: Call[CameraIn, None]) -> CameraOut:
         app = call.request.app

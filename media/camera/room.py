@@ -8,6 +8,10 @@ the decoders opened and the pictures decoded, so one can check that N viewers co
 Options (``room.open``): ``source_kind`` ("rtsp" | "file"), ``source``, ``grace_s`` (default 10),
 ``loop`` (files; default true). When a source ends by itself (an RTSP camera dropped, a file
 that does not loop) the feed stops; the next viewer to join opens it again.
+
+A source that cannot be opened is `camera.unreachable` with one message, after the same time
+(OPEN_TIMEOUT_S) whether the port was closed, silent or not RTSP: what a viewer learns must not
+map the camera's network. The cause is logged.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import fractions
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from aiortc import MediaStreamTrack
 from aiortc.contrib.media import MediaPlayer
@@ -82,17 +86,26 @@ class CameraFeed:
     async def start(self) -> None:
         if self._player is not None:
             return
+        started = time.monotonic()
         try:
             player = await asyncio.to_thread(self._open)
         except Exception as exc:
-            raise ControlError("camera.unavailable", f"cannot open the source: {exc}") from None
+            await self._unreachable(started, str(exc))
         if player.video is None:
-            raise ControlError("camera.no_video", "the source has no video")
+            await self._unreachable(started, "the source has no video")
         self._player = player
         self.decoders_started += 1
         self._tasks = [asyncio.create_task(self._read(player, player.video))]
         if player.audio is not None:  # not relayed; read so the player's queue stays empty
             self._tasks.append(asyncio.create_task(self._drain(player.audio)))
+
+    async def _unreachable(self, started: float, cause: str) -> NoReturn:
+        log.warning(
+            "camera source cannot be opened", extra={"kind": self.source_kind, "cause": cause}
+        )
+        if self.source_kind == "rtsp":  # a refusal takes as long as a timeout
+            await asyncio.sleep(max(0.0, started + OPEN_TIMEOUT_S - time.monotonic()))
+        raise ControlError("camera.unreachable", "the camera cannot be reached")
 
     async def stop(self) -> None:
         player, self._player = self._player, None

@@ -3,10 +3,17 @@
 A camera's viewers all join one `camera` room (``camera:<id>``) on one worker, so its source is
 decoded once however many watch. The room is opened by the first viewer; when the worker reports
 it ``idle`` (no viewer for ``media.cameras.grace_s``), the hub closes it.
+
+Only admins register a camera or change its source (the hub connects wherever a source points;
+sources.py keeps RTSP to the allowed networks and ports). A source that cannot be opened is
+`camera.unreachable` with one message whatever the cause (refused, timed out, not RTSP, no longer
+allowed), so watching a camera tells nothing about what else listens on its network; the cause
+goes to the log.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
@@ -14,17 +21,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.access import COMMAND_ROLES, Principal, Role, require_role, require_scope
+from hub.access import COMMAND_ROLES, Principal, Role, require_admin, require_role, require_scope
 from hub.errors import Conflict, HubError, NotFound
 from hub.grid import GridIndex
 from media.camera.policy import CameraSettings
-from media.camera.sources import check_file, check_rtsp
+from media.camera.sources import check_file, check_rtsp, pinned_rtsp
 from media.pool import MediaPool, RoomHandle
 from media.protocol import ControlError
 from storage.models import Camera
 
 ROOM_KIND = "camera"
-REGISTER_ROLES = frozenset({Role.COMMANDER})
+REGISTER_ROLES = frozenset({Role.COMMANDER})  # change (name, grid, enabled) and delete, in scope
+UNREACHABLE = "the camera cannot be reached"
+log = logging.getLogger("gridhub.media.camera")
 
 
 class Cameras:
@@ -44,7 +53,7 @@ class Cameras:
     # ---- registry ------------------------------------------------------------------------
 
     async def register(self, who: Principal, index: GridIndex, values: dict[str, Any]) -> Camera:
-        require_role(who, REGISTER_ROLES)
+        require_admin(who)  # a source is where the hub connects to
         if values.get("grid_id") is None:
             if not who.is_admin:
                 raise HubError(
@@ -69,6 +78,7 @@ class Cameras:
             elif not who.is_admin:
                 raise HubError("camera.grid_required", "a camera needs a grid", status=422)
         if "source" in values or "source_kind" in values:
+            require_admin(who)
             kind = values.get("source_kind", row.source_kind)
             values["source"] = await self.check_source(kind, values.get("source", row.source))
         async with self.sessions.begin() as session:
@@ -90,6 +100,7 @@ class Cameras:
 
     async def check_source(self, kind: str, source: str) -> str:
         if kind == "rtsp":
+            await pinned_rtsp(source, self.settings)  # allowed now (checked again when opened)
             return check_rtsp(source)
         return await check_file(source, self.roots)
 
@@ -166,12 +177,28 @@ class Cameras:
             await handle.close()
 
     async def _room(self, row: Camera) -> RoomHandle:
+        handle = self.pool.room(_room_id(row.id))
+        if handle is not None:
+            return handle
         options = {
             "source_kind": row.source_kind,
-            "source": row.source,
+            "source": await self._openable(row),
             "grace_s": self.settings.grace_s,
         }
         return await self.pool.open(_room_id(row.id), ROOM_KIND, options, self._event)
+
+    async def _openable(self, row: Camera) -> str:
+        """The source as the worker opens it: an RTSP host pinned to an allowed address."""
+        if row.source_kind != "rtsp":
+            return row.source
+        try:
+            return await pinned_rtsp(row.source, self.settings)
+        except HubError as exc:
+            log.warning(
+                "camera source refused",
+                extra={"camera": row.id, "code": exc.code, "reason": exc.message},
+            )
+            raise HubError("camera.unreachable", UNREACHABLE, status=502) from None
 
     async def _event(self, event: str, data: dict[str, Any]) -> None:
         if event == "room" and data.get("name") == "idle":
@@ -193,6 +220,6 @@ def _check_grid(who: Principal, index: GridIndex, grid_id: int, roles: frozenset
 def _hub_error(exc: ControlError) -> HubError:
     if exc.code in ("media.unavailable", "media.worker_down", "media.worker_timeout"):
         return HubError(exc.code, exc.message, status=503)
-    if exc.code == "camera.unavailable":
-        return HubError(exc.code, exc.message, status=502)
+    if exc.code == "camera.unreachable":
+        return HubError(exc.code, UNREACHABLE, status=502)
     return HubError(exc.code, exc.message, status=422)

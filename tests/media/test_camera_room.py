@@ -77,7 +77,10 @@ async def test_a_missing_source_and_an_offer_without_video_are_refused(
     await open_camera(worker, "gone", str(tmp_path / "missing.webm"))
     with pytest.raises(ControlError) as raised:
         await Viewer(1).connect(joiner(worker, "gone", "v"))
-    assert raised.value.code == "camera.unavailable"
+    assert (raised.value.code, raised.value.message) == (
+        "camera.unreachable",
+        "the camera cannot be reached",
+    )
     await open_camera(worker, "cam", str(video))
     with pytest.raises(ControlError) as raised:
         await publish(joiner(worker, "cam", "audio-only"), Tone(440.0))
