@@ -129,6 +129,7 @@ class Realtime:
         self._presence_hooks: list[Callable[[Snapshot], Awaitable[None]]] = []
         self._connect_hooks: list[Callable[[Connection], Awaitable[None]]] = []
         self._disconnect_hooks: list[Callable[[Connection], Awaitable[None]]] = []
+        self._regrant_hooks: list[Callable[[Connection], Awaitable[None]]] = []
         self.events: dict[str, EventSpec] = {}  # every socket event, with its rule
         self.on("auth.refresh", TokenIn, REFRESH)(self._refresh)
 
@@ -177,6 +178,11 @@ class Realtime:
     def on_disconnected(self, hook: Callable[[Connection], Awaitable[None]]) -> None:
         """Run after a local socket has gone (on the node that held it)."""
         self._disconnect_hooks.append(hook)
+
+    def on_regranted(self, hook: Callable[[Connection], Awaitable[None]]) -> None:
+        """Run after a local socket's grants changed and its rooms followed: for what a socket
+        holds outside rooms (a video pull, say), to end what the new grants no longer allow."""
+        self._regrant_hooks.append(hook)
 
     def guard_rooms(self, kind: str, allows: RoomCheck, revoked: RoomRevoked | None = None) -> None:
         """Register the re-check of rooms `<kind>:...`; `join` refuses kinds without one, so
@@ -330,6 +336,11 @@ class Realtime:
             await self.join(conn, room)
         grants = [{"role": g.role.value, "grid_id": g.grid_id} for g in conn.principal.grants]
         await self.sio.emit("auth.grants_changed", {"grants": grants}, to=conn.sid)
+        for hook in self._regrant_hooks:
+            try:
+                await hook(conn)
+            except Exception:
+                log.exception("regrant hook failed", extra={"sid": conn.sid})
 
     async def _load_grants(self, people: Collection[int]) -> Mapping[int, tuple[Grant, ...]]:
         if self._grants is None:

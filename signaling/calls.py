@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from hub import policy
 from hub.access import COMMAND_ROLES, Principal
 from hub.audit import SYSTEM, Actor
-from hub.errors import Conflict, NotFound
+from hub.errors import Conflict, HubError, NotFound
 from hub.realtime import Connection, Realtime, user_room
 from hub.settings import CallSettings
 from hub.timers import DueTimer, TimerView
@@ -81,6 +81,7 @@ class Calls:
         realtime.on("call.hangup", CallRef, CALL_HANGUP)(self.hangup)
         timers.handler(TIMER_KIND)(self._ring_timeout)
         realtime.on_disconnected(self._device_gone)
+        realtime.on_regranted(self._regranted)
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -227,6 +228,18 @@ class Calls:
             role = "caller" if call.caller_sid == conn.sid else "callee"
             outcome = Outcome.CANCELLED if call.state == State.RINGING else Outcome.ANSWERED
             await self._end(call, call.state, outcome, f"{role}_disconnected", strict=False)
+
+    async def _regranted(self, conn: Connection) -> None:
+        """A puller's grants changed: a video pull they may no longer make ends at once."""
+        for call in await self.store.of_device(conn.sid):
+            if call.kind != Kind.PULL or call.caller_sid != conn.sid:
+                continue
+            try:
+                found = await self.store.person(call.callee_id)
+                scope.check_pull(conn.principal, call.callee_id, found, self.rt.grids())
+            except HubError:
+                outcome = Outcome.CANCELLED if call.state == State.RINGING else Outcome.ANSWERED
+                await self._end(call, call.state, outcome, "access_revoked", strict=False)
 
     async def _end(
         self,
