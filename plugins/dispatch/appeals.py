@@ -7,7 +7,6 @@ is closed, POST /public/appeals/{code}/rating records the resident's rating (回
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -15,6 +14,7 @@ from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
+from hub.decoding import parse_json_body
 from hub.errors import Conflict, HubError, InvalidInput
 from hub.web import Call
 from plugins.dispatch import access
@@ -25,6 +25,7 @@ from plugins.dispatch.public import (
     LABELS,
     PublicIntake,
     json_body,
+    new_public_id,
     retry_after,
     validated,
 )
@@ -34,7 +35,7 @@ from plugins.dispatch.service import Origin
 PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11})")
 TEXT_PARTS = frozenset(
     {"title", "description", "category", "lon", "lat", "address", "grid", "fields",
-     "contact_name", "contact_phone"}
+     "contact_name", "contact_phone", "public"}
 )  # fmt: skip
 TEXT_PART_BYTES = 20_000
 HIDDEN = frozenset({"comment", "supervise"})  # internal steps a resident does not see
@@ -53,6 +54,8 @@ class AppealIn(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict, max_length=30)
     contact_name: str = Field(min_length=1, max_length=100)
     contact_phone: str | None = Field(default=None, max_length=30)
+    # the resident agrees to publish the report in Open311 (coarse place, no text): off unless asked
+    public: bool = False
 
     @field_validator("contact_phone")
     @classmethod
@@ -107,11 +110,14 @@ def _intake_routes(intake: PublicIntake) -> None:
         body, photos = await _read(call.request, intake.config.appeal_max_photos,
                                    intake.config.appeal_photo_bytes)  # fmt: skip
         origin = Origin("appeal", reporter_name=body.contact_name,
-                        reporter_contact=body.contact_phone or "", tracking=True)  # fmt: skip
+                        reporter_contact=body.contact_phone or "", tracking=True,
+                        public=body.public, public_id=new_public_id())  # fmt: skip
         summary, code = await intake.file(body.incident(), origin, photos, [])
         return {"number": summary["number"], "tracking_code": code, "state": summary["state"],
                 "category": summary["category"], "created_at": summary["created_at"],
-                "photos": len(photos), "track": f"{http.prefix}/public/appeals/{code}"}  # fmt: skip
+                "photos": len(photos), "track": f"{http.prefix}/public/appeals/{code}",
+                "public": body.public,
+                "service_request_id": origin.public_id if body.public else None}  # fmt: skip
 
 
 def _tracking_routes(intake: PublicIntake) -> None:
@@ -210,10 +216,7 @@ def _shape(data: dict[str, Any]) -> dict[str, Any]:
     if "lon" in data or "lat" in data:
         data["location"] = {"lon": data.pop("lon", None), "lat": data.pop("lat", None)}
     if "fields" in data:
-        try:
-            data["fields"] = json.loads(data["fields"])
-        except json.JSONDecodeError:
-            raise InvalidInput("appeal.invalid", "fields: must be a JSON object") from None
+        data["fields"] = parse_json_body(data["fields"], "appeal.invalid")
     return data
 
 
@@ -244,6 +247,7 @@ async def public_view(intake: PublicIntake, incident: Incident) -> dict[str, Any
         "updated_at": incident.updated_at.isoformat(),
         "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
         "address": incident.address, "photos": photos, "rating": incident.rating,
+        "public": incident.public,
         "can_rate": incident.state == "closed" and incident.rating is None,
         "timeline": [_public_event(e) for e in events if e.action not in HIDDEN],
     }  # fmt: skip

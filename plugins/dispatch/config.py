@@ -38,6 +38,9 @@ class DispatchConfig(BaseModel):
         default_factory=list, description="keys an Open311 POST must carry; empty: none needed"
     )
     open311_max_results: int = Field(default=1000, ge=1, le=10000)
+    open311_read_limit: int = Field(
+        default=60, ge=1, description="Open311 GET requests per client per minute"
+    )
     location_fresh_s: float = Field(default=900, gt=0)
     suggestions: int = Field(default=10, ge=1, le=100)
 

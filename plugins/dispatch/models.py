@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -81,6 +82,12 @@ class Incident(Base):
     reporter_name: Mapped[str] = mapped_column(String(100), default="")
     reporter_contact: Mapped[str] = mapped_column(String(100), default="")
     tracking_code: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    # the resident agreed to publish the report (Open311 GET lists only these, coarsely)
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # its Open311 service_request_id: a random token, so ids cannot be counted through
+    public_id: Mapped[str | None] = mapped_column(
+        String(32), unique=True, index=True, nullable=True
+    )
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     attachments: Mapped[list[int]] = mapped_column(JSON, default=list)
     channel_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -1,16 +1,17 @@
 """Open311 GeoReport v2 (JSON) over the dispatch catalogue and incidents.
 
 Services are the catalogue's public categories; a service request is an incident filed from
-source "open311", and its service_request_id is the incident number. GET requests shows the
-residents' own reports (sources "open311" and "appeal") in public categories, never who filed
-them. Errors are Open311's list of {code, description} (code: the HTTP status) plus the hub's
-stable `error_code`.
+source "open311". GET requests publishes only what residents agreed to publish (`public`, off
+by default), under a random service_request_id (the incident number stays internal), without
+description, address, media or reporter, at a position rounded to a grid of GRID_DEG degrees,
+and rate-limited per client. Errors are Open311's list of {code, description} (code: the HTTP
+status) plus the hub's stable `error_code`.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
+import math
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -21,17 +22,15 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy, MultiMapping
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Executable
 
+from hub.decoding import parse_json_body
 from hub.errors import Forbidden, HubError, InvalidInput, NotFound
 from hub.web import Call
 from plugins.dispatch import access
 from plugins.dispatch.catalogue import FieldSpec
-from plugins.dispatch.media import Media
-from plugins.dispatch.models import Category, Event, Incident
+from plugins.dispatch.models import Category, Incident
 from plugins.dispatch.open311_format import render
-from plugins.dispatch.public import ENDED, LABELS, PublicIntake, validated
+from plugins.dispatch.public import ENDED, LABELS, PublicIntake, new_public_id, validated
 from plugins.dispatch.ratelimit import RateLimited
 from plugins.dispatch.schemas import NewIncident
 from plugins.dispatch.service import Origin
@@ -45,6 +44,9 @@ ATTRIBUTE = re.compile(r"attribute\[(\w{1,40})\](?:\[\])?")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}")
 PHONE = re.compile(r"\+?[0-9]{5,20}")
 STATUS = {"open", "closed"}
+# Published positions are the centre of a cell of the grid of GRID_DEG degrees the report is in:
+# about 555 m north-south, and 445 m east-west at 37 degrees north.
+GRID_DEG = 0.005
 
 
 class RequestIn(BaseModel):
@@ -64,6 +66,7 @@ class RequestIn(BaseModel):
     email: str = Field(default="", max_length=254)
     media_url: str = Field(default="", max_length=500)
     attributes: dict[str, Any] = Field(default_factory=dict, max_length=30)
+    public: bool = False  # the resident agrees to publish it (coarsely) in GET requests
 
     @field_validator("phone")
     @classmethod
@@ -170,16 +173,17 @@ def _request_routes(intake: PublicIntake) -> None:
         category = await intake.category(body.service_code, "open311.service_not_found")
         spec = _incident(intake, body, category)
         contact = " / ".join(filter(None, [body.phone, body.email]))
-        origin = Origin("open311", reporter_name=_name(body), reporter_contact=contact)
-        summary, _ = await intake.file(spec, origin, [], [body.media_url] if body.media_url else [])
-        notice = "已受理, 请凭编号查询进度 received; track it by its number"
-        return [{"service_request_id": summary["number"], "service_notice": notice,
+        origin = Origin("open311", reporter_name=_name(body), reporter_contact=contact,
+                        tracking=True, public=body.public, public_id=new_public_id())  # fmt: skip
+        _, code = await intake.file(spec, origin, [], [body.media_url] if body.media_url else [])
+        return [{"service_request_id": origin.public_id, "service_notice": _notice(code),
                  "account_id": None}]  # fmt: skip
 
     @http.get(f"{BASE}/requests.{FMT}", summary="Open311: service requests",
               rule=access.OPEN311_READ)  # fmt: skip
     @open311("service_requests")
     async def listing(call: Call[None, None]) -> list[dict[str, Any]]:
+        await intake.limiter.check(call.request, intake.open311_read_limit, "open311.rate_limited")
         stmt = _filtered(call.request.query, [c.code for c in await intake.categories()])
         return await _requests(intake, stmt.limit(intake.config.open311_max_results))
 
@@ -187,12 +191,18 @@ def _request_routes(intake: PublicIntake) -> None:
               summary="Open311: one service request", rule=access.OPEN311_READ)  # fmt: skip
     @open311("service_requests")
     async def one(call: Call[None, None]) -> list[dict[str, Any]]:
+        await intake.limiter.check(call.request, intake.open311_read_limit, "open311.rate_limited")
         codes = [c.code for c in await intake.categories()]
-        stmt = _public(codes).where(Incident.number == call.params["service_request_id"][:32])
+        stmt = _public(codes).where(Incident.public_id == call.params["service_request_id"][:32])
         found = await _requests(intake, stmt)
         if not found:
             raise NotFound("open311.request_not_found", "no such service request")
         return found
+
+
+def _notice(tracking_code: str | None) -> str:
+    # the tracking code is the filer's own way to follow a report that is not published
+    return f"已受理，查询码 {tracking_code} received; your tracking code is {tracking_code}"
 
 
 def service(c: Category, departments: dict[str, str], lang: str) -> dict[str, Any]:
@@ -239,10 +249,7 @@ def _range(spec: FieldSpec) -> str:
 async def _arguments(request: web.Request) -> dict[str, Any]:
     """The request's arguments, form-encoded (as the spec has them) or JSON."""
     if request.content_type == "application/json":
-        try:
-            raw = json.loads(await request.read() or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InvalidInput("open311.invalid", "the body is not valid JSON") from None
+        raw = parse_json_body(await request.read() or b"null", "open311.invalid")
         if not isinstance(raw, dict):
             raise InvalidInput("open311.invalid", "the JSON body must be an object")
         form: MultiDict[Any] = MultiDict(raw)
@@ -322,7 +329,10 @@ def _convert(kind: str | None, value: Any) -> Any:
 
 
 def _public(codes: list[str]) -> Select[Incident]:
-    return select(Incident).where(Incident.source.in_(SOURCES), Incident.category.in_(codes))
+    """Residents' own reports that they agreed to publish, in public categories."""
+    return select(Incident).where(
+        Incident.public.is_(True), Incident.source.in_(SOURCES), Incident.category.in_(codes)
+    )
 
 
 def _filtered(query: MultiMapping[str], codes: list[str]) -> Select[Incident]:
@@ -330,7 +340,7 @@ def _filtered(query: MultiMapping[str], codes: list[str]) -> Select[Incident]:
     stmt = _public(codes).order_by(Incident.id.desc())
     ids = _list(query.get("service_request_id"))
     if ids:
-        return stmt.where(Incident.number.in_(ids))
+        return stmt.where(Incident.public_id.in_(ids))
     wanted = _list(query.get("service_code"))
     if wanted:
         stmt = stmt.where(Incident.category.in_(wanted))
@@ -366,55 +376,40 @@ def _date(raw: str | None, name: str) -> datetime | None:
 async def _requests(intake: PublicIntake, stmt: Select[Incident]) -> list[dict[str, Any]]:
     async with intake.ctx.sessions() as session:
         rows = list(await session.scalars(stmt))
-        ids = [r.id for r in rows]
-        media = select(Media.incident_id, Media.url).where(
-            Media.incident_id.in_(ids), Media.url.is_not(None)
-        )
-        urls = await _by_incident(session, media.order_by(Media.id.desc()))
-        rejects = select(Event.incident_id, Event.note).where(
-            Event.incident_id.in_(ids), Event.action == "reject"
-        )
-        reasons = await _by_incident(session, rejects.order_by(Event.id))
     names = {c.code: c.name_zh for c in await intake.categories()}
-    return [_request(intake, r, names, urls.get(r.id), reasons.get(r.id)) for r in rows]
+    return [_request(intake, r, names) for r in rows]
 
 
-async def _by_incident(session: AsyncSession, stmt: Executable) -> dict[int, str]:
-    """(incident id, text) rows as a dict: the last row per incident wins."""
-    return {int(row[0]): str(row[1]) for row in await session.execute(stmt)}
-
-
-def _request(
-    intake: PublicIntake,
-    incident: Incident,
-    names: dict[str, str],
-    media_url: str | None,
-    reason: str | None,
-) -> dict[str, Any]:
+def _request(intake: PublicIntake, incident: Incident, names: dict[str, str]) -> dict[str, Any]:
+    """What is published of a report: no text a person wrote, no address or exact place."""
     index = intake.ctx.grids.index
     agency = index.get(incident.level_grid_id).name if incident.level_grid_id in index else ""
-    notes = LABELS.get(incident.state, incident.state)
     deadline = incident.stage_deadline
     return {
-        "service_request_id": incident.number,
+        "service_request_id": incident.public_id,
         "status": "closed" if incident.state in ENDED else "open",
-        "status_notes": f"{notes}: {reason}"
-        if reason and incident.state == "not_accepted"
-        else notes,
+        "status_notes": LABELS.get(incident.state, incident.state),
         "service_name": names.get(incident.category, incident.category),
         "service_code": incident.category,
-        "description": incident.description or incident.title,
+        "description": None,
         "agency_responsible": agency,
         "service_notice": "",
         "requested_datetime": incident.created_at.isoformat(),
         "updated_datetime": incident.updated_at.isoformat(),
         "expected_datetime": None
-        if deadline is None
+        if deadline is None or incident.state in ENDED
         else datetime.fromtimestamp(deadline, UTC).isoformat(),
-        "address": incident.address,
+        "address": None,
         "address_id": None,
         "zipcode": None,
-        "lat": incident.lat,
-        "long": incident.lon,
-        "media_url": media_url,
+        "lat": coarse(incident.lat),
+        "long": coarse(incident.lon),
+        "media_url": None,
     }
+
+
+def coarse(degrees: float | None) -> float | None:
+    """The centre of the GRID_DEG cell holding `degrees` (what is published of a position)."""
+    if degrees is None:
+        return None
+    return round((math.floor(degrees / GRID_DEG) + 0.5) * GRID_DEG, 4)

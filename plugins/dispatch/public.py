@@ -6,7 +6,7 @@ anything is stored (a refused report leaves no incident and no media behind).
 
 from __future__ import annotations
 
-import json
+import secrets
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
+from hub.decoding import parse_json_body
 from hub.errors import InvalidInput, NotFound, invalid_from_pydantic
 from hub.plugins import PluginContext
 from hub.web import Call
@@ -56,6 +57,10 @@ class PublicIntake:
     @property
     def lookup_limit(self) -> Limit:
         return Limit("lookup", self.config.rating_limit, 60)
+
+    @property
+    def open311_read_limit(self) -> Limit:
+        return Limit("open311_read", self.config.open311_read_limit, 60)
 
     async def categories(self) -> list[Category]:
         return [c for c in await self.incidents.catalogue.all() if c.public]
@@ -106,11 +111,12 @@ class PublicIntake:
 
 async def json_body(request: web.Request, model: type[M], code: str) -> M:
     """A JSON request body validated by `model` (read inside the handler, after rate limits)."""
-    try:
-        data = json.loads(await request.read() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput("request.json_invalid", "the body is not valid JSON") from None
-    return validated(model, data, code)
+    return validated(model, parse_json_body(await request.read() or b"null"), code)
+
+
+def new_public_id() -> str:
+    """An Open311 service_request_id: 16 random URL-safe characters (96 bits)."""
+    return secrets.token_urlsafe(12)
 
 
 def validated(model: type[M], data: Any, code: str) -> M:

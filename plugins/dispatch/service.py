@@ -56,6 +56,8 @@ class Origin:
     reporter_name: str = ""
     reporter_contact: str = ""
     tracking: bool = False
+    public: bool = False  # the resident agreed to publish the report (Open311 GET)
+    public_id: str | None = None  # its Open311 service_request_id (public intake only)
 
     @classmethod
     def staff(cls, who: Principal, spec: NewIncident) -> Origin:
@@ -194,6 +196,8 @@ class Incidents:
             reporter_name=origin.reporter_name or (origin.who.display_name if origin.who else ""),
             reporter_contact=origin.reporter_contact,
             tracking_code=store.tracking_code() if origin.tracking else None,
+            public=origin.public,
+            public_id=origin.public_id,
             fields=fields,
             attachments=list(spec.attachments),
             created_at=now,
