@@ -210,7 +210,8 @@ async def _grids(app: web.Application) -> AsyncIterator[None]:
 async def _identity(app: web.Application) -> AsyncIterator[None]:
     settings, sessions, bus = app[SETTINGS].auth, app[SESSIONS], app[BUS]
     passwords = Passwords(settings)
-    key = await signing_key(sessions, settings)
+    async with migrate.first_start(sessions):  # nodes started together make one key
+        key = await signing_key(sessions, settings)
     identity = Identity(sessions, settings, key, passwords, bus)
     await identity.load_revocations()
 
@@ -271,7 +272,8 @@ async def _chat(app: web.Application) -> Chat:
     await bus.listen(ChannelMembersChanged, chat.apply_membership)
     await bus.subscribe(GridTreeChanged, resync, group="chat.grid-channels")
     await bus.subscribe(PersonChanged, resync, group="chat.grid-channels.people")
-    await chat.sync_grid_channels(grids.index)
+    async with migrate.first_start(sessions):  # one node creates a fresh database's channels
+        await chat.sync_grid_channels(grids.index)
     return chat
 
 

@@ -61,22 +61,29 @@ async def count(
 
 
 async def ensure_admin(core: Core) -> tuple[str, str] | None:
-    """On a hub with nobody in it, create `admin` with a random password to print once."""
-    if await count(core.sessions, Person):
-        return None
-    password = secrets.token_urlsafe(12)
-    spec = PersonSpec(
-        username="admin",
-        display_name="Administrator",
-        password=password,
-        roles=[RoleSpec(role=Role.ADMIN, grid=None)],
-    )
-    await core.people.create(spec, core.grids.index, Actor("system"))
+    """On a hub with nobody in it, create `admin` with a random password to print once (by
+    one node only, when several start together on a fresh database)."""
+    async with migrate.first_start(core.sessions):
+        if await count(core.sessions, Person):
+            return None
+        password = secrets.token_urlsafe(12)
+        spec = PersonSpec(
+            username="admin",
+            display_name="Administrator",
+            password=password,
+            roles=[RoleSpec(role=Role.ADMIN, grid=None)],
+        )
+        await core.people.create(spec, core.grids.index, Actor("system"))
     return "admin", password
 
 
 async def seed_demo(core: Core, data_dir: Path) -> bool:
     """Load the demo county into an empty hub; device keys go to demo-device-keys.json."""
+    async with migrate.first_start(core.sessions):
+        return await _seed_demo(core, data_dir)
+
+
+async def _seed_demo(core: Core, data_dir: Path) -> bool:
     if await count(core.sessions, Grid) or await count(core.sessions, Person):
         return False
     await core.grids.import_geojson(demo_data.demo_grids(), CLI)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
@@ -10,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x67726964  # "grid"
@@ -43,6 +44,26 @@ async def upgrade(
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         for target in targets:
             await conn.run_sync(_run, cfg, "upgrade", target)
+
+
+@asynccontextmanager
+async def first_start(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    """Take turns with other nodes for a start-up write: a seed, the first admin, a key.
+
+    Nodes started together on a fresh database each find the seed missing, and each would
+    write it: all but one then fail on its key (a node dies at start-up) or, where rows have
+    no natural key, write it twice. On PostgreSQL the block holds the migration lock (in a
+    transaction of its own, released when the block ends, or by the server if the node dies)
+    so the next node's check finds the first node's committed rows. SQLite serves a single
+    node, whose start-up runs these writes one after another anyway. Not re-entrant: never
+    nest one block in another, or run migrations inside one.
+    """
+    async with sessions.begin() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
+        yield
 
 
 def _unique(paths: Sequence[Path]) -> list[Path]:

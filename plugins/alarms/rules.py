@@ -23,6 +23,7 @@ from plugins.alarms.config import SEVERITIES
 from plugins.alarms.models import AlarmRule, RuleState
 from plugins.alarms.protocol import NAME
 from plugins.alarms.state import DeviceInfo, Raise
+from storage.migrate import first_start
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "gt": operator.gt,
@@ -80,7 +81,9 @@ DEFAULT_RULES = (
 
 
 async def seed_defaults(sessions: async_sessionmaker[AsyncSession]) -> bool:
-    async with sessions.begin() as session:
+    """The default rules into an empty rule book (once, even when several nodes start
+    together on a fresh database: rules have no natural key, so a race would add them twice)."""
+    async with first_start(sessions), sessions.begin() as session:
         if await session.scalar(select(func.count()).select_from(AlarmRule)):
             return False
         for name, dtype, metric, op, threshold, duration, repeat, atype, severity in DEFAULT_RULES:

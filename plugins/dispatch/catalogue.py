@@ -14,6 +14,7 @@ from hub.errors import InvalidInput, NotFound
 from plugins.dispatch.cache import TtlCache
 from plugins.dispatch.lifecycle import Priority, Stage
 from plugins.dispatch.models import Category, Department
+from storage.migrate import first_start
 
 CODE = r"^[a-z][a-z0-9_]{1,63}$"
 
@@ -168,8 +169,9 @@ class Catalogue:
         return row
 
     async def seed_defaults(self) -> bool:
-        """Fill an empty catalogue with the default departments and categories."""
-        async with self._sessions.begin() as session:
+        """Fill an empty catalogue with the default departments and categories (once, even
+        when several nodes start together on a fresh database)."""
+        async with first_start(self._sessions), self._sessions.begin() as session:
             if await session.scalar(select(Category.code).limit(1)) is not None:
                 return False
             for dept in DEFAULT_DEPARTMENTS:

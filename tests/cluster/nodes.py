@@ -76,6 +76,17 @@ class Cluster:
         return subprocess.run(command, env=self.env(), capture_output=True, timeout=120, check=True)
 
     async def start(self, name: str) -> Node:
+        node = self.spawn(name)
+        await wait_healthy(node)
+        return node
+
+    async def start_together(self, *names: str) -> list[Node]:
+        """Start every process before waiting for any: they reach start-up together."""
+        nodes = [self.spawn(name) for name in names]
+        await asyncio.gather(*(wait_healthy(node) for node in nodes))
+        return nodes
+
+    def spawn(self, name: str) -> Node:
         port = services.free_port()
         log = self.workdir / f"{name}.log"
         command = [
@@ -92,7 +103,6 @@ class Cluster:
         ]
         node = Node(name, port, _spawn(command, self.env(name), log), log)
         self.nodes[name] = node
-        await wait_healthy(node)
         return node
 
     def stop_all(self) -> None:
@@ -124,9 +134,14 @@ async def wait_healthy(node: Node) -> None:
 
 @contextlib.contextmanager
 def deployment(
-    postgres_server: str, tmp_path: Path, prefix: str, extra_env: dict[str, str]
+    postgres_server: str,
+    tmp_path: Path,
+    prefix: str,
+    extra_env: dict[str, str],
+    demo: bool = True,
 ) -> Iterator[Cluster]:
-    """A fresh database and private Redis with the demo county seeded; nodes stopped after."""
+    """A fresh database and private Redis, with the demo county seeded unless `demo` is false;
+    nodes stopped after."""
     (tmp_path / "redis").mkdir()
     with (
         services.fresh_database(postgres_server, prefix) as database_url,
@@ -134,7 +149,8 @@ def deployment(
     ):
         cluster = Cluster(database_url, redis_url, tmp_path / "hub", extra_env=extra_env)
         cluster.workdir.mkdir()
-        cluster.gridhub("seed-demo")
+        if demo:
+            cluster.gridhub("seed-demo")
         try:
             yield cluster
         finally:
