@@ -126,6 +126,24 @@ async def sign_in(page: Page, username: str, password: str) -> None:
     )
 
 
+async def wait_until(page: Page, expression: str, timeout_ms: int = STEP_TIMEOUT_MS) -> None:
+    """`page.wait_for_function(expression)` for pages under the hub's CSP: Playwright polls
+    that one with `eval` inside the page, which `script-src 'self'` refuses. Here the
+    expression is part of a function that DevTools compiles, checked on every frame."""
+    await page.evaluate(
+        f"""(limit) => new Promise((resolve, reject) => {{
+            const started = performance.now();
+            const check = () => {{
+                if ({expression}) resolve(true);
+                else if (performance.now() - started > limit) reject(new Error('timed out'));
+                else requestAnimationFrame(check);
+            }};
+            check();
+        }})""",
+        timeout_ms,
+    )
+
+
 def input_of(page: Page, test_id: str) -> Locator:
     """The <input> (or <textarea>) of an Element Plus input tagged with data-testid (the
     attribute lands on the input itself, or on a wrapper for some components)."""

@@ -13,7 +13,7 @@ import subprocess
 
 from playwright.async_api import async_playwright, expect
 
-from tests.consoles.browser import CHROMIUM, CHROMIUM_ARGS, Browsers
+from tests.consoles.browser import CHROMIUM, CHROMIUM_ARGS, Browsers, wait_until
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
 from tests.consoles.fieldkit import phone
 
@@ -100,9 +100,10 @@ async def _pull(browsers: Browsers) -> None:
     await expect(asked).to_have_attribute("data-link", "connected", timeout=CONNECT_MS)
     tile = console.locator("[data-testid=video-wall] .tile video")
     await expect(tile).to_have_count(1)
-    await console.wait_for_function(  # the phone's (fake) camera decodes on the wall
+    await wait_until(
+        console,  # the phone's (fake) camera decodes on the wall
         "document.querySelector('[data-testid=video-wall] .tile video').videoWidth > 0",
-        timeout=CONNECT_MS,
+        timeout_ms=CONNECT_MS,
     )
     await worker.get_by_test_id("call-hangup").click()
     await expect(asked).to_have_attribute("data-phase", "ended")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.consoles.browser import Browsers
+from tests.consoles.browser import Browsers, wait_until
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub, StartConsoleHub
 from tests.consoles.fieldkit import phone
 
@@ -50,8 +50,9 @@ async def test_group_call_and_push_to_talk(browsers: Browsers) -> None:
         await expect(voice).to_have_attribute("data-group", "connected", timeout=CONNECT_MS)
         await expect(voice).to_contain_text("通话中（2 人）")
         # Audio from the worker's mix arrives over RTP.
-        await page.wait_for_function(
-            "Number(document.querySelector('[data-testid=channel-voice]').dataset.received) > 20"
+        await wait_until(
+            page,
+            "Number(document.querySelector('[data-testid=channel-voice]').dataset.received) > 20",
         )
 
     for page in (county, town):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.async_api import expect
 
 from plugins.alarms.client import DeviceClient
-from tests.consoles.browser import Browsers, input_of
+from tests.consoles.browser import Browsers, input_of, wait_until
 from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
 from tests.consoles.fieldkit import person_id
 
@@ -32,7 +32,7 @@ async def test_critical_alarm_appears_with_sound_within_a_second(
     assert await row.get_attribute("data-testid") == f"alarm-row-{alarm['id']}"
     await page.get_by_test_id(f"flash-alarm-{alarm['id']}").wait_for()
     # The siren really plays through WebAudio: the level measured at its output is not silence.
-    await page.wait_for_function("Number(document.body.dataset.ghSirenLevel) > 0.05")
+    await wait_until(page, "Number(document.body.dataset.ghSirenLevel) > 0.05")
     assert await page.evaluate("document.body.dataset.ghSirenCount") == "1"
     assert await page.evaluate("document.body.dataset.ghNotified") == "1"
 

@@ -8,7 +8,7 @@ from typing import Any
 import socketio
 from playwright.async_api import expect
 
-from tests.consoles.browser import Browsers, input_of
+from tests.consoles.browser import Browsers, input_of, wait_until
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
 
 LIVE_MS = 5_000
@@ -36,7 +36,7 @@ async def test_sos_takeover_and_close_from_the_console(
         await expect(card).to_contain_text("河边滑倒")
         await expect(page.get_by_test_id("sos-indicator")).to_be_visible()
         await page.get_by_test_id(f"flash-sos-{sos['id']}").wait_for()
-        await page.wait_for_function("Number(document.body.dataset.ghSirenLevel) > 0.05")
+        await wait_until(page, "Number(document.body.dataset.ghSirenLevel) > 0.05")
         assert await page.evaluate("document.body.dataset.ghNotified") == "1"
 
         await page.get_by_test_id(f"sos-take-{sos['id']}").click()
