@@ -65,14 +65,12 @@ async def test_config_show_precedence_and_masking(tmp_path: Path) -> None:
 
 async def test_config_show_masks_list_secrets_and_errors_print_no_values(tmp_path: Path) -> None:
     toml = tmp_path / "hub.toml"
-    toml.write_text(
-        '[plugins.config.dispatch]\nopen311_api_keys = ["o311-key-1", "o311-key-2"]\n'
-    )
+    toml.write_text('[plugins.config.dispatch]\nopen311_api_keys = ["o311-key-1", "o311-key-2"]\n')
     out = await ok("config", "show", "--data-dir", tmp_path, "--config", toml)
     assert "o311-key" not in out
     assert json.loads(out)["plugins"]["config"]["dispatch"]["open311_api_keys"] == "********"
     bad = tmp_path / "bad.toml"
-    bad.write_text('[calls]\nturn_secret = 424242424242\n')
+    bad.write_text("[calls]\nturn_secret = 424242424242\n")
     result = await gridhub("config", "show", "--data-dir", tmp_path, "--config", bad)
     assert result.code != 0
     assert "calls.turn_secret" in result.err
