@@ -97,10 +97,13 @@ async def _serve(settings: Settings, *, demo: bool) -> None:
     app = build_app(settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
     try:
-        await _announce(app, settings, demo)
+        # The port opens only once the hub is ready (demo seeded, first admin made): that is
+        # the readiness signal, so a client never meets an empty county or a missing admin.
+        await _prepare(app, settings, demo)
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        url = f"http://{settings.host}:{settings.port}"
+        click.echo(f"GridHub is listening on {url}  (health: {url}/healthz)", err=False)
         # Start-up objects (code, tables, the grid index) live forever: take them out of the
         # collector's view so full collections stay short under load.
         gc.collect()
@@ -110,9 +113,8 @@ async def _serve(settings: Settings, *, demo: bool) -> None:
         await runner.cleanup()
 
 
-async def _announce(app: web.Application, settings: Settings, demo: bool) -> None:
+async def _prepare(app: web.Application, settings: Settings, demo: bool) -> None:
     core = Core(app[SESSIONS], app[GRIDS], app[PEOPLE], app[DEVICES])
-    url = f"http://{settings.host}:{settings.port}"
     if demo and await seed_demo(core, settings.data_dir):
         await app[GRIDS].reload()
         # The seed writes people straight to the database (no PersonChanged on the bus), so the
@@ -126,7 +128,6 @@ async def _announce(app: web.Application, settings: Settings, demo: bool) -> Non
     if created:
         click.echo(f"Created the first admin: username {created[0]}  password {created[1]}")
         click.echo("This password is shown once; change it after signing in.")
-    click.echo(f"GridHub is listening on {url}  (health: {url}/healthz)", err=False)
 
 
 async def _wait_for_signal() -> None:

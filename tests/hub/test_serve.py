@@ -11,15 +11,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import socketio
 
-from hub.demo_data import DEMO_PASSWORD
+from hub.demo_data import DEMO_PASSWORD, demo_grids
 from tests.hub.processes import GRIDHUB, clean_env
 from tests.services import free_port
 
 STARTUP_DEADLINE = 60.0
+POLL_S = 0.01  # how often a client waiting for a starting hub asks again
 ADMIN_LINE = re.compile(r"Created the first admin: username (\S+)\s+password (\S+)")
 
 
@@ -126,6 +128,54 @@ async def test_first_start_prints_an_admin_password_once(tmp_path: Path) -> None
         assert not any("password" in line for line in served.lines), served.lines
         assert await _login(served.port, "admin", password) == 200
         assert await _stop(served.process) == 0
+
+
+async def test_a_fresh_demo_answers_only_once_it_is_seeded(tmp_path: Path) -> None:
+    # The readiness signal (README): the port opens once the county is seeded and the first
+    # admin exists, so the first /healthz answer a polling client gets is from a ready hub.
+    data_dir, log = tmp_path / "data", tmp_path / "demo.log"
+    for _ in range(3):
+        port = free_port()
+        with log.open("ab") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                *GRIDHUB,
+                *("demo", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=stderr,
+                env=clean_env(),
+            )
+        try:
+            health = await _first_health(process, port, log)
+            if health is None:  # another process took the port first
+                continue
+            assert health["grids"] == len(demo_grids()["features"]), health
+            assert await _login(port, "w01", DEMO_PASSWORD) == 200
+            return
+        finally:
+            await _kill(process)
+    raise AssertionError(f"no free port after three tries; stderr:\n{_tail(log)}")
+
+
+async def _first_health(
+    process: asyncio.subprocess.Process, port: int, log: Path
+) -> dict[str, Any] | None:
+    """The first answer of /healthz, asked as soon as the process starts, as a client that
+    waits for the hub would (None: the port was taken)."""
+    deadline = time.monotonic() + STARTUP_DEADLINE
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                if "address already in use" in _tail(log).lower():
+                    return None
+                raise AssertionError(f"demo exited early; stderr:\n{_tail(log)}")
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    assert response.status == 200
+                    body: dict[str, Any] = await response.json()
+                    return body
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(POLL_S)  # nothing listens yet: a client can only ask again
+    raise AssertionError(f"/healthz never answered; stderr:\n{_tail(log)}")
 
 
 async def test_demo_first_start_puts_workers_in_their_grid_channels(tmp_path: Path) -> None:
