@@ -35,10 +35,17 @@ CHANNEL_SCOPES = {
     "channel.invite": policy.Scope.PERSON,
     "channel.direct": policy.Scope.PERSON,
 }
+# Opening a channel or adding people is for staff: a resident's way to the hub is the appeal,
+# and a resident's grant would otherwise reach the staff of their grid (and, for direct chats,
+# everyone above it). Staff may start a direct chat with a resident, who answers there.
+STAFF_ONLY = frozenset({"channel.create", "channel.invite", "channel.direct"})
 
 
 def channel_rule(event: str) -> policy.Rule:
-    return policy.signed_in(event, CHANNEL_SCOPES.get(event, policy.Scope.CHANNEL))
+    scope = CHANNEL_SCOPES.get(event, policy.Scope.CHANNEL)
+    if event in STAFF_ONLY:
+        return policy.for_roles(event, STAFF_ROLES, scope)
+    return policy.signed_in(event, scope)
 
 
 def channel_room(channel_id: int) -> str:

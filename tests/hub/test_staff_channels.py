@@ -12,7 +12,7 @@ from hub.app import build_app
 from hub.keys import CHANNELS, GRIDS, SESSIONS
 from storage.models import ChannelMember, Person
 from tests.hub.conftest import AiohttpClient, Client, StartHub, bearer, login
-from tests.hub.sockets import Peer, connect
+from tests.hub.sockets import Peer, connect, joined
 
 RESIDENT_GRID = "370783-001-001-01"  # r01 lives there
 COUNTY = "370783"
@@ -82,3 +82,36 @@ async def test_start_up_removes_residents_an_older_hub_made_members(
     assert not await restarted.app[CHANNELS].is_member(channel, r01)
     # Staff stay members.
     assert await restarted.app[CHANNELS].is_member(channel, await person(hub.client, "w01"))
+
+
+async def test_a_resident_opens_no_channel_and_adds_nobody(
+    client: Client, peers: list[Peer]
+) -> None:
+    """Residents reach the hub through appeals, not channels: no ad-hoc or direct channel of
+    their own (with staff of their grid or anyone), no invitations; staff may still start a
+    direct chat with them, and they answer there."""
+    resident = await joined(client, peers, "r01")
+    r01, w01, v01_cmd = [await person(client, u) for u in ("r01", "w01", "v01.cmd")]
+    channels = client.app[CHANNELS]
+    before = await channels.memberships_of(r01)
+    refused = [
+        ("channel.create", {"name": "私聊群", "members": [w01]}),
+        ("channel.create", {"name": "只有我", "members": []}),
+        ("channel.direct", {"person_id": w01}),
+        ("channel.direct", {"person_id": v01_cmd}),
+        ("channel.invite", {"channel_id": before[0][0].id if before else 1, "person_ids": [w01]}),
+    ]
+    for event, data in refused:
+        assert await refusal(resident, event, data) == "auth.role_required", event
+    assert await channels.memberships_of(r01) == before
+
+    worker = await joined(client, peers, "w01")
+    direct = (await worker.ok("channel.direct", {"person_id": r01}))["channel"]
+    await resident.next("channel.joined", lambda d: d["channel_id"] == direct["id"])
+    words = {
+        "channel_id": direct["id"],
+        "client_msg_id": "r1",
+        "kind": "text",
+        "body": {"text": "好"},
+    }
+    await resident.ok("channel.send", words)
