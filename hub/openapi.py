@@ -1,8 +1,23 @@
-"""OpenAPI 3.1 document built from the registered endpoints and their pydantic models."""
+"""OpenAPI 3.1 document built from the registered endpoints and their pydantic models.
+
+Route templates are aiohttp's, which OpenAPI tools cannot read, so each becomes one or more
+concrete OpenAPI paths:
+
+- `{fmt:json|xml}`, an alternative of literals (a format suffix, say), gives one path per
+  literal: `services.{fmt:json|xml}` is `services.json` and `services.xml`; a `.xml` path
+  answers in XML.
+- `{rule_id:\\d{1,9}}` is a plain `{rule_id}` whose schema is an integer below 10**9; any other
+  regex is a string parameter with that pattern.
+- A parameter in INTEGER_PARAMS (the handlers read it with `Call.path_int`) is an integer.
+
+Every operation documents its errors: a `4XX` answer is the hub's structured error
+`{"error": {"code", "message"}}`, or Open311's list under `/open311/v2/`.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -11,6 +26,22 @@ from hub import __version__
 from hub.web import Endpoint
 
 REF = "#/components/schemas/{model}"
+TEMPLATE = re.compile(r"{(\w+)(?::((?:[^{}]|{[^{}]*})+))?}")
+LITERALS = re.compile(r"[A-Za-z0-9_-]+(?:\|[A-Za-z0-9_-]+)*")
+BOUNDED_DIGITS = re.compile(r"\\d\{1,(\d{1,2})\}")
+# Path parameters read with Call.path_int: a non-negative integer of at most 18 digits.
+INTEGER_PARAMS = frozenset(
+    {"alarm_id", "camera_id", "channel_id", "grid_id", "incident_id", "media_id", "person_id",
+     "rule_id", "sos_id"}
+)  # fmt: skip
+MAX_PATH_INT = 10**18 - 1
+FORMAT_SUFFIXES = {"json": "application/json", "xml": "text/xml"}
+MEDIA_ALIASES = {
+    "form-encoded": "application/x-www-form-urlencoded",
+    "multipart": "multipart/form-data",
+}
+MEDIA_TYPE = re.compile(r"[a-z]+/[a-z0-9.+-]+|\*/\*")
+OPEN311 = "/open311/v2/"
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
@@ -26,14 +57,68 @@ ERROR_SCHEMA: dict[str, Any] = {
         }
     },
 }
+OPEN311_ERRORS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "GeoReport v2 errors, with the hub's stable code in error_code",
+    "items": {
+        "type": "object",
+        "required": ["code", "description", "error_code"],
+        "properties": {
+            "code": {"type": "integer"},
+            "description": {"type": "string"},
+            "error_code": {"type": "string"},
+        },
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One concrete OpenAPI path of a route template."""
+
+    path: str
+    params: tuple[tuple[str, dict[str, Any]], ...] = ()
+    suffix: str = ""
+
+    def then(
+        self, text: str, param: tuple[str, dict[str, Any]] | None = None, literal: str = ""
+    ) -> Variant:
+        params = (*self.params, param) if param else self.params
+        return Variant(self.path + text, params, literal or self.suffix)
+
+
+def variants(template: str) -> list[Variant]:
+    """The OpenAPI paths of an aiohttp route template (see the module's docstring)."""
+    found, last = [Variant("")], 0
+    for match in TEMPLATE.finditer(template):
+        text, name, regex = template[last : match.start()], match.group(1), match.group(2)
+        if regex is not None and LITERALS.fullmatch(regex):
+            found = [v.then(text + c, literal=c) for v in found for c in regex.split("|")]
+        else:
+            param = (name, param_schema(name, regex))
+            found = [v.then(f"{text}{{{name}}}", param) for v in found]
+        last = match.end()
+    return [v.then(template[last:]) for v in found]
+
+
+def param_schema(name: str, regex: str | None) -> dict[str, Any]:
+    digits = BOUNDED_DIGITS.fullmatch(regex or "")
+    if digits:
+        return {"type": "integer", "minimum": 0, "maximum": 10 ** int(digits.group(1)) - 1}
+    if name in INTEGER_PARAMS:
+        return {"type": "integer", "minimum": 0, "maximum": MAX_PATH_INT}
+    if regex:
+        return {"type": "string", "pattern": f"^(?:{regex})$"}
+    return {"type": "string", "minLength": 1}
 
 
 def build(endpoints: list[Endpoint]) -> dict[str, Any]:
-    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA, "Open311Errors": OPEN311_ERRORS_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
-        path = paths.setdefault(endpoint.path, {})
-        path[endpoint.method.lower()] = _operation(endpoint, schemas)
+        for variant in variants(endpoint.path):
+            path = paths.setdefault(variant.path, {})
+            path[endpoint.method.lower()] = _operation(endpoint, variant, schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": "GridHub HTTP API", "version": __version__},
@@ -45,46 +130,109 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
     }
 
 
-def _operation(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
+def _operation(endpoint: Endpoint, variant: Variant, schemas: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
-        "operationId": f"{endpoint.method.lower()}_{_slug(endpoint.path)}",
-        "parameters": _path_params(endpoint.path) + _query_params(endpoint, schemas),
-        "responses": _responses(endpoint, schemas),
+        "operationId": f"{endpoint.method.lower()}_{_slug(variant.path)}",
+        "parameters": _path_params(variant) + _query_params(endpoint, schemas),
+        "responses": _responses(endpoint, variant, schemas),
     }
     if endpoint.auth:
         op["security"] = [{"bearer": []}]
     if endpoint.body is not None:
         op["requestBody"] = _content(_schema(endpoint.body, schemas), required=True)
     elif endpoint.raw_body:
-        op["requestBody"] = {"required": True, "content": {endpoint.raw_body: {}}}
+        content = {t: {"schema": _raw_schema(t)} for t in media_types(endpoint.raw_body)}
+        op["requestBody"] = {"required": True, "content": content}
     return op
 
 
-def _responses(endpoint: Endpoint, schemas: dict[str, Any]) -> dict[str, Any]:
-    error = _content({"$ref": REF.format(model="Error")})
-    ok: dict[str, Any] = {"description": "success"}
-    if endpoint.response is not None:
-        ok.update(_content(_schema(endpoint.response, schemas)))
-    status = "204" if endpoint.status == 204 else str(endpoint.status)
-    out = {status: ok, "422": {"description": "invalid input", **error}}
+def media_types(text: str) -> list[str]:
+    """The media types a free-text declaration names ("application/json or text/csv")."""
+    found = [m.group(0) for m in MEDIA_TYPE.finditer(text)]
+    found += [t for alias, t in MEDIA_ALIASES.items() if alias in text and t not in found]
+    return found
+
+
+def _raw_schema(media_type: str) -> dict[str, Any]:
+    if media_type.endswith("json") or media_type.endswith("form-urlencoded"):
+        return {"type": "object"}
+    if media_type.startswith("multipart/"):
+        return {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+    return {"type": "string"}
+
+
+def _responses(endpoint: Endpoint, variant: Variant, schemas: dict[str, Any]) -> dict[str, Any]:
+    error = _error_content(endpoint, variant)
+    status = str(endpoint.status)
+    out = {status: _success(endpoint, variant, schemas), "4XX": {"description": "refused", **error}}
+    out["422"] = {"description": "invalid input", **error}
     if endpoint.auth:
         out["401"] = {"description": "not signed in", **error}
         out["403"] = {"description": "outside role or scope", **error}
     return out
 
 
+def _success(endpoint: Endpoint, variant: Variant, schemas: dict[str, Any]) -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": "success"}
+    if endpoint.status == 204:
+        return ok
+    if endpoint.response is not None:
+        schema = _schema(endpoint.response, schemas)
+        types = media_types(endpoint.produces) if endpoint.produces else [_suffix_type(variant)]
+        ok["content"] = {t: {"schema": schema} for t in types}
+    elif endpoint.produces:  # without a model: any JSON, or text
+        types = media_types(endpoint.produces)
+        ok["content"] = {t: {"schema": {} if t.endswith("json") else _raw_schema(t)} for t in types}
+    return ok
+
+
+def _error_content(endpoint: Endpoint, variant: Variant) -> dict[str, Any]:
+    """The hub's error; under /open311/v2/ also Open311's, in the path's format (a request
+    the router refuses before the resource is reached gets the hub's)."""
+    hub_error = {"$ref": REF.format(model="Error")}
+    if OPEN311 not in endpoint.path:
+        return _content(hub_error)
+    open311 = {"$ref": REF.format(model="Open311Errors")}
+    if _suffix_type(variant) == "application/json":
+        return _content({"anyOf": [open311, hub_error]})
+    xml = {_suffix_type(variant): {"schema": open311}}
+    return {"content": {**xml, **_content(hub_error)["content"]}}
+
+
+def _suffix_type(variant: Variant) -> str:
+    return FORMAT_SUFFIXES.get(variant.suffix, "application/json")
+
+
 def _schema(model: Any, schemas: dict[str, Any]) -> dict[str, Any]:
     if isinstance(model, type) and issubclass(model, BaseModel):
-        schema = model.model_json_schema(ref_template=REF)
+        raw = model.model_json_schema(ref_template=REF)
     else:
-        schema = TypeAdapter(model).json_schema(ref_template=REF)
+        raw = TypeAdapter(model).json_schema(ref_template=REF)
+    schema: dict[str, Any] = uniform_tuples(raw)
     schemas.update(schema.pop("$defs", {}))
     if isinstance(model, type) and issubclass(model, BaseModel):
         schemas[model.__name__] = schema
         return {"$ref": REF.format(model=model.__name__)}
     return schema
+
+
+def uniform_tuples(schema: Any) -> Any:
+    """`prefixItems` of one repeated schema (a `tuple[float, float]`) as `items` with a fixed
+    length: the same constraint, in the form that tools without 2020-12 tuples read too."""
+    if isinstance(schema, list):
+        return [uniform_tuples(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: uniform_tuples(value) for key, value in schema.items()}
+    prefix = out.get("prefixItems")
+    if not isinstance(prefix, list) or not prefix or "items" in out:
+        return out
+    if all(item == prefix[0] for item in prefix):
+        del out["prefixItems"]
+        out.update(items=prefix[0], minItems=len(prefix), maxItems=len(prefix))
+    return out
 
 
 def _content(schema: dict[str, Any], required: bool | None = None) -> dict[str, Any]:
@@ -94,17 +242,18 @@ def _content(schema: dict[str, Any], required: bool | None = None) -> dict[str, 
     return out
 
 
-def _path_params(path: str) -> list[dict[str, Any]]:
-    names = re.findall(r"{(\w+)(?::[^}]*)?}", path)
+def _path_params(variant: Variant) -> list[dict[str, Any]]:
     return [
-        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
+        {"name": name, "in": "path", "required": True, "schema": schema}
+        for name, schema in variant.params
     ]
 
 
 def _query_params(endpoint: Endpoint, schemas: dict[str, Any]) -> list[dict[str, Any]]:
     if endpoint.query is None:
         return []
-    schema = endpoint.query.model_json_schema(ref_template=REF)
+    schema = uniform_tuples(endpoint.query.model_json_schema(ref_template=REF))
+    schemas.update(schema.pop("$defs", {}))
     required = set(schema.get("required", []))
     return [
         {"name": name, "in": "query", "required": name in required, "schema": prop}

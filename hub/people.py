@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,6 +50,14 @@ class PersonPatch(BaseModel):
     email: str | None = Field(None, max_length=200)
     report_interval_s: int | None = Field(None, ge=5, le=3600)
     roles: list[RoleSpec] | None = Field(None, max_length=MAX_ROLES)
+
+    @field_validator("display_name", "report_interval_s")
+    @classmethod
+    def _not_cleared(cls, value: Any) -> Any:
+        """Left out, these keep their value; they cannot be cleared (null), as phone can."""
+        if value is None:
+            raise ValueError("cannot be null (leave it out to keep the current value)")
+        return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from hub.grid import GridIndex
 from hub.identity import Identity
 from hub.presence import Snapshot, snapshot_of
 from hub.settings import RealtimeSettings
+from hub.socket_packets import HubPacket, answer_refused
 
 log = logging.getLogger("gridhub.realtime")
 P = TypeVar("P", bound=BaseModel)
@@ -123,7 +124,9 @@ class Realtime:
             transports=transports or ["polling", "websocket"],
             logger=False,
             engineio_logger=False,
+            serializer=HubPacket,  # packets read within hub.decoding's limits
         )
+        answer_refused(self.sio)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self._presence_hooks: list[Callable[[Snapshot], Awaitable[None]]] = []

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from hub import policy
 from hub.access import Principal
 from hub.audit import request_id_var, source_ip_var
-from hub.decoding import parse_json_body
+from hub.decoding import INT_MAX, INT_MIN, parse_json_body
 from hub.errors import HubError, InvalidInput, Unauthorized, invalid_from_pydantic
 
 B = TypeVar("B")
@@ -67,6 +68,7 @@ class Endpoint:
     response: Any = None
     status: int = 200
     raw_body: str | None = None
+    produces: str | None = None  # media types of a non-JSON answer, for the OpenAPI document
 
     @property
     def auth(self) -> bool:
@@ -260,9 +262,15 @@ async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel:
 
 def _query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     try:
-        return model.model_validate(dict(request.query))
+        query = model.model_validate(dict(request.query))
     except ValidationError as exc:
         raise invalid_from_pydantic(exc, "request.query_invalid") from None
+    # Digits in a query string become ints of any size; the database takes 64 bits at most
+    # (bodies get the same limit from hub.decoding).
+    for name, value in query:
+        if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+            raise InvalidInput("request.query_invalid", f"{name}: must fit in 64 bits")
+    return query
 
 
 def _respond(result: Any, status: int) -> web.StreamResponse:
@@ -300,6 +308,8 @@ async def request_context(
             raise
         code = "http.not_found" if exc.status == 404 else f"http.{exc.status}"
         response = error_response(HubError(code, exc.reason, status=exc.status))
+    except BadHttpMessage:  # aiohttp's parsers, reading a malformed body (multipart, say)
+        response = error_response(InvalidInput("request.malformed", "the body cannot be read"))
     except Exception:
         log.exception("unhandled error", extra={"path": request.path})
         response = error_response(HubError("internal", "internal server error", status=500))

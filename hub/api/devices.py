@@ -91,7 +91,10 @@ def build_router() -> Router:
         return KeyOut(code=issued.code, key=issued.key)
 
     @router.get(
-        "/{code}", summary="One device: grid, last seen, firmware, metadata", rule=DEVICE_READ
+        "/{code}",
+        summary="One device: grid, last seen, firmware, metadata",
+        rule=DEVICE_READ,
+        response=DeviceOut,
     )
     async def get(call: Call[None, None]) -> DeviceOut:
         who = call.who

@@ -66,7 +66,10 @@ def build_router() -> Router:
         return file_out(info)
 
     @router.get(
-        "/files/{file_id}", summary="Download a file (channel members only)", rule=FILE_READ
+        "/files/{file_id}",
+        summary="Download a file (channel members only)",
+        rule=FILE_READ,
+        produces="*/*",  # the type the file was uploaded with
     )
     async def download(call: Call[None, None]) -> web.StreamResponse:
         store = call.request.app[FILES]

@@ -117,6 +117,7 @@ def build_router() -> Router:
         summary="Your grids as a GeoJSON FeatureCollection",
         query=GridListQuery,
         rule=GRIDS_LIST,
+        response=dict[str, Any],
     )
     async def export(call: Call[None, GridListQuery]) -> dict[str, Any]:
         index = call.request.app[GRIDS].index

@@ -88,7 +88,13 @@ def build_router() -> Router:
             grid_ids = subtree if grid_ids is None else grid_ids & subtree
         return [person_out(v) for v in await app[PEOPLE].in_grids(index, grid_ids)]
 
-    @router.get("/export", summary="Export people (admin)", query=FormatQuery, rule=PEOPLE_ADMIN)
+    @router.get(
+        "/export",
+        summary="Export people (admin)",
+        query=FormatQuery,
+        rule=PEOPLE_ADMIN,
+        produces="application/json or text/csv",
+    )
     async def export(call: Call[None, FormatQuery]) -> Any:
         views = await call.request.app[PEOPLE].in_grids(call.request.app[GRIDS].index, None)
         if call.query.format == "csv":

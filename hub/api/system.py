@@ -94,14 +94,16 @@ def build_router() -> Router:
             checks=checks,
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", rule=METRICS_READ)
+    @router.get("/metrics", summary="Prometheus metrics", rule=METRICS_READ, produces="text/plain")
     async def metrics(call: Call[None, None]) -> web.Response:
         body = generate_latest(call.request.app[METRICS])
         response = web.Response(body=body)
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response
 
-    @router.get("/api/v1/openapi.json", summary="This document", rule=OPENAPI)
+    @router.get(
+        "/api/v1/openapi.json", summary="This document", rule=OPENAPI, response=dict[str, Any]
+    )
     async def spec(call: Call[None, None]) -> dict[str, Any]:
         return openapi.build(call.request.app[ENDPOINTS])
 

@@ -134,7 +134,10 @@ def build_router() -> Router:
         return camera_out(await app[CAMERAS].update(call.who, app[GRIDS].index, camera_id, values))
 
     @router.delete(
-        "/{camera_id}", summary="Remove a camera (its viewers are dropped)", rule=CAMERAS_MANAGE
+        "/{camera_id}",
+        summary="Remove a camera (its viewers are dropped)",
+        rule=CAMERAS_MANAGE,
+        status=204,
     )
     async def remove(call: Call[None, None]) -> None:
         app = call.request.app
@@ -149,7 +152,9 @@ def build_router() -> Router:
         viewer, sdp = await app[CAMERAS].watch(call.who, app[GRIDS].index, camera_id, call.body.sdp)
         return WatchOut(viewer_id=viewer, sdp=sdp)
 
-    @router.delete("/{camera_id}/watch/{viewer_id}", summary="Stop watching", rule=CAMERA_VIEW)
+    @router.delete(
+        "/{camera_id}/watch/{viewer_id}", summary="Stop watching", rule=CAMERA_VIEW, status=204
+    )
     async def unwatch(call: Call[None, None]) -> None:
         app, camera_id = call.request.app, call.path_int("camera_id")
         viewer = call.params["viewer_id"][:64]

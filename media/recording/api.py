@@ -46,7 +46,10 @@ class PublishOut(BaseModel):
 
 
 class ListQuery(BaseModel):
-    before: float | None = Field(None, gt=0, description="started before this Unix time")
+    # At most the last second of year 9999: datetime cannot hold a later time.
+    before: float | None = Field(
+        None, gt=0, le=253_402_300_799, description="started before this Unix time"
+    )
     limit: int = Field(50, ge=1, le=500)
 
 
@@ -181,6 +184,7 @@ def build_router() -> Router:
         summary="The file (HTTP Range supported); Bearer token or ?ticket=; ?download=true",
         query=MediaQuery,
         rule=RECORDING_MEDIA,
+        produces="audio/ogg or video/webm",
     )
     async def media(call: Call[None, MediaQuery]) -> web.StreamResponse:
         if call.principal is not None or call.query.ticket is None:

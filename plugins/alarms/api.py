@@ -176,6 +176,7 @@ def _rule_routes(ctx: PluginContext, changed: Callable[[], Awaitable[None]]) -> 
         "/rules/{rule_id:\\d{1,9}}",
         summary="Delete a telemetry rule (admin)",
         rule=rules.RULES_EDIT,
+        status=204,
     )
     async def delete_rule(call: Call[None, None]) -> None:
         async with ctx.sessions.begin() as session:
