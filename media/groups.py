@@ -76,7 +76,7 @@ class GroupCalls:
             "channel_id": access.channel.id,
             "sdp": answer,
             "moderator": moderates(access, room, conn.principal.person_id),
-            "participants": room.roster(),
+            **room.roster_state(),  # participants, roster_version
             "active_speaker": speaker,
             "video": room.video.get(conn.principal.person_id, []),
         }
@@ -104,10 +104,13 @@ class GroupCalls:
         except ControlError as exc:
             raise hub_error(exc) from None
         for person_id in targets:
-            participant = room.participants[person_id]
-            participant.muted, participant.forced = body.muted, body.muted and person_id != me
+            participant = room.participants.get(person_id)  # None: left while we waited
+            if participant is not None:
+                participant.muted, participant.forced = body.muted, body.muted and person_id != me
+        self.rooms.changed(room)
         event = {"room_id": room.room_id, "person_ids": targets, "muted": body.muted, "by": me}
         await self.rt.emit("group.muted", event, room.socket_room)
+        await self.rooms.announce(room)  # the roster shows who is muted
         return {"person_ids": targets}
 
     async def remove(self, conn: Connection, body: RemoveIn) -> dict[str, Any]:

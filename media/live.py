@@ -4,12 +4,19 @@
 (``ptt:<channel id>``): it opens the worker room on first join, joins and leaves peers
 (one device per person and room: joining again from another device moves the person),
 tells everyone in the room who is there, and closes the worker room when the last one left.
+
+Who is there reaches a device two ways, in no fixed order: the join reply and the
+``<prefix>.participants`` events (an event may overtake the reply, or arrive while the device
+is still handling it; through Redis, emits and replies travel separately). Each roster
+therefore carries ``roster_version``, a number that grows with every change on this node, and
+a device keeps the roster with the highest version it has seen.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -64,6 +71,7 @@ class LiveRoom:
     speaker: int | None = None
     video: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # person -> slots
     started_by: int | None = None  # who opened the room (moderates a group call)
+    roster_version: int = 0  # LiveRooms.changed: set anew whenever the roster changes
 
     @property
     def socket_room(self) -> str:
@@ -71,6 +79,10 @@ class LiveRoom:
 
     def roster(self) -> list[dict[str, Any]]:
         return [p.public() for p in self.participants.values()]
+
+    def roster_state(self) -> dict[str, Any]:
+        """Who is there, with the version that orders it among the room's other rosters."""
+        return {"participants": self.roster(), "roster_version": self.roster_version}
 
     def by_peer(self, peer: Any) -> Participant | None:
         try:
@@ -96,6 +108,8 @@ class LiveRooms:
         self.on_event: Callable[[LiveRoom, str, dict[str, Any]], Awaitable[None]] | None = None
         self.on_leave: Callable[[LiveRoom, Participant], Awaitable[None]] | None = None
         self.recorder: RoomRecorder | None = None  # set by media/recording (recording_ctx)
+        # One sequence for all rooms: a room opened again on the same channel continues it.
+        self._versions = itertools.count(1)
         pool.on_lost(self._lost)
         realtime.on_disconnected(self._gone)
 
@@ -107,6 +121,10 @@ class LiveRooms:
 
     def lock(self, room_id: str) -> asyncio.Lock:
         return self._locks.setdefault(room_id, asyncio.Lock())
+
+    def changed(self, room: LiveRoom) -> None:
+        """Call right after changing who is in the room or their flags (no await between)."""
+        room.roster_version = next(self._versions)
 
     async def join(
         self, conn: Connection, room_id: str, channel: ChannelInfo, sdp: str, options: Any
@@ -131,6 +149,7 @@ class LiveRooms:
             room.participants[who.person_id] = Participant(
                 who.person_id, who.display_name, conn.sid, bool(peer.get("muted")), forced
             )
+            self.changed(room)
             await self.rt.join(conn, room.socket_room)
             if self.recorder is not None:  # media/recording: they may play the recording back
                 await self.recorder.joined(room_id, who.person_id)
@@ -143,6 +162,7 @@ class LiveRooms:
             gone = room.participants.pop(person_id, None)
             if gone is None:
                 raise Conflict("media.not_in_room", "that person is not in this room")
+            self.changed(room)
             room.video.pop(person_id, None)
             await self.rt.sio.leave_room(gone.sid, room.socket_room)
             if reason is not None:
@@ -165,7 +185,7 @@ class LiveRooms:
             await self._close(room)
 
     async def announce(self, room: LiveRoom) -> None:
-        body = {"room_id": room.room_id, "participants": room.roster()}
+        body = {"room_id": room.room_id, **room.roster_state()}
         await self.rt.emit(f"{self.prefix}.participants", body, room.socket_room)
 
     async def close(self) -> None:

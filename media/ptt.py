@@ -92,7 +92,7 @@ class PushToTalk:
             "room_id": room_id,
             "channel_id": channel.id,
             "sdp": answer,
-            "participants": room.roster(),
+            **room.roster_state(),  # participants, roster_version
             "floor": holder.public() if holder else None,
         }
 

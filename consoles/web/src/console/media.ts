@@ -17,6 +17,14 @@ export interface Participant {
   muted: boolean
 }
 
+/** Who is in a group call. The join reply and `group.participants` events both carry one, in
+ * no fixed order (an event can overtake the reply): the higher `roster_version` is newer. */
+interface Roster {
+  room_id: string
+  participants: Participant[]
+  roster_version: number
+}
+
 export interface FloorHolder {
   person_id: number
   display_name: string
@@ -77,12 +85,27 @@ export const useGroup = defineStore('group-call', () => {
   let mic: MediaStreamTrack | null = null
   let subscribed = false
   let statsTimer: number | undefined
+  let rosterVersion = 0
+  /** rosters that arrived while joining, before the reply named our room (maybe newer) */
+  const early = new Map<string, Roster>()
+
+  function applyRoster(roster: Roster | undefined): void {
+    if (!roster || roster.roster_version <= rosterVersion) return
+    rosterVersion = roster.roster_version
+    participants.value = roster.participants
+  }
+
+  function keepEarly(roster: Roster): void {
+    const kept = early.get(roster.room_id)
+    if (!kept || kept.roster_version < roster.roster_version) early.set(roster.room_id, roster)
+  }
 
   function subscribe(): void {
     if (subscribed) return
     subscribed = true
-    realtime.on<{ room_id: string; participants: Participant[] }>('group.participants', (e) => {
-      if (e.room_id === roomId.value) participants.value = e.participants
+    realtime.on<Roster>('group.participants', (e) => {
+      if (e.room_id === roomId.value) applyRoster(e)
+      else if (roomId.value === null) keepEarly(e)
     })
     realtime.on<{ room_id: string; person_id: number | null }>('group.active_speaker', (e) => {
       if (e.room_id === roomId.value) speaker.value = e.person_id
@@ -102,16 +125,20 @@ export const useGroup = defineStore('group-call', () => {
       const peer = pc
       peer.onconnectionstatechange = () => (connection.value = peer.connectionState)
       statsTimer = window.setInterval(() => void countReceived(peer), 1000)
-      const reply = await realtime.call<{ room_id: string; sdp: string; moderator: boolean; participants: Participant[]; active_speaker: number | null }>(
+      early.clear()
+      const reply = await realtime.call<Roster & { sdp: string; moderator: boolean; active_speaker: number | null }>(
         'group.join',
         { channel_id: channel, sdp: await gatheredOffer(pc) },
         20_000,
       )
-      await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp })
+      // Our room is known from here on, before any await, so no roster is dropped.
       Object.assign(roomId, { value: reply.room_id })
+      applyRoster(reply)
+      applyRoster(early.get(reply.room_id))
+      early.clear()
+      await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp })
       channelId.value = channel
       moderator.value = reply.moderator
-      participants.value = reply.participants
       speaker.value = reply.active_speaker
     } catch (error) {
       close()
@@ -158,6 +185,8 @@ export const useGroup = defineStore('group-call', () => {
     roomId.value = null
     channelId.value = null
     participants.value = []
+    rosterVersion = 0
+    early.clear()
     stream.value = null
     muted.value = false
   }
