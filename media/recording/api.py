@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from hub import policy
 from hub.access import COMMAND_ROLES, Principal
 from hub.errors import Forbidden, NotFound, Unauthorized
-from hub.keys import GRIDS
+from hub.keys import GRIDS, PEOPLE
 from hub.web import Call, Router
 from media.recording.service import Recordings
 from storage.models import Recording
@@ -29,7 +29,8 @@ RECORDING_POLICY = policy.signed_in("recordings.policy", policy.Scope.NONE)
 RECORDING_PUBLISH = policy.signed_in("recordings.publish", policy.Scope.RECORDING)  # own call/SOS
 RECORDINGS_LIST = policy.signed_in("recordings.list", policy.Scope.LISTED)
 RECORDING_READ = policy.signed_in("recordings.read", policy.Scope.RECORDING)  # metadata, ticket
-# <audio>/<video> cannot send a token: a ticket issued after the same check stands in for one.
+# <audio>/<video> cannot send a token: a ticket stands in for one; it names its holder, and
+# the same check runs on the holder's grants at playback.
 RECORDING_MEDIA = policy.public("recordings.media", policy.Scope.RECORDING)
 
 
@@ -189,9 +190,8 @@ def build_router() -> Router:
     async def media(call: Call[None, MediaQuery]) -> web.StreamResponse:
         if call.principal is not None or call.query.ticket is None:
             row, _ = await _visible(call, call.who)
-        else:  # the ticket was issued after the same scope check
-            _check_ticket(call, call.query.ticket)
-            row = await _row(call)
+        else:  # the ticket names its holder; the scope check runs on their grants now
+            row, _ = await _visible(call, await _ticket_holder(call, call.query.ticket))
         return _file(call.request.app[RECORDINGS], row, call.query.download)
 
     return router
@@ -216,14 +216,18 @@ async def _visible(call: Call[Any, Any], who: Principal) -> tuple[Recording, lis
     return row, people
 
 
-async def _row(call: Call[None, MediaQuery]) -> Recording:
-    found = await call.request.app[RECORDINGS].store.get(call.params["recording_id"][:64])
-    if found is None:
-        raise NotFound("recording.not_found", "no such recording")
-    return found[0]
+async def _ticket_holder(call: Call[None, MediaQuery], ticket: str) -> Principal:
+    """The person a valid ticket names, with the grants they hold now: a ticket is worth what
+    its holder may see at playback, not at issue (a demotion or disabling counts at once)."""
+    person_id = _check_ticket(call, ticket)
+    grants = (await call.request.app[PEOPLE].grants_of([person_id])).get(person_id)
+    if grants is None:  # disabled or deleted since
+        raise Unauthorized("recording.ticket_invalid", "the ticket is invalid or has expired")
+    return Principal(person_id, "", "", "", grants)
 
 
-def _check_ticket(call: Call[None, MediaQuery], ticket: str) -> None:
+def _check_ticket(call: Call[None, MediaQuery], ticket: str) -> int:
+    """The person a well-signed, unexpired ticket names."""
     try:
         expires_s, person_s, _mac = ticket.split(".", 2)
         expires, person_id = int(expires_s), int(person_s)
@@ -232,6 +236,7 @@ def _check_ticket(call: Call[None, MediaQuery], ticket: str) -> None:
     expected = _sign(call.request.app[TICKET_KEY], call.params["recording_id"], person_id, expires)
     if not hmac.compare_digest(expected, ticket) or expires < time.time():
         raise Unauthorized("recording.ticket_invalid", "the ticket is invalid or has expired")
+    return person_id
 
 
 def _sign(key: bytes, recording_id: str, person_id: int, expires: int) -> str:
