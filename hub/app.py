@@ -18,9 +18,10 @@ from consoles import serve as consoles_serve
 from hub import audit, headers, plugins
 from hub.api import auth, devices, files, grids, people, system
 from hub.bus import MessageBus
+from hub.channel_heads import ChannelHeads
 from hub.channels import ChannelStore
 from hub.chat import Chat
-from hub.contracts import BusTransport, PresenceStore
+from hub.contracts import BusTransport, PresenceStore, WriteJournal
 from hub.devices import Devices
 from hub.files import FileStore
 from hub.gridstore import GridStore
@@ -75,6 +76,7 @@ from storage import migrate
 from storage.memory.bus import MemoryBusTransport
 from storage.memory.presence import MemoryPresenceStore
 from storage.redis.bus import RedisBusTransport
+from storage.redis.journal import RedisWriteJournal
 from storage.redis.presence import RedisPresenceStore
 from storage.redis.timers import RedisTimerStore
 from storage.sql import create_engine, session_factory
@@ -246,23 +248,33 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     await bus.listen(PersonChanged, changed)
     # A node must be alive in presence before it takes sockets, or a reaper would drop them.
     await app[PRESENCE].node_alive(app[NODE_ID], app[SETTINGS].realtime.node_ttl_s)
-    chat = await _chat(app)
+    chat, heads = await _chat(app)
     retention = app[SETTINGS].realtime.track_retention_days
     tasks = [
         asyncio.create_task(realtime.sweep_forever(), name="presence-sweep"),
         asyncio.create_task(realtime.expire_forever(), name="token-expiry"),
         asyncio.create_task(_every(3600, lambda: live.sweep_tracks(retention)), name="tracks"),
     ]
+    if heads is not None:
+        interval = app[SETTINGS].realtime.sweep_interval_s
+        tasks.append(asyncio.create_task(heads.run_forever(interval), name="channel-heads"))
     yield
     await _cancel(tasks)
     for sid in list(realtime.connections):
         await realtime.sio.disconnect(sid)
     await chat.store.close()
+    if heads is not None:
+        await heads.journal.close()
 
 
-async def _chat(app: web.Application) -> Chat:
+async def _chat(app: web.Application) -> tuple[Chat, ChannelHeads | None]:
     settings, sessions, bus, grids = app[SETTINGS], app[SESSIONS], app[BUS], app[GRIDS]
-    store = ChannelStore(sessions)
+    journal = _write_journal(app)
+    store = ChannelStore(sessions, journal=journal)
+    # Cluster: speak for a dead node's unsent fan-outs (hub/channel_heads.py).
+    heads = ChannelHeads(journal, store, app[REALTIME]) if journal is not None else None
+    if heads is not None:
+        await heads.start()
     await store.start()
     files = FileStore(sessions, settings.data_dir / "uploads", settings.files)
     chat = Chat(app[REALTIME], store, files, bus, sessions)
@@ -274,7 +286,15 @@ async def _chat(app: web.Application) -> Chat:
     await bus.subscribe(PersonChanged, resync, group="chat.grid-channels.people")
     async with migrate.first_start(sessions):  # one node creates a fresh database's channels
         await chat.sync_grid_channels(grids.index)
-    return chat
+    return chat, heads
+
+
+def _write_journal(app: web.Application) -> WriteJournal | None:
+    settings = app[SETTINGS]
+    if not settings.redis_url:
+        return None
+    ttl = settings.realtime.node_ttl_s
+    return RedisWriteJournal(settings.redis_url, node_id=app[NODE_ID], ttl_s=ttl)
 
 
 class _Coalesced:

@@ -4,24 +4,32 @@ Appends queue up; the writer takes everything waiting (up to `batch_max`, linger
 `batch_window_s` after the first), locks the touched channel rows in id order, drops resends it
 already stored, bumps each channel's `last_offset` once, inserts the rows and commits. Only then
 are the callers' futures resolved, so an ack always means the message is on disk.
+
+The row lock is held to the commit, so offset N+1 is only ever visible once N is committed:
+a client that sees N+1 can recover N. In a cluster, the batch's channels are noted in the
+write journal before the commit, so if this node dies before fanning them out, a survivor
+announces their heads (hub.channel_heads).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hub.contracts import WriteJournal
 from hub.errors import InvalidInput, NotFound
 from storage.message_sink import Item, Row, integrity_errors, open_sink
 from storage.models import ChannelMessage
 
 MESSAGE_KINDS = frozenset({"text", "image", "file", "voice", "location", "system"})
 CLIENT_MSG_ID_MAX = 64
+log = logging.getLogger("gridhub.channels")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +88,17 @@ class ChannelWriter:
     """The single writer task behind `ChannelStore.append`."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], batch_max: int, batch_window_s: float
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        batch_max: int,
+        batch_window_s: float,
+        journal: WriteJournal | None = None,
     ) -> None:
         engine = sessions.kw.get("bind")
         if not isinstance(engine, AsyncEngine):
             raise TypeError("the channel writer needs a session factory bound to an engine")
         self._sink = open_sink(engine.url.render_as_string(hide_password=False))
+        self._journal = journal
         self._known: set[int] = set()
         self._batch_max = max(1, batch_max)
         self._window = batch_window_s
@@ -153,6 +166,7 @@ class ChannelWriter:
 
     async def _commit(self, batch: list[Pending]) -> None:
         try:
+            await self._note(batch)
             outcomes = await self._write_retrying(batch)
         except Exception as exc:  # nothing half-acked: the whole batch fails together
             for pending in batch:
@@ -161,6 +175,17 @@ class ChannelWriter:
         self.batches_committed += 1
         for pending, outcome in zip(batch, outcomes, strict=True):
             _settle(pending, outcome)
+
+    async def _note(self, batch: list[Pending]) -> None:
+        """Name the channels in the journal before committing to them (cluster only). Without
+        Redis the commit still goes ahead: the fan-out needs Redis too and would fail, so the
+        sender gets no ack and resends, and a resend is fanned out again."""
+        if self._journal is None:
+            return
+        try:
+            await self._journal.note({p.item.channel_id for p in batch})
+        except Exception:
+            log.warning("write journal unreachable; committing anyway", exc_info=True)
 
     async def _write_retrying(self, batch: list[Pending]) -> list[StoredMessage | Exception]:
         """A resend racing another hub process hits the unique key; the retry then finds it."""

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.channel_writer import ChannelWriter, Pending, StoredMessage, check_message, stored
+from hub.contracts import WriteJournal
 from hub.errors import InvalidInput, NotFound
 from storage.message_sink import Item
 from storage.models import Channel, ChannelMember, ChannelMessage
@@ -87,9 +88,10 @@ class ChannelStore:
         sessions: async_sessionmaker[AsyncSession],
         batch_max: int = 256,
         batch_window_s: float = 0.002,
+        journal: WriteJournal | None = None,
     ) -> None:
         self._sessions = sessions
-        self._writer = ChannelWriter(sessions, batch_max, batch_window_s)
+        self._writer = ChannelWriter(sessions, batch_max, batch_window_s, journal)
 
     @property
     def batches_committed(self) -> int:
@@ -221,6 +223,15 @@ class ChannelStore:
         async with self._sessions() as session:
             row = await session.get(Channel, channel_id)
             return _info(row) if row is not None else None
+
+    async def heads(self, channel_ids: Iterable[int]) -> list[ChannelInfo]:
+        """The channels that exist among `channel_ids`, with their current last offsets."""
+        wanted = sorted(set(channel_ids))
+        if not wanted:
+            return []
+        async with self._sessions() as session:
+            rows = await session.scalars(select(Channel).where(Channel.id.in_(wanted)))
+            return [_info(row) for row in rows]
 
     async def ensure_grid_channel(self, grid_id: int, name: str) -> ChannelInfo:
         """The channel of a grid, created on first use (idempotent by ref "grid:<id>")."""

@@ -224,8 +224,10 @@ class Chat:
             body.mentions,
         )
         message = message_dict(stored)
+        # A resend's message is fanned out again: its first fan-out may have died with the
+        # node that committed it (receivers drop the duplicate offset). Mentions go once.
+        await self.rt.emit("channel.message", message, channel_room(body.channel_id))
         if not stored.replayed:
-            await self.rt.emit("channel.message", message, channel_room(body.channel_id))
             await self._notify_mentions(stored, message)
         return {"message": message}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Protocol
 
 RawHandler = Callable[[bytes], Awaitable[None]]
@@ -101,6 +101,29 @@ class PresenceStore(Protocol):
 
     async def reap_dead_nodes(self) -> Sequence[PresenceChange]:
         """Remove the devices of dead nodes (other than live ones); the changes this caused."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class WriteJournal(Protocol):
+    """Which channels each node writes to, so survivors can speak for a dead node (cluster).
+
+    The channel writer notes a batch's channels before committing it; every node beats; the
+    notes of a node whose heartbeat lapsed are claimed by exactly one survivor, which
+    announces those channels' heads (hub.channel_heads).
+    """
+
+    async def note(self, channel_ids: Collection[int]) -> None: ...
+
+    async def beat(self) -> None: ...
+
+    async def claim_dead(self) -> dict[str, list[int]]:
+        """Dead nodes -> the channels they noted; each dead node is claimed once."""
+        ...
+
+    async def claim_own(self) -> list[int]:
+        """At start-up: the channels an earlier process with this node id noted."""
         ...
 
     async def close(self) -> None: ...

@@ -8,6 +8,7 @@ import zlib
 from typing import Any
 
 from hub.keys import CHANNELS, GRIDS
+from loadtests.channel_log import ChannelLog
 from tests.hub.conftest import Client, StartHub, bearer, error_code, login
 from tests.hub.sockets import Peer, connect, joined
 
@@ -57,7 +58,7 @@ async def test_grid_members_get_durable_messages_in_order(
     assert [m["offset"] for m in history["messages"]] == [3, 4, 5]
 
 
-async def test_a_resend_is_acked_with_the_original_and_never_delivered_twice(
+async def test_a_resend_is_acked_with_the_original_and_applied_once(
     client: Client, peers: list[Peer]
 ) -> None:
     token = await login(client, "w01")
@@ -70,8 +71,33 @@ async def test_a_resend_is_acked_with_the_original_and_never_delivered_twice(
     after = await text(sender, channel["id"], "next", "the next one")
     assert again == first
     assert after["offset"] == first["offset"] + 1
-    seen = [await listener.next("channel.message") for _ in range(2)]
-    assert [m["client_msg_id"] for m in seen] == ["once", "next"]
+    # The resend is fanned out again under its offset; a client drops the duplicate.
+    seen = [await listener.next("channel.message") for _ in range(3)]
+    assert [m["offset"] for m in seen] == [first["offset"], first["offset"], after["offset"]]
+    log = ChannelLog(channel["id"])
+    log.position(channel["epoch"], first["offset"] - 1)
+    applied = [m for message in seen for m in log.accept(message)]
+    assert [m["client_msg_id"] for m in applied] == ["once", "next"]
+
+
+async def test_a_resend_delivers_a_committed_message_whose_fan_out_was_lost(
+    client: Client, peers: list[Peer]
+) -> None:
+    token = await login(client, "w01")
+    sender = await connect(client, token)
+    peers.append(sender)
+    listener = await joined(client, peers, "w02")
+    channel = await channel_of(sender, VILLAGE, client, token)
+    me = (await text(sender, channel["id"], "hello", "在岗"))["sender_id"]
+    await listener.next("channel.message")
+    # Committed and acked to nobody, as by a node that dies before its fan-out.
+    lost = await client.app[CHANNELS].append(
+        channel["id"], me, "lost", "text", {"text": "东庄桥北侧积水"}
+    )
+    again = await text(sender, channel["id"], "lost", "东庄桥北侧积水")  # the sender's resend
+    assert again["offset"] == lost.offset
+    delivered = await listener.next("channel.message")
+    assert (delivered["client_msg_id"], delivered["offset"]) == ("lost", lost.offset)
 
 
 async def test_reconnecting_client_recovers_exactly_what_it_missed(
