@@ -104,6 +104,7 @@ def build_router() -> Router:
     )
     async def refresh(call: Call[RefreshIn, None]) -> TokenOut | web.Response:
         request, identity = call.request, call.request.app[IDENTITY]
+        caller_address(request)  # an audited revocation (reuse) names the client's address
         if call.body.refresh_token is not None:
             return token_out(await identity.refresh(call.body.refresh_token))
         check_csrf(request)
@@ -120,6 +121,7 @@ def build_router() -> Router:
     )
     async def logout(call: Call[None, None]) -> web.Response:
         request, identity = call.request, call.request.app[IDENTITY]
+        caller_address(request)
         cookie = request.cookies.get(REFRESH_COOKIE)
         if call.principal is not None:
             await identity.logout(call.principal)
