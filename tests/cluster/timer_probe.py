@@ -14,7 +14,6 @@ from hub.plugins import BasePlugin, PluginContext
 from hub.timers import DueTimer
 from hub.web import Call
 
-
 SCHEDULE = policy.public("probe.schedule")  # test only
 
 
