@@ -187,6 +187,8 @@ class CameraRoom(Room):
     async def control(self, action: str, args: dict[str, Any]) -> dict[str, Any]:
         if action == "stats":
             return self.stats()
+        if action == "viewers":  # the hub drops those whose grants no longer allow the camera
+            return {"viewers": sorted(self.tracks)}
         return await super().control(action, args)
 
     def stats(self) -> dict[str, Any]:

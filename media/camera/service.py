@@ -13,15 +13,25 @@ goes to the log.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.access import COMMAND_ROLES, Principal, Role, require_admin, require_role, require_scope
+from hub.access import (
+    COMMAND_ROLES,
+    Grant,
+    Principal,
+    Role,
+    require_admin,
+    require_role,
+    require_scope,
+)
 from hub.errors import Conflict, HubError, NotFound
 from hub.grid import GridIndex
 from media.camera.policy import CameraSettings
@@ -34,6 +44,8 @@ ROOM_KIND = "camera"
 REGISTER_ROLES = frozenset({Role.COMMANDER})  # change (name, grid, enabled) and delete, in scope
 UNREACHABLE = "the camera cannot be reached"
 log = logging.getLogger("gridhub.media.camera")
+# The grants of those of the people who are active (hub.people.People.grants_of).
+GrantsOf = Callable[[Collection[int]], Awaitable[Mapping[int, tuple[Grant, ...]]]]
 
 
 class Cameras:
@@ -171,6 +183,41 @@ class Cameras:
         stats.pop("frames_sent", None)
         return stats
 
+    async def follow_grants(self, person_id: int, index: GridIndex, grants_of: GrantsOf) -> None:
+        """A person's grants changed (0: anyone's): their views of this node's cameras that
+        the grants now in force no longer allow end at once (disabled people's: all)."""
+        rooms = [r for r in list(self.pool.placement) if r.startswith(f"{ROOM_KIND}:")]
+        for room_id in rooms:
+            handle = self.pool.room(room_id)
+            if handle is None:
+                continue
+            viewers = await _viewers(handle)
+            theirs = {v: p for v, p in viewers.items() if person_id in (0, p)}
+            grants = await grants_of(set(theirs.values())) if theirs else {}
+            for viewer, person in theirs.items():
+                if not await self._may_watch(person, grants.get(person), index, room_id):
+                    await self._drop_viewer(handle, room_id, viewer, person)
+
+    async def _may_watch(
+        self, person: int, grants: tuple[Grant, ...] | None, index: GridIndex, room_id: str
+    ) -> bool:
+        if grants is None:  # disabled or deleted
+            return False
+        try:
+            await self.get(Principal(person, "", "", "", grants), index, _camera_of(room_id))
+        except HubError:
+            return False
+        return True
+
+    @staticmethod
+    async def _drop_viewer(handle: RoomHandle, room_id: str, viewer: str, person: int) -> None:
+        log.info(
+            "camera viewer dropped: access revoked",
+            extra={"room": room_id, "viewer": viewer, "person": person},
+        )
+        with contextlib.suppress(ControlError):  # already gone
+            await handle.leave(viewer)
+
     async def stop(self, camera_id: int) -> None:
         handle = self.pool.room(_room_id(camera_id))
         if handle is not None:
@@ -209,6 +256,21 @@ class Cameras:
 
 def _room_id(camera_id: int) -> str:
     return f"camera:{camera_id}"
+
+
+def _camera_of(room_id: str) -> int:
+    return int(room_id.split(":", 1)[1])
+
+
+async def _viewers(handle: RoomHandle) -> dict[str, int]:
+    """The viewers in a camera room, with their person: viewer ids are `<person id>-<random>`
+    (Cameras.watch). A room that closed meanwhile has none."""
+    try:
+        reply = await handle.control("viewers")
+    except ControlError:
+        return {}
+    heads = {str(v): str(v).split("-", 1)[0] for v in reply["viewers"]}
+    return {v: int(head) for v, head in heads.items() if head.isdigit()}
 
 
 def _check_grid(who: Principal, index: GridIndex, grid_id: int, roles: frozenset[Role]) -> None:

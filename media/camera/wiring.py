@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hub.keys import SESSIONS, SETTINGS
+from hub.keys import BUS, GRIDS, PEOPLE, SESSIONS, SETTINGS
+from hub.messages import PersonChanged
 from media.camera.api import CAMERAS
 from media.camera.service import Cameras
 from media.wiring import MEDIA
@@ -14,5 +15,13 @@ from media.wiring import MEDIA
 
 async def camera_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    app[CAMERAS] = Cameras(app[MEDIA], app[SESSIONS], settings.media.cameras, settings.data_dir)
+    cameras = Cameras(app[MEDIA], app[SESSIONS], settings.media.cameras, settings.data_dir)
+    app[CAMERAS] = cameras
+
+    async def changed(message: PersonChanged) -> None:
+        """Views follow grants on every node (its own camera rooms), like sockets' rooms."""
+        await cameras.follow_grants(message.person_id, app[GRIDS].index, app[PEOPLE].grants_of)
+
+    unlisten = await app[BUS].listen(PersonChanged, changed)
     yield
+    await unlisten()

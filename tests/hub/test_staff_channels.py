@@ -20,7 +20,8 @@ COUNTY = "370783"
 
 async def grid_channel(client: Client, code: str) -> int:
     grid_id = client.app[GRIDS].index.by_code(code).id
-    return (await client.app[CHANNELS].grid_memberships())[grid_id][0]
+    channel: int = (await client.app[CHANNELS].grid_memberships())[grid_id][0]
+    return channel
 
 
 async def refusal(peer: Peer, event: str, data: dict[str, Any]) -> str:
@@ -94,7 +95,7 @@ async def test_a_resident_opens_no_channel_and_adds_nobody(
     r01, w01, v01_cmd = [await person(client, u) for u in ("r01", "w01", "v01.cmd")]
     channels = client.app[CHANNELS]
     before = await channels.memberships_of(r01)
-    refused = [
+    refused: list[tuple[str, dict[str, Any]]] = [
         ("channel.create", {"name": "私聊群", "members": [w01]}),
         ("channel.create", {"name": "只有我", "members": []}),
         ("channel.direct", {"person_id": w01}),

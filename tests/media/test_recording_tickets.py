@@ -35,7 +35,8 @@ async def finished_recording(hub: RecHub, *usernames: str) -> str:
     path.write_bytes(SOUND)
     facts = {"size": len(SOUND), "sha256": hashlib.sha256(SOUND).hexdigest(), "duration_s": 1.0}
     assert await recordings.store.finish(row.id, facts) is not None
-    return row.id
+    recording_id: str = row.id
+    return recording_id
 
 
 async def ticket_url(hub: RecHub, username: str, recording_id: str) -> str:
