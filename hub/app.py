@@ -50,6 +50,7 @@ from hub.live import Live
 from hub.live import People as LivePeople
 from hub.messages import ChannelMembersChanged, GridTreeChanged, PersonChanged, SessionRevoked
 from hub.observability import HttpMetrics
+from hub.outside_changes import publish_outside_changes
 from hub.people import People
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
@@ -258,6 +259,9 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     if heads is not None:
         interval = app[SETTINGS].realtime.sweep_interval_s
         tasks.append(asyncio.create_task(heads.run_forever(interval), name="channel-heads"))
+    outside = app[SETTINGS].realtime.outside_changes_s  # people changed by the CLI
+    look = _every(outside, lambda: publish_outside_changes(app[SESSIONS], bus))
+    tasks.append(asyncio.create_task(look, name="outside-changes"))
     yield
     await _cancel(tasks)
     for sid in list(realtime.connections):

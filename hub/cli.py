@@ -26,6 +26,7 @@ from hub.errors import HubError
 from hub.gridstore import export_geojson
 from hub.keys import CHAT, DEVICES, GRIDS, PEOPLE, SESSIONS
 from hub.observability import configure_logging
+from hub.outside_changes import note_people_changed
 from hub.people import PersonSpec, RoleSpec
 from hub.runtime import CLI, Core, ensure_admin, open_core, seed_demo
 from hub.settings import Settings, describe_errors, load_settings, masked
@@ -218,6 +219,7 @@ def user_add(
 
     async def go(core: Core) -> None:
         await core.people.create(spec, core.grids.index, CLI)
+        await note_people_changed(core.sessions)  # a running hub follows (grid channels)
 
     run(_with_core(settings, go))
     click.echo(f"created {username}" + ("" if password else f"; password: {secret}"))
@@ -404,7 +406,9 @@ def people_import(config: Path | None, file: Path, **flags: Any) -> None:
             if file.suffix.lower() == ".csv"
             else people_mod.parse_json(json.loads(text))
         )
-        return await core.people.import_specs(specs, core.grids.index, CLI)
+        counts = await core.people.import_specs(specs, core.grids.index, CLI)
+        await note_people_changed(core.sessions)  # a running hub's sockets follow
+        return counts
 
     created, updated = run(_with_core(settings, go))
     click.echo(f"people: {created} created, {updated} updated")

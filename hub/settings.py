@@ -64,6 +64,8 @@ class RealtimeSettings(BaseModel):
     ping_timeout_s: float = Field(20.0, gt=0)
     max_frame_bytes: int = Field(1_000_000, ge=1024)
     cors_origins: list[str] = Field(default_factory=list)
+    # How often a node looks for people changed by the `gridhub` CLI (hub/outside_changes.py).
+    outside_changes_s: float = Field(2.0, gt=0)
 
 
 class FileSettings(BaseModel):
