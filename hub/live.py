@@ -40,7 +40,8 @@ class LocationIn(BaseModel):
     heading: float | None = Field(None, ge=0, lt=360)
     speed: float | None = Field(None, ge=0, le=500)
     battery: float | None = Field(None, ge=0, le=100)
-    at: float | None = Field(None, description="epoch seconds when measured; default now")
+    # Not before 1970: datetime cannot hold times far in the past (the future is checked later).
+    at: float | None = Field(None, ge=0, description="epoch seconds when measured; default now")
 
 
 class WhoQuery(BaseModel):

@@ -253,3 +253,11 @@ def test_a_frame_over_the_size_limit_ends_only_its_connection(
     assert not peer.connected
     assert fuzz_hub.logs.take() == []
     assert fuzz_hub.healthy()
+
+
+def test_a_location_measured_before_1970_is_refused(fuzz_hub: FuzzHub, peer: Peer) -> None:
+    fuzz_hub.logs.take()
+    ack = peer.call("location.report", {"lat": 30.0, "lon": 120.0, "at": -1e246})
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == "request.invalid"
+    assert fuzz_hub.logs.take() == []
