@@ -4,8 +4,12 @@ Each worker sends ``presence.activity`` every ``heartbeat_s``, ``location.report
 send time in ``at``) every ``location_s``, and ``chat_per_min`` text messages into its grid's
 channel (the send time in the text); the timers start at random phases so the load is even.
 Workers in the same grid receive each other's messages: arrival minus the carried time is the
-``chat.delivery`` latency. A worker that is dispatched an incident signs it and, after
-``handle_after_s``, handles it (``dispatch.act``), both measured.
+``chat.delivery`` latency. Each worker follows its grid's channel as docs/protocol.md asks
+(loadtests/channel_log.py: offset order, a gap not filled live within 1 s or a
+``channel.head`` ahead of it leads to ``channel.recover``); the gaps it had to recover and the
+messages that came only through recovery are counted (``chat.gaps``, ``chat.recovered``,
+``chat.reloads``, ``chat.recover_failed``). A worker that is dispatched an incident signs it
+and, after ``handle_after_s``, handles it (``dispatch.act``), both measured.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ import random
 import time
 from typing import Any
 
+from loadtests.channel_log import ChannelFollower, Message
 from loadtests.context import (
+    CALL_TIMEOUT_S,
     Context,
     call,
+    channels_of,
     close_counting,
     emit,
     guarded,
@@ -37,6 +44,7 @@ class Worker:
         self.ctx, self.member, self.token, self.url = ctx, member, token, url
         self.sock: LeanSocket | None = None
         self.channel_id: int | None = None
+        self.follower: ChannelFollower | None = None
         self.grid = next(g for g in ctx.directory.grids if g.code == member.grid)
         self.seq = 0
 
@@ -45,15 +53,27 @@ class Worker:
         if self.sock is None:
             return False
         self.sock.handler = guarded(self.ctx, self.on_event)
-        reply = await call(self.ctx.rec, self.sock, "channel.list", {}, "channel.list.ack")
-        for channel in (reply or {}).get("channels", []):
+        for channel in await channels_of(self.ctx.rec, self.sock) or []:
             if channel.get("kind") == "grid" and channel.get("grid_id") == self.grid.id:
-                self.channel_id = int(channel["id"])
+                self.follow(channel)
         return True
+
+    def follow(self, channel: dict[str, Any]) -> None:
+        self.channel_id = int(channel["id"])
+        self.follower = ChannelFollower(self.channel_id, self._call, _applied)
+        self.follower.start_at(str(channel["epoch"]), int(channel["last_offset"]))
+
+    async def _call(self, event: str, data: dict[str, Any]) -> Any:
+        if self.sock is None or self.sock.closed:
+            raise ConnectionError("socket closed")
+        return await self.sock.call(event, data, CALL_TIMEOUT_S)
 
     def on_event(self, event: str, data: Any, at: float) -> None:
         if event == "channel.message":
             self._message(data, at)
+        elif event == "channel.head" and self._mine(data):
+            assert self.follower is not None
+            self.follower.on_head(data)
         elif event == "dispatch.incident" and isinstance(data, dict):
             self._incident(data, at)
         elif event == "session.ended":
@@ -67,6 +87,14 @@ class Worker:
         if isinstance(text, str) and text.startswith(CHAT_MARK) and not mine:
             sent = json.JSONDecoder().raw_decode(text)[0]["lt"]
             self.ctx.rec.latency("chat.delivery", at - float(sent))
+        if self._mine(data):
+            assert self.follower is not None
+            self.follower.on_message(data)
+
+    def _mine(self, data: Any) -> bool:
+        """An event of the channel this worker follows."""
+        followed = self.follower is not None and isinstance(data, dict)
+        return followed and data.get("channel_id") == self.channel_id
 
     def _incident(self, data: dict[str, Any], at: float) -> None:
         sent = stamped(data.get("note"))
@@ -140,8 +168,23 @@ class Worker:
         }
 
     async def close(self) -> None:
+        if self.follower is not None:
+            await self.follower.close()
+            counts = self.follower.counts
+            for name, n in (
+                ("chat.gaps", counts.gaps),
+                ("chat.recovered", counts.recovered),
+                ("chat.reloads", counts.reloads),
+                ("chat.recover_failed", counts.failures),
+            ):
+                if n:
+                    self.ctx.rec.count(name, n)
         if self.sock is not None:
             await close_counting(self.ctx, self.sock)
+
+
+def _applied(messages: list[Message]) -> None:
+    """Workers measure arrival (``chat.delivery``); the order of application is not needed."""
 
 
 async def run_workers(ctx: Context, members: list[Member], tokens: dict[str, str]) -> None:

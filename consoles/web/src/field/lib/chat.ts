@@ -1,7 +1,10 @@
 // Chat on my channels: the list, history of the open channel, live messages in offset order
-// (a message is known by its channel and offset), sending through the queue (client_msg_id
-// makes a resend harmless), photos uploaded to the channel first.
-import { reactive } from 'vue'
+// through the shared channel log (gaps recovered, recovery after a reconnect: a message is known
+// by its channel and offset), sending through the queue (client_msg_id makes a resend
+// harmless), photos uploaded to the channel first.
+import { reactive, watch } from 'vue'
+import { ChannelFollower, type ChannelHead, type HistoryPage } from '@/shared/channelLog'
+import { allAfter } from '@/shared/pages'
 import { newId } from './queue'
 import type { Session } from './session'
 import type { Channel, Member, Message } from './types'
@@ -15,26 +18,35 @@ export class Chat {
     pending: [] as { client_msg_id: string; text: string }[],
   })
 
+  private follower: ChannelFollower<Message> | null = null
+
   constructor(private readonly s: Session) {
-    s.onStart((live) => live.on<Message>('channel.message', (m) => this.arrived(m)))
+    s.onStart((live) => {
+      live.on<Message>('channel.message', (m) => this.arrived(m))
+      live.on<ChannelHead>('channel.head', (h) => {
+        if (h.channel_id === this.follower?.channelId) this.follower.onHead(h)
+      })
+    })
+    watch(s.shared.realtime.connects, () => this.follower?.reconnected())
   }
 
   async load(): Promise<void> {
-    const r = await this.s.live.call<{ channels: Channel[] }>('channel.list', {})
-    this.state.channels = r.channels
+    this.state.channels = await allAfter(this.s.live, 'channel.list', {}, (r) => r.channels as Channel[], (c) => c.id)
   }
 
   async openChannel(ch: Channel): Promise<void> {
     this.state.open = ch
     this.state.messages = []
-    const r = await this.s.live.call<{ messages: Message[] }>('channel.history', { channel_id: ch.id, limit: 50 })
-    this.state.messages = r.messages
-    const m = await this.s.live.call<{ members: Member[] }>('channel.members', { channel_id: ch.id })
-    this.state.members = m.members
+    const log = this.follow(ch.id) // first, so live messages during the history call are held
+    log.begin(await this.s.live.call<HistoryPage<Message>>('channel.history', { channel_id: ch.id, limit: 50 }))
+    const channel = { channel_id: ch.id }
+    this.state.members = await allAfter(this.s.live, 'channel.members', channel, (r) => r.members as Member[], (m) => m.person_id)
     await this.markRead()
   }
 
   close(): void {
+    this.follower?.close()
+    this.follower = null
     this.state.open = null
     this.state.messages = []
     this.state.members = []
@@ -63,18 +75,31 @@ export class Chat {
     return this.s.api.fileUrl(`/files/${fileId}`)
   }
 
+  private follow(channelId: number): ChannelFollower<Message> {
+    this.follower?.close()
+    const call = (event: string, data: object) => this.s.live.call<unknown>(event, data)
+    this.follower = new ChannelFollower<Message>(channelId, call, {
+      applied: (list) => {
+        this.state.messages.push(...list)
+        void this.markRead()
+      },
+      reloaded: (history) => {
+        this.state.messages = history.messages
+        void this.markRead()
+      },
+    })
+    return this.follower
+  }
+
   private arrived(m: Message): void {
     const ch = this.state.channels.find((c) => c.id === m.channel_id)
-    if (ch) ch.last_offset = Math.max(ch.last_offset, m.offset)
     this.state.pending = this.state.pending.filter((p) => p.client_msg_id !== m.client_msg_id)
-    if (this.state.open?.id !== m.channel_id) {
-      if (ch && m.sender_id !== this.s.me?.person_id) ch.unread += 1
-      return
-    }
-    if (this.state.messages.some((x) => x.offset === m.offset)) return
-    this.state.messages.push(m)
-    this.state.messages.sort((a, b) => a.offset - b.offset)
-    void this.markRead()
+    if (this.state.open?.id === m.channel_id) this.follower?.accept(m)
+    // Unread grows by how far the last offset moved (a repeat or a late arrival counts once).
+    if (!ch || m.offset <= ch.last_offset) return
+    const mine = m.sender_id === this.s.me?.person_id
+    if (this.state.open?.id !== m.channel_id && !mine) ch.unread += m.offset - ch.last_offset
+    ch.last_offset = m.offset
   }
 
   private async markRead(): Promise<void> {

@@ -71,6 +71,7 @@ export interface Message {
   id: number
   channel_id: number
   offset: number
+  epoch: string
   sender_id: number | null
   client_msg_id: string | null
   kind: string
