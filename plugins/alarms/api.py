@@ -70,6 +70,19 @@ class AssignEventIn(AlarmRef, AssignIn):
     pass
 
 
+class AssigneeOut(BaseModel):
+    person_id: int
+    username: str
+    display_name: str
+    grid: str = Field(description="code of the nearest grid by which the person sees the alarm")
+    grid_name: str
+
+
+class AssigneesOut(BaseModel):
+    alarm_id: int
+    assignees: list[AssigneeOut]
+
+
 class FramesQuery(BaseModel):
     limit: int = Field(100, ge=1, le=1000)
     kind: str | None = Field(None, pattern="^(telemetry|alarm|clear|heartbeat)$")
@@ -115,6 +128,16 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
     )
     async def assign(call: Call[AssignIn, None]) -> dict[str, Any]:
         return await service.assign(call.who, call.path_int("alarm_id"), call.body.person_id)
+
+    @http.get(
+        f"/{ID}/assignees",
+        summary="Who the alarm can be assigned to (staff over its grid, in your scope)",
+        response=AssigneesOut,
+        rule=rules.ASSIGNEES,
+    )
+    async def assignees(call: Call[None, None]) -> dict[str, Any]:
+        alarm_id = call.path_int("alarm_id")
+        return {"alarm_id": alarm_id, "assignees": await service.assignees(call.who, alarm_id)}
 
     @http.get(
         "/devices/{code}/frames",
@@ -209,6 +232,13 @@ def _socket_events(ctx: PluginContext, service: AlarmService) -> None:
     @rt.on("assign", AssignEventIn, rules.ASSIGN)
     async def assign_event(conn: Connection, p: AssignEventIn) -> dict[str, Any]:
         return {"alarm": await service.assign(conn.principal, p.alarm_id, p.person_id)}
+
+    @rt.on("assignees", AlarmRef, rules.ASSIGNEES)
+    async def assignees_event(conn: Connection, p: AlarmRef) -> dict[str, Any]:
+        return {
+            "alarm_id": p.alarm_id,
+            "assignees": await service.assignees(conn.principal, p.alarm_id),
+        }
 
 
 # --- data helpers ----------------------------------------------------------------------------

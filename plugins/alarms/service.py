@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub import audit, policy
 from hub.access import STAFF_ROLES, Principal, Role, in_scope, require_role
 from hub.errors import Conflict, InvalidInput, NotFound
-from hub.grid import GridIndex
+from hub.grid import GridIndex, GridNode
 from plugins.alarms import state
 from plugins.alarms.models import Alarm, AlarmEvent
 from plugins.alarms.state import Actor, Change
@@ -29,12 +29,14 @@ ACK = policy.for_roles("alarms.ack", ACT_ROLES, ALARM)
 CLEAR = policy.for_roles("alarms.clear", ACT_ROLES, ALARM)
 COMMENT = policy.for_roles("alarms.comment", STAFF_ROLES, ALARM)
 ASSIGN = policy.for_roles("alarms.assign", ACT_ROLES, ALARM)  # and the assignee: `_assignable`
+ASSIGNEES = policy.for_roles("alarms.assignees", ACT_ROLES, ALARM)  # who `assign` would accept
 FRAMES = policy.for_roles("alarms.frames", STAFF_ROLES, policy.Scope.DEVICE)
 RULES_READ = policy.for_roles("alarms.rules.read", STAFF_ROLES, policy.Scope.NONE)
 RULES_EDIT = policy.admin_only("alarms.rules.edit")
 DEVICE_CONNECT = policy.public("alarms.device.connect", policy.Scope.DEVICE_KEY)
 Notify = Callable[[list[Change]], Awaitable[None]]
 Grants = list[tuple[str, int | None]]  # (role, grid) of a person
+Assignees = list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,25 @@ class AlarmService:
     async def row(self, who: Principal, alarm_id: int) -> Alarm:
         async with self._sessions() as session:
             return await self._visible(session, who, alarm_id, STAFF_ROLES)
+
+    async def assignees(self, who: Principal, alarm_id: int) -> Assignees:
+        """The people `assign` accepts for this alarm that `who` may see: active staff over a
+        grid covering the alarm's grid, by a grant under `who`'s staff grants. Nearest first
+        (the grid's own workers, then the village, the town...), one entry per person."""
+        index = self._grids()
+        async with self._sessions() as session:
+            alarm = await self._visible(session, who, alarm_id, ACT_ROLES)
+            rows = (await session.execute(_staff_over(index.covering_ids(alarm.grid_id)))).all()
+        mine = None if who.is_admin else index.scope_ids(who.grid_ids(STAFF_ROLES))
+        nearest: dict[int, tuple[int, str, str, GridNode]] = {}
+        for person_id, username, name, grid_id in rows:
+            if grid_id is None or (mine is not None and grid_id not in mine):
+                continue
+            grid, known = index.get(grid_id), nearest.get(person_id)
+            if known is None or known[3].depth < grid.depth:
+                nearest[person_id] = (person_id, username, name, grid)
+        ranked = sorted(nearest.values(), key=lambda p: (-p[3].depth, p[1]))
+        return [_assignee(*person) for person in ranked]
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -177,6 +198,30 @@ class AlarmService:
             # outside the scope looks the same as absent: ids are not an oracle
             raise NotFound("alarm.not_found", f"alarm {alarm_id} does not exist")
         return alarm
+
+
+def _staff_over(grid_ids: tuple[int, ...]) -> Select[int, str, str, int | None]:
+    """(person, username, name, grid) of every active staff grant on one of `grid_ids`."""
+    return (
+        select(Person.id, Person.username, Person.display_name, Assignment.grid_id)
+        .join(Assignment, Assignment.person_id == Person.id)
+        .where(
+            Assignment.grid_id.in_(grid_ids),
+            Assignment.role.in_([r.value for r in STAFF_ROLES]),
+            Person.is_active.is_(True),
+        )
+        .order_by(Person.id, Assignment.grid_id)
+    )
+
+
+def _assignee(person_id: int, username: str, name: str, grid: GridNode) -> dict[str, Any]:
+    return {
+        "person_id": person_id,
+        "username": username,
+        "display_name": name,
+        "grid": grid.code,
+        "grid_name": grid.name,
+    }
 
 
 def _filtered(f: AlarmFilter, grids: set[int] | None) -> Select[Alarm]:

@@ -11,6 +11,9 @@ from tests.consoles.fieldkit import person_id
 
 SMOKE = "dev-smoke-01"  # demo smoke detector in 洛城街道
 WITHIN_MS = 1000  # the issue's bound from the device's frame to the console
+# Who may take dev-smoke-01's alarms (hub/demo_data.py): its grid's worker, the village's
+# commander and leader, the town's commander, the county's commander and dispatcher.
+ASSIGNABLE = ["w16", "v04.cmd", "v04.lead", "town1.cmd", "county.cmd", "county.dispatch"]
 
 
 async def test_critical_alarm_appears_with_sound_within_a_second(
@@ -60,9 +63,15 @@ async def test_commander_acknowledges_and_clears(
     await expect(page.get_by_test_id("alarm-detail")).to_contain_text("现场有烟，已通知网格员")
     await row.get_by_role("button", name="指派").click()
     await page.get_by_test_id("alarm-assignee").click()
-    await page.get_by_role("option", name="(w01)").click()
+    # Only people the hub accepts: staff over the alarm's grid (南楼村第一网格), nearest first.
+    # w01 (东庄村) and residents are not offered.
+    options = page.locator(".el-select-dropdown:visible").get_by_role("option")
+    await expect(options).to_have_count(len(ASSIGNABLE))
+    for option, username in zip(await options.all(), ASSIGNABLE, strict=True):
+        await expect(option).to_contain_text(f"({username})")
+    await page.get_by_role("option", name="(w16)").click()
     await page.get_by_test_id("alarm-submit").click()
-    await expect(page.get_by_test_id("alarm-detail")).to_contain_text("徐桂兰")
+    await expect(page.get_by_test_id("alarm-detail")).to_contain_text("杨宝山")
 
     await page.get_by_test_id(f"alarm-ack-{alarm['id']}").click()
     await input_of(page, "alarm-comment").fill("已派人核实")
@@ -79,6 +88,6 @@ async def test_commander_acknowledges_and_clears(
     assert "acknowledged" in actions
     assert "cleared" in actions
     assert "commented" in actions
-    assert after["assignee_id"] == await person_id(console_hub, "w01")
+    assert after["assignee_id"] == await person_id(console_hub, "w16")
     ack = next(h for h in after["history"] if h["action"] == "acknowledged")
     assert ack["comment"] == "已派人核实"

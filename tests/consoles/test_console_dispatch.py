@@ -38,6 +38,13 @@ async def test_commander_dispatches_in_the_ui_and_the_board_follows(
     drawer = console.get_by_test_id("incident-drawer")
     await expect(drawer.get_by_test_id("drawer-state")).to_have_text("已立案")
     await drawer.get_by_test_id("act-dispatch").click()
+    # Grids offered are those under the handling level (东庄村: five grids and the party
+    # overlay), not all 200 in the county commander's scope: the hub refuses the others.
+    await console.get_by_test_id("dispatch-grid").click()
+    grids = console.locator(".el-select-dropdown:visible").get_by_role("option")
+    await expect(grids).to_have_count(6)
+    assert all("(370783-001-001-" in text for text in await grids.all_inner_texts())
+    await console.get_by_test_id("dispatch-grid").click()  # closes the list again
     suggestion = console.get_by_test_id(f"suggest-{WORKER}")
     await suggestion.click()
     await expect(suggestion).to_have_class("suggestion picked")

@@ -258,6 +258,8 @@ def scope_cases(m: Matrix) -> list[Case]:
         (o, http, f"GET {alarms}/cap", None, {"alarm.not_found"}),
         (o, http, f"POST {alarms}/ack", {"comment": "收到"}, {"alarm.not_found"}),
         (o, http, f"POST {alarms}/assign", {"person_id": ids["w06"]}, {"alarm.not_found"}),
+        (o, http, f"GET {alarms}/assignees", None, {"alarm.not_found"}),
+        (o, sock, "alarms.assignees", {"alarm_id": alarm}, {"alarm.not_found"}),
         (o, sock, "alarms.comment", {"alarm_id": alarm, "text": "看看"}, {"alarm.not_found"}),
         (o, sock, "alarms.clear", {"alarm_id": alarm}, {"alarm.not_found"}),
         (o, http, f"GET /api/v1/alarms/devices/{DEVICE}/frames", None, {"device.not_found"}),

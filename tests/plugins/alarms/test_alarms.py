@@ -157,6 +157,33 @@ async def test_an_alarm_is_assigned_only_to_staff_who_see_it(
     assert (await unassigned.json())["assignee_id"] is None
 
 
+async def test_the_assignee_list_is_exactly_who_assign_accepts(
+    hub: AlarmHub, devices: list[DeviceClient], peers: list[Peer]
+) -> None:
+    device = await connected(hub, devices, TEMP)
+    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
+    [alarm] = await alarms_of(hub, "v01.cmd")
+    path = f"/{alarm['id']}/assignees"
+    listed = await (await hub.api("GET", path, await login(hub.client, "v01.cmd"))).json()
+    # Nearest first: w02 works the alarm's grid, w01 the party overlay covering it, then the
+    # village. Not r01 (a resident there), not w08 (王家村), not town1.cmd or county.cmd (above
+    # v01.cmd: out of its sight, though assign would take them).
+    village = ["w01", "w02", "v01.cmd", "v01.lead"]
+    assert [p["username"] for p in listed["assignees"]] == village
+    assert listed["assignees"][0]["grid"] == "370783-001-001-P01"
+    county = await joined(hub.client, peers, "county.cmd")
+    reply = await county.ok("alarms.assignees", {"alarm_id": alarm["id"]})
+    above = ["town1.cmd", "county.cmd", "county.dispatch"]
+    assert [p["username"] for p in reply["assignees"]] == [*village, *above]
+    for person in reply["assignees"]:  # every one listed is accepted
+        body = {"alarm_id": alarm["id"], "person_id": person["person_id"]}
+        assert (await county.ok("alarms.assign", body))["alarm"]["assignee_id"] == body["person_id"]
+    outsider = await login(hub.client, "v02.cmd")
+    assert (await hub.api("GET", path, outsider)).status == 404
+    worker = await (await hub.api("GET", path, await login(hub.client, "w02"))).json()
+    assert worker["error"]["code"] == "auth.role_required"
+
+
 async def next_change(peer: Peer, match: Callable[[Any], bool] | None = None) -> Any:
     """The next alarm change a console receives (each `alarms.changed` event is a list)."""
     items = peer.queue("alarms.changed item")

@@ -133,6 +133,15 @@ export interface Alarm {
   action?: string
 }
 
+/** Someone the hub accepts as an alarm's assignee (`alarms.assignees`). */
+export interface Assignee {
+  person_id: number
+  username: string
+  display_name: string
+  grid: string
+  grid_name: string
+}
+
 export interface AlarmHistory {
   id?: number
   action: string
