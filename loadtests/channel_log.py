@@ -160,11 +160,6 @@ class ChannelFollower:
         else:
             self._again = True
 
-    async def settled(self) -> None:
-        """Wait until no recovery runs (tests and the load tool's end of run)."""
-        while self._recovery is not None and not self._recovery.done():
-            await asyncio.shield(self._recovery)
-
     async def close(self) -> None:
         self._cancel_timer()
         if self._recovery is not None:

@@ -109,3 +109,36 @@ async def test_a_channel_head_makes_a_receiver_recover_at_once(
         {"channel_id": channel["id"], "epoch": channel["epoch"], "last_offset": lost}
     ]
     assert receiver.offsets[-2:] == [first["offset"], lost]
+
+
+async def test_a_new_epoch_makes_a_receiver_reload_from_history(
+    client: Client, sender: Peer, channel: dict[str, Any], listen: Listen
+) -> None:
+    receiver = await listen("w02", LONG_S)
+    first = await text(sender, channel["id"], "m1", "在岗")
+    await receiver.until_offset(first["offset"])
+    store: ChannelStore = client.app[CHANNELS]
+    epoch = await store.reset_epoch(channel["id"])
+    after = await text(sender, channel["id"], "m2", "history was reset")
+    await receiver.until(lambda: receiver.follower.log.epoch == epoch)
+    assert receiver.follower.counts.reloads == 1
+    assert receiver.follower.log.contiguous == after["offset"]
+    assert receiver.offsets[-1] == after["offset"]
+
+
+async def test_a_recovery_refused_past_retention_reloads_from_history(
+    client: Client, sender: Peer, channel: dict[str, Any], listen: Listen
+) -> None:
+    receiver = await listen("w02", LONG_S)
+    first = await text(sender, channel["id"], "m1", "在岗")
+    await receiver.until_offset(first["offset"])
+    assert receiver.sio is not None
+    await receiver.sio.disconnect()
+    missed = [await text(sender, channel["id"], f"away{i}", "x") for i in range(3)]
+    store: ChannelStore = client.app[CHANNELS]
+    await store.truncate(channel["id"], keep_last=1)  # the gap is no longer in history
+    await receiver.connect(str(client.make_url("/")), await login(client, "w02"))
+    receiver.reconnected()
+    await receiver.until_offset(missed[-1]["offset"])
+    assert receiver.follower.counts.reloads == 1
+    assert receiver.offsets[-2:] == [first["offset"], missed[-1]["offset"]]
