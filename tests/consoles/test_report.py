@@ -4,7 +4,7 @@ shows its progress as the command centre works on it."""
 
 from __future__ import annotations
 
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from tests.consoles.browser import Browsers, input_of
 from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
@@ -62,6 +62,47 @@ async def test_appeal_with_photo_and_location_reaches_the_board_and_is_tracked(
     await page.get_by_test_id("track-submit").click()
     await expect(result).to_have_attribute("data-state", "registered")
     await expect(page.get_by_test_id("track-state")).to_have_text("已受理")
+
+
+async def fill_appeal(page: Page, title: str) -> None:
+    await page.get_by_test_id("category-road_facility").click()
+    await input_of(page, "appeal-title").fill(title)
+    await input_of(page, "appeal-name").fill("李大爷")
+    await expect(page.get_by_test_id("appeal-located")).to_be_visible()
+
+
+async def published(hub: ConsoleHub) -> list[str]:
+    """The ids Open311 lists (to anyone, without an account)."""
+    response = await hub.client.get(f"{DISPATCH}/open311/v2/requests.json")
+    assert response.status == 200, await response.text()
+    return [r["service_request_id"] for r in await response.json()]
+
+
+async def test_a_report_is_published_only_when_the_resident_ticks_the_box(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    page = await browsers.page("/report", name="resident", **phone())
+    consent = page.get_by_test_id("appeal-public")
+    await expect(consent).to_contain_text("同意公开（仅公开类别、状态和大致位置）")
+    await expect(consent.locator("input")).not_to_be_checked()
+
+    await fill_appeal(page, "桥边护栏松了")
+    await consent.click()
+    await expect(consent.locator("input")).to_be_checked()
+    await page.get_by_test_id("appeal-submit").click()
+    public_id = (await page.get_by_test_id("appeal-public-id").inner_text()).strip()
+    assert len(public_id) == 16
+    assert await published(console_hub) == [public_id]
+
+    await page.get_by_role("button", name="再反映一件").click()
+    await expect(consent.locator("input")).not_to_be_checked()  # not carried over
+    await fill_appeal(page, "垃圾没人收")
+    await page.get_by_test_id("appeal-submit").click()
+    number = (await page.get_by_test_id("appeal-number").inner_text()).strip()
+    await expect(page.get_by_test_id("appeal-public-id")).to_have_count(0)
+    found = await console_hub.api("GET", f"{DISPATCH}/incidents?q={number}", COMMANDER)
+    assert [i["title"] for i in found["items"]] == ["垃圾没人收"]  # filed, but not published
+    assert await published(console_hub) == [public_id]
 
 
 async def test_unknown_tracking_code_says_so(browsers: Browsers) -> None:

@@ -11,10 +11,12 @@ export const zh = {
     photos: '现场照片（最多3张）', addPhoto: '拍照/选图', name: '您的称呼', phone: '联系电话',
     submit: '提交', required: '请填写类别、概述、称呼，并定位或填写地址', yes: '是', no: '否',
     invalid: '提交未成功', limited: '提交过于频繁，请稍后再试',
+    publish: '同意公开（仅公开类别、状态和大致位置）',
   },
   done: {
     title: '提交成功', code: '查询码', number: '受理编号', hint: '请保存查询码，用于查询办理进度和评价',
     copy: '复制查询码', copied: '已复制', trackNow: '查看进度', again: '再反映一件',
+    publicId: '公开编号', publicHint: '已公开：他人可按此编号查看类别、状态和大致位置',
   },
   track: {
     code: '查询码', codeHint: '10 位查询码', search: '查询', notFound: '未找到该诉求，请核对查询码',
@@ -42,11 +44,14 @@ export const en: typeof zh = {
     photos: 'Photos (up to 3)', addPhoto: 'Add photo', name: 'Your name', phone: 'Phone',
     submit: 'Submit', required: 'Category, summary, your name and a location or address are needed',
     yes: 'Yes', no: 'No', invalid: 'Not submitted', limited: 'Too many submissions: please try later',
+    publish: 'Publish this report (category, status and rough place only)',
   },
   done: {
     title: 'Submitted', code: 'Tracking code', number: 'Case number',
     hint: 'Keep the tracking code to follow progress and rate the handling',
     copy: 'Copy code', copied: 'Copied', trackNow: 'Track progress', again: 'Report another',
+    publicId: 'Public id',
+    publicHint: 'Published: anyone can see its category, status and rough place under this id',
   },
   track: {
     code: 'Tracking code', codeHint: '10 characters', search: 'Track',

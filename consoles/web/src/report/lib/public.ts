@@ -30,6 +30,10 @@ export interface Filed {
   category: string
   created_at: string
   photos: number
+  /** The resident agreed to publish the report (Open311: category, status, rough place). */
+  public: boolean
+  /** Its id in the public Open311 list; null unless public. */
+  service_request_id: string | null
 }
 
 export interface Step {
