@@ -25,6 +25,7 @@ CALL_TIMEOUT_S = 30.0
 SETTLE_S = 2.0  # after the end: time for the last acks and deliveries to arrive
 SETTLE_MAX_S = 15.0  # ... and at most this long for acks still owed
 SETTLE_POLL_S = 0.1
+MAX_PAGES = 20  # pages of a paged list reply read at most (a hub always saying `more`)
 T = TypeVar("T")
 STAMP = "@"  # titles and notes end with "@<epoch seconds>"
 
@@ -145,6 +146,23 @@ async def call(rec: Recorder, sock: LeanSocket, event: str, body: Any, metric: s
         return reply
     rec.error(f"{error_code(reply)}@{event}")
     return None
+
+
+async def channels_of(rec: Recorder, sock: LeanSocket) -> list[dict[str, Any]] | None:
+    """The socket's person's channels: every page of `channel.list` (`more`, `after` = the last
+    id), at most MAX_PAGES of them; None after an error."""
+    channels: list[dict[str, Any]] = []
+    after = 0
+    for _ in range(MAX_PAGES):
+        reply = await call(rec, sock, "channel.list", {"after": after}, "channel.list.ack")
+        if reply is None:
+            return None
+        page = list(reply.get("channels", []))
+        channels += page
+        if not reply.get("more") or not page:
+            break
+        after = int(page[-1]["id"])
+    return channels
 
 
 async def emit(rec: Recorder, sock: LeanSocket, event: str, body: Any, metric: str) -> None:

@@ -20,7 +20,7 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 from av import AudioFrame
 
 from loadtests.callers import STEP_S, Tone, loopback_only, remote_track
-from loadtests.context import Context, call, close_counting, open_socket
+from loadtests.context import Context, call, channels_of, close_counting, open_socket
 from loadtests.provision import Member
 from loadtests.realtime.lean import LeanSocket
 
@@ -56,9 +56,8 @@ class GroupMember:
         self.room_id = ""
 
     async def channel_id(self) -> int | None:
-        reply = await call(self.ctx.rec, self.sock, "channel.list", {}, "channel.list.ack")
         grid_id = self.ctx.grid_id(self.member.grid)
-        for channel in (reply or {}).get("channels", []):
+        for channel in await channels_of(self.ctx.rec, self.sock) or []:
             if channel.get("kind") == "grid" and channel.get("grid_id") == grid_id:
                 return int(channel["id"])
         self.ctx.rec.error("group.no_grid_channel")

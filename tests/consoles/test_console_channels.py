@@ -7,6 +7,8 @@ from typing import Any
 import socketio
 from playwright.async_api import expect
 
+from hub.chat import PAGE_MAX
+from hub.keys import CHANNELS
 from tests.consoles.browser import Browsers, input_of
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
 from tests.consoles.fieldkit import person_id
@@ -67,3 +69,17 @@ async def test_chat_with_a_worker(console_hub: ConsoleHub, browsers: Browsers) -
     finally:
         await worker.disconnect()
     assert [m["body"]["text"] for m in mentions] == ["@徐桂兰 清运车半小时后到"]
+
+
+async def test_the_channel_list_shows_every_page(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    """`channel.list` answers 500 channels a page: the console asks on until the last one."""
+    store = console_hub.client.app[CHANNELS]
+    commander = await person_id(console_hub, COMMANDER)
+    made = [await store.create_adhoc(f"专班{n}", commander) for n in range(PAGE_MAX + 1)]
+    page = await browsers.signed_in(COMMANDER, PASSWORD, "/console/channels")
+    last = page.get_by_test_id(f"channel-{made[-1].id}")
+    await expect(last).to_contain_text(f"专班{PAGE_MAX}")
+    listed = await page.get_by_test_id("channel-list").locator("[data-testid^=channel-]").count()
+    assert listed == len(await store.memberships_of(commander, limit=10 * PAGE_MAX))

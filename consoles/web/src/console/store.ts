@@ -2,6 +2,7 @@
 // current from the hub's socket events. Loaded after sign-in and again after every reconnect.
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, shallowRef } from 'vue'
+import { allAfter } from '@/shared/pages'
 import type { GridNode, LocationChanged, PresenceRow } from '@/shared/types'
 
 interface PersonOut {
@@ -85,7 +86,7 @@ export const useLive = defineStore('live', () => {
     const [gridList, who, deviceList, alarmList, incidentList, sosList, catalogue] =
       await Promise.all([
         api.get<GridNode[]>('/api/v1/grids', { geometry: true }),
-        realtime.call<{ people: PresenceRow[] }>('presence.who', { include_offline: true }),
+        allAfter(realtime, 'presence.who', { include_offline: true }, (r) => r.people as PresenceRow[], (p) => p.person_id),
         api.get<Device[]>('/api/v1/devices').catch(() => [] as Device[]),
         realtime.call<{ alarms: Alarm[] }>('alarms.list', { active: true, limit: 500 }),
         realtime.call<{ items: Incident[] }>('dispatch.list', { limit: 500 }),
@@ -94,7 +95,7 @@ export const useLive = defineStore('live', () => {
       ])
     grids.value = gridList
     people.clear()
-    for (const row of who.people) people.set(row.person_id, row)
+    for (const row of who) people.set(row.person_id, row)
     devices.value = deviceList
     alarms.clear()
     for (const alarm of alarmList.alarms) alarms.set(alarm.id, alarm)
