@@ -124,7 +124,11 @@ def to_xml(element: ET.Element) -> bytes:
 
 
 def feed(alarms: Iterable[tuple[Alarm, DeviceInfo | None]], base_url: str, now: datetime) -> bytes:
-    """ATOM 1.0: one entry per alarm, the CAP alert as the entry's content."""
+    """ATOM 1.0: one entry per alarm, the CAP alert as the entry's content.
+
+    `base_url` is the alarms API's own URL (…/api/v1/alarms): an entry's id is the alarm's
+    resource there and its alternate link the alarm's CAP message.
+    """
     ET.register_namespace("", ATOM_NS)
     ET.register_namespace("cap", CAP_NS)
     root = ET.Element(f"{{{ATOM_NS}}}feed")
@@ -136,10 +140,10 @@ def feed(alarms: Iterable[tuple[Alarm, DeviceInfo | None]], base_url: str, now: 
     ET.SubElement(root, f"{{{ATOM_NS}}}link", rel="self", href=f"{base_url}/feed.atom")
     for alarm, device in alarms:
         entry = _atom(root, "entry")
-        _atom(entry, "id", f"{base_url}/alarms/{alarm.id}")
+        _atom(entry, "id", f"{base_url}/{alarm.id}")  # the alarm's resource under the feed's base
         _atom(entry, "title", f"{alarm.type} {alarm.severity}: {alarm.device_code}")
         _atom(entry, "updated", cap_time(alarm.last_at))
-        href = f"{base_url}/alarms/{alarm.id}/cap"
+        href = f"{base_url}/{alarm.id}/cap"
         ET.SubElement(
             entry, f"{{{ATOM_NS}}}link", rel="alternate", href=href, type="application/cap+xml"
         )

@@ -12,7 +12,7 @@ from lxml import etree
 from plugins.alarms import api as alarms_api
 from plugins.alarms.cap import ATOM_NS, CAP_NS
 from plugins.alarms.client import DeviceClient
-from tests.hub.conftest import login
+from tests.hub.conftest import bearer, login
 from tests.plugins.alarms.conftest import GAS_TOWN3, AlarmHub
 
 SCHEMA = Path(__file__).parent / "schemas" / "CAP-v1.2.xsd"
@@ -142,3 +142,29 @@ async def test_atom_feed_of_active_alarms_carries_valid_cap(
     assert alert is not None
     cap_schema.assertValid(etree.ElementTree(alert))
     assert entries[0].find("a:link", namespaces=ns).get("href").endswith("/cap")
+
+
+async def test_a_feed_entrys_id_and_link_lead_to_the_alarm(
+    hub: AlarmHub, devices: list[DeviceClient]
+) -> None:
+    await raise_on(hub, devices, TEMP, "smoke", "CRITICAL")
+    token = await login(hub.client, "v01.cmd")
+    [alarm] = await (await hub.api("GET", "", token)).json()
+    feed = etree.fromstring(await (await hub.api("GET", "/feed.atom", token)).read())
+    ns = {"a": ATOM_NS, "cap": CAP_NS}
+    [entry] = feed.findall("a:entry", namespaces=ns)
+    # the entry's id is the alarm's resource: a signed-in client reads the alarm there
+    resource = await hub.client.session.get(
+        entry.findtext("a:id", namespaces=ns), headers=bearer(token)
+    )
+    assert resource.status == 200
+    assert (await resource.json())["id"] == alarm["id"]
+    # its alternate link is the alarm's CAP message, the same one the entry carries
+    link = entry.find("a:link[@rel='alternate']", namespaces=ns)
+    response = await hub.client.session.get(link.get("href"), headers=bearer(token))
+    assert response.status == 200
+    assert response.content_type == link.get("type") == "application/cap+xml"
+    followed = etree.fromstring(await response.read())
+    carried = entry.find("a:content/cap:alert", namespaces=ns)
+    assert identity(followed) == identity(carried)
+    assert identity(followed)["identifier"] == f"gridhub-alarm-{alarm['id']}"
