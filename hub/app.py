@@ -15,7 +15,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from consoles import serve as consoles_serve
-from hub import audit, headers, plugins
+from hub import audit, headers, netaddr, plugins
 from hub.api import auth, devices, files, grids, people, system
 from hub.bus import MessageBus
 from hub.channel_heads import ChannelHeads
@@ -100,6 +100,7 @@ def build_app(
         middlewares=[HttpMetrics(registry).middleware(), request_context],
     )
     app[SETTINGS] = settings
+    netaddr.trust(app, settings.trusted_proxies)  # whose X-Forwarded-* to believe
     headers.install(app)  # security headers on every response (hub/headers.py)
     app[METRICS] = registry
     app[ENDPOINTS] = []

@@ -7,19 +7,23 @@ them and slip past a per-address limit.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from aiohttp import web
 
-from hub.keys import SETTINGS
-
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Kept in an app key of its own (not read from the settings) so that hub.web, which every
+# module imports, can use this module without importing the app's keys.
+TRUSTED_PROXIES: web.AppKey[tuple[Network, ...]] = web.AppKey("trusted_proxies", tuple)
 
 
-@functools.lru_cache(maxsize=8)
-def networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
+def trust(app: web.Application, proxies: Iterable[str]) -> None:
+    """Believe forwarded headers from `proxies` (addresses or networks); none by default."""
+    app[TRUSTED_PROXIES] = networks(proxies)
+
+
+def networks(trusted: Iterable[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(item, strict=False) for item in trusted)
 
 
@@ -32,7 +36,7 @@ def _trusted(address: str | None, trusted: Sequence[Network]) -> bool:
 
 
 def _proxies(request: web.Request) -> tuple[Network, ...]:
-    return networks(tuple(request.app[SETTINGS].trusted_proxies))
+    return request.app.get(TRUSTED_PROXIES, ())
 
 
 def client_address(request: web.Request) -> str:

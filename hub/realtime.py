@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import socketio
+from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from hub import policy
+from hub import audit, netaddr, policy
 from hub.access import COMMAND_ROLES, Grant, Principal
 from hub.contracts import PresenceChange, PresenceStore
 from hub.errors import HubError, Unauthorized, invalid_from_pydantic
@@ -44,6 +45,7 @@ class Connection:
     principal: Principal
     expires_at: float
     touched_at: float = 0.0  # last activity written to presence
+    address: str | None = None  # the client's (hub.netaddr), for the audit of its actions
 
 
 # Room names are interned: thousands of sockets share one string per room.
@@ -253,7 +255,7 @@ class Realtime:
             claims = self.identity.decode(token)
         except HubError as exc:
             raise _refused(exc) from None
-        conn = Connection(sid, who, float(str(claims["exp"])))
+        conn = Connection(sid, who, float(str(claims["exp"])), address=_client_address(environ))
         self.connections[sid] = conn
         self._by_person.setdefault(who.person_id, {})[sid] = conn
         for room in scope_rooms(who, self.grids()):
@@ -389,6 +391,7 @@ class Realtime:
             policy.enforce(spec.rule, conn.principal)  # before validation, as HTTP does
             payload = _validate(model, data)
             await self._touch(conn)
+            audit.source_ip_var.set(conn.address)  # each event runs in a task of its own
             result = await handler(conn, payload)
         except HubError as exc:
             return {"ok": False, "error": exc.to_dict()["error"]}
@@ -443,6 +446,12 @@ def _validate(model: type[P], data: Any) -> P:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         raise invalid_from_pydantic(exc) from None
+
+
+def _client_address(environ: Mapping[str, Any]) -> str | None:
+    """The client's address as HTTP requests have it (trusted proxies considered)."""
+    request = environ.get("aiohttp.request")
+    return netaddr.client_address(request) if isinstance(request, web.Request) else None
 
 
 def _refused(error: HubError) -> socketio.exceptions.ConnectionRefusedError:

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from hub import policy
+from hub import netaddr, policy
 from hub.access import Principal
 from hub.audit import request_id_var, source_ip_var
 from hub.decoding import INT_MAX, INT_MIN, parse_json_body
@@ -295,10 +295,10 @@ def error_response(error: HubError) -> web.Response:
 async def request_context(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Request id and source address for logs and audit; HubError to structured JSON."""
+    """Request id and client address (hub.netaddr) for logs and audit; HubError to JSON."""
     request_id = request.headers.get("X-Request-ID", "")[:64] or secrets.token_hex(8)
     rid_token = request_id_var.set(request_id)
-    ip_token = source_ip_var.set(request.remote)
+    ip_token = source_ip_var.set(netaddr.client_address(request))  # trusted proxies considered
     try:
         response = await handler(request)
     except HubError as exc:

@@ -15,7 +15,7 @@ import secrets
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from hub import audit, policy
+from hub import policy
 from hub.access import Principal, require_admin
 from hub.audit import Actor
 from hub.errors import Forbidden, Unauthorized
@@ -154,10 +154,9 @@ def build_router() -> Router:
 
 
 def caller_address(request: web.Request) -> str:
-    """The client's address for limits, also recorded in the audit log and the session."""
-    address = client_address(request)
-    audit.source_ip_var.set(address)  # the request middleware resets it afterwards
-    return address
+    """The client's address for limits and the session (the request middleware has already
+    set the same address for the audit log)."""
+    return client_address(request)
 
 
 def token_out(pair: TokenPair) -> TokenOut:

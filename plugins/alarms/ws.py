@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import WSMessage, WSMsgType, web
 
+from hub.netaddr import client_address
 from plugins.alarms import protocol
 from plugins.alarms.ingest import DeviceStream, Ingest, RateLimited
 from plugins.alarms.protocol import FrameError
@@ -149,7 +150,7 @@ def handler(ingest: Ingest) -> Any:
         )
         await ws.prepare(request)
         try:
-            await DeviceSocket(ingest, ws, request.remote).serve()
+            await DeviceSocket(ingest, ws, client_address(request)).serve()
         except (ConnectionError, asyncio.CancelledError):
             raise
         except Exception:

@@ -32,7 +32,8 @@ class DispatchConfig(BaseModel):
         default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024, description="largest photo"
     )
     trust_forwarded_for: bool = Field(
-        default=False, description="rate-limit by the last X-Forwarded-For hop (behind a proxy)"
+        default=False,
+        description="ignored (was: believe X-Forwarded-For from anyone); use trusted_proxies",
     )
     open311_api_keys: list[str] = Field(
         default_factory=list, description="keys an Open311 POST must carry; empty: none needed"

@@ -6,6 +6,7 @@ anything is stored (a refused report leaves no incident and no media behind).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -27,6 +28,7 @@ from plugins.dispatch.ratelimit import Limit, RateLimited, RateLimiter, limited_
 from plugins.dispatch.schemas import NewIncident
 from plugins.dispatch.service import Incidents, Origin
 
+log = logging.getLogger("gridhub.dispatch")
 M = TypeVar("M", bound=BaseModel)
 ENDED = frozenset({"closed", "not_accepted"})
 # States as a resident reads them.
@@ -44,7 +46,12 @@ class PublicIntake:
         self.ctx = ctx
         self.incidents = incidents
         self.media = MediaStore(ctx.sessions)
-        self.limiter = RateLimiter(ctx.sessions, self.config.trust_forwarded_for)
+        self.limiter = RateLimiter(ctx.sessions)
+        if self.config.trust_forwarded_for:
+            log.warning(
+                "plugins.config.dispatch.trust_forwarded_for is ignored: the public limits "
+                "use the hub's trusted_proxies (list the reverse proxy there)"
+            )
 
     @property
     def config(self) -> DispatchConfig:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.errors import TooManyRequests
+from hub.netaddr import client_address
 from storage.sql import Base
 
 
@@ -51,23 +52,17 @@ class RateLimited(TooManyRequests):
 
 
 class RateLimiter:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], trust_forwarded_for: bool = False
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._trust_forwarded_for = trust_forwarded_for
-
-    def client_of(self, request: web.Request) -> str:
-        """The client's address: the peer, or the last X-Forwarded-For hop behind a proxy."""
-        if self._trust_forwarded_for:
-            hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
-            if hops[-1]:
-                return hops[-1][:64]
-        return (request.remote or "unknown")[:64]
 
     async def check(self, request: web.Request, rule: Limit, code: str) -> None:
-        """Count one request of the client; raise RateLimited when its window is full."""
-        retry_after = await self.hit(rule, self.client_of(request))
+        """Count one request of the client; raise RateLimited when its window is full.
+
+        The client is `hub.netaddr.client_address`: the peer, or behind one of the hub's
+        `trusted_proxies` the address the proxy vouches for. An X-Forwarded-For from anyone
+        else is ignored, so nobody buys a fresh window by writing another address into it.
+        """
+        retry_after = await self.hit(rule, client_address(request))
         if retry_after is not None:
             raise RateLimited(code, retry_after)
 

@@ -12,10 +12,10 @@ from hub import audit
 from hub.keys import SESSIONS
 from plugins.alarms.client import DeviceClient
 from plugins.alarms.messages import AlarmChanged
-from storage.models import Person
+from storage.models import AuditEntry, Person
 from tests.hub.conftest import login
 from tests.hub.sockets import Peer, joined
-from tests.plugins.alarms.conftest import GAS_TOWN3, AlarmHub, BusProbe, eventually
+from tests.plugins.alarms.conftest import GAS_TOWN3, AlarmHub, BusProbe, StartAlarms, eventually
 
 TEMP = "dev-temp-01"  # 东庄村 grid 02: v01.cmd's village, town1.cmd's town
 
@@ -182,6 +182,32 @@ async def test_the_assignee_list_is_exactly_who_assign_accepts(
     assert (await hub.api("GET", path, outsider)).status == 404
     worker = await (await hub.api("GET", path, await login(hub.client, "w02"))).json()
     assert worker["error"]["code"] == "auth.role_required"
+
+
+async def test_socket_actions_are_audited_with_the_client_address(
+    start_alarms: StartAlarms, devices: list[DeviceClient], peers: list[Peer]
+) -> None:
+    # The test client connects from loopback, here the hub's trusted proxy; the socket's
+    # handshake names the client behind it, and the audit of an ack over that socket says so.
+    hub = await start_alarms(trusted_proxies=["127.0.0.1/32", "::1/128"])
+    device = await connected(hub, devices, TEMP)
+    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
+    [alarm] = await alarms_of(hub, "v01.cmd")
+    console = Peer()
+    peers.append(console)
+    await console.sio.connect(
+        str(hub.client.make_url("/")),
+        auth={"token": await login(hub.client, "v01.cmd")},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+        transports=["websocket"],
+    )
+    await console.ok("alarms.ack", {"alarm_id": alarm["id"]})
+    async with hub.app[SESSIONS]() as session:
+        row = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "alarm.acknowledge")
+        )
+    assert row is not None
+    assert row.source_ip == "203.0.113.7"
 
 
 async def next_change(peer: Peer, match: Callable[[Any], bool] | None = None) -> Any:

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
 from hub.keys import SESSIONS
 from plugins.dispatch.media import Media
 from plugins.dispatch.models import Incident
-from plugins.dispatch.ratelimit import Limit, RateLimiter
+from plugins.dispatch.ratelimit import Limit, RateLimiter, RateWindow
 from tests.hub.conftest import Client, Hub
 from tests.hub.sockets import Peer, joined
 from tests.plugins.dispatch.conftest import BASIC, StartDispatch, api_as, centre, person_id
@@ -323,21 +324,39 @@ async def test_photos_and_windows_on_each_database(
     assert await limiter.hit(rule, "10.0.0.1", now=1010.0) is None
 
 
-async def test_behind_a_proxy_the_last_forwarded_hop_is_the_client(
+async def appeal_from_hops(client: Client, hops: str) -> int:
+    headers = {"X-Forwarded-For": hops}
+    response = await client.post(f"{PUBLIC}/appeals", json=appeal(client), headers=headers)
+    return response.status
+
+
+async def test_behind_a_trusted_proxy_the_hop_it_added_is_the_client(
     start_dispatch: StartDispatch,
 ) -> None:
-    hub = await start_dispatch({"appeal_limit": 1, "trust_forwarded_for": True})
+    # The test client connects from loopback: here loopback is the hub's trusted proxy.
+    loopback = ["127.0.0.1/32", "::1/128"]
+    hub = await start_dispatch({"appeal_limit": 1}, trusted_proxies=loopback)
     client = hub.client
-
-    async def from_hops(hops: str) -> int:
-        headers = {"X-Forwarded-For": hops}
-        response = await client.post(f"{PUBLIC}/appeals", json=appeal(client), headers=headers)
-        return response.status
-
-    assert await from_hops("203.0.113.9, 198.51.100.1") == 201
+    assert await appeal_from_hops(client, "203.0.113.9, 198.51.100.1") == 201
     # The first hops are whatever the client claims; the proxy's own hop decides.
-    assert await from_hops("192.0.2.77, 198.51.100.1") == 429
-    assert await from_hops("198.51.100.2") == 201
+    assert await appeal_from_hops(client, "192.0.2.77, 198.51.100.1") == 429
+    assert await appeal_from_hops(client, "198.51.100.2") == 201
+
+
+async def test_a_forged_forwarded_for_buys_no_fresh_window(
+    start_dispatch: StartDispatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # No trusted proxy (the default; the old trust_forwarded_for is ignored, with a warning):
+    # the client is the peer, whatever X-Forwarded-For it writes.
+    hub = await start_dispatch({"appeal_limit": 1, "trust_forwarded_for": True})
+    assert "trust_forwarded_for is ignored" in caplog.text
+    client = hub.client
+    assert await appeal_from_hops(client, "198.51.100.1") == 201
+    assert await appeal_from_hops(client, "198.51.100.2") == 429
+    assert await appeal_from_hops(client, "192.0.2.77, 198.51.100.3") == 429
+    async with client.app[SESSIONS]() as session:
+        keys = set(await session.scalars(select(RateWindow.client)))
+    assert keys == {"127.0.0.1"}
 
 
 async def test_a_rejected_appeal_tells_the_resident_why(hub: Hub) -> None:
