@@ -40,6 +40,7 @@ class ChannelHeads:
 
     def __init__(self, journal: WriteJournal, store: ChannelStore, rt: Realtime) -> None:
         self.journal, self.store, self.rt = journal, store, rt
+        self._owed: set[int] = set()  # claimed channels not announced yet (kept on a failure)
 
     async def start(self) -> None:
         """Before taking writes: beat, and speak for an earlier process with this node id."""
@@ -47,7 +48,8 @@ class ChannelHeads:
         own = await self.journal.claim_own()
         if own:
             log.info("channel heads of a previous run announced", extra={"channels": len(own)})
-            await announce(self.store, self.rt, own)
+            self._owed.update(own)
+            await self._announce()
 
     async def tick(self) -> None:
         await self.journal.beat()
@@ -56,7 +58,14 @@ class ChannelHeads:
                 "node gone: announcing the heads of its channels",
                 extra={"node": node, "channels": len(channel_ids)},
             )
-            await announce(self.store, self.rt, channel_ids)
+            self._owed.update(channel_ids)
+        await self._announce()
+
+    async def _announce(self) -> None:
+        """The claim removed the notes from Redis: announce until it worked (again is harmless)."""
+        if self._owed:
+            await announce(self.store, self.rt, sorted(self._owed))
+            self._owed.clear()
 
     async def run_forever(self, interval_s: float) -> None:
         while True:
