@@ -231,7 +231,11 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
     app[AUTHENTICATOR] = identity
     app[PEOPLE] = People(sessions, passwords)
     app[DEVICES] = Devices(sessions)
+    sweep = asyncio.create_task(
+        _every(settings.throttle_sweep_s, identity.sweep), name="auth-sweep"
+    )
     yield
+    await _cancel([sweep])
 
 
 async def _realtime(app: web.Application) -> AsyncIterator[None]:

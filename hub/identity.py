@@ -17,7 +17,7 @@ from datetime import timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
@@ -299,6 +299,33 @@ class Identity:
             )
             for session_id in ids:
                 self.forget_session(session_id)
+
+    # ---- housekeeping -------------------------------------------------------------------
+
+    async def sweep(self) -> None:
+        """Delete what no longer matters from the sign-in tables: ended limit windows and
+        ended sessions. Every node runs it once per `throttle_sweep_s` (hub/app.py)."""
+        windows, sessions = await self.limits.purge(), await self.purge_sessions()
+        if windows or sessions:
+            log.info("sign-in tables purged", extra={"windows": windows, "sessions": sessions})
+
+    async def purge_sessions(self) -> int:
+        """Delete sessions that ended (expired or revoked) and are needed no more.
+
+        A revoked session is kept while its access tokens live (`load_revocations` reads it at
+        start-up), and every session for `familiar_days` after its sign-in (`_familiar`: its
+        address keeps the owner clear of the account limit).
+        """
+        now, s = utcnow(), self._settings
+        ended = now - timedelta(seconds=s.access_ttl_s + 60)
+        stale = (
+            delete(LoginSession)
+            .where(LoginSession.created_at < now - timedelta(days=s.familiar_days))
+            .where(or_(LoginSession.expires_at < ended, LoginSession.revoked_at < ended))
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(stale)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     # ---- helpers ------------------------------------------------------------------------
 

@@ -40,7 +40,9 @@ class AuthSettings(BaseModel):
     familiar_days: int = Field(
         30, ge=1, le=365, description="a sign-in from an address makes it familiar this long"
     )
-    throttle_sweep_s: float = Field(300.0, gt=0, description="purge of ended limit windows")
+    throttle_sweep_s: float = Field(
+        300.0, gt=0, description="purge of ended sign-in limit windows and login sessions"
+    )
     refresh_grace_s: int = Field(
         10, ge=0, le=300, description="the previous refresh token is 'superseded', not reuse"
     )

@@ -20,14 +20,13 @@ Buckets (docs/security.md, "Sessions, tokens and sign-in limits"):
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, delete, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import TooManyRequests
@@ -36,7 +35,6 @@ from storage.models import AuthThrottle
 
 PAIR, ADDRESS, ACCOUNT = "pair", "address", "account"
 T = AuthThrottle
-log = logging.getLogger("gridhub.auth")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -63,7 +61,6 @@ class SignInLimits:
         self._sessions = sessions
         self._s = settings
         self._clock = clock
-        self._next_purge = 0.0
 
     def buckets(self, username: str, address: str, known: bool, familiar: bool) -> list[Bucket]:
         s = self._s
@@ -92,8 +89,6 @@ class SignInLimits:
                 return
             except IntegrityError:
                 continue
-            finally:
-                await self._purge_now_and_then()
         raise _locked(1)
 
     async def release(self, buckets: Sequence[Bucket]) -> None:
@@ -129,7 +124,8 @@ class SignInLimits:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def purge(self) -> int:
-        """Delete buckets whose window ended and whose lock (if any) is over.
+        """Delete buckets whose window ended and whose lock (if any) is over (rows for unknown
+        names and passing addresses would pile up); `Identity.sweep` runs it periodically.
 
         Waiting twice the longest window keeps the back-off of a pair that keeps coming back.
         """
@@ -141,21 +137,6 @@ class SignInLimits:
                 delete(T).where(T.window_start < now - idle, T.locked_until < now)
             )
         return int(getattr(result, "rowcount", 0) or 0)
-
-    async def _purge_now_and_then(self) -> None:
-        """Rows for unknown names and passing addresses would pile up: every node that takes
-        sign-ins purges once per `throttle_sweep_s` (no separate job is needed)."""
-        now = self._clock()
-        if now < self._next_purge:
-            return
-        self._next_purge = now + self._s.throttle_sweep_s
-        try:
-            removed = await self.purge()
-        except SQLAlchemyError:
-            log.exception("purging sign-in limits failed")
-            return
-        if removed:
-            log.info("sign-in limits purged", extra={"removed": removed})
 
     # ---- one bucket ---------------------------------------------------------------------
 
