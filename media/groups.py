@@ -70,14 +70,13 @@ class GroupCalls:
         room_id = f"call:{access.channel.id}"
         options = {"room": {"mode": "call"}, "peer": {"muted": body.muted}}
         room, answer = await self.rooms.join(conn, room_id, access.channel, body.sdp, options)
-        speaker = room.speaker
         return {
             "room_id": room_id,
             "channel_id": access.channel.id,
             "sdp": answer,
             "moderator": moderates(access, room, conn.principal.person_id),
             **room.roster_state(),  # participants, roster_version
-            "active_speaker": speaker,
+            **room.speaker_state(),  # active_speaker, speaker_version
             "video": room.video.get(conn.principal.person_id, []),
         }
 
@@ -148,8 +147,12 @@ class GroupCalls:
     async def _room_event(self, room: LiveRoom, name: str, data: dict[str, Any]) -> None:
         if name == "speaker":
             speaker = room.by_peer(data.get("peer"))
-            room.speaker = speaker.person_id if speaker is not None else None
-            body = {"room_id": room.room_id, "person_id": room.speaker}
+            self.rooms.speaks(room, speaker.person_id if speaker is not None else None)
+            body = {
+                "room_id": room.room_id,
+                "person_id": room.speaker,
+                "speaker_version": room.speaker_version,
+            }
             await self.rt.emit("group.active_speaker", body, room.socket_room)
         elif name == "video":
             person = _person(data.get("peer"))

@@ -9,7 +9,9 @@ Who is there reaches a device two ways, in no fixed order: the join reply and th
 ``<prefix>.participants`` events (an event may overtake the reply, or arrive while the device
 is still handling it; through Redis, emits and replies travel separately). Each roster
 therefore carries ``roster_version``, a number that grows with every change on this node, and
-a device keeps the roster with the highest version it has seen.
+a device keeps the roster with the highest version it has seen. Who speaks travels the same
+two ways (a group call's join reply and ``group.active_speaker``) and is ordered the same way
+by ``speaker_version``, from the same sequence.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class LiveRoom:
     video: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # person -> slots
     started_by: int | None = None  # who opened the room (moderates a group call)
     roster_version: int = 0  # LiveRooms.changed: set anew whenever the roster changes
+    speaker_version: int = 0  # LiveRooms.speaks: set anew whenever the speaker changes
 
     @property
     def socket_room(self) -> str:
@@ -83,6 +86,10 @@ class LiveRoom:
     def roster_state(self) -> dict[str, Any]:
         """Who is there, with the version that orders it among the room's other rosters."""
         return {"participants": self.roster(), "roster_version": self.roster_version}
+
+    def speaker_state(self) -> dict[str, Any]:
+        """Who speaks, with the version that orders it among the room's other words of it."""
+        return {"active_speaker": self.speaker, "speaker_version": self.speaker_version}
 
     def by_peer(self, peer: Any) -> Participant | None:
         try:
@@ -125,6 +132,10 @@ class LiveRooms:
     def changed(self, room: LiveRoom) -> None:
         """Call right after changing who is in the room or their flags (no await between)."""
         room.roster_version = next(self._versions)
+
+    def speaks(self, room: LiveRoom, person_id: int | None) -> None:
+        """The room's active speaker is now `person_id` (None: nobody)."""
+        room.speaker, room.speaker_version = person_id, next(self._versions)
 
     async def join(
         self, conn: Connection, room_id: str, channel: ChannelInfo, sdp: str, options: Any

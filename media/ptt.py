@@ -2,9 +2,11 @@
 
 Client → hub: ``ptt.join`` (offer → answer; listen, and talk when holding the floor),
 ``ptt.leave``, ``ptt.request`` (``emergency`` optional) and ``ptt.release``. Hub → listeners:
-``ptt.floor`` ``{channel_id, holder, reason, displaced}`` whenever the holder changes (reason
-``granted``, ``preempted``, ``released``, ``timeout`` or ``left``), ``ptt.participants``,
-``ptt.ended``. A denied request is the error ``ptt.floor_busy`` (details: the holder).
+``ptt.floor`` ``{channel_id, holder, reason, displaced, floor_version}`` whenever the holder
+changes (reason ``granted``, ``preempted``, ``released``, ``timeout`` or ``left``),
+``ptt.participants``, ``ptt.ended``. A denied request is the error ``ptt.floor_busy``
+(details: the holder). The ``ptt.join`` and ``ptt.request`` replies carry the floor with its
+``floor_version`` too; events may overtake a reply, so a device keeps the highest version.
 
 The floor lives in a ``FloorStore`` (Redis in a cluster); every change is published on the
 hub bus (``FloorChanged``) so that each node gates its own PTT room of the channel: only the
@@ -30,7 +32,7 @@ from hub.messages import DomainMessage
 from hub.realtime import Connection, Realtime, user_room
 from hub.settings import MediaSettings
 from hub.timers import DueTimer, TimerView
-from media.floor import FloorStore, Holder
+from media.floor import FloorStore, Holder, Released
 from media.live import LiveRoom, LiveRooms, Participant
 from media.pool import MediaPool
 from media.protocol import ControlError
@@ -86,14 +88,16 @@ class PushToTalk:
         room_id = f"ptt:{channel.id}"
         options = {"room": {"mode": "ptt"}, "peer": {}}
         room, answer = await self.rooms.join(conn, room_id, channel, body.sdp, options)
-        holder = await self.floors.current(channel.id, time.time())
-        await self._gate(channel.id, holder)
+        # read after joining the socket room: a later change reaches us as a newer event
+        floor = await self.floors.current(channel.id, time.time())
+        await self._gate(channel.id, floor.holder)
         return {
             "room_id": room_id,
             "channel_id": channel.id,
             "sdp": answer,
             **room.roster_state(),  # participants, roster_version
-            "floor": holder.public() if holder else None,
+            "floor": floor.holder.public() if floor.holder else None,
+            "floor_version": floor.version,
         }
 
     async def leave(self, conn: Connection, body: ScopeIn) -> dict[str, Any]:
@@ -114,8 +118,8 @@ class PushToTalk:
             reason = "preempted" if outcome.displaced else "granted"
             payload = {"channel_id": channel.id, "token": claim.token}
             await self.timers.schedule(EXPIRY, str(channel.id), claim.expires_at, payload)
-            await self._changed(channel.id, claim, reason, outcome.displaced)
-        return {"floor": outcome.holder.public()}
+            await self._changed(channel.id, claim, reason, outcome.displaced, outcome.version)
+        return {"floor": outcome.holder.public(), "floor_version": outcome.version}
 
     def _claim(self, who: Principal, emergency: bool) -> Holder:
         priority = rank(who)
@@ -140,23 +144,32 @@ class PushToTalk:
     # ---- floor changes ---------------------------------------------------------------
 
     async def _release(self, channel_id: int, person_id: int, reason: str) -> bool:
-        holder = await self.floors.current(channel_id, time.time())
+        holder = (await self.floors.current(channel_id, time.time())).holder
         if holder is None or holder.person_id != person_id:
             return False
-        if await self.floors.release(channel_id, holder.token) is None:
+        released = await self.floors.release(channel_id, holder.token)
+        if released is None:
             return False
         await self.timers.cancel(str(channel_id))
-        await self._changed(channel_id, None, reason, holder)
+        await self._freed(channel_id, reason, released)
         return True
 
     async def _expire(self, payload: dict[str, Any], _timer: DueTimer) -> None:
         channel_id = int(payload["channel_id"])
-        holder = await self.floors.release(channel_id, str(payload["token"]))
-        if holder is not None:  # else released or taken over already
-            await self._changed(channel_id, None, "timeout", holder)
+        released = await self.floors.release(channel_id, str(payload["token"]))
+        if released is not None:  # else released or taken over already
+            await self._freed(channel_id, "timeout", released)
+
+    async def _freed(self, channel_id: int, reason: str, released: Released) -> None:
+        await self._changed(channel_id, None, reason, released.holder, released.version)
 
     async def _changed(
-        self, channel_id: int, holder: Holder | None, reason: str, displaced: Holder | None
+        self,
+        channel_id: int,
+        holder: Holder | None,
+        reason: str,
+        displaced: Holder | None,
+        version: int,
     ) -> None:
         await self._gate(channel_id, holder)
         person = holder.person_id if holder else None
@@ -166,6 +179,7 @@ class PushToTalk:
             "holder": holder.public() if holder else None,
             "reason": reason,
             "displaced": displaced.public() if displaced else None,
+            "floor_version": version,
         }
         await self.rt.emit("ptt.floor", body, f"media:ptt:{channel_id}")
         targets = [holder, displaced]

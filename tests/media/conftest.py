@@ -14,8 +14,9 @@ from typing import Any
 
 import aioice.ice
 import pytest
+from aiohttp import web
 
-from hub.keys import CHANNELS
+from hub.keys import CHANNELS, REALTIME
 from media.ice import only_addresses
 from media.pool import MediaPool
 from media.wiring import MEDIA
@@ -79,6 +80,26 @@ class MediaHub:
         reply = await peer.ok(event, {**scope, "sdp": await listener.offer()})
         await listener.answer(reply["sdp"])
         return listener, reply
+
+
+def hold_first_reply(app: web.Application, event: str) -> tuple[asyncio.Event, asyncio.Event]:
+    """Hold the first `event` call's reply once the hub has built it: (built, send it).
+
+    Meanwhile the test makes the hub emit an event that then reaches the caller first, as one
+    sent through Redis, or by another task while the reply is on its way, can."""
+    handlers = app[REALTIME].sio.handlers["/"]
+    original = handlers[event]
+    built, send = asyncio.Event(), asyncio.Event()
+
+    async def held(sid: str, data: Any = None) -> Any:
+        reply = await original(sid, data)
+        if not built.is_set():
+            built.set()
+            await send.wait()
+        return reply
+
+    handlers[event] = held
+    return built, send
 
 
 StartMedia = Callable[..., Awaitable[MediaHub]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import ANY
 
 from hub.keys import CHANNELS, GRIDS
 from tests.media.conftest import MediaHub
@@ -50,7 +51,8 @@ async def test_each_hears_the_others_not_itself(media_hub: MediaHub) -> None:
     check_mix(heard)
     loudest = await media_hub.person_id("v01.cmd")
     speaker = await sockets["w01"].next("group.active_speaker", lambda d: d["person_id"])
-    assert speaker == {"room_id": room_id, "person_id": loudest}
+    assert speaker == {"room_id": room_id, "person_id": loudest, "speaker_version": ANY}
+    assert speaker["speaker_version"] > 0
 
 
 async def test_moderator_mutes_one_then_all_and_ends(media_hub: MediaHub) -> None:

@@ -10,11 +10,12 @@ import asyncio
 from typing import Any
 
 from tests.hub.sockets import Peer
-from tests.media.conftest import MediaHub, StartMedia
+from tests.media.conftest import MediaHub, StartMedia, hold_first_reply
 from tests.media.rtc import Listener, levels
 
 TALKERS = {"v01.cmd": 500.0, "v01.lead": 800.0, "w01": 1300.0}
 HEARD, ABSENT = 1000.0, 300.0
+BUILT_S = 20.0
 
 
 async def on_channel(hub: MediaHub) -> tuple[dict[str, Any], dict[str, Peer], Listener]:
@@ -104,3 +105,40 @@ async def test_racing_requests_through_the_hub_have_one_winner(start_media: Star
     busy = [reply["error"] for reply in replies if not reply["ok"]]
     assert {error["code"] for error in busy} == {"ptt.floor_busy"}
     assert {error["details"]["holder"]["person_id"] for error in busy} == {holder}
+
+
+def holding(words: list[dict[str, Any]]) -> int | None:
+    """Who a device shows holding the floor: the newest of replies and `ptt.floor` events."""
+    latest = max(words, key=lambda w: int(w["floor_version"]))
+    holder = latest["floor"] if "floor" in latest else latest["holder"]
+    return None if holder is None else int(holder["person_id"])
+
+
+def listening(rosters: list[dict[str, Any]]) -> int:
+    """How many listen, as a device shows it: the roster with the highest version."""
+    return len(max(rosters, key=lambda r: int(r["roster_version"]))["participants"])
+
+
+async def test_floor_and_roster_events_that_overtake_the_join_reply_win(
+    media_hub: MediaHub,
+) -> None:
+    """w02's join reply is built (w02 alone, the floor free) but not yet sent when v01.lead
+    joins and takes the floor, so w02's socket hears both before its own, older reply."""
+    scope = {"channel_id": await media_hub.village_channel()}
+    listener, talker = await media_hub.socket("w02"), await media_hub.socket("v01.lead")
+    built, send = hold_first_reply(media_hub.client.app, "ptt.join")
+    joining = asyncio.create_task(media_hub.join(listener, "ptt.join", scope, 0.0))
+    await asyncio.wait_for(built.wait(), BUILT_S)
+    await media_hub.join(talker, "ptt.join", scope, 800.0)
+    granted = await talker.ok("ptt.request", scope)
+    roster = await listener.next("ptt.participants", lambda d: len(d["participants"]) == 2)
+    floor_event = await floor(listener, "granted")
+    send.set()
+    _ear, reply = await joining
+    assert (reply["floor"], len(reply["participants"])) == (None, 1)  # older, received last
+    assert floor_event["floor_version"] == granted["floor_version"] > reply["floor_version"]
+    assert roster["roster_version"] > reply["roster_version"]
+
+    lead = await media_hub.person_id("v01.lead")
+    assert holding([reply, floor_event, *listener.drain("ptt.floor")]) == lead
+    assert listening([reply, roster, *listener.drain("ptt.participants")]) == 2

@@ -25,6 +25,13 @@ interface Roster {
   roster_version: number
 }
 
+/** Who speaks in a group call, ordered the same way by `speaker_version`. */
+interface Speaker {
+  room_id: string
+  person_id: number | null
+  speaker_version: number
+}
+
 export interface FloorHolder {
   person_id: number
   display_name: string
@@ -86,8 +93,10 @@ export const useGroup = defineStore('group-call', () => {
   let subscribed = false
   let statsTimer: number | undefined
   let rosterVersion = 0
-  /** rosters that arrived while joining, before the reply named our room (maybe newer) */
+  let speakerVersion = -1
+  /** rosters and speakers that arrived while joining, before the reply named our room (maybe newer) */
   const early = new Map<string, Roster>()
+  const earlySpeaker = new Map<string, Speaker>()
 
   function applyRoster(roster: Roster | undefined): void {
     if (!roster || roster.roster_version <= rosterVersion) return
@@ -95,9 +104,20 @@ export const useGroup = defineStore('group-call', () => {
     participants.value = roster.participants
   }
 
+  function applySpeaker(word: Speaker | undefined): void {
+    if (!word || word.speaker_version <= speakerVersion) return
+    speakerVersion = word.speaker_version
+    speaker.value = word.person_id
+  }
+
   function keepEarly(roster: Roster): void {
     const kept = early.get(roster.room_id)
     if (!kept || kept.roster_version < roster.roster_version) early.set(roster.room_id, roster)
+  }
+
+  function keepEarlySpeaker(word: Speaker): void {
+    const kept = earlySpeaker.get(word.room_id)
+    if (!kept || kept.speaker_version < word.speaker_version) earlySpeaker.set(word.room_id, word)
   }
 
   function subscribe(): void {
@@ -107,8 +127,9 @@ export const useGroup = defineStore('group-call', () => {
       if (e.room_id === roomId.value) applyRoster(e)
       else if (roomId.value === null) keepEarly(e)
     })
-    realtime.on<{ room_id: string; person_id: number | null }>('group.active_speaker', (e) => {
-      if (e.room_id === roomId.value) speaker.value = e.person_id
+    realtime.on<Speaker>('group.active_speaker', (e) => {
+      if (e.room_id === roomId.value) applySpeaker(e)
+      else if (roomId.value === null) keepEarlySpeaker(e)
     })
     realtime.on<{ room_id: string; reason: string }>('group.ended', (e) => {
       if (e.room_id === roomId.value) close()
@@ -126,20 +147,23 @@ export const useGroup = defineStore('group-call', () => {
       peer.onconnectionstatechange = () => (connection.value = peer.connectionState)
       statsTimer = window.setInterval(() => void countReceived(peer), 1000)
       early.clear()
-      const reply = await realtime.call<Roster & { sdp: string; moderator: boolean; active_speaker: number | null }>(
+      earlySpeaker.clear()
+      const reply = await realtime.call<Roster & { sdp: string; moderator: boolean; active_speaker: number | null; speaker_version: number }>(
         'group.join',
         { channel_id: channel, sdp: await gatheredOffer(pc) },
         20_000,
       )
-      // Our room is known from here on, before any await, so no roster is dropped.
+      // Our room is known from here on, before any await, so no roster or speaker is dropped.
       Object.assign(roomId, { value: reply.room_id })
       applyRoster(reply)
       applyRoster(early.get(reply.room_id))
+      applySpeaker({ room_id: reply.room_id, person_id: reply.active_speaker, speaker_version: reply.speaker_version })
+      applySpeaker(earlySpeaker.get(reply.room_id))
       early.clear()
+      earlySpeaker.clear()
       await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp })
       channelId.value = channel
       moderator.value = reply.moderator
-      speaker.value = reply.active_speaker
     } catch (error) {
       close()
       showError(error)
@@ -187,12 +211,23 @@ export const useGroup = defineStore('group-call', () => {
     participants.value = []
     rosterVersion = 0
     early.clear()
+    speaker.value = null
+    speakerVersion = -1
+    earlySpeaker.clear()
     stream.value = null
     muted.value = false
   }
 
   return { roomId, channelId, participants, speaker, moderator, muted, stream, connection, received, join, toggleMute, muteAll, end, leave }
 })
+
+/** Who holds a channel's floor. Replies (`ptt.join`, `ptt.request`) and `ptt.floor` events
+ * arrive in no fixed order (an event can overtake a reply): the higher `floor_version` is newer. */
+interface Floor {
+  channel_id: number
+  holder: FloorHolder | null
+  floor_version: number
+}
 
 export const usePtt = defineStore('ptt', () => {
   const channelId = ref<number | null>(null)
@@ -202,16 +237,22 @@ export const usePtt = defineStore('ptt', () => {
   let pc: RTCPeerConnection | null = null
   let mic: MediaStreamTrack | null = null
   let subscribed = false
+  let floorVersion = -1
+  /** the channel being joined: its floor events count before the join reply (they may be newer) */
+  let joining: number | null = null
+
+  function applyFloor(word: Floor): void {
+    if (word.channel_id !== (channelId.value ?? joining) || word.floor_version <= floorVersion) return
+    floorVersion = word.floor_version
+    holder.value = word.holder
+    talking.value = talking.value && word.holder !== null
+    if (mic) mic.enabled = talking.value
+  }
 
   function subscribe(): void {
     if (subscribed) return
     subscribed = true
-    realtime.on<{ channel_id: number; holder: FloorHolder | null }>('ptt.floor', (e) => {
-      if (e.channel_id !== channelId.value) return
-      holder.value = e.holder
-      talking.value = talking.value && e.holder !== null
-      if (mic) mic.enabled = talking.value
-    })
+    realtime.on<Floor>('ptt.floor', applyFloor)
     realtime.on<{ channel_id: number }>('ptt.ended', (e) => {
       if (e.channel_id === channelId.value) close()
     })
@@ -220,30 +261,36 @@ export const usePtt = defineStore('ptt', () => {
   async function join(channel: number): Promise<void> {
     subscribe()
     if (channelId.value !== null) await leave()
+    joining = channel // from here, before any await
+    floorVersion = -1
     try {
       const made = await audioPeer((s) => (stream.value = s))
       pc = made.pc
       mic = made.mic
       if (mic) mic.enabled = false
-      const reply = await realtime.call<{ sdp: string; floor: FloorHolder | null }>(
+      const reply = await realtime.call<{ sdp: string; floor: FloorHolder | null; floor_version: number }>(
         'ptt.join',
         { channel_id: channel, sdp: await gatheredOffer(pc) },
         20_000,
       )
+      applyFloor({ channel_id: channel, holder: reply.floor, floor_version: reply.floor_version })
       await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp })
       channelId.value = channel
-      holder.value = reply.floor
     } catch (error) {
       close()
       showError(error)
+    } finally {
+      joining = null
     }
   }
 
   async function press(emergency = false): Promise<void> {
-    if (channelId.value === null) return
+    const channel = channelId.value
+    if (channel === null) return
     try {
-      const reply = await realtime.call<{ floor: FloorHolder }>('ptt.request', { channel_id: channelId.value, emergency })
-      holder.value = reply.floor
+      const reply = await realtime.call<{ floor: FloorHolder; floor_version: number }>('ptt.request', { channel_id: channel, emergency })
+      applyFloor({ channel_id: channel, holder: reply.floor, floor_version: reply.floor_version })
+      if (floorVersion !== reply.floor_version) return // a newer word (another holder) came first
       talking.value = true
       if (mic) mic.enabled = true
     } catch (error) {
@@ -270,6 +317,7 @@ export const usePtt = defineStore('ptt', () => {
     mic = null
     channelId.value = null
     holder.value = null
+    floorVersion = -1
     talking.value = false
     stream.value = null
   }

@@ -2,6 +2,9 @@
 // channel's PTT room with a WebRTC offer (complete: the media worker does not trickle ICE),
 // listen to whoever holds the floor, hold the button to request it and talk, let go to release.
 // The microphone track stays disabled unless this phone holds the floor.
+// Replies and events arrive in no fixed order (an event can overtake the reply to ptt.join or
+// ptt.request), so who holds the floor and who listens each carry a version (floor_version,
+// roster_version) and the phone keeps the highest it has seen for the channel it is on.
 import { reactive, shallowRef } from 'vue'
 import type { Session } from './session'
 
@@ -15,7 +18,13 @@ export interface FloorHolder {
 interface Floor {
   channel_id: number
   holder: FloorHolder | null
-  reason: string
+  floor_version: number
+}
+
+interface Roster {
+  room_id: string
+  participants: unknown[]
+  roster_version: number
 }
 
 const GATHER_MS = 3000
@@ -28,13 +37,13 @@ export class Ptt {
   readonly remote = shallowRef<MediaStream | null>(null)
   private pc: RTCPeerConnection | null = null
   private mic: MediaStream | null = null
+  private floorVersion = -1
+  private rosterVersion = 0
 
   constructor(private readonly s: Session) {
     s.onStart((live) => {
       live.on<Floor>('ptt.floor', (f) => this.floor(f))
-      live.on<{ participants: unknown[] }>('ptt.participants', (p) => {
-        this.state.listeners = p.participants.length
-      })
+      live.on<Roster>('ptt.participants', (r) => this.roster(r))
       live.on<{ channel_id: number; reason: string }>('ptt.ended', (e) => {
         if (e.channel_id !== this.state.channelId) return
         this.close()
@@ -46,14 +55,19 @@ export class Ptt {
   async join(channelId: number): Promise<void> {
     if (this.state.joined && this.state.channelId === channelId) return
     await this.leave()
+    // The channel is ours from here, before any await: events that overtake the reply count.
     Object.assign(this.state, { channelId, joining: true, error: '' })
+    this.floorVersion = -1
+    this.rosterVersion = 0
     try {
       const offer = await this.offer()
-      const r = await this.s.live.call<{ sdp: string; floor: FloorHolder | null; participants: unknown[] }>(
+      const r = await this.s.live.call<Roster & { sdp: string; floor: FloorHolder | null; floor_version: number }>(
         'ptt.join', { channel_id: channelId, sdp: offer }, 15000,
       )
+      this.roster(r)
+      this.floor({ channel_id: channelId, holder: r.floor, floor_version: r.floor_version })
       await this.pc?.setRemoteDescription({ type: 'answer', sdp: r.sdp })
-      Object.assign(this.state, { joined: true, holder: r.floor, listeners: r.participants.length })
+      this.state.joined = true
     } catch (e) {
       this.close()
       this.state.error = (e as Error).message
@@ -65,8 +79,9 @@ export class Ptt {
   async talk(): Promise<void> {
     if (!this.state.joined) return
     try {
-      const r = await this.s.live.call<{ floor: FloorHolder }>('ptt.request', { channel_id: this.state.channelId })
-      this.floor({ channel_id: this.state.channelId, holder: r.floor, reason: 'granted' })
+      const channelId = this.state.channelId
+      const r = await this.s.live.call<{ floor: FloorHolder; floor_version: number }>('ptt.request', { channel_id: channelId })
+      this.floor({ channel_id: channelId, holder: r.floor, floor_version: r.floor_version })
     } catch (e) {
       this.state.error = (e as Error).message
     }
@@ -85,10 +100,24 @@ export class Ptt {
     if (was && id) await this.s.live.call('ptt.leave', { channel_id: id }).catch(() => undefined)
   }
 
+  /** Whether a word about `channelId` is about the channel this phone is on (or joining). */
+  private on(channelId: number): boolean {
+    return (this.state.joined || this.state.joining) && channelId === this.state.channelId
+  }
+
   private floor(f: Floor): void {
-    if (f.channel_id !== this.state.channelId) return
+    if (!this.on(f.channel_id) || f.floor_version <= this.floorVersion) return
+    this.floorVersion = f.floor_version
     this.state.holder = f.holder
     this.setMic(f.holder?.person_id === this.s.me?.person_id)
+  }
+
+  private roster(r: Roster): void {
+    // A PTT room is "ptt:<channel id>" (docs/protocol.md); other rooms' rosters are not ours.
+    if (r.room_id !== `ptt:${this.state.channelId}` || !this.on(this.state.channelId)) return
+    if (r.roster_version <= this.rosterVersion) return
+    this.rosterVersion = r.roster_version
+    this.state.listeners = r.participants.length
   }
 
   private setMic(on: boolean): void {
@@ -120,6 +149,8 @@ export class Ptt {
     this.mic = null
     this.remote.value = null
     Object.assign(this.state, { joined: false, holder: null, talking: false, listeners: 0 })
+    this.floorVersion = -1
+    this.rosterVersion = 0
   }
 }
 
