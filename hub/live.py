@@ -24,7 +24,9 @@ WHO_MAX = 5000  # people per presence.who reply (`more` and `after` page on)
 TRACK_MAX = 5000  # points per location.track reply (`more` and `next_since` page on)
 PRESENCE_SET = policy.signed_in("presence.set", policy.Scope.OWN)
 PRESENCE_ACTIVITY = policy.signed_in("presence.activity", policy.Scope.OWN)
-LOCATION_REPORT = policy.signed_in("location.report", policy.Scope.OWN)
+# Staff only: a report goes to the command centres over the person's grids, and a resident's
+# whereabouts are no business of theirs (residents locate a problem in their appeal instead).
+LOCATION_REPORT = policy.for_roles("location.report", STAFF_ROLES, policy.Scope.OWN)
 PRESENCE_WHO = policy.for_roles("presence.who", STAFF_ROLES, policy.Scope.LISTED)
 LOCATION_TRACK = policy.for_roles("location.track", STAFF_ROLES, policy.Scope.PERSON)
 

@@ -10,7 +10,10 @@ from typing import Any
 import jwt
 import pytest
 import socketio
+from sqlalchemy import select
 
+from hub.keys import SESSIONS
+from storage.models import LocationPoint
 from tests.hub.conftest import Client, StartHub, bearer, login
 from tests.hub.sockets import WAIT, Peer, connect, joined
 
@@ -103,6 +106,23 @@ async def test_location_reports_flow_to_commanders_with_staleness(
     assert fresh["location"]["lat"] == 36.91
     track = await cmd.call("location.track", {"person_id": me["person_id"], "since": old - 1})
     assert [p["lat"] for p in track["points"]] == [36.9, 36.91]
+
+
+async def test_a_resident_reports_no_position_to_command_centres(
+    client: Client, peers: list[Peer]
+) -> None:
+    cmd = await joined(client, peers, "v01.cmd")  # commands r01's village
+    resident = await joined(client, peers, "r01")
+    refused = await resident.call("location.report", {"lat": 36.9, "lon": 118.7})
+    assert refused["error"]["code"] == "auth.role_required"
+    worker = await joined(client, peers, "w01")
+    await worker.ok("location.report", {"lat": 36.91, "lon": 118.71})
+    # Emitted in order to the same room: the first position the commander gets is w01's.
+    first = await cmd.next("location.changed")
+    assert first["username"] == "w01"
+    async with client.app[SESSIONS]() as session:
+        stored = await session.scalars(select(LocationPoint.person_id).distinct())
+        assert list(stored) == [first["person_id"]]  # r01's position was not kept either
 
 
 async def test_scope_limits_who_and_tracks(client: Client, peers: list[Peer]) -> None:

@@ -8,6 +8,8 @@ import type { Session } from './session'
 const REPORT_S = 30
 const MOVE_M = 50
 const DUTY_KEY = 'gridhub.field.duty'
+// The hub takes location.report from staff only (a resident's position is nobody's business).
+const REPORTING_ROLES = ['admin', 'commander', 'dispatcher', 'grid_leader', 'grid_worker']
 
 function metres(a: Fix, b: Fix): number {
   const r = 6371000
@@ -29,7 +31,14 @@ export class Duty {
     if (localStorage.getItem(DUTY_KEY) === '1') this.set(true)
   }
 
-  set(on: boolean): void {
+  /** Whether this person's positions are taken by the hub at all. */
+  get allowed(): boolean {
+    const roles = this.session.roles
+    return REPORTING_ROLES.some((r) => roles.has(r))
+  }
+
+  set(wanted: boolean): void {
+    const on = wanted && this.allowed
     this.state.on = on
     localStorage.setItem(DUTY_KEY, on ? '1' : '0')
     this.stop?.()
