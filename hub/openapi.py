@@ -211,11 +211,18 @@ def _schema(model: Any, schemas: dict[str, Any]) -> dict[str, Any]:
     else:
         raw = TypeAdapter(model).json_schema(ref_template=REF)
     schema: dict[str, Any] = uniform_tuples(raw)
-    schemas.update(schema.pop("$defs", {}))
+    add_components(schemas, schema.pop("$defs", {}))
     if isinstance(model, type) and issubclass(model, BaseModel):
-        schemas[model.__name__] = schema
+        add_components(schemas, {model.__name__: schema})
         return {"$ref": REF.format(model=model.__name__)}
     return schema
+
+
+def add_components(schemas: dict[str, Any], found: dict[str, Any]) -> None:
+    """Add named schemas; two different models of one name would leave one of them wrong."""
+    for name, schema in found.items():
+        if schemas.setdefault(name, schema) != schema:
+            raise ValueError(f"two different schemas are named {name!r}: rename one model")
 
 
 def uniform_tuples(schema: Any) -> Any:
@@ -253,7 +260,7 @@ def _query_params(endpoint: Endpoint, schemas: dict[str, Any]) -> list[dict[str,
     if endpoint.query is None:
         return []
     schema = uniform_tuples(endpoint.query.model_json_schema(ref_template=REF))
-    schemas.update(schema.pop("$defs", {}))
+    add_components(schemas, schema.pop("$defs", {}))
     required = set(schema.get("required", []))
     return [
         {"name": name, "in": "query", "required": name in required, "schema": prop}

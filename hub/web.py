@@ -158,7 +158,7 @@ class PrefixDispatcher:
 
     def publish(self, app: web.Application) -> None:
         """Freeze the plugin's endpoints and list them in the OpenAPI document."""
-        self._compiled = [(e, _template(e.path)) for e in self._router.endpoints]
+        self._compiled = [(e, template(e.path)) for e in self._router.endpoints]
         app[ENDPOINTS].extend(self._router.endpoints)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -217,7 +217,7 @@ class WebSocketPaths:
         return await handler(request)
 
 
-def _template(path: str) -> re.Pattern[str]:
+def template(path: str) -> re.Pattern[str]:
     """aiohttp-style path template (`{name}` or `{name:regex}`) as a compiled regex."""
     regex, last = "", 0
     for match in re.finditer(r"{(\w+)(?::((?:[^{}]|{[^{}]*})+))?}", path):
@@ -230,7 +230,7 @@ def _template(path: str) -> re.Pattern[str]:
 async def serve(
     endpoint: Endpoint, request: web.Request, params: Mapping[str, str]
 ) -> web.StreamResponse:
-    principal = await _principal(request) if endpoint.auth else await _optional(request)
+    principal = await _principal(request) if endpoint.auth else await _optional(request, endpoint)
     policy.enforce(endpoint.rule, principal)  # before the body is read: see hub/policy.py
     body = await _body(request, endpoint.body) if endpoint.body else None
     query = _query(request, endpoint.query) if endpoint.query else None
@@ -246,8 +246,8 @@ async def _principal(request: web.Request) -> Principal:
     return await request.app[AUTHENTICATOR].authenticate(token.strip())
 
 
-async def _optional(request: web.Request) -> Principal | None:
-    if "Authorization" not in request.headers:
+async def _optional(request: web.Request, endpoint: Endpoint) -> Principal | None:
+    if "Authorization" not in request.headers or not endpoint.rule.reads_person_token:
         return None
     return await _principal(request)
 

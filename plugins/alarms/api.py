@@ -20,6 +20,14 @@ from plugins.alarms import service as rules
 from plugins.alarms.config import SEVERITIES
 from plugins.alarms.ingest import device_info
 from plugins.alarms.models import Alarm, AlarmRule, DeviceFrame
+from plugins.alarms.responses import (
+    ATOM,
+    CAP,
+    AlarmDetailOut,
+    AlarmOut,
+    FrameOut,
+    TelemetryRuleOut,
+)
 from plugins.alarms.rules import RuleIn
 from plugins.alarms.service import AlarmFilter, AlarmService, visible_grids
 from plugins.alarms.state import DeviceInfo
@@ -100,23 +108,52 @@ def register(
 def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
     http = ctx.http
 
-    @http.get("", summary="Alarms in your scope, newest first", query=AlarmQuery, rule=rules.LIST)
+    @http.get(
+        "",
+        summary="Alarms in your scope, newest first",
+        query=AlarmQuery,
+        response=list[AlarmOut],
+        rule=rules.LIST,
+    )
     async def list_alarms(call: Call[None, AlarmQuery]) -> list[dict[str, Any]]:
         return await service.list(call.who, call.query.filter())
 
-    @http.get(f"/{ID}", summary="One alarm with its full history", rule=rules.READ)
+    @http.get(
+        f"/{ID}",
+        summary="One alarm with its full history",
+        response=AlarmDetailOut,
+        rule=rules.READ,
+    )
     async def get_alarm(call: Call[None, None]) -> dict[str, Any]:
         return await service.get(call.who, call.path_int("alarm_id"))
 
-    @http.post(f"/{ID}/ack", summary="Acknowledge (commander)", body=CommentIn, rule=rules.ACK)
+    @http.post(
+        f"/{ID}/ack",
+        summary="Acknowledge (commander)",
+        body=CommentIn,
+        response=AlarmOut,
+        rule=rules.ACK,
+    )
     async def ack(call: Call[CommentIn, None]) -> dict[str, Any]:
         return await service.acknowledge(call.who, call.path_int("alarm_id"), call.body.comment)
 
-    @http.post(f"/{ID}/clear", summary="Clear (commander)", body=CommentIn, rule=rules.CLEAR)
+    @http.post(
+        f"/{ID}/clear",
+        summary="Clear (commander)",
+        body=CommentIn,
+        response=AlarmOut,
+        rule=rules.CLEAR,
+    )
     async def clear(call: Call[CommentIn, None]) -> dict[str, Any]:
         return await service.clear(call.who, call.path_int("alarm_id"), call.body.comment)
 
-    @http.post(f"/{ID}/comment", summary="Comment on an alarm", body=TextIn, rule=rules.COMMENT)
+    @http.post(
+        f"/{ID}/comment",
+        summary="Comment on an alarm",
+        body=TextIn,
+        response=AlarmOut,
+        rule=rules.COMMENT,
+    )
     async def comment(call: Call[TextIn, None]) -> dict[str, Any]:
         return await service.comment(call.who, call.path_int("alarm_id"), call.body.text)
 
@@ -124,6 +161,7 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
         f"/{ID}/assign",
         summary="Assign to staff who see the alarm (null: unassign)",
         body=AssignIn,
+        response=AlarmOut,
         rule=rules.ASSIGN,
     )
     async def assign(call: Call[AssignIn, None]) -> dict[str, Any]:
@@ -143,6 +181,7 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
         "/devices/{code}/frames",
         summary="A device's recent frames",
         query=FramesQuery,
+        response=list[FrameOut],
         rule=rules.FRAMES,
     )
     async def frames(call: Call[None, FramesQuery]) -> list[dict[str, Any]]:
@@ -155,7 +194,12 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
 def _export_routes(ctx: PluginContext, service: AlarmService) -> None:
     http = ctx.http
 
-    @http.get(f"/{ID}/cap", summary="The alarm as an OASIS CAP 1.2 message", rule=rules.READ)
+    @http.get(
+        f"/{ID}/cap",
+        summary="The alarm as an OASIS CAP 1.2 message",
+        produces=CAP,
+        rule=rules.READ,
+    )
     async def cap_export(call: Call[None, None]) -> web.Response:
         alarm = await service.row(call.who, call.path_int("alarm_id"))
         device = await _device_by_id(ctx.sessions, alarm.device_id)
@@ -165,6 +209,7 @@ def _export_routes(ctx: PluginContext, service: AlarmService) -> None:
     @http.get(
         "/feed.atom",
         summary="ATOM feed of active alarms in your scope, as CAP entries",
+        produces=ATOM,
         rule=rules.LIST,
     )
     async def atom(call: Call[None, None]) -> web.Response:
@@ -177,7 +222,9 @@ def _export_routes(ctx: PluginContext, service: AlarmService) -> None:
 def _rule_routes(ctx: PluginContext, changed: Callable[[], Awaitable[None]]) -> None:
     http = ctx.http
 
-    @http.get("/rules", summary="Telemetry rules", rule=rules.RULES_READ)
+    @http.get(
+        "/rules", summary="Telemetry rules", response=list[TelemetryRuleOut], rule=rules.RULES_READ
+    )
     async def list_rules(call: Call[None, None]) -> list[dict[str, Any]]:
         async with ctx.sessions() as session:
             rows = await session.scalars(select(AlarmRule).order_by(AlarmRule.id))
@@ -187,6 +234,7 @@ def _rule_routes(ctx: PluginContext, changed: Callable[[], Awaitable[None]]) -> 
         "/rules",
         summary="Add a telemetry rule (admin)",
         body=RuleIn,
+        response=TelemetryRuleOut,
         status=201,
         rule=rules.RULES_EDIT,
     )

@@ -16,11 +16,25 @@ from plugins.dispatch.catalogue import Catalogue, CategorySpec, DepartmentSpec
 from plugins.dispatch.kpi import KpiQuery
 from plugins.dispatch.lifecycle import Action
 from plugins.dispatch.models import Category, Department, Rule
+from plugins.dispatch.responses import (
+    CategoriesOut,
+    CategoryOut,
+    DepartmentOut,
+    DepartmentsOut,
+    DispatchRuleOut,
+    DispatchRulesOut,
+    IncidentChannelOut,
+    IncidentDetailOut,
+    IncidentOut,
+    IncidentPageOut,
+    KpisOut,
+    SuggestionsOut,
+)
 from plugins.dispatch.schemas import ActionIn, IncidentQuery, NewIncident
 from plugins.dispatch.service import Incidents
 
 
-class RuleIn(BaseModel):
+class DispatchRuleIn(BaseModel):
     category: str = Field(min_length=1, max_length=64)
     grid: str = Field(min_length=1, max_length=64, description="grid code whose subtree it covers")
     target_kind: str = Field(pattern="^(person|grid|department)$")
@@ -41,7 +55,7 @@ def rule_dict(r: Rule) -> dict[str, Any]:
             "target_kind": r.target_kind, "target": r.target, "enabled": r.enabled}  # fmt: skip
 
 
-async def _check_target(ctx: PluginContext, incidents: Incidents, rule: RuleIn) -> None:
+async def _check_target(ctx: PluginContext, incidents: Incidents, rule: DispatchRuleIn) -> None:
     if rule.target_kind == "grid" and ctx.grids.index.find_code(rule.target) is None:
         raise InvalidInput("rule.bad_target", f"no grid {rule.target!r}")
     departments = {d.code for d in await incidents.catalogue.departments()}
@@ -71,17 +85,18 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
     http = ctx.http
 
     @http.post("/incidents", summary="Report an incident (field, console or hotline entry)",
-               body=NewIncident, status=201, rule=access.REPORT)  # fmt: skip
+               body=NewIncident, response=IncidentOut, status=201,
+               rule=access.REPORT)  # fmt: skip
     async def report(call: Call[NewIncident, None]) -> dict[str, Any]:
         return await incidents.report_by_staff(call.who, call.body)
 
     @http.get("/incidents", summary="Incidents in scope, newest first", query=IncidentQuery,
-              rule=access.LIST)  # fmt: skip
+              response=IncidentPageOut, rule=access.LIST)  # fmt: skip
     async def listing(call: Call[None, IncidentQuery]) -> dict[str, Any]:
         return await queries.listing(ctx.sessions, call.who, ctx.grids.index, call.query)
 
     @http.get("/incidents/{incident_id}", summary="An incident with assignments and timeline",
-              rule=access.READ)  # fmt: skip
+              response=IncidentDetailOut, rule=access.READ)  # fmt: skip
     async def detail(call: Call[None, None]) -> dict[str, Any]:
         return await incidents.get(call.who, call.path_int("incident_id"))
 
@@ -89,6 +104,7 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
         "/incidents/{incident_id}/actions/{action}",
         summary="Take a lifecycle action (register, dispatch, sign, ...)",
         body=ActionIn,
+        response=IncidentOut,
         rule=access.ACT,
     )
     async def act(call: Call[ActionIn, None]) -> dict[str, Any]:
@@ -98,6 +114,7 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
     @http.post(
         "/incidents/{incident_id}/channel",
         summary="Open the incident's talk channel (created on first use with everyone involved)",
+        response=IncidentChannelOut,
         rule=access.CHANNEL,
     )
     async def channel(call: Call[None, None]) -> dict[str, Any]:
@@ -106,6 +123,7 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
     @http.get(
         "/incidents/{incident_id}/suggestions",
         summary="Suggested assignees: presence, distance, load",
+        response=SuggestionsOut,
         rule=access.SUGGEST,
     )
     async def suggestions(call: Call[None, None]) -> dict[str, Any]:
@@ -125,12 +143,13 @@ def _action(raw: str) -> Action:
 def _catalogue_routes(ctx: PluginContext, catalogue: Catalogue) -> None:
     http = ctx.http
 
-    @http.get("/categories", summary="The category catalogue", rule=access.CATEGORIES)
+    @http.get("/categories", summary="The category catalogue", response=CategoriesOut,
+              rule=access.CATEGORIES)  # fmt: skip
     async def categories(call: Call[None, None]) -> dict[str, Any]:
         return {"items": [category_dict(c) for c in await catalogue.all()]}
 
     @http.put("/categories/{code}", summary="Create or change a category (admin)",
-              body=CategorySpec, rule=access.CATALOGUE_EDIT)  # fmt: skip
+              body=CategorySpec, response=CategoryOut, rule=access.CATALOGUE_EDIT)  # fmt: skip
     async def put_category(call: Call[CategorySpec, None]) -> dict[str, Any]:
         if call.body.code != call.params["code"]:
             raise InvalidInput("category.code_mismatch", "the path and body codes differ")
@@ -139,13 +158,14 @@ def _catalogue_routes(ctx: PluginContext, catalogue: Catalogue) -> None:
             return category_dict(row)
 
     @http.get("/departments", summary="Departments incidents can be dispatched to",
-              rule=access.DEPARTMENTS)  # fmt: skip
+              response=DepartmentsOut, rule=access.DEPARTMENTS)  # fmt: skip
     async def departments(call: Call[None, None]) -> dict[str, Any]:
         rows = await catalogue.departments()
         return {"items": [{"code": d.code, "name": d.name, "members": d.members} for d in rows]}
 
     @http.put("/departments/{code}", summary="Create or change a department (admin)",
-              body=DepartmentSpec, rule=access.CATALOGUE_EDIT)  # fmt: skip
+              body=DepartmentSpec, response=DepartmentOut,
+              rule=access.CATALOGUE_EDIT)  # fmt: skip
     async def put_department(call: Call[DepartmentSpec, None]) -> dict[str, Any]:
         if call.body.code != call.params["code"]:
             raise InvalidInput("department.code_mismatch", "the path and body codes differ")
@@ -160,15 +180,15 @@ def _rule_routes(ctx: PluginContext, incidents: Incidents) -> None:
     http = ctx.http
 
     @http.get("/rules", summary="Auto-dispatch rules (applied when enabled in configuration)",
-              rule=access.RULES_READ)  # fmt: skip
+              response=DispatchRulesOut, rule=access.RULES_READ)  # fmt: skip
     async def rules(call: Call[None, None]) -> dict[str, Any]:
         async with ctx.sessions() as session:
             items = [rule_dict(r) for r in await session.scalars(select(Rule).order_by(Rule.id))]
         return {"enabled": incidents.config.auto_dispatch, "items": items}
 
-    @http.post("/rules", summary="Add an auto-dispatch rule (admin)", body=RuleIn, status=201,
-               rule=access.RULES_EDIT)  # fmt: skip
-    async def add_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
+    @http.post("/rules", summary="Add an auto-dispatch rule (admin)", body=DispatchRuleIn,
+               status=201, response=DispatchRuleOut, rule=access.RULES_EDIT)  # fmt: skip
+    async def add_rule(call: Call[DispatchRuleIn, None]) -> dict[str, Any]:
         node = ctx.grids.index.find_code(call.body.grid)
         if node is None:
             raise InvalidInput("rule.unknown_grid", f"no grid {call.body.grid!r}")
@@ -194,6 +214,7 @@ def _kpi_routes(ctx: PluginContext) -> None:
         summary="KPIs over a grid subtree and period (states, on-time rates, handling time, "
         "returns, ratings; per category, grid and person)",
         query=KpiQuery,
+        response=KpisOut,
         rule=access.KPIS,
     )
     async def kpis(call: Call[None, KpiQuery]) -> dict[str, Any]:

@@ -29,6 +29,12 @@ from plugins.dispatch.public import (
     retry_after,
     validated,
 )
+from plugins.dispatch.responses import (
+    PHOTOS,
+    AppealFiledOut,
+    AppealOut,
+    PublicCategoriesOut,
+)
 from plugins.dispatch.schemas import NewIncident, Point
 from plugins.dispatch.service import Origin
 
@@ -97,12 +103,12 @@ def _intake_routes(intake: PublicIntake) -> None:
     http = intake.ctx.http
 
     @http.get("/public/categories", summary="Categories residents may report",
-              rule=access.PUBLIC_INTAKE)  # fmt: skip
+              response=PublicCategoriesOut, rule=access.PUBLIC_INTAKE)  # fmt: skip
     async def categories(call: Call[None, None]) -> dict[str, Any]:
         return {"items": [public_category(c) for c in await intake.categories()]}
 
     @http.post("/public/appeals", summary="File a resident's appeal (no account; rate-limited)",
-               rule=access.PUBLIC_INTAKE, status=201,
+               rule=access.PUBLIC_INTAKE, status=201, response=AppealFiledOut,
                raw_body="application/json, form-encoded or multipart (photos)")  # fmt: skip
     @retry_after
     async def appeal(call: Call[None, None]) -> dict[str, Any]:
@@ -124,14 +130,14 @@ def _tracking_routes(intake: PublicIntake) -> None:
     http = intake.ctx.http
 
     @http.get("/public/appeals/{code}", summary="An appeal's progress, by its tracking code",
-              rule=access.PUBLIC_TRACK)  # fmt: skip
+              response=AppealOut, rule=access.PUBLIC_TRACK)  # fmt: skip
     @retry_after
     async def track(call: Call[None, None]) -> dict[str, Any]:
         await intake.limiter.check(call.request, intake.lookup_limit, "appeal.rate_limited")
         return await public_view(intake, await intake.by_tracking(call.params["code"]))
 
     @http.post("/public/appeals/{code}/rating", summary="Rate a closed appeal (once)",
-               rule=access.PUBLIC_TRACK)  # fmt: skip
+               response=AppealOut, rule=access.PUBLIC_TRACK)  # fmt: skip
     @retry_after
     async def rate(call: Call[None, None]) -> dict[str, Any]:
         await intake.limiter.check(call.request, intake.lookup_limit, "appeal.rate_limited")
@@ -141,7 +147,7 @@ def _tracking_routes(intake: PublicIntake) -> None:
         return await public_view(intake, await intake.by_tracking(call.params["code"]))
 
     @http.get("/public/appeals/{code}/photos/{media_id}", summary="A photo sent with the appeal",
-              rule=access.PUBLIC_TRACK)  # fmt: skip
+              produces=PHOTOS, rule=access.PUBLIC_TRACK)  # fmt: skip
     @retry_after
     async def photo(call: Call[None, None]) -> web.Response:
         await intake.limiter.check(call.request, intake.lookup_limit, "appeal.rate_limited")
@@ -150,7 +156,7 @@ def _tracking_routes(intake: PublicIntake) -> None:
 
     @http.get("/incidents/{incident_id}/photos/{media_id}",
               summary="A photo sent with a public report (staff who see the incident)",
-              rule=access.READ)  # fmt: skip
+              produces=PHOTOS, rule=access.READ)  # fmt: skip
     async def staff_photo(call: Call[None, None]) -> web.Response:
         incident = await intake.incidents.get(call.who, call.path_int("incident_id"))
         return await intake.media.photo(incident["id"], call.path_int("media_id"))

@@ -32,6 +32,12 @@ from plugins.dispatch.models import Category, Incident
 from plugins.dispatch.open311_format import render
 from plugins.dispatch.public import ENDED, LABELS, PublicIntake, new_public_id, validated
 from plugins.dispatch.ratelimit import RateLimited
+from plugins.dispatch.responses import (
+    RequestsFiled,
+    ServiceDefinitionOut,
+    ServiceRequests,
+    Services,
+)
 from plugins.dispatch.schemas import NewIncident
 from plugins.dispatch.service import Origin
 
@@ -138,7 +144,7 @@ def _service_routes(intake: PublicIntake) -> None:
     http = intake.ctx.http
 
     @http.get(f"{BASE}/services.{FMT}", summary="Open311: the public categories",
-              rule=access.OPEN311_READ)  # fmt: skip
+              response=Services, rule=access.OPEN311_READ)  # fmt: skip
     @open311("services")
     async def services(call: Call[None, None]) -> list[dict[str, Any]]:
         names = {d.code: d.name for d in await intake.incidents.catalogue.departments()}
@@ -146,7 +152,7 @@ def _service_routes(intake: PublicIntake) -> None:
         return [service(c, names, lang) for c in await intake.categories()]
 
     @http.get(f"{BASE}/services/{{service_code}}.{FMT}", summary="Open311: a service definition",
-              rule=access.OPEN311_READ)  # fmt: skip
+              response=ServiceDefinitionOut, rule=access.OPEN311_READ)  # fmt: skip
     @open311("service_definition")
     async def definition(call: Call[None, None]) -> dict[str, Any]:
         code = call.params["service_code"]
@@ -162,7 +168,7 @@ def _request_routes(intake: PublicIntake) -> None:
     http = intake.ctx.http
 
     @http.post(f"{BASE}/requests.{FMT}", summary="Open311: file a service request",
-               rule=access.OPEN311_FILE,
+               rule=access.OPEN311_FILE, response=RequestsFiled,
                raw_body="application/x-www-form-urlencoded or application/json")  # fmt: skip
     @open311("service_requests")
     async def create(call: Call[None, None]) -> list[dict[str, Any]]:
@@ -180,7 +186,7 @@ def _request_routes(intake: PublicIntake) -> None:
                  "account_id": None}]  # fmt: skip
 
     @http.get(f"{BASE}/requests.{FMT}", summary="Open311: service requests",
-              rule=access.OPEN311_READ)  # fmt: skip
+              response=ServiceRequests, rule=access.OPEN311_READ)  # fmt: skip
     @open311("service_requests")
     async def listing(call: Call[None, None]) -> list[dict[str, Any]]:
         await intake.limiter.check(call.request, intake.open311_read_limit, "open311.rate_limited")
@@ -188,7 +194,8 @@ def _request_routes(intake: PublicIntake) -> None:
         return await _requests(intake, stmt.limit(intake.config.open311_max_results))
 
     @http.get(f"{BASE}/requests/{{service_request_id}}.{FMT}",
-              summary="Open311: one service request", rule=access.OPEN311_READ)  # fmt: skip
+              summary="Open311: one service request", response=ServiceRequests,
+              rule=access.OPEN311_READ)  # fmt: skip
     @open311("service_requests")
     async def one(call: Call[None, None]) -> list[dict[str, Any]]:
         await intake.limiter.check(call.request, intake.open311_read_limit, "open311.rate_limited")

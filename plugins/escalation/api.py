@@ -14,6 +14,7 @@ from hub.web import Call
 from plugins.escalation.chains import chain_dict
 from plugins.escalation.config import EscalationConfig
 from plugins.escalation.models import Chain, Sos
+from plugins.escalation.responses import ChainsOut, OneSosOut, PoliciesOut, SosListOut
 from plugins.escalation.sockets import SOS
 from plugins.escalation.sos import SosDesk, sos_dict
 
@@ -34,7 +35,12 @@ class SosQuery(BaseModel):
 
 
 def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
-    @ctx.http.get("/policies", summary="Escalation policies and notifier names", rule=POLICIES)
+    @ctx.http.get(
+        "/policies",
+        summary="Escalation policies and notifier names",
+        response=PoliciesOut,
+        rule=POLICIES,
+    )
     async def policies(call: Call[None, None]) -> dict[str, Any]:
         return {
             "policies": [p.model_dump(mode="json") for p in config.policies],
@@ -42,7 +48,11 @@ def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
         }
 
     @ctx.http.get(
-        "/chains", summary="Escalation chains in your scope", query=ChainQuery, rule=CHAINS
+        "/chains",
+        summary="Escalation chains in your scope",
+        query=ChainQuery,
+        response=ChainsOut,
+        rule=CHAINS,
     )
     async def chains(call: Call[None, ChainQuery]) -> dict[str, Any]:
         statement = _scoped(ctx, call.who, select(Chain), Chain.grid_id)
@@ -53,7 +63,13 @@ def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
             rows = (await session.scalars(statement)).all()
         return {"chains": [chain_dict(c) for c in rows]}
 
-    @ctx.http.get("/sos", summary="SOS alerts in your scope", query=SosQuery, rule=SOS_LIST)
+    @ctx.http.get(
+        "/sos",
+        summary="SOS alerts in your scope",
+        query=SosQuery,
+        response=SosListOut,
+        rule=SOS_LIST,
+    )
     async def sos_list(call: Call[None, SosQuery]) -> dict[str, Any]:
         statement = _scoped(ctx, call.who, select(Sos), Sos.grid_id)
         if call.query.state is not None:
@@ -63,7 +79,7 @@ def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
             rows = (await session.scalars(statement)).all()
         return {"sos": [sos_dict(s) for s in rows]}
 
-    @ctx.http.get("/sos/{sos_id}", summary="One SOS alert", rule=SOS_READ)
+    @ctx.http.get("/sos/{sos_id}", summary="One SOS alert", response=OneSosOut, rule=SOS_READ)
     async def sos_one(call: Call[None, None]) -> dict[str, Any]:
         return {"sos": await desk.get_in_scope(call.who, call.path_int("sos_id"))}
 
