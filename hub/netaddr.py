@@ -27,12 +27,16 @@ def networks(trusted: Iterable[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(item, strict=False) for item in trusted)
 
 
-def _trusted(address: str | None, trusted: Sequence[Network]) -> bool:
+def within(address: str | None, allowed: Sequence[Network]) -> bool:
+    """Is `address` in one of `allowed`? An IPv4-mapped IPv6 address counts as IPv4 (a
+    dual-stack listener sees 127.0.0.1 as ::ffff:127.0.0.1)."""
     try:
         ip = ipaddress.ip_address(address or "")
     except ValueError:
         return False
-    return any(ip in net for net in trusted)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in net for net in allowed)
 
 
 def _proxies(request: web.Request) -> tuple[Network, ...]:
@@ -43,7 +47,7 @@ def client_address(request: web.Request) -> str:
     """The peer, or behind trusted proxies the nearest X-Forwarded-For hop that is not one."""
     trusted = _proxies(request)
     address = request.remote or "unknown"
-    if not _trusted(address, trusted):
+    if not within(address, trusted):
         return address[:64]
     hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
     for hop in reversed([h for h in hops if h]):
@@ -52,13 +56,13 @@ def client_address(request: web.Request) -> str:
         except ValueError:
             break  # garbage in the chain: keep the last address a trusted proxy vouched for
         address = hop
-        if not _trusted(hop, trusted):
+        if not within(hop, trusted):
             break
     return address[:64]
 
 
 def forwarded_from_proxy(request: web.Request) -> bool:
-    return _trusted(request.remote, _proxies(request))
+    return within(request.remote, _proxies(request))
 
 
 def own_origin(request: web.Request) -> str:

@@ -51,6 +51,7 @@ class Scope:
     RECORDING = "recording"  # a participant, or command roles over its grids
     CAMERA = "camera"  # command roles over the camera's grid
     DEVICE_KEY = "device_key"  # a device proves its key itself (device protocol)
+    SCRAPER = "scraper"  # a metrics scraper: the metrics token or an allowed address
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,12 @@ class Rule:
     @property
     def admin_only(self) -> bool:
         return self.roles == {Role.ADMIN}
+
+    @property
+    def reads_person_token(self) -> bool:
+        """Whether a bearer token sent along names a person (else it is the caller's own
+        credential, checked by the handler: a metrics scraper's token is no access token)."""
+        return self.scope not in (Scope.DEVICE_KEY, Scope.SCRAPER)
 
     def admits(self, who: Principal | None) -> bool:
         """Does the role part let `who` (None: not signed in) perform the action?"""

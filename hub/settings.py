@@ -158,6 +158,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="addresses/networks whose X-Forwarded-For/-Proto/-Host are believed",
     )
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token that lets a scraper read /metrics from any address"
+    )
+    metrics_allowed_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"],
+        description="client addresses/networks that read /metrics without the token",
+    )
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
@@ -167,7 +174,7 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for item in value:

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -57,6 +58,12 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="a non-loopback host you mean to load (repeatable)",
+    )
+    r.add_argument(
+        "--metrics-token",
+        default=os.environ.get("GRIDHUB_METRICS_TOKEN"),
+        help="the hub's metrics_token, to read /metrics of a hub not on this machine "
+        "(default: $GRIDHUB_METRICS_TOKEN)",
     )
     r.add_argument("--baseline", default="", help="comma list of: python,node")
     r.add_argument("--duration", type=float, help="override duration_s")
@@ -123,7 +130,10 @@ async def execute(args: argparse.Namespace, s: Scenario, kinds: list[str], work:
         async with spawned_hub(args.data_dir, work, pin) as (url, pid):
             opts = RunOptions(s, [url], work, kinds, pid, live=not args.quiet, pin=pin)
             return await run(opts), [url]
-    return await run(RunOptions(s, urls, work, kinds, live=not args.quiet, pin=pin)), urls
+    opts = RunOptions(
+        s, urls, work, kinds, live=not args.quiet, pin=pin, metrics_token=args.metrics_token
+    )
+    return await run(opts), urls
 
 
 def run_command(args: argparse.Namespace) -> int:

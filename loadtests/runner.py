@@ -42,6 +42,7 @@ class RunOptions:
     live: bool = True
     pin: bool = True  # baselines (and a spawned hub) on core 0, clients on core 1
     say: Callable[[str], None] = print
+    metrics_token: str | None = None  # the hub's metrics_token, for /metrics of a remote hub
 
 
 class Shard:
@@ -150,9 +151,11 @@ async def run(opts: RunOptions) -> dict[str, Any]:
     s, started = opts.scenario, time.time()
     opts.say(f"provisioning on {opts.urls[0]} …")
     directory = await provision(opts.urls[0], s)
-    before = await scrape_all(opts.urls)
+    before = await scrape_all(opts.urls, opts.metrics_token)
+    for url in (u for u, text in zip(opts.urls, before, strict=True) if not text):
+        opts.say(f"{url}/metrics cannot be read (a remote hub needs --metrics-token)")
     setup, agg, cpu = await drive_shards(opts, directory)
-    after = await scrape_all(opts.urls)
+    after = await scrape_all(opts.urls, opts.metrics_token)
     fanout = None
     if s.fanout is not None:
         opts.say("room fan-out: hub" + "".join(f", {k}" for k in opts.baselines) + " …")

@@ -43,17 +43,20 @@ def family(series: str, types: dict[str, str]) -> str:
     return "untyped"
 
 
-async def scrape(http: aiohttp.ClientSession, base: str) -> str:
+async def scrape(http: aiohttp.ClientSession, base: str, token: str | None = None) -> str:
+    """The node's /metrics text, or "" when it cannot be read. A hub answers only loopback and
+    its `metrics_allowed_networks`, or a scraper with its `metrics_token` (as a bearer token)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        async with http.get(base + "/metrics") as resp:
+        async with http.get(base + "/metrics", headers=headers) as resp:
             return await resp.text() if resp.status == 200 else ""
     except (aiohttp.ClientError, TimeoutError):
         return ""
 
 
-async def scrape_all(urls: list[str]) -> list[str]:
+async def scrape_all(urls: list[str], token: str | None = None) -> list[str]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as http:
-        return [await scrape(http, url) for url in urls]
+        return [await scrape(http, url, token) for url in urls]
 
 
 def change(before: str, after: str) -> dict[str, Any]:

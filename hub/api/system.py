@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,15 +10,17 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field, field_validator
 
-from hub import __version__, audit, openapi, policy
+from hub import __version__, audit, netaddr, openapi, policy
 from hub.access import require_admin
 from hub.audit import AuditQuery
-from hub.keys import GRIDS, METRICS, NODE_ID, PLUGINS, SESSIONS
+from hub.errors import Forbidden
+from hub.keys import GRIDS, METRICS, NODE_ID, PLUGINS, SESSIONS, SETTINGS
 from hub.plugins import PluginHost
 from hub.web import ENDPOINTS, Call, Router
 
 HEALTH = policy.public("system.health")
-METRICS_READ = policy.public("system.metrics")  # scraped by Prometheus without a token
+# Not a person's action: the scraper proves itself (`_scraper_admitted`), not by signing in.
+METRICS_READ = policy.public("system.metrics", policy.Scope.SCRAPER)
 OPENAPI = policy.public("system.openapi")
 AUDIT_READ = policy.admin_only("system.audit.read")
 
@@ -78,6 +81,19 @@ def _checks(host: PluginHost) -> dict[str, PartHealthOut]:
     return found
 
 
+def _scraper_admitted(request: web.Request) -> bool:
+    """The configured `metrics_token` as a bearer token, or a client address (trusted proxies
+    considered) inside `metrics_allowed_networks`: the figures tell how many people are online,
+    which plugins run and how busy the deployment is."""
+    settings = request.app[SETTINGS]
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    if token and scheme.lower() == "bearer":
+        return hmac.compare_digest(presented.strip().encode(), token.encode())
+    allowed = netaddr.networks(settings.metrics_allowed_networks)
+    return netaddr.within(netaddr.client_address(request), allowed)
+
+
 def build_router() -> Router:
     router = Router("", "system")
 
@@ -96,6 +112,11 @@ def build_router() -> Router:
 
     @router.get("/metrics", summary="Prometheus metrics", rule=METRICS_READ, produces="text/plain")
     async def metrics(call: Call[None, None]) -> web.Response:
+        if not _scraper_admitted(call.request):
+            raise Forbidden(
+                "metrics.forbidden",
+                "/metrics needs the metrics token (Authorization: Bearer) or an allowed address",
+            )
         body = generate_latest(call.request.app[METRICS])
         response = web.Response(body=body)
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]

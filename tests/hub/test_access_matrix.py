@@ -55,6 +55,7 @@ COVERED = {
     policy.Scope.NONE: "no object to check",
     policy.Scope.DEPLOYMENT: "admin only: the role matrix",
     policy.Scope.DEVICE_KEY: "tests/plugins/alarms/test_device_protocol.py (wrong key)",
+    policy.Scope.SCRAPER: "tests/hub/test_system_api.py (metrics: address or token)",
     policy.Scope.MEDIA_ROOM: "tests/media/test_group.py (moderation scope)",
     "tracking_code": "tests/plugins/dispatch/test_appeals.py (unknown code)",
     "published": "tests/plugins/dispatch/test_open311.py (non-public categories hidden)",

@@ -13,6 +13,7 @@ from hub.settings import MASK, Settings, describe_errors, masked
 
 def test_every_secret_is_masked_whatever_its_shape() -> None:
     settings = Settings(
+        metrics_token="metrics-token-value",
         auth={"secret_key": "auth-secret-value"},
         calls={"turn_secret": "turn-secret-value", "ice_servers": ["turn:h:3478"]},
         media={"external_workers": ["ws://worker:ws-pass@w1:9000/control"]},
@@ -29,7 +30,7 @@ def test_every_secret_is_masked_whatever_its_shape() -> None:
     shown = masked(settings)
     text = repr(shown)
     for secret in ("auth-secret-value", "turn-secret-value", "ws-pass", "open311-key",
-                   "partner-key", "token-a"):  # fmt: skip
+                   "partner-key", "token-a", "metrics-token-value"):  # fmt: skip
         assert secret not in text, secret
     dispatch = shown["plugins"]["config"]["dispatch"]
     assert dispatch["open311_api_keys"] == MASK
@@ -38,6 +39,7 @@ def test_every_secret_is_masked_whatever_its_shape() -> None:
     assert shown["calls"]["ice_servers"] == ["turn:h:3478"]
     assert shown["media"]["external_workers"] == [f"ws://worker:{MASK}@w1:9000/control"]
     assert shown["auth"]["secret_key"] == MASK
+    assert shown["metrics_token"] == MASK
 
 
 def test_settings_errors_leave_the_value_out() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from hub import __version__
-from tests.hub.conftest import Client, bearer, error_code
+from tests.hub.conftest import Client, StartHub, bearer, error_code, login
 
 
 async def test_healthz(client: Client) -> None:
@@ -37,6 +37,49 @@ async def test_metrics_count_error_responses(client: Client) -> None:
     assert (await client.get("/api/v1/auth/me")).status == 401
     text = await (await client.get("/metrics")).text()
     assert _sample(text, "gridhub_http_requests_total", route="/api/v1/auth/me", status="401") == 1
+
+
+SCRAPERS = "192.0.2.0/24"  # a documentation network: the test client (loopback) is not in it
+REFUSED = (403, "metrics.forbidden")
+
+
+async def metrics_status(client: Client, **headers: str) -> tuple[int, str | None]:
+    response = await client.get("/metrics", headers=headers)
+    if response.status == 200:
+        return 200, None
+    return response.status, await error_code(response)
+
+
+async def test_metrics_are_for_allowed_addresses_only(start_hub: StartHub) -> None:
+    # The default (loopback only) admits the other tests' client; this hub admits SCRAPERS.
+    direct = (await start_hub(metrics_allowed_networks=[SCRAPERS])).client
+    assert await metrics_status(direct) == REFUSED
+    forged = {"X-Forwarded-For": "192.0.2.5"}  # from an untrusted peer: ignored
+    assert await metrics_status(direct, **forged) == REFUSED
+    proxy = ["127.0.0.1/32", "::1/128"]
+    behind = (await start_hub(metrics_allowed_networks=[SCRAPERS], trusted_proxies=proxy)).client
+    assert await metrics_status(behind, **forged) == (200, None)
+    # A proxy on the same machine does not make every client a local one.
+    assert await metrics_status(behind, **{"X-Forwarded-For": "203.0.113.9"}) == REFUSED
+
+
+async def test_by_default_only_this_machine_reads_metrics(start_hub: StartHub) -> None:
+    proxy = ["127.0.0.1/32", "::1/128"]  # a proxy on this machine, forwarding the world
+    client = (await start_hub(trusted_proxies=proxy)).client
+    assert await metrics_status(client) == (200, None)  # the proxy's own scrape
+    assert await metrics_status(client, **{"X-Forwarded-For": "203.0.113.9"}) == REFUSED
+
+
+async def test_the_metrics_token_admits_a_scraper_from_anywhere(start_hub: StartHub) -> None:
+    token = "metrics-0123456789abcdef"
+    hub = await start_hub(metrics_allowed_networks=[SCRAPERS], metrics_token=token)
+    client = hub.client
+    assert await metrics_status(client, **bearer(token)) == (200, None)
+    assert await metrics_status(client, **bearer(token + "x")) == REFUSED
+    assert await metrics_status(client) == REFUSED
+    # A person's access token is no metrics token (and is not read as one: no 401).
+    admin = await login(client, "admin", hub.admin_password)
+    assert await metrics_status(client, **bearer(admin)) == REFUSED
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
