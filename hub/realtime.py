@@ -236,11 +236,7 @@ class Realtime:
         if not origin or origin.rstrip("/") in self._origins or "*" in self._origins:
             return True
         parts = urlsplit(origin)
-        own = {
-            str(environ.get(name, "")).split(",")[0].strip().lower()
-            for name in ("HTTP_HOST", "HTTP_X_FORWARDED_HOST")
-        } - {""}
-        if parts.scheme in ("http", "https") and parts.netloc.lower() in own:
+        if parts.scheme in ("http", "https") and parts.netloc.lower() in _own_hosts(environ):
             return True
         log.warning("socket refused: foreign origin", extra={"origin": origin[:200]})
         return False
@@ -446,6 +442,16 @@ def _validate(model: type[P], data: Any) -> P:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         raise invalid_from_pydantic(exc) from None
+
+
+def _own_hosts(environ: Mapping[str, Any]) -> set[str]:
+    """Hosts a page of the hub's own names in its Origin: the `Host` the client reached the hub
+    at, and behind a trusted proxy its `X-Forwarded-Host` (hub.netaddr: nobody else's counts)."""
+    request = environ.get("aiohttp.request")
+    if not isinstance(request, web.Request):
+        return {str(environ.get("HTTP_HOST", "")).lower()} - {""}
+    own = urlsplit(netaddr.own_origin(request)).netloc
+    return {own, request.host.lower()} if netaddr.forwarded_from_proxy(request) else {own}
 
 
 def _client_address(environ: Mapping[str, Any]) -> str | None:

@@ -183,14 +183,14 @@ async def open_socket(client: Client, token: str, origin: str | None) -> socketi
     return sio
 
 
-async def refused(client: Client, token: str, origin: str, transport: str) -> bool:
+async def refused(client: Client, token: str, origin: str, transport: str, **headers: str) -> bool:
     """Is a socket from `origin` refused? (Closes the client's own HTTP session either way.)"""
     sio = socketio.AsyncClient(reconnection=False)
     try:
         await sio.connect(
             str(client.make_url("/")),
             auth={"token": token},
-            headers={"Origin": origin},
+            headers={"Origin": origin, **headers},
             transports=[transport],
             wait_timeout=WAIT,
         )
@@ -226,3 +226,17 @@ async def test_configured_origins_connect(start_hub: StartHub) -> None:
     assert sio.connected
     await sio.disconnect()
     assert await refused(hub.client, token, "https://console.example.evil.example", "websocket")
+
+
+async def test_a_forwarded_host_counts_only_from_a_trusted_proxy(start_hub: StartHub) -> None:
+    forwarded = {"X-Forwarded-Host": "evil.example"}
+    direct = (await start_hub()).client
+    token = await login(direct, "w01")
+    for transport in ("websocket", "polling"):
+        assert await refused(direct, token, "http://evil.example", transport, **forwarded)
+    # Behind a trusted proxy the forwarded host is where the browser was: its pages may connect
+    # (over the WebSocket: an accepted polling session lingers until its long poll ends).
+    behind = (await start_hub(trusted_proxies=["127.0.0.1/32", "::1/128"])).client
+    token = await login(behind, "w01")
+    assert not await refused(behind, token, "http://evil.example", "websocket", **forwarded)
+    assert await refused(behind, token, "http://other.example", "polling", **forwarded)
