@@ -17,6 +17,7 @@ from hub.channels import ChannelInfo, ChannelStore, StoredMessage
 from hub.errors import Forbidden, InvalidInput, NotFound, invalid_from_pydantic
 from hub.files import Family, FileStore
 from hub.grid import GridIndex
+from hub.ids import DbCursor, DbId
 from hub.messages import ChannelMembersChanged
 from hub.realtime import Connection, Realtime
 from hub.replies import Budget, distinct
@@ -96,25 +97,25 @@ FILE_FAMILIES = {
 
 
 class SendIn(BaseModel):
-    channel_id: int
+    channel_id: DbId
     client_msg_id: str = Field(min_length=1, max_length=64)
     kind: Literal["text", "image", "file", "voice", "location"]
     body: dict[str, Any]
-    mentions: list[int] = Field(default_factory=list, max_length=50)
+    mentions: list[DbId] = Field(default_factory=list, max_length=50)
 
 
 class ChannelRef(BaseModel):
-    channel_id: int
+    channel_id: DbId
 
 
 class HistoryIn(BaseModel):
-    channel_id: int
+    channel_id: DbId
     before: int | None = Field(None, ge=1)
     limit: int = Field(50, ge=1, le=MAX_HISTORY)
 
 
 class Position(BaseModel):
-    channel_id: int
+    channel_id: DbId
     offset: int = Field(ge=0)
     epoch: str | None = Field(None, max_length=32)
 
@@ -124,31 +125,31 @@ class RecoverIn(BaseModel):
 
 
 class PageIn(BaseModel):
-    after: int = Field(0, ge=0, description="the last id of the previous page")
+    after: DbCursor = Field(0, description="the last id of the previous page")
     limit: int = Field(PAGE_MAX, ge=1, le=PAGE_MAX)
 
 
 class ChannelPageIn(PageIn):
-    channel_id: int
+    channel_id: DbId
 
 
 class ReadIn(BaseModel):
-    channel_id: int
+    channel_id: DbId
     offset: int = Field(ge=0)
 
 
 class CreateIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    members: list[int] = Field(default_factory=list, max_length=2000)
+    members: list[DbId] = Field(default_factory=list, max_length=2000)
 
 
 class InviteIn(BaseModel):
-    channel_id: int
-    person_ids: list[int] = Field(min_length=1, max_length=2000)
+    channel_id: DbId
+    person_ids: list[DbId] = Field(min_length=1, max_length=2000)
 
 
 class DirectIn(BaseModel):
-    person_id: int
+    person_id: DbId
 
 
 def message_dict(message: StoredMessage) -> dict[str, Any]:

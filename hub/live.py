@@ -14,6 +14,7 @@ from hub import policy
 from hub.access import STAFF_ROLES, Principal, in_scope, require_scope
 from hub.errors import InvalidInput, NotFound
 from hub.grid import GridIndex
+from hub.ids import DbCursor, DbId
 from hub.presence import SETTABLE, Location, Snapshot, State, is_stale, snapshot_of
 from hub.realtime import Connection, Realtime, covering_command_rooms
 from storage.models import Assignment, LocationPoint, Person
@@ -49,12 +50,12 @@ class LocationIn(BaseModel):
 class WhoQuery(BaseModel):
     grid: str | None = Field(None, description="grid code; default your whole scope")
     include_offline: bool = False
-    after: int = Field(0, ge=0, description="the last person_id of the previous page")
+    after: DbCursor = Field(0, description="the last person_id of the previous page")
     limit: int = Field(WHO_MAX, ge=1, le=WHO_MAX)
 
 
 class TrackQuery(BaseModel):
-    person_id: int
+    person_id: DbId
     since: float
     until: float | None = None
     limit: int = Field(TRACK_MAX, ge=1, le=TRACK_MAX)

@@ -8,7 +8,8 @@ concrete OpenAPI paths:
   answers in XML.
 - `{rule_id:\\d{1,9}}` is a plain `{rule_id}` whose schema is an integer below 10**9; any other
   regex is a string parameter with that pattern.
-- A parameter in INTEGER_PARAMS (the handlers read it with `Call.path_int`) is an integer.
+- A parameter in `hub.ids.PATH_IDS` (the handlers read it with `Call.path_int`) is an integer
+  from 1 to its column's largest id (and below the regex's bound, if it has one).
 
 Every operation documents its errors: a `4XX` answer is the hub's structured error
 `{"error": {"code", "message"}}`, or Open311's list under `/open311/v2/`.
@@ -22,19 +23,13 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from hub import __version__
+from hub import __version__, ids
 from hub.web import Endpoint
 
 REF = "#/components/schemas/{model}"
 TEMPLATE = re.compile(r"{(\w+)(?::((?:[^{}]|{[^{}]*})+))?}")
 LITERALS = re.compile(r"[A-Za-z0-9_-]+(?:\|[A-Za-z0-9_-]+)*")
 BOUNDED_DIGITS = re.compile(r"\\d\{1,(\d{1,2})\}")
-# Path parameters read with Call.path_int: a non-negative integer of at most 18 digits.
-INTEGER_PARAMS = frozenset(
-    {"alarm_id", "camera_id", "channel_id", "grid_id", "incident_id", "media_id", "person_id",
-     "rule_id", "sos_id"}
-)  # fmt: skip
-MAX_PATH_INT = 10**18 - 1
 FORMAT_SUFFIXES = {"json": "application/json", "xml": "text/xml"}
 MEDIA_ALIASES = {
     "form-encoded": "application/x-www-form-urlencoded",
@@ -103,10 +98,12 @@ def variants(template: str) -> list[Variant]:
 
 def param_schema(name: str, regex: str | None) -> dict[str, Any]:
     digits = BOUNDED_DIGITS.fullmatch(regex or "")
-    if digits:
-        return {"type": "integer", "minimum": 0, "maximum": 10 ** int(digits.group(1)) - 1}
-    if name in INTEGER_PARAMS:
-        return {"type": "integer", "minimum": 0, "maximum": MAX_PATH_INT}
+    below = 10 ** int(digits.group(1)) - 1 if digits else None
+    if name in ids.PATH_IDS:
+        largest = ids.PATH_IDS[name] if below is None else min(below, ids.PATH_IDS[name])
+        return {"type": "integer", "minimum": 1, "maximum": largest}
+    if below is not None:
+        return {"type": "integer", "minimum": 0, "maximum": below}
     if regex:
         return {"type": "string", "pattern": f"^(?:{regex})$"}
     return {"type": "string", "minLength": 1}

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from hub import netaddr, policy
+from hub import ids, netaddr, policy
 from hub.access import Principal
 from hub.audit import request_id_var, source_ip_var
 from hub.decoding import INT_MAX, INT_MIN, parse_json_body
@@ -46,10 +46,12 @@ class Call(Generic[B, Q]):
         return self.principal
 
     def path_int(self, name: str) -> int:
-        raw = self.params[name]
-        if not raw.isdigit() or len(raw) > 18:
-            raise InvalidInput("request.path_invalid", f"{name} must be a positive integer")
-        return int(raw)
+        """The id in path parameter `name`, within its column's range (hub.ids.PATH_IDS)."""
+        maximum = ids.PATH_IDS.get(name, ids.ID_MAX)
+        value = ids.parse_id(self.params[name], maximum)
+        if value is None:
+            raise InvalidInput("request.path_invalid", f"{name} must be an id from 1 to {maximum}")
+        return value
 
 
 Handler = Callable[[Call[Any, Any]], Awaitable[Any]]

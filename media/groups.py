@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from hub import policy
 from hub.errors import Forbidden
+from hub.ids import DbId
 from hub.realtime import Connection, Realtime
 from media.live import LiveRoom, LiveRooms, hub_error
 from media.pool import MediaPool
@@ -39,7 +40,7 @@ class RoomRef(BaseModel):
 
 
 class MuteIn(RoomRef):
-    person_id: int | None = Field(None, ge=1, description="default: yourself")
+    person_id: DbId | None = Field(None, description="default: yourself")
     all: bool = False
     muted: bool = True
 
@@ -51,7 +52,7 @@ class MuteIn(RoomRef):
 
 
 class RemoveIn(RoomRef):
-    person_id: int = Field(ge=1)
+    person_id: DbId
 
 
 class GroupCalls:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,6 +14,7 @@ from hub.channels import ChannelInfo, ChannelStore
 from hub.chat import grid_channel_role
 from hub.errors import Forbidden, InvalidInput, NotFound
 from hub.grid import GridIndex
+from hub.ids import DbId
 from storage.models import Channel, ChannelMember
 
 RANKS = {Role.ADMIN: 3, Role.COMMANDER: 3, Role.DISPATCHER: 3, Role.GRID_LEADER: 2}
@@ -23,8 +24,8 @@ RANKS[Role.GRID_WORKER] = 1
 class ScopeIn(BaseModel):
     """A channel by id, or an incident (its channel, opened by the dispatch plugin)."""
 
-    channel_id: int | None = Field(None, ge=1)
-    incident_id: int | None = Field(None, ge=1)
+    channel_id: DbId | None = None
+    incident_id: DbId | None = None
 
     @model_validator(mode="after")
     def _one(self) -> ScopeIn:

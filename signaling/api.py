@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from hub import policy
 from hub.access import COMMAND_ROLES
+from hub.ids import BigDbId
 from hub.keys import GRIDS, SESSIONS, SETTINGS
 from hub.web import Call, Router
 from signaling.store import CallStore
@@ -20,7 +21,7 @@ ICE_SERVERS = policy.signed_in("calls.ice_servers", policy.Scope.OWN)
 
 
 class LogQuery(BaseModel):
-    before: int | None = Field(None, ge=1, description="only calls with a smaller id (paging)")
+    before: BigDbId | None = Field(None, description="only calls with a smaller id (paging)")
     limit: int = Field(50, ge=1, le=500)
 
 

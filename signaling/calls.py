@@ -31,6 +31,7 @@ from hub import policy
 from hub.access import COMMAND_ROLES, Principal
 from hub.audit import SYSTEM, Actor
 from hub.errors import Conflict, HubError, NotFound
+from hub.ids import BigDbId, DbId
 from hub.realtime import Connection, Realtime, user_room
 from hub.settings import CallSettings
 from hub.timers import DueTimer, TimerView
@@ -49,18 +50,18 @@ log = logging.getLogger("gridhub.calls")
 
 
 class InviteIn(BaseModel):
-    callee_id: int = Field(ge=1)
+    callee_id: DbId
     media: Literal["audio", "video"]
     client_call_id: str = Field(min_length=1, max_length=64)
 
 
 class PullIn(BaseModel):
-    worker_id: int = Field(ge=1)
+    worker_id: DbId
     client_call_id: str = Field(min_length=1, max_length=64)
 
 
 class CallRef(BaseModel):
-    call_id: int = Field(ge=1)
+    call_id: BigDbId
 
 
 class Calls:

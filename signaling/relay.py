@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from hub import policy
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hub.ids import BigDbId
 from hub.realtime import Connection, Realtime
 from signaling.store import CallStore, CallView, Kind, State
 
@@ -36,7 +37,7 @@ class Candidate(BaseModel):
 
 
 class SignalIn(BaseModel):
-    call_id: int = Field(ge=1)
+    call_id: BigDbId
     kind: Literal["offer", "answer", "candidate", "restart"]
     sdp: str | None = Field(None, min_length=1, max_length=200_000)
     candidate: Candidate | None = None

@@ -14,6 +14,7 @@ from hub import __version__, audit, netaddr, openapi, policy
 from hub.access import require_admin
 from hub.audit import AuditQuery
 from hub.errors import Forbidden
+from hub.ids import BigDbId, DbId
 from hub.keys import GRIDS, METRICS, NODE_ID, PLUGINS, SESSIONS, SETTINGS
 from hub.plugins import PluginHost
 from hub.web import ENDPOINTS, Call, Router
@@ -40,14 +41,14 @@ class HealthOut(BaseModel):
 
 
 class AuditQueryIn(BaseModel):
-    actor_id: int | None = None
+    actor_id: DbId | None = None
     actor: str | None = Field(None, max_length=120)
     action: str | None = Field(None, max_length=80)
     target_type: str | None = Field(None, max_length=64)
     target_id: str | None = Field(None, max_length=128)
     since: datetime | None = None
     until: datetime | None = None
-    before_id: int | None = Field(None, ge=1)
+    before_id: BigDbId | None = None
     limit: int = Field(100, ge=1, le=1000)
 
     @field_validator("since", "until")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from hub import policy
 from hub.access import COMMAND_ROLES
+from hub.ids import DbId
 from hub.keys import GRIDS
 from hub.web import Call, Router
 from media.camera.service import REGISTER_ROLES, Cameras
@@ -29,7 +30,7 @@ class CameraIn(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     source_kind: Literal["rtsp", "file"]
     source: str = Field(min_length=1, max_length=1024, description="rtsp(s):// URL or file path")
-    grid_id: int | None = Field(None, ge=1, description="the grid whose commanders may watch")
+    grid_id: DbId | None = Field(None, description="the grid whose commanders may watch")
     enabled: bool = True
 
     @field_validator("name")
@@ -44,7 +45,7 @@ class CameraPatch(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=120)
     source_kind: Literal["rtsp", "file"] | None = None
     source: str | None = Field(None, min_length=1, max_length=1024)
-    grid_id: int | None = Field(None, ge=1)
+    grid_id: DbId | None = None
     enabled: bool | None = None
 
 

@@ -10,11 +10,12 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from hub import policy
 from hub.access import COMMAND_ROLES, Principal
 from hub.errors import Forbidden, NotFound, Unauthorized
+from hub.ids import ID_MAX
 from hub.keys import GRIDS, PEOPLE
 from hub.web import Call, Router
 from media.recording.service import Recordings
@@ -38,6 +39,12 @@ class PublishIn(BaseModel):
     kind: Literal["call", "sos"] = Field(description="what is recorded: a 1:1 call or an SOS")
     ref: int = Field(ge=1, le=2**53, description="the call id or the SOS id")
     sdp: str = Field(min_length=10, max_length=MAX_SDP, description="send-only SDP offer")
+
+    @model_validator(mode="after")
+    def _within_column(self) -> PublishIn:
+        if self.kind == "sos" and self.ref > ID_MAX:  # call ids are BigIds, SOS ids are not
+            raise ValueError(f"an SOS id is at most {ID_MAX}")
+        return self
 
 
 class PublishOut(BaseModel):

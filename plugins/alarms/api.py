@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.access import STAFF_ROLES, Principal, in_scope
 from hub.errors import NotFound
+from hub.ids import BigDbId, DbId
 from hub.plugins import PluginContext
 from hub.realtime import Connection
 from hub.web import Call
@@ -43,7 +44,7 @@ class AlarmQuery(BaseModel):
     severity: str | None = Field(None, pattern=SEVERITY)
     device: str | None = Field(None, max_length=64)
     type: str | None = Field(None, max_length=64)
-    before_id: int | None = Field(None, ge=1)
+    before_id: BigDbId | None = None
     limit: int = Field(100, ge=1, le=500)
 
     def filter(self) -> AlarmFilter:
@@ -59,11 +60,11 @@ class TextIn(BaseModel):
 
 
 class AssignIn(BaseModel):
-    person_id: int | None = Field(None, ge=1)
+    person_id: DbId | None = None
 
 
 class AlarmRef(BaseModel):
-    alarm_id: int = Field(ge=1)
+    alarm_id: BigDbId
 
 
 class AckIn(AlarmRef, CommentIn):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.grid import GridIndex
+from hub.ids import parse_id
 from hub.people import PersonView
 from hub.plugin_views import DirectoryView
 from plugins.dispatch import access, rows
@@ -33,8 +34,9 @@ class Lookup:
     async def fetch(cls, people: People, index: GridIndex, assignees: list[AssigneeIn]) -> Lookup:
         found = cls()
         for spec in assignees:
-            if spec.kind == "person" and spec.target.isdigit() and len(spec.target) < 12:
-                found.people[int(spec.target)] = await people.person(int(spec.target))
+            person_id = parse_id(spec.target) if spec.kind == "person" else None
+            if person_id is not None:  # text that is no id is refused by `_person`
+                found.people[person_id] = await people.person(person_id)
             node = index.find_code(spec.target) if spec.kind == "grid" else None
             if node is not None:
                 found.holders[node.id] = await people.holders(node.id)
@@ -163,13 +165,15 @@ def _resolve(turn: Turn, spec: AssigneeIn) -> tuple[str, list[int]]:
         if dept is None:
             raise InvalidInput("incident.bad_assignee", f"no department {spec.target!r}")
         return dept.code, list(dept.members)
-    return str(_person(turn, spec.target)), [int(spec.target)]
+    person_id = _person(turn, spec.target)
+    return str(person_id), [person_id]
 
 
 def _person(turn: Turn, raw: str) -> int:
-    if not raw.isdigit():
-        raise InvalidInput("incident.bad_assignee", f"{raw!r} is not a person id")
-    person = turn.lookup.people.get(int(raw))
+    person_id = parse_id(raw)
+    if person_id is None:
+        raise InvalidInput("incident.bad_assignee", f"{raw[:32]!r} is not a person id")
+    person = turn.lookup.people.get(person_id)
     if person is None:
         raise InvalidInput("incident.bad_assignee", f"no person {raw}")
     level = turn.incident.level_grid_id

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from hub.access import STAFF_ROLES
 from hub.errors import InvalidInput
+from hub.ids import parse_id
 from hub.plugins import PluginContext
 from hub.web import Call
 from plugins.dispatch import access, kpi, queries
@@ -62,9 +63,10 @@ async def _check_target(ctx: PluginContext, incidents: Incidents, rule: Dispatch
     if rule.target_kind == "department" and rule.target not in departments:
         raise InvalidInput("rule.bad_target", f"no department {rule.target!r}")
     if rule.target_kind == "person":
-        if not rule.target.isdigit() or len(rule.target) > 18:
+        person_id = parse_id(rule.target)
+        if person_id is None:
             raise InvalidInput("rule.bad_target", "a person target is a person id")
-        await _require_staff(ctx, int(rule.target), "rule.bad_target")
+        await _require_staff(ctx, person_id, "rule.bad_target")
 
 
 async def _require_staff(ctx: PluginContext, person_id: int, code: str) -> None:

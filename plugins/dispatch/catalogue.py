@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import InvalidInput, NotFound
+from hub.ids import DbId
 from plugins.dispatch.cache import TtlCache
 from plugins.dispatch.lifecycle import Priority, Stage
 from plugins.dispatch.models import Category, Department
@@ -57,7 +58,7 @@ class CategorySpec(BaseModel):
 class DepartmentSpec(BaseModel):
     code: str = Field(pattern=CODE)
     name: str = Field(min_length=1, max_length=128)
-    members: list[int] = Field(default_factory=list, max_length=500)
+    members: list[DbId] = Field(default_factory=list, max_length=500, description="person ids")
 
 
 def check_fields(specs: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:

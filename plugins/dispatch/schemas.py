@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from hub.ids import DbId
 from plugins.dispatch.lifecycle import Action, Priority
 
 Text = Field(default="", max_length=5000)
@@ -64,12 +65,12 @@ class ActionIn(BaseModel):
 
 
 class SocketAction(ActionIn):
-    incident_id: int = Field(ge=1)
+    incident_id: DbId
     action: Action
 
 
 class IncidentRef(BaseModel):
-    incident_id: int = Field(ge=1)
+    incident_id: DbId
 
 
 class IncidentQuery(BaseModel):
@@ -80,4 +81,4 @@ class IncidentQuery(BaseModel):
     overdue: bool | None = None
     q: str | None = Field(default=None, max_length=100)
     limit: int = Field(default=50, ge=1, le=500)
-    before_id: int | None = Field(default=None, ge=1)
+    before_id: DbId | None = None

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub import policy
 from hub.access import COMMAND_ROLES, STAFF_ROLES, Role
 from hub.audit import Actor
+from hub.ids import DbId
 from hub.plugins import PluginContext
 from hub.realtime import Connection
 from plugins.escalation.checkins import Checkins, checkin_dict
@@ -37,7 +38,7 @@ class SosRaiseIn(Strict):
 
 
 class SosRef(Strict):
-    sos_id: int = Field(ge=1, le=2**31 - 1)
+    sos_id: DbId
 
 
 class SosCloseIn(SosRef):
@@ -50,7 +51,7 @@ class CheckinStartIn(Strict):
 
 
 class CheckinRef(Strict):
-    checkin_id: int = Field(ge=1, le=2**31 - 1)
+    checkin_id: DbId
 
 
 def register(ctx: PluginContext, desk: SosDesk, checkins: Checkins) -> None:

@@ -60,7 +60,7 @@ def test_regex_routes_become_one_path_per_alternative(document: dict[str, Any]) 
         services = paths[f"{base}/services.{fmt}"]["get"]
         assert media_type in services["responses"]["4XX"]["content"]
     alarm = paths["/api/v1/alarms/{alarm_id}"]["get"]["parameters"][0]
-    assert alarm["schema"] == {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}
+    assert alarm["schema"] == {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}  # a BigId
 
 
 def test_every_operation_documents_its_answers(document: dict[str, Any]) -> None:
