@@ -137,7 +137,8 @@ def _tracking_routes(intake: PublicIntake) -> None:
         return await public_view(intake, await intake.by_tracking(call.params["code"]))
 
     @http.post("/public/appeals/{code}/rating", summary="Rate a closed appeal (once)",
-               response=AppealOut, rule=access.PUBLIC_TRACK)  # fmt: skip
+               response=AppealOut, rule=access.PUBLIC_TRACK,
+               raw_body="application/json (rating, comment)")  # fmt: skip
     @retry_after
     async def rate(call: Call[None, None]) -> dict[str, Any]:
         await intake.limiter.check(call.request, intake.lookup_limit, "appeal.rate_limited")
