@@ -16,24 +16,26 @@ VILLAGE = "370783-001-001"  # 东庄村: v01.cmd, v01.lead, w01..w05 hold roles 
 OTHER_TOWN_VILLAGE = "370783-002-001"
 
 
-async def channel_of(peer: Peer, grid_code: str, client: Client, token: str) -> dict[str, Any]:
+async def channel_of(peer: Peer, grid_code: str, client: Client) -> dict[str, Any]:
     """The grid channel of `grid_code` as listed to `peer` (who must be a member)."""
-    del token
     grid_id = client.app[GRIDS].index.by_code(grid_code).id
     channels = (await peer.ok("channel.list", {}))["channels"]
     return next(c for c in channels if c["kind"] == "grid" and c["grid_id"] == grid_id)
 
 
+async def village_sender(client: Client, peers: list[Peer]) -> tuple[Peer, dict[str, Any]]:
+    """w01 connected, and the village grid channel as w01 sees it."""
+    sender = await joined(client, peers, "w01")
+    return sender, await channel_of(sender, VILLAGE, client)
+
+
+def send(channel_id: int, msg_id: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The payload of a channel.send."""
+    return {"channel_id": channel_id, "client_msg_id": msg_id, "kind": kind, "body": body}
+
+
 async def text(peer: Peer, channel_id: int, msg_id: str, words: str) -> dict[str, Any]:
-    reply = await peer.ok(
-        "channel.send",
-        {
-            "channel_id": channel_id,
-            "client_msg_id": msg_id,
-            "kind": "text",
-            "body": {"text": words},
-        },
-    )
+    reply = await peer.ok("channel.send", send(channel_id, msg_id, "text", {"text": words}))
     message: dict[str, Any] = reply["message"]
     return message
 
@@ -41,11 +43,8 @@ async def text(peer: Peer, channel_id: int, msg_id: str, words: str) -> dict[str
 async def test_grid_members_get_durable_messages_in_order(
     client: Client, peers: list[Peer]
 ) -> None:
-    token = await login(client, "w01")
-    sender = await connect(client, token)
-    peers.append(sender)
+    sender, channel = await village_sender(client, peers)
     listener = await joined(client, peers, "w02")
-    channel = await channel_of(sender, VILLAGE, client, token)
     sent = [await text(sender, channel["id"], f"m{i}", f"hello {i}") for i in range(5)]
     assert [m["offset"] for m in sent] == list(range(1, 6))
     got = [
@@ -61,11 +60,8 @@ async def test_grid_members_get_durable_messages_in_order(
 async def test_a_resend_is_acked_with_the_original_and_applied_once(
     client: Client, peers: list[Peer]
 ) -> None:
-    token = await login(client, "w01")
-    sender = await connect(client, token)
-    peers.append(sender)
+    sender, channel = await village_sender(client, peers)
     listener = await joined(client, peers, "w02")
-    channel = await channel_of(sender, VILLAGE, client, token)
     first = await text(sender, channel["id"], "once", "only once")
     again = await text(sender, channel["id"], "once", "only once")
     after = await text(sender, channel["id"], "next", "the next one")
@@ -83,11 +79,8 @@ async def test_a_resend_is_acked_with_the_original_and_applied_once(
 async def test_a_resend_delivers_a_committed_message_whose_fan_out_was_lost(
     client: Client, peers: list[Peer]
 ) -> None:
-    token = await login(client, "w01")
-    sender = await connect(client, token)
-    peers.append(sender)
+    sender, channel = await village_sender(client, peers)
     listener = await joined(client, peers, "w02")
-    channel = await channel_of(sender, VILLAGE, client, token)
     me = (await text(sender, channel["id"], "hello", "在岗"))["sender_id"]
     await listener.next("channel.message")
     # Committed and acked to nobody, as by a node that dies before its fan-out.
@@ -103,12 +96,9 @@ async def test_a_resend_delivers_a_committed_message_whose_fan_out_was_lost(
 async def test_reconnecting_client_recovers_exactly_what_it_missed(
     client: Client, peers: list[Peer]
 ) -> None:
-    token = await login(client, "w01")
-    sender = await connect(client, token)
-    peers.append(sender)
+    sender, channel = await village_sender(client, peers)
     listener_token = await login(client, "w02")
     listener = await connect(client, listener_token)
-    channel = await channel_of(sender, VILLAGE, client, token)
     await text(sender, channel["id"], "before", "seen live")
     seen = await listener.next("channel.message")
     await listener.sio.disconnect()
@@ -125,10 +115,7 @@ async def test_reconnecting_client_recovers_exactly_what_it_missed(
 async def test_recovery_past_retention_or_epoch_says_not_recovered(
     client: Client, peers: list[Peer]
 ) -> None:
-    token = await login(client, "w01")
-    sender = await connect(client, token)
-    peers.append(sender)
-    channel = await channel_of(sender, VILLAGE, client, token)
+    sender, channel = await village_sender(client, peers)
     for i in range(6):
         await text(sender, channel["id"], f"r{i}", "x")
     await client.app[CHANNELS].truncate(channel["id"], keep_last=2)
@@ -150,39 +137,22 @@ async def test_recovery_past_retention_or_epoch_says_not_recovered(
 
 
 async def test_scope_and_membership_are_enforced(client: Client, peers: list[Peer]) -> None:
-    worker_token = await login(client, "w01")
-    worker = await connect(client, worker_token)
-    peers.append(worker)
+    worker = await joined(client, peers, "w01")
     other = client.app[GRIDS].index.by_code(OTHER_TOWN_VILLAGE)
     elsewhere_info = await client.app[CHANNELS].ensure_grid_channel(other.id, other.name)
     elsewhere = {"id": elsewhere_info.id}
     denied = await worker.call("channel.open", {"channel_id": elsewhere["id"]})
     assert denied["error"]["code"] == "channel.forbidden"
     not_joined = await worker.call(
-        "channel.send",
-        {
-            "channel_id": elsewhere["id"],
-            "client_msg_id": "x",
-            "kind": "text",
-            "body": {"text": "hi"},
-        },
+        "channel.send", send(elsewhere["id"], "x", "text", {"text": "hi"})
     )
     assert not_joined["error"]["code"] == "channel.not_joined"
     history = await worker.call("channel.history", {"channel_id": elsewhere["id"]})
     assert history["error"]["code"] == "channel.forbidden"
     town_cmd = await joined(client, peers, "town1.cmd")
-    village = await channel_of(worker, VILLAGE, client, worker_token)
-    assert (
-        await town_cmd.call(
-            "channel.send",
-            {
-                "channel_id": village["id"],
-                "client_msg_id": "c1",
-                "kind": "text",
-                "body": {"text": "hi"},
-            },
-        )
-    )["ok"] is False
+    village = await channel_of(worker, VILLAGE, client)
+    refused = await town_cmd.call("channel.send", send(village["id"], "c1", "text", {"text": "hi"}))
+    assert refused["ok"] is False
     await town_cmd.ok("channel.open", {"channel_id": village["id"]})
     await text(town_cmd, village["id"], "c1", "the town centre speaks")
     heard = await worker.next("channel.message", lambda m: m["channel_id"] == village["id"])
@@ -192,10 +162,7 @@ async def test_scope_and_membership_are_enforced(client: Client, peers: list[Pee
 async def test_bad_messages_are_refused_and_store_nothing(
     client: Client, peers: list[Peer]
 ) -> None:
-    token = await login(client, "w01")
-    worker = await connect(client, token)
-    peers.append(worker)
-    channel = await channel_of(worker, VILLAGE, client, token)
+    worker, channel = await village_sender(client, peers)
     base = {"channel_id": channel["id"], "client_msg_id": "b"}
     cases = [
         ({**base, "kind": "text", "body": {"text": ""}}, "channel.body_invalid"),
@@ -295,30 +262,17 @@ async def test_uploads_are_sniffed_limited_and_served_to_members_only(
     token = await login(client, "w01")
     worker = await connect(client, token)
     peers.append(worker)
-    channel = await channel_of(worker, VILLAGE, client, token)
+    channel = await channel_of(worker, VILLAGE, client)
     image = png()
     response = await upload(client, token, channel["id"], image, "现场.png")
     assert response.status == 201
     stored = await response.json()
     assert (stored["content_type"], stored["size"]) == ("image/png", len(image))
-    sent = await worker.ok(
-        "channel.send",
-        {
-            "channel_id": channel["id"],
-            "client_msg_id": "i1",
-            "kind": "image",
-            "body": {"file_id": stored["file_id"]},
-        },
-    )
+    as_image = send(channel["id"], "i1", "image", {"file_id": stored["file_id"]})
+    sent = await worker.ok("channel.send", as_image)
     assert sent["message"]["body"]["content_type"] == "image/png"
     as_voice = await worker.call(
-        "channel.send",
-        {
-            "channel_id": channel["id"],
-            "client_msg_id": "v1",
-            "kind": "voice",
-            "body": {"file_id": stored["file_id"]},
-        },
+        "channel.send", send(channel["id"], "v1", "voice", {"file_id": stored["file_id"]})
     )
     assert as_voice["error"]["code"] == "channel.file_kind"
     mine = await client.get(f"/api/v1/files/{stored['file_id']}", headers=bearer(token))
@@ -357,11 +311,8 @@ async def test_role_changes_move_live_sockets_between_grid_channels(
 
 
 async def test_concurrent_sends_fan_out_in_offset_order(client: Client, peers: list[Peer]) -> None:
-    token = await login(client, "w01")
-    sender = await connect(client, token)
-    peers.append(sender)
+    sender, channel = await village_sender(client, peers)
     listener = await joined(client, peers, "w02")
-    channel = await channel_of(sender, VILLAGE, client, token)
     acks = await asyncio.gather(*(text(sender, channel["id"], f"c{i}", "x") for i in range(60)))
     assert sorted(a["offset"] for a in acks) == list(range(1, 61))
     got = [(await listener.next("channel.message"))["offset"] for _ in range(60)]

@@ -17,7 +17,7 @@ from hub.channel_heads import announce
 from hub.channels import ChannelStore
 from hub.keys import CHANNELS, REALTIME
 from tests.hub.conftest import Client, login
-from tests.hub.sockets import Peer, connect
+from tests.hub.sockets import Peer, joined
 from tests.hub.test_chat import VILLAGE, channel_of, text
 from tests.receivers import Receiver
 
@@ -29,14 +29,12 @@ Listen = Callable[[str, float], Awaitable[Receiver]]
 
 @pytest.fixture
 async def sender(client: Client, peers: list[Peer]) -> Peer:
-    peer = await connect(client, await login(client, "w01"))
-    peers.append(peer)
-    return peer
+    return await joined(client, peers, "w01")
 
 
 @pytest.fixture
 async def channel(client: Client, sender: Peer) -> dict[str, Any]:
-    return await channel_of(sender, VILLAGE, client, "")
+    return await channel_of(sender, VILLAGE, client)
 
 
 @pytest.fixture
@@ -62,12 +60,23 @@ async def lost_fan_out(client: Client, channel_id: int, sender_id: int, msg_id: 
     return stored.offset
 
 
+async def first_live(sender: Peer, channel: dict[str, Any], receiver: Receiver) -> dict[str, Any]:
+    """Send the first message and wait until `receiver` has it live."""
+    first = await text(sender, channel["id"], "m1", "在岗")
+    await receiver.until_offset(first["offset"])
+    return first
+
+
+async def reconnect(client: Client, receiver: Receiver, username: str) -> None:
+    await receiver.connect(str(client.make_url("/")), await login(client, username))
+    receiver.reconnected()
+
+
 async def test_a_gap_not_filled_live_is_recovered_while_connected(
     client: Client, sender: Peer, channel: dict[str, Any], listen: Listen
 ) -> None:
     receiver = await listen("w02", 0.2)
-    first = await text(sender, channel["id"], "m1", "在岗")
-    await receiver.until_offset(first["offset"])
+    first = await first_live(sender, channel, receiver)
     lost = await lost_fan_out(client, channel["id"], first["sender_id"], "m2")
     after = await text(sender, channel["id"], "m3", "收到")
     await receiver.until_offset(after["offset"])
@@ -80,8 +89,7 @@ async def test_a_reconnect_recovers_from_the_highest_contiguous_offset_not_the_h
     client: Client, sender: Peer, channel: dict[str, Any], listen: Listen
 ) -> None:
     receiver = await listen("w02", LONG_S)
-    first = await text(sender, channel["id"], "m1", "在岗")
-    await receiver.until_offset(first["offset"])
+    first = await first_live(sender, channel, receiver)
     lost = await lost_fan_out(client, channel["id"], first["sender_id"], "m2")
     held = await text(sender, channel["id"], "m3", "收到")
     await receiver.until(lambda: held["offset"] in receiver.arrived)
@@ -89,8 +97,7 @@ async def test_a_reconnect_recovers_from_the_highest_contiguous_offset_not_the_h
     assert receiver.sio is not None
     await receiver.sio.disconnect()
     away = await text(sender, channel["id"], "m4", "while away")
-    await receiver.connect(str(client.make_url("/")), await login(client, "w02"))
-    receiver.reconnected()
+    await reconnect(client, receiver, "w02")
     await receiver.until_offset(away["offset"])
     assert receiver.offsets[-4:] == [first["offset"], lost, held["offset"], away["offset"]]
 
@@ -99,8 +106,7 @@ async def test_a_channel_head_makes_a_receiver_recover_at_once(
     client: Client, sender: Peer, channel: dict[str, Any], listen: Listen
 ) -> None:
     receiver = await listen("w02", LONG_S)
-    first = await text(sender, channel["id"], "m1", "在岗")
-    await receiver.until_offset(first["offset"])
+    first = await first_live(sender, channel, receiver)
     lost = await lost_fan_out(client, channel["id"], first["sender_id"], "m2")
     # What a survivor sends for the channels of a dead node (hub/channel_heads.py).
     assert await announce(client.app[CHANNELS], client.app[REALTIME], [channel["id"]]) == 1
@@ -115,8 +121,7 @@ async def test_a_new_epoch_makes_a_receiver_reload_from_history(
     client: Client, sender: Peer, channel: dict[str, Any], listen: Listen
 ) -> None:
     receiver = await listen("w02", LONG_S)
-    first = await text(sender, channel["id"], "m1", "在岗")
-    await receiver.until_offset(first["offset"])
+    await first_live(sender, channel, receiver)
     store: ChannelStore = client.app[CHANNELS]
     epoch = await store.reset_epoch(channel["id"])
     after = await text(sender, channel["id"], "m2", "history was reset")
@@ -130,15 +135,13 @@ async def test_a_recovery_refused_past_retention_reloads_from_history(
     client: Client, sender: Peer, channel: dict[str, Any], listen: Listen
 ) -> None:
     receiver = await listen("w02", LONG_S)
-    first = await text(sender, channel["id"], "m1", "在岗")
-    await receiver.until_offset(first["offset"])
+    first = await first_live(sender, channel, receiver)
     assert receiver.sio is not None
     await receiver.sio.disconnect()
     missed = [await text(sender, channel["id"], f"away{i}", "x") for i in range(3)]
     store: ChannelStore = client.app[CHANNELS]
     await store.truncate(channel["id"], keep_last=1)  # the gap is no longer in history
-    await receiver.connect(str(client.make_url("/")), await login(client, "w02"))
-    receiver.reconnected()
+    await reconnect(client, receiver, "w02")
     await receiver.until_offset(missed[-1]["offset"])
     assert receiver.follower.counts.reloads == 1
     assert receiver.offsets[-2:] == [first["offset"], missed[-1]["offset"]]
