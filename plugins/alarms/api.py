@@ -175,8 +175,7 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
         rule=rules.ASSIGNEES,
     )
     async def assignees(call: Call[None, None]) -> dict[str, Any]:
-        alarm_id = call.path_int("alarm_id")
-        return {"alarm_id": alarm_id, "assignees": await service.assignees(call.who, alarm_id)}
+        return await _assignees(service, call.who, call.path_int("alarm_id"))
 
     @http.get(
         "/devices/{code}/frames",
@@ -284,13 +283,15 @@ def _socket_events(ctx: PluginContext, service: AlarmService) -> None:
 
     @rt.on("assignees", AlarmRef, rules.ASSIGNEES)
     async def assignees_event(conn: Connection, p: AlarmRef) -> dict[str, Any]:
-        return {
-            "alarm_id": p.alarm_id,
-            "assignees": await service.assignees(conn.principal, p.alarm_id),
-        }
+        return await _assignees(service, conn.principal, p.alarm_id)
 
 
 # --- data helpers ----------------------------------------------------------------------------
+
+
+async def _assignees(service: AlarmService, who: Principal, alarm_id: int) -> dict[str, Any]:
+    """An AssigneesOut, the same over HTTP and socket."""
+    return {"alarm_id": alarm_id, "assignees": await service.assignees(who, alarm_id)}
 
 
 async def _device(sessions: async_sessionmaker[AsyncSession], code: str) -> DeviceInfo | None:
