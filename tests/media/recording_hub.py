@@ -17,7 +17,7 @@ from media.pool import MediaPool
 from media.wiring import MEDIA
 from tests.hub.conftest import Client, StartHub, bearer, login_pair
 from tests.hub.sockets import Peer, connect
-from tests.media.recording_peers import publish
+from tests.media.recording_peers import Answer, make_test_video, publish
 
 READY_S = 30.0
 POLL_S = 0.05
@@ -104,6 +104,34 @@ async def until(check: Callable[[], bool], within: float = 10.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(POLL_S)
+
+
+async def gate_video(hub: RecHub) -> Path:
+    """A generated test video in the hub's data directory, for a file camera."""
+    path = hub.data_dir / "cameras" / "gate.webm"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(make_test_video, path)
+    return path
+
+
+def camera_watcher(
+    hub: RecHub, username: str, camera_id: int, viewers: list[str] | None = None
+) -> Answer:
+    """Answers offers through POST /cameras/{id}/watch as `username`; notes each viewer id."""
+
+    async def answer(offer: RTCSessionDescription) -> RTCSessionDescription:
+        response = await hub.client.post(
+            f"/api/v1/cameras/{camera_id}/watch",
+            json={"sdp": offer.sdp},
+            headers=await hub.auth(username),
+        )
+        body = await response.json()
+        assert response.status == 200, body
+        if viewers is not None:
+            viewers.append(body["viewer_id"])
+        return RTCSessionDescription(sdp=body["sdp"], type=body["type"])
+
+    return answer
 
 
 StartRec = Callable[..., Awaitable[RecHub]]

@@ -7,13 +7,12 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from aiortc import RTCSessionDescription
 
 from hub.keys import BUS
 from tests.hub.conftest import StartHub
 from tests.hub.sockets import Peer
-from tests.media.recording_hub import RecHub, StartRec, rec_hubs
-from tests.media.recording_peers import Answer, Viewer, make_test_video
+from tests.media.recording_hub import RecHub, StartRec, camera_watcher, gate_video, rec_hubs
+from tests.media.recording_peers import Viewer
 
 CONNECT_S = 15.0
 WANT = 5  # pictures each viewer must decode before the change
@@ -29,29 +28,13 @@ async def hub(start_hub: StartHub, peers: list[Peer]) -> AsyncIterator[RecHub]:
 
 
 async def camera(hub: RecHub) -> int:
-    path = hub.data_dir / "cameras" / "gate.webm"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(make_test_video, path)
+    path = await gate_video(hub)
     grid = hub.grid(VILLAGE)
     body = {"name": "村口", "source_kind": "file", "source": str(path), "grid_id": grid}
     response = await hub.client.post("/api/v1/cameras", json=body, headers=await hub.auth("admin"))
     assert response.status == 201, await response.text()
     camera_id: int = (await response.json())["camera_id"]
     return camera_id
-
-
-def watcher(hub: RecHub, username: str, camera_id: int) -> Answer:
-    async def answer(offer: RTCSessionDescription) -> RTCSessionDescription:
-        response = await hub.client.post(
-            f"/api/v1/cameras/{camera_id}/watch",
-            json={"sdp": offer.sdp},
-            headers=await hub.auth(username),
-        )
-        body = await response.json()
-        assert response.status == 200, body
-        return RTCSessionDescription(sdp=body["sdp"], type=body["type"])
-
-    return answer
 
 
 async def watching(hub: RecHub, camera_id: int) -> list[str]:
@@ -76,7 +59,7 @@ async def test_a_demoted_or_disabled_viewer_is_dropped_from_the_view(hub: RecHub
     viewers = [Viewer(WANT) for _ in names]
     hub.pcs += [v.pc for v in viewers]
     for username, viewer in zip(names, viewers, strict=True):
-        await viewer.connect(watcher(hub, username, camera_id))
+        await viewer.connect(camera_watcher(hub, username, camera_id))
     await asyncio.wait_for(asyncio.gather(*(v.enough.wait() for v in viewers)), CONNECT_S)
     ids = {u: str(await hub.person_id(u)) for u in names}
     assert await watching(hub, camera_id) == sorted(ids.values())

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiortc import RTCSessionDescription
 
 from tests import services
 from tests.hub.conftest import StartHub, error_code
 from tests.hub.sockets import Peer
-from tests.media.recording_hub import RecHub, StartRec, rec_hubs, until
-from tests.media.recording_peers import Answer, Viewer, make_test_video, new_peer
+from tests.media.recording_hub import RecHub, StartRec, camera_watcher, gate_video, rec_hubs, until
+from tests.media.recording_peers import Viewer, new_peer
 
 CONNECT_S = 15.0
 WANT = 20  # pictures each viewer must decode
@@ -37,30 +36,12 @@ async def hub(start_hub: StartHub, peers: list[Peer]) -> AsyncIterator[RecHub]:
 
 @pytest.fixture
 async def video(hub: RecHub) -> Path:
-    path = hub.data_dir / "cameras" / "gate.webm"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(make_test_video, path)
-    return path
+    return await gate_video(hub)
 
 
 async def register(hub: RecHub, username: str, **body: Any) -> tuple[int, dict[str, Any]]:
     response = await hub.client.post("/api/v1/cameras", json=body, headers=await hub.auth(username))
     return response.status, await response.json()
-
-
-def watcher(hub: RecHub, username: str, camera_id: int, viewers: list[str]) -> Answer:
-    async def answer(offer: RTCSessionDescription) -> RTCSessionDescription:
-        response = await hub.client.post(
-            f"/api/v1/cameras/{camera_id}/watch",
-            json={"sdp": offer.sdp},
-            headers=await hub.auth(username),
-        )
-        body = await response.json()
-        assert response.status == 200, body
-        viewers.append(body["viewer_id"])
-        return RTCSessionDescription(sdp=body["sdp"], type=body["type"])
-
-    return answer
 
 
 async def stats(hub: RecHub, camera_id: int) -> dict[str, Any]:
@@ -81,8 +62,8 @@ async def test_two_commanders_watch_one_decode(hub: RecHub, video: Path) -> None
     camera_id, viewers = camera["camera_id"], list[str]()
     one, two = Viewer(WANT), Viewer(WANT)
     hub.pcs += [one.pc, two.pc]
-    await one.connect(watcher(hub, "v01.cmd", camera_id, viewers))
-    await two.connect(watcher(hub, "town1.cmd", camera_id, viewers))
+    await one.connect(camera_watcher(hub, "v01.cmd", camera_id, viewers))
+    await two.connect(camera_watcher(hub, "town1.cmd", camera_id, viewers))
     await asyncio.wait_for(asyncio.gather(one.enough.wait(), two.enough.wait()), CONNECT_S)
 
     seen = await stats(hub, camera_id)
