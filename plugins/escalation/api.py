@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
@@ -22,6 +23,8 @@ POLICIES = policy.for_roles("escalation.policies", STAFF_ROLES, policy.Scope.NON
 CHAINS = policy.for_roles("escalation.chains", COMMAND_ROLES, policy.Scope.LISTED)
 SOS_LIST = policy.for_roles("escalation.sos.list", COMMAND_ROLES, policy.Scope.LISTED)
 SOS_READ = policy.for_roles("escalation.sos.read", COMMAND_ROLES, SOS)
+
+Row = TypeVar("Row", Chain, Sos)
 
 
 class ChainQuery(BaseModel):
@@ -55,12 +58,7 @@ def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
         rule=CHAINS,
     )
     async def chains(call: Call[None, ChainQuery]) -> dict[str, Any]:
-        statement = _scoped(ctx, call.who, select(Chain), Chain.grid_id)
-        if call.query.state is not None:
-            statement = statement.where(Chain.state == call.query.state)
-        statement = statement.order_by(Chain.id.desc()).limit(call.query.limit)
-        async with ctx.sessions() as session:
-            rows = (await session.scalars(statement)).all()
+        rows = await _newest_in_scope(ctx, call.who, Chain, call.query)
         return {"chains": [chain_dict(c) for c in rows]}
 
     @ctx.http.get(
@@ -71,17 +69,25 @@ def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
         rule=SOS_LIST,
     )
     async def sos_list(call: Call[None, SosQuery]) -> dict[str, Any]:
-        statement = _scoped(ctx, call.who, select(Sos), Sos.grid_id)
-        if call.query.state is not None:
-            statement = statement.where(Sos.state == call.query.state)
-        statement = statement.order_by(Sos.id.desc()).limit(call.query.limit)
-        async with ctx.sessions() as session:
-            rows = (await session.scalars(statement)).all()
+        rows = await _newest_in_scope(ctx, call.who, Sos, call.query)
         return {"sos": [sos_dict(s) for s in rows]}
 
     @ctx.http.get("/sos/{sos_id}", summary="One SOS alert", response=OneSosOut, rule=SOS_READ)
     async def sos_one(call: Call[None, None]) -> dict[str, Any]:
         return {"sos": await desk.get_in_scope(call.who, call.path_int("sos_id"))}
+
+
+async def _newest_in_scope(
+    ctx: PluginContext, who: Principal, model: type[Row], query: ChainQuery | SosQuery
+) -> Sequence[Row]:
+    """The newest rows of `model` in the caller's scope, in the asked state if any."""
+    statement = _scoped(ctx, who, select(model), model.grid_id)
+    if query.state is not None:
+        statement = statement.where(model.state == query.state)
+    statement = statement.order_by(model.id.desc()).limit(query.limit)
+    async with ctx.sessions() as session:
+        rows: Sequence[Row] = (await session.scalars(statement)).all()
+    return rows
 
 
 def _scoped(ctx: PluginContext, who: Principal, statement: Select[Any], column: Any) -> Any:
