@@ -24,9 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.app import build_app
 from hub.demo_data import DEMO_PASSWORD
+from hub.keys import SESSIONS
 from hub.runtime import ensure_admin, open_core, seed_demo
 from hub.settings import Settings
 from storage import migrate
+from storage.models import Person
 from storage.sql import Base, create_engine
 from tests import services
 
@@ -88,6 +90,14 @@ async def error_code(response: Any) -> str:
     body = await response.json()
     code: str = body["error"]["code"]
     return code
+
+
+async def person_id(app: web.Application, username: str) -> int:
+    """The id of the person signed up as `username`, read from the hub's database."""
+    async with app[SESSIONS]() as session:
+        found = await session.scalar(select(Person.id).where(Person.username == username))
+    assert found is not None
+    return int(found)
 
 
 # --- templates -----------------------------------------------------------------------------------

@@ -9,12 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from hub.keys import BUS, CHANNELS, GRIDS, SESSIONS
 from hub.outside_changes import note_people_changed, take_note
-from storage.models import Person
-from tests.hub.conftest import Client, Hub, StartHub, bearer, login
+from tests.hub.conftest import Client, Hub, StartHub, bearer, login, person_id
 from tests.hub.processes import ok
 from tests.hub.sockets import Peer, connect
 
@@ -37,13 +34,6 @@ async def people_import(hub: Hub, tmp_path: Path, *people: dict[str, Any]) -> No
 def commander(grid: str, **other: Any) -> dict[str, Any]:
     roles = [{"role": "commander", "grid": grid}]
     return {"username": "v01.cmd", "display_name": "东庄村指挥", "roles": roles, **other}
-
-
-async def person(client: Client, username: str) -> int:
-    async with client.app[SESSIONS]() as session:
-        found = await session.scalar(select(Person.id).where(Person.username == username))
-    assert found is not None
-    return int(found)
 
 
 async def roles_seen(client: Client, token: str) -> list[tuple[str, int | None]]:
@@ -70,7 +60,7 @@ async def test_a_running_hub_follows_people_changed_by_the_cli(
     assert await roles_seen(client, token) == [("commander", other)]  # no stale cache
     await client.app[BUS].flush()  # the grid channels' member sync has run too
     _, members = (await client.app[CHANNELS].grid_memberships())[index.by_code(f"{VILLAGE}-01").id]
-    assert await person(client, "w99") in members
+    assert await person_id(client.app, "w99") in members
 
     await people_import(hub, tmp_path, commander(OTHER_VILLAGE, active=False))
     ended = await socket.next("session.ended")

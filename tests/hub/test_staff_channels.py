@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from sqlalchemy import select
 
 from hub.app import build_app
 from hub.keys import CHANNELS, GRIDS, SESSIONS
-from storage.models import ChannelMember, Person
-from tests.hub.conftest import AiohttpClient, Client, StartHub, bearer, login
+from storage.models import ChannelMember
+from tests.hub.conftest import AiohttpClient, Client, StartHub, bearer, login, person_id
 from tests.hub.sockets import Peer, connect, joined
 
 RESIDENT_GRID = "370783-001-001-01"  # r01 lives there
@@ -31,20 +30,13 @@ async def refusal(peer: Peer, event: str, data: dict[str, Any]) -> str:
     return code
 
 
-async def person(client: Client, username: str) -> int:
-    async with client.app[SESSIONS]() as session:
-        found = await session.scalar(select(Person.id).where(Person.username == username))
-    assert found is not None
-    return int(found)
-
-
 async def test_a_resident_belongs_to_no_grid_channel(client: Client, peers: list[Peer]) -> None:
     token = await login(client, "r01")
     resident = await connect(client, token)
     peers.append(resident)
     listed = (await resident.ok("channel.list", {}))["channels"]
     assert [c for c in listed if c["kind"] == "grid"] == []
-    r01 = await person(client, "r01")
+    r01 = await person_id(client.app, "r01")
     memberships = await client.app[CHANNELS].grid_memberships()
     assert all(r01 not in members for _channel, members in memberships.values())
     for code in (RESIDENT_GRID, COUNTY):
@@ -73,7 +65,7 @@ async def test_start_up_removes_residents_an_older_hub_made_members(
 ) -> None:
     hub = await start_hub()
     channel = await grid_channel(hub.client, COUNTY)
-    r01 = await person(hub.client, "r01")
+    r01 = await person_id(hub.client.app, "r01")
     if not await hub.client.app[CHANNELS].is_member(channel, r01):
         async with hub.client.app[SESSIONS].begin() as session:  # as the old sync left it
             session.add(ChannelMember(channel_id=channel, person_id=r01, role="member"))
@@ -82,7 +74,7 @@ async def test_start_up_removes_residents_an_older_hub_made_members(
     restarted = await aiohttp_client(build_app(hub.settings, available_plugins={}))
     assert not await restarted.app[CHANNELS].is_member(channel, r01)
     # Staff stay members.
-    assert await restarted.app[CHANNELS].is_member(channel, await person(hub.client, "w01"))
+    assert await restarted.app[CHANNELS].is_member(channel, await person_id(hub.client.app, "w01"))
 
 
 async def test_a_resident_opens_no_channel_and_adds_nobody(
@@ -92,7 +84,7 @@ async def test_a_resident_opens_no_channel_and_adds_nobody(
     their own (with staff of their grid or anyone), no invitations; staff may still start a
     direct chat with them, and they answer there."""
     resident = await joined(client, peers, "r01")
-    r01, w01, v01_cmd = [await person(client, u) for u in ("r01", "w01", "v01.cmd")]
+    r01, w01, v01_cmd = [await person_id(client.app, u) for u in ("r01", "w01", "v01.cmd")]
     channels = client.app[CHANNELS]
     before = await channels.memberships_of(r01)
     refused: list[tuple[str, dict[str, Any]]] = [

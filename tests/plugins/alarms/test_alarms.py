@@ -12,8 +12,8 @@ from hub import audit
 from hub.keys import SESSIONS
 from plugins.alarms.client import DeviceClient
 from plugins.alarms.messages import AlarmChanged
-from storage.models import AuditEntry, Person
-from tests.hub.conftest import login
+from storage.models import AuditEntry
+from tests.hub.conftest import login, person_id
 from tests.hub.sockets import Peer, joined
 from tests.plugins.alarms.conftest import GAS_TOWN3, AlarmHub, BusProbe, StartAlarms, eventually
 
@@ -25,13 +25,6 @@ async def connected(hub: AlarmHub, devices: list[DeviceClient], code: str) -> De
     devices.append(device)
     await device.connect()
     return device
-
-
-async def person_id(hub: AlarmHub, username: str) -> int:
-    async with hub.app[SESSIONS]() as session:
-        found = await session.scalar(select(Person.id).where(Person.username == username))
-    assert found is not None
-    return int(found)
 
 
 async def alarms_of(hub: AlarmHub, username: str, **params: Any) -> list[dict[str, Any]]:
@@ -83,7 +76,7 @@ async def test_commander_acknowledges_clears_comments_assigns(
     assert again.status == 409
     assert (await again.json())["error"]["code"] == "alarm.already_acknowledged"
     assert (await hub.api("POST", path + "/comment", token, json={"text": "找到了"})).status == 200
-    w01 = await person_id(hub, "w01")
+    w01 = await person_id(hub.app, "w01")
     assigned = await hub.api("POST", path + "/assign", token, json={"person_id": w01})
     assert (await assigned.json())["assignee_id"] == w01
     cleared = await hub.api("POST", path + "/clear", token, json={"comment": "false alarm"})
@@ -139,18 +132,18 @@ async def test_an_alarm_is_assigned_only_to_staff_who_see_it(
     await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
     [alarm] = await alarms_of(hub, "v01.cmd")
     token, path = await login(hub.client, "v01.cmd"), f"/{alarm['id']}/assign"
-    elsewhere = await person_id(hub, "w08")  # a worker of 王家村 and the river patrol
+    elsewhere = await person_id(hub.app, "w08")  # a worker of 王家村 and the river patrol
     refused = await hub.api("POST", path, token, json={"person_id": elsewhere})
     assert refused.status == 422
     assert (await refused.json())["error"]["code"] == "alarm.bad_assignee"
     console = await joined(hub.client, peers, "v01.cmd")
-    resident = await person_id(hub, "r01")  # lives in 东庄村: not staff
+    resident = await person_id(hub.app, "r01")  # lives in 东庄村: not staff
     reply = await console.call("alarms.assign", {"alarm_id": alarm["id"], "person_id": resident})
     assert reply["error"]["code"] == "alarm.bad_assignee"
     detail = await (await hub.api("GET", f"/{alarm['id']}", token)).json()
     assert detail["assignee_id"] is None
     assert [h["action"] for h in detail["history"]] == ["raised"]  # nothing changed
-    leader = await person_id(hub, "v01.lead")  # staff over the village: sees the alarm
+    leader = await person_id(hub.app, "v01.lead")  # staff over the village: sees the alarm
     assigned = await console.ok("alarms.assign", {"alarm_id": alarm["id"], "person_id": leader})
     assert assigned["alarm"]["assignee_id"] == leader
     unassigned = await hub.api("POST", path, token, json={"person_id": None})
