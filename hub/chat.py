@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -19,7 +20,7 @@ from hub.files import Family, FileStore
 from hub.grid import GridIndex
 from hub.ids import DbCursor, DbId
 from hub.messages import ChannelMembersChanged
-from hub.realtime import Connection, Realtime
+from hub.realtime import Connection, P, Realtime
 from hub.replies import Budget, distinct
 from storage.models import Assignment, Person
 
@@ -47,6 +48,16 @@ def channel_rule(event: str) -> policy.Rule:
     if event in STAFF_ONLY:
         return policy.for_roles(event, STAFF_ROLES, scope)
     return policy.signed_in(event, scope)
+
+
+def on_channel_event(
+    rt: Realtime,
+    event: str,
+    model: type[P],
+    handler: Callable[[Connection, P], Awaitable[dict[str, Any] | None]],
+) -> None:
+    """Register `handler` for `event` under the channel rule of the same name."""
+    rt.on(event, model, channel_rule(event))(handler)
 
 
 def channel_room(channel_id: int) -> str:
@@ -186,18 +197,18 @@ class Chat:
         self._memberships: dict[int, frozenset[int]] = {}
         rt.on_connected(self._join_channels)
         rt.guard_rooms("channel", self._may_stay, self._taken_out)
-        rt.on("channel.list", PageIn, channel_rule("channel.list"))(self.list_channels)
-        rt.on("channel.open", ChannelRef, channel_rule("channel.open"))(self.open)
-        rt.on("channel.send", SendIn, channel_rule("channel.send"))(self.send)
-        rt.on("channel.history", HistoryIn, channel_rule("channel.history"))(self.history)
-        rt.on("channel.recover", RecoverIn, channel_rule("channel.recover"))(self.recover)
-        rt.on("channel.read", ReadIn, channel_rule("channel.read"))(self.read)
-        rt.on("channel.markers", ChannelPageIn, channel_rule("channel.markers"))(self.markers)
-        rt.on("channel.create", CreateIn, channel_rule("channel.create"))(self.create)
-        rt.on("channel.invite", InviteIn, channel_rule("channel.invite"))(self.invite)
-        rt.on("channel.leave", ChannelRef, channel_rule("channel.leave"))(self.leave)
-        rt.on("channel.direct", DirectIn, channel_rule("channel.direct"))(self.direct)
-        rt.on("channel.members", ChannelPageIn, channel_rule("channel.members"))(self.members)
+        on_channel_event(rt, "channel.list", PageIn, self.list_channels)
+        on_channel_event(rt, "channel.open", ChannelRef, self.open)
+        on_channel_event(rt, "channel.send", SendIn, self.send)
+        on_channel_event(rt, "channel.history", HistoryIn, self.history)
+        on_channel_event(rt, "channel.recover", RecoverIn, self.recover)
+        on_channel_event(rt, "channel.read", ReadIn, self.read)
+        on_channel_event(rt, "channel.markers", ChannelPageIn, self.markers)
+        on_channel_event(rt, "channel.create", CreateIn, self.create)
+        on_channel_event(rt, "channel.invite", InviteIn, self.invite)
+        on_channel_event(rt, "channel.leave", ChannelRef, self.leave)
+        on_channel_event(rt, "channel.direct", DirectIn, self.direct)
+        on_channel_event(rt, "channel.members", ChannelPageIn, self.members)
 
     # ---- events --------------------------------------------------------------------------
 
