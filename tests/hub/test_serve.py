@@ -36,19 +36,26 @@ class PortTaken(Exception):
     """Another process bound the free port between our check and the hub's bind."""
 
 
+async def _start(
+    command: str, data_dir: Path, port: int, log: Path, stdout: int
+) -> asyncio.subprocess.Process:
+    """`gridhub <command>` on 127.0.0.1:`port`, its stderr appended to `log`."""
+    with log.open("ab") as stderr:
+        return await asyncio.create_subprocess_exec(
+            *GRIDHUB,
+            *(command, "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)),
+            stdout=stdout,
+            stderr=stderr,
+            env=clean_env(),
+        )
+
+
 @asynccontextmanager
 async def serving(data_dir: Path, log: Path, command: str = "serve") -> AsyncIterator[Served]:
     """Start `gridhub serve` (or `demo`) on a free port and yield it once it is listening."""
     for _ in range(3):
         port = free_port()
-        with log.open("ab") as stderr:
-            process = await asyncio.create_subprocess_exec(
-                *GRIDHUB,
-                *(command, "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=stderr,
-                env=clean_env(),
-            )
+        process = await _start(command, data_dir, port, log, asyncio.subprocess.PIPE)
         try:
             lines = await _read_until_listening(process, log)
         except PortTaken:
@@ -136,14 +143,7 @@ async def test_a_fresh_demo_answers_only_once_it_is_seeded(tmp_path: Path) -> No
     data_dir, log = tmp_path / "data", tmp_path / "demo.log"
     for _ in range(3):
         port = free_port()
-        with log.open("ab") as stderr:
-            process = await asyncio.create_subprocess_exec(
-                *GRIDHUB,
-                *("demo", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)),
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=stderr,
-                env=clean_env(),
-            )
+        process = await _start("demo", data_dir, port, log, asyncio.subprocess.DEVNULL)
         try:
             health = await _first_health(process, port, log)
             if health is None:  # another process took the port first
