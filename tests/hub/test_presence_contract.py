@@ -20,21 +20,12 @@ from redis.asyncio import Redis
 from storage.memory.presence import MemoryPresenceStore
 from storage.presence_model import Change, aggregate, device_state
 from storage.redis.presence import RedisPresenceStore
+from tests.clock import FakeClock
 
 Store = MemoryPresenceStore | RedisPresenceStore
 WAIT_S = 5.0
 LONG_TTL_S = 60.0
 TINY_TTL_S = 0.001  # Redis: PX 1
-
-
-class FakeClock:
-    """The memory store's heartbeat clock; the Redis store expires heartbeats by itself."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

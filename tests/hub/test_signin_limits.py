@@ -14,6 +14,7 @@ from hub.keys import IDENTITY, SESSIONS
 from hub.settings import AuthSettings
 from hub.signin_limits import SignInLimits
 from storage.models import AuditEntry, AuthThrottle
+from tests.clock import FakeClock
 from tests.hub.conftest import Client, StartHub, bearer, error_code, login
 
 PROXY = ["127.0.0.1/32", "::1/128"]
@@ -164,14 +165,6 @@ async def test_only_the_owner_or_an_admin_can_lift_limits(start_hub: StartHub) -
 # --- purging -------------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def rows(client: Client) -> int:
     async with client.app[SESSIONS]() as session:
         return int(await session.scalar(select(func.count()).select_from(AuthThrottle)) or 0)
@@ -180,7 +173,7 @@ async def rows(client: Client) -> int:
 async def test_ended_windows_are_purged(start_hub: StartHub) -> None:
     client = (await start_hub()).client
     settings = AuthSettings(lockout_threshold=1, throttle_sweep_s=60)
-    clock = Clock()
+    clock = FakeClock(1_000_000.0)
     limits = SignInLimits(client.app[SESSIONS], settings, clock)
     await limits.reserve(limits.buckets("ghost", ATTACKER, known=False, familiar=False))
     locked = limits.buckets("w01", OWNER_HOME, known=True, familiar=True)

@@ -15,6 +15,7 @@ import pytest
 from redis.asyncio import Redis
 
 from storage.redis.journal import RedisWriteJournal
+from tests.clock import FakeClock
 
 WAIT_S = 5.0
 LONG_TTL_S = 60.0
@@ -22,14 +23,6 @@ TINY_TTL_S = 0.001  # PX 1
 EVERY_S = 30.0
 
 Journals = Callable[..., RedisWriteJournal]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -41,9 +34,11 @@ def prefix() -> str:
 async def journals(redis_url: str, prefix: str) -> AsyncIterator[Journals]:
     made: list[RedisWriteJournal] = []
 
-    def make(node: str, ttl_s: float = LONG_TTL_S, clock: Clock | None = None) -> RedisWriteJournal:
+    def make(
+        node: str, ttl_s: float = LONG_TTL_S, clock: FakeClock | None = None
+    ) -> RedisWriteJournal:
         journal = RedisWriteJournal(
-            redis_url, node_id=node, ttl_s=ttl_s, prefix=prefix, clock=clock or Clock()
+            redis_url, node_id=node, ttl_s=ttl_s, prefix=prefix, clock=clock or FakeClock()
         )
         made.append(journal)
         return journal
@@ -84,7 +79,7 @@ async def test_a_dead_nodes_channels_are_claimed_by_exactly_one_survivor(
 async def test_a_channel_is_noted_once_per_period_and_kept_for_four(
     journals: Journals, redis_url: str, prefix: str
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     node = journals("a", LONG_TTL_S, clock)
     await node.note({7})
     clock.now += EVERY_S - 1
@@ -108,7 +103,7 @@ async def noted(redis_url: str, prefix: str, node: str) -> dict[int, float]:
 
 
 async def test_a_node_claimed_while_alive_notes_every_channel_again(journals: Journals) -> None:
-    clock = Clock()
+    clock = FakeClock()
     slow = journals("slow", TINY_TTL_S, clock)
     await slow.note({7})
     survivor = journals("b")
