@@ -35,6 +35,16 @@ async def alarms_of(hub: AlarmHub, username: str, **params: Any) -> list[dict[st
     return body
 
 
+async def smoke_alarm(
+    hub: AlarmHub, devices: list[DeviceClient], seen_by: str = "v01.cmd"
+) -> dict[str, Any]:
+    """A critical smoke alarm of TEMP, acknowledged by the hub; as `seen_by` lists it."""
+    device = await connected(hub, devices, TEMP)
+    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
+    [alarm] = await alarms_of(hub, seen_by)
+    return alarm
+
+
 async def test_a_repeating_alarm_is_one_alarm_with_a_count(
     hub: AlarmHub, devices: list[DeviceClient]
 ) -> None:
@@ -64,9 +74,7 @@ async def test_a_repeating_alarm_is_one_alarm_with_a_count(
 async def test_commander_acknowledges_clears_comments_assigns(
     hub: AlarmHub, devices: list[DeviceClient]
 ) -> None:
-    device = await connected(hub, devices, TEMP)
-    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
-    [alarm] = await alarms_of(hub, "v01.cmd")
+    alarm = await smoke_alarm(hub, devices)
     token = await login(hub.client, "v01.cmd")
     path = f"/{alarm['id']}"
     response = await hub.api("POST", path + "/ack", token, json={"comment": "on my way"})
@@ -102,9 +110,7 @@ async def test_commander_acknowledges_clears_comments_assigns(
 async def test_bad_commander_input_changes_nothing(
     hub: AlarmHub, devices: list[DeviceClient]
 ) -> None:
-    device = await connected(hub, devices, TEMP)
-    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
-    [alarm] = await alarms_of(hub, "admin")
+    alarm = await smoke_alarm(hub, devices, "admin")
     path = f"/{alarm['id']}"
     worker = await login(hub.client, "w01")  # a grid worker may comment, not acknowledge
     denied = await hub.api("POST", path + "/ack", worker, json={})
@@ -128,9 +134,7 @@ async def test_bad_commander_input_changes_nothing(
 async def test_an_alarm_is_assigned_only_to_staff_who_see_it(
     hub: AlarmHub, devices: list[DeviceClient], peers: list[Peer]
 ) -> None:
-    device = await connected(hub, devices, TEMP)
-    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
-    [alarm] = await alarms_of(hub, "v01.cmd")
+    alarm = await smoke_alarm(hub, devices)
     token, path = await login(hub.client, "v01.cmd"), f"/{alarm['id']}/assign"
     elsewhere = await person_id(hub.app, "w08")  # a worker of 王家村 and the river patrol
     refused = await hub.api("POST", path, token, json={"person_id": elsewhere})
@@ -153,9 +157,7 @@ async def test_an_alarm_is_assigned_only_to_staff_who_see_it(
 async def test_the_assignee_list_is_exactly_who_assign_accepts(
     hub: AlarmHub, devices: list[DeviceClient], peers: list[Peer]
 ) -> None:
-    device = await connected(hub, devices, TEMP)
-    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
-    [alarm] = await alarms_of(hub, "v01.cmd")
+    alarm = await smoke_alarm(hub, devices)
     path = f"/{alarm['id']}/assignees"
     listed = await (await hub.api("GET", path, await login(hub.client, "v01.cmd"))).json()
     # Nearest first: w02 works the alarm's grid, w01 the party overlay covering it, then the
@@ -183,9 +185,7 @@ async def test_socket_actions_are_audited_with_the_client_address(
     # The test client connects from loopback, here the hub's trusted proxy; the socket's
     # handshake names the client behind it, and the audit of an ack over that socket says so.
     hub = await start_alarms(trusted_proxies=["127.0.0.1/32", "::1/128"])
-    device = await connected(hub, devices, TEMP)
-    await device.wait_acked(await device.alarm("smoke", "CRITICAL"))
-    [alarm] = await alarms_of(hub, "v01.cmd")
+    alarm = await smoke_alarm(hub, devices)
     console = Peer()
     peers.append(console)
     await console.sio.connect(
