@@ -67,6 +67,14 @@ async def first_live(sender: Peer, channel: dict[str, Any], receiver: Receiver) 
     return first
 
 
+async def first_then_lost(
+    client: Client, sender: Peer, channel: dict[str, Any], receiver: Receiver
+) -> tuple[dict[str, Any], int]:
+    """The first message, live at `receiver`; then the offset of one never fanned out."""
+    first = await first_live(sender, channel, receiver)
+    return first, await lost_fan_out(client, channel["id"], first["sender_id"], "m2")
+
+
 async def reconnect(client: Client, receiver: Receiver, username: str) -> None:
     await receiver.connect(str(client.make_url("/")), await login(client, username))
     receiver.reconnected()
@@ -76,8 +84,7 @@ async def test_a_gap_not_filled_live_is_recovered_while_connected(
     client: Client, sender: Peer, channel: dict[str, Any], listen: Listen
 ) -> None:
     receiver = await listen("w02", 0.2)
-    first = await first_live(sender, channel, receiver)
-    lost = await lost_fan_out(client, channel["id"], first["sender_id"], "m2")
+    first, lost = await first_then_lost(client, sender, channel, receiver)
     after = await text(sender, channel["id"], "m3", "收到")
     await receiver.until_offset(after["offset"])
     assert receiver.offsets[-3:] == [first["offset"], lost, after["offset"]]
@@ -89,8 +96,7 @@ async def test_a_reconnect_recovers_from_the_highest_contiguous_offset_not_the_h
     client: Client, sender: Peer, channel: dict[str, Any], listen: Listen
 ) -> None:
     receiver = await listen("w02", LONG_S)
-    first = await first_live(sender, channel, receiver)
-    lost = await lost_fan_out(client, channel["id"], first["sender_id"], "m2")
+    first, lost = await first_then_lost(client, sender, channel, receiver)
     held = await text(sender, channel["id"], "m3", "收到")
     await receiver.until(lambda: held["offset"] in receiver.arrived)
     assert receiver.follower.log.contiguous == first["offset"]  # `held` waits for `lost`
@@ -106,8 +112,7 @@ async def test_a_channel_head_makes_a_receiver_recover_at_once(
     client: Client, sender: Peer, channel: dict[str, Any], listen: Listen
 ) -> None:
     receiver = await listen("w02", LONG_S)
-    first = await first_live(sender, channel, receiver)
-    lost = await lost_fan_out(client, channel["id"], first["sender_id"], "m2")
+    first, lost = await first_then_lost(client, sender, channel, receiver)
     # What a survivor sends for the channels of a dead node (hub/channel_heads.py).
     assert await announce(client.app[CHANNELS], client.app[REALTIME], [channel["id"]]) == 1
     await receiver.until_offset(lost)
