@@ -84,6 +84,10 @@ class Sender:
         if not call.done():
             call.cancel()  # the node died with the send: the ack will never come
             return
+        if isinstance(call.exception(), socketio.exceptions.BadNamespaceError):
+            # The call runs in a task of its own: the socket can go down between the check
+            # above and the emit, and then nothing was sent (the resend after moving sends it).
+            return
         reply = call.result()
         assert reply["ok"] is True, reply
         self.acked[msg_id] = reply["message"]["offset"]
