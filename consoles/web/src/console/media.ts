@@ -240,6 +240,8 @@ export const usePtt = defineStore('ptt', () => {
   let floorVersion = -1
   /** the channel being joined: its floor events count before the join reply (they may be newer) */
   let joining: number | null = null
+  /** the button is down: a release before the request's reply must still give the floor back */
+  let held = false
 
   function applyFloor(word: Floor): void {
     if (word.channel_id !== (channelId.value ?? joining) || word.floor_version <= floorVersion) return
@@ -287,10 +289,16 @@ export const usePtt = defineStore('ptt', () => {
   async function press(emergency = false): Promise<void> {
     const channel = channelId.value
     if (channel === null) return
+    held = true
     try {
       const reply = await realtime.call<{ floor: FloorHolder; floor_version: number }>('ptt.request', { channel_id: channel, emergency })
       applyFloor({ channel_id: channel, holder: reply.floor, floor_version: reply.floor_version })
       if (floorVersion !== reply.floor_version) return // a newer word (another holder) came first
+      if (!held) {
+        // let go while the request was on its way: the floor granted now goes straight back
+        await realtime.call('ptt.release', { channel_id: channel }).catch(() => undefined)
+        return
+      }
       talking.value = true
       if (mic) mic.enabled = true
     } catch (error) {
@@ -299,6 +307,7 @@ export const usePtt = defineStore('ptt', () => {
   }
 
   async function release(): Promise<void> {
+    held = false // a request still on its way gives the floor back when its reply comes
     if (channelId.value === null || !talking.value) return
     talking.value = false
     if (mic) mic.enabled = false

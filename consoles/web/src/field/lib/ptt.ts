@@ -38,6 +38,8 @@ export class Ptt {
   private pc: RTCPeerConnection | null = null
   private mic: MediaStream | null = null
   private floorVersion = -1
+  /** the button is down: a release before the grant arrives must still give the floor back */
+  private held = false
   private rosterVersion = 0
 
   constructor(private readonly s: Session) {
@@ -78,6 +80,7 @@ export class Ptt {
 
   async talk(): Promise<void> {
     if (!this.state.joined) return
+    this.held = true
     try {
       const channelId = this.state.channelId
       const r = await this.s.live.call<{ floor: FloorHolder; floor_version: number }>('ptt.request', { channel_id: channelId })
@@ -88,6 +91,7 @@ export class Ptt {
   }
 
   async release(): Promise<void> {
+    this.held = false // a grant still on its way is given back when it comes (floor())
     if (!this.state.talking) return
     this.setMic(false)
     await this.s.live.call('ptt.release', { channel_id: this.state.channelId }).catch(() => undefined)
@@ -109,7 +113,13 @@ export class Ptt {
     if (!this.on(f.channel_id) || f.floor_version <= this.floorVersion) return
     this.floorVersion = f.floor_version
     this.state.holder = f.holder
-    this.setMic(f.holder?.person_id === this.s.me?.person_id)
+    const mine = f.holder?.person_id === this.s.me?.person_id
+    this.setMic(mine && this.held)
+    if (mine && !this.held) void this.giveBack(f.channel_id) // let go before the grant came
+  }
+
+  private async giveBack(channelId: number): Promise<void> {
+    await this.s.live.call('ptt.release', { channel_id: channelId }).catch(() => undefined)
   }
 
   private roster(r: Roster): void {
