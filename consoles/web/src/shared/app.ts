@@ -8,6 +8,7 @@ import ElementPlus, { ElMessage } from 'element-plus'
 import { createPinia } from 'pinia'
 import { createApp, inject, type Component, type ComputedRef, type InjectionKey, type Plugin } from 'vue'
 import { HubError } from './api'
+import { provideLocale } from './host'
 import { setupI18n, type LocaleCode, type Messages } from './i18n'
 
 interface LocaleSwitch {
@@ -30,6 +31,7 @@ export interface PageOptions {
 export function mountPage(root: Component, options: PageOptions) {
   if (options.dark) document.documentElement.classList.add('dark')
   const { i18n, elementLocale, setLocale, toggleLocale } = setupI18n(options.messages)
+  provideLocale(i18n.global.locale) // plugins' text() and useLocale() follow the page's language
   const app = createApp(root)
   app.use(ElementPlus).use(createPinia()).use(i18n)
   for (const plugin of options.plugins ?? []) app.use(plugin)
