@@ -276,8 +276,9 @@ async def _save(page: Page, out: Path, name: str) -> Path:
 async def demo_hub(data_dir: Path) -> AsyncIterator[str]:
     """A seeded demo hub with every plugin on 127.0.0.1 (a free port); yields its URL."""
     fast = {"hash_time_cost": 1, "hash_memory_kib": 1024, "hash_parallelism": 1}
-    media = {"embedded_workers": 0}  # no group calls in the pictures: no worker process
-    settings = Settings(data_dir=data_dir, auth=fast, log_json=False, media=media)
+    # No group calls in the pictures: no worker process ([media] is a component's table).
+    tables: dict[str, Any] = {"media": {"embedded_workers": 0}}
+    settings = Settings(data_dir=data_dir, auth=fast, log_json=False, **tables)
     async with open_core(settings) as core:
         await seed_demo(core, data_dir)
     plugins = {"dispatch": DispatchPlugin(), "alarms": AlarmsPlugin(),

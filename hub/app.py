@@ -14,8 +14,7 @@ import socketio
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from consoles import serve as consoles_serve
-from hub import audit, headers, netaddr, plugins
+from hub import audit, components, headers, netaddr, plugins
 from hub.api import auth, devices, files, grids, people, system
 from hub.bus import MessageBus
 from hub.channel_heads import ChannelHeads
@@ -65,14 +64,6 @@ from hub.web import (
     WebSocketPaths,
     request_context,
 )
-from media import api as media_api
-from media.camera import api as cameras_api
-from media.camera.wiring import camera_ctx
-from media.recording import api as recordings_api
-from media.recording.wiring import recording_ctx
-from media.wiring import media_ctx
-from signaling import api as calls_api
-from signaling.wiring import calls_ctx
 from storage import migrate
 from storage.memory.bus import MemoryBusTransport
 from storage.memory.presence import MemoryPresenceStore
@@ -90,9 +81,12 @@ MAX_BODY = 8 * 1024 * 1024
 
 
 def build_app(
-    settings: Settings, available_plugins: Mapping[str, Plugin] | None = None
+    settings: Settings,
+    available_plugins: Mapping[str, Plugin] | None = None,
+    built_in: Mapping[str, components.Component] | None = None,
 ) -> web.Application:
-    """The hub application; plugins come from entry points unless given explicitly."""
+    """The hub application; plugins and the built-in components (signaling, media, consoles:
+    hub/components.py) come from entry points unless given explicitly."""
     registry = CollectorRegistry()
     app = web.Application(
         client_max_size=MAX_BODY,
@@ -136,19 +130,12 @@ def build_app(
         _identity,
         _realtime,
         _timers,
-        calls_ctx,
-        media_ctx,
-        recording_ctx,
-        camera_ctx,
-        _plugins,
-        _audit_retention,
     ):
         app.cleanup_ctx.append(ctx)
-    for module in (system, auth, grids, people, devices, files, calls_api, media_api):
+    components.install_all(app, built_in)  # set up after the core, before the plugins
+    app.cleanup_ctx.extend((_plugins, _audit_retention))
+    for module in (system, auth, grids, people, devices, files):
         module.build_router().mount(app)
-    for media_module in (recordings_api, cameras_api):  # media/recording, media/camera
-        media_module.build_router().mount(app)
-    consoles_serve.mount(app)
     return app
 
 

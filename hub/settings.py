@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,10 +16,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from media.camera.policy import CameraSettings
-from media.recording.policy import RecordingSettings
-
 CONFIG_ENV = "GRIDHUB_CONFIG"
+# Components' settings tables (hub/components.py); their modules must import nothing of hub.
+SETTINGS_GROUP = "gridhub.settings"
 
 
 class AuthSettings(BaseModel):
@@ -84,62 +84,14 @@ class TimerSettings(BaseModel):
     max_attempts: int = Field(5, ge=1)
 
 
-class CallSettings(BaseModel):
-    """1:1 calls and video pull (signaling/): ICE servers, ring timeout, node lease, pull policy."""
-
-    ice_servers: list[str] = Field(
-        default_factory=list, description="stun:/turn:/turns: URLs given to call clients"
-    )
-    turn_secret: SecretStr | None = Field(
-        None, description="coturn static-auth-secret (use-auth-secret) for TURN credentials"
-    )
-    turn_ttl_s: int = Field(
-        900, ge=60, le=86_400, description="TURN credentials (never past the access token)"
-    )
-    ring_timeout_s: float = Field(30.0, gt=0, le=600)
-    lease_s: float = Field(
-        15.0, gt=0, le=600, description="a call whose devices' node is silent this long ends"
-    )
-    pull_consent: Literal["ask", "auto"] = Field(
-        "ask", description="video pull: the worker's app asks its user, or accepts by itself"
-    )
-    pull_auto_roles: list[
-        Literal["admin", "commander", "dispatcher", "grid_leader", "grid_worker", "resident"]
-    ] = Field(default_factory=list, description="roles of the person pulled whose app auto-accepts")
-    pull_timeout_s: float = Field(20.0, gt=0, le=600)
-
-
-class MediaSettings(BaseModel):
-    """Media service (media/): worker processes, placement, group audio and push-to-talk."""
-
-    embedded_workers: int = Field(1, ge=0, le=16, description="worker processes the hub runs")
-    external_workers: list[str] = Field(
-        default_factory=list, description="ws://host:port/control URLs of workers run elsewhere"
-    )
-    secret: SecretStr | None = Field(
-        None, description="shared secret of the control channel (random per run if unset)"
-    )
-    capacity: int = Field(200, ge=1, le=10_000, description="participants per embedded worker")
-    ice_addresses: list[str] = Field(
-        default_factory=lambda: ["127.0.0.1"], description="host addresses workers gather on"
-    )
-    max_mixed: int = Field(3, ge=1, le=16, description="loudest speakers mixed at once")
-    max_video: int = Field(4, ge=0, le=16, description="participants whose video is forwarded")
-    ptt_max_talk_s: float = Field(30.0, gt=0, le=600, description="floor revoked after this")
-    restart_backoff_s: float = Field(0.5, gt=0, le=60)
-    # Recording and the camera gateway (media/recording, media/camera).
-    recording: RecordingSettings = Field(default_factory=RecordingSettings)
-    cameras: CameraSettings = Field(default_factory=CameraSettings)
-
-
 class PluginSettings(BaseModel):
     enabled: list[str] | None = None
     disabled: list[str] = Field(default_factory=list)
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
-class Settings(BaseSettings):
-    """The hub's effective configuration."""
+class CoreSettings(BaseSettings):
+    """The hub's own configuration; `Settings` adds the components' tables."""
 
     model_config = SettingsConfigDict(
         env_prefix="GRIDHUB_", env_nested_delimiter="__", extra="forbid"
@@ -170,8 +122,6 @@ class Settings(BaseSettings):
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     files: FileSettings = Field(default_factory=FileSettings)
     timers: TimerSettings = Field(default_factory=TimerSettings)
-    calls: CallSettings = Field(default_factory=CallSettings)
-    media: MediaSettings = Field(default_factory=MediaSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
 
     @field_validator("trusted_proxies", "metrics_allowed_networks")
@@ -201,6 +151,36 @@ class Settings(BaseSettings):
     @property
     def is_cluster(self) -> bool:
         return bool(self.redis_url)
+
+
+def _component_tables() -> dict[str, Any]:
+    """`gridhub.settings` entry points: table name -> the component's settings model."""
+    tables: dict[str, Any] = {}
+    for ep in entry_points(group=SETTINGS_GROUP):
+        model = ep.load()
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(f"settings entry point {ep.name!r} is not a pydantic model")
+        tables[ep.name] = (model, Field(default_factory=model))
+    return tables
+
+
+if TYPE_CHECKING:
+    Settings = CoreSettings  # components read their table through section()
+else:
+    Settings = create_model(
+        "Settings", __base__=CoreSettings, __module__=__name__, **_component_tables()
+    )
+    Settings.__doc__ = "The hub's effective configuration: its own and its components' tables."
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def section(settings: CoreSettings, name: str, model: type[M]) -> M:
+    """A component's settings table (e.g. `media`), typed."""
+    value = getattr(settings, name, None)
+    if not isinstance(value, model):
+        raise TypeError(f"settings have no {name!r} table of {model.__name__}")
+    return value
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

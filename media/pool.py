@@ -18,9 +18,9 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.settings import MediaSettings
 from media.client import WorkerClient
 from media.protocol import CONTROL_PATH, SECRET_ENV, ControlError
+from media.settings import MediaSettings
 
 log = logging.getLogger("gridhub.media.pool")
 READY_TIMEOUT_S = 30.0

@@ -30,13 +30,13 @@ from hub.bus import MessageBus
 from hub.errors import Conflict, Forbidden
 from hub.messages import DomainMessage
 from hub.realtime import Connection, Realtime, user_room
-from hub.settings import MediaSettings
 from hub.timers import DueTimer, TimerView
 from media.floor import FloorStore, Holder, Released
 from media.live import LiveRoom, LiveRooms, Participant
 from media.pool import MediaPool
 from media.protocol import ControlError
 from media.scope import Doorman, ScopeIn, rank
+from media.settings import MediaSettings
 
 MAX_SDP = 100_000
 EXPIRY = "ptt-expiry"

@@ -1,4 +1,4 @@
-"""How the hub's composition root starts the media service (a core package, not a plugin)."""
+"""How the media service starts (a built-in component: media/component.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aiohttp import web
 from hub.errors import HubError
 from hub.keys import BUS, CHANNELS, GRIDS, METRICS, REALTIME, SESSIONS, SETTINGS, TIMERS
 from hub.realtime import Connection, Realtime
+from hub.settings import section
 from media import metrics
 from media.floor import FloorStore, MemoryFloors, RedisFloors
 from media.groups import GroupCalls
@@ -17,6 +18,7 @@ from media.live import LiveRoom, LiveRooms
 from media.pool import MediaPool
 from media.ptt import PushToTalk
 from media.scope import Doorman, ScopeIn
+from media.settings import MediaSettings
 
 MEDIA = web.AppKey("media", MediaPool)
 GROUPS = web.AppKey("media_groups", GroupCalls)
@@ -27,16 +29,15 @@ TIMER_OWNER = "media"
 async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     """Start the workers, register group-call and PTT events and the PTT timer handler; after
     realtime (channels) and timers, before timers start."""
-    settings = app[SETTINGS]
-    secret = settings.media.secret
-    pool = MediaPool(settings.media, secret.get_secret_value() if secret else secrets.token_hex(24))
+    settings, own = app[SETTINGS], media_settings(app)
+    pool = MediaPool(own, own.secret.get_secret_value() if own.secret else secrets.token_hex(24))
     floors: FloorStore = RedisFloors(settings.redis_url) if settings.redis_url else MemoryFloors()
     doorman = Doorman(app[CHANNELS], app[SESSIONS], lambda: app[GRIDS].index)
     app[MEDIA] = pool
     metrics.register(app[METRICS], pool)
     app[GROUPS] = GroupCalls(app[REALTIME], pool, doorman)
     timers = app[TIMERS].view(TIMER_OWNER)
-    app[PTT] = PushToTalk(app[REALTIME], pool, doorman, floors, settings.media, timers, app[BUS])
+    app[PTT] = PushToTalk(app[REALTIME], pool, doorman, floors, own, timers, app[BUS])
     guard_media_rooms(app[REALTIME], doorman, {"call": app[GROUPS].rooms, "ptt": app[PTT].rooms})
     await app[PTT].start()
     await pool.start()
@@ -45,6 +46,11 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[GROUPS].close()
     await pool.stop()
     await floors.close()
+
+
+def media_settings(app: web.Application) -> MediaSettings:
+    """The `[media]` table of the hub's settings."""
+    return section(app[SETTINGS], "media", MediaSettings)
 
 
 def guard_media_rooms(realtime: Realtime, doorman: Doorman, kinds: dict[str, LiveRooms]) -> None:

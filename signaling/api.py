@@ -11,10 +11,12 @@ from pydantic import BaseModel, Field
 from hub import policy
 from hub.access import COMMAND_ROLES
 from hub.ids import BigDbId
-from hub.keys import GRIDS, SESSIONS, SETTINGS
+from hub.keys import GRIDS, SESSIONS
 from hub.web import Call, Router
+from signaling.settings import CallSettings
 from signaling.store import CallStore
 from signaling.turn import access_token_expiry, ice_servers
+from signaling.wiring import call_settings
 
 CALL_LOG = policy.signed_in("calls.log", policy.Scope.LISTED)
 ICE_SERVERS = policy.signed_in("calls.ice_servers", policy.Scope.OWN)
@@ -87,5 +89,5 @@ def build_router() -> Router:
     return router
 
 
-def _settings(app: web.Application) -> Any:
-    return app[SETTINGS].calls
+def _settings(app: web.Application) -> CallSettings:
+    return call_settings(app)

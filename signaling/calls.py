@@ -33,10 +33,10 @@ from hub.audit import SYSTEM, Actor
 from hub.errors import Conflict, HubError, NotFound
 from hub.ids import BigDbId, DbId
 from hub.realtime import Connection, Realtime, user_room
-from hub.settings import CallSettings
 from hub.timers import DueTimer, TimerView
 from signaling import scope
 from signaling.relay import Relay
+from signaling.settings import CallSettings
 from signaling.store import Audit, CallStore, CallView, Kind, Outcome, State
 from storage.sql import utcnow
 

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.keys import IDENTITY
-from hub.settings import CallSettings
+from signaling.settings import CallSettings
 
 TURN_SCHEMES = ("turn:", "turns:")
 

@@ -1,4 +1,4 @@
-"""How the hub's composition root starts signaling (a core package, not a plugin)."""
+"""How signaling starts (a built-in component: signaling/component.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hub.keys import REALTIME, SESSIONS, SETTINGS, TIMERS
+from hub.settings import section
 from signaling.calls import Calls
+from signaling.settings import CallSettings
 from signaling.store import CallStore
 
 CALLS = web.AppKey("calls", Calls)
@@ -26,7 +28,7 @@ async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
         app[REALTIME],
         CallStore(app[SESSIONS]),
         app[TIMERS].view(TIMER_OWNER),
-        app[SETTINGS].calls,
+        call_settings(app),
     )
     app[CALLS] = calls
     task = asyncio.create_task(calls.heartbeat_forever(), name="call-lease")
@@ -34,3 +36,8 @@ async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+def call_settings(app: web.Application) -> CallSettings:
+    """The `[calls]` table of the hub's settings."""
+    return section(app[SETTINGS], "calls", CallSettings)

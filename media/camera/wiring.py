@@ -10,12 +10,13 @@ from hub.keys import BUS, GRIDS, PEOPLE, SESSIONS, SETTINGS
 from hub.messages import PersonChanged
 from media.camera.api import CAMERAS
 from media.camera.service import Cameras
-from media.wiring import MEDIA
+from media.wiring import MEDIA, media_settings
 
 
 async def camera_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    cameras = Cameras(app[MEDIA], app[SESSIONS], settings.media.cameras, settings.data_dir)
+    own = media_settings(app).cameras
+    cameras = Cameras(app[MEDIA], app[SESSIONS], own, settings.data_dir)
     app[CAMERAS] = cameras
 
     async def changed(message: PersonChanged) -> None:

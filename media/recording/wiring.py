@@ -14,7 +14,7 @@ from hub.keys import SESSIONS, SETTINGS
 from media.recording.api import RECORDINGS, TICKET_KEY, ticket_key
 from media.recording.live import LiveRecorder
 from media.recording.service import Recordings
-from media.wiring import GROUPS, MEDIA, PTT
+from media.wiring import GROUPS, MEDIA, PTT, media_settings
 from signaling.wiring import CALLS
 
 log = logging.getLogger("gridhub.media.recording")
@@ -23,7 +23,8 @@ log = logging.getLogger("gridhub.media.recording")
 async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
     """After media_ctx (the worker pool)."""
     settings = app[SETTINGS]
-    recordings = Recordings(app[MEDIA], app[SESSIONS], settings.media.recording, settings.data_dir)
+    own = media_settings(app).recording
+    recordings = Recordings(app[MEDIA], app[SESSIONS], own, settings.data_dir)
     app[RECORDINGS] = recordings
     if not settings.is_cluster:  # its embedded workers are new: nothing is recording any more
         await recordings.store.fail_unfinished("the hub restarted while recording")
