@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from alembic.script.revision import ResolutionError
+from sqlalchemy import Connection, column, delete, insert, table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x67726964  # "grid"
+VERSIONS = table("alembic_version", column("version_num"))
+log = logging.getLogger("gridhub.migrate")
 
 
 def alembic_config(extra_locations: Sequence[Path] = ()) -> Config:
@@ -92,6 +96,33 @@ def _heads(conn: Connection) -> set[str]:
 def _run(conn: Connection, cfg: Config, verb: str, target: str) -> None:
     cfg.attributes["connection"] = conn
     if verb == "upgrade":
-        command.upgrade(cfg, target)
+        with _orphans_set_aside(conn, cfg):
+            command.upgrade(cfg, target)
     else:
         command.downgrade(cfg, target)
+
+
+@contextmanager
+def _orphans_set_aside(conn: Connection, cfg: Config) -> Iterator[None]:
+    """Let the other branches upgrade past heads of a plugin no longer installed.
+
+    Alembic stops at a version it cannot find, so an uninstalled plugin's head is taken out of
+    the version table for the upgrade and put back after it, in the same transaction: its
+    tables stay as they are, and reinstalling the plugin carries on from there.
+    """
+    script = ScriptDirectory.from_config(cfg)
+    orphans = sorted(head for head in _heads(conn) if not _resolvable(script, head))
+    if orphans:
+        log.warning("migrations of uninstalled plugins left as they are: %s", ", ".join(orphans))
+        conn.execute(delete(VERSIONS).where(VERSIONS.c.version_num.in_(orphans)))
+    yield
+    if orphans:
+        conn.execute(insert(VERSIONS), [{"version_num": head} for head in orphans])
+
+
+def _resolvable(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        script.revision_map.get_revision(revision)
+    except ResolutionError:
+        return False
+    return True
