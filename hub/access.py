@@ -1,4 +1,7 @@
-"""Roles, the authenticated principal, and scope checks against the grid tree."""
+"""Roles, the authenticated principal, and scope checks against the grid tree.
+
+A role is a plain string: the core names below, or one a plugin declares (hub/roles.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ if TYPE_CHECKING:
 
 
 class Role(StrEnum):
+    """The core role names (a StrEnum: each is the str it names)."""
+
     ADMIN = "admin"
     COMMANDER = "commander"
     DISPATCHER = "dispatcher"
@@ -30,7 +35,7 @@ COMMAND_ROLES = frozenset({Role.COMMANDER, Role.DISPATCHER})
 class Grant:
     """A role over a grid's subtree; `grid_id` None only for a deployment-wide admin."""
 
-    role: Role
+    role: str
     grid_id: int | None
 
 
@@ -44,13 +49,13 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return any(g.role is Role.ADMIN for g in self.grants)
+        return any(g.role == Role.ADMIN for g in self.grants)
 
     @property
-    def roles(self) -> frozenset[Role]:
+    def roles(self) -> frozenset[str]:
         return frozenset(g.role for g in self.grants)
 
-    def grid_ids(self, roles: Iterable[Role] | None = None) -> set[int]:
+    def grid_ids(self, roles: Iterable[str] | None = None) -> set[int]:
         wanted = set(roles) if roles is not None else None
         return {
             g.grid_id
@@ -60,7 +65,7 @@ class Principal:
 
 
 def in_scope(
-    who: Principal, index: GridIndex, grid_id: int, roles: Iterable[Role] | None = None
+    who: Principal, index: GridIndex, grid_id: int, roles: Iterable[str] | None = None
 ) -> bool:
     """True when `who` holds one of `roles` (any role if None) over a grid covering `grid_id`."""
     if who.is_admin:
@@ -69,7 +74,7 @@ def in_scope(
 
 
 def require_scope(
-    who: Principal, index: GridIndex, grid_id: int, roles: Iterable[Role] | None = None
+    who: Principal, index: GridIndex, grid_id: int, roles: Iterable[str] | None = None
 ) -> None:
     if not in_scope(who, index, grid_id, roles):
         raise Forbidden("scope.forbidden", f"grid {grid_id} is outside your scope or role")
@@ -80,8 +85,8 @@ def require_admin(who: Principal) -> None:
         raise Forbidden("auth.admin_required", "this action needs the admin role")
 
 
-def require_role(who: Principal, roles: Iterable[Role]) -> None:
+def require_role(who: Principal, roles: Iterable[str]) -> None:
     wanted = set(roles)
     if not who.is_admin and not (who.roles & wanted):
-        names = ", ".join(sorted(r.value for r in wanted))
+        names = ", ".join(sorted(str(r) for r in wanted))
         raise Forbidden("auth.role_required", f"this action needs one of: {names}")

@@ -15,7 +15,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from hub import audit, components, headers, netaddr, plugins
-from hub.api import auth, devices, files, grids, people, system
+from hub.api import auth, devices, files, grids, people, roles, system
 from hub.bus import MessageBus
 from hub.channel_heads import ChannelHeads
 from hub.channels import ChannelStore
@@ -41,6 +41,7 @@ from hub.keys import (
     PLUGINS,
     PRESENCE,
     REALTIME,
+    ROLES,
     SESSIONS,
     SETTINGS,
     TIMERS,
@@ -54,6 +55,7 @@ from hub.people import People
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
 from hub.realtime import Realtime
+from hub.roles import RoleCatalogue, RoleConflict, from_plugins
 from hub.settings import Settings
 from hub.timers import TimerService, TimerStore
 from hub.web import (
@@ -100,6 +102,7 @@ def build_app(
     app[ENDPOINTS] = []
     found = plugins.discover() if available_plugins is None else available_plugins
     chosen = plugins.select(found, settings.plugins.enabled, settings.plugins.disabled)
+    app[ROLES] = _role_catalogue(chosen)
     app[PLUGINS] = PluginHost(chosen)
     app[PLUGIN_ROUTES] = {}
     app[WEBSOCKET_PATHS] = WebSocketPaths()
@@ -136,7 +139,16 @@ def build_app(
     app.cleanup_ctx.extend((_plugins, _audit_retention))
     for module in (system, auth, grids, people, devices, files):
         module.build_router().mount(app)
+    roles.build_router(app[ROLES].staff).mount(app)  # its rule names this hub's staff roles
     return app
+
+
+def _role_catalogue(chosen: list[Plugin]) -> RoleCatalogue:
+    """The core roles and the enabled plugins'; a bad or taken role name stops start-up."""
+    try:
+        return from_plugins(chosen)
+    except RoleConflict as exc:
+        raise plugins.PluginError(str(exc)) from exc
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -203,7 +215,7 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
     passwords = Passwords(settings)
     async with migrate.first_start(sessions):  # nodes started together make one key
         key = await signing_key(sessions, settings)
-    identity = Identity(sessions, settings, key, passwords, bus)
+    identity = Identity(sessions, settings, key, passwords, bus, app[ROLES])
     await identity.load_revocations()
 
     async def revoked(message: SessionRevoked) -> None:
@@ -216,7 +228,7 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
     await bus.listen(PersonChanged, changed)
     app[IDENTITY] = identity
     app[AUTHENTICATOR] = identity
-    app[PEOPLE] = People(sessions, passwords)
+    app[PEOPLE] = People(sessions, passwords, app[ROLES])
     app[DEVICES] = Devices(sessions)
     sweep = asyncio.create_task(
         _every(settings.throttle_sweep_s, identity.sweep), name="auth-sweep"

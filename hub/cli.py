@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from hub import demo_data, plugins
 from hub import people as people_mod
-from hub.access import Role
 from hub.app import build_app
 from hub.devices import DeviceSpec, DeviceUpdate
 from hub.errors import HubError
@@ -27,7 +26,7 @@ from hub.gridstore import export_geojson
 from hub.keys import CHAT, DEVICES, GRIDS, PEOPLE, SESSIONS
 from hub.observability import configure_logging
 from hub.outside_changes import note_people_changed
-from hub.people import PersonSpec, RoleSpec
+from hub.people import GrantSpec, PersonSpec
 from hub.runtime import CLI, Core, ensure_admin, open_core, seed_demo
 from hub.settings import Settings, describe_errors, load_settings, masked
 
@@ -225,12 +224,14 @@ def user_add(
     click.echo(f"created {username}" + ("" if password else f"; password: {secret}"))
 
 
-def _role(text: str) -> RoleSpec:
+def _role(text: str) -> GrantSpec:
+    """ROLE@GRIDCODE; whether the role exists is checked against the enabled plugins' roles
+    when the person is created (people.unknown_role)."""
     role, _, grid = text.partition("@")
     try:
-        return RoleSpec(role=Role(role), grid=grid or None)
+        return GrantSpec(role=role, grid=grid or None)
     except ValueError as exc:
-        raise click.BadParameter(f"unknown role {role!r}") from exc
+        raise click.BadParameter(f"not a role: {role!r}") from exc
 
 
 @main.group()

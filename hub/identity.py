@@ -21,11 +21,12 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
-from hub.access import Grant, Principal, Role
+from hub.access import Grant, Principal
 from hub.audit import SYSTEM, Actor
 from hub.bus import MessageBus
 from hub.errors import Unauthorized
 from hub.messages import SessionRevoked
+from hub.roles import RoleCatalogue
 from hub.settings import AuthSettings
 from hub.signin_limits import SignInLimits
 from storage.models import Assignment, LoginSession, Person, Setting
@@ -98,8 +99,10 @@ class Identity:
         key: str,
         passwords: Passwords,
         bus: MessageBus | None = None,
+        roles: RoleCatalogue | None = None,
     ) -> None:
         self._bus = bus
+        self._roles = roles or RoleCatalogue()  # grants of unknown roles are skipped
         self._sessions = sessions
         self._settings = settings
         self._key = key
@@ -372,7 +375,7 @@ class Identity:
             rows = await session.execute(
                 select(Assignment.role, Assignment.grid_id).where(Assignment.person_id == person_id)
             )
-            grants = tuple(Grant(Role(role), grid_id) for role, grid_id in rows)
+            grants = self._roles.grants(person_id, [(role, grid) for role, grid in rows])
         self._principals[person_id] = grants
         return grants
 

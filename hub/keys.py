@@ -18,6 +18,7 @@ from hub.live import Live
 from hub.people import People
 from hub.plugins import PluginHost
 from hub.realtime import Realtime
+from hub.roles import RoleCatalogue
 from hub.settings import Settings
 from hub.timers import TimerService
 
@@ -30,6 +31,7 @@ IDENTITY = web.AppKey("identity", Identity)
 PEOPLE = web.AppKey("people", People)
 DEVICES = web.AppKey("devices", Devices)
 PLUGINS = web.AppKey("plugins", PluginHost)
+ROLES = web.AppKey("roles", RoleCatalogue)  # core roles and the enabled plugins' (hub/roles.py)
 METRICS = web.AppKey("metrics", CollectorRegistry)
 REALTIME = web.AppKey("realtime", Realtime)
 LIVE = web.AppKey("live", Live)

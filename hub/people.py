@@ -18,6 +18,7 @@ from hub.audit import Actor
 from hub.errors import Conflict, InvalidInput, NotFound, invalid_from_pydantic
 from hub.grid import GridIndex
 from hub.identity import Passwords
+from hub.roles import RoleCatalogue
 from storage.models import Assignment, Person
 from storage.sql import utcnow
 
@@ -26,8 +27,10 @@ MAX_ROLES = 100  # grants of one person
 MAX_IMPORT_PEOPLE = 10_000  # people per import
 
 
-class RoleSpec(BaseModel):
-    role: Role
+class GrantSpec(BaseModel):
+    """One role over a grid; the role a core or an enabled plugin's (GET /api/v1/roles)."""
+
+    role: str = Field(min_length=1, max_length=64, description="a role name")
     grid: str | None = Field(None, description="grid code; null only for admin")
 
 
@@ -38,7 +41,7 @@ class PersonSpec(BaseModel):
     display_name: str = Field(min_length=1, max_length=120)
     phone: str | None = Field(None, max_length=32)
     email: str | None = Field(None, max_length=200)
-    roles: list[RoleSpec] = Field(default_factory=list, max_length=MAX_ROLES)
+    roles: list[GrantSpec] = Field(default_factory=list, max_length=MAX_ROLES)
     report_interval_s: int = Field(60, ge=5, le=3600)
     active: bool = True
     password: str | None = Field(None, min_length=8, max_length=200)
@@ -49,7 +52,7 @@ class PersonPatch(BaseModel):
     phone: str | None = Field(None, max_length=32)
     email: str | None = Field(None, max_length=200)
     report_interval_s: int | None = Field(None, ge=5, le=3600)
-    roles: list[RoleSpec] | None = Field(None, max_length=MAX_ROLES)
+    roles: list[GrantSpec] | None = Field(None, max_length=MAX_ROLES)
 
     @field_validator("display_name", "report_interval_s")
     @classmethod
@@ -73,12 +76,18 @@ class PersonView:
 
 
 class People:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], passwords: Passwords) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        passwords: Passwords,
+        roles: RoleCatalogue | None = None,
+    ) -> None:
         self._sessions = sessions
         self._passwords = passwords
+        self.roles = roles or RoleCatalogue()  # the roles that may be assigned
 
     async def create(self, spec: PersonSpec, index: GridIndex, actor: Actor) -> PersonView:
-        grants = _grants(spec.roles, index)
+        grants = _grants(spec.roles, index, self.roles)
         hashed = await self._passwords.hash(spec.password) if spec.password else None
         async with self._sessions.begin() as session:
             if await _by_username(session, spec.username) is not None:
@@ -99,7 +108,7 @@ class People:
                 if name in patch.model_fields_set:
                     setattr(person, name, getattr(patch, name))
             if patch.roles is not None:
-                await _replace_roles(session, person_id, _grants(patch.roles, index))
+                await _replace_roles(session, person_id, _grants(patch.roles, index, self.roles))
             details = patch.model_dump(mode="json", exclude_unset=True)
             audit.record(session, actor, "person.update", "person", person_id, details)
         return await self.get(person_id, index)
@@ -145,10 +154,7 @@ class People:
                 )
             )
             roles = await _roles_of(session, sorted(active))
-        return {
-            person: tuple(Grant(Role(role), grid) for role, grid in roles.get(person, []))
-            for person in active
-        }
+        return {person: self.roles.grants(person, roles.get(person, [])) for person in active}
 
     async def password_hash(self, person_id: int) -> str | None:
         async with self._sessions() as session:
@@ -158,7 +164,7 @@ class People:
         self, specs: list[PersonSpec], index: GridIndex, actor: Actor
     ) -> tuple[int, int]:
         """Upsert by username, all or nothing; returns (created, updated)."""
-        grants = {s.username: _grants(s.roles, index) for s in specs}
+        grants = {s.username: _grants(s.roles, index, self.roles) for s in specs}
         hashes = {s.username: await self._passwords.hash(s.password) for s in specs if s.password}
         created = updated = 0
         async with self._sessions.begin() as session:
@@ -257,11 +263,15 @@ def _validated(rows: list[Any]) -> list[PersonSpec]:
     return specs
 
 
-def _grants(roles: list[RoleSpec], index: GridIndex) -> list[tuple[Role, int | None]]:
-    out: list[tuple[Role, int | None]] = []
+def _grants(
+    roles: list[GrantSpec], index: GridIndex, catalogue: RoleCatalogue
+) -> list[tuple[str, int | None]]:
+    out: list[tuple[str, int | None]] = []
     for spec in roles:
-        if spec.grid is None and spec.role is not Role.ADMIN:
-            raise InvalidInput("person.role_invalid", f"role {spec.role.value} needs a grid")
+        if spec.role not in catalogue:
+            raise InvalidInput("person.role_unknown", f"there is no role {spec.role!r}")
+        if spec.grid is None and spec.role != Role.ADMIN:
+            raise InvalidInput("person.role_invalid", f"role {spec.role} needs a grid")
         grid_id = None
         if spec.grid is not None:
             node = index.find_code(spec.grid)
@@ -273,13 +283,13 @@ def _grants(roles: list[RoleSpec], index: GridIndex) -> list[tuple[Role, int | N
     return out
 
 
-def _assign(session: AsyncSession, person_id: int, grants: list[tuple[Role, int | None]]) -> None:
+def _assign(session: AsyncSession, person_id: int, grants: list[tuple[str, int | None]]) -> None:
     for role, grid_id in grants:
-        session.add(Assignment(person_id=person_id, grid_id=grid_id, role=role.value))
+        session.add(Assignment(person_id=person_id, grid_id=grid_id, role=str(role)))
 
 
 async def _replace_roles(
-    session: AsyncSession, person_id: int, grants: list[tuple[Role, int | None]]
+    session: AsyncSession, person_id: int, grants: list[tuple[str, int | None]]
 ) -> None:
     await session.execute(delete(Assignment).where(Assignment.person_id == person_id))
     _assign(session, person_id, grants)

@@ -25,6 +25,7 @@ from typing import Literal
 
 from hub.access import Principal, Role
 from hub.errors import Forbidden, Unauthorized
+from hub.roles import ROLE_NAME
 
 ACTION = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 
@@ -60,7 +61,7 @@ class Rule:
 
     action: str
     audience: Audience
-    roles: frozenset[Role] = frozenset()
+    roles: frozenset[str] = frozenset()  # core names (Role) or plugin-declared ones
     scope: str = Scope.NONE
 
     def __post_init__(self) -> None:
@@ -68,6 +69,9 @@ class Rule:
             raise ValueError(f"action {self.action!r}: dotted lower-case names, e.g. 'x.read'")
         if (self.audience is Audience.ROLES) != bool(self.roles):
             raise ValueError(f"action {self.action!r}: roles go with (only) a roles audience")
+        odd = sorted(str(r) for r in self.roles if not ROLE_NAME.fullmatch(r))
+        if odd:
+            raise ValueError(f"action {self.action!r}: not role names: {odd}")
 
     @property
     def needs_sign_in(self) -> bool:
@@ -95,7 +99,7 @@ class Rule:
         """The role part in words, as the docs and error messages give it."""
         if self.audience is not Audience.ROLES:
             return self.audience.value
-        return ", ".join(sorted(r.value for r in self.roles | {Role.ADMIN}))
+        return ", ".join(sorted(str(r) for r in self.roles | {Role.ADMIN}))
 
 
 def public(action: str, scope: str = Scope.NONE) -> Rule:
@@ -106,7 +110,8 @@ def signed_in(action: str, scope: str) -> Rule:
     return Rule(action, Audience.SIGNED_IN, scope=scope)
 
 
-def for_roles(action: str, roles: Iterable[Role], scope: str) -> Rule:
+def for_roles(action: str, roles: Iterable[str], scope: str) -> Rule:
+    """Holders of `roles` (core or plugin-declared names; admins always)."""
     return Rule(action, Audience.ROLES, frozenset(roles), scope)
 
 

@@ -335,7 +335,7 @@ class Realtime:
             await self._recheck(conn, room)
         for room in sorted(wanted - current):
             await self.join(conn, room)
-        grants = [{"role": g.role.value, "grid_id": g.grid_id} for g in conn.principal.grants]
+        grants = [{"role": g.role, "grid_id": g.grid_id} for g in conn.principal.grants]
         await self.sio.emit("auth.grants_changed", {"grants": grants}, to=conn.sid)
         for hook in self._regrant_hooks:
             try:

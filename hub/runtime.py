@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,20 +13,22 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub import demo_data
+from hub import demo_data, plugins
 from hub.access import Role
 from hub.audit import Actor
 from hub.devices import Devices, DeviceSpec
 from hub.gridstore import GridStore
 from hub.identity import Passwords
-from hub.people import People, PersonSpec, RoleSpec, parse_json
+from hub.people import GrantSpec, People, PersonSpec, parse_json
 from hub.plugins import installed_migrations
+from hub.roles import RoleCatalogue, from_plugins
 from hub.settings import Settings
 from storage import migrate
 from storage.models import Grid, Person
 from storage.sql import create_engine, session_factory
 
 CLI = Actor("cli")
+log = logging.getLogger("gridhub.runtime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +51,22 @@ async def open_core(
         grids = GridStore(sessions)
         await grids.reload()
         passwords = Passwords(settings.auth)
-        yield Core(sessions, grids, People(sessions, passwords), Devices(sessions))
+        people = People(sessions, passwords, enabled_roles(settings))
+        yield Core(sessions, grids, people, Devices(sessions))
     finally:
         await engine.dispose()
+
+
+def enabled_roles(settings: Settings) -> RoleCatalogue:
+    """The core roles and those of the plugins the hub would enable (so the CLI assigns what
+    the hub accepts); the core ones alone if the plugins cannot be listed."""
+    try:
+        found = plugins.discover()
+        chosen = plugins.select(found, settings.plugins.enabled, settings.plugins.disabled)
+    except plugins.PluginError as exc:
+        log.warning("plugin roles unknown: %s", exc)
+        return RoleCatalogue()
+    return from_plugins(chosen)
 
 
 async def count(
@@ -71,7 +87,7 @@ async def ensure_admin(core: Core) -> tuple[str, str] | None:
             username="admin",
             display_name="Administrator",
             password=password,
-            roles=[RoleSpec(role=Role.ADMIN, grid=None)],
+            roles=[GrantSpec(role=Role.ADMIN, grid=None)],
         )
         await core.people.create(spec, core.grids.index, Actor("system"))
     return "admin", password

@@ -17,7 +17,7 @@ from hub.grid import GridIndex
 from hub.ids import DbId
 from storage.models import Channel, ChannelMember
 
-RANKS = {Role.ADMIN: 3, Role.COMMANDER: 3, Role.DISPATCHER: 3, Role.GRID_LEADER: 2}
+RANKS: dict[str, int] = {Role.ADMIN: 3, Role.COMMANDER: 3, Role.DISPATCHER: 3, Role.GRID_LEADER: 2}
 RANKS[Role.GRID_WORKER] = 1
 
 

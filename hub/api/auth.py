@@ -214,7 +214,7 @@ def describe(who: Principal, index: GridIndex) -> MeOut:
         )
         grants.append(
             GrantOut(
-                role=grant.role.value,
+                role=grant.role,
                 grid_id=grant.grid_id,
                 grid=node.code if node else None,
                 grid_name=node.name if node else None,

@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field
 
 from hub import people as people_mod
 from hub import policy
-from hub.access import STAFF_ROLES, Principal, require_admin
+from hub.access import Principal, require_admin
 from hub.api.auth import caller_address
 from hub.audit import Actor
 from hub.decoding import parse_json_body
 from hub.errors import Forbidden, InvalidInput
-from hub.keys import BUS, GRIDS, IDENTITY, PEOPLE, REALTIME
+from hub.keys import BUS, GRIDS, IDENTITY, PEOPLE, REALTIME, ROLES
 from hub.messages import PersonChanged
 from hub.people import PersonPatch, PersonSpec, PersonView
 from hub.web import Call, Router
@@ -78,10 +78,10 @@ def build_router() -> Router:
     )
     async def list_people(call: Call[None, PeopleQuery]) -> list[PersonOut]:
         app, who = call.request.app, call.who
-        index = app[GRIDS].index
-        if not who.is_admin and not (who.roles & STAFF_ROLES):
+        index, staff = app[GRIDS].index, app[ROLES].staff  # plugin staff roles count too
+        if not who.is_admin and not (who.roles & staff):
             return [person_out(await app[PEOPLE].get(who.person_id, index))]
-        grid_ids = None if who.is_admin else index.scope_ids(who.grid_ids(STAFF_ROLES))
+        grid_ids = None if who.is_admin else index.scope_ids(who.grid_ids(staff))
         if call.query.grid is not None:
             root = index.by_code(call.query.grid)
             subtree = {n.id for n in index.subtree(root.id)}
@@ -207,7 +207,8 @@ def _require_visible(who: Principal, view: PersonView, call: Call[Any, Any]) -> 
     """Yourself, or someone with a role under your staff grants (a resident sees no one)."""
     if who.is_admin or who.person_id == view.id:
         return
-    scoped = call.request.app[GRIDS].index.scope_ids(who.grid_ids(STAFF_ROLES))
+    staff = call.request.app[ROLES].staff
+    scoped = call.request.app[GRIDS].index.scope_ids(who.grid_ids(staff))
     if not any(r["grid_id"] in scoped for r in view.roles):
         raise Forbidden("scope.forbidden", "that person is outside your scope")
 

@@ -1,0 +1,243 @@
+"""Roles are open: core roles plus those the enabled plugins declare (hub/roles.py).
+
+Through real hubs on loopback and their databases: the catalogue and GET /api/v1/roles, a plugin
+role assigned per grid over the people API opening that plugin's route (403, then 200), unknown
+roles refused and changing nothing, and an assignment whose plugin is gone skipped at sign-in
+with one warning while its holder keeps their other roles.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from hub import policy
+from hub.app import build_app
+from hub.keys import ROLES, SESSIONS
+from hub.plugins import BasePlugin, PluginContext, PluginError
+from hub.roles import RoleCatalogue, RoleConflict, RoleSpec, from_plugins
+from hub.web import Call
+from storage.models import Assignment
+from tests.hub.conftest import (
+    AiohttpClient,
+    Client,
+    StartHub,
+    bearer,
+    error_code,
+    login,
+    make_settings,
+)
+from tests.hub.conftest import person_id as person_id_of
+
+VILLAGE = "370783-001-001"  # 东庄村: w01 is a grid worker there
+INSPECTOR = RoleSpec("inspector", "巡查员", "Inspector", description_zh="巡查设施")
+VISITOR = RoleSpec("visitor", "访客", "Visitor", staff=False)
+SECRET = policy.for_roles("patrol.secret", {"inspector"}, policy.Scope.NONE)
+
+
+class Patrol(BasePlugin):
+    """A plugin declaring two roles and a route only one of them opens."""
+
+    name = "patrol"
+    roles = (INSPECTOR, VISITOR)
+
+    async def setup(self, ctx: PluginContext) -> None:
+        @ctx.http.get("/secret", summary="Inspectors only", rule=SECRET)
+        async def secret(call: Call[None, None]) -> dict[str, str]:
+            return {"seen_by": call.who.username}
+
+
+class Shadowing(BasePlugin):
+    name = "shadow"
+    roles = (RoleSpec("commander", "冒名", "Impostor"),)
+
+    async def setup(self, ctx: PluginContext) -> None:
+        return None
+
+
+def plugin(cls: type[BasePlugin]) -> dict[str, Any]:
+    instance = cls()
+    return {instance.name: instance}
+
+
+async def roles_of(client: Client, token: str, person: int) -> list[dict[str, Any]]:
+    response = await client.get(f"/api/v1/people/{person}", headers=bearer(token))
+    assert response.status == 200
+    roles: list[dict[str, Any]] = (await response.json())["roles"]
+    return roles
+
+
+async def set_roles(client: Client, token: str, person: int, roles: list[dict[str, Any]]) -> Any:
+    return await client.patch(
+        f"/api/v1/people/{person}", json={"roles": roles}, headers=bearer(token)
+    )
+
+
+# ---- the catalogue --------------------------------------------------------------------------
+
+
+def test_catalogue_has_the_core_roles_and_the_plugins_in_order() -> None:
+    catalogue = from_plugins([Patrol()])
+    names = [(e.spec.name, e.owner) for e in catalogue.entries()]
+    assert names[:6] == [
+        ("admin", "core"), ("commander", "core"), ("dispatcher", "core"),
+        ("grid_leader", "core"), ("grid_worker", "core"), ("resident", "core"),
+    ]  # fmt: skip
+    assert names[6:] == [("inspector", "patrol"), ("visitor", "patrol")]
+    assert catalogue.staff == {"commander", "dispatcher", "grid_leader", "grid_worker", "inspector"}
+    assert "inspector" in catalogue
+    assert "ghost" not in RoleCatalogue()
+
+
+@pytest.mark.parametrize(
+    ("declared", "words"),
+    [
+        ({"shadow": [RoleSpec("commander", "冒名", "Impostor")]}, "plugin 'shadow'"),
+        ({"a": [INSPECTOR], "b": [INSPECTOR]}, "declared by plugin 'a'"),
+        ({"odd": ["inspector"]}, "plugin 'odd': roles must be RoleSpec"),
+    ],
+)
+def test_a_taken_or_malformed_role_is_refused(declared: dict[str, Any], words: str) -> None:
+    with pytest.raises(RoleConflict, match=words):
+        RoleCatalogue(declared)
+
+
+@pytest.mark.parametrize("name", ["Inspector", "x", "9lives", "a-b", "a" * 33, ""])
+def test_role_names_are_lower_case_words(name: str) -> None:
+    with pytest.raises(RoleConflict):
+        RoleSpec(name, "甲", "A")
+    with pytest.raises(ValueError, match="not role names"):
+        policy.for_roles("x.read", {name}, policy.Scope.NONE)
+
+
+def test_a_plugin_shadowing_a_core_role_stops_start_up(tmp_path: Path) -> None:
+    with pytest.raises(PluginError, match="plugin 'shadow' declares role 'commander'"):
+        build_app(make_settings(tmp_path), available_plugins=plugin(Shadowing))
+
+
+# ---- through a running hub ------------------------------------------------------------------
+
+
+async def test_roles_api_lists_core_and_plugin_roles(start_hub: StartHub) -> None:
+    client = (await start_hub(with_plugins=plugin(Patrol))).client
+    response = await client.get("/api/v1/roles", headers=bearer(await login(client, "admin")))
+    assert response.status == 200
+    roles = {r["name"]: r for r in await response.json()}
+    assert roles["inspector"] == {
+        "name": "inspector", "title_zh": "巡查员", "title_en": "Inspector",
+        "description_zh": "巡查设施", "description_en": "", "owner": "patrol", "staff": True,
+    }  # fmt: skip
+    assert roles["visitor"]["staff"] is False
+    assert roles["commander"]["owner"] == "core"
+    assert roles["grid_worker"]["title_zh"] == "网格员"
+    worker = await client.get("/api/v1/roles", headers=bearer(await login(client, "w01")))
+    assert worker.status == 200
+    resident = await client.get("/api/v1/roles", headers=bearer(await login(client, "r01")))
+    assert resident.status == 403
+    assert await error_code(resident) == "auth.role_required"
+
+
+async def test_a_plugin_role_assigned_per_grid_opens_the_plugins_route(
+    start_hub: StartHub,
+) -> None:
+    hub = await start_hub(with_plugins=plugin(Patrol))
+    client, admin = hub.client, await login(hub.client, "admin")
+    w01, token = await person_id_of(client.app, "w01"), await login(client, "w01")
+    refused = await client.get("/api/v1/patrol/secret", headers=bearer(token))
+    assert refused.status == 403
+    assert await error_code(refused) == "auth.role_required"
+    roles = [{"role": r["role"], "grid": r["grid"]} for r in await roles_of(client, admin, w01)]
+    changed = await set_roles(client, admin, w01, [*roles, {"role": "inspector", "grid": VILLAGE}])
+    assert changed.status == 200
+    assert {"role": "inspector", "grid": VILLAGE} in [
+        {"role": r["role"], "grid": r["grid"]} for r in (await changed.json())["roles"]
+    ]
+    opened = await client.get("/api/v1/patrol/secret", headers=bearer(token))  # same token
+    assert opened.status == 200
+    assert await opened.json() == {"seen_by": "w01"}
+
+
+async def test_an_unknown_role_is_refused_and_changes_nothing(start_hub: StartHub) -> None:
+    client = (await start_hub(with_plugins=plugin(Patrol))).client
+    admin = await login(client, "admin")
+    w01 = await person_id_of(client.app, "w01")
+    before = await roles_of(client, admin, w01)
+    for role in ("ghost", "Inspector", "x" * 64):
+        response = await set_roles(client, admin, w01, [{"role": role, "grid": VILLAGE}])
+        assert response.status == 422
+        assert await error_code(response) == "person.role_unknown"
+    created = await client.post(
+        "/api/v1/people",
+        json={
+            "username": "ghosty",
+            "display_name": "鬼",
+            "roles": [{"role": "ghost", "grid": VILLAGE}],
+        },
+        headers=bearer(admin),
+    )
+    assert created.status == 422
+    assert await error_code(created) == "person.role_unknown"
+    assert await roles_of(client, admin, w01) == before
+    assert (await client.get("/api/v1/people?grid=370783", headers=bearer(admin))).status == 200
+    everyone = await (await client.get("/api/v1/people", headers=bearer(admin))).json()
+    assert "ghosty" not in [p["username"] for p in everyone]
+
+
+async def test_only_staff_plugin_roles_count_as_staff(start_hub: StartHub) -> None:
+    """A person holding only the plugin's staff role sees the people of their grid and the
+    role list; one holding only its non-staff role sees only themselves, and not the list."""
+    client = (await start_hub(with_plugins=plugin(Patrol))).client
+    admin = await login(client, "admin")
+    for username, role in (("insp", "inspector"), ("visit", "visitor")):
+        created = await client.post(
+            "/api/v1/people",
+            json={"username": username, "display_name": username, "password": "Patrol@2026",
+                  "roles": [{"role": role, "grid": VILLAGE}]},
+            headers=bearer(admin),
+        )  # fmt: skip
+        assert created.status == 201, await created.json()
+    inspector = await login(client, "insp", "Patrol@2026")
+    seen = await (await client.get("/api/v1/people", headers=bearer(inspector))).json()
+    assert {"w01", "r01", "insp"} <= {p["username"] for p in seen}
+    assert (await client.get("/api/v1/roles", headers=bearer(inspector))).status == 200
+    visitor = await login(client, "visit", "Patrol@2026")
+    seen = await (await client.get("/api/v1/people", headers=bearer(visitor))).json()
+    assert [p["username"] for p in seen] == ["visit"]
+    assert (await client.get("/api/v1/roles", headers=bearer(visitor))).status == 403
+
+
+async def test_a_role_whose_plugin_is_gone_is_skipped_at_sign_in(
+    start_hub: StartHub, aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same database, the hub restarted without the plugin: w01 signs in with their other
+    roles, one warning names the skipped role, the plugin's role is listed by no one."""
+    hub = await start_hub(with_plugins=plugin(Patrol))
+    client, admin = hub.client, await login(hub.client, "admin")
+    w01 = await person_id_of(client.app, "w01")
+    before = await roles_of(client, admin, w01)
+    roles = [{"role": r["role"], "grid": r["grid"]} for r in before]
+    assert (
+        await set_roles(client, admin, w01, [*roles, {"role": "inspector", "grid": VILLAGE}])
+    ).status == 200
+    await client.close()
+
+    restarted = await aiohttp_client(build_app(hub.settings, available_plugins={}))
+    assert "inspector" not in restarted.app[ROLES]
+    with caplog.at_level(logging.WARNING, logger="gridhub.roles"):
+        token = await login(restarted, "w01")
+        me = await (await restarted.get("/api/v1/auth/me", headers=bearer(token))).json()
+        again = await restarted.get("/api/v1/people", headers=bearer(token))
+    assert again.status == 200
+    assert sorted(g["role"] for g in me["roles"]) == sorted(r["role"] for r in before)
+    warnings = [r for r in caplog.records if "unknown role" in r.getMessage()]
+    assert len(warnings) == 1
+    assert getattr(warnings[0], "role", None) == "inspector"
+    async with restarted.app[SESSIONS]() as session:
+        stored = await session.scalars(select(Assignment.role).where(Assignment.person_id == w01))
+        assert "inspector" in set(stored)  # kept: reinstalling the plugin brings it back
+    listed = await roles_of(restarted, await login(restarted, "admin"), w01)
+    assert "inspector" in [r["role"] for r in listed]
