@@ -1,4 +1,4 @@
-"""Group calls on a channel or an incident: socket events (the hub side of mixed rooms).
+"""Group calls on a channel, named by id or by its owner's ref: socket events (mixed rooms).
 
 Client → hub (acked, house error shape): ``group.join``, ``group.leave``, ``group.mute``,
 ``group.remove``, ``group.end``. Hub → clients in the room: ``group.participants``,

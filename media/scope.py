@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,18 +19,21 @@ from storage.models import Channel, ChannelMember
 
 RANKS: dict[str, int] = {Role.ADMIN: 3, Role.COMMANDER: 3, Role.DISPATCHER: 3, Role.GRID_LEADER: 2}
 RANKS[Role.GRID_WORKER] = 1
+# The ref of an object that owns a channel: its kind and its id ("incident:12").
+OWNED_REF = r"^[a-z][a-z0-9_]{0,31}:[A-Za-z0-9_-]{1,64}$"
 
 
 class ScopeIn(BaseModel):
-    """A channel by id, or an incident (its channel, opened by the dispatch plugin)."""
+    """A channel by id, or by the ref of the object that owns it (`<kind>:<id>`, e.g. a
+    plugin's channel opened with ctx.channels.for_ref)."""
 
     channel_id: DbId | None = None
-    incident_id: DbId | None = None
+    channel_ref: str | None = Field(None, pattern=OWNED_REF, max_length=128)
 
     @model_validator(mode="after")
     def _one(self) -> ScopeIn:
-        if (self.channel_id is None) == (self.incident_id is None):
-            raise ValueError("give exactly one of `channel_id` and `incident_id`")
+        if (self.channel_id is None) == (self.channel_ref is None):
+            raise ValueError("give exactly one of `channel_id` and `channel_ref`")
         return self
 
 
@@ -58,9 +61,9 @@ class Doorman:
         if scope.channel_id is not None:
             found = await self.channels.get(scope.channel_id)
         else:
-            found = await self._incident_channel(int(scope.incident_id or 0))
+            found = await self._owned_channel(str(scope.channel_ref))
         if found is None:
-            raise NotFound("media.channel_not_found", "no such channel or incident channel")
+            raise NotFound("media.channel_not_found", "no such channel")
         if found.kind == "direct":
             raise InvalidInput("media.direct_channel", "two people talk with a call, not a room")
         return found
@@ -88,9 +91,7 @@ class Doorman:
             row = await session.get(ChannelMember, (channel.id, who.person_id))
             return row.role if row is not None else None
 
-    async def _incident_channel(self, incident_id: int) -> ChannelInfo | None:
+    async def _owned_channel(self, ref: str) -> ChannelInfo | None:
         async with self.sessions() as session:
-            channel_id = await session.scalar(
-                select(Channel.id).where(Channel.ref == f"incident:{incident_id}")
-            )
+            channel_id = await session.scalar(select(Channel.id).where(Channel.ref == ref))
         return await self.channels.get(channel_id) if channel_id is not None else None

@@ -20,12 +20,17 @@ async def code(hub: MediaHub, username: str, event: str, body: Any) -> str:
 async def test_bad_input(media_hub: MediaHub) -> None:
     channel = await media_hub.village_channel()
     assert await code(media_hub, "w01", "group.join", {"channel_id": channel}) == "request.invalid"
-    both = {"channel_id": channel, "incident_id": 1, "sdp": SDP}
+    both = {"channel_id": channel, "channel_ref": "incident:1", "sdp": SDP}
     assert await code(media_hub, "w01", "group.join", both) == "request.invalid"
     garbage = {"channel_id": channel, "sdp": "not an sdp at all"}
     assert await code(media_hub, "w01", "group.join", garbage) == "media.bad_offer"
     missing = {"channel_id": 999_999, "sdp": SDP}
     assert await code(media_hub, "w01", "group.join", missing) == "media.channel_not_found"
+    nobody_owns = {"channel_ref": "incident:999999", "sdp": SDP}
+    assert await code(media_hub, "w01", "group.join", nobody_owns) == "media.channel_not_found"
+    for ref in ("incident", "incident:", "Incident:1", "incident:1 OR 1=1", "a:" + "9" * 65):
+        not_a_ref = {"channel_ref": ref, "sdp": SDP}
+        assert await code(media_hub, "w01", "group.join", not_a_ref) == "request.invalid", ref
     bad_room = {"room_id": "call:abc"}
     assert await code(media_hub, "w01", "group.leave", bad_room) == "request.invalid"
     no_room = {"room_id": f"call:{channel}"}
@@ -49,16 +54,17 @@ async def test_people_outside_the_channel_are_refused(media_hub: MediaHub) -> No
     assert media_hub.pool.placement == {}
 
 
-async def test_incident_room_through_the_incident_channel(media_hub: MediaHub) -> None:
+async def test_a_room_on_a_channel_named_by_its_owner_ref(media_hub: MediaHub) -> None:
     worker = await media_hub.person_id("w01")
     channels = media_hub.client.app[CHANNELS]
-    await channels.ensure_incident_channel(4242, "incident 4242", [worker])
-    body = {"incident_id": 4242, "sdp": SDP}
+    await channels.ensure_owned_channel("incident", 4242, "incident 4242", [worker])
+    body = {"channel_ref": "incident:4242", "sdp": SDP}
     assert await code(media_hub, "w02", "group.join", body) == "media.not_member"
     peer = await media_hub.socket("w01")
     listener = Listener(900.0)
     media_hub.listeners.append(listener)
-    reply = await peer.ok("group.join", {"incident_id": 4242, "sdp": await listener.offer()})
+    offer = {"channel_ref": "incident:4242", "sdp": await listener.offer()}
+    reply = await peer.ok("group.join", offer)
     assert reply["participants"] == [
         {
             "person_id": worker,
