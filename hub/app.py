@@ -54,9 +54,11 @@ from hub.outside_changes import publish_outside_changes
 from hub.people import People
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
+from hub.presence import PresenceStatesView
 from hub.realtime import Realtime
 from hub.roles import RoleCatalogue, RoleConflict, from_plugins
 from hub.settings import Settings
+from hub.subjects import SUBJECTS, Subjects, SubjectsView
 from hub.timers import TimerService, TimerStore
 from hub.web import (
     AUTHENTICATOR,
@@ -100,6 +102,7 @@ def build_app(
     headers.install(app)  # security headers on every response (hub/headers.py)
     app[METRICS] = registry
     app[ENDPOINTS] = []
+    app[SUBJECTS] = Subjects()  # plugins register kinds, media asks (hub/subjects.py)
     found = plugins.discover() if available_plugins is None else available_plugins
     chosen = plugins.select(found, settings.plugins.enabled, settings.plugins.disabled)
     app[ROLES] = _role_catalogue(chosen)
@@ -400,6 +403,8 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         _websockets=app[WEBSOCKET_PATHS],
         directory=DirectoryView(app[PEOPLE], lambda: app[GRIDS].index),
         metrics=app[METRICS],
+        subjects=SubjectsView(app[SUBJECTS], plugin.name),
+        presence_states=PresenceStatesView(app[REALTIME].presence_states, plugin.name),
     )
 
 

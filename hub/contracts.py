@@ -38,7 +38,7 @@ class PresenceRecord(Protocol):
 
     @property
     def state(self) -> str:
-        """ "online" | "busy" | "away" | "on_call" | "sos" | "offline"."""
+        """ "online" | "busy" | "away" | "on_call" | "offline", or a forced state."""
         ...
 
     @property
@@ -66,8 +66,9 @@ class PresenceStore(Protocol):
 
     Each device (a socket) has a chosen state ("online", "busy", "away", "on_call") and an
     idle flag; an idle "online" device counts as "away". The aggregate is the strongest state
-    over the devices, `sos` > `on_call` > `busy` > `online` > `away`, "offline" with no
-    device, or the forced state (SOS) when set while any device is connected. Every mutation is
+    over the devices, `on_call` > `busy` > `online` > `away`, "offline" with no device, or
+    the forced state (any other name, e.g. a plugin's "sos") when set while any device is
+    connected. Every mutation is
     atomic and reports whether the aggregate changed, so exactly one node announces a change.
     """
 

@@ -15,7 +15,7 @@ from hub.access import STAFF_ROLES, Principal, in_scope, require_scope
 from hub.errors import InvalidInput, NotFound
 from hub.grid import GridIndex
 from hub.ids import DbCursor, DbId
-from hub.presence import SETTABLE, Location, Snapshot, State, is_stale, snapshot_of
+from hub.presence import SETTABLE, Location, Snapshot, is_stale, snapshot_of
 from hub.realtime import Connection, Realtime, covering_command_rooms
 from storage.models import Assignment, LocationPoint, Person
 from storage.sql import utcnow
@@ -33,7 +33,8 @@ LOCATION_TRACK = policy.for_roles("location.track", STAFF_ROLES, policy.Scope.PE
 
 
 class PresenceIn(BaseModel):
-    state: State
+    # A core state or one a plugin contributed (those cannot be chosen, but are not unknown).
+    state: str = Field(max_length=32)
 
 
 class LocationIn(BaseModel):
@@ -113,10 +114,12 @@ class Live:
         realtime.on("location.track", TrackQuery, LOCATION_TRACK)(self.track)
 
     async def set_state(self, conn: Connection, body: PresenceIn) -> dict[str, Any]:
+        if not self.rt.presence_states.known(body.state):
+            raise InvalidInput("request.invalid", f"state: unknown presence state {body.state!r}")
         if body.state not in SETTABLE:
             raise InvalidInput("presence.state_invalid", f"{body.state} cannot be chosen here")
         person = conn.principal.person_id
-        change = await self.rt.presence.choose(person, conn.sid, body.state.value, time.time())
+        change = await self.rt.presence.choose(person, conn.sid, body.state, time.time())
         await self.rt.announce(change)
         return {"state": change.record.state}
 
@@ -255,7 +258,7 @@ def person_row(
         "person_id": snapshot.person_id,
         "username": username,
         "name": name,
-        "state": snapshot.state.value,
+        "state": snapshot.state,
         "devices": snapshot.devices,
         "last_seen": snapshot.last_seen or None,
         "grids": list(grids),

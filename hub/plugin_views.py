@@ -14,7 +14,7 @@ from hub.grid import GridIndex
 from hub.messages import ChannelMembersChanged
 from hub.people import People, PersonView
 from hub.policy import Rule
-from hub.presence import Snapshot, State, snapshot_of
+from hub.presence import Snapshot, snapshot_of
 from hub.realtime import (
     Connection,
     Realtime,
@@ -57,9 +57,13 @@ class RealtimeView:
     def user_room(person_id: int) -> str:
         return user_room(person_id)
 
-    async def force_presence(self, person_id: int, state: State | None) -> None:
-        """Override a person's presence on every device (SOS); None lifts it."""
-        change = await self._rt.presence.force(person_id, state.value if state else None)
+    async def force_presence(self, person_id: int, state: str | None) -> None:
+        """Put a person in `state` on every device until lifted with None (it sticks across
+        reconnects): a state the plugin contributed (`ctx.presence_states`) or a core one
+        other than offline; ValueError for any other."""
+        if state is not None and not self._rt.presence_states.forceable(state):
+            raise ValueError(f"unknown presence state {state!r}")
+        change = await self._rt.presence.force(person_id, state)
         await self._rt.announce(change)
 
     async def touch_presence(self, person_id: int) -> None:

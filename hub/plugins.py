@@ -17,7 +17,9 @@ from hub.bus import MessageBus
 from hub.grid import GridIndex
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.policy import Rule
+from hub.presence import PresenceStates, PresenceStatesView
 from hub.settings import describe_errors
+from hub.subjects import Subjects, SubjectsView
 from hub.timers import TimerView
 from hub.web import RawHandler, Router, WebSocketPaths
 
@@ -86,6 +88,12 @@ class PluginContext:
     directory: DirectoryView
     # the node's Prometheus registry (/metrics): register the plugin's own metrics on it
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+    # subject kinds the plugin owns, for recordings (hub.subjects)
+    subjects: SubjectsView = field(default_factory=lambda: SubjectsView(Subjects(), ""))
+    # presence states the plugin contributes (hub.presence)
+    presence_states: PresenceStatesView = field(
+        default_factory=lambda: PresenceStatesView(PresenceStates(), "")
+    )
     _health: dict[str, Callable[[], Health]] = field(default_factory=dict)
     _tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     _cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

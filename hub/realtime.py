@@ -22,7 +22,7 @@ from hub.contracts import PresenceChange, PresenceStore
 from hub.errors import HubError, Unauthorized, invalid_from_pydantic
 from hub.grid import GridIndex
 from hub.identity import Identity
-from hub.presence import Snapshot, snapshot_of
+from hub.presence import PresenceStates, Snapshot, snapshot_of
 from hub.settings import RealtimeSettings
 from hub.socket_packets import HubPacket, answer_refused
 
@@ -131,6 +131,7 @@ class Realtime:
         answer_refused(self.sio)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
+        self.presence_states = PresenceStates()  # the core's and those plugins contribute
         self._presence_hooks: list[Callable[[Snapshot], Awaitable[None]]] = []
         self._connect_hooks: list[Callable[[Connection], Awaitable[None]]] = []
         self._disconnect_hooks: list[Callable[[Connection], Awaitable[None]]] = []

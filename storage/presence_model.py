@@ -8,6 +8,7 @@ same rule in Lua (``storage.redis.presence``) and the contract tests check both 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -17,7 +18,6 @@ Location = dict[str, float | None]
 OFFLINE: Final = "offline"
 # Which state wins when a person is on several devices.
 PRIORITY: Final[dict[str, int]] = {
-    "sos": 5,
     "on_call": 4,
     "busy": 3,
     "online": 2,
@@ -25,7 +25,9 @@ PRIORITY: Final[dict[str, int]] = {
     OFFLINE: 0,
 }
 CHOOSABLE: Final = frozenset({"online", "busy", "away", "on_call"})  # a device may choose
-FORCEABLE: Final = frozenset(PRIORITY) - {OFFLINE}  # a person may be forced into
+# A person may be forced into any state but offline: the hub knows which exist (plugins add
+# some, e.g. "sos"); the store keeps the name.
+FORCEABLE: Final = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,7 @@ def check_choosable(state: str) -> None:
 
 
 def check_forceable(state: str | None) -> None:
-    if state is not None and state not in FORCEABLE:
+    if state is not None and (state == OFFLINE or not FORCEABLE.fullmatch(state)):
         raise ValueError(f"cannot force state {state!r}")
 
 

@@ -17,6 +17,7 @@ from hub.access import COMMAND_ROLES, Principal
 from hub.errors import Forbidden, NotFound, Unauthorized
 from hub.ids import ID_MAX
 from hub.keys import GRIDS, PEOPLE
+from hub.subjects import KIND as SUBJECT_KIND
 from hub.web import Call, Router
 from media.recording.service import Recordings
 from storage.models import Recording
@@ -36,14 +37,18 @@ RECORDING_MEDIA = policy.public("recordings.media", policy.Scope.RECORDING)
 
 
 class PublishIn(BaseModel):
-    kind: Literal["call", "sos"] = Field(description="what is recorded: a 1:1 call or an SOS")
-    ref: int = Field(ge=1, le=2**53, description="the call id or the SOS id")
+    kind: str = Field(
+        pattern=SUBJECT_KIND.pattern,
+        description='what is recorded: "call" (a 1:1 call) or a subject kind a plugin owns '
+        '(e.g. "sos"); a kind no enabled plugin owns is not found',
+    )
+    ref: int = Field(ge=1, le=2**53, description="the call id or the subject's id (SOS id)")
     sdp: str = Field(min_length=10, max_length=MAX_SDP, description="send-only SDP offer")
 
     @model_validator(mode="after")
     def _within_column(self) -> PublishIn:
-        if self.kind == "sos" and self.ref > ID_MAX:  # call ids are BigIds, SOS ids are not
-            raise ValueError(f"an SOS id is at most {ID_MAX}")
+        if self.kind != "call" and self.ref > ID_MAX:  # call ids are BigIds, subjects' are not
+            raise ValueError(f"a {self.kind} id is at most {ID_MAX}")
         return self
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
-Kind = Literal["call", "group", "ptt", "sos"]
+# "call", "group", "ptt", or a subject kind a plugin registered (hub/subjects.py), e.g. "sos"
+Kind = str
 
 
 class RecordingSettings(BaseModel):
-    """SOS audio is always recorded; 1:1 calls and group calls as configured."""
+    """A plugin's subject (SOS audio) is always recorded; 1:1 calls and group calls as
+    configured."""
 
     calls: bool = Field(False, description="record 1:1 calls (both parties publish)")
     group_calls: bool = Field(False, description="record group calls of every channel/incident")
@@ -26,10 +26,10 @@ class RecordingSettings(BaseModel):
     directory: str = Field("recordings", description="under the data dir, unless absolute")
 
     def records(self, kind: Kind, channel_id: int | None = None) -> bool:
-        if kind == "sos":
-            return True
         if kind == "call":
             return self.calls
+        if kind not in ("group", "ptt"):  # a subject: its plugin asked for it to be recorded
+            return True
         if channel_id is not None and channel_id in self.channels:
             return self.channels[channel_id]
         return self.ptt if kind == "ptt" else self.group_calls

@@ -1,9 +1,12 @@
 """Hub side of recording: who may publish to which recorder, rows, the worker's events, retention.
 
-A 1:1 call or an SOS is recorded by a `recorder` room on a media worker (``rec:call:<id>``,
-``rec:sos:<id>``): each party's app publishes its microphone to it with a send-only offer
-(``POST /api/v1/recordings/publish``). A group call's mix is recorded by the `record` tap of its
-mixed room (``tap_options``). Either way the worker's ``recording.ended`` event completes the row.
+A 1:1 call or a plugin's subject (an SOS) is recorded by a `recorder` room on a media worker
+(``rec:call:<id>``, ``rec:<kind>:<id>``): each party's app publishes its microphone to it with a
+send-only offer (``POST /api/v1/recordings/publish``). What a subject is (whose, which grid,
+still open) is asked of the plugin that registered its kind (hub/subjects.py), which is told
+when a recording of it starts; without that plugin the subject is not found. A group call's
+mix is recorded by the `record` tap of its mixed room (``tap_options``). Either way the worker's
+``recording.ended`` event completes the row.
 """
 
 from __future__ import annotations
@@ -16,12 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.access import Principal
 from hub.errors import Conflict, HubError, NotFound
+from hub.subjects import Subjects
 from media.pool import MediaPool, RoomHandle
 from media.protocol import ControlError
 from media.recording.policy import Kind, RecordingSettings
@@ -49,8 +51,11 @@ class Recordings:
         sessions: async_sessionmaker[AsyncSession],
         settings: RecordingSettings,
         data_dir: Path,
+        subjects: Subjects,
     ) -> None:
         self.pool, self.settings, self.sessions = pool, settings, sessions
+        self.subjects = subjects
+        subjects.reserve("call", "group", "ptt")  # recording's own kinds, never a plugin's
         self.store = RecordingStore(sessions)
         directory = Path(settings.directory)
         self.directory = (directory if directory.is_absolute() else data_dir / directory).resolve()
@@ -61,13 +66,13 @@ class Recordings:
     def file(self, row: Recording) -> Path:
         return self.directory / row.path
 
-    # ---- publishing (1:1 calls, SOS) -------------------------------------------------------
+    # ---- publishing (1:1 calls, plugins' subjects) ------------------------------------------
 
     async def publish(
         self, who: Principal, kind: Kind, ref: int, sdp: str
     ) -> tuple[Recording, str]:
-        """Join `who` to the recorder of a call or an SOS; the row and the SDP answer."""
-        subject = await (self._call(who, ref) if kind == "call" else self._sos(who, ref))
+        """Join `who` to the recorder of a call or a subject; the row and the SDP answer."""
+        subject = await (self._call(who, ref) if kind == "call" else self._subject(who, kind, ref))
         if not self.settings.records(kind):
             raise Conflict("recording.off", f"{kind} recording is off by policy")
         lock = self._locks.get(subject.room) or self._locks.setdefault(subject.room, asyncio.Lock())
@@ -80,8 +85,8 @@ class Recordings:
                     await self._discard(row, handle)
                 raise _hub_error(exc) from None
             await self.store.add_participant(row.id, who.person_id)
-        if created and kind == "sos":
-            await self._link_sos(ref, row.id)
+        if created and kind != "call":
+            await self.subjects.recording_attached(kind, ref, row.id)
         return row, answer
 
     async def _discard(self, row: Recording, handle: RoomHandle) -> None:
@@ -129,35 +134,20 @@ class Recordings:
         )  # fmt: skip
         return Subject(new.room, new)
 
-    async def _sos(self, who: Principal, sos_id: int) -> Subject:
-        found = await self._sos_row(sos_id)
-        if found is None or found[0] != who.person_id:
-            raise NotFound("recording.sos_not_found", "no such SOS of yours")
-        if found[2] == "closed":
-            raise Conflict("recording.sos_closed", "the SOS is closed")
+    async def _subject(self, who: Principal, kind: str, subject_id: int) -> Subject:
+        """A plugin's subject `who` raised (an SOS), asked of the plugin owning the kind."""
+        found = await self.subjects.resolve(kind, subject_id)
+        if found is None or found.person_id != who.person_id:
+            raise NotFound(f"recording.{kind}_not_found", f"no such {kind} of yours")
+        if not found.active:
+            raise Conflict(f"recording.{kind}_closed", f"the {kind} is closed")
         fmt = VIDEO if self.settings.video else AUDIO
         new = NewRecording(
-            "sos", f"rec:sos:{sos_id}", "video" if self.settings.video else "audio",
+            kind, f"rec:{kind}:{subject_id}", "video" if self.settings.video else "audio",
             fmt.container, fmt.codec, fmt.content_type, (who.person_id,),
-            started_by=who.person_id, grid_id=found[1], incident_id=None,
+            started_by=who.person_id, grid_id=found.grid_id, incident_id=None,
         )  # fmt: skip
         return Subject(new.room, new)
-
-    async def _sos_row(self, sos_id: int) -> tuple[int, int, str] | None:
-        """The escalation plugin's SOS (person, grid, state); None without the plugin."""
-        query = text("SELECT person_id, grid_id, state FROM escalation_sos WHERE id = :id")
-        try:
-            async with self.sessions() as session:
-                row = (await session.execute(query, {"id": sos_id})).first()
-        except DBAPIError:  # the plugin's table does not exist here
-            return None
-        return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
-
-    async def _link_sos(self, sos_id: int, recording_id: str) -> None:
-        """Fill the SOS's `audio_stream_id` (reserved by the escalation plugin for this)."""
-        query = text("UPDATE escalation_sos SET audio_stream_id = :rid WHERE id = :id")
-        async with self.sessions.begin() as session:
-            await session.execute(query, {"rid": f"recording:{recording_id}", "id": sos_id})
 
     async def call_ended(self, call: CallView) -> None:
         """Signaling ended a call: finish its recorder even if an app keeps publishing."""

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from hub.identity import signing_key
 from hub.keys import SESSIONS, SETTINGS
+from hub.subjects import SUBJECTS
 from media.recording.api import RECORDINGS, TICKET_KEY, ticket_key
 from media.recording.live import LiveRecorder
 from media.recording.service import Recordings
@@ -24,7 +25,7 @@ async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
     """After media_ctx (the worker pool)."""
     settings = app[SETTINGS]
     own = media_settings(app).recording
-    recordings = Recordings(app[MEDIA], app[SESSIONS], own, settings.data_dir)
+    recordings = Recordings(app[MEDIA], app[SESSIONS], own, settings.data_dir, app[SUBJECTS])
     app[RECORDINGS] = recordings
     if not settings.is_cluster:  # its embedded workers are new: nothing is recording any more
         await recordings.store.fail_unfinished("the hub restarted while recording")

@@ -18,14 +18,14 @@ from plugins.dispatch.access import FIELD_ROLES
 from plugins.dispatch.lifecycle import OPEN
 from plugins.dispatch.models import Incident, Involved
 
-# Lower is better: someone online and free first, then busy, then unreachable.
-PRESENCE_RANK = {
+# Lower is better: someone online and free first, then busy, then unreachable; last anyone
+# in a state a plugin forced on them (an SOS: they need help themselves).
+PRESENCE_RANK: dict[str, int] = {
     State.ONLINE: 0,
     State.BUSY: 1,
     State.ON_CALL: 2,
     State.AWAY: 3,
     State.OFFLINE: 4,
-    State.SOS: 5,
 }
 
 
@@ -40,7 +40,7 @@ class Candidate:
     def rank(self) -> tuple[int, int, float, int, str]:
         """Own grid first; then online before busy before away; then nearer; then less loaded."""
         far = self.distance_m if self.distance_m is not None else math.inf
-        order = PRESENCE_RANK[self.presence.state]
+        order = PRESENCE_RANK.get(self.presence.state, len(PRESENCE_RANK))
         return (self.responsible, order, far, self.load, self.person.username)
 
     def as_dict(self) -> dict[str, Any]:
@@ -50,7 +50,7 @@ class Candidate:
             "display_name": self.person.display_name,
             "responsible": self.responsible < 2,
             "own_grid": self.responsible == 0,
-            "presence": self.presence.state.value,
+            "presence": self.presence.state,
             "distance_m": None if self.distance_m is None else round(self.distance_m),
             "open_tasks": self.load,
             "grids": sorted({r["grid"] for r in self.person.roles if r["grid"]}),

@@ -19,7 +19,7 @@ from plugins.escalation.checkins import KIND as CHECKIN_KIND
 from plugins.escalation.checkins import Checkins
 from plugins.escalation.config import EscalationConfig
 from plugins.escalation.notifiers import Notifier, build
-from plugins.escalation.sos import SosDesk
+from plugins.escalation.sos import SOS_STATE, SosDesk
 from plugins.escalation.triggers import GROUP, Triggers
 
 
@@ -32,6 +32,8 @@ class EscalationPlugin(BasePlugin):
         config = ctx.config if isinstance(ctx.config, EscalationConfig) else EscalationConfig()
         chains = Chains(ctx, config, Actions(ctx))
         desk = SosDesk(ctx, chains)
+        ctx.presence_states.add(SOS_STATE)
+        ctx.subjects.register(SOS_STATE, desk.subject, on_recording=desk.recording_attached)
         checkins = Checkins(ctx, config, desk)
         notifiers = build(config.notifiers, ctx.log)
         ctx.timers.handler(STEP_KIND)(chains.on_step)

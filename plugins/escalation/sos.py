@@ -2,13 +2,14 @@
 
 The first acknowledgement is decided in the database: ``UPDATE ... WHERE state = 'open'``
 succeeds for exactly one commander on any node; the others get ``sos.already_taken`` naming the
-owner. Raising turns the worker's presence to SOS on every device until the owner closes it.
+owner. Raising turns the worker's presence to SOS on every device until the owner closes it
+("sos" is a presence state this plugin contributes).
 
 Events (plugin namespace): ``escalation.sos.raised`` / ``.acknowledged`` / ``.closed`` to the
 command-centre rooms of the worker's grid chain, ``escalation.sos.received`` ("received by
-NAME") and ``escalation.sos.closed`` to the worker. The hot-mic audio of the media service will
-be attached through ``Sos.audio_stream_id`` once that service exists; today the alert carries
-the location alone.
+NAME") and ``escalation.sos.closed`` to the worker. An SOS is subject kind "sos" for recordings
+(hub subjects): the worker's app may publish its microphone to the recorder of its open SOS,
+and its recording is linked in ``Sos.audio_stream_id``.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from hub.audit import Actor, record
 from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hub.grid import GridIndex
 from hub.plugins import PluginContext
-from hub.presence import State
+from hub.subjects import SubjectInfo
 from plugins.escalation.chains import Chains, Start
 from plugins.escalation.models import Sos
 
 OPEN, ACKNOWLEDGED, CLOSED = "open", "acknowledged", "closed"
+SOS_STATE = "sos"  # the presence state (contributed) and the recording subject kind
 NO_SYNC = {"synchronize_session": False}
 
 
@@ -83,7 +85,7 @@ class SosDesk:
             return sos_dict(existing), False
         sos = await self._insert(what, actor)
         data = sos_dict(sos)
-        await self._ctx.realtime.force_presence(what.person_id, State.SOS)
+        await self._ctx.realtime.force_presence(what.person_id, SOS_STATE)
         await self._ctx.realtime.emit("sos.raised", data, self._rooms(sos))
         trigger = "checkin" if what.source == "checkin" else "sos"
         context = {
@@ -158,6 +160,24 @@ class SosDesk:
 
     async def get_in_scope(self, who: Principal, sos_id: int) -> dict[str, Any]:
         return sos_dict(await self._get_in_scope(who, sos_id))
+
+    async def subject(self, sos_id: int) -> SubjectInfo | None:
+        """The SOS as a recording subject: the worker's, on its grid, open until closed."""
+        async with self._ctx.sessions() as session:
+            sos = await session.get(Sos, sos_id)
+        if sos is None:
+            return None
+        return SubjectInfo(sos.person_id, sos.grid_id, sos.state != CLOSED, sos.state)
+
+    async def recording_attached(self, sos_id: int, recording_id: str) -> None:
+        """A recording of the SOS started: the SOS points at it (`audio_stream_id`)."""
+        async with self._ctx.sessions.begin() as session:
+            await session.execute(
+                update(Sos)
+                .where(Sos.id == sos_id)
+                .values(audio_stream_id=f"recording:{recording_id}"),
+                execution_options=NO_SYNC,
+            )
 
     # --- helpers -------------------------------------------------------------------------
 

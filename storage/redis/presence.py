@@ -54,7 +54,7 @@ from storage.presence_model import (
 
 # Shared by every script: device parsing, last seen, and the aggregate (see presence_model).
 LIB: Final = """
-local RANK = {offline = 0, away = 1, online = 2, busy = 3, on_call = 4, sos = 5}
+local RANK = {offline = 0, away = 1, online = 2, busy = 3, on_call = 4}  -- device states
 
 local function parse(raw)  -- node, state, last_active, idle
   return string.match(raw, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')

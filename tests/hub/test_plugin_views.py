@@ -12,7 +12,6 @@ from hub import policy
 from hub.access import COMMAND_ROLES
 from hub.app import build_app
 from hub.plugins import BasePlugin, PluginContext
-from hub.presence import State
 from hub.realtime import Connection
 from tests.hub.conftest import AiohttpClient, Client, copy_demo, make_settings
 from tests.hub.sockets import Peer, joined
@@ -38,6 +37,7 @@ class Megaphone(BasePlugin):
 
     async def setup(self, ctx: PluginContext) -> None:
         self.ctx = ctx
+        ctx.presence_states.add("sos")
 
         @ctx.realtime.on("shout", Shout, SHOUT)
         async def shout(conn: Connection, body: Shout) -> dict[str, Any]:
@@ -50,7 +50,7 @@ class Megaphone(BasePlugin):
 
         @ctx.realtime.on("sos", Nothing, SOS)
         async def sos(conn: Connection, _: Nothing) -> dict[str, Any]:
-            await ctx.realtime.force_presence(conn.principal.person_id, State.SOS)
+            await ctx.realtime.force_presence(conn.principal.person_id, "sos")
             return {}
 
 

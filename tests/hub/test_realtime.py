@@ -149,8 +149,10 @@ async def test_bad_payloads_get_structured_errors_and_change_nothing(
     assert bad["ok"] is False
     assert bad["error"]["code"] == "request.invalid"
     assert (await worker.call("location.report", "junk"))["error"]["code"] == "request.invalid"
-    sos = await worker.call("presence.set", {"state": "sos"})
-    assert sos["error"]["code"] == "presence.state_invalid"
+    offline = await worker.call("presence.set", {"state": "offline"})
+    assert offline["error"]["code"] == "presence.state_invalid"
+    unknown = await worker.call("presence.set", {"state": "sos"})  # no plugin contributed it
+    assert unknown["error"]["code"] == "request.invalid"
     future = await worker.call(
         "location.report", {"lat": 36.9, "lon": 118.7, "at": time.time() + 3600}
     )

@@ -144,10 +144,12 @@ async def test_publishing_is_checked(start_rec: StartRec) -> None:
         422,
         "request.invalid",
     )
-    assert await attempt("w01", {"kind": "chat", "ref": call_id, "sdp": offer}) == (
+    assert await attempt("w01", {"kind": "Chat!", "ref": call_id, "sdp": offer}) == (
         422,
         "request.invalid",
     )
+    no_owner = await attempt("w01", {"kind": "chat", "ref": call_id, "sdp": offer})
+    assert no_owner == (404, "recording.chat_not_found")  # no plugin owns subject kind "chat"
     garbage = await attempt("w01", {"kind": "call", "ref": call_id, "sdp": offer})
     assert garbage == (422, "recording.no_media")
     listed = await hub.client.get("/api/v1/recordings", headers=await hub.auth("w01"))

@@ -184,3 +184,25 @@ async def test_an_sos_without_coordinates_carries_the_last_reported_location(
     sos = (await worker.ok("escalation.sos.raise", {}))["sos"]
     assert sos["location"] == {"lat": 36.91, "lon": 118.7}
     assert (await console.next("escalation.sos.raised"))["location"] == sos["location"]
+
+
+async def test_sos_presence_sticks_through_a_reconnect_and_cannot_be_chosen(
+    start_escalation: StartHub, peers: list[Peer]
+) -> None:
+    client = (await start_escalation()).client
+    village = await joined(client, peers, "v01.cmd")
+    phone = await joined(client, peers, "w01")
+    assert error(await phone.call("presence.set", {"state": "sos"})) == "presence.state_invalid"
+    sos = (await phone.ok("escalation.sos.raise", {}))["sos"]
+    await village.next("presence.changed", lambda p: p["username"] == "w01" and p["state"] == "sos")
+    assert (await phone.ok("presence.set", {"state": "away"}))["state"] == "sos"
+    await phone.sio.disconnect()
+    await village.next("presence.changed", lambda p: p["username"] == "w01" and p["devices"] == 0)
+    tablet = await joined(client, peers, "w01")
+    back = await village.next("presence.changed", lambda p: p["username"] == "w01")
+    assert (back["state"], back["devices"]) == ("sos", 1)
+    await village.ok("escalation.sos.ack", {"sos_id": sos["id"]})
+    await village.ok("escalation.sos.close", {"sos_id": sos["id"], "note": "平安"})
+    lifted = await village.next("presence.changed", lambda p: p["username"] == "w01")
+    assert lifted["state"] == "online"
+    assert (await tablet.ok("presence.set", {"state": "busy"}))["state"] == "busy"
