@@ -1,0 +1,260 @@
+"""Plugins' console extension points: the manifest (which contributions the caller may see)
+and each plugin's prebuilt bundle at /plugins/<name>/static/<file>.
+
+The manifest is public so that the residents' page, where nobody signs in, gets its
+sections; a caller who sends a token gets what their roles allow. Module URLs carry
+`?v=<content hash>`: a file asked for with its current hash is cached for a year, anything
+else is revalidated (ETag), so a reinstalled plugin is picked up on the next manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from hub import __version__, policy
+from hub.access import Principal
+from hub.errors import HubError
+from hub.keys import PLUGINS, ROLES
+from hub.plugins import Plugin, PluginError
+from hub.ui import (
+    KINDS,
+    STATIC_FILE,
+    ConsolePage,
+    MapLayer,
+    ModuleItem,
+    PluginUi,
+    UiError,
+    UiItem,
+    check_bundle,
+)
+from hub.web import Call, Router
+
+MANIFEST = policy.public("ui.manifest")
+PLUGIN_STATIC = policy.public("ui.plugin_static")
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+HASH_CHARS = 16
+CONTENT_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+}
+log = logging.getLogger("gridhub.ui")
+
+
+class UiItemOut(BaseModel):
+    id: str
+    title_zh: str
+    title_en: str
+    roles: list[str]
+    order: int
+
+
+class UiModuleItemOut(UiItemOut):
+    module: str  # /plugins/<name>/static/<file>?v=<hash>
+    export: str
+
+
+class UiPageOut(UiModuleItemOut):
+    path: str  # under /console/p/<plugin>/
+
+
+class UiMapLayerOut(UiItemOut):
+    source: str
+    style: dict[str, str | float]
+    default_on: bool
+
+
+class PluginUiOut(BaseModel):
+    name: str
+    version: str
+    pages: list[UiPageOut]
+    map_layers: list[UiMapLayerOut]
+    screen_panels: list[UiModuleItemOut]
+    field_tabs: list[UiModuleItemOut]
+    drawer_cards: list[UiModuleItemOut]
+    resident_sections: list[UiModuleItemOut]
+    styles: list[str]
+
+
+class UiManifestOut(BaseModel):
+    plugins: list[PluginUiOut]
+
+
+@dataclass
+class Bundle:
+    """One enabled plugin's declaration and static folder, checked at start-up."""
+
+    name: str
+    version: str
+    ui: PluginUi | None
+    static: Path | None
+    _hashes: dict[Path, tuple[int, int, str]] = field(default_factory=dict)
+
+    def file(self, relative: str) -> Path | None:
+        """The file `relative` of the static folder; None when it is not one (or leaves it)."""
+        if self.static is None or not STATIC_FILE.fullmatch(relative):
+            return None
+        root = self.static.resolve()
+        found = (root / PurePosixPath(relative)).resolve()
+        return found if found.is_relative_to(root) and found.is_file() else None
+
+    def version_of(self, path: Path) -> str:
+        """The content hash of a file (recomputed when its size or time changes)."""
+        stat = path.stat()
+        known = self._hashes.get(path)
+        if known is None or known[:2] != (stat.st_mtime_ns, stat.st_size):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:HASH_CHARS]
+            known = (stat.st_mtime_ns, stat.st_size, digest)
+            self._hashes[path] = known
+        return known[2]
+
+    def url(self, relative: str) -> str:
+        path = self.file(relative)
+        version = self.version_of(path) if path is not None else "missing"
+        return f"/plugins/{self.name}/static/{relative}?v={version}"
+
+
+@dataclass
+class Catalogue:
+    bundles: dict[str, Bundle]
+    staff_roles: frozenset[str]
+
+
+CATALOGUE = web.AppKey("ui_catalogue", Catalogue)
+
+
+def mount(app: web.Application) -> None:
+    """Check every enabled plugin's UI against its static folder (a bad one stops start-up)
+    and add the routes."""
+    bundles = {plugin.name: _bundle(plugin) for plugin in app[PLUGINS].plugins}
+    app[CATALOGUE] = Catalogue(bundles, app[ROLES].staff)
+    build_router().mount(app)
+
+
+def _bundle(plugin: Plugin) -> Bundle:
+    ui, static = getattr(plugin, "ui", None), getattr(plugin, "static", None)
+    try:
+        check_bundle(plugin.name, ui, static)
+    except UiError as exc:
+        raise PluginError(str(exc)) from None
+    return Bundle(plugin.name, _version(plugin), ui, Path(static) if static else None)
+
+
+def _version(plugin: Plugin) -> str:
+    """The plugin's own `version`, else its distribution's, else the hub's (built-ins)."""
+    declared = getattr(plugin, "version", None)
+    if isinstance(declared, str) and declared:
+        return declared
+    package = type(plugin).__module__.partition(".")[0]
+    for dist in metadata.packages_distributions().get(package, []):
+        return metadata.version(dist)
+    return __version__
+
+
+def _sees(item: UiItem, who: Principal | None, staff: frozenset[str], public: bool) -> bool:
+    """Whether `who` (None: not signed in) may see `item`."""
+    if not item.roles:
+        if public:
+            return True
+        return who is not None and (who.is_admin or bool(who.roles & staff))
+    return who is not None and (who.is_admin or bool(who.roles & item.roles))
+
+
+def plugin_manifest(bundle: Bundle, who: Principal | None, staff: frozenset[str]) -> PluginUiOut:
+    ui = bundle.ui or PluginUi()
+    shown: dict[str, list[object]] = {}
+    for kind in KINDS:
+        public = kind == "resident_sections"
+        items = [i for i in getattr(ui, kind) if _sees(i, who, staff, public)]
+        shown[kind] = [_item_out(bundle, item) for item in items]
+    return PluginUiOut.model_validate(
+        {
+            "name": bundle.name,
+            "version": bundle.version,
+            **shown,
+            "styles": [bundle.url(sheet) for sheet in ui.styles],
+        }
+    )
+
+
+def _item_out(bundle: Bundle, item: UiItem) -> dict[str, object]:
+    out: dict[str, object] = {
+        "id": item.id,
+        "title_zh": item.title_zh,
+        "title_en": item.title_en,
+        "roles": sorted(item.roles),
+        "order": item.order,
+    }
+    if isinstance(item, ModuleItem):
+        out.update(module=bundle.url(item.module), export=item.export)
+    if isinstance(item, ConsolePage):
+        out["path"] = item.path
+    if isinstance(item, MapLayer):
+        style = dict(item.style)
+        if "icon" in style:
+            style["icon"] = bundle.url(style["icon"])
+        out.update(source=item.source, style=style, default_on=item.default_on)
+    return out
+
+
+def build_router() -> Router:
+    router = Router("", "ui")
+
+    @router.get(
+        "/api/v1/ui/manifest",
+        summary="Plugins' pages, map layers and panels the caller may see",
+        response=UiManifestOut,
+        rule=MANIFEST,
+    )
+    async def manifest(call: Call[None, None]) -> UiManifestOut:
+        catalogue = call.request.app[CATALOGUE]
+        found = [
+            plugin_manifest(bundle, call.principal, catalogue.staff_roles)
+            for bundle in catalogue.bundles.values()
+            if bundle.ui is not None
+        ]
+        return UiManifestOut(plugins=[p for p in found if _any_item(p)])
+
+    @router.get(
+        "/plugins/{name}/static/{path:.+}",
+        summary="A file of a plugin's prebuilt web bundle",
+        rule=PLUGIN_STATIC,
+        produces="text/javascript, text/css, image/*, font/*",
+    )
+    async def static(call: Call[None, None]) -> web.StreamResponse:
+        return _static_file(call.request, call.params["name"], call.params["path"])
+
+    return router
+
+
+def _any_item(plugin: PluginUiOut) -> bool:
+    return any(getattr(plugin, kind) for kind in KINDS)
+
+
+def _static_file(request: web.Request, name: str, relative: str) -> web.StreamResponse:
+    bundle = request.app[CATALOGUE].bundles.get(name)
+    path = bundle.file(relative) if bundle is not None else None
+    content_type = CONTENT_TYPES.get(Path(relative).suffix.lower())
+    if bundle is None or path is None or content_type is None:
+        raise HubError("http.not_found", "not found", status=404)
+    current = request.query.get("v") == bundle.version_of(path)
+    cache = IMMUTABLE if current else REVALIDATE
+    return web.FileResponse(path, headers={"Cache-Control": cache, "Content-Type": content_type})
