@@ -52,6 +52,7 @@ from hub.messages import ChannelMembersChanged, GridTreeChanged, PersonChanged, 
 from hub.observability import HttpMetrics
 from hub.outside_changes import publish_outside_changes
 from hub.people import People
+from hub.plugin_devices import DevicesView
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
 from hub.presence import PresenceStatesView
@@ -403,6 +404,7 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         timers=app[TIMERS].view(plugin.name),
         _websockets=app[WEBSOCKET_PATHS],
         directory=DirectoryView(app[PEOPLE], lambda: app[GRIDS].index),
+        devices=DevicesView(app[DEVICES]),
         metrics=app[METRICS],
         subjects=SubjectsView(app[SUBJECTS], plugin.name),
         presence_states=PresenceStatesView(app[REALTIME].presence_states, plugin.name),

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
@@ -17,7 +19,7 @@ from hub.audit import Actor
 from hub.errors import Conflict, NotFound
 from hub.grid import GridIndex
 from storage.models import Device
-from storage.sql import utcnow
+from storage.sql import UTCDateTime, utcnow
 
 DEVICE_TYPES = ("smoke", "gas", "water_level", "temperature", "door", "manhole", "camera", "other")
 
@@ -124,6 +126,64 @@ class Devices:
             if grid_ids is not None:
                 stmt = stmt.where(Device.grid_id.in_(grid_ids))
             return list(await session.scalars(stmt))
+
+    async def find(self, code: str) -> Device | None:
+        async with self._sessions() as session:
+            return await _by_code(session, code)
+
+    async def by_ids(self, ids: Collection[int]) -> list[Device]:
+        wanted, found = sorted(set(ids)), list[Device]()
+        async with self._sessions() as session:
+            for start in range(0, len(wanted), ID_CHUNK):
+                chunk = wanted[start : start + ID_CHUNK]
+                found += await session.scalars(select(Device).where(Device.id.in_(chunk)))
+        return found
+
+    async def silent_since(self, cutoff: datetime) -> list[Device]:
+        """Active devices placed in a grid whose last frame was before `cutoff` (never seen:
+        not silent, nothing is known of them)."""
+        stmt = select(Device).where(
+            Device.is_active,
+            Device.grid_id.is_not(None),
+            Device.last_seen_at.is_not(None),
+            Device.last_seen_at < cutoff,
+        )
+        async with self._sessions() as session:
+            return list(await session.scalars(stmt.order_by(Device.id)))
+
+
+ID_CHUNK = 500  # ids per IN (...) list: well under every backend's bound-parameter limit
+# Core statements on the table (the ORM's bulk update by primary key could not skip older marks)
+_TABLE = Device.metadata.tables[Device.__tablename__]
+_SEEN = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("device_id"),
+        or_(
+            _TABLE.c.last_seen_at.is_(None),
+            _TABLE.c.last_seen_at < bindparam("seen_at", type_=UTCDateTime()),
+        ),
+    )
+    .values(last_seen_at=bindparam("seen_at", type_=UTCDateTime()))
+)
+_FIRMWARE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("device_id"))
+    .values(firmware=bindparam("version"))
+)
+
+
+async def mark_seen(
+    session: AsyncSession, seen: Mapping[int, datetime], firmware: Mapping[int, str]
+) -> None:
+    """Last-seen times (never moved back: another node may hold an older mark) and reported
+    firmware, by device id, in the caller's transaction; unknown ids change nothing. One
+    executemany per kind."""
+    marks = [{"device_id": d, "seen_at": at} for d, at in seen.items()]
+    versions = [{"device_id": d, "version": v} for d, v in firmware.items()]
+    for statement, rows in ((_SEEN, marks), (_FIRMWARE, versions)):
+        if rows:
+            await session.execute(statement, rows)
 
 
 def _grid_id(spec: DeviceSpec, index: GridIndex) -> int | None:

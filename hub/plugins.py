@@ -11,10 +11,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.bulk_insert import BulkInsert, open_bulk_insert
 from hub.bus import MessageBus
 from hub.grid import GridIndex
+from hub.plugin_devices import DevicesView
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.policy import Rule
 from hub.presence import PresenceStates, PresenceStatesView
@@ -22,6 +25,7 @@ from hub.settings import describe_errors
 from hub.subjects import Subjects, SubjectsView
 from hub.timers import TimerView
 from hub.web import RawHandler, Router, WebSocketPaths
+from storage.sql import Base
 
 ENTRY_POINT_GROUP = "gridhub.plugins"
 log = logging.getLogger("gridhub.plugins")
@@ -86,6 +90,8 @@ class PluginContext:
     channels: ChannelsView
     timers: TimerView
     directory: DirectoryView
+    # the core device registry: look-ups, last-seen and firmware reports (hub.plugin_devices)
+    devices: DevicesView
     # the node's Prometheus registry (/metrics): register the plugin's own metrics on it
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     # subject kinds the plugin owns, for recordings (hub.subjects)
@@ -107,6 +113,17 @@ class PluginContext:
     def run_in_background(self, factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a long-lived task from start-up until shutdown (the host cancels it)."""
         self._tasks.append(factory)
+
+    def bulk_insert(self, table: Table | type[Base]) -> BulkInsert:
+        """A driver-level writer appending plain rows to one of the plugin's own tables (a
+        Table or its mapped class), one transaction per batch, already-stored keys skipped
+        (hub.bulk_insert): for hot append paths where the ORM costs too much. Close it when
+        done."""
+        found = table if isinstance(table, Table) else table.__table__
+        if not isinstance(found, Table):
+            raise TypeError(f"{table!r} is not mapped to a table")
+        url = self.sessions.kw["bind"].url
+        return open_bulk_insert(url, found, f"{self.name}-{found.name}")
 
     def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._cleanups.append(callback)

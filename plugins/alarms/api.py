@@ -10,12 +10,20 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.access import STAFF_ROLES, Principal, in_scope
-from hub.errors import NotFound
-from hub.ids import BigDbId, DbId
-from hub.plugins import PluginContext
-from hub.realtime import Connection
-from hub.web import Call
+from hub.sdk import (
+    STAFF_ROLES,
+    BigDbId,
+    Call,
+    Connection,
+    DbId,
+    DevicesView,
+    GridIndex,
+    NotFound,
+    PluginContext,
+    Principal,
+    in_scope,
+    utcnow,
+)
 from plugins.alarms import cap
 from plugins.alarms import service as rules
 from plugins.alarms.config import SEVERITIES
@@ -32,8 +40,6 @@ from plugins.alarms.responses import (
 from plugins.alarms.rules import RuleIn
 from plugins.alarms.service import AlarmFilter, AlarmService, visible_grids
 from plugins.alarms.state import DeviceInfo
-from storage.models import Device
-from storage.sql import utcnow
 
 ID = r"{alarm_id:\d{1,18}}"
 SEVERITY = "^(" + "|".join(SEVERITIES) + ")$"
@@ -185,7 +191,7 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
         rule=rules.FRAMES,
     )
     async def frames(call: Call[None, FramesQuery]) -> list[dict[str, Any]]:
-        device = await _device(ctx.sessions, call.params["code"])
+        device = await _device(ctx.devices, call.params["code"])
         if device is None or not in_scope(call.who, ctx.grids.index, device.grid_id, STAFF_ROLES):
             raise NotFound("device.not_found", "no such device in your scope")
         return await _frames(ctx.sessions, device.id, call.query)
@@ -202,7 +208,7 @@ def _export_routes(ctx: PluginContext, service: AlarmService) -> None:
     )
     async def cap_export(call: Call[None, None]) -> web.Response:
         alarm = await service.row(call.who, call.path_int("alarm_id"))
-        device = await _device_by_id(ctx.sessions, alarm.device_id)
+        device = await _device_by_id(ctx.devices, alarm.device_id)
         body = cap.to_xml(cap.alert(alarm, device))
         return web.Response(body=body, content_type="application/cap+xml", charset="utf-8")
 
@@ -214,7 +220,7 @@ def _export_routes(ctx: PluginContext, service: AlarmService) -> None:
     )
     async def atom(call: Call[None, None]) -> web.Response:
         base = f"{call.request.scheme}://{call.request.host}{http.prefix}"
-        entries = await _active_with_devices(ctx.sessions, call.who, ctx.grids.index)
+        entries = await _active_with_devices(ctx, call.who, ctx.grids.index)
         body = cap.feed(entries, base, utcnow())
         return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
 
@@ -239,7 +245,7 @@ def _rule_routes(ctx: PluginContext, changed: Callable[[], Awaitable[None]]) -> 
         rule=rules.RULES_EDIT,
     )
     async def add_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
-        rule = await _add_rule(ctx.sessions, call.body)
+        rule = await _add_rule(ctx.sessions, ctx.devices, call.body)
         await changed()
         return _rule(rule)
 
@@ -294,18 +300,14 @@ async def _assignees(service: AlarmService, who: Principal, alarm_id: int) -> di
     return {"alarm_id": alarm_id, "assignees": await service.assignees(who, alarm_id)}
 
 
-async def _device(sessions: async_sessionmaker[AsyncSession], code: str) -> DeviceInfo | None:
-    async with sessions() as session:
-        row = (await session.scalars(select(Device).where(Device.code == code))).first()
-    return device_info(row) if row is not None else None
+async def _device(devices: DevicesView, code: str) -> DeviceInfo | None:
+    found = await devices.by_code(code)
+    return device_info(found) if found is not None else None
 
 
-async def _device_by_id(
-    sessions: async_sessionmaker[AsyncSession], device_id: int
-) -> DeviceInfo | None:
-    async with sessions() as session:
-        row = await session.get(Device, device_id)
-    return device_info(row) if row is not None else None
+async def _device_by_id(devices: DevicesView, device_id: int) -> DeviceInfo | None:
+    found = await devices.by_id(device_id)
+    return device_info(found) if found is not None else None
 
 
 async def _frames(
@@ -323,26 +325,33 @@ async def _frames(
 
 
 async def _active_with_devices(
-    sessions: async_sessionmaker[AsyncSession], who: Principal, index: Any
+    ctx: PluginContext, who: Principal, index: GridIndex
 ) -> list[tuple[Alarm, DeviceInfo | None]]:
+    """The newest 500 active alarms in `who`'s scope with their devices (an alarm's device
+    always exists: its rows go with the device)."""
     grids = visible_grids(who, index)
-    stmt = select(Alarm, Device).join(Device, Device.id == Alarm.device_id).where(Alarm.active)
+    stmt = select(Alarm).where(Alarm.active)
     if grids is not None:
         stmt = stmt.where(Alarm.grid_id.in_(grids))
-    async with sessions() as session:
-        rows = (await session.execute(stmt.order_by(Alarm.id.desc()).limit(500))).all()
-    return [(alarm, device_info(device)) for alarm, device in rows]
+    async with ctx.sessions() as session:
+        alarms = list(await session.scalars(stmt.order_by(Alarm.id.desc()).limit(500)))
+    found = await ctx.devices.by_ids({alarm.device_id for alarm in alarms})
+    return [
+        (alarm, device_info(found[alarm.device_id])) for alarm in alarms if alarm.device_id in found
+    ]
 
 
-async def _add_rule(sessions: async_sessionmaker[AsyncSession], spec: RuleIn) -> AlarmRule:
+async def _add_rule(
+    sessions: async_sessionmaker[AsyncSession], devices: DevicesView, spec: RuleIn
+) -> AlarmRule:
     values = spec.model_dump(exclude={"device"})
+    if spec.device is not None:
+        found = await devices.by_code(spec.device)
+        if found is None:
+            raise NotFound("device.not_found", f"device {spec.device!r} does not exist")
+        values["device_id"] = found.id
+    rule = AlarmRule(**values)
     async with sessions.begin() as session:
-        if spec.device is not None:
-            row = (await session.scalars(select(Device).where(Device.code == spec.device))).first()
-            if row is None:
-                raise NotFound("device.not_found", f"device {spec.device!r} does not exist")
-            values["device_id"] = row.id
-        rule = AlarmRule(**values)
         session.add(rule)
     return rule
 

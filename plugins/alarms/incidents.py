@@ -13,9 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.bus import MessageBus
+from hub.sdk import PluginContext
 from plugins.alarms.config import IncidentPolicy
 from plugins.alarms.models import Alarm
 from plugins.alarms.state import Actor, history
@@ -32,13 +31,12 @@ def source_ref(alarm_id: int) -> str:
 class Incidents:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
-        bus: MessageBus,
+        ctx: PluginContext,
         policy: IncidentPolicy,
         device_place: Callable[[int], Awaitable[tuple[float | None, float | None, str]]],
         retry_s: float = 60.0,
     ) -> None:
-        self._sessions, self._bus, self._policy = sessions, bus, policy
+        self._sessions, self._bus, self._policy = ctx.sessions, ctx.bus, policy
         self._place, self._retry_s = device_place, retry_s
 
     async def start(self) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.devices import Devices
+from hub.sdk import DevicesView
 from plugins.alarms.config import AlarmsConfig
 from plugins.alarms.models import DeviceFrame
 from plugins.alarms.protocol import (
@@ -29,7 +29,6 @@ from plugins.alarms.protocol import (
 )
 from plugins.alarms.state import DeviceInfo
 from plugins.alarms.writer import FrameWriter, Submission
-from storage.models import Device
 
 SendAck = Callable[[int], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
@@ -45,12 +44,13 @@ class Ingest:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        devices: DevicesView,
         writer: FrameWriter,
         config: AlarmsConfig,
     ) -> None:
         self.sessions, self.writer, self.config = sessions, writer, config
         self.limits = limits(config.max_frame_bytes)  # for decoding every transport's frames
-        self.devices = Devices(sessions)
+        self.devices = devices
         self.seen: dict[int, float] = {}  # device id -> last frame time, flushed periodically
         self.firmware: dict[int, str] = {}
         self.streams: dict[int, DeviceStream] = {}  # device id -> live stream on this node
@@ -62,8 +62,13 @@ class Ingest:
         task.add_done_callback(self._tasks.discard)
 
     async def authenticate(self, code: str, key: str) -> DeviceInfo | None:
-        row = await self.devices.verify(code, key)
-        return None if row is None else device_info(row)
+        found = await self.devices.verify(code, key)
+        return None if found is None else device_info(found)
+
+    async def active_device(self, code: str) -> DeviceInfo | None:
+        """A registered, enabled device (for transports whose broker authenticated it)."""
+        found = await self.devices.by_code(code)
+        return device_info(found) if found is not None and found.active else None
 
     async def last_seq(self, device_id: int) -> int:
         async with self.sessions() as session:
@@ -85,7 +90,26 @@ class Ingest:
             del self.streams[stream.device.id]
 
 
-def device_info(row: Device) -> DeviceInfo:
+class RegisteredDevice(Protocol):
+    """What alarms reads of a registered device (a DeviceRecord from `ctx.devices`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def grid_id(self) -> int | None: ...
+    @property
+    def device_type(self) -> str: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lon(self) -> float | None: ...
+
+
+def device_info(row: RegisteredDevice) -> DeviceInfo:
     return DeviceInfo(
         id=row.id,
         code=row.code,

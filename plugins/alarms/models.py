@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.sql import Base, UTCDateTime, utcnow
+from hub.sdk import Base, UTCDateTime, utcnow
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -14,17 +14,16 @@ import math
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, delete, exists, func, select, update
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.sdk import DeviceRecord, DevicesView, utcnow
 from plugins.alarms.config import AlarmsConfig
 from plugins.alarms.ingest import Ingest, device_info
 from plugins.alarms.models import Alarm, DeviceFrame
 from plugins.alarms.service import Notify
 from plugins.alarms.state import Actor, Change, Raise, clear, raise_alarm
-from storage.models import Device
-from storage.sql import utcnow
 
 log = logging.getLogger("gridhub.plugin.alarms.monitor")
 OFFLINE = "offline"
@@ -35,11 +34,13 @@ class Monitor:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        devices: DevicesView,
         ingest: Ingest,
         config: AlarmsConfig,
         notify: Notify,
     ) -> None:
-        self._sessions, self._ingest, self._config, self._notify = sessions, ingest, config, notify
+        self._sessions, self._devices, self._ingest = sessions, devices, ingest
+        self._config, self._notify = config, notify
         # a device's mark is rewritten at most this often: fresh enough for offline detection,
         # and a thousand busy devices cost a few rows per flush, not a thousand
         self._spacing = max(config.last_seen_flush_s, config.offline_after_s / 4)
@@ -55,14 +56,9 @@ class Monitor:
         firmware, self._ingest.firmware = self._ingest.firmware, {}
         if not seen and not firmware:
             return
-        marks = [
-            {"id": d, "last_seen_at": datetime.fromtimestamp(at, UTC)} for d, at in seen.items()
-        ]
-        versions = [{"id": d, "firmware": v} for d, v in firmware.items()]
+        marks = {d: datetime.fromtimestamp(at, UTC) for d, at in seen.items()}
         async with self._sessions.begin() as session:
-            for rows in (marks, versions):
-                if rows:  # ORM bulk UPDATE by primary key: one executemany
-                    await session.execute(update(Device), rows)
+            await self._devices.mark_seen(session, marks, firmware)
             changes = await self._back_online(session, set(seen))
         if changes:
             await self._notify(changes)
@@ -96,16 +92,19 @@ class Monitor:
     async def sweep_offline(self) -> None:
         cutoff = utcnow() - timedelta(seconds=self._config.offline_after_s)
         live = set(self._ingest.seen)  # seen since the last flush: not offline
+        silent = await self._devices.silent_since(cutoff)
+        if not silent:
+            return
         async with self._sessions() as session:
-            rows = list(await session.scalars(_silent_devices(cutoff)))
+            flagged = set(await session.scalars(_offline_flagged()))
         changes = []
-        for row in rows:
-            if row.id not in live:
-                changes += await self._raise_offline(row)
+        for device in silent:
+            if device.id not in live and device.id not in flagged:
+                changes += await self._raise_offline(device)
         if changes:
             await self._notify(changes)
 
-    async def _raise_offline(self, row: Device) -> list[Change]:
+    async def _raise_offline(self, row: DeviceRecord) -> list[Change]:
         device = device_info(row)
         seen = row.last_seen_at.isoformat() if row.last_seen_at else "never"
         what = Raise(OFFLINE, "MAJOR", None, f"no frame since {seen}", utcnow())
@@ -137,14 +136,6 @@ async def delete_old_frames(sessions: async_sessionmaker[AsyncSession], cutoff: 
         return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _silent_devices(cutoff: datetime) -> Select[Device]:
-    offline_active = exists().where(
-        and_(Alarm.device_id == Device.id, Alarm.active, Alarm.type == OFFLINE)
-    )
-    return select(Device).where(
-        Device.is_active,
-        Device.grid_id.is_not(None),
-        Device.last_seen_at.is_not(None),
-        Device.last_seen_at < cutoff,
-        ~offline_active,
-    )
+def _offline_flagged() -> Select[int]:
+    """Devices that already have an active `offline` alarm."""
+    return select(Alarm.device_id).where(Alarm.active, Alarm.type == OFFLINE)

@@ -19,14 +19,12 @@ import logging
 from typing import Any
 
 import aiomqtt
-from sqlalchemy import select
 
 from plugins.alarms import protocol
 from plugins.alarms.config import MqttConfig
-from plugins.alarms.ingest import DeviceStream, Ingest, RateLimited, device_info
+from plugins.alarms.ingest import DeviceStream, Ingest, RateLimited
 from plugins.alarms.protocol import FrameError
 from plugins.alarms.watchdog import BridgeWatch
-from storage.models import Device
 
 log = logging.getLogger("gridhub.plugin.alarms.mqtt")
 INTERNAL = {"type": "error", "code": "internal.error", "message": "not handled; resend later"}
@@ -119,16 +117,15 @@ class MqttBridge:
         stream = self._streams.get(code)
         if stream is not None:
             return stream
-        async with self._ingest.sessions() as session:
-            row = (await session.scalars(select(Device).where(Device.code == code))).first()
-        if row is None or not row.is_active:
+        device = await self._ingest.active_device(code)
+        if device is None:
             return None
 
         async def close(code_: int, reason: str) -> None:
             self._streams.pop(code, None)
             await reply.send_quietly({"type": "error", "code": reason, "message": "resend unacked"})
 
-        stream = await self._ingest.open(device_info(row), reply.ack, close)
+        stream = await self._ingest.open(device, reply.ack, close)
         self._streams[code] = stream
         return stream
 

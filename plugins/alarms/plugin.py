@@ -2,56 +2,54 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from hub.plugins import BasePlugin, PluginContext
+from hub.sdk import BasePlugin, PluginContext
 from plugins.alarms import api, ws
 from plugins.alarms.config import AlarmsConfig
 from plugins.alarms.incidents import Incidents
 from plugins.alarms.ingest import Ingest
+from plugins.alarms.models import DeviceFrame
 from plugins.alarms.monitor import Monitor
 from plugins.alarms.rules import RuleBook, RulesChanged, seed_defaults
 from plugins.alarms.service import DEVICE_CONNECT, AlarmService
 from plugins.alarms.state import Change
 from plugins.alarms.writer import FrameWriter
-from storage.models import Device
-
-log = logging.getLogger("gridhub.plugin.alarms")
 
 
 class AlarmsPlugin(BasePlugin):
     name = "alarms"
+    # severe alarms ask dispatch for incidents over the bus (plugins.dispatch.messages);
+    # without dispatch the requests wait, and are asked again, until it is enabled
+    optional: tuple[str, ...] = ("dispatch",)
     config_model: type[BaseModel] | None = AlarmsConfig
     migrations: Path | None = Path(__file__).parent / "migrations"
 
     async def setup(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, AlarmsConfig) else AlarmsConfig()
         if config.default_rules:
-            await seed_defaults(ctx.sessions)
+            await seed_defaults(ctx.sessions, ctx.first_start)
         rules = RuleBook(ctx.sessions)
         await rules.reload()
-        incidents = Incidents(
-            ctx.sessions, ctx.bus, config.incidents, _place(ctx), config.incident_retry_s
-        )
+        incidents = Incidents(ctx, config.incidents, _place(ctx), config.incident_retry_s)
         notify = _notifier(ctx, incidents)
         writer = FrameWriter(
             ctx.sessions,
+            ctx.bulk_insert(DeviceFrame),
             rules,
             config.incidents,
             notify,
             batch=config.commit_batch,
             wait_s=config.commit_wait_ms / 1000,
         )
-        ingest = Ingest(ctx.sessions, writer, config)
+        ingest = Ingest(ctx.sessions, ctx.devices, writer, config)
         ctx.websocket("device", ws.handler(ingest), DEVICE_CONNECT)  # devices prove their key
-        monitor = Monitor(ctx.sessions, ingest, config, notify)
-        service = AlarmService(ctx.sessions, lambda: ctx.grids.index, notify)
+        monitor = Monitor(ctx.sessions, ctx.devices, ingest, config, notify)
+        service = AlarmService(ctx, notify)
         api.register(ctx, service, lambda: ctx.bus.publish(RulesChanged()))
         await incidents.start()
 
@@ -60,11 +58,11 @@ class AlarmsPlugin(BasePlugin):
 
         await ctx.bus.listen(RulesChanged, reload_rules)
         ctx.run_in_background(writer.run)
-        _periodic(ctx, config.last_seen_flush_s, monitor.flush_seen)
-        _periodic(ctx, config.offline_check_s, monitor.sweep_offline)
-        _periodic(ctx, 3600.0, monitor.sweep_frames)
-        _periodic(ctx, config.recover_every_s, incidents.resend_pending)
-        ctx.run_in_background(lambda: _once(incidents.resend_pending(everything=True)))
+        ctx.every(config.last_seen_flush_s, monitor.flush_seen, "last-seen")
+        # devices get one check interval after start-up to reconnect before any is "offline"
+        ctx.every(config.offline_check_s, _skip_first(monitor.sweep_offline), "offline")
+        ctx.every(3600.0, monitor.sweep_frames, "frame-retention")
+        ctx.every(config.recover_every_s, _resend(incidents), "incident-requests")
         if config.mqtt.enabled:
             _bridge(ctx, ingest, config)
         # the writer has stopped by then: write every pending mark directly
@@ -119,24 +117,32 @@ def _place(
     ctx: PluginContext,
 ) -> Callable[[int], Awaitable[tuple[float | None, float | None, str]]]:
     async def place(device_id: int) -> tuple[float | None, float | None, str]:
-        async with ctx.sessions() as session:
-            row = await session.get(Device, device_id)
+        row = await ctx.devices.by_id(device_id)
         return (row.lon, row.lat, row.name) if row else (None, None, "")
 
     return place
 
 
-def _periodic(ctx: PluginContext, every_s: float, job: Callable[[], Awaitable[object]]) -> None:
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            await _once(job())
+def _skip_first(job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+    """`job` from its second call on (a periodic job that must wait one interval first)."""
+    calls = 0
 
-    ctx.run_in_background(loop)
+    async def later() -> object:
+        nonlocal calls
+        calls += 1
+        return None if calls == 1 else await job()
+
+    return later
 
 
-async def _once(job: Awaitable[object]) -> None:
-    try:
-        await job
-    except Exception:
-        log.exception("alarms periodic job failed")
+def _resend(incidents: Incidents) -> Callable[[], Awaitable[int]]:
+    """Incident requests still unanswered: at start-up every one (the bus may have dropped
+    them while the node was down), then those older than the retry interval."""
+    started = False
+
+    async def resend() -> int:
+        nonlocal started
+        everything, started = not started, True
+        return await incidents.resend_pending(everything=everything)
+
+    return resend

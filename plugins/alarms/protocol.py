@@ -15,7 +15,7 @@ from typing import Any
 
 import msgpack
 
-from hub.decoding import DecodeError, Limits, decode_json, decode_msgpack
+from hub.sdk import DecodeError, Limits, decode_json, decode_msgpack
 from plugins.alarms.config import SEVERITIES
 
 # WebSocket close codes (4000-4999 are the application's own)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -18,12 +19,11 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.messages import DomainMessage
+from hub.sdk import DomainMessage
 from plugins.alarms.config import SEVERITIES
 from plugins.alarms.models import AlarmRule, RuleState
 from plugins.alarms.protocol import NAME
 from plugins.alarms.state import DeviceInfo, Raise
-from storage.migrate import first_start
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "gt": operator.gt,
@@ -80,10 +80,14 @@ DEFAULT_RULES = (
 )
 
 
-async def seed_defaults(sessions: async_sessionmaker[AsyncSession]) -> bool:
+async def seed_defaults(
+    sessions: async_sessionmaker[AsyncSession],
+    first_start: Callable[[], AbstractAsyncContextManager[None]],
+) -> bool:
     """The default rules into an empty rule book (once, even when several nodes start
-    together on a fresh database: rules have no natural key, so a race would add them twice)."""
-    async with first_start(sessions), sessions.begin() as session:
+    together on a fresh database: rules have no natural key, so a race would add them twice;
+    `first_start` is `ctx.first_start`, the nodes' turn-taking)."""
+    async with first_start(), sessions.begin() as session:
         if await session.scalar(select(func.count()).select_from(AlarmRule)):
             return False
         for name, dtype, metric, op, threshold, duration, repeat, atype, severity in DEFAULT_RULES:

@@ -7,35 +7,49 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import audit, policy
-from hub.access import STAFF_ROLES, Principal, Role, in_scope, require_role
-from hub.errors import Conflict, InvalidInput, NotFound
-from hub.grid import GridIndex, GridNode
+from hub.sdk import (
+    STAFF_ROLES,
+    Conflict,
+    DirectoryView,
+    Grant,
+    GridIndex,
+    GridNode,
+    InvalidInput,
+    NotFound,
+    PluginContext,
+    Principal,
+    Role,
+    Scope,
+    admin_only,
+    for_roles,
+    in_scope,
+    public,
+    require_role,
+    utcnow,
+)
+from hub.sdk import Actor as AuditActor
 from plugins.alarms import state
 from plugins.alarms.models import Alarm, AlarmEvent
 from plugins.alarms.state import Actor, Change
-from storage.models import Assignment, Person
-from storage.sql import utcnow
 
 ACT_ROLES = frozenset({Role.COMMANDER, Role.DISPATCHER, Role.GRID_LEADER})
 ALARM = "alarm"  # scope: the alarm's grid lies under the caller's staff grants (`_visible`)
 
 # One rule per action; the HTTP route and the socket event of an action share it.
-LIST = policy.for_roles("alarms.list", STAFF_ROLES, policy.Scope.LISTED)  # list, ATOM feed
-READ = policy.for_roles("alarms.read", STAFF_ROLES, ALARM)  # one alarm, its CAP message
-ACK = policy.for_roles("alarms.ack", ACT_ROLES, ALARM)
-CLEAR = policy.for_roles("alarms.clear", ACT_ROLES, ALARM)
-COMMENT = policy.for_roles("alarms.comment", STAFF_ROLES, ALARM)
-ASSIGN = policy.for_roles("alarms.assign", ACT_ROLES, ALARM)  # and the assignee: `_assignable`
-ASSIGNEES = policy.for_roles("alarms.assignees", ACT_ROLES, ALARM)  # who `assign` would accept
-FRAMES = policy.for_roles("alarms.frames", STAFF_ROLES, policy.Scope.DEVICE)
-RULES_READ = policy.for_roles("alarms.rules.read", STAFF_ROLES, policy.Scope.NONE)
-RULES_EDIT = policy.admin_only("alarms.rules.edit")
-DEVICE_CONNECT = policy.public("alarms.device.connect", policy.Scope.DEVICE_KEY)
+LIST = for_roles("alarms.list", STAFF_ROLES, Scope.LISTED)  # list, ATOM feed
+READ = for_roles("alarms.read", STAFF_ROLES, ALARM)  # one alarm, its CAP message
+ACK = for_roles("alarms.ack", ACT_ROLES, ALARM)
+CLEAR = for_roles("alarms.clear", ACT_ROLES, ALARM)
+COMMENT = for_roles("alarms.comment", STAFF_ROLES, ALARM)
+ASSIGN = for_roles("alarms.assign", ACT_ROLES, ALARM)  # and the assignee: `_assignable`
+ASSIGNEES = for_roles("alarms.assignees", ACT_ROLES, ALARM)  # who `assign` would accept
+FRAMES = for_roles("alarms.frames", STAFF_ROLES, Scope.DEVICE)
+RULES_READ = for_roles("alarms.rules.read", STAFF_ROLES, Scope.NONE)
+RULES_EDIT = admin_only("alarms.rules.edit")
+DEVICE_CONNECT = public("alarms.device.connect", Scope.DEVICE_KEY)
 Notify = Callable[[list[Change]], Awaitable[None]]
-Grants = list[tuple[str, int | None]]  # (role, grid) of a person
 Assignees = list[dict[str, Any]]
 
 
@@ -57,13 +71,11 @@ def visible_grids(who: Principal, index: GridIndex) -> set[int] | None:
 
 
 class AlarmService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        grids: Callable[[], GridIndex],
-        notify: Notify,
-    ) -> None:
-        self._sessions, self._grids, self._notify = sessions, grids, notify
+    def __init__(self, ctx: PluginContext, notify: Notify) -> None:
+        self._ctx, self._sessions, self._notify = ctx, ctx.sessions, notify
+
+    def _grids(self) -> GridIndex:
+        return self._ctx.grids.index
 
     # --- queries -----------------------------------------------------------------------------
 
@@ -93,11 +105,11 @@ class AlarmService:
         index = self._grids()
         async with self._sessions() as session:
             alarm = await self._visible(session, who, alarm_id, ACT_ROLES)
-            rows = (await session.execute(_staff_over(index.covering_ids(alarm.grid_id)))).all()
+        rows = await _staff_over(self._ctx.directory, index.covering_ids(alarm.grid_id))
         mine = None if who.is_admin else index.scope_ids(who.grid_ids(STAFF_ROLES))
         nearest: dict[int, tuple[int, str, str, GridNode]] = {}
         for person_id, username, name, grid_id in rows:
-            if grid_id is None or (mine is not None and grid_id not in mine):
+            if mine is not None and grid_id not in mine:
                 continue
             grid, known = index.get(grid_id), nearest.get(person_id)
             if known is None or known[3].depth < grid.depth:
@@ -143,23 +155,18 @@ class AlarmService:
 
         return await self._act(who, alarm_id, "alarm.assign", act)
 
-    async def _grants_of(self, person_id: int) -> Grants:
-        """(role, grid) of an active person; NotFound for an unknown or disabled one."""
-        async with self._sessions() as session:
-            person = await session.get(Person, person_id)
-            if person is None or not person.is_active:
-                raise NotFound("person.not_found", f"person {person_id} does not exist")
-            rows = await session.execute(
-                select(Assignment.role, Assignment.grid_id).where(Assignment.person_id == person_id)
-            )
-            return [(role, grid_id) for role, grid_id in rows]
+    async def _grants_of(self, person_id: int) -> tuple[Grant, ...]:
+        """The grants of an active person; NotFound for an unknown or disabled one."""
+        return await self._ctx.directory.grants_of(person_id)
 
-    def _assignable(self, grants: Grants, alarm: Alarm) -> None:
+    def _assignable(self, grants: tuple[Grant, ...], alarm: Alarm) -> None:
         """The assignee must see the alarm: an admin, or staff over a grid covering its grid."""
         index = self._grids()
-        if any(role == Role.ADMIN for role, _ in grants) or any(
-            role in STAFF_ROLES and grid is not None and index.covers(grid, alarm.grid_id)
-            for role, grid in grants
+        if any(g.role == Role.ADMIN for g in grants) or any(
+            g.role in STAFF_ROLES
+            and g.grid_id is not None
+            and index.covers(g.grid_id, alarm.grid_id)
+            for g in grants
         ):
             return
         raise InvalidInput(
@@ -180,7 +187,7 @@ class AlarmService:
         async with self._sessions.begin() as session:
             alarm = await self._visible(session, who, alarm_id, roles, lock=True)
             change = act(session, alarm, actor)
-            audit.record(session, audit.Actor.of(who), action, "alarm", alarm_id)
+            self._ctx.audit.record(session, AuditActor.of(who), action, "alarm", alarm_id)
         await self._notify([change])
         return change.view
 
@@ -200,18 +207,19 @@ class AlarmService:
         return alarm
 
 
-def _staff_over(grid_ids: tuple[int, ...]) -> Select[int, str, str, int | None]:
-    """(person, username, name, grid) of every active staff grant on one of `grid_ids`."""
-    return (
-        select(Person.id, Person.username, Person.display_name, Assignment.grid_id)
-        .join(Assignment, Assignment.person_id == Person.id)
-        .where(
-            Assignment.grid_id.in_(grid_ids),
-            Assignment.role.in_([r.value for r in STAFF_ROLES]),
-            Person.is_active.is_(True),
-        )
-        .order_by(Person.id, Assignment.grid_id)
-    )
+async def _staff_over(
+    directory: DirectoryView, grid_ids: tuple[int, ...]
+) -> list[tuple[int, str, str, int]]:
+    """(person, username, name, grid) of every active staff grant on one of `grid_ids`, by
+    person then grid."""
+    wanted = set(grid_ids)
+    rows = set()
+    for person in await directory.holding_roles_in(wanted):
+        for role in person.roles:
+            grid_id = role["grid_id"]
+            if role["role"] in STAFF_ROLES and grid_id in wanted:
+                rows.add((person.id, person.username, person.display_name, int(grid_id)))
+    return sorted(rows, key=lambda row: (row[0], row[3]))
 
 
 def _assignee(person_id: int, username: str, name: str, grid: GridNode) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from hub.plugins import Health
+from hub.sdk import Health
 
 PREFIX = "gridhub_alarms_mqtt"
 

@@ -11,6 +11,7 @@ devices are disconnected and resend.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.sdk import BulkInsert
 from plugins.alarms.config import IncidentPolicy
-from plugins.alarms.frame_sink import Row, body_json, open_sink
 from plugins.alarms.models import Alarm, DeviceFrame
 from plugins.alarms.protocol import Frame
 from plugins.alarms.rules import RuleBook, evaluate
@@ -38,6 +39,12 @@ from plugins.alarms.state import (
 
 log = logging.getLogger("gridhub.plugin.alarms.writer")
 Done = Callable[[bool], None]
+# a row of alarm_frames in column order: device_id, seq, kind, ts, received_at, body (JSON text)
+Row = tuple[int, int, str, float, float, str]
+
+
+def body_json(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(slots=True)
@@ -63,6 +70,7 @@ class FrameWriter:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        sink: BulkInsert,
         rules: RuleBook,
         policy: IncidentPolicy,
         on_changes: Callable[[list[Change]], Awaitable[None]],
@@ -83,7 +91,8 @@ class FrameWriter:
         self._insert = (
             dialect.insert(table).on_conflict_do_nothing().returning(table.c.device_id, table.c.seq)
         )
-        self._sink = open_sink(bind.url)
+        # plain frames (nothing but the frame log changes): the driver-level hot path
+        self._sink = sink
         self.committed_frames = 0
 
     def submit(self, submission: Submission) -> None:

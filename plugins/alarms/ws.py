@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import WSMessage, WSMsgType, web
 
-from hub.netaddr import client_address
+from hub.sdk import client_address
 from plugins.alarms import protocol
 from plugins.alarms.ingest import DeviceStream, Ingest, RateLimited
 from plugins.alarms.protocol import FrameError
