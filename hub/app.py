@@ -52,6 +52,7 @@ from hub.messages import ChannelMembersChanged, GridTreeChanged, PersonChanged, 
 from hub.observability import HttpMetrics
 from hub.outside_changes import publish_outside_changes
 from hub.people import People
+from hub.periodic import every
 from hub.plugin_devices import DevicesView
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
@@ -236,7 +237,7 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
     app[PEOPLE] = People(sessions, passwords, app[ROLES])
     app[DEVICES] = Devices(sessions)
     sweep = asyncio.create_task(
-        _every(settings.throttle_sweep_s, identity.sweep), name="auth-sweep"
+        every(settings.throttle_sweep_s, identity.sweep, "auth-sweep"), name="auth-sweep"
     )
     yield
     await _cancel([sweep])
@@ -263,13 +264,15 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(realtime.sweep_forever(), name="presence-sweep"),
         asyncio.create_task(realtime.expire_forever(), name="token-expiry"),
-        asyncio.create_task(_every(3600, lambda: live.sweep_tracks(retention)), name="tracks"),
+        asyncio.create_task(
+            every(3600, lambda: live.sweep_tracks(retention), "tracks"), name="tracks"
+        ),
     ]
     if heads is not None:
         interval = app[SETTINGS].realtime.sweep_interval_s
         tasks.append(asyncio.create_task(heads.run_forever(interval), name="channel-heads"))
     outside = app[SETTINGS].realtime.outside_changes_s  # people changed by the CLI
-    look = _every(outside, lambda: publish_outside_changes(app[SESSIONS], bus))
+    look = every(outside, lambda: publish_outside_changes(app[SESSIONS], bus), "outside-changes")
     tasks.append(asyncio.create_task(look, name="outside-changes"))
     yield
     await _cancel(tasks)
@@ -327,15 +330,6 @@ class _Coalesced:
             while self._pending:
                 self._pending = False
                 await self._job()
-
-
-async def _every(interval_s: float, job: Callable[[], Awaitable[object]]) -> None:
-    while True:
-        try:
-            await job()
-        except Exception:
-            log.exception("periodic job failed")
-        await asyncio.sleep(interval_s)
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
@@ -406,6 +400,7 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         directory=DirectoryView(app[PEOPLE], lambda: app[GRIDS].index),
         devices=DevicesView(app[DEVICES]),
         metrics=app[METRICS],
+        _enabled=frozenset(p.name for p in app[PLUGINS].plugins),
         subjects=SubjectsView(app[SUBJECTS], plugin.name),
         presence_states=PresenceStatesView(app[REALTIME].presence_states, plugin.name),
     )
@@ -419,6 +414,7 @@ async def _audit_retention(app: web.Application) -> AsyncIterator[None]:
         if removed:
             log.info("audit retention sweep", extra={"removed": removed})
 
-    task = asyncio.create_task(_every(settings.sweep_interval_s, sweep), name="audit-retention")
+    sweeping = every(settings.sweep_interval_s, sweep, "audit-retention")
+    task = asyncio.create_task(sweeping, name="audit-retention")
     yield
     await _cancel([task])

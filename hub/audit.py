@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from hub.access import Principal
 from storage.models import AuditEntry
@@ -59,19 +60,43 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Add an audit row to `session`; it commits (or rolls back) with the change it describes."""
-    entry = AuditEntry(
-        at=utcnow(),
-        actor_id=actor.person_id,
-        actor=actor.name,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
-        source_ip=source_ip_var.get(),
-        request_id=request_id_var.get(),
-        details=details or {},
-    )
+    entry = AuditEntry(**_columns(actor, action, target_type, target_id, details))
     session.add(entry)
     return entry
+
+
+_INSERT = insert(AuditEntry)
+
+
+def append(
+    session: Session,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: object,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Like `record`, for a synchronous transaction body: the row is inserted at once (a Core
+    statement, no unit of work), so it stays even if the body expunges its session's objects;
+    it commits or rolls back with the body's transaction all the same."""
+    session.execute(_INSERT, _columns(actor, action, target_type, target_id, details))
+
+
+def _columns(
+    actor: Actor, action: str, target_type: str, target_id: object, details: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The row's columns; request id and source address come from the caller's context."""
+    return {
+        "at": utcnow(),
+        "actor_id": actor.person_id,
+        "actor": actor.name,
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "source_ip": source_ip_var.get(),
+        "request_id": request_id_var.get(),
+        "details": details or {},
+    }
 
 
 async def query(sessions: async_sessionmaker[AsyncSession], q: AuditQuery) -> list[AuditEntry]:

@@ -9,6 +9,7 @@ reloads from `history` instead. Appends are group-committed by `hub.channel_writ
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from storage.models import Channel, ChannelMember, ChannelMessage
 from storage.sql import utcnow
 
 __all__ = [
+    "CORE_KINDS",
     "ChannelInfo",
     "ChannelKind",
     "ChannelStore",
@@ -35,7 +37,12 @@ __all__ = [
     "StoredMessage",
 ]
 
-ChannelKind = Literal["grid", "adhoc", "direct", "incident"]
+# A channel's kind: one of the core kinds, or a kind a plugin owns (its channels for its own
+# objects, e.g. dispatch's "incident"); the core treats every plugin kind alike.
+ChannelKind = str
+CORE_KINDS = frozenset({"grid", "adhoc", "direct"})
+OWNED_KIND = re.compile(r"[a-z][a-z0-9_]{1,15}")  # channels.kind is 16 characters
+REF_MAX = 128  # channels.ref
 MemberRole = Literal["owner", "member"]
 
 
@@ -239,10 +246,13 @@ class ChannelStore:
             Channel(kind="grid", grid_id=grid_id, ref=f"grid:{grid_id}", name=name), {}
         )
 
-    async def ensure_incident_channel(
-        self, incident_id: int, name: str, member_ids: Iterable[int] = ()
+    async def ensure_owned_channel(
+        self, kind: ChannelKind, ref: object, name: str, member_ids: Iterable[int] = ()
     ) -> ChannelInfo:
-        channel = Channel(kind="incident", ref=f"incident:{incident_id}", name=name)
+        """The channel of a plugin's object (ref "<kind>:<ref>"), created on first use with
+        `member_ids` as members; `kind` is the plugin's own, never a core kind."""
+        full_ref = owned_ref(kind, ref)
+        channel = Channel(kind=kind, ref=full_ref, name=name)
         return await self._ensure(channel, dict.fromkeys(member_ids, "member"))
 
     async def direct(self, person_a: int, person_b: int) -> ChannelInfo:
@@ -414,6 +424,16 @@ class ChannelStore:
         async with self._sessions() as session:
             row = (await session.scalars(select(Channel).where(Channel.ref == ref))).first()
             return _info(row) if row is not None else None
+
+
+def owned_ref(kind: ChannelKind, ref: object) -> str:
+    """The unique ref of a plugin-owned channel; a malformed kind or ref is a plugin's bug."""
+    if kind in CORE_KINDS or not OWNED_KIND.fullmatch(kind):
+        raise ValueError(f"{kind!r} is not a kind a plugin may own channels of")
+    full = f"{kind}:{ref}"
+    if len(full) > REF_MAX:
+        raise ValueError(f"channel ref {full[:40]!r}... is longer than {REF_MAX} characters")
+    return full
 
 
 def _recoverable(channel: Channel, since: int, epoch: str | None, limit: int) -> bool:

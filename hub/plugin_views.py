@@ -7,9 +7,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from hub.channels import ChannelInfo
+from hub import audit
+from hub.access import Grant
+from hub.audit import Actor
+from hub.channels import ChannelInfo, ChannelKind
 from hub.chat import Chat, channel_room
+from hub.errors import NotFound
 from hub.grid import GridIndex
 from hub.messages import ChannelMembersChanged
 from hub.people import People, PersonView
@@ -104,11 +110,13 @@ class ChannelsView:
     def __init__(self, chat: Chat) -> None:
         self._chat = chat
 
-    async def for_incident(
-        self, incident_id: int, name: str, members: Iterable[int]
+    async def for_ref(
+        self, kind: ChannelKind, ref: object, name: str, members: Iterable[int]
     ) -> ChannelInfo:
-        """The incident's channel, created once, with `members` added (moved live)."""
-        info = await self._chat.store.ensure_incident_channel(incident_id, name)
+        """The channel of one of the plugin's objects (kind e.g. "incident", ref its id),
+        created once, with `members` added (moved live). `kind` is a plugin kind of at most 16
+        characters `[a-z0-9_]`, never a core one (grid, adhoc, direct): ValueError otherwise."""
+        info = await self._chat.store.ensure_owned_channel(kind, ref, name)
         await self.add_members(info.id, members)
         return info
 
@@ -128,6 +136,27 @@ class ChannelsView:
         return channel_room(channel_id)
 
 
+class AuditView:
+    """The audit log, written in the plugin's own transaction: the entry commits or rolls back
+    with the change it describes."""
+
+    @staticmethod
+    def record(
+        session: AsyncSession | Session,
+        actor: Actor,
+        action: str,
+        target_type: str,
+        target_id: object,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Add the entry to `session` (an async session, or the synchronous one of a body run
+        with `run_sync` or on the plugin's own writer connection)."""
+        if isinstance(session, Session):
+            audit.append(session, actor, action, target_type, target_id, details)
+        else:
+            audit.record(session, actor, action, target_type, target_id, details)
+
+
 class DirectoryView:
     """Read-only look-ups of people and their roles for plugins."""
 
@@ -142,3 +171,11 @@ class DirectoryView:
         """Active people holding any role on one of `grid_ids` (exactly those grids)."""
         found = await self._people.in_grids(self._grids(), set(grid_ids))
         return [p for p in found if p.active]
+
+    async def grants_of(self, person_id: int) -> tuple[Grant, ...]:
+        """The roles (each over a grid) of an active person; NotFound for an unknown or
+        disabled one."""
+        found = await self._people.grants_of([person_id])
+        if person_id not in found:
+            raise NotFound("person.not_found", f"person {person_id} does not exist")
+        return found[person_id]

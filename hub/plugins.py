@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -14,17 +15,19 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import periodic
 from hub.bulk_insert import BulkInsert, open_bulk_insert
 from hub.bus import MessageBus
 from hub.grid import GridIndex
 from hub.plugin_devices import DevicesView
-from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
+from hub.plugin_views import AuditView, ChannelsView, DirectoryView, RealtimeView
 from hub.policy import Rule
 from hub.presence import PresenceStates, PresenceStatesView
 from hub.settings import describe_errors
 from hub.subjects import Subjects, SubjectsView
 from hub.timers import TimerView
 from hub.web import RawHandler, Router, WebSocketPaths
+from storage import migrate
 from storage.sql import Base
 
 ENTRY_POINT_GROUP = "gridhub.plugins"
@@ -53,12 +56,21 @@ class Plugin(Protocol):
 
 
 class BasePlugin:
-    """Convenient defaults for the Plugin protocol."""
+    """Convenient defaults for the Plugin protocol, and its optional parts.
+
+    `optional`: plugins set up before this one when they are enabled (ignored when not; ask
+    `ctx.has_plugin`). `roles`: the roles the plugin declares. `ui`: its console contributions.
+    `static`: the folder of its prebuilt ES-module bundle, served at /plugins/<name>/static/.
+    """
 
     name = ""
     requires: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
     config_model: type[BaseModel] | None = None
     migrations: Path | None = None
+    roles: tuple[Any, ...] = ()  # RoleSpec (hub.roles)
+    ui: Any = None  # PluginUi | None (hub.ui)
+    static: Path | None = None
 
     async def setup(self, ctx: PluginContext) -> None:
         raise NotImplementedError
@@ -94,12 +106,16 @@ class PluginContext:
     devices: DevicesView
     # the node's Prometheus registry (/metrics): register the plugin's own metrics on it
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+    # the audit log, written inside the plugin's own transactions
+    audit: AuditView = field(default_factory=AuditView)
     # subject kinds the plugin owns, for recordings (hub.subjects)
     subjects: SubjectsView = field(default_factory=lambda: SubjectsView(Subjects(), ""))
     # presence states the plugin contributes (hub.presence)
     presence_states: PresenceStatesView = field(
         default_factory=lambda: PresenceStatesView(PresenceStates(), "")
     )
+    # names of every plugin enabled on this node (`has_plugin`)
+    _enabled: frozenset[str] = frozenset()
     _health: dict[str, Callable[[], Health]] = field(default_factory=dict)
     _tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     _cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -114,6 +130,17 @@ class PluginContext:
         """Run a long-lived task from start-up until shutdown (the host cancels it)."""
         self._tasks.append(factory)
 
+    def every(self, interval_s: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+        """Run `job` from start-up until shutdown, then every `interval_s` seconds after each
+        run ends; a failing run is logged as `<plugin>.<name>` and the next still comes."""
+        label = f"{self.name}.{name}"
+        self._tasks.append(lambda: periodic.every(interval_s, job, label))
+
+    def first_start(self) -> AbstractAsyncContextManager[None]:
+        """`async with ctx.first_start():` around a start-up seed, so that nodes starting
+        together on a fresh database write it once (check for the rows inside the block)."""
+        return migrate.first_start(self.sessions)
+
     def bulk_insert(self, table: Table | type[Base]) -> BulkInsert:
         """A driver-level writer appending plain rows to one of the plugin's own tables (a
         Table or its mapped class), one transaction per batch, already-stored keys skipped
@@ -124,6 +151,10 @@ class PluginContext:
             raise TypeError(f"{table!r} is not mapped to a table")
         url = self.sessions.kw["bind"].url
         return open_bulk_insert(url, found, f"{self.name}-{found.name}")
+
+    def has_plugin(self, name: str) -> bool:
+        """Whether plugin `name` is enabled here (for dependencies declared `optional`)."""
+        return name in self._enabled
 
     def on_cleanup(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._cleanups.append(callback)
@@ -167,7 +198,8 @@ def installed_migrations(group: str = ENTRY_POINT_GROUP) -> list[Path]:
 def select(
     available: Mapping[str, Plugin], enabled: Iterable[str] | None, disabled: Iterable[str]
 ) -> list[Plugin]:
-    """The enabled plugins in dependency order (requirements first)."""
+    """The enabled plugins in dependency order (requirements, and enabled optional
+    dependencies, first)."""
     names = set(available) if enabled is None else set(enabled)
     unknown = names - set(available)
     if unknown:
@@ -175,6 +207,11 @@ def select(
     names -= set(disabled)
     chosen = {n: available[n] for n in names}
     return _dependency_order(chosen)
+
+
+def optional_of(plugin: Plugin) -> tuple[str, ...]:
+    """The plugins `plugin` is set up after when they are enabled."""
+    return tuple(getattr(plugin, "optional", ()))
 
 
 def _dependency_order(plugins: Mapping[str, Plugin]) -> list[Plugin]:
@@ -191,6 +228,9 @@ def _dependency_order(plugins: Mapping[str, Plugin]) -> list[Plugin]:
             if need not in plugins:
                 raise PluginError(f"plugin {name!r} requires {need!r}, which is not enabled")
             visit(need, (*chain, name))
+        for wanted in optional_of(plugins[name]):
+            if wanted in plugins:
+                visit(wanted, (*chain, name))
         state[name] = "done"
         ordered.append(plugins[name])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.plugins import BasePlugin, PluginContext
+from hub.sdk import BasePlugin, PluginContext
 from plugins.dispatch import api, appeals, open311, sockets
 from plugins.dispatch.catalogue import Catalogue
 from plugins.dispatch.config import DispatchConfig
@@ -22,7 +22,7 @@ class DispatchPlugin(BasePlugin):
 
     async def setup(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, DispatchConfig) else DispatchConfig()
-        catalogue = Catalogue(ctx.sessions)
+        catalogue = Catalogue(ctx.sessions, ctx.first_start)
         if config.seed_catalogue and await catalogue.seed_defaults():
             ctx.log.info("seeded the default incident catalogue")
         effects = Effects(ctx, config)

@@ -9,10 +9,19 @@ every staff route and event is for staff roles, and a resident's grant never cou
 
 from __future__ import annotations
 
-from hub import policy
-from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal, Role, in_scope
-from hub.errors import Forbidden
-from hub.grid import GridIndex
+from hub.sdk import (
+    COMMAND_ROLES,
+    STAFF_ROLES,
+    Forbidden,
+    GridIndex,
+    Principal,
+    Role,
+    Scope,
+    admin_only,
+    for_roles,
+    in_scope,
+    public,
+)
 from plugins.dispatch.models import Assignment, Department, Incident
 
 FIELD_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER})
@@ -23,23 +32,23 @@ INCIDENT = "incident"  # scope: `sees` (staff over its grid or handling level, o
 TRACKING_CODE = "tracking_code"  # scope: the code a resident was given is the credential
 PUBLISHED = "published"  # scope: public categories and the published fields of public reports
 
-REPORT = policy.for_roles("dispatch.incident.report", STAFF_ROLES, policy.Scope.GRID)
-LIST = policy.for_roles("dispatch.incident.list", STAFF_ROLES, policy.Scope.LISTED)
-READ = policy.for_roles("dispatch.incident.read", STAFF_ROLES, INCIDENT)  # detail, photos
-WATCH = policy.for_roles("dispatch.incident.watch", STAFF_ROLES, INCIDENT)  # watch, unwatch
-ACT = policy.for_roles("dispatch.incident.act", STAFF_ROLES, INCIDENT)  # lifecycle, comment
-CHANNEL = policy.for_roles("dispatch.incident.channel", STAFF_ROLES, INCIDENT)
-SUGGEST = policy.for_roles("dispatch.incident.suggest", COMMAND_ROLES, INCIDENT)
-KPIS = policy.for_roles("dispatch.kpis", STAFF_ROLES, policy.Scope.GRID)
-CATEGORIES = policy.public("dispatch.categories")
-DEPARTMENTS = policy.for_roles("dispatch.departments", STAFF_ROLES, policy.Scope.NONE)
-CATALOGUE_EDIT = policy.admin_only("dispatch.catalogue.edit")
-RULES_READ = policy.for_roles("dispatch.rules.read", COMMAND_ROLES, policy.Scope.NONE)
-RULES_EDIT = policy.admin_only("dispatch.rules.edit")
-PUBLIC_INTAKE = policy.public("dispatch.public.intake")  # categories, filing (rate-limited)
-PUBLIC_TRACK = policy.public("dispatch.public.track", TRACKING_CODE)  # progress, rating, photos
-OPEN311_READ = policy.public("dispatch.open311.read", PUBLISHED)
-OPEN311_FILE = policy.public("dispatch.open311.file")
+REPORT = for_roles("dispatch.incident.report", STAFF_ROLES, Scope.GRID)
+LIST = for_roles("dispatch.incident.list", STAFF_ROLES, Scope.LISTED)
+READ = for_roles("dispatch.incident.read", STAFF_ROLES, INCIDENT)  # detail, photos
+WATCH = for_roles("dispatch.incident.watch", STAFF_ROLES, INCIDENT)  # watch, unwatch
+ACT = for_roles("dispatch.incident.act", STAFF_ROLES, INCIDENT)  # lifecycle, comment
+CHANNEL = for_roles("dispatch.incident.channel", STAFF_ROLES, INCIDENT)
+SUGGEST = for_roles("dispatch.incident.suggest", COMMAND_ROLES, INCIDENT)
+KPIS = for_roles("dispatch.kpis", STAFF_ROLES, Scope.GRID)
+CATEGORIES = public("dispatch.categories")
+DEPARTMENTS = for_roles("dispatch.departments", STAFF_ROLES, Scope.NONE)
+CATALOGUE_EDIT = admin_only("dispatch.catalogue.edit")
+RULES_READ = for_roles("dispatch.rules.read", COMMAND_ROLES, Scope.NONE)
+RULES_EDIT = admin_only("dispatch.rules.edit")
+PUBLIC_INTAKE = public("dispatch.public.intake")  # categories, filing (rate-limited)
+PUBLIC_TRACK = public("dispatch.public.track", TRACKING_CODE)  # progress, rating, photos
+OPEN311_READ = public("dispatch.open311.read", PUBLISHED)
+OPEN311_FILE = public("dispatch.open311.file")
 
 
 def commands(who: Principal, index: GridIndex, incident: Incident) -> bool:

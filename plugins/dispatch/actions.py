@@ -9,12 +9,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal
-from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hub.grid import GridIndex
-from hub.ids import parse_id
-from hub.people import PersonView
-from hub.plugin_views import DirectoryView
+from hub.sdk import (
+    COMMAND_ROLES,
+    STAFF_ROLES,
+    Conflict,
+    DirectoryView,
+    Forbidden,
+    GridIndex,
+    InvalidInput,
+    NotFound,
+    PersonView,
+    Principal,
+    parse_id,
+)
 from plugins.dispatch import access, rows
 from plugins.dispatch.cache import TtlCache
 from plugins.dispatch.lifecycle import Action, State, verify_target

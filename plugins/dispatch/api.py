@@ -7,11 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from hub.access import STAFF_ROLES
-from hub.errors import InvalidInput
-from hub.ids import parse_id
-from hub.plugins import PluginContext
-from hub.web import Call
+from hub.sdk import STAFF_ROLES, Call, InvalidInput, PluginContext, parse_id
 from plugins.dispatch import access, kpi, queries
 from plugins.dispatch.catalogue import Catalogue, CategorySpec, DepartmentSpec
 from plugins.dispatch.kpi import KpiQuery

@@ -14,9 +14,7 @@ from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
-from hub.decoding import parse_json_body
-from hub.errors import Conflict, HubError, InvalidInput
-from hub.web import Call
+from hub.sdk import Call, Conflict, HubError, InvalidInput, parse_json_body
 from plugins.dispatch import access
 from plugins.dispatch.media import Photo, read_photo
 from plugins.dispatch.models import Category, Event, Incident

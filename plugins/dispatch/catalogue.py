@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import date
 from typing import Any, Literal
 
@@ -10,12 +12,10 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.errors import InvalidInput, NotFound
-from hub.ids import DbId
+from hub.sdk import DbId, InvalidInput, NotFound
 from plugins.dispatch.cache import TtlCache
 from plugins.dispatch.lifecycle import Priority, Stage
 from plugins.dispatch.models import Category, Department
-from storage.migrate import first_start
 
 CODE = r"^[a-z][a-z0-9_]{1,63}$"
 
@@ -115,8 +115,15 @@ def _is_date(value: str) -> bool:
 
 
 class Catalogue:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        first_start: Callable[[], AbstractAsyncContextManager[None]],
+        ttl_s: float = 10.0,
+    ) -> None:
+        """`first_start`: the cluster's start-up lock for the seed (`ctx.first_start`)."""
         self._sessions = sessions
+        self._first_start = first_start
         self._cache: TtlCache[str, Category | None] = TtlCache(ttl_s)
 
     async def all(self, include_inactive: bool = False) -> list[Category]:
@@ -172,7 +179,7 @@ class Catalogue:
     async def seed_defaults(self) -> bool:
         """Fill an empty catalogue with the default departments and categories (once, even
         when several nodes start together on a fresh database)."""
-        async with first_start(self._sessions), self._sessions.begin() as session:
+        async with self._first_start(), self._sessions.begin() as session:
             if await session.scalar(select(Category.code).limit(1)) is not None:
                 return False
             for dept in DEFAULT_DEPARTMENTS:

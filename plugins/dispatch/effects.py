@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from hub.plugins import PluginContext
+from hub.sdk import PluginContext
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.messages import IncidentChanged
 from plugins.dispatch.models import Incident
@@ -118,7 +118,7 @@ class Effects:
     async def open_channel(self, summary: dict[str, Any], people: list[int]) -> int:
         """The incident's talk channel, created on first use with everyone involved."""
         name = f"{summary['number']} {summary['title']}"[:120]
-        info = await self.ctx.channels.for_incident(summary["id"], name, people)
+        info = await self.ctx.channels.for_ref("incident", summary["id"], name, people)
         if summary["channel_id"] != info.id:
             async with self.writes.begin() as session:
                 # A plain UPDATE: the channel id is bookkeeping, not a new incident version.

@@ -6,8 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.errors import HubError
-from hub.plugins import PluginContext
+from hub.sdk import HubError, PluginContext
 from plugins.dispatch.effects import changed_message
 from plugins.dispatch.messages import IncidentRequested
 from plugins.dispatch.schemas import NewIncident, Point

@@ -12,8 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.access import STAFF_ROLES, Principal, require_scope
-from hub.grid import GridIndex
+from hub.sdk import STAFF_ROLES, GridIndex, Principal, require_scope
 from plugins.dispatch.lifecycle import OPEN, State
 from plugins.dispatch.models import Incident
 from plugins.dispatch.models import Stage as StageRow

@@ -16,9 +16,7 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete, select,
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, defer, mapped_column
 
-from hub.errors import HubError, NotFound
-from hub.files import SNIFF_BYTES, sniff
-from storage.sql import Base, UTCDateTime, utcnow
+from hub.sdk import SNIFF_BYTES, Base, HubError, NotFound, UTCDateTime, sniff, utcnow
 
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 CHUNK = 64 * 1024

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from hub.messages import DomainMessage
+from hub.sdk import DomainMessage
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

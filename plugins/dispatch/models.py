@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.sql import Base, UTCDateTime
+from hub.sdk import Base, UTCDateTime
 
 
 class Category(Base):

@@ -23,9 +23,7 @@ from multidict import MultiDict, MultiDictProxy, MultiMapping
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Select, select
 
-from hub.decoding import parse_json_body
-from hub.errors import Forbidden, HubError, InvalidInput, NotFound
-from hub.web import Call
+from hub.sdk import Call, Forbidden, HubError, InvalidInput, NotFound, parse_json_body
 from plugins.dispatch import access
 from plugins.dispatch.catalogue import FieldSpec
 from plugins.dispatch.models import Category, Incident

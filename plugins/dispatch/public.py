@@ -16,10 +16,14 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
-from hub.decoding import parse_json_body
-from hub.errors import InvalidInput, NotFound, invalid_from_pydantic
-from hub.plugins import PluginContext
-from hub.web import Call
+from hub.sdk import (
+    Call,
+    InvalidInput,
+    NotFound,
+    PluginContext,
+    invalid_from_pydantic,
+    parse_json_body,
+)
 from plugins.dispatch.catalogue import check_fields
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.media import MediaStore, Photo

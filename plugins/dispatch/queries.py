@@ -6,9 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 
-from hub.access import STAFF_ROLES, Principal, in_scope
-from hub.errors import InvalidInput
-from hub.grid import GridIndex
+from hub.sdk import STAFF_ROLES, GridIndex, InvalidInput, Principal, in_scope
 from plugins.dispatch import store
 from plugins.dispatch.lifecycle import State
 from plugins.dispatch.models import Incident, Involved

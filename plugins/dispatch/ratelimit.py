@@ -18,9 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.errors import TooManyRequests
-from hub.netaddr import client_address
-from storage.sql import Base
+from hub.sdk import Base, TooManyRequests, client_address
 
 
 class RateWindow(Base):

@@ -14,12 +14,9 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from hub import audit
-from hub.errors import NotFound
+from hub.sdk import Base, NotFound
 from plugins.dispatch.models import Assignment, Category, Department, Event, Incident, Involved
 from plugins.dispatch.models import Stage as StageRow
-from storage.models import AuditEntry
-from storage.sql import Base
 
 
 def _table(model: type[Base]) -> Table:
@@ -32,7 +29,6 @@ INCIDENTS, STAGES, INVOLVED = _table(Incident), _table(StageRow), _table(Involve
 INSERT_INCIDENT = insert(INCIDENTS).returning(INCIDENTS.c.id)
 _stages, _involved = STAGES.c, INVOLVED.c
 INSERT_EVENT = insert(_table(Event))
-INSERT_AUDIT = insert(_table(AuditEntry))
 INSERT_STAGE = insert(STAGES)
 INSERT_INVOLVED = insert(INVOLVED)
 CLOSE_STAGE = (
@@ -165,17 +161,3 @@ def add_event(
         "note": note, "data": data or {},
     }  # fmt: skip
     session.execute(INSERT_EVENT, row)
-
-
-def add_audit(
-    session: Session, actor: audit.Actor, action: str, incident_id: int, details: dict[str, Any]
-) -> None:
-    """The audit row of an action on an incident: the columns `hub.audit.record` fills (the
-    request's id and source address come from the caller's context, which `Writes.run` keeps)."""
-    row = {
-        "at": now_utc(), "actor_id": actor.person_id, "actor": actor.name, "action": action,
-        "target_type": "incident", "target_id": str(incident_id),
-        "source_ip": audit.source_ip_var.get(), "request_id": audit.request_id_var.get(),
-        "details": details,
-    }  # fmt: skip
-    session.execute(INSERT_AUDIT, row)

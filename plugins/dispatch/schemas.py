@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from hub.ids import DbId
+from hub.sdk import DbId
 from plugins.dispatch.lifecycle import Action, Priority
 
 Text = Field(default="", max_length=5000)

@@ -12,19 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from hub import audit
-from hub.access import (
+from hub.sdk import (
     COMMAND_ROLES,
     STAFF_ROLES,
+    Actor,
+    Conflict,
+    Forbidden,
     Grant,
+    GridIndex,
+    InvalidInput,
+    NotFound,
+    PluginContext,
     Principal,
     Role,
     in_scope,
     require_scope,
 )
-from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hub.grid import GridIndex
-from hub.plugins import PluginContext
 from plugins.dispatch import access, actions, rows, store
 from plugins.dispatch.catalogue import Catalogue, check_fields, sla_seconds
 from plugins.dispatch.config import DispatchConfig
@@ -356,8 +359,8 @@ class Incidents:
         """Record the action (timeline, audit) and describe it for the after-commit effects."""
         rows.add_event(session, incident, action, previous, actor, note, data)
         details = {"number": incident.number, "from": previous, "to": incident.state, "note": note}
-        who = audit.Actor(actor[1], actor[0])
-        rows.add_audit(session, who, f"dispatch.{action}", incident.id, details)
+        who = Actor(actor[1], actor[0])
+        self.ctx.audit.record(session, who, f"dispatch.{action}", "incident", incident.id, details)
         if parts is None:
             parts = rows.assignments(session, incident.id)
         return Change(

@@ -13,9 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import audit
-from hub.plugins import PluginContext
-from hub.timers import DueTimer
+from hub.sdk import SYSTEM, DueTimer, PluginContext
 from plugins.dispatch import actions, rows, store
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.effects import Change, Effects
@@ -23,7 +21,6 @@ from plugins.dispatch.lifecycle import Stage
 from plugins.dispatch.messages import IncidentOverdue
 from plugins.dispatch.models import Incident
 
-SYSTEM = audit.Actor("system")
 NOBODY = (None, "system")
 
 
@@ -83,7 +80,7 @@ class Deadlines:
             await session.run_sync(
                 rows.add_event, incident, "overdue", incident.state, (None, "system"), "", data
             )
-            audit.record(session, SYSTEM, "dispatch.overdue", "incident", incident.id,
+            self.ctx.audit.record(session, SYSTEM, "dispatch.overdue", "incident", incident.id,
                          {"number": incident.number, "stage": payload["stage"]})  # fmt: skip
             change = await self._change(session, incident, "overdue")
         await self.effects.push(change)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.plugins import PluginContext
-from hub.realtime import Connection
+from hub.sdk import Connection, PluginContext
 from plugins.dispatch import access, queries
 from plugins.dispatch.effects import incident_room
 from plugins.dispatch.schemas import IncidentQuery, IncidentRef, NewIncident, SocketAction

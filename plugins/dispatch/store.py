@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from hub.errors import Conflict, NotFound
+from hub.sdk import Conflict, NotFound
 from plugins.dispatch.lifecycle import Stage, State, allowed_actions, stage_of
 from plugins.dispatch.models import Assignment, Counter, Event, Incident, Involved
 from plugins.dispatch.models import Stage as StageRow

@@ -10,10 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.grid import GridIndex
-from hub.people import PersonView
-from hub.plugins import PluginContext
-from hub.presence import Snapshot, State
+from hub.sdk import GridIndex, PersonView, PluginContext, Snapshot, State
 from plugins.dispatch.access import FIELD_ROLES
 from plugins.dispatch.lifecycle import OPEN
 from plugins.dispatch.models import Incident, Involved

@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.batch_writer import sqlite_connect
+from hub.sdk import sqlite_connect
 
 T = TypeVar("T")
 

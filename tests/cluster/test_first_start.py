@@ -86,14 +86,22 @@ async def test_seeds_racing_from_three_engines_write_once(
             dirs = [p.migrations for p in (DispatchPlugin(), AlarmsPlugin()) if p.migrations]
             await migrate.upgrade(engines[0], dirs)
             makers = [session_factory(engine) for engine in engines]
-            await each_once(makers, lambda s: Catalogue(s).seed_defaults())
-            await each_once(makers, seed_rules)
+            await each_once(makers, seed_catalogue)
+            await each_once(makers, seed_alarm_rules)
             rows = await counts(makers[0])
         finally:
             await asyncio.gather(*(engine.dispose() for engine in engines))
     assert rows[Department] == len(DEFAULT_DEPARTMENTS)
     assert rows[Category] == len(DEFAULT_CATEGORIES)
     assert rows[AlarmRule] == len(DEFAULT_RULES)
+
+
+async def seed_catalogue(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    return await Catalogue(sessions, lambda: migrate.first_start(sessions)).seed_defaults()
+
+
+async def seed_alarm_rules(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    return await seed_rules(sessions, lambda: migrate.first_start(sessions))
 
 
 async def each_once(

@@ -44,7 +44,7 @@ class Megaphone(BasePlugin):
             grid = ctx.grids.index.by_code(body.grid)
             rooms = ctx.realtime.command_rooms([grid.id])
             await ctx.realtime.emit("heard", {"text": body.text}, rooms)
-            channel = await ctx.channels.for_incident(1, "事件 1", [conn.principal.person_id])
+            channel = await ctx.channels.for_ref("alert", 1, "警报 1", [conn.principal.person_id])
             await ctx.channels.notice(channel.id, "shouted", {"text": body.text})
             return {"rooms": rooms, "channel_id": channel.id}
 

@@ -1,0 +1,136 @@
+"""The GridHub plugin SDK: the one module a plugin imports from GridHub.
+
+This module is the stable contract between GridHub and its plugins. Everything listed in
+`__all__` keeps its name and meaning across releases (a change is announced and deprecated
+first); everything else in hub/, storage/, signaling/ and media/ is internal and may change
+without notice. A plugin that needs something not exported here asks for it to be added, it
+does not reach around the SDK. Another plugin's code is imported only through that plugin's
+declared public message module (e.g. `plugins.dispatch.messages`), and only if it is listed in
+`requires` or `optional`.
+
+What a plugin does at run time goes through its `PluginContext` (HTTP routes, socket events,
+the bus, timers, channels, audit, people and grid look-ups, periodic jobs); the names below are
+the types, errors, rules and helpers it needs to write those.
+"""
+
+from __future__ import annotations
+
+from hub.access import (
+    COMMAND_ROLES,
+    STAFF_ROLES,
+    Grant,
+    Principal,
+    Role,
+    in_scope,
+    require_admin,
+    require_role,
+    require_scope,
+)
+from hub.audit import SYSTEM, Actor
+from hub.bulk_insert import BulkInsert
+from hub.channels import ChannelInfo
+from hub.decoding import DecodeError, Limits, decode_json, decode_msgpack, parse_json_body
+from hub.errors import (
+    Conflict,
+    Forbidden,
+    HubError,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    invalid_from_pydantic,
+)
+from hub.files import SNIFF_BYTES, sniff
+from hub.grid import GridIndex, GridNode
+from hub.ids import BigDbId, DbId, parse_id
+from hub.messages import (
+    ChannelMembersChanged,
+    DomainMessage,
+    GridTreeChanged,
+    PersonChanged,
+    SessionRevoked,
+)
+from hub.netaddr import client_address
+from hub.people import PersonView
+from hub.plugin_devices import DeviceRecord, DevicesView
+from hub.plugin_views import AuditView, ChannelsView, DirectoryView, RealtimeView
+from hub.plugins import BasePlugin, Health, Plugin, PluginContext, PluginError
+from hub.policy import Audience, Rule, Scope, admin_only, for_roles, public, signed_in
+from hub.presence import Snapshot, State
+from hub.realtime import Connection
+from hub.subjects import SubjectInfo
+from hub.timers import DueTimer, TimerView
+from hub.web import Call, Router
+from storage.batch_writer import sqlite_connect
+from storage.sql import Base, UTCDateTime, utcnow
+
+__all__ = [
+    "COMMAND_ROLES",
+    "SNIFF_BYTES",
+    "STAFF_ROLES",
+    "SYSTEM",
+    "Actor",
+    "Audience",
+    "AuditView",
+    "Base",
+    "BasePlugin",
+    "BigDbId",
+    "BulkInsert",
+    "Call",
+    "ChannelInfo",
+    "ChannelMembersChanged",
+    "ChannelsView",
+    "Conflict",
+    "Connection",
+    "DbId",
+    "DecodeError",
+    "DeviceRecord",
+    "DevicesView",
+    "DirectoryView",
+    "DomainMessage",
+    "DueTimer",
+    "Forbidden",
+    "Grant",
+    "GridIndex",
+    "GridNode",
+    "GridTreeChanged",
+    "Health",
+    "HubError",
+    "InvalidInput",
+    "Limits",
+    "NotFound",
+    "PersonChanged",
+    "PersonView",
+    "Plugin",
+    "PluginContext",
+    "PluginError",
+    "Principal",
+    "RealtimeView",
+    "Role",
+    "Router",
+    "Rule",
+    "Scope",
+    "SessionRevoked",
+    "Snapshot",
+    "State",
+    "SubjectInfo",
+    "TimerView",
+    "TooManyRequests",
+    "UTCDateTime",
+    "admin_only",
+    "client_address",
+    "decode_json",
+    "decode_msgpack",
+    "for_roles",
+    "in_scope",
+    "invalid_from_pydantic",
+    "parse_id",
+    "parse_json_body",
+    "public",
+    "require_admin",
+    "require_role",
+    "require_scope",
+    "signed_in",
+    "sniff",
+    "sqlite_connect",
+    "utcnow",
+]
