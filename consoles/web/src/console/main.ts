@@ -12,6 +12,7 @@ const router = createRouter({
     { path: '/alarms', name: 'alarms', component: () => import('./views/AlarmsView.vue') },
     { path: '/channels', name: 'channels', component: () => import('./views/ChannelsView.vue') },
     { path: '/calls', name: 'calls', component: () => import('./views/CallsView.vue') },
+    { path: '/people', name: 'people', component: () => import('./views/PeopleView.vue') },
     { path: '/screen', name: 'screen', component: () => import('./views/ScreenView.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
