@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
 from hub.errors import Conflict
-from storage.models import Assignment, CallLine, CallRecord, Person
+from signaling.models import CallLine, CallRecord
+from storage.models import Assignment, Person
 from storage.sql import utcnow
 
 

@@ -12,8 +12,8 @@ from hub.access import COMMAND_ROLES
 from hub.ids import DbId
 from hub.keys import GRIDS
 from hub.web import Call, Router
+from media.camera.models import Camera
 from media.camera.service import REGISTER_ROLES, Cameras
-from storage.models import Camera
 
 CAMERAS = web.AppKey("cameras", Cameras)
 MAX_SDP = 100_000

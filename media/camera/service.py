@@ -34,11 +34,11 @@ from hub.access import (
 )
 from hub.errors import Conflict, HubError, NotFound
 from hub.grid import GridIndex
+from media.camera.models import Camera
 from media.camera.policy import CameraSettings
 from media.camera.sources import check_file, check_rtsp, pinned_rtsp
 from media.pool import MediaPool, RoomHandle
 from media.protocol import ControlError
-from storage.models import Camera
 
 ROOM_KIND = "camera"
 REGISTER_ROLES = frozenset({Role.COMMANDER})  # change (name, grid, enabled) and delete, in scope

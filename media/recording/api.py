@@ -19,8 +19,8 @@ from hub.ids import ID_MAX
 from hub.keys import GRIDS, PEOPLE
 from hub.subjects import KIND as SUBJECT_KIND
 from hub.web import Call, Router
+from media.recording.models import Recording
 from media.recording.service import Recordings
-from storage.models import Recording
 
 RECORDINGS = web.AppKey("recordings", Recordings)
 TICKET_KEY = web.AppKey("recording_ticket_key", bytes)
@@ -82,7 +82,10 @@ class RecordingOut(BaseModel):
     content_type: str
     call_id: int | None
     channel_id: int | None
-    incident_id: int | None
+    subject: str | None = Field(
+        description='what it belongs to, "<kind>:<id>": the owner of its channel ("incident:12", '
+        '"grid:3") or a plugin\'s subject ("sos:5"); null for 1:1 calls and ad-hoc channels'
+    )
     grid_id: int | None
     started_by: int | None
     participants: list[int]
@@ -114,7 +117,7 @@ def recording_out(row: Recording, people: list[int]) -> RecordingOut:
     return RecordingOut(
         recording_id=row.id, kind=row.kind, room=row.room, state=row.state, media=row.media,
         container=row.container, codec=row.codec, content_type=row.content_type,
-        call_id=row.call_id, channel_id=row.channel_id, incident_id=row.incident_id,
+        call_id=row.call_id, channel_id=row.channel_id, subject=row.subject,
         grid_id=row.grid_id, started_by=row.started_by, participants=sorted(people),
         started_at=row.started_at.timestamp(), ended_at=ts(row.ended_at),
         duration_s=row.duration_s, size=row.size, sha256=row.sha256, error=row.error,

@@ -29,7 +29,7 @@ class LiveRecorder:
             (),
             kind=self.kind,
             channel_id=channel.id,
-            incident_id=_incident(channel.ref),
+            subject=channel.ref,  # the channel's owner, e.g. a grid or a plugin's object
             grid_id=channel.grid_id,
             started_by=channel.created_by,
         )
@@ -47,9 +47,3 @@ class LiveRecorder:
         recording_id = self.open.pop(room_id, None)
         if recording_id is not None:
             await self.recordings.finish_from_file(recording_id)
-
-
-def _incident(ref: str | None) -> int | None:
-    if ref and ref.startswith("incident:") and ref[9:].isdigit():
-        return int(ref[9:])
-    return None

@@ -26,11 +26,11 @@ from hub.errors import Conflict, HubError, NotFound
 from hub.subjects import Subjects
 from media.pool import MediaPool, RoomHandle
 from media.protocol import ControlError
+from media.recording.models import Recording
 from media.recording.policy import Kind, RecordingSettings
 from media.recording.store import NewRecording, RecordingStore
 from media.recording.writer import AUDIO, VIDEO, file_facts
 from signaling.store import CallStore, CallView
-from storage.models import Recording
 
 log = logging.getLogger("gridhub.media.recording")
 RECORDER = "recorder"
@@ -145,7 +145,7 @@ class Recordings:
         new = NewRecording(
             kind, f"rec:{kind}:{subject_id}", "video" if self.settings.video else "audio",
             fmt.container, fmt.codec, fmt.content_type, (who.person_id,),
-            started_by=who.person_id, grid_id=found.grid_id, incident_id=None,
+            started_by=who.person_id, grid_id=found.grid_id, subject=f"{kind}:{subject_id}",
         )  # fmt: skip
         return Subject(new.room, new)
 
@@ -172,7 +172,7 @@ class Recordings:
         *,
         kind: Literal["group", "ptt"] = "group",
         channel_id: int | None = None,
-        incident_id: int | None = None,
+        subject: str | None = None,
         grid_id: int | None = None,
         started_by: int | None = None,
     ) -> dict[str, Any] | None:
@@ -182,7 +182,7 @@ class Recordings:
         new = NewRecording(
             kind, room, "audio", AUDIO.container, AUDIO.codec, AUDIO.content_type,
             participants, started_by=started_by, grid_id=grid_id, channel_id=channel_id,
-            incident_id=incident_id,
+            subject=subject,
         )  # fmt: skip
         row = await self.store.create(new, AUDIO.suffix)
         return {"record": {"path": str(self.file(row)), "recording_id": row.id}}

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import Assignment, Recording, RecordingParticipant
+from media.recording.models import Recording, RecordingParticipant
+from storage.models import Assignment
 from storage.sql import utcnow
 
 
@@ -28,7 +29,7 @@ class NewRecording:
     grid_id: int | None = None
     call_id: int | None = None
     channel_id: int | None = None
-    incident_id: int | None = None
+    subject: str | None = None  # `<kind>:<id>` of what it belongs to (models.Recording)
     started_at: datetime | None = None
 
 
@@ -169,5 +170,5 @@ def _fields(new: NewRecording) -> dict[str, Any]:
         "grid_id": new.grid_id,
         "call_id": new.call_id,
         "channel_id": new.channel_id,
-        "incident_id": new.incident_id,
+        "subject": new.subject,
     }

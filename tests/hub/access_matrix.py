@@ -24,6 +24,7 @@ from hub.access import Principal
 from hub.app import WEBSOCKET_PATHS, build_app
 from hub.keys import CHANNELS, ENGINE, GRIDS, IDENTITY, REALTIME, SESSIONS
 from hub.web import ENDPOINTS, Endpoint
+from media.camera.models import Camera
 from media.recording.api import RECORDINGS
 from media.recording.store import NewRecording
 from plugins.alarms.config import IncidentPolicy
@@ -32,7 +33,7 @@ from plugins.alarms.plugin import AlarmsPlugin
 from plugins.alarms.state import Actor, Raise, raise_alarm
 from plugins.dispatch import DispatchPlugin
 from plugins.escalation import EscalationPlugin
-from storage.models import Camera, Device, Person
+from storage.models import Device, Person
 from storage.sql import utcnow
 from tests.hub.conftest import Client, bearer, login, make_settings
 

@@ -20,8 +20,8 @@ from sqlalchemy import update
 from hub.app import build_app
 from hub.keys import SESSIONS, SETTINGS
 from media.recording.api import RECORDINGS
+from media.recording.models import Recording
 from media.recording.store import NewRecording
-from storage.models import Recording
 from storage.sql import utcnow
 from tests.hub.conftest import StartHub, bearer, error_code
 from tests.hub.sockets import Peer

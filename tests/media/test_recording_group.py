@@ -38,6 +38,7 @@ async def test_a_group_call_is_recorded_by_policy(start_media: StartMedia) -> No
     assert [r["kind"] for r in rows] == ["group"]
     row = rows[0]
     assert (row["state"], row["channel_id"], row["room"]) == ("done", channel, reply["room_id"])
+    assert row["subject"] == f"grid:{row['grid_id']}"  # what it belongs to: its channel's owner
     people = sorted([await hub.person_id(n) for n in TONES])
     assert row["participants"] == people
     assert isinstance(row["duration_s"], float)

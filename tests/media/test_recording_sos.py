@@ -37,7 +37,7 @@ async def test_the_sos_raiser_publishes_and_the_recording_is_kept(hub: RecHub) -
 
     assert (row["kind"], row["grid_id"]) == ("sos", hub.grid(BASIC))
     assert row["participants"] == [await hub.person_id("w01")]
-    assert row["room"] == f"rec:sos:{sos['id']}"
+    assert (row["room"], row["subject"]) == (f"rec:sos:{sos['id']}", f"sos:{sos['id']}")
     assert 1.4 < row["duration_s"] < 3.5
     console = await hub.client.get(
         f"/api/v1/escalation/sos/{sos['id']}", headers=await hub.auth("v01.cmd")

@@ -15,8 +15,8 @@ from sqlalchemy import update
 
 from hub.keys import SESSIONS
 from hub.settings import Settings, masked
+from signaling.models import CallRecord
 from signaling.store import CallStore
-from storage.models import CallRecord
 from tests.hub.conftest import bearer
 from tests.hub.sockets import Peer
 from tests.signaling.conftest import TURN_SECRET, CallHub, Person, StartCalls

@@ -1,22 +1,28 @@
-"""The core migration builds exactly the schema of storage.models, on SQLite and PostgreSQL."""
+"""The core migrations build exactly the schema of storage.models and of the tables signaling
+and media keep beside their code, on SQLite and PostgreSQL; data migrations carry rows over."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import column, insert, inspect, select, table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import media.camera.models
+import media.recording.models
+import signaling.models
 import storage.models
 from storage import migrate
 from storage.sql import create_engine, session_factory
 from tests.schema import schema_diff, tables_of
 
-# Only the tables storage.models declares: other test modules may import plugins whose tables
-# also land on Base.metadata but come from migrations this module does not run.
-CORE_TABLES = tables_of(storage.models)
+# Only the tables the core migrations create: other test modules may import plugins whose
+# tables also land on Base.metadata but come from migrations this module does not run.
+CORE_TABLES = frozenset().union(
+    *map(tables_of, (storage.models, signaling.models, media.recording.models, media.camera.models))
+)
 
 
 @pytest.fixture
@@ -81,3 +87,51 @@ async def test_rows_written_after_upgrade_are_read_back(database_url: str) -> No
     assert (grid.code, grid.name, grid.kind, grid.parent_id) == ("c1", "County", "basic", None)
     assert grid.properties == {}
     assert grid.created_at.tzinfo == UTC
+
+
+RECORDINGS = table(
+    "recordings",
+    *map(column, ("id", "kind", "room", "channel_id", "incident_id", "state", "media")),
+    *map(column, ("container", "codec", "content_type", "path", "started_at")),
+)
+CHANNELS = table(
+    "channels",
+    *map(column, ("id", "kind", "ref", "name", "epoch", "last_offset", "min_offset", "created_at")),
+)
+
+
+async def test_recordings_keep_what_they_belong_to_as_a_subject(engine: AsyncEngine) -> None:
+    """0009: incident_id 12 -> "incident:12", a channel's ref, a plugin subject's room."""
+    await migrate.upgrade(engine)
+    await migrate.downgrade(engine, "0008_auth_limits")
+    now = datetime.now(UTC)
+    channel = {"kind": "grid", "name": "村", "epoch": "e", "created_at": now}
+    channel |= {"last_offset": 0, "min_offset": 1}
+    rows = {  # id -> (kind, room, channel ref, incident_id)
+        "a" * 32: ("group", "call:1", None, 12),
+        "b" * 32: ("ptt", "ptt:2", "grid:7", None),
+        "c" * 32: ("sos", "rec:sos:5", None, None),
+        "d" * 32: ("call", "rec:call:9", None, None),
+    }
+    async with engine.begin() as conn:
+        for number, (recording_id, (kind, room, ref, incident)) in enumerate(rows.items(), 1):
+            await conn.execute(insert(CHANNELS).values(id=number, ref=ref, **channel))
+            await conn.execute(insert(RECORDINGS).values(
+                id=recording_id, kind=kind, room=room, channel_id=number, incident_id=incident,
+                state="done", media="audio", container="ogg", codec="opus",
+                content_type="audio/ogg", path="x.ogg", started_at=now,
+            ))  # fmt: skip
+    await migrate.upgrade(engine)
+    subjects = await _column(engine, "subject")
+    assert subjects == {"a" * 32: "incident:12", "b" * 32: "grid:7", "c" * 32: "sos:5"} | {
+        "d" * 32: None
+    }
+    await migrate.downgrade(engine, "0008_auth_limits")
+    assert (await _column(engine, "incident_id"))["a" * 32] == 12
+    assert set((await _column(engine, "incident_id")).values()) == {12, None}
+
+
+async def _column(engine: AsyncEngine, name: str) -> dict[str, object]:
+    found = table("recordings", column("id"), column(name))
+    async with engine.connect() as conn:
+        return {row[0]: row[1] for row in await conn.execute(select(found))}

@@ -453,7 +453,7 @@ export interface Recording {
   media: string
   content_type: string
   channel_id: number | null
-  incident_id: number | null
+  subject: string | null
   started_by: number | null
   participants: number[]
   started_at: number | string
