@@ -16,9 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.access import COMMAND_ROLES, Role
-from hub.grid import GridNode
-from hub.plugins import PluginContext
+from hub.sdk import COMMAND_ROLES, GridNode, PluginContext, Role
 from plugins.escalation.config import Step
 
 NOTIFY_KIND = "notify"
@@ -99,7 +97,7 @@ class Actions:
         if not isinstance(incident_id, int):
             return None
         name = str(call.context.get("number") or f"incident {incident_id}")
-        info = await self._ctx.channels.for_incident(incident_id, name, ())
+        info = await self._ctx.channels.for_ref("incident", incident_id, name, ())
         await self._ctx.channels.notice(info.id, "escalation.step", call.event())
         return info.id
 

@@ -8,10 +8,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
 
-from hub import policy
-from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal
-from hub.plugins import PluginContext
-from hub.web import Call
+from hub.sdk import COMMAND_ROLES, STAFF_ROLES, Call, PluginContext, Principal, Scope, for_roles
 from plugins.escalation.chains import chain_dict
 from plugins.escalation.config import EscalationConfig
 from plugins.escalation.models import Chain, Sos
@@ -19,10 +16,10 @@ from plugins.escalation.responses import ChainsOut, OneSosOut, PoliciesOut, SosL
 from plugins.escalation.sockets import SOS
 from plugins.escalation.sos import SosDesk, sos_dict
 
-POLICIES = policy.for_roles("escalation.policies", STAFF_ROLES, policy.Scope.NONE)
-CHAINS = policy.for_roles("escalation.chains", COMMAND_ROLES, policy.Scope.LISTED)
-SOS_LIST = policy.for_roles("escalation.sos.list", COMMAND_ROLES, policy.Scope.LISTED)
-SOS_READ = policy.for_roles("escalation.sos.read", COMMAND_ROLES, SOS)
+POLICIES = for_roles("escalation.policies", STAFF_ROLES, Scope.NONE)
+CHAINS = for_roles("escalation.chains", COMMAND_ROLES, Scope.LISTED)
+SOS_LIST = for_roles("escalation.sos.list", COMMAND_ROLES, Scope.LISTED)
+SOS_READ = for_roles("escalation.sos.read", COMMAND_ROLES, SOS)
 
 Row = TypeVar("Row", Chain, Sos)
 

@@ -19,9 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from hub.audit import SYSTEM, Actor, record
-from hub.plugins import PluginContext
-from hub.timers import DueTimer
+from hub.sdk import SYSTEM, Actor, DueTimer, PluginContext
 from plugins.escalation.actions import Actions, StepCall
 from plugins.escalation.batch import Batcher
 from plugins.escalation.config import EscalationConfig, Policy
@@ -101,7 +99,7 @@ class Chains:
                 session.add(chain)
                 await session.flush()
                 details = {"policy": policy.name, "subject": what.subject, "ref": what.ref}
-                record(
+                self._ctx.audit.record(
                     session,
                     SYSTEM,
                     "escalation.chain.started",
@@ -210,7 +208,7 @@ class Chains:
                 )
             for step in steps:
                 if step.chain_id in moved:
-                    record(
+                    self._ctx.audit.record(
                         session,
                         SYSTEM,
                         "escalation.chain.step",
@@ -236,7 +234,7 @@ class Chains:
             )
             ended = bool(getattr(result, "rowcount", 0))
             if ended:
-                record(
+                self._ctx.audit.record(
                     session,
                     actor,
                     f"escalation.chain.{state}",

@@ -13,11 +13,16 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from hub.access import Principal
-from hub.audit import SYSTEM, Actor, record
-from hub.errors import Conflict, InvalidInput, NotFound
-from hub.plugins import PluginContext
-from hub.timers import DueTimer
+from hub.sdk import (
+    SYSTEM,
+    Actor,
+    Conflict,
+    DueTimer,
+    InvalidInput,
+    NotFound,
+    PluginContext,
+    Principal,
+)
 from plugins.escalation.config import EscalationConfig
 from plugins.escalation.models import Checkin
 from plugins.escalation.sos import Raise, SosDesk
@@ -64,7 +69,7 @@ class Checkins:
         async with self._ctx.sessions.begin() as session:
             session.add(checkin)
             await session.flush()
-            record(
+            self._ctx.audit.record(
                 session,
                 Actor.of(who),
                 "escalation.checkin.started",
@@ -97,7 +102,7 @@ class Checkins:
                 .values(state=STOPPED),
                 execution_options=NO_SYNC,
             )
-            record(
+            self._ctx.audit.record(
                 session,
                 Actor.of(who),
                 "escalation.checkin.stopped",
@@ -118,7 +123,7 @@ class Checkins:
             )
             missed = bool(getattr(result, "rowcount", 0))
             if missed:
-                record(
+                self._ctx.audit.record(
                     session,
                     SYSTEM,
                     "escalation.checkin.missed",

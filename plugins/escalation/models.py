@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.sql import Base
+from hub.sdk import Base
 
 
 class Chain(Base):

@@ -7,9 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.audit import SYSTEM, record
-from hub.plugins import BasePlugin, PluginContext
-from hub.timers import DueTimer
+from hub.sdk import SYSTEM, BasePlugin, DueTimer, PluginContext
 from plugins.alarms.messages import AlarmChanged
 from plugins.dispatch.messages import IncidentChanged, IncidentOverdue
 from plugins.escalation import api, sockets
@@ -25,6 +23,8 @@ from plugins.escalation.triggers import GROUP, Triggers
 
 class EscalationPlugin(BasePlugin):
     name = "escalation"
+    # Chains start on their bus messages (plugins.<name>.messages) when they are enabled.
+    optional: tuple[str, ...] = ("alarms", "dispatch")
     config_model: type[BaseModel] | None = EscalationConfig
     migrations: Path | None = Path(__file__).parent / "migrations"
 
@@ -74,7 +74,7 @@ def _deliver(ctx: PluginContext, notifiers: dict[str, Notifier]) -> Any:
             return
         await notifier.send(timer.key, payload["message"])
         async with ctx.sessions.begin() as session:
-            record(
+            ctx.audit.record(
                 session,
                 SYSTEM,
                 "escalation.notify.sent",

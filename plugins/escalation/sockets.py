@@ -10,21 +10,26 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import policy
-from hub.access import COMMAND_ROLES, STAFF_ROLES, Role
-from hub.audit import Actor
-from hub.ids import DbId
-from hub.plugins import PluginContext
-from hub.realtime import Connection
+from hub.sdk import (
+    COMMAND_ROLES,
+    STAFF_ROLES,
+    Actor,
+    Connection,
+    DbId,
+    PluginContext,
+    Role,
+    Scope,
+    for_roles,
+)
 from plugins.escalation.checkins import Checkins, checkin_dict
 from plugins.escalation.sos import Raise, SosDesk, home_grid
 
 FIELD_ROLES = frozenset(STAFF_ROLES - {Role.DISPATCHER})
 SOS = "sos"  # scope: the SOS's grid under the caller's command seats (SosDesk._get_in_scope)
-SOS_RAISE = policy.for_roles("escalation.sos.raise", FIELD_ROLES, policy.Scope.OWN)
-SOS_ACK = policy.for_roles("escalation.sos.ack", COMMAND_ROLES, SOS)
-SOS_CLOSE = policy.for_roles("escalation.sos.close", COMMAND_ROLES, SOS)
-CHECKIN = policy.for_roles("escalation.checkin", FIELD_ROLES, policy.Scope.OWN)  # own check-ins
+SOS_RAISE = for_roles("escalation.sos.raise", FIELD_ROLES, Scope.OWN)
+SOS_ACK = for_roles("escalation.sos.ack", COMMAND_ROLES, SOS)
+SOS_CLOSE = for_roles("escalation.sos.close", COMMAND_ROLES, SOS)
+CHECKIN = for_roles("escalation.checkin", FIELD_ROLES, Scope.OWN)  # own check-ins
 
 
 class Strict(BaseModel):

@@ -20,12 +20,19 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from hub.access import COMMAND_ROLES, Principal, require_scope
-from hub.audit import Actor, record
-from hub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hub.grid import GridIndex
-from hub.plugins import PluginContext
-from hub.subjects import SubjectInfo
+from hub.sdk import (
+    COMMAND_ROLES,
+    Actor,
+    Conflict,
+    Forbidden,
+    GridIndex,
+    InvalidInput,
+    NotFound,
+    PluginContext,
+    Principal,
+    SubjectInfo,
+    require_scope,
+)
 from plugins.escalation.chains import Chains, Start
 from plugins.escalation.models import Sos
 
@@ -115,7 +122,7 @@ class SosDesk:
             )
             taken = bool(getattr(result, "rowcount", 0))
             if taken:
-                record(
+                self._ctx.audit.record(
                     session,
                     Actor.of(who),
                     "escalation.sos.acknowledged",
@@ -143,7 +150,7 @@ class SosDesk:
             )
             closed = bool(getattr(result, "rowcount", 0))
             if closed:
-                record(
+                self._ctx.audit.record(
                     session,
                     Actor.of(who),
                     "escalation.sos.closed",
@@ -200,7 +207,7 @@ class SosDesk:
             )
             session.add(sos)
             await session.flush()
-            record(
+            self._ctx.audit.record(
                 session,
                 actor,
                 "escalation.sos.raised",
