@@ -23,9 +23,11 @@ from hub.plugin_devices import DevicesView
 from hub.plugin_views import AuditView, ChannelsView, DirectoryView, RealtimeView
 from hub.policy import Rule
 from hub.presence import PresenceStates, PresenceStatesView
+from hub.roles import RoleSpec
 from hub.settings import describe_errors
 from hub.subjects import Subjects, SubjectsView
 from hub.timers import TimerView
+from hub.ui import PluginUi
 from hub.web import RawHandler, Router, WebSocketPaths
 from storage import migrate
 from storage.sql import Base
@@ -68,8 +70,8 @@ class BasePlugin:
     optional: tuple[str, ...] = ()
     config_model: type[BaseModel] | None = None
     migrations: Path | None = None
-    roles: tuple[Any, ...] = ()  # RoleSpec (hub.roles)
-    ui: Any = None  # PluginUi | None (hub.ui)
+    roles: tuple[RoleSpec, ...] = ()
+    ui: PluginUi | None = None
     static: Path | None = None
 
     async def setup(self, ctx: PluginContext) -> None:

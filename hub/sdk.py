@@ -57,8 +57,18 @@ from hub.plugins import BasePlugin, Health, Plugin, PluginContext, PluginError
 from hub.policy import Audience, Rule, Scope, admin_only, for_roles, public, signed_in
 from hub.presence import Snapshot, State
 from hub.realtime import Connection
+from hub.roles import RoleSpec
 from hub.subjects import SubjectInfo
 from hub.timers import DueTimer, TimerView
+from hub.ui import (
+    ConsolePage,
+    DrawerCard,
+    FieldTab,
+    MapLayer,
+    PluginUi,
+    ResidentSection,
+    ScreenPanel,
+)
 from hub.web import Call, Router
 from storage.batch_writer import sqlite_connect
 from storage.sql import Base, UTCDateTime, utcnow
@@ -81,13 +91,16 @@ __all__ = [
     "ChannelsView",
     "Conflict",
     "Connection",
+    "ConsolePage",
     "DbId",
     "DecodeError",
     "DeviceRecord",
     "DevicesView",
     "DirectoryView",
     "DomainMessage",
+    "DrawerCard",
     "DueTimer",
+    "FieldTab",
     "Forbidden",
     "Grant",
     "GridIndex",
@@ -97,18 +110,23 @@ __all__ = [
     "HubError",
     "InvalidInput",
     "Limits",
+    "MapLayer",
     "NotFound",
     "PersonChanged",
     "PersonView",
     "Plugin",
     "PluginContext",
     "PluginError",
+    "PluginUi",
     "Principal",
     "RealtimeView",
+    "ResidentSection",
     "Role",
+    "RoleSpec",
     "Router",
     "Rule",
     "Scope",
+    "ScreenPanel",
     "SessionRevoked",
     "Snapshot",
     "State",
