@@ -66,6 +66,13 @@ def test_dispatch_imports_gridhub_only_through_the_sdk() -> None:
     assert {f: names for f, names in offending.items() if names} == {}
 
 
+def test_alarms_imports_gridhub_only_through_the_sdk() -> None:
+    files = sorted((ROOT / "plugins" / "alarms").rglob("*.py"))
+    assert len(files) > 15
+    offending = {str(f.relative_to(ROOT)): internal_imports(f) for f in files}
+    assert {f: names for f, names in offending.items() if names} == {}
+
+
 def test_the_import_check_sees_every_form_of_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text(
