@@ -73,6 +73,13 @@ def test_alarms_imports_gridhub_only_through_the_sdk() -> None:
     assert {f: names for f, names in offending.items() if names} == {}
 
 
+def test_escalation_imports_gridhub_only_through_the_sdk() -> None:
+    files = sorted((ROOT / "plugins" / "escalation").rglob("*.py"))
+    assert len(files) > 10
+    offending = {str(f.relative_to(ROOT)): internal_imports(f) for f in files}
+    assert {f: names for f, names in offending.items() if names} == {}
+
+
 def test_the_import_check_sees_every_form_of_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text(
