@@ -1,0 +1,80 @@
+"""Fixtures for the example plugin package gridhub-hello (tests/plugin_package/gridhub-hello).
+
+The plugin is used as the hub meets any third-party plugin: installed into the venv by
+scripts/setup (not editable), found through its `gridhub.plugins` entry point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub import plugins
+from hub.plugins import Plugin
+from tests.hub.conftest import (  # noqa: F401  (demo_template, peers and start_hub are fixtures)
+    Client,
+    StartHub,
+    bearer,
+    demo_template,
+    login,
+    peers,
+    start_hub,
+)
+
+PACKAGE = Path(__file__).parent / "gridhub-hello"
+DISTRIBUTION = "gridhub-hello"
+KEEPER = "hello_keeper"
+COMMANDER = "county.cmd"  # the demo county's commander (grid 370783)
+COUNTY, VILLAGE = "370783", "370783-001-001"
+
+
+def installed_plugins() -> dict[str, Plugin]:
+    """Every plugin installed in this environment, hello among them (or the test says why)."""
+    try:
+        metadata.distribution(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        pytest.fail(f"{DISTRIBUTION} is not installed: run scripts/setup", pytrace=False)
+    return plugins.discover()
+
+
+@pytest.fixture
+def hello() -> Plugin:
+    return installed_plugins()["hello"]
+
+
+@dataclass
+class HelloHub:
+    client: Client
+    data_dir: Path
+
+    async def as_admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        token = await login(self.client, "admin")
+        response = await self.client.request(method, path, headers=bearer(token), **kwargs)
+        body = await response.json()
+        assert response.status < 300, body
+        return body
+
+    async def grid_id(self, code: str) -> int:
+        grids = await self.as_admin("GET", "/api/v1/grids")
+        found = [g["id"] for g in grids if g["code"] == code]
+        assert found, code
+        return int(found[0])
+
+    async def grant(self, username: str, role: str, grid: str) -> None:
+        """Give `username` `role` on `grid` beside the roles they hold (as the admin UI does)."""
+        people = await self.as_admin("GET", "/api/v1/people")
+        person = next(p for p in people if p["username"] == username)
+        roles = [{"role": r["role"], "grid": r["grid"]} for r in person["roles"]]
+        roles.append({"role": role, "grid": grid})
+        await self.as_admin("PATCH", f"/api/v1/people/{person['id']}", json={"roles": roles})
+
+
+@pytest.fixture
+async def hello_hub(start_hub: StartHub, hello: Plugin) -> HelloHub:  # noqa: F811
+    """A demo-county hub on SQLite with the hello plugin only."""
+    hub = await start_hub(with_plugins={"hello": hello})
+    return HelloHub(hub.client, hub.settings.data_dir)
