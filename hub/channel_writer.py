@@ -15,36 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.contracts import WriteJournal
 from hub.errors import InvalidInput, NotFound
-from storage.message_sink import Item, Row, integrity_errors, open_sink
+from storage.message_sink import Item, integrity_errors, open_sink
+from storage.message_sink import StoredMessage as StoredMessage  # the one row type, handed on
 from storage.models import ChannelMessage
 
 MESSAGE_KINDS = frozenset({"text", "image", "file", "voice", "location", "system"})
 CLIENT_MSG_ID_MAX = 64
 log = logging.getLogger("gridhub.channels")
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
-    id: int
-    channel_id: int
-    offset: int
-    epoch: str
-    sender_id: int | None
-    client_msg_id: str | None
-    kind: str
-    body: dict[str, Any]
-    mentions: tuple[int, ...]
-    created_at: datetime
-    replayed: bool = False  # True when this answers a resend of an already stored message
 
 
 def stored(row: ChannelMessage, epoch: str) -> StoredMessage:
@@ -202,25 +187,13 @@ class ChannelWriter:
         ]
 
 
-def _outcome(outcome: Row | str, replayed: bool) -> StoredMessage | Exception:
+def _outcome(outcome: StoredMessage | str, replayed: bool) -> StoredMessage | Exception:
     if outcome == "no_channel":
         return NotFound("channel.not_found", "no such channel")
     if outcome == "no_sender":
         return NotFound("channel.sender_unknown", "no such person")
-    assert isinstance(outcome, Row)
-    return StoredMessage(
-        id=outcome.id,
-        channel_id=outcome.channel_id,
-        offset=outcome.offset,
-        epoch=outcome.epoch,
-        sender_id=outcome.sender_id,
-        client_msg_id=outcome.client_msg_id,
-        kind=outcome.kind,
-        body=outcome.body,
-        mentions=tuple(outcome.mentions),
-        created_at=outcome.created_at,
-        replayed=replayed,
-    )
+    assert isinstance(outcome, StoredMessage)
+    return dataclasses.replace(outcome, replayed=True) if replayed else outcome
 
 
 _STOP = object()

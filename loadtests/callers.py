@@ -15,26 +15,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
-import math
 import time
 import uuid
-from array import array
 from typing import Any
 
 from aiortc import (
-    AudioStreamTrack,
     MediaStreamTrack,
     RTCConfiguration,
     RTCPeerConnection,
     RTCSessionDescription,
 )
 from aiortc.sdp import candidate_from_sdp
-from av import AudioFrame
 
 from loadtests.context import Context, call, close_counting, open_socket
 from loadtests.provision import Member
 from loadtests.realtime.lean import LeanSocket
+from loadtests.tone import Tone
 from media.ice import gather_only
 
 RATE, PTIME, STEP_S = 48_000, 0.02, 20.0
@@ -43,29 +39,6 @@ LOOPBACK = "127.0.0.1"
 
 def loopback_only() -> None:
     gather_only([LOOPBACK])
-
-
-class Tone(AudioStreamTrack):
-    """A sine, 20 ms frames of 48 kHz mono s16, paced in real time."""
-
-    def __init__(self, hz: float) -> None:
-        super().__init__()
-        self.hz, self.sent, self.started = hz, 0, 0.0
-
-    async def recv(self) -> AudioFrame:
-        n = int(RATE * PTIME)
-        if self.sent == 0:
-            self.started = time.time()
-        else:
-            await asyncio.sleep(self.started + self.sent / RATE - time.time())
-        step = 2 * math.pi * self.hz / RATE
-        pcm = array("h", (int(8000 * math.sin(step * (self.sent + i))) for i in range(n)))
-        frame = AudioFrame(format="s16", layout="mono", samples=n)
-        frame.planes[0].update(pcm.tobytes())
-        frame.pts, frame.sample_rate = self.sent, RATE
-        frame.time_base = fractions.Fraction(1, RATE)
-        self.sent += n
-        return frame
 
 
 def remote_track(pc: RTCPeerConnection) -> asyncio.Future[MediaStreamTrack]:

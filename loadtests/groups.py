@@ -19,10 +19,11 @@ import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from av import AudioFrame
 
-from loadtests.callers import STEP_S, Tone, loopback_only, remote_track
+from loadtests.callers import STEP_S, loopback_only, remote_track
 from loadtests.context import Context, call, channels_of, close_counting, open_socket
 from loadtests.provision import Member
 from loadtests.realtime.lean import LeanSocket
+from loadtests.tone import Tone
 
 
 def loud(frame: AudioFrame) -> bool:

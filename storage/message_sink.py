@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 
 from storage.batch_writer import PostgresBatchWriter, SqliteBatchWriter
 
+Key = tuple[int, int | None, str]  # channel, sender, client_msg_id: what makes a send idempotent
+
 
 @dataclass(frozen=True, slots=True)
 class Item:
@@ -34,7 +36,10 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
+class StoredMessage:
+    """A stored channel message, as the sink answers it and the hub hands it on (hub.channels,
+    hub.chat): the one row type of channel messages above the ORM."""
+
     id: int
     channel_id: int
     offset: int
@@ -43,15 +48,16 @@ class Row:
     client_msg_id: str | None
     kind: str
     body: dict[str, Any]
-    mentions: list[int]
+    mentions: tuple[int, ...]
     created_at: datetime
+    replayed: bool = False  # True when this answers a resend of an already stored message
 
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """Per item, in order: a stored Row, or a reason ("no_channel", "no_sender")."""
+    """Per item, in order: the stored message, or a reason ("no_channel", "no_sender")."""
 
-    outcomes: list[Row | str]
+    outcomes: list[StoredMessage | str]
     replayed: list[bool]
     inserted: int
 
@@ -76,11 +82,11 @@ def plan(
     items: Sequence[Item],
     heads: dict[int, tuple[int, str]],
     senders: set[int],
-    stored: dict[tuple[int, int | None, str], Row],
+    stored: dict[Key, StoredMessage],
     now: datetime,
-) -> tuple[list[Row | str | None], list[bool], list[tuple[int, dict[str, Any]]]]:
+) -> tuple[list[StoredMessage | str | None], list[bool], list[tuple[int, dict[str, Any]]]]:
     """Decide every item: refused, a resend of a stored row, or new (offset assigned)."""
-    outcomes: list[Row | str | None] = []
+    outcomes: list[StoredMessage | str | None] = []
     replayed: list[bool] = []
     fresh: list[tuple[int, dict[str, Any]]] = []
     last = {cid: head[0] for cid, head in heads.items()}
@@ -101,9 +107,9 @@ def _decide(
     item: Item,
     heads: dict[int, tuple[int, str]],
     senders: set[int],
-    stored: dict[tuple[int, int | None, str], Row],
+    stored: dict[Key, StoredMessage],
     first_in_batch: dict[tuple[int, int | None, str], int],
-) -> tuple[Row | str | None, bool]:
+) -> tuple[StoredMessage | str | None, bool]:
     if item.channel_id not in heads:
         return "no_channel", False
     if item.sender_id is not None and item.sender_id not in senders:
@@ -120,24 +126,24 @@ def _decide(
 
 def finish(
     items: Sequence[Item],
-    planned: tuple[list[Row | str | None], list[bool], list[tuple[int, dict[str, Any]]]],
+    planned: tuple[list[StoredMessage | str | None], list[bool], list[tuple[int, dict[str, Any]]]],
     ids: list[int],
     heads: dict[int, tuple[int, str]],
 ) -> Written:
     outcomes, replayed, fresh = planned
     for (index, values), row_id in zip(fresh, ids, strict=True):
-        outcomes[index] = Row(id=row_id, epoch=heads[values["channel_id"]][1], **values)
-    first: dict[tuple[int, int | None, str], Row] = {}
+        outcomes[index] = StoredMessage(id=row_id, epoch=heads[values["channel_id"]][1], **values)
+    first: dict[Key, StoredMessage] = {}
     for item, outcome in zip(items, outcomes, strict=True):
-        if isinstance(outcome, Row) and item.client_msg_id is not None:
+        if isinstance(outcome, StoredMessage) and item.client_msg_id is not None:
             first.setdefault((item.channel_id, item.sender_id, item.client_msg_id), outcome)
     done = [_resolved(item, o, first) for item, o in zip(items, outcomes, strict=True)]
     return Written(done, replayed, len(ids))
 
 
 def _resolved(
-    item: Item, outcome: Row | str | None, first: dict[tuple[int, int | None, str], Row]
-) -> Row | str:
+    item: Item, outcome: StoredMessage | str | None, first: dict[Key, StoredMessage]
+) -> StoredMessage | str:
     if outcome is not None:
         return outcome
     return first[(item.channel_id, item.sender_id, item.client_msg_id or "")]
@@ -151,7 +157,7 @@ def _values(item: Item, offset: int, now: datetime) -> dict[str, Any]:
         "client_msg_id": item.client_msg_id,
         "kind": item.kind,
         "body": item.body,
-        "mentions": item.mentions,
+        "mentions": tuple(item.mentions),
         "created_at": now,
     }
 
@@ -215,7 +221,7 @@ def _sqlite_people(db: sqlite3.Connection, ids: set[int | None]) -> set[int]:
 
 def _sqlite_stored(
     db: sqlite3.Connection, items: list[Item], heads: dict[int, tuple[int, str]]
-) -> dict[tuple[int, int | None, str], Row]:
+) -> dict[Key, StoredMessage]:
     keyed = [i for i in items if i.client_msg_id is not None and i.channel_id in heads]
     if not keyed:
         return {}
@@ -233,9 +239,9 @@ def _sqlite_stored(
     return found
 
 
-def _sqlite_row(raw: tuple[Any, ...], epoch: str) -> Row:
+def _sqlite_row(raw: tuple[Any, ...], epoch: str) -> StoredMessage:
     created = datetime.strptime(raw[8], SQLITE_TIME).replace(tzinfo=UTC)
-    return Row(
+    return StoredMessage(
         raw[0],
         raw[1],
         raw[2],
@@ -244,7 +250,7 @@ def _sqlite_row(raw: tuple[Any, ...], epoch: str) -> Row:
         raw[4],
         raw[5],
         json.loads(raw[6]),
-        json.loads(raw[7]),
+        tuple(json.loads(raw[7])),
         created,
     )
 
@@ -306,7 +312,7 @@ class PostgresSink:
 
 async def _pg_stored(
     conn: Any, items: list[Item], heads: dict[int, tuple[int, str]]
-) -> dict[tuple[int, int | None, str], Row]:
+) -> dict[Key, StoredMessage]:
     keyed = [i for i in items if i.client_msg_id is not None and i.channel_id in heads]
     if not keyed:
         return {}
@@ -319,7 +325,7 @@ async def _pg_stored(
     )
     found = {}
     for r in rows:
-        row = Row(
+        row = StoredMessage(
             r[0],
             r[1],
             r[2],
@@ -328,7 +334,7 @@ async def _pg_stored(
             r[4],
             r[5],
             json.loads(r[6]),
-            json.loads(r[7]),
+            tuple(json.loads(r[7])),
             r[8],
         )
         found[(row.channel_id, row.sender_id, row.client_msg_id or "")] = row

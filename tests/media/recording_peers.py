@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import io
-import math
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,14 +13,12 @@ from typing import Any
 import av
 import numpy as np
 from aiortc import (
-    AudioStreamTrack,
     MediaStreamTrack,
     RTCConfiguration,
     RTCPeerConnection,
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
-from av.audio.frame import AudioFrame
 
 from media.protocol import unpack
 from media.worker import registry
@@ -34,31 +29,6 @@ RATE, PTIME = 48_000, 0.02
 LOOPBACK = "127.0.0.1"
 EVENT_WAIT_S = 10.0
 Answer = Callable[[RTCSessionDescription], Awaitable[RTCSessionDescription]]
-
-
-class Tone(AudioStreamTrack):
-    """A sine at `hz`, 20 ms frames of 48 kHz mono s16, paced in real time."""
-
-    def __init__(self, hz: float, mark_s: float = 0.0) -> None:
-        super().__init__()
-        self.hz, self.sent, self.started = hz, 0, 0.0
-        self.mark, self.marked = int(mark_s * RATE), asyncio.Event()
-
-    async def recv(self) -> AudioFrame:
-        n = int(RATE * PTIME)
-        if self.sent == 0:
-            self.started = time.time()
-        else:
-            await asyncio.sleep(self.started + self.sent / RATE - time.time())
-        t = np.arange(self.sent, self.sent + n)
-        samples = (12_000 * np.sin(2 * math.pi * self.hz * t / RATE)).astype(np.int16)
-        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.pts, frame.sample_rate = self.sent, RATE
-        frame.time_base = fractions.Fraction(1, RATE)
-        self.sent += n
-        if self.mark and self.sent >= self.mark:
-            self.marked.set()
-        return frame
 
 
 class Events:

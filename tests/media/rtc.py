@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import fractions
 import time
 
 import numpy as np
@@ -12,31 +11,9 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
-RATE, FRAME = 48_000, 960
+from loadtests.tone import RATE, Tone
+
 Samples = npt.NDArray[np.float64]
-
-
-class Tone(MediaStreamTrack):
-    """A sine at `hz` (0: silence), 20 ms frames of 48 kHz mono s16, paced in real time."""
-
-    kind = "audio"
-
-    def __init__(self, hz: float, amplitude: float = 8000.0) -> None:
-        super().__init__()
-        self.hz, self.amplitude, self.sent, self.started = hz, amplitude, 0, 0.0
-
-    async def recv(self) -> AudioFrame:
-        if self.sent == 0:
-            self.started = time.monotonic()
-        else:
-            await asyncio.sleep(self.started + self.sent / RATE - time.monotonic())
-        t = (self.sent + np.arange(FRAME)) / RATE
-        pcm = (self.amplitude * np.sin(2 * np.pi * self.hz * t)).astype(np.int16)
-        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.pts, frame.sample_rate = self.sent, RATE
-        frame.time_base = fractions.Fraction(1, RATE)
-        self.sent += FRAME
-        return frame
 
 
 class Listener:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.tone import Tone
 from media.protocol import ControlError
 from media.worker.server import Worker
 from tests.media.recording_peers import (
     Events,
-    Tone,
     Viewer,
     in_process_worker,
     joiner,

@@ -19,6 +19,7 @@ from sqlalchemy import update
 
 from hub.app import build_app
 from hub.keys import SESSIONS, SETTINGS
+from loadtests.tone import Tone
 from media.recording.api import RECORDINGS
 from media.recording.models import Recording
 from media.recording.store import NewRecording
@@ -26,7 +27,7 @@ from storage.sql import utcnow
 from tests.hub.conftest import StartHub, bearer, error_code
 from tests.hub.sockets import Peer
 from tests.media.recording_hub import RecHub, StartRec, rec_hubs
-from tests.media.recording_peers import RATE, Tone, decode_audio, tone_power
+from tests.media.recording_peers import RATE, decode_audio, tone_power
 
 CONNECT_S = 10.0
 CALLS_ON = {"calls": True}

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.tone import Tone
 from media.protocol import ControlError
 from media.recording.writer import sha256_of
 from media.worker.server import Worker
 from tests.media.recording_peers import (
     LOOPBACK,
     Events,
-    Tone,
     candidates_of,
     decode_audio,
     in_process_worker,

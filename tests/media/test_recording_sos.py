@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from loadtests.tone import Tone
 from plugins.escalation.plugin import EscalationPlugin
 from tests.hub.conftest import StartHub, error_code
 from tests.hub.sockets import Peer
 from tests.media.recording_hub import RecHub, StartRec, rec_hubs
-from tests.media.recording_peers import Tone, decode_audio, tone_power
+from tests.media.recording_peers import decode_audio, tone_power
 
 CONNECT_S = 10.0
 BASIC = "370783-001-001-01"  # w01's grid

@@ -10,10 +10,10 @@ import pytest
 
 from hub.plugins import BasePlugin, PluginContext
 from hub.subjects import SubjectInfo
+from loadtests.tone import Tone
 from tests.hub.conftest import StartHub, error_code
 from tests.hub.sockets import Peer
 from tests.media.recording_hub import RecHub, StartRec, rec_hubs
-from tests.media.recording_peers import Tone
 
 CONNECT_S = 10.0
 BASIC = "370783-001-001-01"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.tone import Tone
 from media.protocol import ControlError
 from media.worker.server import Worker
 from tests.media.recording_peers import (
     Events,
-    Tone,
     decode_audio,
     in_process_worker,
     joiner,

@@ -19,10 +19,11 @@ import pytest
 from aiohttp import web
 from playwright.async_api import BrowserContext, async_playwright
 
+from loadtests.tone import Tone
 from tests.hub.conftest import StartHub, bearer, login
 from tests.hub.sockets import connect
 from tests.signaling.conftest import CALLS
-from tests.signaling.rtc import Side, Tone, frames
+from tests.signaling.rtc import Side, frames
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = Path(__file__).with_name("web") / "call.html"

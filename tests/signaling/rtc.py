@@ -8,14 +8,11 @@ STUN/TURN servers (aiortc would add a public STUN server if `iceServers` were le
 from __future__ import annotations
 
 import asyncio
-import fractions
 import math
-import time
 from array import array
 from typing import Any
 
 from aiortc import (
-    AudioStreamTrack,
     MediaStreamTrack,
     RTCConfiguration,
     RTCIceCandidate,
@@ -23,35 +20,11 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.sdp import candidate_from_sdp
-from av import AudioFrame
 
 from tests.hub.sockets import Peer
 
 RATE, PTIME = 48_000, 0.02
 LOOPBACK = "127.0.0.1"
-
-
-class Tone(AudioStreamTrack):
-    """A sine at `hz`, 20 ms frames of 48 kHz mono s16, paced in real time."""
-
-    def __init__(self, hz: float) -> None:
-        super().__init__()
-        self.hz, self.sent, self.started = hz, 0, 0.0
-
-    async def recv(self) -> AudioFrame:
-        n = int(RATE * PTIME)
-        if self.sent == 0:
-            self.started = time.time()
-        else:
-            await asyncio.sleep(self.started + self.sent / RATE - time.time())
-        step = 2 * math.pi * self.hz / RATE
-        samples = array("h", (int(12_000 * math.sin(step * (self.sent + i))) for i in range(n)))
-        frame = AudioFrame(format="s16", layout="mono", samples=n)
-        frame.planes[0].update(samples.tobytes())
-        frame.pts, frame.sample_rate = self.sent, RATE
-        frame.time_base = fractions.Fraction(1, RATE)
-        self.sent += n
-        return frame
 
 
 def power(samples: list[int], hz: float, rate: int) -> float:

@@ -9,8 +9,9 @@ import asyncio
 
 from aiortc import VideoStreamTrack
 
+from loadtests.tone import Tone
 from tests.signaling.conftest import CallHub, connected
-from tests.signaling.rtc import Side, Tone, frames, listen, power
+from tests.signaling.rtc import Side, frames, listen, power
 
 CALLER_HZ, CALLEE_HZ = 440.0, 1000.0
 WANTED_S = 1.0  # of received audio per side
