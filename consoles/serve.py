@@ -4,13 +4,18 @@ The pages are built by Vite into consoles/web/dist (scripts/setup runs `npm ci` 
 `npm run build`). Hashed assets are cached for a year; the HTML pages are revalidated on every
 load so a new build is picked up at once. A hub whose consoles were never built still runs:
 the pages answer 503 with a page (or JSON) telling the operator to run scripts/setup.
-Every page gets the strict Content-Security-Policy of hub/headers.py (no inline script or
-style anywhere, not even on the 503 page).
+Every page gets the strict Content-Security-Policy of hub/headers.py (no inline style, and no
+inline script but the page's import map, allowed by its SHA-256: the map sends plugin bundles'
+bare `vue`, `element-plus`, `@gridhub/host`, ... imports to the facades under /ui/host/).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from pathlib import Path
 
 from aiohttp import web
@@ -26,6 +31,7 @@ PAGES = ("console", "field", "report")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 DIST_DIR: web.AppKey[Path] = web.AppKey("consoles_dist", Path)
+IMPORT_MAP = re.compile(rb'<script type="importmap">(.*?)</script>', re.DOTALL)
 
 NOT_BUILT_HTML = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>GridHub: consoles not built</title>
@@ -96,10 +102,20 @@ def _page(page: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
                 content_type="text/html",
                 headers={"Cache-Control": REVALIDATE},
             )
-        page_headers = {"Cache-Control": REVALIDATE, **headers.as_page(request)}
+        stat = html.stat()
+        inline = inline_script_hashes(html, stat.st_mtime_ns, stat.st_size)
+        page_headers = {"Cache-Control": REVALIDATE, **headers.as_page(request, inline)}
         return web.FileResponse(html, headers=page_headers)
 
     return handle
+
+
+@lru_cache(maxsize=8)
+def inline_script_hashes(html: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """Base64 SHA-256 of each import map in a built page, for its policy (read again when
+    the build changes: the arguments after the path are the file's time and size)."""
+    found = IMPORT_MAP.findall(html.read_bytes())
+    return tuple(base64.b64encode(hashlib.sha256(text).digest()).decode() for text in found)
 
 
 async def _asset(request: web.Request) -> web.StreamResponse:

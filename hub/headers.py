@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -43,14 +44,17 @@ TILE_HOST = re.compile(r"^(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](
 POLICIES: web.AppKey[tuple[str, str]] = web.AppKey("security_policies")
 
 
-def page_policy(tile_url: str | None) -> str:
-    """The Content-Security-Policy of the HTML pages (console, big screen, field, report)."""
+@lru_cache(maxsize=16)
+def page_policy(tile_url: str | None, script_hashes: tuple[str, ...] = ()) -> str:
+    """The Content-Security-Policy of the HTML pages (console, big screen, field, report).
+    `script_hashes`: base64 SHA-256 of the page's inline scripts (only its import map)."""
     tiles = tile_origin(tile_url)
     images = "'self' data: blob:" + (f" {tiles}" if tiles else "")
+    scripts = "".join(f" 'sha256-{digest}'" for digest in script_hashes)
     return "; ".join(
         (
             "default-src 'self'",
-            "script-src 'self'",
+            f"script-src 'self'{scripts}",
             "style-src 'self'",
             f"img-src {images}",
             "media-src 'self' blob:",
@@ -78,10 +82,14 @@ def tile_origin(tile_url: str | None) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def as_page(request: web.Request) -> dict[str, str]:
+def as_page(request: web.Request, script_hashes: tuple[str, ...] = ()) -> dict[str, str]:
     """The headers that make a response one of the hub's pages. A page handler sets them itself
     because its 304 answers need them too: a browser revalidating a page takes the 304's
-    headers for the page it keeps, and a 304 has no content type to tell a page by."""
+    headers for the page it keeps, and a 304 has no content type to tell a page by.
+    `script_hashes` allow the page's inline import map (consoles/serve.py)."""
+    if script_hashes:
+        tile_url = request.config_dict[SETTINGS].map_tile_url
+        return {"Content-Security-Policy": page_policy(tile_url, script_hashes)}
     return {"Content-Security-Policy": request.config_dict[POLICIES][0]}
 
 

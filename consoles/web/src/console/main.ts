@@ -14,6 +14,8 @@ const router = createRouter({
     { path: '/calls', name: 'calls', component: () => import('./views/CallsView.vue') },
     { path: '/people', name: 'people', component: () => import('./views/PeopleView.vue') },
     { path: '/screen', name: 'screen', component: () => import('./views/ScreenView.vue') },
+    // plugins' pages (console/plugins.ts): known before the manifest is read, for deep links
+    { path: '/p/:plugin/:page(.*)*', name: 'plugin', component: () => import('./views/PluginPage.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })
