@@ -293,7 +293,7 @@ async def _chat(app: web.Application) -> tuple[Chat, ChannelHeads | None]:
         await heads.start()
     await store.start()
     files = FileStore(sessions, settings.data_dir / "uploads", settings.files)
-    chat = Chat(app[REALTIME], store, files, bus, sessions)
+    chat = Chat(app[REALTIME], store, files, bus, sessions, app[ROLES].staff)
     app[CHANNELS], app[FILES], app[CHAT] = store, files, chat
 
     resync = _Coalesced(lambda: chat.sync_grid_channels(grids.index))

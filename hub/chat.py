@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -65,12 +65,13 @@ def channel_room(channel_id: int) -> str:
 
 
 def grid_channel_role(
-    who: Principal, index: GridIndex, grid_id: int
+    who: Principal, index: GridIndex, grid_id: int, staff: Iterable[str] = STAFF_ROLES
 ) -> Literal["member", "observer"] | None:
-    """Grid channels are staff channels: members hold a staff role on the grid or below it
-    (residents never do); commanders and dispatchers over the grid, and admins, observe.
-    Decided from the grants, so a role change counts before the member lists are synced."""
-    if any(index.is_within(g, grid_id) for g in who.grid_ids(STAFF_ROLES)):
+    """Grid channels are staff channels: members hold a staff role (`staff`: the hub's, core
+    and plugin-declared) on the grid or below it (residents never do); commanders and
+    dispatchers over the grid, and admins, observe. Decided from the grants, so a role change
+    counts before the member lists are synced."""
+    if any(index.is_within(g, grid_id) for g in who.grid_ids(staff)):
         return "member"
     if who.is_admin or in_scope(who, index, grid_id, COMMAND_ROLES):
         return "observer"
@@ -190,8 +191,10 @@ class Chat:
         files: FileStore,
         bus: MessageBus,
         sessions: async_sessionmaker[AsyncSession],
+        staff: frozenset[str] = STAFF_ROLES,
     ) -> None:
         self.rt, self.store, self.files, self.bus = rt, store, files, bus
+        self.staff = staff  # the staff roles, core and plugin-declared: grid channel members
         self._sessions = sessions
         # person -> channel ids, so a connect needs no query; kept by apply_membership.
         self._memberships: dict[int, frozenset[int]] = {}
@@ -354,7 +357,7 @@ class Chat:
         for their members (and admins)."""
         info = await self._info(channel_id)
         if info.kind == "grid" and info.grid_id is not None:
-            if grid_channel_role(who, self.rt.grids(), info.grid_id) is not None:
+            if grid_channel_role(who, self.rt.grids(), info.grid_id, self.staff) is not None:
                 return info
         elif who.is_admin or await self.store.is_member(channel_id, who.person_id):
             return info
@@ -519,7 +522,7 @@ class Chat:
 
     async def _assignments(self) -> list[tuple[int, int]]:
         """(person, grid) of every staff role (see `grid_channel_role`)."""
-        staff = sorted(role.value for role in STAFF_ROLES)
+        staff = sorted(self.staff)
         async with self._sessions() as session:
             rows = await session.execute(
                 select(Assignment.person_id, Assignment.grid_id).where(

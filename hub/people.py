@@ -164,7 +164,7 @@ class People:
         self, specs: list[PersonSpec], index: GridIndex, actor: Actor
     ) -> tuple[int, int]:
         """Upsert by username, all or nothing; returns (created, updated)."""
-        grants = {s.username: _grants(s.roles, index, self.roles) for s in specs}
+        grants = {s.username: _import_grants(s, index, self.roles) for s in specs}
         hashes = {s.username: await self._passwords.hash(s.password) for s in specs if s.password}
         created = updated = 0
         async with self._sessions.begin() as session:
@@ -281,6 +281,17 @@ def _grants(
         if (spec.role, grid_id) not in out:
             out.append((spec.role, grid_id))
     return out
+
+
+def _import_grants(
+    spec: PersonSpec, index: GridIndex, catalogue: RoleCatalogue
+) -> list[tuple[str, int | None]]:
+    """The grants of one imported person; a refusal names the person."""
+    try:
+        return _grants(spec.roles, index, catalogue)
+    except InvalidInput as exc:
+        exc.message = f"person {spec.username}: {exc.message}"
+        raise
 
 
 def _assign(session: AsyncSession, person_id: int, grants: list[tuple[str, int | None]]) -> None:

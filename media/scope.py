@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.access import COMMAND_ROLES, Principal, Role, in_scope
+from hub.access import COMMAND_ROLES, STAFF_ROLES, Principal, Role, in_scope
 from hub.channels import ChannelInfo, ChannelStore
 from hub.chat import grid_channel_role
 from hub.errors import Forbidden, InvalidInput, NotFound
@@ -54,8 +54,10 @@ class Doorman:
         channels: ChannelStore,
         sessions: async_sessionmaker[AsyncSession],
         grids: Callable[[], GridIndex],
+        staff: frozenset[str] = STAFF_ROLES,
     ) -> None:
         self.channels, self.sessions, self.grids = channels, sessions, grids
+        self.staff = staff  # the hub's staff roles: members of grid channels, as in hub.chat
 
     async def channel(self, scope: ScopeIn) -> ChannelInfo:
         if scope.channel_id is not None:
@@ -85,7 +87,7 @@ class Doorman:
 
     async def _member_role(self, channel: ChannelInfo, who: Principal) -> str | None:
         if channel.kind == "grid" and channel.grid_id is not None:  # staff, by their grants
-            member = grid_channel_role(who, self.grids(), channel.grid_id) == "member"
+            member = grid_channel_role(who, self.grids(), channel.grid_id, self.staff) == "member"
             return "member" if member else None
         async with self.sessions() as session:
             row = await session.get(ChannelMember, (channel.id, who.person_id))

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hub.errors import HubError
-from hub.keys import BUS, CHANNELS, GRIDS, METRICS, REALTIME, SESSIONS, SETTINGS, TIMERS
+from hub.keys import BUS, CHANNELS, GRIDS, METRICS, REALTIME, ROLES, SESSIONS, SETTINGS, TIMERS
 from hub.realtime import Connection, Realtime
 from hub.settings import section
 from media import metrics
@@ -32,7 +32,7 @@ async def media_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, own = app[SETTINGS], media_settings(app)
     pool = MediaPool(own, own.secret.get_secret_value() if own.secret else secrets.token_hex(24))
     floors: FloorStore = RedisFloors(settings.redis_url) if settings.redis_url else MemoryFloors()
-    doorman = Doorman(app[CHANNELS], app[SESSIONS], lambda: app[GRIDS].index)
+    doorman = Doorman(app[CHANNELS], app[SESSIONS], lambda: app[GRIDS].index, app[ROLES].staff)
     app[MEDIA] = pool
     metrics.register(app[METRICS], pool)
     app[GROUPS] = GroupCalls(app[REALTIME], pool, doorman)

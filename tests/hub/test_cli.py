@@ -177,7 +177,7 @@ async def test_people_import_of_a_bad_csv_changes_nothing(tmp_path: Path) -> Non
     )
     result = await gridhub("people", "import", bad, "--data-dir", tmp_path)
     assert result.code == 1
-    assert "person.import_invalid" in result.err
+    assert "person.role_unknown: person bad.one: there is no role 'overlord'" in result.err
     assert rows(tmp_path / "gridhub.db", "SELECT count(*) FROM people") == [(0,)]
 
 

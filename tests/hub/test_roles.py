@@ -9,6 +9,7 @@ with one warning while its holder keeps their other roles.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ from sqlalchemy import select
 
 from hub import policy
 from hub.app import build_app
-from hub.keys import ROLES, SESSIONS
+from hub.demo_data import demo_grids
+from hub.keys import CHANNELS, GRIDS, ROLES, SESSIONS
 from hub.plugins import BasePlugin, PluginContext, PluginError
 from hub.roles import RoleCatalogue, RoleConflict, RoleSpec, from_plugins
+from hub.runtime import CLI, open_core
 from hub.web import Call
 from storage.models import Assignment
 from tests.hub.conftest import (
@@ -32,6 +35,8 @@ from tests.hub.conftest import (
     make_settings,
 )
 from tests.hub.conftest import person_id as person_id_of
+from tests.hub.processes import clean_env, gridhub, ok
+from tests.hub.sockets import Peer, connect
 
 VILLAGE = "370783-001-001"  # 东庄村: w01 is a grid worker there
 INSPECTOR = RoleSpec("inspector", "巡查员", "Inspector", description_zh="巡查设施")
@@ -187,9 +192,12 @@ async def test_an_unknown_role_is_refused_and_changes_nothing(start_hub: StartHu
     assert "ghosty" not in [p["username"] for p in everyone]
 
 
-async def test_only_staff_plugin_roles_count_as_staff(start_hub: StartHub) -> None:
-    """A person holding only the plugin's staff role sees the people of their grid and the
-    role list; one holding only its non-staff role sees only themselves, and not the list."""
+async def test_only_staff_plugin_roles_count_as_staff(
+    start_hub: StartHub, peers: list[Peer]
+) -> None:
+    """A person holding only the plugin's staff role sees the people of their grid, the role
+    list and their grid's staff channel; one holding only its non-staff role sees only
+    themselves, not the list, and not the channel."""
     client = (await start_hub(with_plugins=plugin(Patrol))).client
     admin = await login(client, "admin")
     for username, role in (("insp", "inspector"), ("visit", "visitor")):
@@ -208,6 +216,13 @@ async def test_only_staff_plugin_roles_count_as_staff(start_hub: StartHub) -> No
     seen = await (await client.get("/api/v1/people", headers=bearer(visitor))).json()
     assert [p["username"] for p in seen] == ["visit"]
     assert (await client.get("/api/v1/roles", headers=bearer(visitor))).status == 403
+    grid_id = client.app[GRIDS].index.by_code(VILLAGE).id
+    channel = (await client.app[CHANNELS].grid_memberships())[grid_id][0]
+    for token, expected in ((inspector, True), (visitor, False)):
+        peer = await connect(client, token)
+        peers.append(peer)
+        reply = await peer.call("channel.history", {"channel_id": channel})
+        assert reply["ok"] is expected, reply
 
 
 async def test_a_role_whose_plugin_is_gone_is_skipped_at_sign_in(
@@ -241,3 +256,54 @@ async def test_a_role_whose_plugin_is_gone_is_skipped_at_sign_in(
         assert "inspector" in set(stored)  # kept: reinstalling the plugin brings it back
     listed = await roles_of(restarted, await login(restarted, "admin"), w01)
     assert "inspector" in [r["role"] for r in listed]
+
+
+# ---- the CLI --------------------------------------------------------------------------------
+
+
+PATROL_DIST = """\
+from hub.plugins import BasePlugin
+from hub.roles import RoleSpec
+
+
+class Plugin(BasePlugin):
+    name = "patrol"
+    roles = (RoleSpec("inspector", "巡查员", "Inspector"),)
+
+    async def setup(self, ctx):
+        return None
+"""
+
+
+def install_patrol(site: Path) -> dict[str, str]:
+    """A distribution advertising Patrol as a gridhub plugin, on the subprocess's path."""
+    site.mkdir()
+    (site / "gridhub_tp_patrol.py").write_text(PATROL_DIST)
+    info = site / "gridhub_tp_patrol-0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: gridhub-tp-patrol\nVersion: 0.0\n")
+    (info / "entry_points.txt").write_text("[gridhub.plugins]\npatrol = gridhub_tp_patrol:Plugin\n")
+    root = str(Path(__file__).resolve().parents[2])
+    return clean_env(PYTHONPATH=os.pathsep.join([str(site), root]))
+
+
+async def test_the_cli_assigns_an_enabled_plugins_role_and_refuses_unknown_ones(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    async with open_core(make_settings(data)) as core:
+        await core.grids.import_geojson(demo_grids(), CLI)
+    env = install_patrol(tmp_path / "site")
+    common = ("--data-dir", data)
+    await ok("user", "add", "insp", "--role", f"inspector@{VILLAGE}", *common, env=env)
+    refused = await gridhub("user", "add", "ghosty", "--role", f"ghost@{VILLAGE}", *common, env=env)
+    assert refused.code == 1
+    assert "person.role_unknown" in refused.err
+    # Without the plugin, its role is unknown too.
+    plain = await gridhub("user", "add", "insp2", "--role", f"inspector@{VILLAGE}", *common)
+    assert plain.code == 1
+    assert "person.role_unknown" in plain.err
+    async with open_core(make_settings(data)) as core:
+        people = {p.username: p for p in await core.people.in_grids(core.grids.index, None)}
+    assert set(people) == {"insp"}
+    assert [(r["role"], r["grid"]) for r in people["insp"].roles] == [("inspector", VILLAGE)]
