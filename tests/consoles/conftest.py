@@ -68,7 +68,13 @@ class ConsoleHub:
 
 
 class StartConsoleHub(Protocol):
-    async def __call__(self, plugins: dict[str, Any] | None = ..., **other: Any) -> ConsoleHub: ...
+    async def __call__(
+        self,
+        plugins: dict[str, Any] | None = ...,
+        *,
+        more: dict[str, Any] | None = ...,
+        **other: Any,
+    ) -> ConsoleHub: ...
 
 
 def all_plugins() -> dict[str, Any]:
@@ -85,9 +91,12 @@ def start_console_hub(
     tmp_path_factory: pytest.TempPathFactory,
     aiohttp_client: AiohttpClient,
 ) -> StartConsoleHub:
-    """Start a demo-county hub with every plugin; `plugins` is the plugins' config by name."""
+    """Start a demo-county hub with every plugin; `plugins` is the plugins' config by name,
+    `more` more plugin objects by name (a test's own plugin)."""
 
-    async def start(plugins: dict[str, Any] | None = None, **other: Any) -> ConsoleHub:
+    async def start(
+        plugins: dict[str, Any] | None = None, *, more: dict[str, Any] | None = None, **other: Any
+    ) -> ConsoleHub:
         require_dist()
         data_dir = tmp_path_factory.mktemp("consoles")
         url = f"sqlite+aiosqlite:///{data_dir / 'gridhub.db'}"
@@ -99,7 +108,7 @@ def start_console_hub(
         settings = make_settings(
             data_dir, url, plugins={"config": plugins or {}}, timers={"poll_s": 0.05}, **options
         )
-        app = build_app(settings, available_plugins=all_plugins())
+        app = build_app(settings, available_plugins={**all_plugins(), **(more or {})})
         client = await aiohttp_client(app)
         return ConsoleHub(client, app, keys, data_dir)
 

@@ -2,6 +2,7 @@
 // tasks, the offline queue, SOS state, and the socket's live events. One instance, made in
 // main.ts; the views reach it through useField().
 import { reactive, watch } from 'vue'
+import { provideHost } from '@/shared/host'
 import { createSession, type Session as SharedSession } from '@/shared/session'
 import { FieldApi, Live, OfflineError } from './api'
 import { OutQueue, type Job } from './queue'
@@ -42,6 +43,7 @@ export class Session {
 
   constructor() {
     this.shared = createSession('field')
+    provideHost(this.shared) // plugin tabs' `@gridhub/host` speaks through this session
     this.live = new Live(this.shared.realtime)
     this.api = new FieldApi(this.shared.api, () => this.live.connected)
     this.queue = new OutQueue((job: Job) => runJob(this, job))
