@@ -6,6 +6,7 @@ scripts/setup (not editable), found through its `gridhub.plugins` entry point.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -14,13 +15,22 @@ from typing import Any
 import pytest
 
 from hub import plugins
+from hub.app import build_app
 from hub.plugins import Plugin
+from tests.consoles.browser import require_dist
+from tests.consoles.conftest import (  # noqa: F401  (browsers is a fixture)
+    ConsoleHub,
+    browsers,
+)
 from tests.hub.conftest import (  # noqa: F401  (demo_template, peers and start_hub are fixtures)
+    AiohttpClient,
     Client,
     StartHub,
     bearer,
+    copy_demo,
     demo_template,
     login,
+    make_settings,
     peers,
     start_hub,
 )
@@ -78,3 +88,24 @@ async def hello_hub(start_hub: StartHub, hello: Plugin) -> HelloHub:  # noqa: F8
     """A demo-county hub on SQLite with the hello plugin only."""
     hub = await start_hub(with_plugins={"hello": hello})
     return HelloHub(hub.client, hub.settings.data_dir)
+
+
+# --- the browser: every installed plugin, hello among them, and the built consoles ---------
+
+
+@pytest.fixture
+async def console_hub(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    aiohttp_client: AiohttpClient,
+) -> ConsoleHub:
+    """A demo-county hub with every installed plugin (as a deployment would run) on loopback."""
+    require_dist()
+    data_dir = tmp_path_factory.mktemp("hello-console")
+    url = f"sqlite+aiosqlite:///{data_dir / 'gridhub.db'}"
+    await copy_demo(url, request)
+    template: Path = request.getfixturevalue("demo_template")
+    keys = json.loads((template.parent / "demo-device-keys.json").read_text())
+    settings = make_settings(data_dir, url, timers={"poll_s": 0.05})
+    app = build_app(settings, available_plugins=installed_plugins())
+    return ConsoleHub(await aiohttp_client(app), app, keys, data_dir)

@@ -87,8 +87,9 @@ def feature_collection(items: list[dict[str, Any]]) -> dict[str, Any]:
             "type": "Feature",
             "id": item["id"],
             "geometry": {"type": "Point", "coordinates": [item["lon"], item["lat"]]},
+            # `name` is what the console shows on hover (as text)
             "properties": {
-                "text": item["text"],
+                "name": item["text"],
                 "grid": item["grid_name"],
                 "author": item["author"],
             },
