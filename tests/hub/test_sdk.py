@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 import hub.sdk as sdk
 from hub import audit
 from hub.app import build_app
-from hub.keys import CHANNELS, PLUGINS
+from hub.keys import CHANNELS, PEOPLE, PLUGINS
 from hub.plugins import select
 from tests.hub.conftest import copy_demo, make_settings, person_id
 
@@ -273,3 +273,25 @@ async def test_has_plugin_tells_which_plugins_are_enabled(tmp_path: Path) -> Non
         assert probe.context.has_plugin("probe")
         assert addon.ctx is not None
         assert not addon.ctx.has_plugin("ghost")
+
+
+async def test_directory_grants_of_an_active_person(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    settings = make_settings(tmp_path)
+    await copy_demo(settings.effective_database_url, request)
+    probe = Probe()
+    app = build_app(settings, available_plugins={"probe": probe})
+    async with serving(app):
+        directory = probe.context.directory
+        w01 = await person_id(app, "w01")
+        grants = await directory.grants_of(w01)
+        view = await directory.person(w01)
+        assert {(g.role, g.grid_id) for g in grants} == {
+            (r["role"], r["grid_id"]) for r in view.roles
+        }
+        assert grants
+        await app[PEOPLE].set_active(w01, False, sdk.SYSTEM)
+        for someone in (w01, 999_999):
+            with pytest.raises(sdk.NotFound):
+                await directory.grants_of(someone)
