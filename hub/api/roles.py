@@ -13,7 +13,7 @@ from hub.roles import CatalogueEntry
 from hub.web import Call, Router
 
 
-class RoleOut(BaseModel):
+class RoleInfoOut(BaseModel):
     name: str
     title_zh: str
     title_en: str
@@ -23,9 +23,9 @@ class RoleOut(BaseModel):
     staff: bool = Field(description="holders count as grid staff (people in scope, channels)")
 
 
-def role_out(entry: CatalogueEntry) -> RoleOut:
+def role_info_out(entry: CatalogueEntry) -> RoleInfoOut:
     spec = entry.spec
-    return RoleOut(
+    return RoleInfoOut(
         name=spec.name,
         title_zh=spec.title_zh,
         title_en=spec.title_en,
@@ -48,11 +48,11 @@ def build_router(staff: Iterable[str] = STAFF_ROLES) -> Router:
     @router.get(
         "",
         summary="Every role: core and the enabled plugins', with titles",
-        response=list[RoleOut],
+        response=list[RoleInfoOut],
         rule=list_rule(staff),
     )
-    async def list_roles(call: Call[None, None]) -> list[RoleOut]:
+    async def list_roles(call: Call[None, None]) -> list[RoleInfoOut]:
         entries = call.request.app[ROLES].entries()
-        return [role_out(e) for e in entries]
+        return [role_info_out(e) for e in entries]
 
     return router

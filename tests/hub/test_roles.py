@@ -144,6 +144,13 @@ async def test_roles_api_lists_core_and_plugin_roles(start_hub: StartHub) -> Non
     resident = await client.get("/api/v1/roles", headers=bearer(await login(client, "r01")))
     assert resident.status == 403
     assert await error_code(resident) == "auth.role_required"
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    answer = document["paths"]["/api/v1/roles"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["items"] == {
+        "$ref": "#/components/schemas/RoleInfoOut"
+    }
+    fields = document["components"]["schemas"]["RoleInfoOut"]["properties"]
+    assert set(fields) == {*roles["inspector"]}
 
 
 async def test_a_plugin_role_assigned_per_grid_opens_the_plugins_route(
