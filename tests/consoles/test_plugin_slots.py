@@ -23,7 +23,7 @@ from hub.sdk import (
 )
 from tests.consoles.browser import Browsers, input_of
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub, StartConsoleHub
-from tests.consoles.fieldkit import dispatched_task, phone
+from tests.consoles.fieldkit import DISPATCH, dispatched_task, phone
 
 LEADER = "v01.lead"  # grid_leader of 东庄村, w01's village
 DISPATCHER = "county.dispatch"
@@ -54,7 +54,7 @@ export const StaffOnly = defineComponent({
 export const IncidentCard = defineComponent({
   props: { incident: { type: Object, required: true } },
   setup: (props) => () =>
-    h('p', { 'data-testid': 'extras-card' }, `${props.incident.number} 已巡查`),
+    h('p', { 'data-testid': 'extras-card' }, `${props.incident.number} ${props.incident.state}`),
 })
 
 export const Throws = defineComponent({
@@ -221,13 +221,19 @@ async def test_drawer_cards_for_commanders_get_the_incident(
     drawer = await open_drawer(commander, task["id"])
     card = drawer.get_by_test_id("drawer-card-extras-patrol")
     await expect(card).to_contain_text("巡查情况")
-    await expect(card.get_by_test_id("extras-card")).to_have_text(f"{task['number']} 已巡查")
+    shown = card.get_by_test_id("extras-card")
+    await expect(shown).to_have_text(f"{task['number']} dispatched")
     broken = drawer.get_by_test_id("drawer-card-extras-throws")
     await expect(broken.get_by_test_id("plugin-error")).to_be_visible()
     actions = drawer.get_by_test_id("incident-actions").get_by_role("button")
     await expect(actions.first).to_be_visible()  # the drawer around it works
     await drawer.get_by_role("tab", name="附件").click()
     await expect(drawer.get_by_role("tab", name="附件")).to_have_attribute("aria-selected", "true")
+    await console_hub.api(
+        "POST", f"{DISPATCH}/incidents/{task['id']}/actions/sign", WORKER,
+        json={"version": task["version"]},
+    )  # fmt: skip
+    await expect(shown).to_have_text(f"{task['number']} signed", timeout=LIVE_MS)  # kept live
 
     dispatcher = await browsers.signed_in(DISPATCHER, PASSWORD, "/console/incidents")
     other = await open_drawer(dispatcher, task["id"])
