@@ -11,6 +11,7 @@ from hub.messages import GridTreeChanged
 from hub.plugins import Plugin
 from tests.hub.conftest import Client, StartHub, bearer, error_code, login
 from tests.hub.sockets import Peer, joined
+from tests.hub.test_sdk import internal_imports
 from tests.plugin_package.conftest import (
     COMMANDER,
     COUNTY,
@@ -29,6 +30,13 @@ async def manifest_of(client: Client, username: str) -> dict[str, Any]:
     response = await client.get("/api/v1/ui/manifest", headers=bearer(token))
     assert response.status == 200
     return {p["name"]: p for p in (await response.json())["plugins"]}
+
+
+def test_it_imports_gridhub_only_through_the_sdk() -> None:
+    files = sorted((PACKAGE / "gridhub_hello").rglob("*.py"))
+    assert len(files) >= 7
+    offending = {f.name: internal_imports(f) for f in files}
+    assert {name: found for name, found in offending.items() if found} == {}
 
 
 def test_it_is_an_installed_package_found_by_its_entry_point(hello: Plugin) -> None:
