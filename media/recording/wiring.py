@@ -11,6 +11,7 @@ from aiohttp import web
 
 from hub.identity import signing_key
 from hub.keys import SESSIONS, SETTINGS
+from hub.periodic import every
 from hub.subjects import SUBJECTS
 from media.recording.api import RECORDINGS, TICKET_KEY, ticket_key
 from media.recording.live import LiveRecorder
@@ -33,19 +34,16 @@ async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
     app[GROUPS].rooms.recorder = LiveRecorder(recordings, "group")
     app[PTT].rooms.recorder = LiveRecorder(recordings, "ptt")
     app[TICKET_KEY] = ticket_key(await signing_key(app[SESSIONS], settings.auth))
-    task = asyncio.create_task(_sweep_forever(recordings), name="recording-retention")
+    interval = recordings.settings.sweep_interval_s
+    sweeping = every(interval, lambda: _sweep(recordings), "recording-retention")
+    task = asyncio.create_task(sweeping, name="recording-retention")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
 
-async def _sweep_forever(recordings: Recordings) -> None:
-    while True:
-        try:
-            removed = await recordings.sweep()
-            if removed:
-                log.info("recording retention sweep", extra={"removed": removed})
-        except Exception:
-            log.exception("recording retention sweep failed")
-        await asyncio.sleep(recordings.settings.sweep_interval_s)
+async def _sweep(recordings: Recordings) -> None:
+    removed = await recordings.sweep()
+    if removed:
+        log.info("recording retention sweep", extra={"removed": removed})
