@@ -174,7 +174,8 @@ class Setting(Base):
 
 
 class Channel(Base):
-    """A durable message stream: a grid's channel, an ad-hoc group, a direct pair, an incident."""
+    """A durable message stream: a grid's channel, an ad-hoc group, a direct pair, or the channel
+    of an object a plugin owns (ref "<kind>:<id>", e.g. an incident)."""
 
     __tablename__ = "channels"
 

@@ -13,7 +13,7 @@ class RecordingSettings(BaseModel):
     configured."""
 
     calls: bool = Field(False, description="record 1:1 calls (both parties publish)")
-    group_calls: bool = Field(False, description="record group calls of every channel/incident")
+    group_calls: bool = Field(False, description="record group calls of every channel")
     ptt: bool = Field(False, description="record push-to-talk channels")
     channels: dict[int, bool] = Field(
         default_factory=dict, description="per channel id: overrides group_calls and ptt"
