@@ -83,11 +83,19 @@ class HelloHub:
         await self.as_admin("PATCH", f"/api/v1/people/{person['id']}", json={"roles": roles})
 
 
+async def start_hello(
+    start_hub: StartHub,  # noqa: F811
+    hello: Plugin,
+    database_url: str | None = None,
+) -> HelloHub:
+    """A demo-county hub with the hello plugin only (SQLite unless `database_url` is given)."""
+    hub = await start_hub(database_url=database_url, with_plugins={"hello": hello})
+    return HelloHub(hub.client, hub.settings.data_dir)
+
+
 @pytest.fixture
 async def hello_hub(start_hub: StartHub, hello: Plugin) -> HelloHub:  # noqa: F811
-    """A demo-county hub on SQLite with the hello plugin only."""
-    hub = await start_hub(with_plugins={"hello": hello})
-    return HelloHub(hub.client, hub.settings.data_dir)
+    return await start_hello(start_hub, hello)
 
 
 # --- the browser: every installed plugin, hello among them, and the built consoles ---------

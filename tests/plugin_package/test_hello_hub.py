@@ -20,6 +20,7 @@ from tests.plugin_package.conftest import (
     VILLAGE,
     HelloHub,
     installed_plugins,
+    start_hello,
 )
 
 GREETINGS = "/api/v1/hello/greetings"
@@ -90,8 +91,9 @@ async def test_without_its_role_nothing_of_it(hello_hub: HelloHub, peers: list[P
 
 
 async def test_a_keeper_posts_and_reads_over_http_and_socket(
-    hello_hub: HelloHub, peers: list[Peer]
+    database_url: str, start_hub: StartHub, hello: Plugin, peers: list[Peer]
 ) -> None:
+    hello_hub = await start_hello(start_hub, hello, database_url)
     client = hello_hub.client
     await hello_hub.grant(COMMANDER, KEEPER, COUNTY)
     village = await hello_hub.grid_id(VILLAGE)
