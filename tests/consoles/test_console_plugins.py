@@ -45,12 +45,16 @@ async def test_a_plugin_page_is_a_tab_on_the_hosts_vue_and_survives_a_reload(
     await button.click()
     await expect(count).to_have_text("计数 2")  # a plugin ref drives the host's renderer
     await expect(page.get_by_test_id("uitest-user")).to_have_text(COMMANDER)  # @gridhub/host
+    # the host's router and i18n instances (useRoute, useI18n from the bare imports)
+    await expect(page.get_by_test_id("uitest-route")).to_have_text(f"/p/{NAME}/counter")
+    await expect(page.get_by_test_id("uitest-i18n")).to_have_text("刷新")
     # the plugin's stylesheet, linked from the manifest
     outline = "getComputedStyle(document.querySelector('[data-testid=uitest-page]')).outlineColor"
     assert await page.evaluate(outline) == "rgb(0, 128, 0)"
 
     await page.get_by_role("button", name="English").click()
     await expect(count).to_have_text("Count 2")  # text() follows the page's language
+    await expect(page.get_by_test_id("uitest-i18n")).to_have_text("Refresh")
     await expect(page.get_by_test_id(f"nav-plugin-{NAME}-counter")).to_have_text("Counter")
 
     await page.reload()  # a deep link: the route exists before the manifest is read
@@ -88,3 +92,7 @@ async def test_a_plugin_map_layer_toggles_and_its_panel_is_on_the_big_screen(
     await page.goto("/console/screen")
     panel = page.get_by_test_id(f"screen-panel-{NAME}-places")
     await expect(panel.get_by_test_id("uitest-panel")).to_have_text("地点面板")
+    # `echarts` resolves to the host's copy too
+    await expect(panel.get_by_test_id("uitest-panel")).to_have_attribute(
+        "data-echarts", re.compile(r"^\d+\.")
+    )

@@ -18,6 +18,8 @@ PLACES_READ = policy.for_roles("uitest.places", STAFF_ROLES, policy.Scope.NONE)
 
 PAGE_JS = """\
 import { defineComponent, h, ref } from 'vue'
+import { useRoute } from 'vue-router'
+import { useI18n } from 'vue-i18n'
 import { ElButton } from 'element-plus'
 import { session, text } from '@gridhub/host'
 
@@ -25,7 +27,11 @@ export const CounterPage = defineComponent({
   name: 'UitestCounter',
   setup() {
     const count = ref(0)
+    const route = useRoute()
+    const { t } = useI18n()
     return () => h('div', { 'data-testid': 'uitest-page' }, [
+      h('span', { 'data-testid': 'uitest-route' }, route.path),
+      h('span', { 'data-testid': 'uitest-i18n' }, t('common.refresh')),
       h('span', { 'data-testid': 'uitest-count' }, `${text('计数', 'Count')} ${count.value}`),
       h(ElButton, { type: 'primary', 'data-testid': 'uitest-add', onClick: () => count.value++ },
         () => text('加一', 'Add one')),
@@ -46,10 +52,13 @@ export const BrokenPage = defineComponent({
 """
 PANEL_JS = """\
 import { defineComponent, h } from 'vue'
+import { version } from 'echarts'
 import { text } from '@gridhub/host'
 
 export const PlacesPanel = defineComponent({
-  setup: () => () => h('div', { 'data-testid': 'uitest-panel' }, text('地点面板', 'Places panel')),
+  setup: () => () =>
+    h('div', { 'data-testid': 'uitest-panel', 'data-echarts': version },
+      text('地点面板', 'Places panel')),
 })
 """
 STYLE_CSS = "[data-testid='uitest-page'] { outline: 1px solid rgb(0, 128, 0); }\n"
