@@ -155,7 +155,8 @@ def _bundle(plugin: Plugin) -> Bundle:
         check_bundle(plugin.name, ui, static)
     except UiError as exc:
         raise PluginError(str(exc)) from None
-    return Bundle(plugin.name, _version(plugin), ui, Path(static) if static else None)
+    version = _version(plugin) if ui is not None else ""  # (a metadata scan: only if needed)
+    return Bundle(plugin.name, version, ui, Path(static) if static else None)
 
 
 def _version(plugin: Plugin) -> str:
