@@ -245,7 +245,7 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
 
 async def _realtime(app: web.Application) -> AsyncIterator[None]:
     realtime, bus = app[REALTIME], app[BUS]
-    live = Live(realtime, app[SESSIONS], LivePeople(app[SESSIONS]))
+    live = Live(realtime, app[SESSIONS], LivePeople(app[SESSIONS]), app[ROLES].staff)
     app[LIVE] = live
 
     async def revoked(message: SessionRevoked) -> None:

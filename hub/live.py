@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,9 +28,16 @@ PRESENCE_SET = policy.signed_in("presence.set", policy.Scope.OWN)
 PRESENCE_ACTIVITY = policy.signed_in("presence.activity", policy.Scope.OWN)
 # Staff only: a report goes to the command centres over the person's grids, and a resident's
 # whereabouts are no business of theirs (residents locate a problem in their appeal instead).
-LOCATION_REPORT = policy.for_roles("location.report", STAFF_ROLES, policy.Scope.OWN)
-PRESENCE_WHO = policy.for_roles("presence.who", STAFF_ROLES, policy.Scope.LISTED)
-LOCATION_TRACK = policy.for_roles("location.track", STAFF_ROLES, policy.Scope.PERSON)
+
+
+def staff_rules(staff: Iterable[str]) -> dict[str, policy.Rule]:
+    """The staff events: location.report, presence.who, location.track, for this hub's staff
+    roles (the core's and the enabled plugins' staff roles, hub/roles.py)."""
+    return {
+        "location.report": policy.for_roles("location.report", staff, policy.Scope.OWN),
+        "presence.who": policy.for_roles("presence.who", staff, policy.Scope.LISTED),
+        "location.track": policy.for_roles("location.track", staff, policy.Scope.PERSON),
+    }
 
 
 class PresenceIn(BaseModel):
@@ -101,17 +109,23 @@ class People:
 
 class Live:
     def __init__(
-        self, realtime: Realtime, sessions: async_sessionmaker[AsyncSession], people: People
+        self,
+        realtime: Realtime,
+        sessions: async_sessionmaker[AsyncSession],
+        people: People,
+        staff: frozenset[str] = STAFF_ROLES,
     ) -> None:
         self.rt = realtime
+        self.staff = staff
         self._sessions = sessions
         self.people = people
         realtime.on_presence(self._push_presence)
         realtime.on("presence.set", PresenceIn, PRESENCE_SET)(self.set_state)
         realtime.on("presence.activity", Empty, PRESENCE_ACTIVITY)(self.activity)
-        realtime.on("location.report", LocationIn, LOCATION_REPORT)(self.report_location)
-        realtime.on("presence.who", WhoQuery, PRESENCE_WHO)(self.who)
-        realtime.on("location.track", TrackQuery, LOCATION_TRACK)(self.track)
+        rules = staff_rules(staff)
+        realtime.on("location.report", LocationIn, rules["location.report"])(self.report_location)
+        realtime.on("presence.who", WhoQuery, rules["presence.who"])(self.who)
+        realtime.on("location.track", TrackQuery, rules["location.track"])(self.track)
 
     async def set_state(self, conn: Connection, body: PresenceIn) -> dict[str, Any]:
         if not self.rt.presence_states.known(body.state):
@@ -163,10 +177,10 @@ class Live:
         index = self.rt.grids()
         _u, _n, _i, grids = await self.people.facts(body.person_id)
         allowed = conn.principal.person_id == body.person_id or any(
-            in_scope(conn.principal, index, g, STAFF_ROLES) for g in grids
+            in_scope(conn.principal, index, g, self.staff) for g in grids
         )
         if not allowed:
-            require_scope(conn.principal, index, grids[0] if grids else -1, STAFF_ROLES)
+            require_scope(conn.principal, index, grids[0] if grids else -1, self.staff)
         points = await self._points(body)  # one more than asked: is there a next page?
         more = len(points) > body.limit
         return {
@@ -195,13 +209,12 @@ class Live:
         records = await self.rt.presence.known(online_only=not include_offline)
         return [snapshot_of(r) for r in records]
 
-    @staticmethod
-    def _scope(who: Principal, index: GridIndex, code: str | None) -> set[int] | None:
+    def _scope(self, who: Principal, index: GridIndex, code: str | None) -> set[int] | None:
         if code is not None:
             root = index.by_code(code)
-            require_scope(who, index, root.id, STAFF_ROLES)
+            require_scope(who, index, root.id, self.staff)
             return index.scope_ids([root.id])
-        return None if who.is_admin else index.scope_ids(who.grid_ids(STAFF_ROLES))
+        return None if who.is_admin else index.scope_ids(who.grid_ids(self.staff))
 
     async def _store(self, person_id: int, loc: Location) -> None:
         async with self._sessions.begin() as session:

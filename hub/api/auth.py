@@ -21,7 +21,7 @@ from hub.audit import Actor
 from hub.errors import Forbidden, Unauthorized
 from hub.grid import GridIndex
 from hub.identity import TokenPair
-from hub.keys import GRIDS, IDENTITY
+from hub.keys import GRIDS, IDENTITY, ROLES
 from hub.netaddr import client_address, is_https, own_origin
 from hub.web import Call, Router
 
@@ -73,6 +73,7 @@ class MeOut(BaseModel):
     username: str
     display_name: str
     is_admin: bool
+    is_staff: bool = Field(description="admin, or holds a staff role (core or a plugin's)")
     roles: list[GrantOut]
 
 
@@ -148,7 +149,8 @@ def build_router() -> Router:
 
     @router.get("/me", summary="The signed-in person and their roles", response=MeOut, rule=ME)
     async def me(call: Call[None, None]) -> MeOut:
-        return describe(call.who, call.request.app[GRIDS].index)
+        app = call.request.app
+        return describe(call.who, app[GRIDS].index, app[ROLES].staff)
 
     return router
 
@@ -204,7 +206,7 @@ def cleared(response: web.Response) -> web.Response:
     return response
 
 
-def describe(who: Principal, index: GridIndex) -> MeOut:
+def describe(who: Principal, index: GridIndex, staff: frozenset[str]) -> MeOut:
     grants = []
     for grant in who.grants:
         node = (
@@ -225,5 +227,6 @@ def describe(who: Principal, index: GridIndex) -> MeOut:
         username=who.username,
         display_name=who.display_name,
         is_admin=who.is_admin,
+        is_staff=who.is_admin or bool(who.roles & staff),
         roles=grants,
     )

@@ -203,8 +203,8 @@ async def test_only_staff_plugin_roles_count_as_staff(
     start_hub: StartHub, peers: list[Peer]
 ) -> None:
     """A person holding only the plugin's staff role sees the people of their grid, the role
-    list and their grid's staff channel; one holding only its non-staff role sees only
-    themselves, not the list, and not the channel."""
+    list and their grid's staff channel, and reports their position (the field app on duty);
+    one holding only its non-staff role sees only themselves, and none of the rest."""
     client = (await start_hub(with_plugins=plugin(Patrol))).client
     admin = await login(client, "admin")
     for username, role in (("insp", "inspector"), ("visit", "visitor")):
@@ -226,10 +226,16 @@ async def test_only_staff_plugin_roles_count_as_staff(
     grid_id = client.app[GRIDS].index.by_code(VILLAGE).id
     channel = (await client.app[CHANNELS].grid_memberships())[grid_id][0]
     for token, expected in ((inspector, True), (visitor, False)):
+        me = await (await client.get("/api/v1/auth/me", headers=bearer(token))).json()
+        assert me["is_staff"] is expected
         peer = await connect(client, token)
         peers.append(peer)
         reply = await peer.call("channel.history", {"channel_id": channel})
         assert reply["ok"] is expected, reply
+        reported = await peer.call("location.report", {"lat": 36.9, "lon": 118.7})  # field app
+        assert reported["ok"] is expected, reported
+        if not expected:
+            assert reported["error"]["code"] == "auth.role_required"
 
 
 async def test_a_role_whose_plugin_is_gone_is_skipped_at_sign_in(

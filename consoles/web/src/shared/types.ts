@@ -32,6 +32,8 @@ export interface Me {
   username: string
   display_name: string
   is_admin: boolean
+  /** admin, or a staff role (core or a plugin's): the hub takes their position reports */
+  is_staff: boolean
   roles: Grant[]
 }
 
