@@ -89,12 +89,19 @@ const NOBODY = {} as Me
 let cached: { who: Me; manifest: Promise<Manifest> } | null = null
 
 /** The manifest for whoever is signed in (asked once per sign-in; the residents' page asks
- * without one). Never rejects: a manifest that cannot be read is shown as an error and
- * counts as empty, so the page works without its plugins. */
+ * without one). Never rejects: a manifest that cannot be read counts as empty, so the page
+ * works without its plugins, and is asked for again by the next call. */
 export function loadManifest(): Promise<Manifest> {
   const who = hostSession()?.me.value ?? NOBODY
-  if (cached?.who !== who) cached = { who, manifest: fetchManifest() }
+  if (cached?.who !== who) {
+    const entry = { who, manifest: fetchManifest(() => forgetIf(entry)) }
+    cached = entry
+  }
   return cached.manifest
+}
+
+function forgetIf(entry: typeof cached): void {
+  if (cached === entry) cached = null
 }
 
 /** Forget the cached manifest (the next loadManifest asks the hub again). */
@@ -102,13 +109,14 @@ export function forgetManifest(): void {
   cached = null
 }
 
-async function fetchManifest(): Promise<Manifest> {
+async function fetchManifest(failed: () => void): Promise<Manifest> {
   try {
     const manifest = await api.get<Manifest>('/api/v1/ui/manifest')
     for (const plugin of manifest.plugins) plugin.styles?.forEach(linkStyle)
     return manifest
   } catch (error) {
-    console.error('plugin manifest', error)
+    console.warn('plugin manifest', error) // offline, say: the page goes on without plugins
+    failed()
     return EMPTY
   }
 }
