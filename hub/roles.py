@@ -89,9 +89,6 @@ class RoleCatalogue:
         """Core roles first, then each plugin's in declaration order."""
         return list(self._entries.values())
 
-    def get(self, name: str) -> CatalogueEntry | None:
-        return self._entries.get(name)
-
     def grants(self, person_id: int, rows: Iterable[tuple[str, int | None]]) -> tuple[Grant, ...]:
         """The grants of stored (role, grid) rows; unknown roles are left out, with a warning
         the first time per person and role."""
