@@ -1,68 +1,18 @@
-"""Socket.IO test clients for hubs started by the `start_hub`/`client` fixtures."""
+"""Socket.IO test clients for hubs started by the `start_hub`/`client` fixtures: the testing
+kit's client (hub.testing.SocketClient) on an aiohttp test client's hub."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any
-
-import socketio
-
+from hub.testing import SocketClient
+from hub.testing.clients import WAIT_S as WAIT  # noqa: F401  (re-exported to the tests)
 from tests.hub.conftest import Client, login
 
-WAIT = 5.0
-
-
-class Peer:
-    """A real python-socketio client that queues every server event it receives."""
-
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.events: dict[str, asyncio.Queue[Any]] = {}
-        self.sio.on("*", self._any)
-
-    async def _any(self, event: str, data: Any = None) -> None:
-        self.queue(event).put_nowait(data)
-
-    def queue(self, event: str) -> asyncio.Queue[Any]:
-        return self.events.setdefault(event, asyncio.Queue())
-
-    async def next(
-        self, event: str, match: Callable[[Any], bool] | None = None, wait: float = WAIT
-    ) -> Any:
-        """The next `event` (whose payload satisfies `match`, if given) within `wait` seconds."""
-
-        async def first() -> Any:
-            while True:
-                data = await self.queue(event).get()
-                if match is None or match(data):
-                    return data
-
-        return await asyncio.wait_for(first(), wait)
-
-    def drain(self, event: str) -> list[Any]:
-        """Everything of `event` received so far, removed from the queue."""
-        queue, items = self.queue(event), []
-        while not queue.empty():
-            items.append(queue.get_nowait())
-        return items
-
-    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
-        reply: dict[str, Any] = await self.sio.call(event, data, timeout=WAIT)
-        return reply
-
-    async def ok(self, event: str, data: Any = None) -> dict[str, Any]:
-        """Call and insist on success."""
-        reply = await self.call(event, data)
-        assert reply["ok"] is True, reply
-        return reply
+Peer = SocketClient  # a real python-socketio client that queues every server event it receives
 
 
 async def connect(client: Client, token: str | None) -> Peer:
     peer = Peer()
-    auth = {"token": token} if token is not None else None
-    url = str(client.make_url("/"))
-    await peer.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=WAIT)
+    await peer.connect(str(client.make_url("/")), token)
     return peer
 
 
