@@ -70,6 +70,7 @@ class RunningHub:
         self._clients: list[HubClient] = []
         self._sockets: list[SocketClient] = []
         self._admin: HubClient | None = None
+        self._stopped = False
 
     @property
     def data_dir(self) -> Path:
@@ -157,7 +158,11 @@ class RunningHub:
         await self.app[BUS].flush()
 
     async def stop(self) -> None:
-        """Close its clients and sockets, then shut the hub down as a node stops."""
+        """Close its clients and sockets, then shut the hub down as a node stops (a test may
+        stop it early, e.g. to start another on its database; stopping again does nothing)."""
+        if self._stopped:
+            return
+        self._stopped = True
         for peer in self._sockets:
             await peer.close()
         for client in self._clients:

@@ -6,27 +6,18 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from hub.demo_data import DEMO_PASSWORD
+from hub.testing import PASSWORD, RunningHub
 from tests.consoles.browser import Browsers, input_of
-from tests.consoles.conftest import ConsoleHub
 from tests.plugin_package.conftest import COMMANDER, COUNTY, KEEPER
 
 NAV = "nav-plugin-hello-greetings"
 
 
-async def keep_the_county(hub: ConsoleHub) -> None:
-    people = await hub.api("GET", "/api/v1/people", "admin")
-    person = next(p for p in people if p["username"] == COMMANDER)
-    roles = [{"role": r["role"], "grid": r["grid"]} for r in person["roles"]]
-    roles.append({"role": KEEPER, "grid": COUNTY})
-    await hub.api("PATCH", f"/api/v1/people/{person['id']}", "admin", json={"roles": roles})
-
-
 async def test_a_keeper_uses_the_plugin_page_layer_and_panel(
-    console_hub: ConsoleHub, browsers: Browsers
+    console_hub: RunningHub, browsers: Browsers
 ) -> None:
-    await keep_the_county(console_hub)
-    page = await browsers.signed_in(COMMANDER, DEMO_PASSWORD, "/console")
+    await console_hub.grant(COMMANDER, KEEPER, COUNTY)
+    page = await browsers.signed_in(COMMANDER, PASSWORD, "/console")
     await page.get_by_test_id(NAV).click()
     await expect(page).to_have_url(f"{console_hub.url}/console/p/hello/greetings")
     await expect(page.get_by_test_id("hello-page")).to_be_visible()
@@ -37,7 +28,7 @@ async def test_a_keeper_uses_the_plugin_page_layer_and_panel(
     first = page.get_by_test_id("hello-greeting").first
     await expect(first).to_contain_text(typed)  # shown as typed: text, not markup
     await expect(page.locator('[data-testid="hello-greeting"] i')).to_have_count(0)
-    stored = await console_hub.api("GET", "/api/v1/hello/greetings", COMMANDER)
+    stored = await (await console_hub.sign_in(COMMANDER)).json("GET", "/api/v1/hello/greetings")
     assert [g["text"] for g in stored["greetings"]] == [typed]
 
     await page.get_by_test_id("nav-map").click()
@@ -46,15 +37,15 @@ async def test_a_keeper_uses_the_plugin_page_layer_and_panel(
     await toggle.click()
     await expect(page.locator("path.gh-plugin-layer-hello-greetings")).to_have_count(1)
 
-    screen = await browsers.signed_in(COMMANDER, DEMO_PASSWORD, "/console/screen")
+    screen = await browsers.signed_in(COMMANDER, PASSWORD, "/console/screen")
     panel = screen.get_by_test_id("screen-panel-hello-greetings")
     await expect(panel.get_by_test_id("hello-count")).to_have_text("1")
 
 
 async def test_without_the_role_the_console_shows_none_of_it(
-    console_hub: ConsoleHub, browsers: Browsers
+    console_hub: RunningHub, browsers: Browsers
 ) -> None:
-    page = await browsers.signed_in(COMMANDER, DEMO_PASSWORD, "/console/p/hello/greetings")
+    page = await browsers.signed_in(COMMANDER, PASSWORD, "/console/p/hello/greetings")
     # shown once the manifest is read: from then on the nav is complete
     await expect(page.get_by_test_id("plugin-page-missing")).to_be_visible()
     await expect(page.get_by_test_id("hello-page")).to_have_count(0)

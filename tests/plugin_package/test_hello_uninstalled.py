@@ -22,7 +22,7 @@ from pathlib import Path
 
 import aiohttp
 
-from hub.demo_data import DEMO_PASSWORD
+from hub.testing import PASSWORD, RunningHub
 from tests.hub.processes import clean_env
 from tests.plugin_package.conftest import (
     COMMANDER,
@@ -30,7 +30,6 @@ from tests.plugin_package.conftest import (
     DISTRIBUTION,
     KEEPER,
     VILLAGE,
-    HelloHub,
 )
 from tests.services import free_port
 
@@ -103,13 +102,13 @@ async def _listening(process: asyncio.subprocess.Process, log: Path) -> None:
 
 
 async def test_the_hub_starts_on_its_database_once_it_is_uninstalled(
-    hello_hub: HelloHub, tmp_path: Path
+    hello_hub: RunningHub, tmp_path: Path
 ) -> None:
     await hello_hub.grant(COMMANDER, KEEPER, COUNTY)
     village = await hello_hub.grid_id(VILLAGE)
     body = {"grid_id": village, "text": "再见"}
-    await hello_hub.as_admin("POST", "/api/v1/hello/greetings", json=body)
-    await hello_hub.client.close()  # the hub with the plugin stops
+    await (await hello_hub.admin()).json("POST", "/api/v1/hello/greetings", json=body)
+    await hello_hub.stop()  # the hub with the plugin stops
 
     site = site_without(DISTRIBUTION, tmp_path / "site-packages")
     log = tmp_path / "serve.log"
@@ -117,7 +116,7 @@ async def test_the_hub_starts_on_its_database_once_it_is_uninstalled(
         health = await http.get(f"{url}/healthz")
         assert (health.status, (await health.json())["status"]) == (200, "ok")
         signed_in = await http.post(
-            f"{url}/api/v1/auth/login", json={"username": COMMANDER, "password": DEMO_PASSWORD}
+            f"{url}/api/v1/auth/login", json={"username": COMMANDER, "password": PASSWORD}
         )
         assert signed_in.status == 200  # their hello_keeper assignment is skipped
         headers = {"Authorization": f"Bearer {(await signed_in.json())['access_token']}"}
