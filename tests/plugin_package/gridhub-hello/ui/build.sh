@@ -9,4 +9,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 if [ ! -e node_modules ]; then
     ln -s ../../../../consoles/web/node_modules node_modules
 fi
-node_modules/.bin/vite build
+# Arguments go to vite (e.g. `--outDir DIR` to build elsewhere, as the bundle test does).
+node_modules/.bin/vite build "$@"
