@@ -102,9 +102,12 @@ export interface ChannelMessage {
   created_at: number
 }
 
+export type CoreChannelKind = 'grid' | 'adhoc' | 'direct'
+
 export interface Channel {
   id: number
-  kind: 'grid' | 'adhoc' | 'direct' | 'incident'
+  /** A core kind, or the kind of a plugin's object that owns the channel (any name). */
+  kind: CoreChannelKind | (string & {})
   grid_id: number | null
   ref: string | null
   name: string
