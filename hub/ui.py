@@ -1,10 +1,11 @@
 """What a plugin adds to the web pages, declared in Python (`BasePlugin.ui`), and the checks
 made on it at start-up.
 
-A plugin lists console pages, map layers, big-screen panels, field-app tabs, incident-drawer
-cards and residents' page sections. Those drawn by the plugin's own code name a `module` (an
-ES module file inside the plugin's `static` folder, built with Vite library mode, `vue`,
-`element-plus`, `@gridhub/host`, ... left external) and its named `export` (a Vue component).
+A plugin lists console pages (and sections of another plugin's page), map layers, big-screen
+panels, field-app tabs, incident-drawer cards and residents' page sections. Those drawn by the
+plugin's own code name a `module` (an ES module file inside the plugin's `static` folder,
+built with Vite library mode, `vue`, `element-plus`, `@gridhub/host`, ... left external) and
+its named `export` (a Vue component).
 The hub serves the folder at /plugins/<name>/static/ and tells each signed-in page which
 items its person's roles allow (GET /api/v1/ui/manifest, hub/api/ui.py). docs/plugins.md is
 the author's guide.
@@ -31,6 +32,7 @@ STATIC_FILE = re.compile(
 )
 MODULE_FILE = re.compile(STATIC_FILE.pattern + r"\.m?js")
 STYLE_FILE = re.compile(STATIC_FILE.pattern + r"\.css")
+PAGE_REF = re.compile(r"[a-z][a-z0-9_]*/[a-z][a-z0-9_-]{0,62}")
 EXPORT_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]{0,127}")
 SOURCE_PATH = re.compile(r"/api/v1/[a-z][a-z0-9_]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*")
 COLOUR = re.compile(r"#[0-9A-Fa-f]{3,8}|[a-z]{3,20}")
@@ -87,13 +89,30 @@ class ModuleItem(UiItem):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConsolePage(ModuleItem):
-    """A console nav tab and its page at /console/p/<plugin>/<path>."""
+    """A console nav tab and its page at /console/p/<plugin>/<path>. `badge`: a named export
+    of the module, a function answering the number shown on the tab (read reactively, so it
+    follows what it reads, e.g. the console's live picture); None: no number."""
 
     path: str
+    badge: str | None = None
 
     def __post_init__(self) -> None:
         ModuleItem.__post_init__(self)
         _check(PAGE_PATH, self.path, f"{self.id}: path")
+        if self.badge is not None:
+            _check(EXPORT_NAME, self.badge, f"{self.id}: badge")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageSection(ModuleItem):
+    """A section inside another plugin's console page: `page` is "<plugin>/<page id>", and
+    that page shows its sections where it chooses (`PluginSections` of `@gridhub/host`)."""
+
+    page: str
+
+    def __post_init__(self) -> None:
+        ModuleItem.__post_init__(self)
+        _check(PAGE_REF, self.page, f"{self.id}: page")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,6 +193,7 @@ class PluginUi:
     field_tabs: tuple[FieldTab, ...] = ()
     drawer_cards: tuple[DrawerCard, ...] = ()
     resident_sections: tuple[ResidentSection, ...] = ()
+    page_sections: tuple[PageSection, ...] = ()
     styles: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -212,6 +232,7 @@ KINDS: dict[str, type[UiItem]] = {
     "field_tabs": FieldTab,
     "drawer_cards": DrawerCard,
     "resident_sections": ResidentSection,
+    "page_sections": PageSection,
 }
 MODULE_KINDS = tuple(kind for kind in KINDS if kind != "map_layers")
 

@@ -29,6 +29,7 @@ from hub.ui import (
     ConsolePage,
     MapLayer,
     ModuleItem,
+    PageSection,
     PluginUi,
     UiError,
     UiItem,
@@ -74,6 +75,11 @@ class UiModuleItemOut(UiItemOut):
 
 class UiPageOut(UiModuleItemOut):
     path: str  # under /console/p/<plugin>/
+    badge: str | None  # named export: a function answering the tab's number
+
+
+class UiPageSectionOut(UiModuleItemOut):
+    page: str  # "<plugin>/<page id>" of the page it is shown in
 
 
 class UiMapLayerOut(UiItemOut):
@@ -91,6 +97,7 @@ class PluginUiOut(BaseModel):
     field_tabs: list[UiModuleItemOut]
     drawer_cards: list[UiModuleItemOut]
     resident_sections: list[UiModuleItemOut]
+    page_sections: list[UiPageSectionOut]
     styles: list[str]
 
 
@@ -154,9 +161,16 @@ def _bundle(plugin: Plugin) -> Bundle:
     try:
         check_bundle(plugin.name, ui, static)
     except UiError as exc:
-        raise PluginError(str(exc)) from None
+        raise PluginError(f"{exc}{_setup_hint(plugin)}") from None
     version = _version(plugin) if ui is not None else ""  # (a metadata scan: only if needed)
     return Bundle(plugin.name, version, ui, Path(static) if static else None)
+
+
+def _setup_hint(plugin: Plugin) -> str:
+    """The built-in plugins' bundles are build output of this repository (like the consoles)."""
+    if type(plugin).__module__.startswith("plugins."):
+        return " (a built-in plugin's bundle: run scripts/setup to build it)"
+    return ""
 
 
 def _version(plugin: Plugin) -> str:
@@ -207,7 +221,9 @@ def _item_out(bundle: Bundle, item: UiItem) -> dict[str, object]:
     if isinstance(item, ModuleItem):
         out.update(module=bundle.url(item.module), export=item.export)
     if isinstance(item, ConsolePage):
-        out["path"] = item.path
+        out.update(path=item.path, badge=item.badge)
+    if isinstance(item, PageSection):
+        out["page"] = item.page
     if isinstance(item, MapLayer):
         style = dict(item.style)
         if "icon" in style:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.sdk import BasePlugin, PluginContext
+from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi
 from plugins.alarms import api, ws
 from plugins.alarms.config import AlarmsConfig
 from plugins.alarms.incidents import Incidents
@@ -20,6 +20,25 @@ from plugins.alarms.service import DEVICE_CONNECT, AlarmService
 from plugins.alarms.state import Change
 from plugins.alarms.writer import FrameWriter
 
+# The alarm centre, the console's 物联告警 tab (at /console/alarms), built from ui/ into
+# static/ by scripts/setup. Its tab counts active alarms and open SOS (escalation's panel
+# there is a PageSection of "alarms/alarms").
+UI = PluginUi(
+    pages=(
+        ConsolePage(
+            id="alarms",
+            title_zh="物联告警",
+            title_en="IoT alarms",
+            order=30,
+            path="alarms",
+            module="alarms.js",
+            export="AlarmsPage",
+            badge="needingAttention",
+        ),
+    ),
+    styles=("alarms.css",),
+)
+
 
 class AlarmsPlugin(BasePlugin):
     name = "alarms"
@@ -28,6 +47,8 @@ class AlarmsPlugin(BasePlugin):
     optional: tuple[str, ...] = ("dispatch",)
     config_model: type[BaseModel] | None = AlarmsConfig
     migrations: Path | None = Path(__file__).parent / "migrations"
+    ui: PluginUi | None = UI
+    static: Path | None = Path(__file__).parent / "static"
 
     async def setup(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, AlarmsConfig) else AlarmsConfig()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.sdk import BasePlugin, PluginContext
+from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi
 from plugins.dispatch import api, appeals, open311, sockets
 from plugins.dispatch.catalogue import Catalogue
 from plugins.dispatch.config import DispatchConfig
@@ -14,11 +14,31 @@ from plugins.dispatch.public import PublicIntake
 from plugins.dispatch.service import Incidents
 from plugins.dispatch.sla import Deadlines
 
+# The incident board, the console's 事件调度 tab (at /console/incidents), built from ui/ into
+# static/ by scripts/setup like any plugin's bundle (docs/plugins.md).
+UI = PluginUi(
+    pages=(
+        ConsolePage(
+            id="incidents",
+            title_zh="事件调度",
+            title_en="Incidents",
+            order=20,
+            path="incidents",
+            module="dispatch.js",
+            export="IncidentsPage",
+            badge="openIncidents",
+        ),
+    ),
+    styles=("dispatch.css",),
+)
+
 
 class DispatchPlugin(BasePlugin):
     name = "dispatch"
     config_model = DispatchConfig
     migrations = Path(__file__).parent / "migrations"
+    ui = UI
+    static = Path(__file__).parent / "static"
 
     async def setup(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, DispatchConfig) else DispatchConfig()

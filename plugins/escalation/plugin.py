@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.sdk import SYSTEM, BasePlugin, DueTimer, PluginContext
+from hub.sdk import SYSTEM, BasePlugin, DueTimer, PageSection, PluginContext, PluginUi
 from plugins.alarms.messages import AlarmChanged
 from plugins.dispatch.messages import IncidentChanged, IncidentOverdue
 from plugins.escalation import api, sockets
@@ -20,6 +20,24 @@ from plugins.escalation.notifiers import Notifier, build
 from plugins.escalation.sos import SOS_STATE, SosDesk
 from plugins.escalation.triggers import GROUP, Triggers
 
+# The SOS takeover panel with the running chains and notices: a section of the alarm centre
+# (the alarms plugin's page), where the commander has always found it. Built from ui/ into
+# static/ by scripts/setup.
+UI = PluginUi(
+    page_sections=(
+        PageSection(
+            id="sos",
+            title_zh="SOS 求助",
+            title_en="SOS",
+            order=10,
+            page="alarms/alarms",
+            module="escalation.js",
+            export="SosPanel",
+        ),
+    ),
+    styles=("escalation.css",),
+)
+
 
 class EscalationPlugin(BasePlugin):
     name = "escalation"
@@ -27,6 +45,8 @@ class EscalationPlugin(BasePlugin):
     optional: tuple[str, ...] = ("alarms", "dispatch")
     config_model: type[BaseModel] | None = EscalationConfig
     migrations: Path | None = Path(__file__).parent / "migrations"
+    ui: PluginUi | None = UI
+    static: Path | None = Path(__file__).parent / "static"
 
     async def setup(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, EscalationConfig) else EscalationConfig()

@@ -49,7 +49,7 @@ async def test_a_commander_gets_every_staff_item_with_versioned_module_urls(hub:
     assert MODULE_URL.fullmatch(counter["module"])
     assert counter | {"module": ""} == {
         "id": "counter", "title_zh": "计数器", "title_en": "Counter", "roles": [],
-        "order": 10, "module": "", "export": "CounterPage", "path": "counter",
+        "order": 10, "module": "", "export": "CounterPage", "path": "counter", "badge": None,
     }  # fmt: skip
     assert plugin["map_layers"] == [
         {

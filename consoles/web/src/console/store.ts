@@ -200,10 +200,14 @@ export const useLive = defineStore('live', () => {
     alarms.set(alarm.id, alarm)
   }
 
+  function putSos(item: Sos): void {
+    sos.set(item.id, item)
+  }
+
   return {
     grids, people, roles, devices, alarms, incidents, sos, categories, alerts, chains, flashes, sounded, loaded,
     lastIncidentPush, gridById, rootGrid, activeAlarms, openIncidents, openSos,
-    gridName, categoryName, personName, load, dismissFlash, putIncident, putAlarm,
+    gridName, categoryName, personName, load, dismissFlash, putIncident, putAlarm, putSos,
     me: session.me,
   }
 })

@@ -34,6 +34,13 @@ export interface ModuleItem extends ManifestItem {
 export interface PageItem extends ModuleItem {
   /** the route under /console/p/<plugin>/ */
   path: string
+  /** a named export of the module: a function answering the number on the nav tab */
+  badge: string | null
+}
+
+export interface PageSectionItem extends ModuleItem {
+  /** "<plugin>/<page id>": the page it is shown in (PluginSections) */
+  page: string
 }
 
 export interface LayerStyle {
@@ -63,6 +70,8 @@ export interface PluginManifest {
   /** drawer cards get the prop `incident` */
   drawer_cards: ModuleItem[]
   resident_sections: ModuleItem[]
+  /** sections of another plugin's console page */
+  page_sections: PageSectionItem[]
   /** stylesheets of the bundle (absolute URLs), linked once the manifest loads */
   styles: string[]
 }
@@ -78,6 +87,7 @@ export type ContributionKind =
   | 'field_tabs'
   | 'drawer_cards'
   | 'resident_sections'
+  | 'page_sections'
 
 type ItemOf<K extends ContributionKind> = PluginManifest[K][number]
 
@@ -136,7 +146,7 @@ export function contributions<K extends ContributionKind>(
   kind: K,
 ): Contribution<K>[] {
   const all = manifest.plugins.flatMap((plugin) =>
-    (plugin[kind] as ItemOf<K>[]).map((item) => ({ ...item, plugin: plugin.name }) as Contribution<K>),
+    ((plugin[kind] ?? []) as ItemOf<K>[]).map((item) => ({ ...item, plugin: plugin.name }) as Contribution<K>),
   )
   return all.sort((a, b) => a.order - b.order || a.plugin.localeCompare(b.plugin) || a.id.localeCompare(b.id))
 }
