@@ -18,29 +18,18 @@ pytest fixtures (start_gridhub, gridhub_demo_template): `pytest_plugins =
 from __future__ import annotations
 
 from hub.testing.clients import HubClient, SocketClient, error_code, sign_in
-from hub.testing.demo import copy_demo, make_demo_template
-from hub.testing.hubs import (
-    ADMIN,
-    PASSWORD,
-    RunningHub,
-    choose_plugins,
-    hub_settings,
-    installed_plugins,
-    running_hub,
-)
+from hub.testing.hubs import ADMIN, PASSWORD, RunningHub, installed_plugins, running_hub
 
+# The supported names. The helpers of the submodules (hub_settings, the demo template) serve
+# GridHub's own fixtures and are internal like the rest of hub/.
 __all__ = [
     "ADMIN",
     "PASSWORD",
     "HubClient",
     "RunningHub",
     "SocketClient",
-    "choose_plugins",
-    "copy_demo",
     "error_code",
-    "hub_settings",
     "installed_plugins",
-    "make_demo_template",
     "running_hub",
     "sign_in",
 ]

@@ -20,12 +20,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from hub import testing
 from hub.app import build_app
 from hub.demo_data import DEMO_PASSWORD
 from hub.keys import SESSIONS
 from hub.runtime import ensure_admin, open_core
 from hub.settings import Settings
+from hub.testing import demo as kit_demo
+from hub.testing import hubs
 from storage.models import Person
 from tests import services
 
@@ -42,7 +43,7 @@ def make_settings(
 ) -> Settings:
     """Settings with fast argon2 so that hashing ~90 passwords stays cheap; no media worker
     process unless a test asks for one (``media={...}``)."""
-    return testing.hub_settings(data_dir, database_url, auth=auth, **other)
+    return hubs.hub_settings(data_dir, database_url, auth=auth, **other)
 
 
 # --- helpers shared by the test modules ----------------------------------------------------------
@@ -92,12 +93,12 @@ async def person_id(app: web.Application, username: str) -> int:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file holding the migrated, seeded demo county, started once."""
     settings = make_settings(tmp_path_factory.mktemp("demo-template"))
-    return services.run_async(testing.make_demo_template(settings))
+    return services.run_async(kit_demo.make_demo_template(settings))
 
 
 async def copy_demo(url: str, request: pytest.FixtureRequest) -> None:
     """Fill the empty database at `url` with the demo county from the SQLite template."""
-    await testing.copy_demo(request.getfixturevalue("demo_template"), url)
+    await kit_demo.copy_demo(request.getfixturevalue("demo_template"), url)
 
 
 # --- hubs ----------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """The testing kit (hub.testing) that plugin authors' tests use: a real hub on a loopback port
 with a plugin given as an object, seeded with a plugin role, HTTP as a signed-in person (tokens
 and the browser's cookie + CSRF way), a Socket.IO client with acknowledged emits, and a clean
-stop. The fixtures (hub.testing.fixtures) are loaded as a plugin's conftest.py would."""
+stop; and its pytest fixtures (hub.testing.fixtures: a plugin repository loads them with
+pytest_plugins in its root conftest.py, tests/plugin_package/test_hello_guide.py runs that)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import pytest
@@ -22,12 +23,13 @@ from hub.sdk import (
     for_roles,
     require_scope,
 )
-from hub.testing import PASSWORD, choose_plugins, running_hub
-
-if TYPE_CHECKING:  # the module itself is loaded as a pytest plugin, by pytest_plugins below
-    from hub.testing.fixtures import StartGridHub
-
-pytest_plugins = ["hub.testing.fixtures"]
+from hub.testing import PASSWORD, running_hub
+from hub.testing.fixtures import (  # noqa: F401  (fixtures)
+    StartGridHub,
+    gridhub_demo_template,
+    start_gridhub,
+)
+from hub.testing.hubs import choose_plugins
 
 WARDEN = "kit_warden"
 WATCH = for_roles("kit.watch", frozenset({WARDEN}), Scope.GRID)
@@ -125,7 +127,9 @@ def test_an_unknown_plugin_name_is_refused() -> None:
         choose_plugins(["no_such_plugin"])
 
 
-async def test_the_fixture_starts_demo_hubs_by_plugin_name(start_gridhub: StartGridHub) -> None:
+async def test_the_fixture_starts_demo_hubs_by_plugin_name(
+    start_gridhub: StartGridHub,  # noqa: F811  (the fixture imported above)
+) -> None:
     hub = await start_gridhub(["hello"], demo=True)
     commander = await hub.sign_in("county.cmd")
     assert (await commander.get("/api/v1/hello/greetings")).status == 403
