@@ -158,19 +158,32 @@ def mount(app: web.Application) -> None:
 
 def _bundle(plugin: Plugin) -> Bundle:
     ui, static = getattr(plugin, "ui", None), getattr(plugin, "static", None)
-    try:
-        check_bundle(plugin.name, ui, static)
-    except UiError as exc:
-        raise PluginError(f"{exc}{_setup_hint(plugin)}") from None
+    if _unbuilt(plugin, ui, static):
+        log.error(
+            "the built-in plugin %r has no built console bundle in %s: run scripts/setup "
+            "(the hub starts; its pages say their module cannot be loaded until then)",
+            plugin.name,
+            static,
+        )
+    else:
+        try:
+            check_bundle(plugin.name, ui, static)
+        except UiError as exc:
+            raise PluginError(str(exc)) from None
     version = _version(plugin) if ui is not None else ""  # (a metadata scan: only if needed)
     return Bundle(plugin.name, version, ui, Path(static) if static else None)
 
 
-def _setup_hint(plugin: Plugin) -> str:
-    """The built-in plugins' bundles are build output of this repository (like the consoles)."""
-    if type(plugin).__module__.startswith("plugins."):
-        return " (a built-in plugin's bundle: run scripts/setup to build it)"
-    return ""
+def _unbuilt(plugin: Plugin, ui: object, static: Path | None) -> bool:
+    """A plugin of this repository (plugins/) whose bundle is not built: its static folder
+    is build output (scripts/setup), like consoles/web/dist, so a checkout without it is a
+    development set-up to finish, not a broken install. Any other plugin's wheel ships its
+    bundle, and one that lacks a file stops start-up."""
+    built_in = type(plugin).__module__.startswith("plugins.")
+    if not built_in or not isinstance(ui, PluginUi) or static is None:
+        return False
+    folder = Path(static)
+    return any(not (folder / name).is_file() for name in ui.files())
 
 
 def _version(plugin: Plugin) -> str:

@@ -1,6 +1,7 @@
 """A console page's tab number (`ConsolePage.badge`) and sections other plugins add to a
-page (`PageSection`): what the manifest tells each caller, what a declaration may name, and
-the start-up error of a built-in plugin whose bundle was not built."""
+page (`PageSection`): what the manifest tells each caller, what a declaration may name; a
+built-in plugin whose bundle was not built (scripts/setup not run) starts and says so, while a
+third-party plugin missing a file stops start-up."""
 
 from __future__ import annotations
 
@@ -108,8 +109,20 @@ def test_unsafe_sections_and_badges_are_refused_when_declared(make: Any) -> None
         make()
 
 
-def test_a_built_in_plugin_without_its_built_bundle_says_to_run_setup(tmp_path: Path) -> None:
+async def test_a_built_in_plugin_without_its_built_bundle_starts_and_says_to_run_setup(
+    start_hub: StartHub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     plugin = DispatchPlugin()
     plugin.static = tmp_path / "not-built"  # a checkout where scripts/setup has not run
-    with pytest.raises(PluginError, match=r"plugin .dispatch.*run scripts/setup to build it"):
-        build_app(make_settings(tmp_path), available_plugins={"dispatch": plugin})
+    client = (await start_hub(with_plugins={"dispatch": plugin})).client
+    assert "'dispatch' has no built console bundle" in caplog.text
+    assert "run scripts/setup" in caplog.text
+    [page] = (await plugin_manifest(client, "v01.cmd"))["pages"]
+    module = await client.get(page["module"])  # the page says its module cannot be loaded
+    assert module.status == 404
+
+
+def test_a_third_party_plugin_missing_a_file_still_stops_start_up(tmp_path: Path) -> None:
+    plugin = SectionPlugin(tmp_path / "empty")
+    with pytest.raises(PluginError, match=r"board\.js is not a file|static is not a folder"):
+        build_app(make_settings(tmp_path), available_plugins={"sectiontest": plugin})
