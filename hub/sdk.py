@@ -10,7 +10,8 @@ declared public message module (e.g. `plugins.dispatch.messages`), and only if i
 
 What a plugin does at run time goes through its `PluginContext` (HTTP routes, socket events,
 the bus, timers, channels, audit, people and grid look-ups, periodic jobs); the names below are
-the types, errors, rules and helpers it needs to write those.
+the types, errors, rules and helpers it needs to write those. A plugin's tests use
+`hub.testing` (a running hub, signed-in HTTP and socket clients), under the same promise.
 """
 
 from __future__ import annotations
