@@ -25,20 +25,6 @@ BigDbId = Annotated[int, Field(ge=1, le=BIG_ID_MAX)]
 # A page cursor: the last id of the previous page, 0 before the first.
 DbCursor = Annotated[int, Field(ge=0, le=ID_MAX)]
 
-# Path parameters that handlers read with `hub.web.Call.path_int`, and the largest id each
-# takes; the OpenAPI document gives them as integers in this range.
-PATH_IDS: dict[str, int] = {
-    "alarm_id": BIG_ID_MAX,
-    "camera_id": ID_MAX,
-    "channel_id": ID_MAX,
-    "grid_id": ID_MAX,
-    "incident_id": ID_MAX,
-    "media_id": ID_MAX,
-    "person_id": ID_MAX,
-    "rule_id": ID_MAX,
-    "sos_id": ID_MAX,
-}
-
 
 def parse_id(text: str, maximum: int = ID_MAX) -> int | None:
     """The id `text` writes, or None: ASCII digits only (`str.isdigit` also takes "²", which

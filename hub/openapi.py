@@ -8,8 +8,9 @@ concrete OpenAPI paths:
   answers in XML.
 - `{rule_id:\\d{1,9}}` is a plain `{rule_id}` whose schema is an integer below 10**9; any other
   regex is a string parameter with that pattern.
-- A parameter in `hub.ids.PATH_IDS` (the handlers read it with `Call.path_int`) is an integer
-  from 1 to its column's largest id (and below the regex's bound, if it has one).
+- An id parameter (`hub.web.is_id_param`: named `<thing>_id`, read with `Call.path_int`) is
+  an integer from 1 to its column's largest id, the route's `Endpoint.id_bounds` (and below the
+  regex's bound, if it has one).
 
 Every operation documents its errors: a `4XX` answer is the hub's structured error
 `{"error": {"code", "message"}}`, or Open311's list under `/open311/v2/`.
@@ -18,12 +19,13 @@ Every operation documents its errors: a `4XX` answer is the hub's structured err
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from hub import __version__, ids
+from hub import __version__
 from hub.web import Endpoint
 
 REF = "#/components/schemas/{model}"
@@ -82,25 +84,27 @@ class Variant:
         return Variant(self.path + text, params, literal or self.suffix)
 
 
-def variants(template: str) -> list[Variant]:
-    """The OpenAPI paths of an aiohttp route template (see the module's docstring)."""
+def variants(template: str, id_bounds: Mapping[str, int] | None = None) -> list[Variant]:
+    """The OpenAPI paths of an aiohttp route template (see the module's docstring); id_bounds
+    gives the largest id of each id parameter."""
+    id_bounds = id_bounds or {}
     found, last = [Variant("")], 0
     for match in TEMPLATE.finditer(template):
         text, name, regex = template[last : match.start()], match.group(1), match.group(2)
         if regex is not None and LITERALS.fullmatch(regex):
             found = [v.then(text + c, literal=c) for v in found for c in regex.split("|")]
         else:
-            param = (name, param_schema(name, regex))
+            param = (name, param_schema(name, regex, id_bounds.get(name)))
             found = [v.then(f"{text}{{{name}}}", param) for v in found]
         last = match.end()
     return [v.then(template[last:]) for v in found]
 
 
-def param_schema(name: str, regex: str | None) -> dict[str, Any]:
+def param_schema(name: str, regex: str | None, largest_id: int | None = None) -> dict[str, Any]:
     digits = BOUNDED_DIGITS.fullmatch(regex or "")
     below = 10 ** int(digits.group(1)) - 1 if digits else None
-    if name in ids.PATH_IDS:
-        largest = ids.PATH_IDS[name] if below is None else min(below, ids.PATH_IDS[name])
+    if largest_id is not None:
+        largest = largest_id if below is None else min(below, largest_id)
         return {"type": "integer", "minimum": 1, "maximum": largest}
     if below is not None:
         return {"type": "integer", "minimum": 0, "maximum": below}
@@ -113,7 +117,7 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA, "Open311Errors": OPEN311_ERRORS_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
-        for variant in variants(endpoint.path):
+        for variant in variants(endpoint.path, endpoint.id_bounds):
             path = paths.setdefault(variant.path, {})
             path[endpoint.method.lower()] = _operation(endpoint, variant, schemas)
     return {

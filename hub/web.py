@@ -38,6 +38,7 @@ class Call(Generic[B, Q]):
     query: Q
     principal: Principal | None
     params: Mapping[str, str]
+    id_bounds: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def who(self) -> Principal:
@@ -46,8 +47,9 @@ class Call(Generic[B, Q]):
         return self.principal
 
     def path_int(self, name: str) -> int:
-        """The id in path parameter `name`, within its column's range (hub.ids.PATH_IDS)."""
-        maximum = ids.PATH_IDS.get(name, ids.ID_MAX)
+        """The id in path parameter `name`, within its column's range: 1..ids.ID_MAX, or
+        1..ids.BIG_ID_MAX for a parameter the route names in `big_ids`."""
+        maximum = self.id_bounds.get(name, ids.ID_MAX)
         value = ids.parse_id(self.params[name], maximum)
         if value is None:
             raise InvalidInput("request.path_invalid", f"{name} must be an id from 1 to {maximum}")
@@ -71,6 +73,21 @@ class Endpoint:
     status: int = 200
     raw_body: str | None = None
     produces: str | None = None  # media types of a non-JSON answer, for the OpenAPI document
+    big_ids: tuple[str, ...] = ()  # path parameters naming a BigId row (see `id_bounds`)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.big_ids) - {name for name, _ in path_params(self.path)}
+        if unknown:
+            raise ValueError(f"{self.method} {self.path}: big_ids names no parameter {unknown}")
+
+    @property
+    def id_bounds(self) -> dict[str, int]:
+        """The largest id of each path parameter that is a database id (see `is_id_param`)."""
+        return {
+            name: ids.BIG_ID_MAX if name in self.big_ids else ids.ID_MAX
+            for name, regex in path_params(self.path)
+            if is_id_param(name, regex)
+        }
 
     @property
     def auth(self) -> bool:
@@ -219,10 +236,26 @@ class WebSocketPaths:
         return await handler(request)
 
 
+PARAM = re.compile(r"{(\w+)(?::((?:[^{}]|{[^{}]*})+))?}")
+DIGITS = re.compile(r"\\d(?:\+|\{1,\d{1,2}\})")
+
+
+def path_params(path: str) -> list[tuple[str, str | None]]:
+    """The parameters of an aiohttp-style path template: each name and its regex, if any."""
+    return [(match.group(1), match.group(2)) for match in PARAM.finditer(path)]
+
+
+def is_id_param(name: str, regex: str | None) -> bool:
+    """Whether a path parameter is a database id: named `<thing>_id`, with no regex or only
+    digits (`\\d+`, `\\d{1,18}`). A `_id` that is not a number (a token) gives a pattern:
+    `{file_id:[^/]+}`."""
+    return name.endswith("_id") and (regex is None or DIGITS.fullmatch(regex) is not None)
+
+
 def template(path: str) -> re.Pattern[str]:
     """aiohttp-style path template (`{name}` or `{name:regex}`) as a compiled regex."""
     regex, last = "", 0
-    for match in re.finditer(r"{(\w+)(?::((?:[^{}]|{[^{}]*})+))?}", path):
+    for match in PARAM.finditer(path):
         regex += re.escape(path[last : match.start()])
         regex += f"(?P<{match.group(1)}>{match.group(2) or '[^/]+'})"
         last = match.end()
@@ -236,7 +269,8 @@ async def serve(
     policy.enforce(endpoint.rule, principal)  # before the body is read: see hub/policy.py
     body = await _body(request, endpoint.body) if endpoint.body else None
     query = _query(request, endpoint.query) if endpoint.query else None
-    result = await endpoint.handler(Call(request, body, query, principal, params))
+    call = Call(request, body, query, principal, params, endpoint.id_bounds)
+    result = await endpoint.handler(call)
     return _respond(result, endpoint.status)
 
 

@@ -66,7 +66,7 @@ def build_router() -> Router:
         return file_out(info)
 
     @router.get(
-        "/files/{file_id}",
+        "/files/{file_id:[^/]+}",  # a token, not a database id
         summary="Download a file (channel members only)",
         rule=FILE_READ,
         produces="*/*",  # the type the file was uploaded with

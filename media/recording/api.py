@@ -100,7 +100,10 @@ class RecordingOut(BaseModel):
 class PolicyOut(BaseModel):
     calls: bool
     group_calls: bool
-    sos: bool
+    subjects: list[str] = Field(
+        description='subject kinds the enabled plugins registered ("sos" with escalation): '
+        "always recorded"
+    )
     video: bool
     retention_days: float
 
@@ -124,19 +127,24 @@ def recording_out(row: Recording, people: list[int]) -> RecordingOut:
     )  # fmt: skip
 
 
+# Recording ids are tokens, not database ids (a pattern keeps `Call.path_int`'s bounds off them).
+TOKEN = "{recording_id:[^/]+}"
+
+
 def build_router() -> Router:
     router = Router("/api/v1/recordings", "recordings")
 
     @router.get(
         "/policy",
-        summary="What is recorded (SOS always)",
+        summary="What is recorded (plugins' subjects, such as an SOS, always)",
         response=PolicyOut,
         rule=RECORDING_POLICY,
     )
     async def recording_policy(call: Call[None, None]) -> PolicyOut:
-        settings = call.request.app[RECORDINGS].settings
+        recordings = call.request.app[RECORDINGS]
+        settings, kinds = recordings.settings, recordings.subjects.kinds()
         return PolicyOut(
-            calls=settings.calls, group_calls=settings.group_calls, sos=True,
+            calls=settings.calls, group_calls=settings.group_calls, subjects=sorted(kinds),
             video=settings.video, retention_days=settings.retention_days,
         )  # fmt: skip
 
@@ -173,7 +181,7 @@ def build_router() -> Router:
         return [recording_out(row, people) for row, people in rows]
 
     @router.get(
-        "/{recording_id}",
+        f"/{TOKEN}",
         summary="One recording's metadata",
         response=RecordingOut,
         rule=RECORDING_READ,
@@ -183,7 +191,7 @@ def build_router() -> Router:
         return recording_out(row, people)
 
     @router.post(
-        "/{recording_id}/ticket",
+        f"/{TOKEN}/ticket",
         summary="A short-lived URL for <audio>/<video> elements, which cannot send a token",
         response=TicketOut,
         rule=RECORDING_READ,
@@ -196,7 +204,7 @@ def build_router() -> Router:
         return TicketOut(url=url, expires_at=expires)
 
     @router.get(
-        "/{recording_id}/media",
+        f"/{TOKEN}/media",
         summary="The file (HTTP Range supported); Bearer token or ?ticket=; ?download=true",
         query=MediaQuery,
         rule=RECORDING_MEDIA,

@@ -42,6 +42,7 @@ from plugins.alarms.service import AlarmFilter, AlarmService, visible_grids
 from plugins.alarms.state import DeviceInfo
 
 ID = r"{alarm_id:\d{1,18}}"
+BIG = ("alarm_id",)  # alarms are BigId rows: path_int takes ids up to 2**63 - 1
 SEVERITY = "^(" + "|".join(SEVERITIES) + ")$"
 
 
@@ -127,6 +128,7 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
 
     @http.get(
         f"/{ID}",
+        big_ids=BIG,
         summary="One alarm with its full history",
         response=AlarmDetailOut,
         rule=rules.READ,
@@ -136,6 +138,7 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
 
     @http.post(
         f"/{ID}/ack",
+        big_ids=BIG,
         summary="Acknowledge (commander)",
         body=CommentIn,
         response=AlarmOut,
@@ -146,6 +149,7 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
 
     @http.post(
         f"/{ID}/clear",
+        big_ids=BIG,
         summary="Clear (commander)",
         body=CommentIn,
         response=AlarmOut,
@@ -156,6 +160,7 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
 
     @http.post(
         f"/{ID}/comment",
+        big_ids=BIG,
         summary="Comment on an alarm",
         body=TextIn,
         response=AlarmOut,
@@ -166,6 +171,7 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
 
     @http.post(
         f"/{ID}/assign",
+        big_ids=BIG,
         summary="Assign to staff who see the alarm (null: unassign)",
         body=AssignIn,
         response=AlarmOut,
@@ -176,6 +182,7 @@ def _alarm_routes(ctx: PluginContext, service: AlarmService) -> None:
 
     @http.get(
         f"/{ID}/assignees",
+        big_ids=BIG,
         summary="Who the alarm can be assigned to (staff over its grid, in your scope)",
         response=AssigneesOut,
         rule=rules.ASSIGNEES,
@@ -202,6 +209,7 @@ def _export_routes(ctx: PluginContext, service: AlarmService) -> None:
 
     @http.get(
         f"/{ID}/cap",
+        big_ids=BIG,
         summary="The alarm as an OASIS CAP 1.2 message",
         produces=CAP,
         rule=rules.READ,

@@ -191,7 +191,7 @@ def _request_routes(intake: PublicIntake) -> None:
         stmt = _filtered(call.request.query, [c.code for c in await intake.categories()])
         return await _requests(intake, stmt.limit(intake.config.open311_max_results))
 
-    @http.get(f"{BASE}/requests/{{service_request_id}}.{FMT}",
+    @http.get(f"{BASE}/requests/{{service_request_id:[^/]+}}.{FMT}",
               summary="Open311: one service request", response=ServiceRequests,
               rule=access.OPEN311_READ)  # fmt: skip
     @open311("service_requests")

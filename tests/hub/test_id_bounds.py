@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
-from hub import plugins
+from hub import ids, openapi, plugins, policy
 from hub.keys import REALTIME
-from hub.web import ENDPOINTS
+from hub.web import ENDPOINTS, Endpoint
 from tests.hub.conftest import Client, StartHub, bearer, error_code, login
 from tests.hub.sockets import Peer, joined
 
@@ -62,6 +63,26 @@ async def test_every_integer_a_client_sends_is_bounded(start_hub: StartHub) -> N
     assert found == []
 
 
+async def nothing(_: Any) -> None:
+    return None
+
+
+def test_a_route_declares_which_path_parameters_are_ids() -> None:
+    """`<thing>_id` without a regex, or with digits only, is an id (an Integer column unless
+    the route names it in big_ids); a `_id` with another pattern is a token."""
+    rule = policy.public("test.ids")
+    route = Endpoint("GET", "/a/{a_id}/{b_id:\\d{1,18}}/{c_id:[^/]+}/{code}", nothing,
+                     "x", "t", rule, big_ids=("b_id",))  # fmt: skip
+    assert route.id_bounds == {"a_id": ids.ID_MAX, "b_id": ids.BIG_ID_MAX}
+    (variant,) = openapi.variants(route.path, route.id_bounds)
+    params = dict(variant.params)
+    assert params["a_id"] == {"type": "integer", "minimum": 1, "maximum": ids.ID_MAX}
+    assert params["b_id"]["maximum"] == 10**18 - 1  # the regex's bound is below the column's
+    assert params["c_id"]["type"] == params["code"]["type"] == "string"
+    with pytest.raises(ValueError, match="big_ids"):
+        Endpoint("GET", "/a/{a_id}", nothing, "x", "t", rule, big_ids=("alarm_id",))
+
+
 def body_code(value: int) -> str:
     """A JSON body or socket payload with an integer past int64 is not read at all."""
     return "request.json_invalid" if value >= 2**63 else "request.invalid"
@@ -102,6 +123,9 @@ async def test_http_ids_past_their_column_are_422(database_url: str, start_hub: 
         response = await client.get(f"/api/v1/people/{text}", headers=admin)
         assert (response.status, await error_code(response)) == (422, "request.path_invalid")
     await _incident_assignee_as_text(client, admin)
+    # The alarms plugin names its alarm_id a BigId: past 32 bits is still an id to look up.
+    big = await client.get(f"/api/v1/alarms/{2**31}", headers=admin)
+    assert (big.status, await error_code(big)) == (404, "alarm.not_found")
     after = await (await client.get("/api/v1/dispatch/departments", headers=admin)).json()
     assert after == departments
 

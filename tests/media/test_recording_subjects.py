@@ -93,8 +93,22 @@ async def test_the_resolver_refuses_strangers_closed_and_missing_subjects(
     assert await listed.json() == []  # refused publishes leave no row behind
 
 
+async def policy_subjects(hub: RecHub) -> list[str]:
+    policy = await hub.client.get("/api/v1/recordings/policy", headers=await hub.auth("w01"))
+    subjects: list[str] = (await policy.json())["subjects"]
+    return subjects
+
+
+async def test_the_policy_lists_the_registered_kinds_as_always_recorded(
+    start_rec: StartRec,
+) -> None:
+    hub, _ = await rescue_hub(start_rec)
+    assert await policy_subjects(hub) == ["boat"]  # calls are off, a boat is recorded anyway
+
+
 async def test_without_the_owning_plugin_the_subject_is_not_found(start_rec: StartRec) -> None:
     hub = await start_rec()
+    assert await policy_subjects(hub) == []
     assert await attempt(hub, "w01", "boat", 1) == (404, "recording.boat_not_found")
     assert await attempt(hub, "w01", "sos", 1) == (404, "recording.sos_not_found")
     assert await attempt(hub, "w01", "boat", 2**40) == (422, "request.invalid")  # not an id
