@@ -211,7 +211,8 @@ async def _staff_over(
     directory: DirectoryView, grid_ids: tuple[int, ...]
 ) -> list[tuple[int, str, str, int]]:
     """(person, username, name, grid) of every active staff grant on one of `grid_ids`, by
-    person then grid."""
+    person then grid. Core staff roles: the alarms' rules (READ, ACK...) admit those, so a
+    plugin's staff role alone would be an assignee who cannot open the alarm."""
     wanted = set(grid_ids)
     rows = set()
     for person in await directory.holding_roles_in(wanted):

@@ -184,7 +184,9 @@ def _person(turn: Turn, raw: str) -> int:
     if person is None:
         raise InvalidInput("incident.bad_assignee", f"no person {raw}")
     level = turn.incident.level_grid_id
-    # Staff grants only: a resident living under the level is no one to dispatch to.
+    # Staff grants only: a resident living under the level is no one to dispatch to. The core
+    # staff roles, those dispatch's rules (access.READ, ACT) let open and work on an incident:
+    # another plugin's staff role alone would be an assignee who cannot see the job.
     grids = [r["grid_id"] for r in person.roles if r["role"] in STAFF_ROLES and r["grid_id"]]
     near = any(turn.index.covers(level, g) or turn.index.covers(g, level) for g in grids)
     if not person.active or not near:

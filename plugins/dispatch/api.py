@@ -66,7 +66,8 @@ async def _check_target(ctx: PluginContext, incidents: Incidents, rule: Dispatch
 
 
 async def _require_staff(ctx: PluginContext, person_id: int, code: str) -> None:
-    """Incidents go to staff only: a resident (or a disabled account) is no assignee."""
+    """Incidents go to staff only: a resident (or a disabled account) is no assignee. Core
+    staff roles, the ones dispatch's rules let work on an incident (see actions._person)."""
     person = await ctx.directory.person(person_id)  # NotFound for an unknown person
     if not person.active or not any(r["role"] in STAFF_ROLES for r in person.roles):
         raise InvalidInput(code, f"{person.display_name} holds no staff role")
