@@ -104,7 +104,8 @@ async def _seed_demo(core: Core, data_dir: Path) -> bool:
         return False
     await core.grids.import_geojson(demo_data.demo_grids(), CLI)
     people = [{**p, "password": demo_data.DEMO_PASSWORD} for p in demo_data.demo_people()]
-    await core.people.import_specs(parse_json(people), core.grids.index, CLI)
+    # Every demo account has the published DEMO_PASSWORD: one Argon2 hash serves them all.
+    await core.people.import_specs(parse_json(people), core.grids.index, CLI, share_hashes=True)
     keys = {}
     for raw in demo_data.demo_devices():
         issued = await core.devices.add(DeviceSpec.model_validate(raw), core.grids.index, CLI)
