@@ -31,6 +31,7 @@ from plugins.dispatch.responses import (
     PHOTOS,
     AppealFiledOut,
     AppealOut,
+    PhotoIdsOut,
     PublicCategoriesOut,
 )
 from plugins.dispatch.schemas import NewIncident, Point
@@ -160,6 +161,25 @@ def _tracking_routes(intake: PublicIntake) -> None:
         incident = await intake.incidents.get(call.who, call.path_int("incident_id"))
         return await intake.media.photo(incident["id"], call.path_int("media_id"))
 
+    @http.get("/incidents/{incident_id}/photos",
+              summary="The incident's photos: from the resident's appeal and from staff",
+              response=PhotoIdsOut, rule=access.READ)  # fmt: skip
+    async def staff_photos(call: Call[None, None]) -> dict[str, Any]:
+        incident = await intake.incidents.get(call.who, call.path_int("incident_id"))
+        media = await intake.media.of_incident(incident["id"])
+        return {"items": [m.id for m in media if m.url is None]}
+
+    @http.post("/incidents/{incident_id}/photos",
+               summary="Add photos to an incident (multipart, parts named `photo`)",
+               response=PhotoIdsOut, status=201, raw_body="multipart/form-data",
+               rule=access.ACT)  # fmt: skip
+    async def add_photos(call: Call[None, None]) -> dict[str, Any]:
+        incident = await intake.incidents.get(call.who, call.path_int("incident_id"))
+        config = intake.config
+        photos = await _photos_only(call.request, config.appeal_max_photos,
+                                    config.appeal_photo_bytes)  # fmt: skip
+        return {"items": await intake.media.add(photos, [], incident["id"])}
+
 
 def public_category(c: Category) -> dict[str, Any]:
     return {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
@@ -178,6 +198,22 @@ async def _read(
         return validated(AppealIn, _shape(data), "appeal.invalid"), []
     raise HubError("appeal.content_type", "send application/json or multipart/form-data",
                    status=415)  # fmt: skip
+
+
+async def _photos_only(request: web.Request, max_photos: int, max_bytes: int) -> list[Photo]:
+    """The `photo` parts of a staff upload: at least one, nothing else."""
+    if request.content_type != "multipart/form-data":
+        raise HubError("incident.photo_form", "send multipart/form-data with photos", status=415)
+    photos: list[Photo] = []
+    async for part in await request.multipart():
+        if not isinstance(part, BodyPartReader) or part.name != "photo":
+            raise InvalidInput("incident.photo_form", "only parts named `photo` are accepted")
+        if len(photos) >= max_photos:
+            raise InvalidInput("appeal.too_many_photos", f"at most {max_photos} photos")
+        photos.append(await read_photo(part, max_bytes))
+    if not photos:
+        raise InvalidInput("incident.photo_missing", "send at least one part named `photo`")
+    return photos
 
 
 async def _read_form(

@@ -64,15 +64,17 @@ class MediaStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def add(self, photos: list[Photo], urls: list[str]) -> list[int]:
-        """Store photos and links not yet tied to an incident; returns their ids."""
+    async def add(
+        self, photos: list[Photo], urls: list[str], incident_id: int | None = None
+    ) -> list[int]:
+        """Store photos and links (of the incident, or not yet tied to one); returns their ids."""
         if not photos and not urls:
             return []
         rows = [
-            Media(content_type=p.content_type, size=len(p.data),
+            Media(content_type=p.content_type, size=len(p.data), incident_id=incident_id,
                   sha256=hashlib.sha256(p.data).hexdigest(), data=p.data)
             for p in photos
-        ] + [Media(url=u) for u in urls]  # fmt: skip
+        ] + [Media(url=u, incident_id=incident_id) for u in urls]  # fmt: skip
         async with self._sessions.begin() as session:
             session.add_all(rows)
             await session.flush()

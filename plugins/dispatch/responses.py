@@ -222,6 +222,10 @@ class PublicCategoriesOut(BaseModel):
     items: list[PublicCategoryOut]
 
 
+class PhotoIdsOut(BaseModel):
+    items: list[int] = Field(description="photo ids, for /incidents/{incident_id}/photos/{id}")
+
+
 class AppealFiledOut(BaseModel):
     number: str
     tracking_code: str = Field(description="the resident's credential to follow the appeal")

@@ -65,13 +65,13 @@ export class Chat {
     if (!ch) return
     const form = new FormData()
     form.append('file', file, file.name)
-    const up = await this.s.api.upload<{ file_id: number }>(`/channels/${ch.id}/files`, form)
+    const up = await this.s.api.upload<{ file_id: string }>(`/channels/${ch.id}/files`, form)
     await this.s.live.call('channel.send', {
       channel_id: ch.id, client_msg_id: newId(), kind: 'image', body: { file_id: up.file_id },
     })
   }
 
-  fileUrl(fileId: number): Promise<string> {
+  fileUrl(fileId: string): Promise<string> {
     return this.s.api.fileUrl(`/files/${fileId}`)
   }
 

@@ -34,23 +34,30 @@ export function runJob(s: Session, job: Job): Promise<void> {
   }
 }
 
-/** Photos go to the incident's talk channel (the hub's file store), as image messages. */
-export async function sendPhotos(s: Session, incidentId: number, photos: string[], tag: string): Promise<void> {
-  if (photos.length === 0) return
+/** Photos belong to the incident (its photos, the console's 附件) and are shown in its talk
+ * channel as image messages. Returns the incident's ids of the photos. */
+export async function sendPhotos(s: Session, incidentId: number, photos: string[], tag: string): Promise<number[]> {
+  if (photos.length === 0) return []
   const { channel_id } = await s.api.post<{ channel_id: number }>(`/dispatch/incidents/${incidentId}/channel`)
+  const ids: number[] = []
   for (const [i, url] of photos.entries()) {
+    const name = `photo-${i + 1}.jpg`
+    const own = new FormData()
+    own.append('photo', dataUrlToBlob(url), name)
+    ids.push(...(await s.api.upload<{ items: number[] }>(`/dispatch/incidents/${incidentId}/photos`, own)).items)
     const form = new FormData()
-    form.append('file', dataUrlToBlob(url), `photo-${i + 1}.jpg`)
-    const file = await s.api.upload<{ file_id: number }>(`/channels/${channel_id}/files`, form)
+    form.append('file', dataUrlToBlob(url), name)
+    const file = await s.api.upload<{ file_id: string }>(`/channels/${channel_id}/files`, form)
     await s.live.call('channel.send', {
       channel_id, client_msg_id: `${tag}-${i}`, kind: 'image', body: { file_id: file.file_id },
     })
   }
+  return ids
 }
 
 async function runAct(s: Session, job: ActJob, tag: string): Promise<void> {
-  await sendPhotos(s, job.incident_id, job.photos ?? [], tag)
-  const body: Record<string, unknown> = { version: job.version, note: job.note ?? '' }
+  const attachments = await sendPhotos(s, job.incident_id, job.photos ?? [], tag)
+  const body: Record<string, unknown> = { version: job.version, note: job.note ?? '', attachments }
   if (job.location) body.location = { lat: job.location.lat, lon: job.location.lon }
   if (job.passed !== undefined) body.passed = job.passed
   try {
