@@ -36,12 +36,23 @@ export interface Fix {
   at: number
 }
 
+// The newest fix any consumer got. A phone may not answer a second position request while
+// the 在岗 watch runs, so the report form and task actions take this one when it is recent.
+let newest: Fix | null = null
+
 function toFix(p: GeolocationPosition): Fix {
   const c = p.coords
-  return {
+  const fix = {
     lat: c.latitude, lon: c.longitude, accuracy: Math.round(c.accuracy),
     heading: c.heading, speed: c.speed, at: p.timestamp / 1000,
   }
+  if (!newest || fix.at >= newest.at) newest = fix
+  return fix
+}
+
+/** The newest known fix when it is at most maxAgeS seconds old, else null. */
+export function recentFix(maxAgeS = 60): Fix | null {
+  return newest && Date.now() / 1000 - newest.at <= maxAgeS ? newest : null
 }
 
 /** The device's position now, or null when it is refused or takes too long. */
