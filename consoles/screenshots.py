@@ -236,7 +236,8 @@ async def _alarms_screen(page: Page) -> None:
     await page.keyboard.press("Escape")
     await page.keyboard.press("Escape")
     await page.get_by_test_id("nav-alarms").click()
-    await page.locator('[data-testid^="alarm-row-"]').first.wait_for()
+    await page.locator('[data-testid^="alarm-row-"]').first.click()  # with its detail open
+    await page.get_by_test_id("alarm-detail").wait_for()
 
 
 async def _channels(page: Page) -> None:

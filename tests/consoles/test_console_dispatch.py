@@ -80,8 +80,11 @@ async def test_commander_reports_and_registers_from_the_console(
     await input_of(console, "new-title").fill("村口路灯不亮")
     await console.get_by_test_id("new-category").click()
     await console.get_by_role("option").first.click()
-    await console.get_by_test_id("new-grid").click()
-    await console.get_by_role("option", name=BASIC).click()
+    # The grid picker is the grid tree (its list has the id too), searched by code.
+    await console.locator('.el-select[data-testid="new-grid"]').click()
+    await input_of(console, "new-grid").press_sequentially(BASIC)
+    picker = console.locator(".el-select-dropdown:visible .el-tree-node__content")
+    await picker.filter(has_text=BASIC).click()
     await console.get_by_test_id("new-submit").click()
 
     drawer = console.get_by_test_id("incident-drawer")
