@@ -178,7 +178,7 @@ def _tracking_routes(intake: PublicIntake) -> None:
         config = intake.config
         photos = await _photos_only(call.request, config.appeal_max_photos,
                                     config.appeal_photo_bytes)  # fmt: skip
-        return {"items": await intake.media.add(photos, [], incident["id"])}
+        return {"items": await intake.media.attach(incident["id"], photos)}
 
 
 def public_category(c: Category) -> dict[str, Any]:

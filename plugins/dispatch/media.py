@@ -64,21 +64,39 @@ class MediaStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def add(
-        self, photos: list[Photo], urls: list[str], incident_id: int | None = None
-    ) -> list[int]:
-        """Store photos and links (of the incident, or not yet tied to one); returns their ids."""
+    async def add(self, photos: list[Photo], urls: list[str]) -> list[int]:
+        """Store photos and links not yet tied to an incident; returns their ids."""
         if not photos and not urls:
             return []
         rows = [
-            Media(content_type=p.content_type, size=len(p.data), incident_id=incident_id,
+            Media(content_type=p.content_type, size=len(p.data),
                   sha256=hashlib.sha256(p.data).hexdigest(), data=p.data)
             for p in photos
-        ] + [Media(url=u, incident_id=incident_id) for u in urls]  # fmt: skip
+        ] + [Media(url=u) for u in urls]  # fmt: skip
         async with self._sessions.begin() as session:
             session.add_all(rows)
             await session.flush()
             return [r.id for r in rows]
+
+    async def attach(self, incident_id: int, photos: list[Photo]) -> list[int]:
+        """Photos of the incident, each kept once: the same bytes sent again (a phone resending
+        after its answer was lost) give the id they are already stored under."""
+        async with self._sessions.begin() as session:
+            stored = await session.execute(
+                select(Media.sha256, Media.id).where(
+                    Media.incident_id == incident_id, Media.url.is_(None)
+                )
+            )
+            known: dict[str, int] = dict(stored.all())
+            for photo in photos:
+                digest = hashlib.sha256(photo.data).hexdigest()
+                if digest not in known:
+                    row = Media(incident_id=incident_id, content_type=photo.content_type,
+                                size=len(photo.data), sha256=digest, data=photo.data)  # fmt: skip
+                    session.add(row)
+                    await session.flush()
+                    known[digest] = row.id
+            return [known[hashlib.sha256(p.data).hexdigest()] for p in photos]
 
     async def link(self, ids: list[int], incident_id: int) -> None:
         if ids:

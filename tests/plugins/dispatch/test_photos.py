@@ -48,6 +48,11 @@ async def test_staff_photos_join_the_appeal_photos_for_those_who_see_the_inciden
     opened = await client.get(f"{BASE}/{incident['id']}/photos/{photo_id}", headers=cmd.headers)
     assert (opened.status, opened.content_type, await opened.read()) == (200, "image/jpeg", JPEG)
 
+    again = await add(client, worker.headers, incident["id"], photos(JPEG, PNG + b"more"), 201)
+    assert again["items"][0] == photo_id  # type: ignore[index]  # a resend is stored once
+    listed = await cmd.call("GET", f"/incidents/{incident['id']}/photos")
+    assert listed["items"] == [appeal_photo, photo_id, again["items"][1]]  # type: ignore[index]
+
     outsider = await api_as(client, "w52")
     for path in (f"{BASE}/{incident['id']}/photos", f"{BASE}/{incident['id']}/photos/{photo_id}"):
         refused = await client.get(path, headers=outsider.headers)
