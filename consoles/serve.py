@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hub import headers, policy
 from hub.errors import HubError
@@ -48,6 +48,7 @@ class UiConfig(BaseModel):
 
     tile_url: str | None
     pages: list[str]
+    time_zone: str = Field(description="IANA zone every time on the pages is shown in")
 
 
 def not_built(dist: Path) -> HubError:
@@ -82,7 +83,9 @@ def config_router() -> Router:
     )
     async def config(call: Call[None, None]) -> UiConfig:
         settings = call.request.app[SETTINGS]
-        return UiConfig(tile_url=settings.map_tile_url, pages=list(PAGES))
+        return UiConfig(
+            tile_url=settings.map_tile_url, pages=list(PAGES), time_zone=settings.time_zone
+        )
 
     return router
 

@@ -7,6 +7,7 @@ import os
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model, field_validator
 from pydantic_settings import (
@@ -106,6 +107,9 @@ class CoreSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     map_tile_url: str | None = None
+    time_zone: str = Field(
+        "Asia/Shanghai", description="IANA zone every time on the web pages is shown in"
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="addresses/networks whose X-Forwarded-For/-Proto/-Host are believed",
@@ -123,6 +127,17 @@ class CoreSettings(BaseSettings):
     files: FileSettings = Field(default_factory=FileSettings)
     timers: TimerSettings = Field(default_factory=TimerSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError) as error:  # a settings error names the field
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name, e.g. Asia/Shanghai)"
+            ) from error
+        return value
 
     @field_validator("trusted_proxies", "metrics_allowed_networks")
     @classmethod

@@ -45,7 +45,11 @@ async def test_missing_and_traversal(console_hub: ConsoleHub) -> None:
 async def test_config_needs_no_sign_in(console_hub: ConsoleHub) -> None:
     response = await console_hub.client.get("/api/v1/ui/config")
     assert response.status == 200
-    assert await response.json() == {"tile_url": None, "pages": ["console", "field", "report"]}
+    assert await response.json() == {
+        "tile_url": None,
+        "pages": ["console", "field", "report"],
+        "time_zone": "Asia/Shanghai",
+    }
 
 
 async def test_unbuilt_consoles_say_what_to_do(

@@ -70,3 +70,12 @@ def test_plugin_configuration_errors_leave_the_value_out() -> None:
     assert "plugin-secret-key" not in message
     assert raised.value.__cause__ is None
     assert raised.value.__suppress_context__
+
+
+def test_the_time_zone_is_shanghai_unless_set_and_must_be_a_real_zone() -> None:
+    assert Settings().time_zone == "Asia/Shanghai"
+    assert Settings(time_zone="Europe/Berlin").time_zone == "Europe/Berlin"
+    for wrong in ("Mars/Olympus", "../../etc/passwd", ""):
+        with pytest.raises(ValidationError) as raised:
+            Settings(time_zone=wrong)
+        assert "time_zone" in describe_errors(raised.value)

@@ -4,7 +4,7 @@
 export { api, formatTime, realtime, session, text, useLocale } from '@/shared/host'
 export { showError } from '@/shared/app'
 export { HubError } from '@/shared/api'
-export { clock } from '@/shared/time'
+export { clock, formatDate, formatShort } from '@/shared/time'
 // the command console's live picture, incident drawer and calls (console pages only)
 export { consoleHost } from '@/shared/consoleHost'
 export type { ConsoleApi, ConsoleLive } from '@/shared/consoleHost'

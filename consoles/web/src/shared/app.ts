@@ -10,6 +10,7 @@ import { createApp, inject, type Component, type ComputedRef, type InjectionKey,
 import { HubError } from './api'
 import { provideLocale } from './host'
 import { setupI18n, type LocaleCode, type Messages } from './i18n'
+import { loadTimeZone } from './time'
 
 interface LocaleSwitch {
   elementLocale: ComputedRef<unknown>
@@ -30,6 +31,7 @@ export interface PageOptions {
 
 export function mountPage(root: Component, options: PageOptions) {
   if (options.dark) document.documentElement.classList.add('dark')
+  void loadTimeZone() // times are redrawn in the deployment's zone when it arrives
   const { i18n, elementLocale, setLocale, toggleLocale } = setupI18n(options.messages)
   provideLocale(i18n.global.locale) // plugins' text() and useLocale() follow the page's language
   const app = createApp(root)

@@ -5,7 +5,7 @@
 import { computed, ref, shallowRef, type ComputedRef, type Ref, type ShallowRef } from 'vue'
 import { Api, HubError, type Query } from './api'
 import type { Realtime } from './socket'
-import { formatTime as formatEpoch } from './time'
+import { formatTime as formatEpoch, type TimeValue } from './time'
 import type { Me } from './types'
 
 export interface HostSession {
@@ -92,7 +92,8 @@ export function text(zh: string, en: string): string {
   return localeRef().value === 'en' ? en : zh
 }
 
-/** An epoch-seconds time as "2026-11-26 09:30" (the hub's pages use the same format). */
-export function formatTime(epochS: number | null | undefined, withSeconds = false): string {
-  return formatEpoch(epochS, withSeconds)
+/** A time (epoch seconds or ISO 8601) as "2026-11-26 09:30" in the deployment's zone (the
+ *  hub's pages use the same format). */
+export function formatTime(at: TimeValue, withSeconds = false): string {
+  return formatEpoch(at, withSeconds)
 }

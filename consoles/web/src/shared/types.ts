@@ -177,4 +177,6 @@ export interface IceServers {
 export interface UiConfig {
   tile_url: string | null
   pages: string[]
+  /** IANA zone every time on the pages is shown in */
+  time_zone: string
 }
