@@ -98,7 +98,7 @@ async def handle_with_photo(field: Page, number: str) -> None:
     await field.get_by_test_id("act-handle").click()
     await field.get_by_test_id("act-note").fill("垃圾已清运")
     await field.get_by_test_id("act-photo").set_input_files(
-        {"name": "clean.png", "mimeType": "image/png", "buffer": png()}
+        {"name": "clean.png", "mimeType": "image/png", "buffer": png(80, 60)}
     )
     await field.get_by_test_id("act-confirm").click()
     await expect(detail).to_have_attribute("data-state", "handled", timeout=LIVE_MS)
