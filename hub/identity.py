@@ -388,11 +388,15 @@ class Identity:
         active = person if person is not None and person.is_active else None
         familiar = active is not None and await self._familiar(active.id, address)
         buckets = self.limits.buckets(username, address, active is not None, familiar)
-        await self.limits.reserve(buckets)
+        remaining = await self.limits.reserve(buckets)
         hashed = active.password_hash if active is not None else None
         if active is None or not await self.passwords.verify(hashed, password):
             await self._record_failure(username, active)
-            raise Unauthorized("auth.invalid_credentials", "wrong username or password")
+            raise Unauthorized(
+                "auth.invalid_credentials",
+                "wrong username or password",
+                details={"remaining": remaining},
+            )
         await self.limits.release(buckets)
         return active
 

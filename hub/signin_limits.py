@@ -76,17 +76,21 @@ class SignInLimits:
             )
         return sorted(chosen)  # one order everywhere: two transactions never deadlock
 
-    async def reserve(self, buckets: Sequence[Bucket]) -> None:
-        """Take a slot in every bucket, or none: raises 429 `auth.locked` when one is full."""
+    async def reserve(self, buckets: Sequence[Bucket]) -> int:
+        """Take a slot in every bucket, or none: raises 429 `auth.locked` when one is full.
+
+        Returns the attempts left before the pair's lockout should this one fail (the pair
+        bucket counts the same for known and unknown names, so it tells nothing about them).
+        """
         for _ in range(3):  # a concurrent first attempt may insert a bucket's row before us
             try:
                 async with self._sessions.begin() as session:
-                    now = self._clock()
+                    now, remaining = self._clock(), 0
                     for bucket in buckets:
-                        wait = await self._take(session, bucket, now)
-                        if wait is not None:
-                            raise _locked(wait)
-                return
+                        count = await self._take(session, bucket, now)
+                        if bucket.backoff:
+                            remaining = max(0, bucket.limit - count)
+                return remaining
             except IntegrityError:
                 continue
         raise _locked(1)
@@ -140,11 +144,11 @@ class SignInLimits:
 
     # ---- one bucket ---------------------------------------------------------------------
 
-    async def _take(self, session: AsyncSession, b: Bucket, now: float) -> float | None:
-        """None when a slot was taken, else the seconds until the bucket has room."""
-        taken = await session.execute(self._bump(b, now))
-        if taken.first() is not None:
-            return None
+    async def _take(self, session: AsyncSession, b: Bucket, now: float) -> int:
+        """The bucket's count once a slot was taken; raises `auth.locked` when it is full."""
+        taken = (await session.execute(self._bump(b, now))).first()
+        if taken is not None:
+            return int(taken[0])
         row = (
             await session.execute(
                 select(T.window_start, T.locked_until).where(T.scope == b.scope, T.key == b.key)
@@ -152,12 +156,12 @@ class SignInLimits:
         ).first()
         if row is not None:
             if row.locked_until > now:
-                return float(row.locked_until - now)
-            return float(row.window_start + b.window_s - now)
+                raise _locked(row.locked_until - now)
+            raise _locked(row.window_start + b.window_s - now)
         if b.cost > b.limit:
-            return b.window_s
+            raise _locked(b.window_s)
         await session.execute(insert(T).values(self._first(b, now)))
-        return None
+        return b.cost
 
     def _bump(self, b: Bucket, now: float) -> Any:
         """One statement: start a new window or add to this one, if there is room."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.consoles.browser import Browsers
+from tests.consoles.browser import Browsers, input_of
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
 
 SIGNED_IN = f'body[data-gh-user="{COMMANDER}"][data-gh-socket="connected"]'
@@ -59,7 +59,7 @@ async def test_a_reload_resumes_from_the_cookie_and_signing_out_ends_it(
     assert await page.evaluate("Object.keys(sessionStorage).length") == 0
     assert "gridhub_refresh" not in await page.evaluate("document.cookie")
 
-    await page.locator(".user").hover()
+    await page.locator(".user").click()  # the user menu opens on click only
     await page.get_by_test_id("logout").click()
     await page.get_by_test_id("login-submit").wait_for()
     names = {c["name"] for c in await page.context.cookies()}
@@ -67,3 +67,26 @@ async def test_a_reload_resumes_from_the_cookie_and_signing_out_ends_it(
     await page.reload()  # nothing left to resume: the sign-in form, and no refused request
     await page.get_by_test_id("login-submit").wait_for()
     assert await page.evaluate("document.body.dataset.ghUser") is None
+
+
+async def test_an_empty_sign_in_marks_what_is_missing_and_a_wrong_one_says_tries_left(
+    browsers: Browsers,
+) -> None:
+    page = await browsers.page("/console", viewport={"width": 1600, "height": 900})
+    await page.get_by_test_id("login-submit").click()
+    missing = page.locator(".el-form-item.is-error")
+    await expect(missing).to_have_count(2)
+    await expect(missing.nth(0)).to_contain_text("请输入用户名")
+    await expect(missing.nth(1)).to_contain_text("请输入密码")
+    # Typing the name clears its mark; the password stays marked.
+    await input_of(page, "login-username").fill(COMMANDER)
+    await page.get_by_test_id("login-submit").click()
+    await expect(missing).to_have_count(1)
+    await expect(missing).to_contain_text("请输入密码")
+    # A wrong password says how many tries are left before the lockout.
+    browsers.errors.ignored.append("401 (Unauthorized)")  # Chromium logs the refusal itself
+    await input_of(page, "login-password").fill("wrong-password")
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("login-error")).to_contain_text("还可尝试 4 次")
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("login-error")).to_contain_text("还可尝试 3 次")

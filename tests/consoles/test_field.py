@@ -215,3 +215,16 @@ async def test_chat_on_my_grid_channel(console_hub: ConsoleHub, browsers: Browse
         await sio.disconnect()
     texts = [m["body"].get("text") for m in history["messages"] if m["kind"] == "text"]
     assert texts == ["东庄桥北侧积水，已到场"]
+
+
+async def test_an_empty_report_marks_the_missing_fields(browsers: Browsers) -> None:
+    field = await field_app(browsers)
+    await field.get_by_test_id("tab-report").click()
+    await field.get_by_test_id("report-submit").click()
+    missing = field.locator(".el-form-item.is-error")
+    await expect(missing).to_have_count(2)
+    await expect(missing.filter(has_text="请选择类别")).to_have_count(1)
+    await expect(missing.filter(has_text="请填写标题")).to_have_count(1)
+    await input_of(field, "report-title").fill("路面塌陷")
+    await expect(missing).to_have_count(1)
+    await expect(field.get_by_test_id("tab-report")).to_have_class("on")  # nothing was sent

@@ -110,3 +110,41 @@ async def test_unknown_tracking_code_says_so(browsers: Browsers) -> None:
     page = await browsers.page("/report?code=ABCDEFGHJK", name="resident", **phone())
     await expect(page.get_by_test_id("track-error")).to_be_visible()
     await expect(page.get_by_test_id("track-result")).to_have_count(0)
+
+
+async def test_an_empty_appeal_marks_each_missing_field(browsers: Browsers) -> None:
+    page = await browsers.page(
+        "/report", name="resident", **phone(permissions=[])
+    )  # no position: the place is missing too
+    await page.get_by_test_id("appeal-submit").click()
+    missing = page.locator(".el-form-item.is-error")
+    await expect(missing).to_have_count(4)
+    for need in ("请选择类别", "请填写概述", "请定位或填写地址", "请填写称呼"):
+        await expect(missing.filter(has_text=need)).to_have_count(1)
+    # Filling a field lifts its mark at once; the others stay.
+    await input_of(page, "appeal-title").fill("路灯不亮")
+    await input_of(page, "appeal-address").fill("东庄村口")
+    await expect(missing).to_have_count(2)
+
+
+async def test_a_pasted_tracking_code_with_spaces_is_found(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    page = await browsers.page("/report", name="resident", **phone())
+    await fill_appeal(page, "井盖丢了")
+    await page.get_by_test_id("appeal-submit").click()
+    code = (await page.get_by_test_id("tracking-code").inner_text()).strip()
+
+    track = await browsers.page("/report", name="other phone", **phone())
+    await track.get_by_test_id("tab-track").click()
+    # Nothing typed: asked for the code, nothing looked up.
+    await track.get_by_test_id("track-submit").click()
+    await expect(track.get_by_test_id("track-error")).to_have_text("请输入查询码")
+    # Pasted with spaces around it (and in lower case): still the whole code, and found.
+    field = input_of(track, "track-code")
+    await field.focus()
+    await track.keyboard.insert_text(f"  {code.lower()} ")
+    await expect(field).to_have_value(code)
+    await track.get_by_test_id("track-submit").click()
+    await expect(track.get_by_test_id("track-result")).to_have_attribute("data-state", "reported")
+    await expect(track.get_by_test_id("track-error")).to_have_count(0)

@@ -195,3 +195,22 @@ async def test_ended_windows_are_purged(start_hub: StartHub) -> None:
         address.window_start = clock.now - idle - 10
     assert await limits.purge() == 1
     assert await rows(client) == 3
+
+
+# --- what a refused sign-in says -------------------------------------------------------------
+
+
+async def test_a_wrong_password_says_how_many_tries_remain(start_hub: StartHub) -> None:
+    client = await start(start_hub)
+    remaining = []
+    for name in ("w01", "ghost"):  # an unknown name counts down the same way: nothing to learn
+        for _ in range(5):  # lockout_threshold
+            refused = (await (await sign_in(client, name, "wrong", ATTACKER)).json())["error"]
+            assert refused["code"] == "auth.invalid_credentials"
+            remaining.append(refused["details"]["remaining"])
+    assert remaining == [4, 3, 2, 1, 0] * 2
+    assert await error_code(await sign_in(client, "w01", RIGHT, ATTACKER)) == "auth.locked"
+    # A success starts the count again.
+    assert (await sign_in(client, "w02", RIGHT, ATTACKER)).status == 200
+    again = await (await sign_in(client, "w02", "wrong", ATTACKER)).json()
+    assert again["error"]["details"]["remaining"] == 4

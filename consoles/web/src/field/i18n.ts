@@ -36,6 +36,7 @@ export const zh = {
     locating: '定位中…', noLocation: '未获取位置，将按所在网格上报', address: '地址',
     submit: '提交上报', done: '已上报：{number}', queued: '已保存，联网后自动上报',
     required: '请填写标题和类别', yes: '是', no: '否',
+    need: { category: '请选择类别', title: '请填写标题' },
   },
   sos: {
     hold: '长按2秒 SOS 求救', holding: '继续按住…', sent: '求救已发出，指挥中心正在响应',
@@ -111,6 +112,7 @@ export const en: Messages = {
     noLocation: 'No position: reported on your grid', address: 'Address',
     submit: 'Report', done: 'Reported: {number}', queued: 'Saved; reported when back online',
     required: 'Title and category are required', yes: 'Yes', no: 'No',
+    need: { category: 'Choose a category', title: 'Enter a title' },
   },
   sos: {
     hold: 'Hold 2 s for SOS', holding: 'Keep holding…',

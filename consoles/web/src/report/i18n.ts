@@ -10,6 +10,7 @@ export const zh = {
     located: '已定位', noLocation: '无法定位时，请填写地址', address: '详细地址',
     photos: '现场照片（最多3张）', addPhoto: '拍照/选图', name: '您的称呼', phone: '联系电话',
     submit: '提交', required: '请填写类别、概述、称呼，并定位或填写地址', yes: '是', no: '否',
+    need: { category: '请选择类别', title: '请填写概述', place: '请定位或填写地址', name: '请填写称呼' },
     invalid: '提交未成功', limited: '提交过于频繁，请稍后再试',
     publish: '同意公开（仅公开类别、状态和大致位置）',
   },
@@ -19,7 +20,7 @@ export const zh = {
     publicId: '公开编号', publicHint: '已公开：他人可按此编号查看类别、状态和大致位置',
   },
   track: {
-    code: '查询码', codeHint: '10 位查询码', search: '查询', notFound: '未找到该诉求，请核对查询码',
+    code: '查询码', codeHint: '10 位查询码', search: '查询', notFound: '未找到该诉求，请核对查询码', codeMissing: '请输入查询码',
     state: '当前状态', steps: '办理进度', photos: '照片', mine: '我提交过的诉求', rate: '评价办理结果',
     rateSubmit: '提交评价', rated: '感谢您的评价', comment: '意见建议（选填）', yourRating: '您的评价',
     open: '办理中', closed: '已办结',
@@ -43,6 +44,7 @@ export const en: typeof zh = {
     located: 'Located', noLocation: 'No position? Give the address instead', address: 'Address',
     photos: 'Photos (up to 3)', addPhoto: 'Add photo', name: 'Your name', phone: 'Phone',
     submit: 'Submit', required: 'Category, summary, your name and a location or address are needed',
+    need: { category: 'Choose a category', title: 'Enter a summary', place: 'Locate or enter an address', name: 'Enter your name' },
     yes: 'Yes', no: 'No', invalid: 'Not submitted', limited: 'Too many submissions: please try later',
     publish: 'Publish this report (category, status and rough place only)',
   },
@@ -55,7 +57,7 @@ export const en: typeof zh = {
   },
   track: {
     code: 'Tracking code', codeHint: '10 characters', search: 'Track',
-    notFound: 'No appeal with this code: please check it', state: 'Status', steps: 'Progress',
+    notFound: 'No appeal with this code: please check it', codeMissing: 'Enter your tracking code', state: 'Status', steps: 'Progress',
     photos: 'Photos', mine: 'My appeals', rate: 'Rate the handling', rateSubmit: 'Send rating',
     rated: 'Thank you for your rating', comment: 'Comment (optional)', yourRating: 'Your rating',
     open: 'In progress', closed: 'Done',

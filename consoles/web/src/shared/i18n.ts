@@ -32,6 +32,10 @@ export const sharedMessages: Record<LocaleCode, Messages> = {
       disconnected: '连接已断开，正在重连…',
       signed_out: '登录已失效，请重新登录',
       login_failed: '登录失败',
+      username_missing: '请输入用户名',
+      password_missing: '请输入密码',
+      tries_left: '还可尝试 {n} 次',
+      no_tries_left: '再输错将被暂时锁定',
     },
     presence: {
       online: '在线',
@@ -63,6 +67,10 @@ export const sharedMessages: Record<LocaleCode, Messages> = {
       disconnected: 'Disconnected, reconnecting…',
       signed_out: 'Your session has ended, please sign in again',
       login_failed: 'Sign-in failed',
+      username_missing: 'Enter your username',
+      password_missing: 'Enter your password',
+      tries_left: '{n} tries left',
+      no_tries_left: 'one more wrong password locks this sign-in for a while',
     },
     presence: {
       online: 'Online',
