@@ -29,6 +29,8 @@ def build(who: Principal, index: GridIndex, q: IncidentQuery) -> Select[Incident
         stmt = stmt.where(scope_filter(who, index))
     if q.mine:
         stmt = stmt.where(Incident.id.in_(_assigned_to(who.person_id)))
+    if q.reported:
+        stmt = stmt.where(Incident.reporter_id == who.person_id)
     if q.state:
         stmt = stmt.where(Incident.state.in_(_states(q.state)))
     if q.category:

@@ -78,6 +78,7 @@ class IncidentQuery(BaseModel):
     category: str | None = Field(default=None, max_length=64)
     grid: str | None = Field(default=None, max_length=64)
     mine: bool = False
+    reported: bool = Field(default=False, description="only the incidents you reported")
     overdue: bool | None = None
     q: str | None = Field(default=None, max_length=100)
     limit: int = Field(default=50, ge=1, le=500)

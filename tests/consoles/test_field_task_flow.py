@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 
+import socketio
 from playwright.async_api import Page, Route, expect
 
 from tests.consoles.browser import Browsers, sign_in
-from tests.consoles.conftest import PASSWORD, WORKER, ConsoleHub
-from tests.consoles.fieldkit import dispatched_task, phone
+from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
+from tests.consoles.fieldkit import DISPATCH, dispatched_task, person_id, phone
 
 LOADING = re.compile(r"\bis-loading\b")
 
@@ -116,3 +117,58 @@ async def test_report_takes_its_position_from_the_duty_watch(browsers: Browsers)
     located = field.get_by_test_id("report-located")
     await expect(located).to_be_visible(timeout=1_000)
     await expect(located).to_contain_text("36.92630, 118.56560")
+
+
+async def test_a_mention_puts_a_badge_on_chat_that_reading_clears(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    task = await dispatched_task(console_hub, "东庄桥护栏松动")
+    opened = await console_hub.api("POST", f"{DISPATCH}/incidents/{task['id']}/channel", COMMANDER)
+    field = await browsers.signed_in(WORKER, PASSWORD, "/field", **phone())
+    badge = field.get_by_test_id("chat-unread")
+    await expect(field.get_by_test_id(f"task-{task['number']}")).to_be_visible()
+    await expect(badge).to_have_count(0)
+
+    commander = socketio.AsyncClient()
+    token = await console_hub.token(COMMANDER)
+    await commander.connect(console_hub.url, auth={"token": token}, transports=["websocket"])
+    try:
+        sent = await commander.call(
+            "channel.send",
+            {
+                "channel_id": opened["channel_id"], "client_msg_id": "mention-1",
+                "kind": "text", "body": {"text": "@徐桂兰 请尽快到场"},
+                "mentions": [await person_id(console_hub, WORKER)],
+            },
+            timeout=5,
+        )  # fmt: skip
+    finally:
+        await commander.disconnect()
+    assert sent["ok"], sent
+
+    await expect(badge).to_have_text("@1")
+    await expect(badge).to_have_attribute("data-mention", "true")
+    await field.get_by_test_id("tab-chat").click()
+    await field.get_by_test_id(f"channel-{opened['channel_id']}").click()
+    await expect(field.get_by_test_id("chat-messages")).to_contain_text("请尽快到场")
+    await expect(badge).to_have_count(0)
+
+
+async def test_my_reports_lists_a_report_filed_earlier(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    filed = await console_hub.api(
+        "POST", f"{DISPATCH}/incidents", WORKER,
+        json={"title": "东庄桥栏杆断裂", "category": "env_sanitation",
+              "grid": "370783-001-001-01", "source": "field"},
+    )  # fmt: skip
+    field = await browsers.signed_in(WORKER, PASSWORD, "/field", **phone())
+
+    await field.get_by_test_id("tab-report").click()
+
+    row = field.get_by_test_id(f"my-report-{filed['number']}")
+    await expect(row).to_contain_text("东庄桥栏杆断裂")
+    await expect(row).to_have_attribute("data-state", filed["state"])
+    await expect(row).to_contain_text(
+        {"reported": "待受理", "registered": "已立案"}[filed["state"]]
+    )

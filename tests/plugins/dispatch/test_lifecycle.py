@@ -227,3 +227,17 @@ async def _raw_act(api: Any, incident: dict[str, Any], action: str, body: dict[s
         headers=api.headers,
     )
     return response.status, await response.json()
+
+
+async def test_reported_lists_only_the_callers_own_reports(hub: Hub) -> None:
+    client = hub.client
+    w01, cmd = await api_as(client, "w01"), await api_as(client, "v01.cmd")
+    mine = await w01.report(title="东庄桥栏杆断裂", source="field")
+    theirs = await cmd.report(title="村口路灯不亮")  # same grid, so w01 sees it in the board
+
+    listed = await w01.call("GET", "/incidents?reported=true")
+    assert [i["id"] for i in listed["items"]] == [mine["id"]]
+    assert theirs["id"] in [i["id"] for i in (await w01.call("GET", "/incidents"))["items"]]
+    listed = await cmd.call("GET", "/incidents?reported=true")
+    assert theirs["id"] in [i["id"] for i in listed["items"]]
+    assert mine["id"] not in [i["id"] for i in listed["items"]]

@@ -38,6 +38,7 @@ export const zh = {
     required: '请填写标题和类别', yes: '是', no: '否',
     need: { category: '请选择类别', title: '请填写标题' },
   },
+  myReports: { title: '我的上报', empty: '还没有上报过事件', failed: '暂时无法获取（离线？）' },
   sos: {
     hold: '长按2秒 SOS 求救', holding: '继续按住…', sent: '求救已发出，指挥中心正在响应',
     queued: '没有网络：求救已保存，联网后立即发送', received: '{name} 已接警，请保持电话畅通',
@@ -114,6 +115,7 @@ export const en: Messages = {
     required: 'Title and category are required', yes: 'Yes', no: 'No',
     need: { category: 'Choose a category', title: 'Enter a title' },
   },
+  myReports: { title: 'My reports', empty: 'No reports yet', failed: 'Cannot load now (offline?)' },
   sos: {
     hold: 'Hold 2 s for SOS', holding: 'Keep holding…',
     sent: 'SOS sent: the command centre is responding',

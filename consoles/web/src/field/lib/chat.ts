@@ -16,6 +16,8 @@ export class Chat {
     messages: [] as Message[],
     members: [] as Member[],
     pending: [] as { client_msg_id: string; text: string }[],
+    // channels with an unread message that @mentions me (the 消息 badge is highlighted)
+    mentioned: [] as number[],
   })
 
   private follower: ChannelFollower<Message> | null = null
@@ -28,6 +30,11 @@ export class Chat {
       })
     })
     watch(s.shared.realtime.connects, () => this.follower?.reconnected())
+  }
+
+  /** Unread messages over all my channels: the 消息 tab's badge. */
+  get unread(): number {
+    return this.state.channels.reduce((n, c) => n + c.unread, 0)
   }
 
   async load(): Promise<void> {
@@ -95,11 +102,24 @@ export class Chat {
     const ch = this.state.channels.find((c) => c.id === m.channel_id)
     this.state.pending = this.state.pending.filter((p) => p.client_msg_id !== m.client_msg_id)
     if (this.state.open?.id === m.channel_id) this.follower?.accept(m)
+    // A channel made after the list was loaded: the hub's list brings it with its unread count.
+    if (!ch) return void this.load().then(() => this.noteMention(m)).catch(() => undefined)
     // Unread grows by how far the last offset moved (a repeat or a late arrival counts once).
-    if (!ch || m.offset <= ch.last_offset) return
+    if (m.offset <= ch.last_offset) return
     const mine = m.sender_id === this.s.me?.person_id
-    if (this.state.open?.id !== m.channel_id && !mine) ch.unread += m.offset - ch.last_offset
+    if (this.state.open?.id !== m.channel_id && !mine) {
+      ch.unread += m.offset - ch.last_offset
+      this.noteMention(m)
+    }
     ch.last_offset = m.offset
+  }
+
+  private noteMention(m: Message): void {
+    const me = this.s.me?.person_id
+    const forMe = me !== undefined && (m.mentions ?? []).includes(me)
+    if (forMe && this.state.open?.id !== m.channel_id && !this.state.mentioned.includes(m.channel_id)) {
+      this.state.mentioned.push(m.channel_id)
+    }
   }
 
   private async markRead(): Promise<void> {
@@ -107,6 +127,7 @@ export class Chat {
     const last = this.state.messages.at(-1)
     if (!ch || !last) return
     ch.unread = 0
+    this.state.mentioned = this.state.mentioned.filter((id) => id !== ch.id)
     await this.s.live.call('channel.read', { channel_id: ch.id, offset: last.offset }).catch(() => undefined)
   }
 }

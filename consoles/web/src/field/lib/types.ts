@@ -76,6 +76,7 @@ export interface Message {
   client_msg_id: string | null
   kind: string
   body: Record<string, unknown>
+  mentions?: number[]
   created_at: number
 }
 
