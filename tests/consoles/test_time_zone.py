@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import expect
 
 from plugins.alarms.client import DeviceClient
-from tests.consoles.browser import Browsers
+from tests.consoles.browser import Browsers, input_of
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub, StartConsoleHub
 from tests.consoles.fieldkit import dispatched_task, incident, phone
 
@@ -99,3 +99,23 @@ async def test_the_phone_shows_the_deployments_times(
     await row.click()
     timeline = field.get_by_test_id("detail-timeline")
     await expect(timeline).to_contain_text(local(full["timeline"][-1]["at"], "%m-%d %H:%M"))
+
+
+async def test_a_picked_review_time_is_the_deployments_wall_clock(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    made = await console_hub.api(
+        "POST", "/api/v1/dispatch/incidents", DISPATCHER,
+        json={"title": "路面塌陷待复查", "category": "env_sanitation", "grid": BASIC},
+    )  # fmt: skip
+    page = await browsers.signed_in(COMMANDER, PASSWORD, "/console/incidents", **ELSEWHERE)
+    await page.get_by_test_id(f"incident-card-{made['id']}").click()
+    await page.get_by_test_id("incident-drawer").get_by_test_id("act-park").click()
+    picker = input_of(page, "park-review-at")
+    await picker.fill("2031-01-15 10:30:00")
+    await picker.press("Enter")
+    await input_of(page, "action-note").fill("等待施工方复查")
+    await page.get_by_test_id("action-submit").click()
+    await expect(page.get_by_test_id("drawer-state")).to_have_text("挂账")
+    parked = await incident(console_hub, made["id"])
+    assert parked["review_at"] == datetime(2031, 1, 15, 10, 30, tzinfo=DEPLOYMENT).timestamp()

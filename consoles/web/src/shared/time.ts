@@ -97,6 +97,24 @@ export function clock(at: TimeValue, withSeconds = true): string {
   return withSeconds ? `${p.hour}:${p.minute}:${p.second}` : `${p.hour}:${p.minute}`
 }
 
+/** The instant a wall-clock time typed or picked on a page ("2026-11-26T09:30:00") names in
+ *  the deployment's zone (a date picker's value has no zone; the browser would take its own). */
+export function zonedInstant(wall: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(wall.trim())
+  if (!m) return null
+  const [year, month, day, hour, minute, second] = m.slice(1).map((v) => Number(v ?? 0))
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second)
+  // the zone's offset at the guess, then again at the corrected instant (a DST change between)
+  let at = asUtc
+  for (let i = 0; i < 2; i++) {
+    const p = zonedParts(new Date(at))
+    if (!p) return null
+    const shown = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second))
+    at += asUtc - shown
+  }
+  return new Date(at)
+}
+
 /** The instant the deployment's day `offset` days before today began (for day-by-day counts). */
 export function zonedDayStart(offset: number, now: Date = new Date()): Date {
   const p = zonedParts(now)
