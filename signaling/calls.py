@@ -93,6 +93,7 @@ class Calls:
             return existing.as_dict()
         found = await self.store.person(body.callee_id)
         scope.check_callee(caller, body.callee_id, found, self.rt.grids())
+        await self._check_reachable(body.callee_id)
         values = {"callee_id": body.callee_id, "media": body.media, "kind": Kind.CALL}
         call = await self._create(conn, body.client_call_id, values, None)
         if call.state == State.RINGING:
@@ -180,6 +181,14 @@ class Calls:
             await asyncio.sleep(self.settings.lease_s / 3)
 
     # ---- helpers -------------------------------------------------------------------------
+
+    async def _check_reachable(self, callee_id: int) -> None:
+        """A person with no device connected (on any node) cannot ring: say so at once rather
+        than ringing nobody until the ring timeout."""
+        if (await self.rt.presence.get(callee_id)).devices == 0:
+            raise Conflict(
+                "call.callee_offline", "the person is offline", details={"callee_id": callee_id}
+            )
 
     async def _create(
         self, conn: Connection, client_call_id: str, values: dict[str, Any], note: Audit | None

@@ -286,12 +286,12 @@ async def test_simultaneous_invites_ring_exactly_once(
 async def test_a_caller_with_a_call_cannot_start_another(hub: CallHub) -> None:
     lead, _worker, caller, _devices, call_id = await ringing_call(hub)
     commander = await hub.person(COMMANDER)
+    other = await hub.device(commander)  # online: the refusal is about the caller
     reply = await caller.call("call.invite", invite(commander, "second"))
     assert reply["error"]["code"] == "call.caller_busy"
     # Nothing stored (the commander sees only the ringing call, in scope), no line taken.
     assert [r["call_id"] for r in await log(hub, commander)] == [call_id]
     assert (await caller.ok("call.hangup", {"call_id": call_id}))["outcome"] == "cancelled"
-    other = await hub.device(commander)
     again = await other.ok("call.invite", invite(lead, "after"))
     assert again["state"] == "ringing"
 
@@ -320,7 +320,8 @@ async def test_calls_of_a_dead_node_end_when_its_lease_lapses(start_calls: Start
         )
     ended = await watcher.next("call.state", lambda d: d["call_id"] == orphan.id)
     assert (ended["state"], ended["outcome"], ended["reason"]) == ("ended", "answered", "node_lost")
-    # Its lines are free again: the stranger can be called.
+    # Its lines are free again: the stranger (back online) can be called.
+    await hub.device(stranger)
     fresh = await watcher.ok("call.invite", invite(stranger, "after"))
     assert fresh["state"] == "ringing"
     # The call held here outlives several leases: its lease keeps being renewed (polled).
@@ -344,3 +345,20 @@ async def _row(app: web.Application, call_id: int) -> CallRecord:
         row = await session.get(CallRecord, call_id)
         assert row is not None
         return row
+
+
+async def test_calling_a_person_with_no_device_connected_says_they_are_offline(
+    hub: CallHub,
+) -> None:
+    lead, worker = await hub.person(LEAD), await hub.person(WORKER)
+    caller = await hub.device(lead)
+    reply = await caller.call("call.invite", invite(worker))
+    assert reply["ok"] is False
+    assert reply["error"]["code"] == "call.callee_offline"
+    assert reply["error"]["details"] == {"callee_id": worker.person_id}
+    assert await log(hub, lead) == []  # nothing stored, nothing rings
+    # Once their phone is connected, the same call rings.
+    phone = await hub.device(worker)
+    ack = await caller.ok("call.invite", invite(worker))
+    assert ack["state"] == "ringing"
+    await phone.next("call.ringing", of(ack["call_id"]))

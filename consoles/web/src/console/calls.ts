@@ -17,6 +17,8 @@ export const useCalls = defineStore('calls', () => {
   const local = shallowRef<MediaStream | null>(null)
   const remote = shallowRef<MediaStream | null>(null)
   const connection = ref<RTCPeerConnectionState | 'new'>('new')
+  // The person last called who had no device connected (the hub said call.callee_offline).
+  const offline = ref<number | null>(null)
   let pc: RTCPeerConnection | null = null
   let recorder: RTCPeerConnection | null = null
   let subscribed = false
@@ -150,7 +152,8 @@ export const useCalls = defineStore('calls', () => {
       if (call.value.state === 'ended') window.setTimeout(() => (call.value = null), 3000)
     } catch (error) {
       call.value = null
-      showError(error)
+      if (error instanceof HubError && error.code === 'call.callee_offline') offline.value = personId
+      else showError(error)
     }
   }
 
@@ -197,5 +200,5 @@ export const useCalls = defineStore('calls', () => {
     }, 2500)
   }
 
-  return { call, incoming, local, remote, connection, peerId, isCaller, subscribe, invite, accept, decline, hangup }
+  return { call, incoming, offline, local, remote, connection, peerId, isCaller, subscribe, invite, accept, decline, hangup }
 })
