@@ -228,3 +228,15 @@ async def test_an_empty_report_marks_the_missing_fields(browsers: Browsers) -> N
     await input_of(field, "report-title").fill("路面塌陷")
     await expect(missing).to_have_count(1)
     await expect(field.get_by_test_id("tab-report")).to_have_class("on")  # nothing was sent
+
+
+async def test_calling_someone_offline_from_the_phone_says_so(browsers: Browsers) -> None:
+    worker = await field_app(browsers)
+    await worker.get_by_test_id("tab-chat").click()
+    await worker.locator(".chan", has_text="东庄村").filter(has_not_text="网格").click()
+    await worker.get_by_role("button", name="成员").click()
+    await worker.get_by_test_id("call-v01.lead").click()  # the leader is not signed in anywhere
+    layer = worker.get_by_test_id("call-layer")
+    await expect(layer).to_have_attribute("data-outcome", "offline")
+    await expect(layer).to_contain_text("对方不在线")
+    await expect(layer).not_to_contain_text("正在呼叫")

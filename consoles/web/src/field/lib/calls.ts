@@ -67,7 +67,9 @@ export class Calls {
       this.state.callId = call.call_id
       if (call.state === 'ended') this.finish(call)
     } catch (e) {
-      this.state.error = (e as Error).message
+      // No device of theirs is online: say so (call.callee_offline) rather than a failure.
+      if ((e as { code?: unknown }).code === 'call.callee_offline') this.state.outcome = 'offline'
+      else this.state.error = (e as Error).message
       this.state.phase = 'ended'
     }
   }
