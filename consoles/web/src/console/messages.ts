@@ -88,7 +88,7 @@ const zh = {
       not_accepted: '不予受理',
       dispatched: '已派遣',
       signed: '已签收',
-      en_route: '赶赴中',
+      en_route: '前往中',
       on_scene: '已到场',
       handled: '已处置',
       verified: '已核查',
@@ -200,6 +200,7 @@ const zh = {
     log: '通话记录',
     outcome: '结果',
     duration: '时长',
+    started_at: '呼叫时间',
     pick: '选择呼叫对象',
     outcomes: {
       answered: '已接通',
@@ -470,6 +471,7 @@ const en: Tree = {
     log: 'Call log',
     outcome: 'Outcome',
     duration: 'Duration',
+    started_at: 'Started',
     pick: 'Choose whom to call',
     outcomes: {
       answered: 'Answered',

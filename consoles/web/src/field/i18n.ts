@@ -16,7 +16,7 @@ export const zh = {
   },
   priority: { low: '低', normal: '一般', high: '紧急', urgent: '特急' },
   step: {
-    reported: '上报', register: '立案', reject: '不予受理', dispatch: '派单', sign: '签收',
+    reported: '上报', register: '立案', reject: '不予受理', dispatch: '派遣', sign: '签收',
     return: '退回', en_route: '出发', on_scene: '到达现场', handle: '处置', verify: '核查',
     close: '结案', rate: '回访', escalate: '上报上级', park: '挂账', unpark: '解除挂账',
     reopen: '重新办理', supervise: '督办', comment: '备注', sla_warning: '即将超时', overdue: '超时',

@@ -26,7 +26,7 @@ export const zh = {
     open: '办理中', closed: '已办结',
   },
   state: {
-    reported: '已提交，待受理', registered: '已受理', dispatched: '已派单', signed: '已签收',
+    reported: '已提交，待受理', registered: '已受理', dispatched: '已派遣', signed: '已签收',
     en_route: '工作人员前往中', on_scene: '工作人员已到场', handled: '已处置', verified: '已核查',
     closed: '已办结', not_accepted: '不予受理', parked: '挂账办理',
   },
