@@ -53,6 +53,7 @@ from hub.observability import HttpMetrics
 from hub.outside_changes import publish_outside_changes
 from hub.people import People
 from hub.periodic import every
+from hub.personal import PersonalBox, sealing_key
 from hub.plugin_devices import DevicesView
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
@@ -83,6 +84,7 @@ from storage.sql_timers import SqlTimerStore
 log = logging.getLogger("gridhub.app")
 PLUGIN_ROUTES: web.AppKey[dict[str, tuple[Router, PrefixDispatcher]]] = web.AppKey("plugin_routes")
 WEBSOCKET_PATHS = web.AppKey("websocket_paths", WebSocketPaths)
+PERSONAL = web.AppKey("personal", PersonalBox)
 MAX_BODY = 8 * 1024 * 1024
 
 
@@ -221,6 +223,7 @@ async def _identity(app: web.Application) -> AsyncIterator[None]:
     passwords = Passwords(settings)
     async with migrate.first_start(sessions):  # nodes started together make one key
         key = await signing_key(sessions, settings)
+        app[PERSONAL] = PersonalBox(await sealing_key(sessions))
     identity = Identity(sessions, settings, key, passwords, bus, app[ROLES])
     await identity.load_revocations()
 
@@ -403,6 +406,7 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         _enabled=frozenset(p.name for p in app[PLUGINS].plugins),
         subjects=SubjectsView(app[SUBJECTS], plugin.name),
         presence_states=PresenceStatesView(app[REALTIME].presence_states, plugin.name),
+        personal=app[PERSONAL],
     )
 
 

@@ -19,6 +19,7 @@ from hub import periodic
 from hub.bulk_insert import BulkInsert, open_bulk_insert
 from hub.bus import MessageBus
 from hub.grid import GridIndex
+from hub.personal import PersonalBox
 from hub.plugin_devices import DevicesView
 from hub.plugin_views import AuditView, ChannelsView, DirectoryView, RealtimeView
 from hub.policy import Rule
@@ -116,6 +117,8 @@ class PluginContext:
     presence_states: PresenceStatesView = field(
         default_factory=lambda: PresenceStatesView(PresenceStates(), "")
     )
+    # seals personal data (phones, addresses) at rest and masks it (hub.personal)
+    personal: PersonalBox = field(default_factory=PersonalBox.random)
     # names of every plugin enabled on this node (`has_plugin`)
     _enabled: frozenset[str] = frozenset()
     _health: dict[str, Callable[[], Health]] = field(default_factory=dict)

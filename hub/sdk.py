@@ -52,6 +52,7 @@ from hub.messages import (
 )
 from hub.netaddr import client_address
 from hub.people import PersonView
+from hub.personal import PersonalBox, mask_personal
 from hub.plugin_devices import DeviceRecord, DevicesView
 from hub.plugin_views import AuditView, ChannelsView, DirectoryView, RealtimeView
 from hub.plugins import BasePlugin, Health, Plugin, PluginContext, PluginError
@@ -117,6 +118,7 @@ __all__ = [
     "PageSection",
     "PersonChanged",
     "PersonView",
+    "PersonalBox",
     "Plugin",
     "PluginContext",
     "PluginError",
@@ -144,6 +146,7 @@ __all__ = [
     "for_roles",
     "in_scope",
     "invalid_from_pydantic",
+    "mask_personal",
     "parse_id",
     "parse_json_body",
     "public",

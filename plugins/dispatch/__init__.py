@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi
-from plugins.dispatch import api, appeals, open311, sockets
+from plugins.dispatch import api, appeals, contacts, open311, sockets
 from plugins.dispatch.catalogue import Catalogue
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.effects import Effects
@@ -45,6 +45,9 @@ class DispatchPlugin(BasePlugin):
         catalogue = Catalogue(ctx.sessions, ctx.first_start)
         if config.seed_catalogue and await catalogue.seed_defaults():
             ctx.log.info("seeded the default incident catalogue")
+        # Contacts stored in plain text before sealing existed (the key is not Alembic's).
+        if sealed := await contacts.seal_legacy(ctx.sessions, ctx.personal):
+            ctx.log.info("sealed %d residents' contacts stored in plain text", sealed)
         effects = Effects(ctx, config)
         ctx.on_cleanup(effects.writes.close)
         incidents = Incidents(ctx, config, catalogue, effects)

@@ -38,6 +38,7 @@ READ = for_roles("dispatch.incident.read", STAFF_ROLES, INCIDENT)  # detail, pho
 WATCH = for_roles("dispatch.incident.watch", STAFF_ROLES, INCIDENT)  # watch, unwatch
 ACT = for_roles("dispatch.incident.act", STAFF_ROLES, INCIDENT)  # lifecycle, comment
 CHANNEL = for_roles("dispatch.incident.channel", STAFF_ROLES, INCIDENT)
+CONTACT = for_roles("dispatch.incident.contact", COMMAND_ROLES, INCIDENT)  # audited reveal
 SUGGEST = for_roles("dispatch.incident.suggest", COMMAND_ROLES, INCIDENT)
 KPIS = for_roles("dispatch.kpis", STAFF_ROLES, Scope.GRID)
 CATEGORIES = public("dispatch.categories")

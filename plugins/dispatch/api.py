@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from hub.sdk import STAFF_ROLES, Call, InvalidInput, PluginContext, parse_id
-from plugins.dispatch import access, kpi, queries
+from plugins.dispatch import access, contacts, kpi, queries
 from plugins.dispatch.catalogue import Catalogue, CategorySpec, DepartmentSpec
 from plugins.dispatch.kpi import KpiQuery
 from plugins.dispatch.lifecycle import Action
@@ -16,6 +16,7 @@ from plugins.dispatch.models import Category, Department, Rule
 from plugins.dispatch.responses import (
     CategoriesOut,
     CategoryOut,
+    ContactOut,
     DepartmentOut,
     DepartmentsOut,
     DispatchRuleOut,
@@ -118,6 +119,15 @@ def _incident_routes(ctx: PluginContext, incidents: Incidents) -> None:
     )
     async def channel(call: Call[None, None]) -> dict[str, Any]:
         return await incidents.channel(call.who, call.path_int("incident_id"))
+
+    @http.post(
+        "/incidents/{incident_id}/contact",
+        summary="Reveal the resident's contact for the follow-up call (commanders; audited)",
+        response=ContactOut,
+        rule=access.CONTACT,
+    )
+    async def contact(call: Call[None, None]) -> dict[str, Any]:
+        return await contacts.reveal(ctx, call.who, call.path_int("incident_id"))
 
     @http.get(
         "/incidents/{incident_id}/suggestions",

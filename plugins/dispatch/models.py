@@ -80,7 +80,8 @@ class Incident(Base):
     source_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
     reporter_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reporter_name: Mapped[str] = mapped_column(String(100), default="")
-    reporter_contact: Mapped[str] = mapped_column(String(100), default="")
+    # sealed (hub.personal): "pd1:..." ; shown masked, in full only through an audited reveal
+    reporter_contact: Mapped[str] = mapped_column(String(600), default="")
     tracking_code: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     # the resident agreed to publish the report (Open311 GET lists only these, coarsely)
     public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

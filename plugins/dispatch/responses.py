@@ -80,6 +80,9 @@ class IncidentDetailOut(IncidentOut):
     attachments: list[int]
     reporter_id: int | None
     reporter_name: str
+    reporter_contact_masked: str = Field(
+        description="the resident's contact masked (138****1234); empty when none was given"
+    )
     source_ref: str | None
     handler_id: int | None
     review_at: float | None
@@ -87,6 +90,14 @@ class IncidentDetailOut(IncidentOut):
     closed_at: datetime | None
     timeline: list[IncidentEventOut]
     involved: list[int]
+
+
+class ContactOut(BaseModel):
+    """The resident's contact in full, for the follow-up call (the view is audited)."""
+
+    incident_id: int
+    reporter_name: str
+    reporter_contact: str
 
 
 class IncidentPageOut(BaseModel):

@@ -28,7 +28,7 @@ from hub.sdk import (
     in_scope,
     require_scope,
 )
-from plugins.dispatch import access, actions, rows, store
+from plugins.dispatch import access, actions, contacts, rows, store
 from plugins.dispatch.catalogue import Catalogue, check_fields, sla_seconds
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.effects import Change, Effects
@@ -197,7 +197,7 @@ class Incidents:
             source_ref=origin.source_ref,
             reporter_id=origin.who.person_id if origin.who else None,
             reporter_name=origin.reporter_name or (origin.who.display_name if origin.who else ""),
-            reporter_contact=origin.reporter_contact,
+            reporter_contact=self.ctx.personal.seal(origin.reporter_contact),
             tracking_code=store.tracking_code() if origin.tracking else None,
             public=origin.public,
             public_id=origin.public_id,
@@ -440,6 +440,7 @@ class Incidents:
             if who is not None:
                 await self._require_sight(session, who, incident)
             data = store.detail(incident, await store.assignments(session, incident_id))
+            data["reporter_contact_masked"] = contacts.masked(self.ctx, incident)
             data["timeline"] = await store.timeline(session, incident_id)
             data["involved"] = await store.involved(session, incident_id)
         return data

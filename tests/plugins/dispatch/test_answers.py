@@ -57,6 +57,7 @@ async def test_every_dispatch_route_answers_its_model(hub: Hub) -> None:
     incident = await cmd("GET", f"/incidents/{board['items'][0]['id']}")
     await _photo(client, answers, f"{PREFIX}/incidents/{incident['id']}/photos/"
                  f"{incident['attachments'][0]}", cmd.headers)  # fmt: skip
+    await cmd("POST", f"/incidents/{incident['id']}/contact")
     closed = await _whole_loop(client, answers, cmd, incident)
     assert closed["state"] == "closed"
     rated = await public("POST", f"{track}/rating", json={"rating": 5, "comment": "很及时"})
