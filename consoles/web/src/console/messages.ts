@@ -155,6 +155,18 @@ const zh = {
       CLEARED_UNACK: '已清除·未确认',
       CLEARED_ACK: '已清除·已确认',
     },
+    // issue 18 item 2: codes a person sees, by name
+    types: {
+      gas_leak: '燃气泄漏', smoke: '烟雾报警', cover_open: '井盖开启', door_open: '门磁开启',
+      intrusion: '入侵报警', high_water: '水位超警戒', overheat: '高温', frost: '低温',
+      offline: '设备离线', device_offline: '设备离线',
+    },
+    metrics: { ppm: '浓度(ppm)', level: '水位(米)', temperature: '温度(℃)' },
+    actions: {
+      raised: '告警产生', repeated: '再次触发', severity_changed: '级别变化', acknowledged: '已确认',
+      cleared: '已清除', commented: '评论', assigned: '已指派', incident_opened: '已生成事件',
+    },
+    actors: { dispatch: '事件调度', monitor: '设备监测' },
   },
   sos: {
     title: 'SOS 一键报警',
@@ -426,6 +438,18 @@ const en: Tree = {
       CLEARED_UNACK: 'Cleared, unacknowledged',
       CLEARED_ACK: 'Cleared, acknowledged',
     },
+    // issue 18 item 2: codes a person sees, by name
+    types: {
+      gas_leak: 'Gas leak', smoke: 'Smoke', cover_open: 'Manhole cover open', door_open: 'Door open',
+      intrusion: 'Intrusion', high_water: 'High water', overheat: 'Overheat', frost: 'Frost',
+      offline: 'Device offline', device_offline: 'Device offline',
+    },
+    metrics: { ppm: 'Concentration (ppm)', level: 'Level (m)', temperature: 'Temperature (°C)' },
+    actions: {
+      raised: 'Raised', repeated: 'Repeated', severity_changed: 'Severity changed', acknowledged: 'Acknowledged',
+      cleared: 'Cleared', commented: 'Comment', assigned: 'Assigned', incident_opened: 'Incident opened',
+    },
+    actors: { dispatch: 'Dispatch', monitor: 'Device monitor' },
   },
   sos: {
     title: 'SOS',

@@ -10,3 +10,5 @@ export { consoleHost } from '@/shared/consoleHost'
 export type { ConsoleApi, ConsoleLive } from '@/shared/consoleHost'
 // other plugins' sections of a page (PageSection): <PluginSections page="alarms/alarms" />
 export { default as PluginSections } from '@/shared/components/PluginSections.vue'
+// alarms in words: type names and a rule's reading in the page's language
+export { alarmText, codeName } from '@/shared/alarmText'

@@ -1,0 +1,91 @@
+"""A commander in zh mode meets no raw code or English word (issue 18, item 2).
+
+Each page's visible text (the body's inner text) is searched for whole words from a list of
+codes the hub uses and English words a page might leak; Latin text a person legitimately
+reads (the GridHub brand, usernames, device codes beside a device's name, units) is allowed.
+So far the walk covers the alarm centre (banner, table, detail with history); the other pages
+join it as their codes get names.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page, expect
+
+from plugins.alarms.client import DeviceClient
+from tests.consoles.browser import Browsers, input_of
+from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
+
+GAS = "dev-gas-01"  # 屯田村燃气调压箱: the default rule gas_leak is ppm ≥ 1000
+SMOKE = "dev-smoke-01"  # 南楼村老年公寓烟感
+MANHOLE = "dev-mh-01"  # 王家村主街井盖
+
+# Codes the hub sends and words of the English UI: none may reach a zh page.
+RAW_CODES = (
+    *("gas_leak", "smoke", "cover_open", "door_open", "intrusion", "high_water", "overheat"),
+    *("frost", "raised", "repeated", "severity_changed", "acknowledged", "cleared", "commented"),
+    *("assigned", "incident_opened", "pending", "done", "console", "appeal", "field", "audio"),
+    *("video", "county", "town", "village", "basic", "dispatch.handle", "dispatch.verify"),
+    *("dispatch.close", "CRITICAL", "MAJOR", "MINOR", "WARNING", "ge", "gt", "le", "lt"),
+)
+ENGLISH = (
+    *("password", "failed", "error", "loading", "wrong", "username", "not", "found", "gas"),
+    *("leak", "alarm", "device", "unknown"),
+)
+# whole words: not part of a longer word, a code (dev-smoke-01) or a username (county.cmd)
+FORBIDDEN = re.compile(
+    r"(?<![\w.-])(" + "|".join(map(re.escape, RAW_CODES + ENGLISH)) + r")(?![\w-]|\.\w)", re.I
+)
+
+
+def raw_words(text: str) -> list[str]:
+    """The forbidden words in `text` (whole words; device codes such as dev-smoke-01 are
+    shown beside a name and are not words of their own)."""
+    return sorted({m.group(1) for m in FORBIDDEN.finditer(text)})
+
+
+async def assert_chinese(page: Page, where: str) -> None:
+    text = await page.inner_text("body")
+    assert raw_words(text) == [], f"{where}: {raw_words(text)} in\n{text}"
+
+
+def test_raw_words_are_whole_words() -> None:
+    assert raw_words("紧急 · gas_leak") == ["gas_leak"]
+    assert raw_words("南楼村老年公寓烟感 (dev-smoke-01) · Loading…") == ["Loading"]
+    assert raw_words("GridHub 指挥调度台 w01 county.cmd 浓度 1774.81") == []
+    assert raw_words("来源 console · dispatch.handle") == ["console", "dispatch.handle"]
+
+
+async def test_alarm_centre_in_chinese(
+    console_hub: ConsoleHub, browsers: Browsers, devices: list[DeviceClient]
+) -> None:
+    page = await browsers.signed_in(COMMANDER, PASSWORD)
+    await page.get_by_test_id("nav-alarms").click()
+    await page.get_by_test_id("alarm-table").wait_for()
+    gas, smoke, manhole = (console_hub.device(code) for code in (GAS, SMOKE, MANHOLE))
+    devices.extend((gas, smoke, manhole))
+    for device in (gas, smoke, manhole):
+        await device.connect()
+    await gas.wait_acked(await gas.telemetry(ppm=1774.81))
+    await smoke.wait_acked(await smoke.alarm("smoke", "CRITICAL", message="烟感报警"))
+    await manhole.wait_acked(await manhole.alarm("cover_open", "MAJOR", message="井盖被打开"))
+    alarms = await console_hub.api("GET", "/api/v1/alarms?active=true", COMMANDER)
+    by_code = {a["device_code"]: a for a in alarms}
+
+    banner = page.get_by_test_id(f"flash-alarm-{by_code[GAS]['id']}")
+    await expect(banner).to_contain_text("紧急 · 燃气泄漏")
+    await expect(banner).to_contain_text("屯田村燃气调压箱 燃气泄漏：浓度(ppm) 1774.81 ≥ 1000")
+    table = page.get_by_test_id("alarm-table")
+    await expect(table).to_contain_text("井盖开启")
+    await expect(table).to_contain_text("南楼村老年公寓烟感 (dev-smoke-01)")
+    await assert_chinese(page, "alarm centre with banners")
+
+    smoke_id = by_code[SMOKE]["id"]
+    await page.get_by_test_id(f"alarm-ack-{smoke_id}").click()
+    await input_of(page, "alarm-comment").fill("已派人核实")
+    await page.get_by_test_id("alarm-submit").click()
+    detail = page.get_by_test_id("alarm-detail")
+    await expect(detail).to_contain_text("告警产生")
+    await expect(detail).to_contain_text("已确认")
+    await assert_chinese(page, "alarm detail with history")
