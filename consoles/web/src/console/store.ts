@@ -25,6 +25,13 @@ import type {
 } from './types'
 import { OPEN_STATES } from './types'
 
+/** Active alarms, open incidents and people online (not offline) in a grid's subtree. */
+export interface GridCounts {
+  alarms: number
+  incidents: number
+  people: number
+}
+
 const LOUD = new Set(['CRITICAL'])
 
 export interface Flash {
@@ -64,6 +71,38 @@ export const useLive = defineStore('live', () => {
     [...incidents.values()].filter((i) => OPEN_STATES.includes(i.state)),
   )
   const openSos = computed(() => [...sos.values()].filter((s) => s.state !== 'closed'))
+  const onlinePeople = computed(() => [...people.values()].filter((p) => p.state !== 'offline'))
+  const childrenOf = computed(() => {
+    const out = new Map<number, number[]>()
+    for (const g of grids.value) if (g.parent_id !== null) out.set(g.parent_id, [...(out.get(g.parent_id) ?? []), g.id])
+    return out
+  })
+
+  /** A grid and every grid under it, at any depth. */
+  function subtree(gridId: number): Set<number> {
+    const ids = new Set<number>()
+    const stack = [gridId]
+    for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+      ids.add(id)
+      stack.push(...(childrenOf.value.get(id) ?? []))
+    }
+    return ids
+  }
+
+  /** The counts every view shows (docs/consoles.md, 'Counts'): for a grid's whole subtree, or
+   * with null for everything in scope. One definition, so panel, tree, legend and screen agree. */
+  function countsFor(gridId: number | null): GridCounts {
+    if (gridId === null) {
+      return { alarms: activeAlarms.value.length, incidents: openIncidents.value.length, people: onlinePeople.value.length }
+    }
+    const ids = subtree(gridId)
+    const inside = (id: number | null): boolean => id !== null && ids.has(id)
+    return {
+      alarms: activeAlarms.value.filter((a) => inside(a.grid_id)).length,
+      incidents: openIncidents.value.filter((i) => inside(i.grid_id)).length,
+      people: onlinePeople.value.filter((p) => p.grids.some(inside)).length,
+    }
+  }
 
   function gridName(id: number | null | undefined): string {
     if (id === null || id === undefined) return '—'
@@ -206,7 +245,7 @@ export const useLive = defineStore('live', () => {
 
   return {
     grids, people, roles, devices, alarms, incidents, sos, categories, alerts, chains, flashes, sounded, loaded,
-    lastIncidentPush, gridById, rootGrid, activeAlarms, openIncidents, openSos,
+    lastIncidentPush, gridById, rootGrid, activeAlarms, openIncidents, openSos, onlinePeople, countsFor,
     gridName, categoryName, personName, load, dismissFlash, putIncident, putAlarm, putSos,
     me: session.me,
   }
