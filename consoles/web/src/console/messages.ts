@@ -278,6 +278,10 @@ const zh = {
     hint: '角色在所选网格及其下级网格内生效；管理员角色不需要网格。',
     admin_only: '人员与角色管理仅供管理员使用',
   },
+  contact: {
+    reporter: '上报人',
+    show: '显示',
+  },
 }
 
 type Tree = { [key: string]: string | Tree }
@@ -560,6 +564,10 @@ const en: Tree = {
     add: 'Assign',
     hint: 'A role holds over the chosen grid and every grid below it; admin needs no grid.',
     admin_only: 'People & roles is for administrators',
+  },
+  contact: {
+    reporter: 'Reporter',
+    show: 'Show',
   },
 }
 

@@ -71,6 +71,7 @@ export interface IncidentDetail extends Incident {
   attachments: number[]
   reporter_id: number | null
   reporter_name: string
+  reporter_contact_masked: string
   source_ref: string | null
   handler_id: number | null
   review_at: number | null
