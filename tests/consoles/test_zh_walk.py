@@ -89,3 +89,13 @@ async def test_alarm_centre_in_chinese(
     await expect(detail).to_contain_text("告警产生")
     await expect(detail).to_contain_text("已确认")
     await assert_chinese(page, "alarm detail with history")
+
+
+async def test_login_refusal_in_chinese(browsers: Browsers) -> None:
+    page = await browsers.page("/console")
+    browsers.errors.ignored.append("401 (Unauthorized)")  # Chromium logs the refusal itself
+    await input_of(page, "login-username").fill(COMMANDER)
+    await input_of(page, "login-password").fill("wrong-password")
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("login-error")).to_contain_text("登录失败: 用户名或密码错误")
+    await assert_chinese(page, "login refused")

@@ -7,7 +7,7 @@ import 'element-plus/theme-chalk/dark/css-vars.css'
 import ElementPlus, { ElMessage } from 'element-plus'
 import { createPinia } from 'pinia'
 import { createApp, inject, type Component, type ComputedRef, type InjectionKey, type Plugin } from 'vue'
-import { HubError } from './api'
+import { errorText } from './errorNames'
 import { provideLocale } from './host'
 import { setupI18n, type LocaleCode, type Messages } from './i18n'
 import { loadTimeZone } from './time'
@@ -33,6 +33,7 @@ export function mountPage(root: Component, options: PageOptions) {
   if (options.dark) document.documentElement.classList.add('dark')
   void loadTimeZone() // times are redrawn in the deployment's zone when it arrives
   const { i18n, elementLocale, setLocale, toggleLocale } = setupI18n(options.messages)
+  pageI18n = i18n.global
   provideLocale(i18n.global.locale) // plugins' text() and useLocale() follow the page's language
   const app = createApp(root)
   app.use(ElementPlus).use(createPinia()).use(i18n)
@@ -48,8 +49,11 @@ export function useLocaleSwitch(): LocaleSwitch {
   return found
 }
 
-/** Show an error from the hub (or anything thrown) as a message toast. */
+// The page's translations, for toasts shown from outside components (one page per document).
+let pageI18n: { t: (key: string) => string; te: (key: string) => boolean } | null = null
+
+/** Show an error from the hub (or anything thrown) as a message toast, in the page's language. */
 export function showError(error: unknown): void {
-  const text = error instanceof HubError ? `${error.message} (${error.code})` : String(error)
+  const text = pageI18n ? errorText(pageI18n.t, pageI18n.te, error) : String(error)
   ElMessage({ type: 'error', message: text, showClose: true })
 }

@@ -5,6 +5,7 @@ import en from 'element-plus/es/locale/lang/en'
 import zhCn from 'element-plus/es/locale/lang/zh-cn'
 import { computed } from 'vue'
 import { createI18n } from 'vue-i18n'
+import { errorNames } from './errorNames'
 
 export type LocaleCode = 'zh-CN' | 'en'
 export type Messages = Record<string, unknown>
@@ -46,6 +47,7 @@ export const sharedMessages: Record<LocaleCode, Messages> = {
       offline: '离线',
       stale: '位置过期',
     },
+    errors: errorNames['zh-CN'],
   },
   en: {
     common: {
@@ -81,6 +83,7 @@ export const sharedMessages: Record<LocaleCode, Messages> = {
       offline: 'Offline',
       stale: 'Position stale',
     },
+    errors: errorNames.en,
   },
 }
 
