@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree
 
+import aiohttp
+
 from tests.hub.answers import Answers
 from tests.hub.conftest import Client, Hub, bearer, login
 from tests.plugins.dispatch.conftest import VILLAGE, centre, person_id
@@ -58,6 +60,7 @@ async def test_every_dispatch_route_answers_its_model(hub: Hub) -> None:
     await _photo(client, answers, f"{PREFIX}/incidents/{incident['id']}/photos/"
                  f"{incident['attachments'][0]}", cmd.headers)  # fmt: skip
     await cmd("POST", f"/incidents/{incident['id']}/contact")
+    await _staff_photo(cmd, incident["id"])
     closed = await _whole_loop(client, answers, cmd, incident)
     assert closed["state"] == "closed"
     rated = await public("POST", f"{track}/rating", json={"rating": 5, "comment": "很及时"})
@@ -127,6 +130,14 @@ async def _open311(client: Client, answers: Answers, public: Caller) -> None:
         assert (response.status, response.content_type) == (200, "text/xml")
         root = ElementTree.fromstring(await response.text())
         answers.check_xml(method, f"{PREFIX}{V2}{path}", root)
+
+
+async def _staff_photo(cmd: Caller, incident_id: int) -> None:
+    upload = aiohttp.FormData()
+    upload.add_field("photo", PNG + b"staff", filename="scene.png", content_type="image/png")
+    added = await cmd("POST", f"/incidents/{incident_id}/photos", data=upload)
+    listed = await cmd("GET", f"/incidents/{incident_id}/photos")
+    assert added["items"][0] in listed["items"]
 
 
 async def _photo(client: Client, answers: Answers, path: str, headers: dict[str, str]) -> None:
