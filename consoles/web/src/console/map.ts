@@ -7,6 +7,7 @@ import 'leaflet/dist/leaflet.css'
 import L from 'leaflet'
 import type { Geometry } from 'geojson'
 import { element, textElement } from '@/shared/text'
+import { clock } from '@/shared/time'
 import type { GridNode, PresenceRow } from '@/shared/types'
 import type { Alarm, Device, Incident } from './types'
 
@@ -52,11 +53,13 @@ export class LiveMap {
   private readonly gridLayers = new Map<number, L.GeoJSON>()
   private track: L.LayerGroup | null = null
   private trackTimer: number | undefined
+  private viewBeforeTrack: { center: L.LatLng; zoom: number } | null = null
 
   constructor(element: HTMLElement, tileUrl: string | null, private readonly handlers: MapHandlers) {
     this.map = L.map(element, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 })
     if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(this.map)
     this.map.setView([36.9, 118.75], 11)
+    this.map.on('moveend zoomend', () => { element.dataset.view = this.view() })
     this.layers = {
       grids: L.layerGroup().addTo(this.map),
       incidents: L.layerGroup().addTo(this.map),
@@ -188,15 +191,21 @@ export class LiveMap {
     }))
   }
 
-  /** Draw a worker's track and move a marker along it; returns false when it has no points. */
+  /** Draw a worker's track and move a marker along it; returns false when it has no points.
+   * Each point tells its time (the first and last always, the others on hover) and the runner
+   * shows the time of the point it stands on; stopTrack() returns to the view before playing. */
   playTrack(points: { lat: number; lon: number; at: number }[]): boolean {
+    const before = this.viewBeforeTrack ?? { center: this.map.getCenter(), zoom: this.map.getZoom() }
     this.stopTrack()
     this.map.getContainer().dataset.trackPoints = String(points.length)
     if (!points.length) return false
+    this.viewBeforeTrack = before
     const line = points.map((p) => L.latLng(p.lat, p.lon))
     this.track = L.layerGroup().addTo(this.map)
     L.polyline(line, { color: '#19d3c5', weight: 3, dashArray: '6 4', className: 'gh-track' }).addTo(this.track)
+    points.forEach((p, i) => this.trackPoint(line[i], p.at, i === 0 || i === points.length - 1))
     const runner = L.circleMarker(line[0], { radius: 7, color: '#fff', fillColor: '#19d3c5', fillOpacity: 1 })
+    runner.bindTooltip(clock(points[0].at, false), { permanent: true, direction: 'right', className: 'gh-track-now' })
     runner.addTo(this.track)
     this.map.fitBounds(L.latLngBounds(line), { padding: [40, 40], maxZoom: 16 })
     let step = 0
@@ -207,14 +216,30 @@ export class LiveMap {
         return
       }
       runner.setLatLng(line[step])
+      runner.setTooltipContent(clock(points[step].at, false))
     }, Math.max(40, Math.min(400, 8000 / line.length)))
     return true
   }
 
+  /** Stop a playback and put the map back where it was before 播放. */
   stopTrack(): void {
     window.clearInterval(this.trackTimer)
     this.track?.remove()
     this.track = null
+    if (this.viewBeforeTrack) this.map.setView(this.viewBeforeTrack.center, this.viewBeforeTrack.zoom, { animate: false })
+    this.viewBeforeTrack = null
+  }
+
+  /** The map's centre and zoom, e.g. "36.90000,118.75000,11" (a test hook on the container too). */
+  view(): string {
+    const c = this.map.getCenter()
+    return `${c.lat.toFixed(5)},${c.lng.toFixed(5)},${this.map.getZoom()}`
+  }
+
+  private trackPoint(at: L.LatLng, time: number, labelled: boolean): void {
+    const dot = L.circleMarker(at, { radius: 3, color: '#19d3c5', fillOpacity: 1, className: 'gh-track-point' })
+    dot.bindTooltip(clock(time, false), { permanent: labelled, direction: 'top', className: 'gh-track-time' })
+    dot.addTo(this.track as L.LayerGroup)
   }
 
   private sync<T>(name: LayerName, prefix: string, items: T[], describe: (item: T) => MarkerSpec): void {
