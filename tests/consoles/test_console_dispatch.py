@@ -97,7 +97,7 @@ async def test_commander_reports_and_registers_from_the_console(
     # An action that needs a note (督办) goes through the dialog into the timeline.
     await drawer.get_by_test_id("act-supervise").click()
     await console.get_by_test_id("action-submit").click()  # no note: the hub refuses it
-    await expect(console.get_by_text("incident.note_required")).to_be_visible()
+    await expect(console.get_by_text("请填写处理说明")).to_be_visible()
     await input_of(console, "action-note").fill("请今天内处理完毕")
     await console.get_by_test_id("action-submit").click()
     await expect(drawer.get_by_test_id("timeline")).to_contain_text("请今天内处理完毕")

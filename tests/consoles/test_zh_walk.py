@@ -15,7 +15,8 @@ from playwright.async_api import Page, expect
 
 from plugins.alarms.client import DeviceClient
 from tests.consoles.browser import Browsers, input_of
-from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
+from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub
+from tests.consoles.fieldkit import DISPATCH, dispatched_task, person_id
 
 GAS = "dev-gas-01"  # 屯田村燃气调压箱: the default rule gas_leak is ppm ≥ 1000
 SMOKE = "dev-smoke-01"  # 南楼村老年公寓烟感
@@ -99,3 +100,28 @@ async def test_login_refusal_in_chinese(browsers: Browsers) -> None:
     await page.get_by_test_id("login-submit").click()
     await expect(page.get_by_test_id("login-error")).to_contain_text("登录失败: 用户名或密码错误")
     await assert_chinese(page, "login refused")
+
+
+async def test_incident_drawer_and_its_chat_in_chinese(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    task = await dispatched_task(console_hub, "东庄桥北侧积水")
+    page = await browsers.signed_in(COMMANDER, PASSWORD, "/console/incidents")
+    await page.get_by_test_id(f"incident-card-{task['id']}").click()
+    drawer = page.get_by_test_id("incident-drawer")
+    await expect(drawer).to_contain_text("指挥中心录入")  # 来源 console
+    worker = await person_id(console_hub, WORKER)
+    await expect(drawer.get_by_test_id(f"assignee-{worker}")).to_contain_text("待签收")
+    await assert_chinese(page, "incident drawer")
+
+    await drawer.get_by_role("tab", name="事件群聊").click()
+    await input_of(page, "chat-input").fill("请尽快处理")
+    await drawer.get_by_test_id("chat-send").click()  # the channel opens with the first line
+    await expect(drawer.get_by_test_id("chat-messages")).to_contain_text("请尽快处理")
+    await console_hub.api(
+        "POST", f"{DISPATCH}/incidents/{task['id']}/actions/sign", WORKER,
+        json={"version": task["version"]},
+    )  # fmt: skip
+    await expect(drawer.get_by_test_id("chat-messages")).to_contain_text("签收")
+    await expect(drawer.get_by_test_id(f"assignee-{worker}")).to_contain_text("已签收")
+    await assert_chinese(page, "incident chat with a notice")

@@ -119,6 +119,9 @@ const zh = {
       review_due: '复查到期',
     },
     priorities: { low: '低', normal: '一般', high: '紧急', urgent: '特急' },
+    // issue 18 item 2: where an incident came from, and each handler's part
+    sources: { console: '指挥中心录入', appeal: '群众诉求', field: '网格员上报', alarm: '物联告警', open311: '12345 热线' },
+    part_states: { pending: '待签收', signed: '已签收', done: '已完成', returned: '已退回', withdrawn: '已撤回' },
   },
   alarm: {
     board: '告警中心',
@@ -406,6 +409,8 @@ const en: Tree = {
       review_due: 'Review due',
     },
     priorities: { low: 'Low', normal: 'Normal', high: 'High', urgent: 'Urgent' },
+    sources: { console: 'Entered at the console', appeal: 'Resident report', field: 'Field report', alarm: 'IoT alarm', open311: 'Hotline (Open311)' },
+    part_states: { pending: 'Not signed for', signed: 'Signed for', done: 'Done', returned: 'Returned', withdrawn: 'Withdrawn' },
   },
   alarm: {
     board: 'Alarm centre',

@@ -48,6 +48,14 @@ export const sharedMessages: Record<LocaleCode, Messages> = {
       stale: '位置过期',
     },
     errors: errorNames['zh-CN'],
+    // system lines in channels (noticeText.ts): the incident's steps, members coming and going
+    notices: {
+      dispatch: {
+        dispatch: '派遣', sign: '签收', return: '退回', escalate: '上报', handle: '处置完成',
+        verify: '核查', close: '结案', reopen: '重新办理', supervise: '督办',
+      },
+      members_added: '新成员加入', member_left: '有成员退出',
+    },
   },
   en: {
     common: {
@@ -84,6 +92,13 @@ export const sharedMessages: Record<LocaleCode, Messages> = {
       stale: 'Position stale',
     },
     errors: errorNames.en,
+    notices: {
+      dispatch: {
+        dispatch: 'Dispatched', sign: 'Signed for', return: 'Returned', escalate: 'Escalated',
+        handle: 'Handled', verify: 'Verified', close: 'Closed', reopen: 'Reopened', supervise: 'Supervised',
+      },
+      members_added: 'Members joined', member_left: 'A member left',
+    },
   },
 }
 
