@@ -7,7 +7,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -120,6 +120,20 @@ class ChannelRef(BaseModel):
     channel_id: DbId
 
 
+class OpenIn(BaseModel):
+    """A channel by its id, or a grid's channel by the grid's id: a commander browsing the
+    grids below them has no channel ids."""
+
+    channel_id: DbId | None = None
+    grid_id: DbId | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> OpenIn:
+        if (self.channel_id is None) == (self.grid_id is None):
+            raise ValueError("give channel_id or grid_id, not both")
+        return self
+
+
 class HistoryIn(BaseModel):
     channel_id: DbId
     before: int | None = Field(None, ge=1)
@@ -201,7 +215,7 @@ class Chat:
         rt.on_connected(self._join_channels)
         rt.guard_rooms("channel", self._may_stay, self._taken_out)
         on_channel_event(rt, "channel.list", PageIn, self.list_channels)
-        on_channel_event(rt, "channel.open", ChannelRef, self.open)
+        on_channel_event(rt, "channel.open", OpenIn, self.open)
         on_channel_event(rt, "channel.send", SendIn, self.send)
         on_channel_event(rt, "channel.history", HistoryIn, self.history)
         on_channel_event(rt, "channel.recover", RecoverIn, self.recover)
@@ -221,9 +235,12 @@ class Chat:
         page = [channel_dict(info, offset) for info, offset in rows[: body.limit]]
         return {"channels": page, "more": len(rows) > body.limit}
 
-    async def open(self, conn: Connection, body: ChannelRef) -> dict[str, Any]:
+    async def open(self, conn: Connection, body: OpenIn) -> dict[str, Any]:
         """Start receiving a channel you may see (members already do; commanders observe)."""
-        info = await self.access(conn.principal, body.channel_id)
+        if body.channel_id is not None:
+            info = await self.access(conn.principal, body.channel_id)
+        else:
+            info = await self.grid_channel(conn.principal, body.grid_id or 0)
         await self.rt.join(conn, channel_room(info.id))
         return {"channel": channel_dict(info)}
 
@@ -362,6 +379,15 @@ class Chat:
         elif who.is_admin or await self.store.is_member(channel_id, who.person_id):
             return info
         raise Forbidden("channel.forbidden", "this channel is outside your scope")
+
+    async def grid_channel(self, who: Principal, grid_id: int) -> ChannelInfo:
+        """A grid's channel (made on first use) if `who` may see it; a grid out of reach and
+        one that does not exist are refused alike."""
+        index = self.rt.grids()
+        if grid_id not in index or grid_channel_role(who, index, grid_id, self.staff) is None:
+            raise Forbidden("channel.forbidden", "this channel is outside your scope")
+        grid = index.get(grid_id)
+        return await self.store.ensure_grid_channel(grid.id, grid.name)
 
     async def apply_membership(self, message: ChannelMembersChanged) -> None:
         """On every node: move this node's sockets of the people concerned."""

@@ -136,6 +136,25 @@ async def test_recovery_past_retention_or_epoch_says_not_recovered(
     ] is False
 
 
+async def test_a_commander_opens_a_grid_channel_below_by_the_grids_id(
+    client: Client, peers: list[Peer]
+) -> None:
+    worker, village = await village_sender(client, peers)
+    county = await joined(client, peers, "county.cmd")
+    grid_id = client.app[GRIDS].index.by_code(VILLAGE).id
+    opened = await county.ok("channel.open", {"grid_id": grid_id})
+    assert opened["channel"]["id"] == village["id"]
+    await text(county, village["id"], "g1", "县指挥中心：请核实")
+    heard = await worker.next("channel.message", lambda m: m["channel_id"] == village["id"])
+    assert heard["body"]["text"] == "县指挥中心：请核实"
+
+    other = client.app[GRIDS].index.by_code(OTHER_TOWN_VILLAGE).id
+    for body in ({"grid_id": other}, {"grid_id": 999_999}):
+        assert (await worker.call("channel.open", body))["error"]["code"] == "channel.forbidden"
+    both = await county.call("channel.open", {"grid_id": grid_id, "channel_id": village["id"]})
+    assert both["error"]["code"] == "request.invalid"
+
+
 async def test_scope_and_membership_are_enforced(client: Client, peers: list[Peer]) -> None:
     worker = await joined(client, peers, "w01")
     other = client.app[GRIDS].index.by_code(OTHER_TOWN_VILLAGE)
