@@ -125,3 +125,10 @@ async def test_incident_drawer_and_its_chat_in_chinese(
     await expect(drawer.get_by_test_id("chat-messages")).to_contain_text("签收")
     await expect(drawer.get_by_test_id(f"assignee-{worker}")).to_contain_text("已签收")
     await assert_chinese(page, "incident chat with a notice")
+
+
+async def test_map_grid_panel_in_chinese(console_hub: ConsoleHub, browsers: Browsers) -> None:
+    page = await browsers.signed_in(COMMANDER, PASSWORD, "/console")
+    await page.get_by_test_id("grid-node-370783").click()
+    await expect(page.get_by_text("370783 · 县级 · 基础网格")).to_be_visible()
+    await assert_chinese(page, "map with the county's panel")

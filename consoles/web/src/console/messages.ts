@@ -28,6 +28,9 @@ const zh = {
     layer_alarms: '告警',
     layer_incidents: '事件',
     track: '轨迹回放',
+    // issue 18 item 2: a grid's level and kind by name
+    levels: { county: '县级', town: '乡镇（街道）级', village: '村（社区）级', grid: '网格' },
+    kinds: { basic: '基础网格', party: '党建网格', special: '专属网格' },
     track_none: '该人员在所选时段内没有位置记录',
     track_hours: '最近 {h} 小时',
     play: '播放',
@@ -188,6 +191,7 @@ const zh = {
   },
   chat: {
     channels: '群组',
+    grid_channel: '打开网格群组（输入网格名称搜索）',
     members: '成员',
     placeholder: "输入消息，{'@'} 提及成员，Enter 发送",
     image: '图片',
@@ -202,6 +206,7 @@ const zh = {
     title: '呼叫',
     audio: '语音呼叫',
     video: '视频呼叫',
+    media: { audio: '语音', video: '视频' },
     ringing: '正在呼叫…',
     offline_title: '对方不在线',
     offline_hint: '对方当前没有设备在线，无法接通。可在「消息群组」中给对方发私聊消息，对方上线后即可看到。',
@@ -318,6 +323,8 @@ const en: Tree = {
     layer_alarms: 'Alarms',
     layer_incidents: 'Incidents',
     track: 'Track playback',
+    levels: { county: 'County', town: 'Town', village: 'Village', grid: 'Grid' },
+    kinds: { basic: 'Basic grid', party: 'Party-building grid', special: 'Special grid' },
     track_none: 'No positions for this person in the chosen period',
     track_hours: 'Last {h} hours',
     play: 'Play',
@@ -477,6 +484,7 @@ const en: Tree = {
   },
   chat: {
     channels: 'Channels',
+    grid_channel: 'Open a grid channel (type a grid name)',
     members: 'Members',
     placeholder: "Type a message, {'@'} to mention, Enter to send",
     image: 'Image',
@@ -490,6 +498,7 @@ const en: Tree = {
   call: {
     title: 'Call',
     audio: 'Voice call',
+    media: { audio: 'Voice', video: 'Video' },
     video: 'Video call',
     ringing: 'Calling…',
     offline_title: 'Not online',
