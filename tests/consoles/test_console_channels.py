@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import socketio
@@ -83,3 +84,39 @@ async def test_the_channel_list_shows_every_page(
     await expect(last).to_contain_text(f"专班{PAGE_MAX}")
     listed = await page.get_by_test_id("channel-list").locator("[data-testid^=channel-]").count()
     assert listed == len(await store.memberships_of(commander, limit=10 * PAGE_MAX))
+
+
+async def test_the_county_commander_opens_a_village_channel_and_posts(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    """Not a member of 东庄村's grid channel, the county commander finds it by typing the
+    village's name in the grid-channel picker, opens it and posts; w01 (a member) hears it."""
+    worker = socketio.AsyncClient()
+    said = "县指挥中心：东庄村请核实积水情况"
+    heard: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+
+    def on_message(message: dict[str, Any]) -> None:
+        if message["body"].get("text") == said and not heard.done():
+            heard.set_result(message)
+
+    worker.on("channel.message", on_message)
+    token = await console_hub.token(WORKER)
+    await worker.connect(console_hub.url, auth={"token": token}, transports=["websocket"])
+    try:
+        page = await browsers.signed_in(
+            COMMANDER, PASSWORD, "/console/channels", viewport={"width": 1600, "height": 900}
+        )
+        picker = page.get_by_test_id("grid-channel-picker")
+        await picker.click()
+        await picker.locator("input").fill("东庄村")
+        await page.locator(".el-select-dropdown__item:visible", has_text="东庄村").first.click()
+        title = page.get_by_test_id("channel-title")
+        await expect(title).to_have_text("东庄村")
+        await input_of(page, "chat-input").fill(said)
+        await page.get_by_test_id("chat-send").click()
+        messages = page.get_by_test_id("chat-messages")
+        await expect(messages).to_contain_text("东庄村请核实积水情况")
+        message = await asyncio.wait_for(heard, LIVE_MS / 1000)
+        assert message["sender_id"] == await person_id(console_hub, COMMANDER)
+    finally:
+        await worker.disconnect()
