@@ -38,7 +38,7 @@ from plugins.dispatch.schemas import ActionIn, AssigneeIn, NewIncident
 from plugins.dispatch.suggest import suggest
 
 # Rules act as a deployment-wide principal that is nobody in particular (person id 0).
-AUTOMATIC = Principal(0, "system", "自动派单 auto-dispatch", "", (Grant(Role.ADMIN, None),))
+AUTOMATIC = Principal(0, "system", "自动派遣 auto-dispatch", "", (Grant(Role.ADMIN, None),))
 
 
 class AlreadyReported(Exception):

@@ -83,6 +83,6 @@ async def test_auto_dispatch_rule_sends_straight_to_the_worker(
     detail = await cmd.get(incident["id"])
     assert detail["state"] == "dispatched"
     assert detail["assignments"][0]["target"] == str(w01)
-    assert detail["timeline"][-1]["actor"] == "自动派单 auto-dispatch"
+    assert detail["timeline"][-1]["actor"] == "自动派遣 auto-dispatch"
     other = await cmd.report(category="dispute", title="邻里纠纷")  # no rule for it
     assert (await cmd.get(other["id"]))["state"] == "registered"
