@@ -132,3 +132,16 @@ async def test_map_grid_panel_in_chinese(console_hub: ConsoleHub, browsers: Brow
     await page.get_by_test_id("grid-node-370783").click()
     await expect(page.get_by_text("370783 · 县级 · 基础网格")).to_be_visible()
     await assert_chinese(page, "map with the county's panel")
+
+
+async def test_big_screen_in_chinese(
+    console_hub: ConsoleHub, browsers: Browsers, devices: list[DeviceClient]
+) -> None:
+    gas = console_hub.device(GAS)
+    devices.append(gas)
+    await gas.connect()
+    await gas.wait_acked(await gas.telemetry(ppm=1774.81))
+    page = await browsers.signed_in(COMMANDER, PASSWORD, "/console/screen")
+    # The pie is drawn on a canvas; its legend's names are on the chart's element too.
+    await expect(page.get_by_test_id("chart-by-type")).to_have_attribute("data-names", "燃气泄漏")
+    await assert_chinese(page, "big screen")
