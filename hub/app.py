@@ -273,7 +273,9 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     ]
     if heads is not None:
         interval = app[SETTINGS].realtime.sweep_interval_s
-        tasks.append(asyncio.create_task(heads.run_forever(interval), name="channel-heads"))
+        tasks.append(
+            asyncio.create_task(every(interval, heads.tick, "channel-heads"), name="channel-heads")
+        )
     outside = app[SETTINGS].realtime.outside_changes_s  # people changed by the CLI
     look = every(outside, lambda: publish_outside_changes(app[SESSIONS], bus), "outside-changes")
     tasks.append(asyncio.create_task(look, name="outside-changes"))

@@ -13,7 +13,6 @@ node id noted. Announcing a head that everyone already holds costs one small fra
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 
@@ -66,11 +65,3 @@ class ChannelHeads:
         if self._owed:
             await announce(self.store, self.rt, sorted(self._owed))
             self._owed.clear()
-
-    async def run_forever(self, interval_s: float) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("channel heads tick failed")
-            await asyncio.sleep(interval_s)
