@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sys
 from collections.abc import Awaitable, Callable, Iterable
@@ -212,6 +213,10 @@ class Chat:
         self._sessions = sessions
         # person -> channel ids, so a connect needs no query; kept by apply_membership.
         self._memberships: dict[int, frozenset[int]] = {}
+        # Grid-channel syncs run one at a time: each reads the role holders, then writes the
+        # member lists; two overlapping runs let the one that read first write last, undoing
+        # the newer one (a bus-driven resync during the demo seed emptied the channels).
+        self._grid_sync = asyncio.Lock()
         rt.on_connected(self._join_channels)
         rt.guard_rooms("channel", self._may_stay, self._taken_out)
         on_channel_event(rt, "channel.list", PageIn, self.list_channels)
@@ -406,6 +411,10 @@ class Chat:
     async def sync_grid_channels(self, index: GridIndex) -> None:
         """One channel per grid node; members are the staff holding a role in its subtree
         (residents are removed: they belong to no staff channel)."""
+        async with self._grid_sync:
+            await self._sync_grid_channels(index)
+
+    async def _sync_grid_channels(self, index: GridIndex) -> None:
         holders = await self._assignments()
         wanted = {
             node.id: (node.name, {p for p, g in holders if index.is_within(g, node.id)})

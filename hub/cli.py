@@ -23,7 +23,7 @@ from hub.app import build_app
 from hub.devices import DeviceSpec, DeviceUpdate
 from hub.errors import HubError
 from hub.gridstore import export_geojson
-from hub.keys import CHAT, DEVICES, GRIDS, PEOPLE, SESSIONS
+from hub.keys import CHAT, DEVICES, GRIDS, PEOPLE, PLUGINS, SESSIONS
 from hub.observability import configure_logging
 from hub.outside_changes import note_people_changed
 from hub.people import GrantSpec, PersonSpec
@@ -122,6 +122,7 @@ async def _prepare(app: web.Application, settings: Settings, demo: bool) -> None
         await app[CHAT].sync_grid_channels(app[GRIDS].index)
         click.echo("Demo county seeded (寿光市: 3 towns, 12 villages, 60 grids).")
     if demo:
+        await app[PLUGINS].seed_demo_all()
         click.echo(f"Demo accounts, all with password {demo_data.DEMO_PASSWORD}:")
         click.echo(demo_data.DEMO_ACCOUNTS_DOC)
     created = await ensure_admin(core)

@@ -81,6 +81,12 @@ class BasePlugin:
     async def teardown(self) -> None:
         return None
 
+    async def seed_demo(self, ctx: PluginContext) -> None:
+        """Give the demo county this plugin's sample data. `gridhub demo` calls it on every
+        start, after the core's county is seeded, in set-up order and inside
+        `ctx.first_start()`: seed only while the plugin's own tables are empty, so a plugin
+        installed into a running demo gets its data at the next start."""
+
 
 @dataclass(frozen=True, slots=True)
 class Health:
@@ -280,6 +286,19 @@ class PluginHost:
 
     def started(self) -> list[tuple[Plugin, PluginContext]]:
         return list(self._started)
+
+    async def seed_demo_all(self) -> list[str]:
+        """Run each started plugin's `seed_demo` (see BasePlugin), in set-up order; returns
+        the names asked."""
+        seeded = []
+        for plugin, ctx in self._started:
+            seed = getattr(plugin, "seed_demo", None)
+            if seed is None:
+                continue
+            async with ctx.first_start():
+                await seed(ctx)
+            seeded.append(plugin.name)
+        return seeded
 
     async def teardown_all(self) -> None:
         while self._started:

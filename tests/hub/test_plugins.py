@@ -198,6 +198,23 @@ async def test_plugins_set_up_in_dependency_order_and_tear_down_in_reverse(
     assert events("teardown") == expected[::-1]
 
 
+async def test_demo_seeds_run_in_set_up_order_on_each_start(site: Site, tmp_path: Path) -> None:
+    # `gridhub demo` asks every plugin on every start; each seeds only what it lacks.
+    site.install(Spec("late", base="Seeding", requires=("early",)), Spec("early", base="Seeding"))
+    plugin_fixtures.Seeding.SEEDED.clear()
+    for _ in range(2):
+        app = build_app(settings(tmp_path))
+        async with serving(app):
+            await app[PLUGINS].seed_demo_all()
+    seeds = [(event, name) for event, name in JOURNAL if event.startswith("seed")]
+    assert seeds == [
+        ("seed-demo", "early"),
+        ("seed-demo", "late"),
+        ("seed-skip", "early"),
+        ("seed-skip", "late"),
+    ]
+
+
 def test_missing_requirement_names_both_plugins(site: Site, tmp_path: Path) -> None:
     site.install(Spec("needy", requires=("ghost",)))
     with pytest.raises(PluginError, match=r"'needy' requires 'ghost'"):

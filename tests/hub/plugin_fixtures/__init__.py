@@ -38,6 +38,17 @@ class Recorded(BasePlugin):
         JOURNAL.append(("teardown", self.name))
 
 
+class Seeding(Recorded):
+    """Journals its demo seed, and whether its tables were empty (a second start finds them
+    full: the SEEDED set stands for the plugin's table)."""
+
+    SEEDED: ClassVar[set[str]] = set()
+
+    async def seed_demo(self, ctx: PluginContext) -> None:
+        JOURNAL.append(("seed-demo" if self.name not in self.SEEDED else "seed-skip", self.name))
+        self.SEEDED.add(self.name)
+
+
 class Exploding(Recorded):
     async def prepare(self, ctx: PluginContext) -> None:
         raise RuntimeError("exploded on purpose")
