@@ -1,15 +1,23 @@
-"""辖区档案 (jurisdiction archives): standard addresses, houses, households, people, places, key groups, visits, campaigns.
-
-The plugin is being built (see its issue); until then it registers nothing.
-"""
+"""辖区档案 (jurisdiction archives): standard addresses, houses, households, people, places,
+organisations and key groups per grid (一标三实), as a plugin on the SDK. See docs/archives.md."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hub.sdk import BasePlugin, PluginContext
+from plugins.archives.access import ROLES
+from plugins.archives.keys import load_hasher
+
+HERE = Path(__file__).parent
 
 
 class ArchivesPlugin(BasePlugin):
     name = "archives"
+    migrations = HERE / "migrations"
+    roles = ROLES
 
     async def setup(self, ctx: PluginContext) -> None:
-        ctx.log.debug("plugin %s has nothing to register yet", self.name)
+        async with ctx.first_start():
+            hasher = await load_hasher(ctx.sessions)
+        ctx.log.debug("archives ready (%s)", type(hasher).__name__)
