@@ -2,6 +2,7 @@
 // in the page's language; the hub's English `message` is only the fallback for a code missing
 // here (errorText in app.ts). Codes are docs/protocol.md's; grouped by their first part.
 import { HubError } from './api'
+import { text } from './host'
 import type { LocaleCode, Messages } from './i18n'
 
 const NAMES: Record<string, [zh: string, en: string]> = {
@@ -55,16 +56,44 @@ const NAMES: Record<string, [zh: string, en: string]> = {
 }
 
 function nested(index: 0 | 1): Messages {
-  const out: Record<string, Record<string, string>> = {}
+  const out: Messages = {}
   for (const [code, names] of Object.entries(NAMES)) {
-    const [group, name] = code.split('.', 2)
-    out[group] = { ...out[group], [name]: names[index] }
+    // every part of the code is a level, as vue-i18n reads `errors.<code>`
+    const parts = code.split('.')
+    let level = out
+    for (const part of parts.slice(0, -1)) level = (level[part] ??= {}) as Messages
+    level[parts[parts.length - 1]] = names[index]
   }
   return out
 }
 
 /** `errors.<group>.<name>` for each locale, merged into the shared messages. */
 export const errorNames: Record<LocaleCode, Messages> = { 'zh-CN': nested(0), en: nested(1) }
+
+// Names plugin bundles give their own codes at run time (registerErrorNames, `@gridhub/host`).
+// They are looked up after the page's messages and shown in the page's language (host text()),
+// so a bundle loaded after the page mounted names its codes at once.
+const pluginNames = new Map<string, [zh: string, en: string]>()
+const CODE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/
+
+function isPair(names: unknown): names is [string, string] {
+  return Array.isArray(names) && names.length === 2 && names.every((n) => typeof n === 'string' && n.trim() !== '')
+}
+
+/** Name a plugin's error codes in both languages, for errorText and showError:
+ *   registerErrorNames({ 'mediation.case_closed': ['调解已结束', 'The mediation is closed'] })
+ * A code the core already names, or one named before, keeps its first name (a plugin cannot
+ * rename another's codes); a malformed entry is skipped with a console warning. */
+export function registerErrorNames(names: Record<string, [zh: string, en: string]>): void {
+  for (const [code, pair] of Object.entries(names)) {
+    if (!CODE.test(code) || !isPair(pair)) {
+      console.warn('registerErrorNames: skipped', code)
+      continue
+    }
+    if (code in NAMES || pluginNames.has(code)) continue
+    pluginNames.set(code, [pair[0], pair[1]])
+  }
+}
 
 type Translate = (key: string) => string
 type Exists = (key: string) => boolean
@@ -73,5 +102,7 @@ type Exists = (key: string) => boolean
 export function errorText(t: Translate, te: Exists, error: unknown): string {
   if (!(error instanceof HubError)) return String(error)
   const key = `errors.${error.code}`
-  return te(key) ? t(key) : `${error.message} (${error.code})`
+  if (te(key)) return t(key)
+  const named = pluginNames.get(error.code)
+  return named ? text(named[0], named[1]) : `${error.message} (${error.code})`
 }
