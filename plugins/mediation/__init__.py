@@ -1,15 +1,39 @@
-"""矛盾纠纷多元化解 (dispute mediation) and legal services.
+"""矛盾纠纷多元化解 (dispute mediation): cases from dispatch incidents and mediation offices,
+worked by the village → town → county committees, with agreements, risk alerts and a ledger.
 
-The plugin is being built (see its issue); until then it registers nothing.
+See docs/mediation.md.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hub.sdk import BasePlugin, PluginContext
+from plugins.mediation import api
+from plugins.mediation.access import LEGAL_ADVISER_ROLE, MEDIATOR_ROLE
+from plugins.mediation.cases import Cases
+from plugins.mediation.config import MediationConfig
+from plugins.mediation.effects import FOLLOW_UP_KIND, RISK_KIND, Effects
+
+HERE = Path(__file__).parent
 
 
 class MediationPlugin(BasePlugin):
     name = "mediation"
+    # Dispute incidents become cases when dispatch runs (plugins.dispatch.messages only).
+    optional = ("dispatch",)
+    config_model = MediationConfig
+    migrations = HERE / "migrations"
+    roles = (MEDIATOR_ROLE, LEGAL_ADVISER_ROLE)
 
     async def setup(self, ctx: PluginContext) -> None:
-        ctx.log.debug("plugin %s has nothing to register yet", self.name)
+        config = ctx.config if isinstance(ctx.config, MediationConfig) else MediationConfig()
+        effects = Effects(ctx, config)
+        cases = Cases(ctx, config, effects)
+        ctx.timers.handler(RISK_KIND)(effects.on_risk_due)
+        ctx.timers.handler(FOLLOW_UP_KIND)(effects.on_follow_up_due)
+        api.install(ctx, cases, config)
+        if ctx.has_plugin("dispatch"):
+            from plugins.mediation.bridge import IncidentIntake  # imports dispatch's messages
+
+            await IncidentIntake(ctx, config, cases).subscribe()

@@ -1,0 +1,57 @@
+"""Dispatch ↔ mediation over the bus (dispatch is an optional dependency).
+
+A new dispatch incident of a dispute category (dispatch's `IncidentChanged`, action
+`reported`) becomes a case at the village committee over its grid, once per incident (the
+case's unique `incident_id`; a message handled twice finds the case and stops).
+
+The way back: dispatch has no inbound message to handle an incident (its only inbound message
+is `IncidentRequested`, which opens one). The case's outcome is published as mediation's own
+`CaseConcluded` with the `incident_id`, for dispatch (or a bridge) to subscribe to; until then
+the incident is handled in dispatch by its handlers as before.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from hub.sdk import SYSTEM, Actor, HubError, PluginContext
+from plugins.dispatch.messages import IncidentChanged
+from plugins.mediation.cases import Cases, Origin
+from plugins.mediation.config import MediationConfig
+from plugins.mediation.schemas import CaseIn
+
+GROUP = "mediation.intake"
+RISK_OF_PRIORITY = {"urgent": "high", "high": "medium"}
+
+
+class IncidentIntake:
+    def __init__(self, ctx: PluginContext, config: MediationConfig, cases: Cases) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.cases = cases
+
+    async def subscribe(self) -> None:
+        stop = await self.ctx.bus.subscribe(IncidentChanged, self.received, group=GROUP)
+        self.ctx.on_cleanup(stop)
+
+    async def received(self, m: IncidentChanged) -> None:
+        if m.action != "reported" or m.category not in self.config.dispute_categories:
+            return
+        if await self.cases.by_incident(m.incident_id) is not None:
+            return  # the same message again (at least once delivery)
+        spec = CaseIn(
+            grid_id=m.grid_id,
+            type="other",
+            summary=f"由事件 {m.number} 转入的矛盾纠纷（详情见事件调度）",
+            risk=RISK_OF_PRIORITY.get(m.priority, "low"),
+        )
+        actor = Actor("dispatch", m.actor_id) if m.actor_id else SYSTEM
+        origin = Origin("incident", actor, m.incident_id, m.number)
+        try:
+            await self.cases.open(spec, origin)
+        except IntegrityError:
+            return  # another node opened it at the same moment
+        except HubError as exc:
+            self.ctx.log.error(
+                "dispute incident not taken", extra={"incident": m.number, "error": str(exc)}
+            )

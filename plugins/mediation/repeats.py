@@ -1,0 +1,68 @@
+"""Repeated disputes: a new case about the same parties or the same place as an earlier one
+(within the configured window) is linked to it both ways and both are flagged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plugins.mediation.models import Case, Link, Party
+
+
+def same_parties(names: set[str], others: set[str]) -> bool:
+    """Two or more names in common, or the same single name on both sides."""
+    common = names & others
+    return len(common) >= 2 or (len(common) == 1 and len(names) == 1 == len(others))
+
+
+async def find_repeats(
+    session: AsyncSession, case: Case, names: list[str], since: datetime
+) -> list[int]:
+    """Link `case` (flushed, not committed) to the earlier cases it repeats; their ids."""
+    reasons = await _by_parties(session, case, set(names), since)
+    for other_id in await _by_place(session, case, since):
+        reasons.setdefault(other_id, "place")
+    for other_id, reason in reasons.items():
+        session.add(Link(case_id=case.id, other_id=other_id, reason=reason))
+        session.add(Link(case_id=other_id, other_id=case.id, reason=reason))
+        other = await session.get(Case, other_id)
+        if other is not None:
+            other.repeat = True
+    case.repeat = bool(reasons)
+    return sorted(reasons)
+
+
+async def _by_parties(
+    session: AsyncSession, case: Case, names: set[str], since: datetime
+) -> dict[int, str]:
+    rows = await session.execute(
+        select(Party.case_id, Party.name)
+        .join(Case, Case.id == Party.case_id)
+        .where(Party.name.in_(names), Case.id != case.id, Case.created_at >= since)
+    )
+    candidates = {row.case_id for row in rows}
+    if not candidates:
+        return {}
+    everyone = await session.execute(
+        select(Party.case_id, Party.name).where(Party.case_id.in_(candidates))
+    )
+    by_case: dict[int, set[str]] = {}
+    for row in everyone:
+        by_case.setdefault(row.case_id, set()).add(row.name)
+    return {cid: "parties" for cid, seen in by_case.items() if same_parties(names, seen)}
+
+
+async def _by_place(session: AsyncSession, case: Case, since: datetime) -> list[int]:
+    if not case.place:
+        return []
+    found = await session.scalars(
+        select(Case.id).where(
+            Case.place == case.place,
+            Case.level_grid_id == case.level_grid_id,
+            Case.id != case.id,
+            Case.created_at >= since,
+        )
+    )
+    return list(found)
