@@ -1,15 +1,74 @@
-"""党建引领 (party building) and 三务公开 (public disclosure).
-
-The plugin is being built (see its issue); until then it registers nothing.
-"""
+"""党建引领 (party building) and 三务公开 (public disclosure): see docs/party.md."""
 
 from __future__ import annotations
 
-from hub.sdk import BasePlugin, PluginContext
+from pathlib import Path
+
+from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi, ResidentSection
+from plugins.party import access, building_api, disclosure_api, seed
+from plugins.party.building import Building
+from plugins.party.config import PartyConfig
+from plugins.party.disclosure import Disclosures
+from plugins.party.ratelimit import QuestionLimit
+from plugins.party.views import DisclosureViews
+
+HERE = Path(__file__).parent
+
+UI = PluginUi(
+    pages=(
+        ConsolePage(
+            id="disclosure",
+            title_zh="三务公开",
+            title_en="Disclosure",
+            roles=access.DISCLOSURE_STAFF,
+            order=70,
+            path="disclosure",
+            module="party.js",
+            export="DisclosurePage",
+        ),
+        ConsolePage(
+            id="building",
+            title_zh="党建",
+            title_en="Party",
+            roles=access.PARTY_STAFF,
+            order=71,
+            path="building",
+            module="party.js",
+            export="PartyPage",
+        ),
+    ),
+    resident_sections=(
+        ResidentSection(
+            id="disclosure",
+            title_zh="三务公开",
+            title_en="Public disclosure",
+            order=20,
+            module="party.js",
+            export="ResidentDisclosure",
+        ),
+    ),
+    styles=("party.css",),
+)
 
 
 class PartyPlugin(BasePlugin):
     name = "party"
+    optional = ("dispatch",)
+    config_model = PartyConfig
+    migrations = HERE / "migrations"
+    roles = access.ROLES
+    ui = UI
+    static = HERE / "static"
 
     async def setup(self, ctx: PluginContext) -> None:
-        ctx.log.debug("plugin %s has nothing to register yet", self.name)
+        config = ctx.config if isinstance(ctx.config, PartyConfig) else PartyConfig()
+        views = DisclosureViews(ctx, config.grace_days, config.time_zone)
+        limit = QuestionLimit(ctx.sessions, config.question_limit, config.question_window_s)
+        disclosure_api.install(ctx, Disclosures(ctx), views, limit)
+        building = Building(ctx, config)
+        building_api.install(ctx, building)
+        if ctx.has_plugin("dispatch"):
+            await building.follow_incidents()
+
+    async def seed_demo(self, ctx: PluginContext) -> None:
+        await seed.seed_demo(ctx)

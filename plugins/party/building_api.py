@@ -1,0 +1,208 @@
+"""HTTP routes of party building: organisations, members, dual reporting, meetings, points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from hub.sdk import Call, PluginContext
+from plugins.party import access
+from plugins.party.building import Building
+from plugins.party.schemas import (
+    DoneIn,
+    HomeIn,
+    MeetingIn,
+    MemberIn,
+    MinutesIn,
+    OrgIn,
+    PointsIn,
+    SignInIn,
+    TaskIn,
+)
+
+
+class Created(BaseModel):
+    id: int
+
+
+class ItemsOut(BaseModel):
+    items: list[dict[str, Any]] = Field(max_length=10000)
+
+
+class Done(BaseModel):
+    ok: bool = True
+    detail: str | None = None
+
+
+def install(ctx: PluginContext, building: Building) -> None:
+    _orgs(ctx, building)
+    _self(ctx, building)
+    _meetings(ctx, building)
+
+
+def _orgs(ctx: PluginContext, b: Building) -> None:
+    @ctx.http.get(
+        "/orgs",
+        summary="Party organisations in your grids, with member counts",
+        response=ItemsOut,
+        rule=access.ORG_READ,
+    )
+    async def orgs(call: Call[None, None]) -> dict[str, Any]:
+        return {"items": await b.orgs(call.who)}
+
+    @ctx.http.post(
+        "/orgs",
+        summary="Add a committee, general branch or branch on a grid",
+        body=OrgIn,
+        response=Created,
+        status=201,
+        rule=access.ORG_EDIT,
+    )
+    async def add_org(call: Call[OrgIn, None]) -> dict[str, Any]:
+        return {"id": await b.add_org(call.who, call.body)}
+
+    @ctx.http.get(
+        "/orgs/{org_id}/members",
+        summary="A branch's members with their points",
+        response=ItemsOut,
+        rule=access.ORG_EDIT,
+    )
+    async def members(call: Call[None, None]) -> dict[str, Any]:
+        return {"items": await b.members(call.who, call.path_int("org_id"))}
+
+    @ctx.http.post(
+        "/members",
+        summary="Register a party member in a branch",
+        body=MemberIn,
+        response=Created,
+        status=201,
+        rule=access.ORG_EDIT,
+    )
+    async def add_member(call: Call[MemberIn, None]) -> dict[str, Any]:
+        return {"id": await b.add_member(call.who, call.body)}
+
+    @ctx.http.post(
+        "/points",
+        summary="Award points for a recorded activity (once per ref)",
+        body=PointsIn,
+        response=Done,
+        rule=access.ORG_EDIT,
+    )
+    async def points(call: Call[PointsIn, None]) -> dict[str, Any]:
+        added = await b.award_activity(call.who, call.body)
+        return {"ok": added, "detail": None if added else "already awarded"}
+
+    @ctx.http.post(
+        "/tasks",
+        summary="Add a service task of a community (双报到)",
+        body=TaskIn,
+        response=Created,
+        status=201,
+        rule=access.TASK_EDIT,
+    )
+    async def add_task(call: Call[TaskIn, None]) -> dict[str, Any]:
+        return {"id": await b.add_task(call.who, call.body)}
+
+    @ctx.http.get(
+        "/attendance",
+        summary="Attendance rate per organisation",
+        response=ItemsOut,
+        rule=access.ORG_READ,
+    )
+    async def attendance(call: Call[None, None]) -> dict[str, Any]:
+        return {"items": await b.attendance(call.who)}
+
+
+def _self(ctx: PluginContext, b: Building) -> None:
+    @ctx.http.post(
+        "/me/home",
+        summary="Report to your home community (双报到)",
+        body=HomeIn,
+        response=Done,
+        rule=access.MEMBER_SELF,
+    )
+    async def home(call: Call[HomeIn, None]) -> dict[str, Any]:
+        await b.report_home(call.who, call.body)
+        return {"ok": True}
+
+    @ctx.http.get(
+        "/me/tasks",
+        summary="Service tasks of your home community",
+        response=ItemsOut,
+        rule=access.MEMBER_SELF,
+    )
+    async def tasks(call: Call[None, None]) -> dict[str, Any]:
+        return {"items": await b.tasks_for_me(call.who)}
+
+    @ctx.http.get(
+        "/me/service", summary="Your service record", response=ItemsOut, rule=access.MEMBER_SELF
+    )
+    async def service(call: Call[None, None]) -> dict[str, Any]:
+        return {"items": await b.service_records((await b.me(call.who)).id)}
+
+    @ctx.http.post(
+        "/tasks/{task_id}/take",
+        summary="Take a service task",
+        response=Created,
+        status=201,
+        rule=access.MEMBER_SELF,
+    )
+    async def take(call: Call[None, None]) -> dict[str, Any]:
+        return {"id": await b.take(call.who, call.path_int("task_id"))}
+
+    @ctx.http.post(
+        "/tasks/{task_id}/done",
+        summary="Record the service you gave",
+        body=DoneIn,
+        response=Done,
+        rule=access.MEMBER_SELF,
+    )
+    async def done(call: Call[DoneIn, None]) -> dict[str, Any]:
+        await b.finish(call.who, call.path_int("task_id"), call.body)
+        return {"ok": True}
+
+    @ctx.http.post(
+        "/meetings/{meeting_id}/sign-in",
+        summary="Sign in by code or location",
+        body=SignInIn,
+        response=Done,
+        rule=access.MEMBER_SELF,
+    )
+    async def sign_in(call: Call[SignInIn, None]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "detail": await b.sign_in(call.who, call.path_int("meeting_id"), call.body),
+        }
+
+
+def _meetings(ctx: PluginContext, b: Building) -> None:
+    @ctx.http.post(
+        "/meetings",
+        summary="Schedule a meeting (三会一课, 主题党日); its code",
+        body=MeetingIn,
+        status=201,
+        rule=access.ORG_EDIT,
+    )
+    async def add(call: Call[MeetingIn, None]) -> dict[str, Any]:
+        return await b.add_meeting(call.who, call.body)
+
+    @ctx.http.get(
+        "/orgs/{org_id}/meetings",
+        summary="A branch's meetings with sign-ins",
+        response=ItemsOut,
+        rule=access.ORG_EDIT,
+    )
+    async def meetings(call: Call[None, None]) -> dict[str, Any]:
+        return {"items": await b.meetings(call.who, call.path_int("org_id"))}
+
+    @ctx.http.post(
+        "/meetings/{meeting_id}/minutes",
+        summary="Record the minutes",
+        body=MinutesIn,
+        response=Done,
+        rule=access.ORG_EDIT,
+    )
+    async def minutes(call: Call[MinutesIn, None]) -> dict[str, Any]:
+        await b.record_minutes(call.who, call.path_int("meeting_id"), call.body.minutes)
+        return {"ok": True}
