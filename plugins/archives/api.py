@@ -1,0 +1,116 @@
+"""The archive's HTTP routes under /api/v1/archives (one rule each, from access.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from hub.sdk import Call, PluginContext, Role
+from plugins.archives import access, tags
+from plugins.archives.records import Records
+from plugins.archives.residents import Residents
+from plugins.archives.schemas import (
+    HouseIn,
+    HousePatch,
+    ListQuery,
+    OrgIn,
+    OrgPatch,
+    PlaceIn,
+    PlacePatch,
+    ResidentIn,
+    ResidentPatch,
+    ResidentsQuery,
+    TagIn,
+    TagsIn,
+)
+from plugins.archives.shared import Env
+
+KNOWN_ROLES = {str(r) for r in Role} | {access.OFFICER, access.REVIEWER}
+
+
+def install(ctx: PluginContext, env: Env, residents: Residents,
+            records: dict[str, Records]) -> None:  # fmt: skip
+    _residents(ctx, residents)
+    models: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
+        "houses": (HouseIn, HousePatch), "places": (PlaceIn, PlacePatch), "orgs": (OrgIn, OrgPatch)
+    }  # fmt: skip
+    for path, (body, patch) in models.items():
+        _records(ctx, path, records[path], body, patch)
+    _tags(ctx, env)
+
+
+def _residents(ctx: PluginContext, residents: Residents) -> None:
+    http = ctx.http
+
+    @http.get("/residents", summary="People of your grids, masked (name prefix, exact ID "
+              "number or phone; paged)", query=ResidentsQuery, rule=access.READ)  # fmt: skip
+    async def search(call: Call[None, ResidentsQuery]) -> dict[str, Any]:
+        return await residents.search(call.who, call.query)
+
+    @http.post("/residents", summary="Add a person (ID number checked, unique)",
+               body=ResidentIn, status=201, rule=access.WRITE)  # fmt: skip
+    async def create(call: Call[ResidentIn, None]) -> dict[str, Any]:
+        return await residents.create(call.who, call.body)
+
+    @http.get("/residents/{resident_id}", summary="A person's card, masked, with house and "
+              "household", rule=access.READ_ONE)  # fmt: skip
+    async def card(call: Call[None, None]) -> dict[str, Any]:
+        return await residents.card(call.who, call.path_int("resident_id"))
+
+    @http.patch("/residents/{resident_id}", summary="Change a person's record",
+                body=ResidentPatch, rule=access.WRITE)  # fmt: skip
+    async def update(call: Call[ResidentPatch, None]) -> dict[str, Any]:
+        return await residents.update(call.who, call.path_int("resident_id"), call.body)
+
+    @http.post("/residents/{resident_id}/reveal", summary="The ID number and phone in full "
+               "(written to the audit log)", rule=access.REVEAL)  # fmt: skip
+    async def reveal(call: Call[None, None]) -> dict[str, Any]:
+        return await residents.reveal(call.who, call.path_int("resident_id"))
+
+    @http.put("/residents/{resident_id}/tags", summary="Set the key-group tags you may see on "
+              "a person", body=TagsIn, rule=access.WRITE)  # fmt: skip
+    async def set_tags(call: Call[TagsIn, None]) -> dict[str, Any]:
+        return await residents.set_tags(call.who, call.path_int("resident_id"), call.body.codes)
+
+
+def _records(ctx: PluginContext, path: str, records: Records, body: type[BaseModel],
+             patch: type[BaseModel]) -> None:  # fmt: skip
+    http, one = ctx.http, f"/{path}/{{{records.kind.name}_id}}"
+    id_name = f"{records.kind.name}_id"
+
+    @http.get(f"/{path}", summary=f"{path} of your grids (name or code prefix; paged)",
+              query=ListQuery, rule=access.READ)  # fmt: skip
+    async def search(call: Call[None, ListQuery]) -> dict[str, Any]:
+        return await records.search(call.who, call.query)
+
+    @http.post(f"/{path}", summary=f"Add to {path}", body=body, status=201,
+               rule=access.WRITE)  # fmt: skip
+    async def create(call: Call[BaseModel, None]) -> dict[str, Any]:
+        return await records.create(call.who, call.body)
+
+    @http.get(one, summary=f"One of {path}", rule=access.READ_ONE)
+    async def card(call: Call[None, None]) -> dict[str, Any]:
+        return await records.card(call.who, call.path_int(id_name))
+
+    @http.patch(one, summary=f"Change one of {path}", body=patch, rule=access.WRITE)
+    async def update(call: Call[BaseModel, None]) -> dict[str, Any]:
+        return await records.update(call.who, call.path_int(id_name), call.body)
+
+    if records.kind.has_phone:
+
+        @http.post(f"{one}/reveal", summary="The contact phone in full (audited)",
+                   rule=access.REVEAL)  # fmt: skip
+        async def reveal(call: Call[None, None]) -> dict[str, Any]:
+            return await records.reveal(call.who, call.path_int(id_name))
+
+
+def _tags(ctx: PluginContext, env: Env) -> None:
+    @ctx.http.get("/tags", summary="The key-group catalogue", rule=access.TAGS_READ)
+    async def listing(call: Call[None, None]) -> dict[str, Any]:
+        return {"items": await tags.listing(env, call.who)}
+
+    @ctx.http.put("/tags", summary="Create or change a key-group tag", body=TagIn,
+                  rule=access.TAGS_EDIT)  # fmt: skip
+    async def put(call: Call[TagIn, None]) -> dict[str, Any]:
+        return await tags.put(env, call.who, call.body, KNOWN_ROLES)
