@@ -10,7 +10,6 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import defer
 
 from hub.sdk import (
     SNIFF_BYTES,
@@ -176,11 +175,9 @@ async def _attach(ctx: PluginContext, visit_id: int, photos: list[tuple[str, byt
     """Each photo once per visit: a phone resending after a lost answer gets the same ids."""
     async with ctx.sessions.begin() as session:
         stored = await session.execute(
-            select(VisitPhoto.sha256, VisitPhoto.id)
-            .options(defer(VisitPhoto.data))
-            .where(VisitPhoto.visit_id == visit_id)
+            select(VisitPhoto.sha256, VisitPhoto.id).where(VisitPhoto.visit_id == visit_id)
         )
-        known: dict[str, int] = dict(stored.tuples().all())
+        known: dict[str, int] = dict(stored.all())
         ids = []
         for kind, data in photos:
             digest = hashlib.sha256(data).hexdigest()
