@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
 from hub.audit import Actor
+from hub.av_tracks import TRACK_BYTES, refine
 from hub.errors import HubError, InvalidInput, NotFound
 from hub.settings import FileSettings
 from storage.models import StoredFile
@@ -126,7 +127,7 @@ class FileStore:
                     sink.write(chunk)
                     continue
                 head += chunk
-                if len(head) >= SNIFF_BYTES:
+                if len(head) >= TRACK_BYTES:
                     sink.begin(*self._classify(head), head)
             if not sink.content_type:
                 sink.begin(*self._classify(head), head)
@@ -136,6 +137,7 @@ class FileStore:
         content_type = sniff(head[:SNIFF_BYTES])
         if content_type is None:
             raise HubError("file.type_refused", "this kind of file is not accepted", status=415)
+        content_type = refine(content_type, head[:TRACK_BYTES])  # a voice note is no video
         return content_type, limit_for(content_type, self.limits)
 
     async def _record(self, info: FileInfo, actor: Actor) -> None:
