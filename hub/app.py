@@ -58,7 +58,7 @@ from hub.plugin_devices import DevicesView
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
 from hub.presence import PresenceStatesView
-from hub.realtime import Realtime
+from hub.realtime import EXPIRY_CHECK_S, Realtime
 from hub.roles import RoleCatalogue, RoleConflict, from_plugins
 from hub.settings import Settings
 from hub.subjects import SUBJECTS, Subjects, SubjectsView
@@ -264,21 +264,18 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     await app[PRESENCE].node_alive(app[NODE_ID], app[SETTINGS].realtime.node_ttl_s)
     chat, heads = await _chat(app)
     retention = app[SETTINGS].realtime.track_retention_days
+    sweep_s = app[SETTINGS].realtime.sweep_interval_s
+    outside_s = app[SETTINGS].realtime.outside_changes_s  # people changed by the CLI
     tasks = [
-        asyncio.create_task(realtime.sweep_forever(), name="presence-sweep"),
-        asyncio.create_task(realtime.expire_forever(), name="token-expiry"),
-        asyncio.create_task(
-            every(3600, lambda: live.sweep_tracks(retention), "tracks"), name="tracks"
+        _periodic(sweep_s, realtime.sweep, "presence-sweep"),
+        _periodic(EXPIRY_CHECK_S, realtime.expire, "token-expiry"),
+        _periodic(3600, lambda: live.sweep_tracks(retention), "tracks"),
+        _periodic(
+            outside_s, lambda: publish_outside_changes(app[SESSIONS], bus), "outside-changes"
         ),
     ]
     if heads is not None:
-        interval = app[SETTINGS].realtime.sweep_interval_s
-        tasks.append(
-            asyncio.create_task(every(interval, heads.tick, "channel-heads"), name="channel-heads")
-        )
-    outside = app[SETTINGS].realtime.outside_changes_s  # people changed by the CLI
-    look = every(outside, lambda: publish_outside_changes(app[SESSIONS], bus), "outside-changes")
-    tasks.append(asyncio.create_task(look, name="outside-changes"))
+        tasks.append(_periodic(sweep_s, heads.tick, "channel-heads"))
     yield
     await _cancel(tasks)
     for sid in list(realtime.connections):
@@ -286,6 +283,13 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     await chat.store.close()
     if heads is not None:
         await heads.journal.close()
+
+
+def _periodic(
+    interval_s: float, job: Callable[[], Awaitable[object]], name: str
+) -> asyncio.Task[None]:
+    """A task running `job` on hub.periodic.every: a failing run is logged, the next one comes."""
+    return asyncio.create_task(every(interval_s, job, name), name=name)
 
 
 async def _chat(app: web.Application) -> tuple[Chat, ChannelHeads | None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import sys
@@ -35,6 +34,7 @@ RoomRevoked = Callable[["Connection", str], Awaitable[None]]
 # Current grants of active people; the disabled and the deleted are left out.
 GrantLoader = Callable[[Collection[int]], Awaitable[Mapping[int, tuple[Grant, ...]]]]
 SCOPE_ROOMS = frozenset({"user", "cc"})  # computed from the grants by scope_rooms
+EXPIRY_CHECK_S = 1.0  # how often sockets are checked for an access token that ran out
 
 
 @dataclass(slots=True)
@@ -281,15 +281,12 @@ class Realtime:
             except Exception:
                 log.exception("disconnect hook failed", extra={"sid": sid})
 
-    async def expire_forever(self, every_s: float = 1.0) -> None:
-        """Close sockets whose access token ran out (one sweep, not a timer per socket)."""
-        while True:
-            now = time.time()
-            for conn in [c for c in self.connections.values() if c.expires_at <= now]:
-                await self._close(
-                    conn.sid, "auth.token_expired", "access token expired; sign in again"
-                )
-            await asyncio.sleep(every_s)
+    async def expire(self) -> None:
+        """Close sockets whose access token ran out: one pass over them all, not a timer per
+        socket (hub.periodic runs it every EXPIRY_CHECK_S)."""
+        now = time.time()
+        for conn in [c for c in self.connections.values() if c.expires_at <= now]:
+            await self._close(conn.sid, "auth.token_expired", "access token expired; sign in again")
 
     async def _close(self, sid: str, code: str, message: str) -> None:
         if sid not in self.connections:
@@ -407,18 +404,17 @@ class Realtime:
         person = conn.principal.person_id
         await self.announce(await self.presence.touch(person, conn.sid, now))
 
-    async def sweep_forever(self) -> None:
-        """Auto-away for idle devices; node heartbeat; offline for devices of dead nodes."""
+    async def sweep(self) -> None:
+        """Node heartbeat; auto-away for idle devices; offline for devices of dead nodes (one
+        pass: hub.periodic runs it every `sweep_interval_s`)."""
         settings = self.settings
-        while True:
-            await self.presence.node_alive(self.node_id, settings.node_ttl_s)
-            cutoff = time.time() - settings.away_after_s
-            for change in [
-                *await self.presence.mark_idle(cutoff),
-                *await self.presence.reap_dead_nodes(),
-            ]:
-                await self.announce(change)
-            await asyncio.sleep(settings.sweep_interval_s)
+        await self.presence.node_alive(self.node_id, settings.node_ttl_s)
+        cutoff = time.time() - settings.away_after_s
+        for change in [
+            *await self.presence.mark_idle(cutoff),
+            *await self.presence.reap_dead_nodes(),
+        ]:
+            await self.announce(change)
 
 
 class TokenIn(BaseModel):
