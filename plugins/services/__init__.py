@@ -1,15 +1,52 @@
-"""帮代办、为老服务、场地预约 (resident services).
+"""帮代办、为老服务、场地预约 (resident services brought to the door).
 
-The plugin is being built (see its issue); until then it registers nothing.
+Venues with bookings that never double-book, government-service proxy requests tracked as
+dispatch incidents (with a signed-webhook hand-off to an external system), and elderly care
+with check-in visits on durable timers. See docs/services.md.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 from hub.sdk import BasePlugin, PluginContext
+from plugins.services import api, care_api
+from plugins.services.access import OFFICER_ROLE, PROVIDER_ROLE
+from plugins.services.care import Care
+from plugins.services.config import ServicesConfig
+from plugins.services.handoff import HandoffAdapter, Handoffs, WebhookAdapter, adapter_from
+from plugins.services.proxy import Proxy
+from plugins.services.venues import Venues
+
+HERE = Path(__file__).parent
 
 
 class ServicesPlugin(BasePlugin):
     name = "services"
+    # Proxy requests and missed check-ins become dispatch incidents (over its messages).
+    optional = ("dispatch",)
+    config_model = ServicesConfig
+    migrations = HERE / "migrations"
+    roles = (OFFICER_ROLE, PROVIDER_ROLE)
+
+    def __init__(self, handoff: HandoffAdapter | None = None) -> None:
+        """`handoff`: an adapter of a deployment's own (else the configured one, if any)."""
+        self.handoff = handoff
 
     async def setup(self, ctx: PluginContext) -> None:
-        ctx.log.debug("plugin %s has nothing to register yet", self.name)
+        config = ctx.config if isinstance(ctx.config, ServicesConfig) else ServicesConfig()
+        adapter = self.handoff or adapter_from(config)
+        if isinstance(adapter, WebhookAdapter):
+            ctx.on_cleanup(adapter.close)
+        if not ctx.has_plugin("dispatch"):
+            ctx.log.warning("dispatch is not enabled: proxy requests and missed check-ins "
+                            "will not become incidents")  # fmt: skip
+        limits = api.Limits(ctx, config)
+        api.install_venues(ctx, Venues(ctx, ZoneInfo(config.time_zone)), limits)
+        proxy = Proxy(ctx, config)
+        await proxy.subscribe()
+        handoffs = Handoffs(ctx, config, adapter)
+        api.install_proxy(ctx, proxy, handoffs, limits)
+        care_api.install(ctx, Care(ctx, config))
+        ctx.run_in_background(handoffs.resume)

@@ -1,0 +1,26 @@
+"""Configuration of the services plugin ([plugins.config.services])."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+class ServicesConfig(BaseModel):
+    # Venue days and opening hours are wall-clock times of the deployment's zone.
+    time_zone: str = Field(default="Asia/Shanghai", max_length=64)
+    # Dispatch categories the plugin asks incidents of; they must exist in dispatch's catalogue
+    # (add 政务代办 / 为老服务 categories there, or keep the default "other").
+    proxy_category: str = Field(default="other", pattern=r"^[a-z][a-z0-9_]{1,63}$")
+    care_category: str = Field(default="other", pattern=r"^[a-z][a-z0-9_]{1,63}$")
+    # Hand-off of proxy requests to an external government system.
+    handoff_adapter: Literal["none", "webhook"] = "none"
+    webhook_url: str = Field(default="", max_length=500)
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    retry_base_s: float = Field(default=5.0, gt=0, le=3600)
+    retry_max_s: float = Field(default=3600.0, gt=0, le=86400)
+    # Public forms (residents' page): requests per client address per minute.
+    public_submit_per_minute: int = Field(default=10, ge=1, le=10_000)
+    public_lookup_per_minute: int = Field(default=60, ge=1, le=10_000)

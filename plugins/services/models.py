@@ -1,0 +1,188 @@
+"""Tables of the services plugin (Alembic branch "services").
+
+Double booking is refused by the database: a booking holds each of its slots as a row of
+`services_slot_holds`, whose primary key is (venue, day, start). Two requests for one slot race
+to insert the same key and exactly one commits, on SQLite and PostgreSQL alike; a rejected or
+cancelled booking deletes its holds, freeing the slots.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.sdk import Base, UTCDateTime, utcnow
+
+
+class Venue(Base):
+    __tablename__ = "services_venues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    capacity: Mapped[int] = mapped_column(Integer)
+    open_minute: Mapped[int] = mapped_column(Integer)  # minutes after local midnight
+    close_minute: Mapped[int] = mapped_column(Integer)
+    slot_minutes: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Booking(Base):
+    __tablename__ = "services_bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("services_venues.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)  # local date, YYYY-MM-DD
+    start_minute: Mapped[int] = mapped_column(Integer)
+    end_minute: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(200))
+    attendees: Mapped[int] = mapped_column(Integer)
+    booker_name: Mapped[str] = mapped_column(String(40))
+    booker_phone: Mapped[str] = mapped_column(String(300), default="")  # sealed
+    booker_id: Mapped[int | None] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(24), unique=True)  # the resident's tracking code
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    decided_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SlotHold(Base):
+    __tablename__ = "services_slot_holds"
+
+    venue_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    start_minute: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("services_bookings.id"), index=True)
+
+
+class ServiceItem(Base):
+    """A government service residents may ask help with (政务服务事项)."""
+
+    __tablename__ = "services_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(120))
+    department: Mapped[str] = mapped_column(String(80), default="")
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProxyRequest(Base):
+    """A resident's request for help with a service item, tracked as a dispatch incident."""
+
+    __tablename__ = "services_proxy_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("services_items.id"))
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    mode: Mapped[str] = mapped_column(String(16))  # full | partial | guidance
+    applicant_name: Mapped[str] = mapped_column(String(40))
+    applicant_phone: Mapped[str] = mapped_column(String(300))  # sealed
+    details: Mapped[str] = mapped_column(Text, default="")
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    incident_number: Mapped[str] = mapped_column(String(32), default="")
+    incident_state: Mapped[str] = mapped_column(String(16), default="")
+    helper_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Handoff(Base):
+    """An outbox row: a request handed to an external system, kept until delivered."""
+
+    __tablename__ = "services_handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("services_proxy_requests.id"), index=True)
+    adapter: Mapped[str] = mapped_column(String(32))
+    delivery: Mapped[str] = mapped_column(String(40), unique=True)  # the receiver's dedup key
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CareOffer(Base):
+    __tablename__ = "services_care_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    provider_id: Mapped[int] = mapped_column(Integer, index=True)
+    provider_name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # meal | health | cleaning | visit | other
+    title: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CareBooking(Base):
+    __tablename__ = "services_care_bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("services_care_offers.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    elder_name: Mapped[str] = mapped_column(String(40))
+    elder_phone: Mapped[str] = mapped_column(String(300), default="")  # sealed
+    day: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(16), default="requested")
+    note: Mapped[str] = mapped_column(String(300), default="")
+    booked_by: Mapped[int] = mapped_column(Integer)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CheckIn(Base):
+    """A person living alone who gets regular check-in visits (独居老人定期探访)."""
+
+    __tablename__ = "services_checkins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(300), default="")  # sealed
+    address: Mapped[str] = mapped_column(String(300), default="")  # sealed
+    interval_days: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[float] = mapped_column(Float)  # epoch seconds: the next visit is due by
+    last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    missed: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Visit(Base):
+    __tablename__ = "services_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("services_checkins.id"), index=True)
+    visitor_id: Mapped[int] = mapped_column(Integer)
+    visitor_name: Mapped[str] = mapped_column(String(80))
+    wellbeing: Mapped[str] = mapped_column(String(16))  # well | unwell | absent
+    note: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateWindow(Base):
+    """Per-client counts of the public forms, in the database so a cluster shares them."""
+
+    __tablename__ = "services_rate_windows"
+
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Float, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
