@@ -14,6 +14,7 @@ from plugins.mediation.access import LEGAL_ADVISER_ROLE, MEDIATOR_ROLE
 from plugins.mediation.cases import Cases
 from plugins.mediation.config import MediationConfig
 from plugins.mediation.effects import FOLLOW_UP_KIND, RISK_KIND, Effects
+from plugins.mediation.seed import seed
 
 HERE = Path(__file__).parent
 
@@ -37,3 +38,7 @@ class MediationPlugin(BasePlugin):
             from plugins.mediation.bridge import IncidentIntake  # imports dispatch's messages
 
             await IncidentIntake(ctx, config, cases).subscribe()
+
+    async def seed_demo(self, ctx: PluginContext) -> None:
+        if written := await seed(ctx):
+            ctx.log.info("seeded %d demo mediation cases", written)

@@ -1,0 +1,29 @@
+"""The demo county's mediation cases: seeded once across its villages, every state of the
+workflow, and the county's ledger reads them."""
+
+from __future__ import annotations
+
+from hub.keys import PLUGINS
+from hub.testing import RunningHub
+from tests.plugins.mediation.conftest import API, COUNTY
+
+
+async def test_demo_cases_are_seeded_once_and_fill_the_ledger(hub: RunningHub) -> None:
+    assert "mediation" in await hub.app[PLUGINS].seed_demo_all()
+    await hub.app[PLUGINS].seed_demo_all()  # every start of gridhub demo: no doubles
+    county = await hub.sign_in("county.cmd")
+    cases = (await county.json("GET", f"{API}/cases"))["cases"]
+    assert len(cases) == 12
+    assert {c["state"] for c in cases} == {
+        "pending", "accepted", "agreed", "performed", "failed", "referred"}  # fmt: skip
+    assert len({c["grid_id"] for c in cases}) >= 9  # spread over the villages
+    assert any(c["risk"] == "high" and c["level"] == "town" for c in cases)
+    ledger = await county.json(
+        "GET", f"{API}/ledger", params={"grid_id": str(await hub.grid_id(COUNTY))}
+    )
+    assert ledger["total"] == 12
+    assert 0 < ledger["success_rate"] < 1
+    assert ledger["average_days"] is not None
+    town1 = await hub.sign_in("town1.cmd")
+    mine = (await town1.json("GET", f"{API}/cases"))["cases"]
+    assert 0 < len(mine) < 12  # its own villages only
