@@ -27,7 +27,8 @@ from plugins.archives.campaigns import CampaignIn, Campaigns, EntryIn, Household
 from plugins.archives.changes import Changes, ChangesQuery, ProposalIn, RejectIn
 from plugins.archives.keys import load_hasher
 from plugins.archives.messages import VisitOverdue
-from plugins.archives.visits import DueQuery, HistoryQuery, OverdueQuery, VisitIn, Visits
+from plugins.archives.visit_sweep import OverdueQuery, VisitSweep
+from plugins.archives.visits import DueQuery, HistoryQuery, VisitIn, Visits
 from plugins.archives.work_models import VisitAlert, VisitPhoto
 
 SWEEP = "visit_sweep"
@@ -46,15 +47,16 @@ class SweepIn(BaseModel):
 async def mount(ctx: PluginContext) -> None:
     async with ctx.first_start():
         hasher = await load_hasher(ctx.sessions)
-    visits, changes, campaigns = Visits(ctx), Changes(ctx, hasher), Campaigns(ctx)
-    _visit_routes(ctx, visits)
+    visits, sweep = Visits(ctx), VisitSweep(ctx)
+    changes, campaigns = Changes(ctx, hasher), Campaigns(ctx)
+    _visit_routes(ctx, visits, sweep)
     _change_routes(ctx, changes)
     _campaign_routes(ctx, campaigns)
-    await _subscribe(ctx, visits)
-    await _sweep_timer(ctx, visits)
+    await _subscribe(ctx, visits, sweep)
+    await _sweep_timer(ctx, sweep)
 
 
-def _visit_routes(ctx: PluginContext, visits: Visits) -> None:
+def _visit_routes(ctx: PluginContext, visits: Visits, sweeper: VisitSweep) -> None:
     http = ctx.http
 
     @http.get(
@@ -92,7 +94,7 @@ def _visit_routes(ctx: PluginContext, visits: Visits) -> None:
         rule=rules.VISITS_READ,
     )
     async def overdue(call: Call[None, OverdueQuery]) -> dict[str, Any]:
-        return {"items": await visits.overdue(call.who, call.query)}
+        return {"items": await sweeper.overdue(call.who, call.query)}
 
     @http.post(
         "/visits/sweep",
@@ -101,7 +103,7 @@ def _visit_routes(ctx: PluginContext, visits: Visits) -> None:
         rule=rules.VISIT_SWEEP,
     )
     async def sweep(call: Call[SweepIn, None]) -> dict[str, Any]:
-        return await visits.sweep()
+        return await sweeper.sweep()
 
     @http.post(
         "/visits/{visit_id}/photos",
@@ -293,7 +295,7 @@ def _campaign_routes(ctx: PluginContext, campaigns: Campaigns) -> None:
         return await campaigns.close(call.who, call.path_int("campaign_id"))
 
 
-async def _subscribe(ctx: PluginContext, visits: Visits) -> None:
+async def _subscribe(ctx: PluginContext, visits: Visits, sweeper: VisitSweep) -> None:
     async def overdue(message: VisitOverdue) -> None:
         async with ctx.sessions() as session:
             alert = await session.scalar(
@@ -302,10 +304,10 @@ async def _subscribe(ctx: PluginContext, visits: Visits) -> None:
                     VisitAlert.subject_id == message.subject_id,
                 )
             )
-            names = await visits.names(session, [alert] if alert else [])
+            names = await sweeper.names(session, [alert] if alert else [])
         if alert is not None:
             rooms = ctx.realtime.command_rooms([message.grid_id])
-            await ctx.realtime.emit("visit_overdue", visits.alert_dict(alert, names), rooms)
+            await ctx.realtime.emit("visit_overdue", sweeper.alert_dict(alert, names), rooms)
 
     ctx.on_cleanup(await ctx.bus.subscribe(VisitOverdue, overdue, group="archives.console"))
     if ctx.has_plugin("dispatch"):
@@ -331,13 +333,13 @@ async def _subscribe(ctx: PluginContext, visits: Visits) -> None:
         ctx.on_cleanup(await ctx.bus.subscribe(IncidentChanged, reported, group="archives.visits"))
 
 
-async def _sweep_timer(ctx: PluginContext, visits: Visits) -> None:
+async def _sweep_timer(ctx: PluginContext, sweeper: VisitSweep) -> None:
     """The sweep runs on one durable timer that re-arms itself: once per period, cluster-wide."""
 
     @ctx.timers.handler(SWEEP)
     async def fired(payload: dict[str, Any], timer: DueTimer) -> None:
         try:
-            await visits.sweep()
+            await sweeper.sweep()
         finally:
             await ctx.timers.schedule(SWEEP, SWEEP, time.time() + SWEEP_EVERY_S)
 
