@@ -124,8 +124,11 @@ class Realtime:
             ping_timeout=settings.ping_timeout_s,
             max_http_buffer_size=settings.max_frame_bytes,
             transports=transports or ["polling", "websocket"],
-            logger=False,
-            engineio_logger=False,
+            # Through the hub's logging at WARNING: python-socketio and python-engineio warn
+            # when they drop something (an event from a socket not connected, an ack to a
+            # socket gone, a handler error); logger=False had silenced exactly those.
+            logger=_library_log("gridhub.socketio"),
+            engineio_logger=_library_log("gridhub.engineio"),
             serializer=HubPacket,  # packets read within hub.decoding's limits
         )
         answer_refused(self.sio)
@@ -432,6 +435,15 @@ class EventSpec:
 
 # A fresh access token for the open socket (HTTP's auth.refresh is the refresh token's action).
 REFRESH = policy.signed_in("auth.socket_token", policy.Scope.OWN)
+
+
+def _library_log(name: str) -> logging.Logger:
+    """A logger for python-socketio/engineio: WARNING unless the deployment set a level (at
+    INFO they log every packet)."""
+    logger = logging.getLogger(name)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
+    return logger
 
 
 def _validate(model: type[P], data: Any) -> P:
