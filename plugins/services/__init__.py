@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hub.sdk import BasePlugin, PluginContext
-from plugins.services import api, care_api
+from plugins.services import api, care_api, seed
 from plugins.services.access import OFFICER_ROLE, PROVIDER_ROLE
 from plugins.services.care import Care
 from plugins.services.config import ServicesConfig
@@ -50,3 +50,7 @@ class ServicesPlugin(BasePlugin):
         api.install_proxy(ctx, proxy, handoffs, limits)
         care_api.install(ctx, Care(ctx, config))
         ctx.run_in_background(handoffs.resume)
+
+    async def seed_demo(self, ctx: PluginContext) -> None:
+        config = ctx.config if isinstance(ctx.config, ServicesConfig) else ServicesConfig()
+        await seed.seed_demo(ctx, ZoneInfo(config.time_zone))
