@@ -66,6 +66,12 @@ def _staff_reads(ctx: PluginContext, views: DisclosureViews) -> None:
         return {"items": await views.listing(call.who, call.query)}
 
     @ctx.http.get(
+        "/villages", summary="Villages you draft for", response=ItemsOut, rule=access.READ
+    )
+    async def villages(call: Call[None, None]) -> dict[str, Any]:
+        return {"items": views.drafting_villages(call.who)}
+
+    @ctx.http.get(
         ITEM, summary="One disclosure with every version, its files and questions", rule=access.READ
     )
     async def detail(call: Call[None, None]) -> dict[str, Any]:

@@ -31,6 +31,12 @@ class DisclosureViews:
         nodes = index if roots is None else [index.get(i) for i in index.scope_ids(roots)]
         return sorted(n.id for n in nodes if n.level == "village" and not n.is_overlay)
 
+    def drafting_villages(self, who: Principal) -> list[dict[str, Any]]:
+        """The villages the caller may draft for (the draft editor's choices)."""
+        index = self.ctx.grids.index
+        ids = [v for v in self.villages_in_scope(who) if access.drafts_for(who, index, v)]
+        return [{"id": i, "code": index.get(i).code, "name": index.get(i).name} for i in ids]
+
     async def listing(self, who: Principal, query: ListQuery) -> list[dict[str, Any]]:
         villages = set(self.villages_in_scope(who))
         if query.grid_id is not None:

@@ -146,7 +146,11 @@ async def test_scope_and_roles(hub: RunningHub) -> None:
         403,
         "auth.role_required",
     )
-    item = await draft(await hub.sign_in("v01.cmd"), village_id)
+    village = await hub.sign_in("v01.cmd")
+    assert (await village.json("GET", f"{API}/villages"))["items"] == [
+        {"id": village_id, "code": VILLAGE, "name": "东庄村"}
+    ]
+    item = await draft(village, village_id)
     assert await other.refused("GET", f"{API}/disclosures/{item}") == (
         404,
         "party.disclosure_not_found",

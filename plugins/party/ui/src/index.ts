@@ -1,0 +1,5 @@
+// The party plugin's bundle (plugins/party/static/party.js): the names its PluginUi
+// (plugins/party/__init__.py) gives.
+export { default as DisclosurePage } from './DisclosurePage.vue'
+export { default as PartyPage } from './PartyPage.vue'
+export { default as ResidentDisclosure } from './ResidentDisclosure.vue'
