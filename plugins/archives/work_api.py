@@ -3,12 +3,14 @@ proposals, campaigns). `mount(ctx)` is called from the plugin's setup."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import time
 from typing import Any
 
 from aiohttp import BodyPartReader, web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
 from hub.sdk import (
@@ -19,6 +21,8 @@ from hub.sdk import (
     InvalidInput,
     NotFound,
     PluginContext,
+    invalid_from_pydantic,
+    parse_json_body,
     sniff,
 )
 from plugins.archives import work_access as rules
@@ -107,9 +111,9 @@ def _visit_routes(ctx: PluginContext, visits: Visits, sweeper: VisitSweep) -> No
 
     @http.post(
         "/visits/{visit_id}/photos",
-        summary="Add photos to your visit (multipart `photo`)",
+        summary="Add photos to your visit (multipart `photo` parts, or JSON data URLs)",
         status=201,
-        raw_body="multipart/form-data",
+        raw_body="multipart/form-data or application/json {photos: [data URL]}",
         rule=rules.VISIT_RECORD,
     )
     async def add_photos(call: Call[None, None]) -> dict[str, Any]:
@@ -146,7 +150,15 @@ def _visit_routes(ctx: PluginContext, visits: Visits, sweeper: VisitSweep) -> No
         return web.Response(body=found.data, content_type=found.content_type, headers=headers)
 
 
+class PhotosIn(BaseModel):
+    """Photos as data URLs (what a plugin page can send: the host's API speaks JSON)."""
+
+    photos: list[str] = Field(min_length=1, max_length=MAX_PHOTOS)
+
+
 async def _read_photos(request: web.Request) -> list[tuple[str, bytes]]:
+    if request.content_type == "application/json":
+        return _data_urls(parse_json_body(await request.read() or b"null", "archives.photo_form"))
     if request.content_type != "multipart/form-data":
         raise HubError("archives.photo_form", "send multipart/form-data with photos", status=415)
     photos: list[tuple[str, bytes]] = []
@@ -161,16 +173,40 @@ async def _read_photos(request: web.Request) -> list[tuple[str, bytes]]:
     return photos
 
 
+def _data_urls(data: object) -> list[tuple[str, bytes]]:
+    try:
+        body = PhotosIn.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_from_pydantic(exc) from None
+    photos = []
+    for url in body.photos:
+        head, _, encoded = url.partition(",")
+        if not head.startswith("data:image/") or not head.endswith(";base64"):
+            raise InvalidInput("archives.photo_form", "photos are data:image/...;base64 URLs")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise InvalidInput("archives.photo_form", "a photo is not base64") from None
+        photos.append(_photo(raw))
+    return photos
+
+
+def _photo(data: bytes) -> tuple[str, bytes]:
+    if len(data) > MAX_PHOTO_BYTES:
+        raise HubError("archives.photo_too_large", "a photo may be at most 5 MB", status=413)
+    kind = sniff(data[:SNIFF_BYTES])
+    if kind not in PHOTO_TYPES:
+        raise HubError("archives.photo_type", "photos are JPEG, PNG or WebP images", status=415)
+    return kind, data
+
+
 async def _read_photo(part: BodyPartReader) -> tuple[str, bytes]:
     data = bytearray()
     while chunk := await part.read_chunk(64 * 1024):
         data += chunk
         if len(data) > MAX_PHOTO_BYTES:
             raise HubError("archives.photo_too_large", "a photo may be at most 5 MB", status=413)
-    kind = sniff(bytes(data[:SNIFF_BYTES]))
-    if kind not in PHOTO_TYPES:
-        raise HubError("archives.photo_type", "photos are JPEG, PNG or WebP images", status=415)
-    return kind, bytes(data)
+    return _photo(bytes(data))
 
 
 async def _attach(ctx: PluginContext, visit_id: int, photos: list[tuple[str, bytes]]) -> list[int]:

@@ -182,7 +182,16 @@ async def test_an_inspection_files_a_hazard_as_an_incident_with_photos(
         415,
         "archives.photo_type",
     )
-    assert (await worker.json("GET", f"{VISITS}/{made['id']}/photos"))["items"] == ids
+    # The field tab sends data URLs (the host's API speaks JSON): the same photo, the same id.
+    url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    path = f"{VISITS}/{made['id']}/photos"
+    assert (await worker.json("POST", path, json={"photos": [url]}))["items"] == ids
+    assert await worker.refused("POST", path, json={"photos": ["data:text/plain;base64,aGk="]}) == (
+        422,
+        "archives.photo_form",
+    )
+    assert await worker.refused("POST", path, json={"photos": []}) == (422, "request.invalid")
+    assert (await worker.json("GET", path))["items"] == ids
 
 
 async def test_a_worker_sees_and_visits_only_their_grids_and_bad_input_changes_nothing(
