@@ -90,7 +90,8 @@ async def _members(session: AsyncSession, org_id: int, village: GridNode, n: int
 async def _disclosures(session: AsyncSession, village_id: int) -> None:
     today = date.today()
     month = f"{today.year}-{today.month:02d}"
-    last_q = f"{today.year}-Q{max(1, (today.month - 1) // 3)}"
+    quarter = (today.month - 1) // 3  # the last quarter that has ended
+    last_q = f"{today.year}-Q{quarter}" if quarter else f"{today.year - 1}-Q4"
     now = utcnow()
     published = Disclosure(grid_id=village_id, category="party", period=last_q, published_version=1)
     draft = Disclosure(grid_id=village_id, category="finance", period=month)

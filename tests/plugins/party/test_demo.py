@@ -1,0 +1,29 @@
+"""The demo county's party data: seeded once (a restart never doubles it) and readable through
+the plugin's own routes by the town commander and on the residents' page."""
+
+from __future__ import annotations
+
+from hub.keys import PLUGINS
+from hub.testing import RunningHub
+from tests.plugins.party.conftest import API, VILLAGE
+
+
+async def test_seed_demo_once_and_what_it_shows(hub: RunningHub) -> None:
+    assert "party" in await hub.app[PLUGINS].seed_demo_all()
+    await hub.app[PLUGINS].seed_demo_all()  # the next start: nothing doubles
+    town = await hub.sign_in("town1.cmd")
+    orgs = (await town.json("GET", f"{API}/orgs"))["items"]
+    assert [(o["kind"], o["members"]) for o in orgs] == [
+        ("committee", 0), ("branch", 3), ("branch", 3)]  # fmt: skip
+    branch = orgs[1]
+    assert branch["grid_name"] == "东庄村党建网格"  # the branch sits on the party overlay
+    members = (await town.json("GET", f"{API}/orgs/{branch['id']}/members"))["items"]
+    assert sorted(m["points"] for m in members) == [4, 7, 10]
+    rates = (await town.json("GET", f"{API}/attendance"))["items"]
+    assert [r["meetings"] for r in rates] == [0, 1, 1]
+    queue = await town.json("GET", f"{API}/disclosures", params={"state": "submitted"})
+    assert len(queue["items"]) == 2
+    public = await hub.anonymous().json(
+        "GET", f"{API}/public/disclosures", params={"grid": VILLAGE}
+    )
+    assert [i["title"] for i in public["items"]] == ["党员发展及党费收缴情况"]
