@@ -53,7 +53,7 @@ export const zh = {
     incoming: '{name} 来电', accept: '接听', decline: '拒绝', hangup: '挂断',
     calling: '正在呼叫 {name}…', active: '通话中 {time}', ended: '通话结束',
     busy: '对方忙', missed: '无人接听', declined: '对方已拒绝', failed: '通话失败',
-    offline: '对方不在线，无法接通。可在消息中给对方留言，对方上线后即可看到',
+    offline: '对方不在线，无法接通', offlineHint: '可录制语音留言，或在消息中给对方留言，对方上线后即可看到',
     pullIncoming: '{name} 请求查看您的现场视频', pullAccept: '同意', pullActive: '正在向 {name} 回传现场视频', stop: '结束',
   },
   me: {
@@ -132,7 +132,7 @@ export const en: Messages = {
     incoming: '{name} is calling', accept: 'Accept', decline: 'Decline', hangup: 'Hang up',
     calling: 'Calling {name}…', active: 'In call {time}', ended: 'Call ended', busy: 'Busy',
     missed: 'No answer', declined: 'Declined', failed: 'Call failed',
-    offline: 'Not online, the call cannot ring. Leave them a message: they will see it when back',
+    offline: 'Not online, the call cannot ring', offlineHint: 'Record a voice message, or leave them a message: they will see it when back',
     pullIncoming: '{name} asks to see your camera', pullAccept: 'Allow', pullActive: 'Sending your camera to {name}', stop: 'Stop',
   },
   me: {

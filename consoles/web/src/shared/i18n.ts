@@ -56,6 +56,12 @@ export const sharedMessages: Record<LocaleCode, Messages> = {
       },
       members_added: '新成员加入', member_left: '有成员退出',
     },
+    // a voice message to someone offline (components/VoiceMessage.vue), and in chat
+    voice: {
+      record: '录制语音留言', recording: '录音中', stop: '停止录音', again: '重录', send: '发送留言',
+      sent: '语音留言已发送，对方上线后可收听', no_microphone: '无法使用麦克风，请检查权限',
+      message: '语音留言',
+    },
   },
   en: {
     common: {
@@ -98,6 +104,11 @@ export const sharedMessages: Record<LocaleCode, Messages> = {
         handle: 'Handled', verify: 'Verified', close: 'Closed', reopen: 'Reopened', supervise: 'Supervised',
       },
       members_added: 'Members joined', member_left: 'A member left',
+    },
+    voice: {
+      record: 'Record a voice message', recording: 'Recording', stop: 'Stop', again: 'Record again',
+      send: 'Send', sent: 'Voice message sent: they can play it when they are back',
+      no_microphone: 'The microphone cannot be used; check the permission', message: 'Voice message',
     },
   },
 }

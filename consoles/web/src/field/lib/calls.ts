@@ -32,7 +32,7 @@ type Phase = 'idle' | 'incoming' | 'calling' | 'active' | 'ended'
 
 export class Calls {
   readonly state = reactive({
-    phase: 'idle' as Phase, kind: 'call' as 'call' | 'pull', callId: 0, peer: '', outcome: '', since: 0, error: '',
+    phase: 'idle' as Phase, kind: 'call' as 'call' | 'pull', callId: 0, peer: '', peerId: 0, outcome: '', since: 0, error: '',
     link: 'new' as RTCPeerConnectionState, received: 0,
   })
   readonly remote = shallowRef<MediaStream | null>(null)
@@ -59,7 +59,9 @@ export class Calls {
 
   async invite(personId: number, name: string): Promise<void> {
     this.caller = true
-    Object.assign(this.state, { phase: 'calling', kind: 'call', peer: name, outcome: '', error: '', link: 'new', received: 0 })
+    Object.assign(this.state, {
+      phase: 'calling', kind: 'call', peer: name, peerId: personId, outcome: '', error: '', link: 'new', received: 0,
+    })
     try {
       const call = await this.s.live.call<CallInfo>('call.invite', {
         callee_id: personId, media: 'audio', client_call_id: newId(),
