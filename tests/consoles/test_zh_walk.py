@@ -3,8 +3,9 @@
 Each page's visible text (the body's inner text) is searched for whole words from a list of
 codes the hub uses and English words a page might leak; Latin text a person legitimately
 reads (the GridHub brand, usernames, device codes beside a device's name, units) is allowed.
-So far the walk covers the alarm centre (banner, table, detail with history); the other pages
-join it as their codes get names.
+This module walks the alarm centre (banner, table, detail with history), the login refusal,
+the incident drawer and its chat, the map's grid panel and the big screen; test_zh_pages.py
+walks every other page of the console, the field app's tabs and the residents' /report.
 """
 
 from __future__ import annotations
@@ -29,21 +30,37 @@ RAW_CODES = (
     *("assigned", "incident_opened", "pending", "done", "console", "appeal", "field", "audio"),
     *("video", "county", "town", "village", "basic", "dispatch.handle", "dispatch.verify"),
     *("dispatch.close", "CRITICAL", "MAJOR", "MINOR", "WARNING", "ge", "gt", "le", "lt"),
+    *("alarm-severe", "incident-overdue", "missed-checkin", "ringing", "ended", "answered"),
+    *("missed", "declined", "cancelled", "water_level", "temperature", "camera", "manhole"),
+    *("reported", "registered", "dispatched", "signed", "en_route", "on_site", "handled"),
+    *("verified", "closed", "urgent", "high", "normal", "low", "env_sanitation"),
+    *("road_facility", "online", "offline", "busy", "away", "on_call", "grid_worker"),
+    *("commander", "direct", "adhoc", "incident", "ptt", "grid", "checkin"),
 )
+# codes that are words in capitals: the policy and subject "sos" (SOS is the word people use)
+RAW_CODES_EXACT = ("sos",)
 ENGLISH = (
     *("password", "failed", "error", "loading", "wrong", "username", "not", "found", "gas"),
-    *("leak", "alarm", "device", "unknown"),
+    *("leak", "alarm", "device", "unknown", "check-in", "call", "video", "voice", "plugin"),
+    *("escalation", "step", "level", "none", "null", "undefined", "NaN", "true", "false"),
+    *("submit", "track", "state", "pending", "search", "report", "task", "tasks", "me"),
 )
-# whole words: not part of a longer word, a code (dev-smoke-01) or a username (county.cmd)
-FORBIDDEN = re.compile(
-    r"(?<![\w.-])(" + "|".join(map(re.escape, RAW_CODES + ENGLISH)) + r")(?![\w-]|\.\w)", re.I
-)
+
+
+def whole_words(words: tuple[str, ...], flags: int = 0) -> re.Pattern[str]:
+    """Whole words: not part of a longer word, a code (dev-smoke-01) or a username
+    (county.cmd)."""
+    alternatives = "|".join(map(re.escape, words))
+    return re.compile(r"(?<![\w.-])(" + alternatives + r")(?![\w-]|\.\w)", flags)
+
+
+FORBIDDEN = (whole_words(RAW_CODES + ENGLISH, re.I), whole_words(RAW_CODES_EXACT))
 
 
 def raw_words(text: str) -> list[str]:
     """The forbidden words in `text` (whole words; device codes such as dev-smoke-01 are
     shown beside a name and are not words of their own)."""
-    return sorted({m.group(1) for m in FORBIDDEN.finditer(text)})
+    return sorted({m.group(1) for pattern in FORBIDDEN for m in pattern.finditer(text)})
 
 
 async def assert_chinese(page: Page, where: str) -> None:
@@ -56,6 +73,8 @@ def test_raw_words_are_whole_words() -> None:
     assert raw_words("南楼村老年公寓烟感 (dev-smoke-01) · Loading…") == ["Loading"]
     assert raw_words("GridHub 指挥调度台 w01 county.cmd 浓度 1774.81") == []
     assert raw_words("来源 console · dispatch.handle") == ["console", "dispatch.handle"]
+    assert raw_words("09:30 · sos:1 · sos · SOS 一键报警") == ["sos"]
+    assert raw_words("告警 #3 → 村级 (alarm-severe)") == ["alarm-severe"]
 
 
 async def test_alarm_centre_in_chinese(

@@ -54,12 +54,22 @@ export class LiveMap {
   private track: L.LayerGroup | null = null
   private trackTimer: number | undefined
   private viewBeforeTrack: { center: L.LatLng; zoom: number } | null = null
+  private readonly resizes: ResizeObserver
+  private zooming = false
+  private focusAt: [number, number, number] | null = null
 
   constructor(element: HTMLElement, tileUrl: string | null, private readonly handlers: MapHandlers) {
     this.map = L.map(element, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 })
     if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(this.map)
     this.map.setView([36.9, 118.75], 11)
     this.map.on('moveend zoomend', () => { element.dataset.view = this.view() })
+    // Leaflet drops a setView made while a zoom is animating (_tryAnimatedZoom): focus() waits
+    this.map.on('zoomanim', () => { this.zooming = true })
+    this.map.on('zoomend', () => { this.zooming = false })
+    // Leaflet watches the window, not its element: a side panel opening beside the map would
+    // leave it centring on the old width (the picked person off to one side)
+    this.resizes = new ResizeObserver(() => this.map.invalidateSize())
+    this.resizes.observe(element)
     this.layers = {
       grids: L.layerGroup().addTo(this.map),
       incidents: L.layerGroup().addTo(this.map),
@@ -70,6 +80,7 @@ export class LiveMap {
   }
 
   destroy(): void {
+    this.resizes.disconnect()
     window.clearInterval(this.trackTimer)
     this.map.remove()
   }
@@ -114,7 +125,21 @@ export class LiveMap {
     if (layer) this.map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 15 })
   }
 
+  /** Centre on a point; during a zoom animation (the grids' fit, a wheel turn) once it ends,
+   * since Leaflet ignores a view asked for meanwhile. The last focus asked for wins. */
   focus(lat: number, lon: number, zoom = 15): void {
+    this.focusAt = [lat, lon, zoom]
+    if (this.zooming) {
+      this.map.once('zoomend', () => this.focusPending())
+      return
+    }
+    this.focusPending()
+  }
+
+  private focusPending(): void {
+    if (!this.focusAt) return
+    const [lat, lon, zoom] = this.focusAt
+    this.focusAt = null
     this.map.setView([lat, lon], zoom)
   }
 
@@ -151,7 +176,8 @@ export class LiveMap {
     }))
   }
 
-  setAlarms(alarms: Alarm[], devices: Map<number, Device>): void {
+  /** Active alarms at their device; `title` names one in the page's language (紧急 · 燃气泄漏). */
+  setAlarms(alarms: Alarm[], devices: Map<number, Device>, title: (alarm: Alarm) => string): void {
     const placed = alarms.filter((a) => a.active && devices.get(a.device_id)?.lat != null)
     this.sync('alarms', 'a', placed, (a) => {
       const device = devices.get(a.device_id) as Device
@@ -161,7 +187,7 @@ export class LiveMap {
         at: [device.lat as number, device.lon as number],
         body: element('div', { className: `gh-alarm-ring sev-${a.severity} ${blink}` }),
         size: 26,
-        tooltip: `${a.severity} ${a.type} · ${device.name}`,
+        tooltip: `${title(a)} · ${device.name}`,
         click: () => this.handlers.onAlarm(a),
         testid: `alarm-${a.id}`,
       }

@@ -31,6 +31,7 @@ const zh = {
     // issue 18 item 2: a grid's level and kind by name
     levels: { county: '县级', town: '乡镇（街道）级', village: '村（社区）级', grid: '网格' },
     kinds: { basic: '基础网格', party: '党建网格', special: '专属网格' },
+    device_types: { water_level: '水位计', camera: '摄像头', temperature: '温度计', smoke: '烟感', gas: '燃气探测器', door: '门磁', manhole: '井盖传感器' },
     track_none: '该人员在所选时段内没有位置记录',
     track_hours: '最近 {h} 小时',
     play: '播放',
@@ -207,6 +208,7 @@ const zh = {
     audio: '语音呼叫',
     video: '视频呼叫',
     media: { audio: '语音', video: '视频' },
+    states: { ringing: '呼叫中', active: '通话中', ended: '已结束' }, // a call without an outcome yet
     ringing: '正在呼叫…',
     offline_title: '对方不在线',
     offline_hint: '对方当前没有设备在线，无法接通。可录制语音留言，或在「消息群组」中给对方发私聊消息，对方上线后即可看到。',
@@ -325,6 +327,7 @@ const en: Tree = {
     track: 'Track playback',
     levels: { county: 'County', town: 'Town', village: 'Village', grid: 'Grid' },
     kinds: { basic: 'Basic grid', party: 'Party-building grid', special: 'Special grid' },
+    device_types: { water_level: 'Water level gauge', camera: 'Camera', temperature: 'Thermometer', smoke: 'Smoke detector', gas: 'Gas detector', door: 'Door contact', manhole: 'Manhole sensor' },
     track_none: 'No positions for this person in the chosen period',
     track_hours: 'Last {h} hours',
     play: 'Play',
@@ -499,6 +502,7 @@ const en: Tree = {
     title: 'Call',
     audio: 'Voice call',
     media: { audio: 'Voice', video: 'Video' },
+    states: { ringing: 'Ringing', active: 'In progress', ended: 'Ended' },
     video: 'Video call',
     ringing: 'Calling…',
     offline_title: 'Not online',

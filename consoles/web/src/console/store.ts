@@ -2,6 +2,8 @@
 // current from the hub's socket events. Loaded after sign-in and again after every reconnect.
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, shallowRef } from 'vue'
+import { alarmText, alarmTitle } from '@/shared/alarmText'
+import { pageWords } from '@/shared/app'
 import { allAfter } from '@/shared/pages'
 import type { GridNode, LocationChanged, PresenceRow } from '@/shared/types'
 
@@ -207,12 +209,21 @@ export const useLive = defineStore('live', () => {
     alarms.set(alarm.id, alarm)
     const fresh = !known && alarm.active && !alarm.acknowledged
     if (fresh && LOUD.has(alarm.severity)) {
-      const title = `${alarm.severity} · ${alarm.type}`
-      raiseFlash({ id: alarm.id, kind: 'alarm', title, body: `${alarm.device_code} ${alarm.message}`, at: Date.now() })
+      const { title, body } = alarmWords(alarm)
+      raiseFlash({ id: alarm.id, kind: 'alarm', title, body, at: Date.now() })
       sounded.set(alarm.id, Date.now())
-      notify(title, `${alarm.device_code} ${alarm.message}`, `alarm-${alarm.id}`)
+      notify(title, body, `alarm-${alarm.id}`)
       void playSiren()
     }
+  }
+
+  /** A loud alarm's banner and desktop notification in the page's language (紧急 · 燃气泄漏,
+   * the device's name and the reading), not its codes. */
+  function alarmWords(alarm: Alarm): { title: string; body: string } {
+    const words = pageWords()
+    const device = devices.value.find((d) => d.code === alarm.device_code)?.name ?? alarm.device_code
+    if (!words) return { title: alarm.type, body: `${device} ${alarm.message}` }
+    return { title: alarmTitle(words.t, words.te, alarm), body: `${device} ${alarmText(words.t, words.te, alarm)}` }
   }
 
   function onSos(item: Sos): void {

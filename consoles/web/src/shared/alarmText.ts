@@ -15,6 +15,11 @@ interface AlarmLike {
   message?: string | null
 }
 
+interface Headed {
+  severity: string
+  type: string
+}
+
 /** The name of a code under `group` (alarm.types, alarm.actions, ...), or the code itself. */
 export function codeName(t: Translate, te: Exists, group: string, code: string): string {
   return te(`${group}.${code}`) ? t(`${group}.${code}`) : code
@@ -28,4 +33,9 @@ export function alarmText(t: Translate, te: Exists, alarm: AlarmLike): string {
   const [, metric, value, op, threshold] = reading
   const what = codeName(t, te, 'alarm.metrics', metric)
   return `${type}：${what} ${value} ${OPS[op]} ${threshold}`
+}
+
+/** The alarm's headline: its severity and type by name (紧急 · 燃气泄漏). */
+export function alarmTitle(t: Translate, te: Exists, alarm: Headed): string {
+  return `${codeName(t, te, 'alarm.severities', alarm.severity)} · ${codeName(t, te, 'alarm.types', alarm.type)}`
 }

@@ -50,7 +50,18 @@ export function useLocaleSwitch(): LocaleSwitch {
 }
 
 // The page's translations, for toasts shown from outside components (one page per document).
-let pageI18n: { t: (key: string) => string; te: (key: string) => boolean } | null = null
+let pageI18n: PageWords | null = null
+
+export interface PageWords {
+  t: (key: string, values?: Record<string, unknown>) => string
+  te: (key: string) => boolean
+}
+
+/** The page's t/te for words made outside components (a desktop notification, say); null
+ * before mountPage. */
+export function pageWords(): PageWords | null {
+  return pageI18n
+}
 
 /** Show an error from the hub (or anything thrown) as a message toast, in the page's language. */
 export function showError(error: unknown): void {

@@ -6,6 +6,7 @@ import zhCn from 'element-plus/es/locale/lang/zh-cn'
 import { computed } from 'vue'
 import { createI18n } from 'vue-i18n'
 import { errorNames } from './errorNames'
+import { escalationNames } from './escalationText'
 
 export type LocaleCode = 'zh-CN' | 'en'
 export type Messages = Record<string, unknown>
@@ -48,6 +49,7 @@ export const sharedMessages: Record<LocaleCode, Messages> = {
       stale: '位置过期',
     },
     errors: errorNames['zh-CN'],
+    escalation: escalationNames['zh-CN'],
     // system lines in channels (noticeText.ts): the incident's steps, members coming and going
     notices: {
       dispatch: {
@@ -98,6 +100,7 @@ export const sharedMessages: Record<LocaleCode, Messages> = {
       stale: 'Position stale',
     },
     errors: errorNames.en,
+    escalation: escalationNames.en,
     notices: {
       dispatch: {
         dispatch: 'Dispatched', sign: 'Signed for', return: 'Returned', escalate: 'Escalated',
