@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hub.sdk import BasePlugin, PluginContext
+from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi, ResidentSection
 from plugins.services import api, care_api, seed
-from plugins.services.access import OFFICER_ROLE, PROVIDER_ROLE
+from plugins.services.access import OFFICER_ROLE, PROVIDER_ROLE, STAFF
 from plugins.services.care import Care
 from plugins.services.config import ServicesConfig
 from plugins.services.handoff import HandoffAdapter, Handoffs, WebhookAdapter, adapter_from
@@ -20,6 +20,32 @@ from plugins.services.proxy import Proxy
 from plugins.services.venues import Venues
 
 HERE = Path(__file__).parent
+
+UI = PluginUi(
+    pages=(
+        ConsolePage(
+            id="services",
+            title_zh="便民服务",
+            title_en="Services",
+            roles=STAFF,
+            order=72,
+            path="services",
+            module="services.js",
+            export="ServicesPage",
+        ),
+    ),
+    resident_sections=(
+        ResidentSection(
+            id="services",
+            title_zh="便民服务",
+            title_en="Services",
+            order=30,
+            module="services.js",
+            export="ResidentServices",
+        ),
+    ),
+    styles=("services.css",),
+)
 
 
 class ServicesPlugin(BasePlugin):
@@ -29,6 +55,8 @@ class ServicesPlugin(BasePlugin):
     config_model = ServicesConfig
     migrations = HERE / "migrations"
     roles = (OFFICER_ROLE, PROVIDER_ROLE)
+    ui = UI
+    static = HERE / "static"
 
     def __init__(self, handoff: HandoffAdapter | None = None) -> None:
         """`handoff`: an adapter of a deployment's own (else the configured one, if any)."""

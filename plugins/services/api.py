@@ -102,6 +102,16 @@ def install_venues(ctx: PluginContext, venues: Venues, limits: Limits) -> None:
 def _public_venues(ctx: PluginContext, venues: Venues, limits: Limits) -> None:
     http = ctx.http
 
+    @http.get("/public/villages", summary="Villages residents may choose",
+              rule=access.PUBLIC_READ)  # fmt: skip
+    async def villages(call: Call[None, None]) -> dict[str, Any]:
+        await limits.lookup(call)
+        index = ctx.grids.index
+        found = [
+            {"id": n.id, "code": n.code, "name": n.name} for n in index if n.level == "village"
+        ]
+        return {"villages": sorted(found, key=lambda v: str(v["code"]))}
+
     @http.get("/public/venues", summary="Venues residents may book", query=GridQuery,
               rule=access.PUBLIC_READ)  # fmt: skip
     async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:

@@ -1,0 +1,5 @@
+// The services plugin's bundle (plugins/services/static/services.js): the names its PluginUi
+// (plugins/services/__init__.py) gives.
+import './words'
+export { default as ServicesPage } from './ServicesPage.vue'
+export { default as ResidentServices } from './ResidentServices.vue'
