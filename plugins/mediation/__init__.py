@@ -8,15 +8,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.sdk import BasePlugin, PluginContext
+from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi
 from plugins.mediation import api
-from plugins.mediation.access import LEGAL_ADVISER_ROLE, MEDIATOR_ROLE
+from plugins.mediation.access import LEGAL_ADVISER_ROLE, MEDIATOR_ROLE, READERS
 from plugins.mediation.cases import Cases
 from plugins.mediation.config import MediationConfig
 from plugins.mediation.effects import FOLLOW_UP_KIND, RISK_KIND, Effects
 from plugins.mediation.seed import seed
 
 HERE = Path(__file__).parent
+
+# The case board and drawer, the console's 矛盾调解 tab; built from ui/ into static/ by
+# scripts/setup like every plugin's bundle (docs/plugins.md).
+UI = PluginUi(
+    pages=(
+        ConsolePage(
+            id="cases",
+            title_zh="矛盾调解",
+            title_en="Mediation",
+            roles=READERS,
+            order=35,
+            path="cases",
+            module="mediation.js",
+            export="MediationPage",
+        ),
+    ),
+    styles=("mediation.css",),
+)
 
 
 class MediationPlugin(BasePlugin):
@@ -26,6 +44,8 @@ class MediationPlugin(BasePlugin):
     config_model = MediationConfig
     migrations = HERE / "migrations"
     roles = (MEDIATOR_ROLE, LEGAL_ADVISER_ROLE)
+    ui = UI
+    static = HERE / "static"
 
     async def setup(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, MediationConfig) else MediationConfig()

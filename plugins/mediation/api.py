@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +42,7 @@ def install(ctx: PluginContext, cases: Cases, config: MediationConfig) -> None:
     _case_routes(ctx, cases)
     _step_routes(ctx, cases)
     _document_routes(ctx, cases, config)
+    _document_json_routes(ctx, cases, config)
     _sockets(ctx, cases)
 
 
@@ -62,6 +64,12 @@ def _case_routes(ctx: PluginContext, cases: Cases) -> None:
     )
     async def intake(call: Call[OfficeCaseIn, None]) -> dict[str, Any]:
         return await cases.intake(call.who, call.body)
+
+    @http.get(
+        "/mine", summary="Grids where you may enter cases, and your ledger's grid", rule=access.LIST
+    )
+    async def mine(call: Call[None, None]) -> dict[str, Any]:
+        return cases.my_grids(call.who)
 
     @http.get(CASE, summary="A case: parties (masked), sessions, timeline, links", rule=access.READ)
     async def detail(call: Call[None, None]) -> dict[str, Any]:
@@ -154,6 +162,34 @@ def _document_routes(ctx: PluginContext, cases: Cases, config: MediationConfig) 
         body = ledger.workbook(rows, ctx.grids.index, config.time_zone)
         headers = {"Content-Disposition": "attachment; filename=mediation-ledger.xlsx"}
         return web.Response(body=body, content_type=XLSX, headers=headers)
+
+
+def _document_json_routes(ctx: PluginContext, cases: Cases, config: MediationConfig) -> None:
+    """The same documents as JSON (base64), for the console: the host's `api` answers JSON
+    only and a plain link would carry no sign-in."""
+    http = ctx.http
+
+    @http.get(CASE + "/agreement", summary="The agreement PDF, base64 in JSON", rule=access.READ)
+    async def pdf(call: Call[None, None]) -> dict[str, Any]:
+        case = await cases.detail(call.who, call.path_int("case_id"))
+        today = _today(config.time_zone)
+        body = agreement.render(case, case["level_grid_name"] or "", f"{today:%Y年%m月%d日}")
+        return _file(f"{case['number']}.pdf", PDF, body)
+
+    @http.get(
+        "/ledger/export",
+        summary="The ledger XLSX, base64 in JSON",
+        query=LedgerQuery,
+        rule=access.LEDGER,
+    )
+    async def xlsx(call: Call[None, LedgerQuery]) -> dict[str, Any]:
+        rows = await ledger.cases(ctx, call.who, call.query)
+        body = ledger.workbook(rows, ctx.grids.index, config.time_zone)
+        return _file("mediation-ledger.xlsx", XLSX, body)
+
+
+def _file(name: str, media_type: str, body: bytes) -> dict[str, Any]:
+    return {"filename": name, "media_type": media_type, "base64": base64.b64encode(body).decode()}
 
 
 def _today(zone: str) -> datetime:

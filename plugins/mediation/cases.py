@@ -15,6 +15,7 @@ from hub.sdk import (
     Actor,
     Conflict,
     GridIndex,
+    GridNode,
     NotFound,
     PluginContext,
     Principal,
@@ -30,6 +31,12 @@ from plugins.mediation.models import Case, Link, Meeting, Party, Step
 from plugins.mediation.repeats import find_repeats
 from plugins.mediation.schemas import CaseIn, CasesQuery, MeetingIn, PartyAdd, RecordIn
 from plugins.mediation.workflow import OPEN, STEPS, Outcome, require_state
+
+COMMITTEES = ("village", "town", "county")
+
+
+def _grid(node: GridNode) -> dict[str, Any]:
+    return {"id": node.id, "name": node.name, "level": node.level, "depth": node.depth}
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,23 @@ class Cases:
             )
             for p in spec.parties
         ]
+
+    def my_grids(self, who: Principal) -> dict[str, Any]:
+        """The villages and towns where `who` may enter cases, and the top grid of their
+        ledger (the highest grid they hold a ledger role on)."""
+        index = self.index
+        roots = (
+            index.roots()
+            if who.is_admin
+            else [index.get(g) for g in who.grid_ids(access.INTAKE_ROLES) if g in index]
+        )
+        grids = {n.id: n for root in roots for n in index.subtree(root.id) if n.level in COMMITTEES}
+        ledger = [index.get(g) for g in who.grid_ids(access.LEDGER_ROLES) if g in index]
+        top = min(ledger, key=lambda n: n.depth) if ledger else (roots[0] if roots else None)
+        return {
+            "grids": [_grid(n) for n in sorted(grids.values(), key=lambda n: n.path)],
+            "ledger_grid": _grid(top) if top else None,
+        }
 
     async def by_incident(self, incident_id: int) -> Case | None:
         async with self.ctx.sessions() as session:

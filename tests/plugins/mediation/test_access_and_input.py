@@ -47,6 +47,11 @@ async def test_roles_and_scope(hub: RunningHub) -> None:
     assert accepted["state"] == "accepted"
     listed = (await mediator.json("GET", f"{API}/cases"))["cases"]
     assert [c["id"] for c in listed] == [case["id"]]  # not the other town's
+    mine = await mediator.json("GET", f"{API}/mine")
+    assert [g["id"] for g in mine["grids"]] == [village]
+    assert mine["ledger_grid"]["id"] == village
+    town = await (await hub.sign_in("town1.cmd")).json("GET", f"{API}/mine")
+    assert [g["level"] for g in town["grids"]] == ["town"] + ["village"] * 4
 
 
 async def test_hostile_input_changes_nothing(hub: RunningHub) -> None:

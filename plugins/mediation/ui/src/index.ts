@@ -1,0 +1,8 @@
+// The mediation plugin's console bundle (plugins/mediation/static/mediation.js): the names its
+// PluginUi (plugins/mediation/__init__.py) gives.
+import { registerErrorNames } from '@gridhub/host'
+import { ERROR_NAMES } from './words'
+
+registerErrorNames(ERROR_NAMES)
+
+export { default as MediationPage } from './MediationPage.vue'
