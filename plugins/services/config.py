@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 class ServicesConfig(BaseModel):
@@ -24,3 +25,12 @@ class ServicesConfig(BaseModel):
     # Public forms (residents' page): requests per client address per minute.
     public_submit_per_minute: int = Field(default=10, ge=1, le=10_000)
     public_lookup_per_minute: int = Field(default=60, ge=1, le=10_000)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name

@@ -93,6 +93,8 @@ class ProxyRequest(Base):
     incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
     incident_number: Mapped[str] = mapped_column(String(32), default="")
     incident_state: Mapped[str] = mapped_column(String(16), default="")
+    # The newest incident version followed (messages may repeat or arrive out of order).
+    incident_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     helper_id: Mapped[int | None] = mapped_column(Integer, index=True)
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str] = mapped_column(String(300), default="")

@@ -168,12 +168,18 @@ class Proxy:
             "incident_number": change.number,
             "incident_state": change.state,
             "updated_at": utcnow(),
+            "incident_version": change.version,
         }
         if change.action in ("sign", "handle") and change.actor_id is not None:
             values["helper_id"] = change.actor_id
         async with self.ctx.sessions.begin() as session:
-            await session.execute(update(ProxyRequest).where(ProxyRequest.id == request_id)
-                                  .values(**values))  # fmt: skip
+            moved = await session.execute(
+                update(ProxyRequest).where(ProxyRequest.id == request_id,
+                                           ProxyRequest.incident_version < change.version)
+                .values(**values).returning(ProxyRequest.id)
+            )  # fmt: skip
+            if moved.first() is None:  # seen already, or older than what the request shows
+                return
         live = {"id": request_id, "incident_id": change.incident_id, "state": change.state,
                 "incident_number": change.number, "helper_id": values.get("helper_id")}  # fmt: skip
         await self.ctx.realtime.emit(

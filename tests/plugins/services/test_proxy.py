@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from hub.keys import BUS
 from hub.testing import HubClient, RunningHub, SocketClient
 from hub.testing.fixtures import StartGridHub
+from plugins.dispatch.messages import IncidentChanged
 from tests.plugins.services.conftest import API, VILLAGE, services_hub
 
 BASIC = f"{VILLAGE}-01"  # 东庄村第一网格: w01 works there
@@ -144,6 +146,26 @@ async def test_a_proxy_request_through_dispatch_to_rating(start_gridhub: StartGr
     ]
     listed = (await commander.json("GET", f"{API}/proxy/requests"))["requests"]
     assert [(r["phone"], r["rating"]) for r in listed] == [("139****5678", 5)]
+
+    # A late, repeated message of an earlier step (the bus delivers at least once) changes nothing.
+    stale = IncidentChanged(
+        incident_id=incident["id"],
+        number=incident["number"],
+        action="sign",
+        state="signed",
+        previous_state="dispatched",
+        grid_id=incident["grid_id"],
+        category="gov_service",
+        priority="normal",
+        source="services.proxy",
+        source_ref=f"proxy:{listed[0]['id']}",
+        actor_id=w01 + 1000,
+        version=1,
+    )
+    await hub.app[BUS].publish(stale)
+    await hub.settle()
+    assert (await resident.json("GET", track))["state"] == "handled"
+    assert (await commander.json("GET", f"{API}/proxy/helpers"))["helpers"][0]["helper_id"] == w01
 
 
 async def test_rating_waits_for_the_help_and_bad_requests_change_nothing(
