@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.sdk import BasePlugin, PluginContext
-from plugins.archives import api, tags, work_api
+from hub.sdk import BasePlugin, PluginContext, PluginUi
+from plugins.archives import api, seed, tags, work_api, work_seed
 from plugins.archives.access import ROLES
 from plugins.archives.keys import load_hasher
 from plugins.archives.records import HOUSES, ORGS, PLACES, Records
 from plugins.archives.residents import Residents
 from plugins.archives.shared import Env
+from plugins.archives.work_ui import FIELD_TABS, STYLES
 
 HERE = Path(__file__).parent
 
@@ -21,6 +22,8 @@ class ArchivesPlugin(BasePlugin):
     optional = ("dispatch",)  # hazards and campaign breaches file incidents when it runs
     migrations = HERE / "migrations"
     roles = ROLES
+    ui = PluginUi(field_tabs=FIELD_TABS, styles=STYLES)  # the field app's 走访 tab (work_ui.py)
+    static = HERE / "static"
 
     async def setup(self, ctx: PluginContext) -> None:
         async with ctx.first_start():
@@ -32,3 +35,10 @@ class ArchivesPlugin(BasePlugin):
                    "orgs": Records(env, ORGS)}  # fmt: skip
         api.install(ctx, env, Residents(env), records)
         await work_api.mount(ctx)  # visits, change proposals, campaigns (work_api.py)
+
+    async def seed_demo(self, ctx: PluginContext) -> None:
+        """The demo county's synthetic archive (seed.py), once: only while it is empty."""
+        env = Env(ctx, await load_hasher(ctx.sessions))
+        await tags.seed_defaults(env)
+        await seed.seed_demo(env)
+        await work_seed.seed_visit_history(ctx)  # visit history of the demo (work_seed.py)

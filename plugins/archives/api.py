@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
 from pydantic import BaseModel
 
 from hub.sdk import Call, PluginContext, Role
 from plugins.archives import access, tags
+from plugins.archives.exporter import XLSX, Exporter
+from plugins.archives.importer import Importer
 from plugins.archives.records import Records
 from plugins.archives.residents import Residents
 from plugins.archives.schemas import (
+    ExportQuery,
     HouseIn,
     HousePatch,
+    ImportQuery,
     ListQuery,
     OrgIn,
     OrgPatch,
@@ -38,6 +43,7 @@ def install(ctx: PluginContext, env: Env, residents: Residents,
     for path, (body, patch) in models.items():
         _records(ctx, path, records[path], body, patch)
     _tags(ctx, env)
+    _bulk(ctx, Importer(env), Exporter(env))
 
 
 def _residents(ctx: PluginContext, residents: Residents) -> None:
@@ -103,6 +109,26 @@ def _records(ctx: PluginContext, path: str, records: Records, body: type[BaseMod
                    rule=access.REVEAL)  # fmt: skip
         async def reveal(call: Call[None, None]) -> dict[str, Any]:
             return await records.reveal(call.who, call.path_int(id_name))
+
+
+def _bulk(ctx: PluginContext, importer: Importer, exporter: Exporter) -> None:
+    @ctx.http.post("/import", summary="Import residents or houses from CSV or XLSX (the file is "
+                   "the body); a dry run reports every bad row, a real run writes all or nothing",
+                   query=ImportQuery, raw_body="text/csv or an XLSX workbook",
+                   rule=access.IMPORT)  # fmt: skip
+    async def upload(call: Call[None, ImportQuery]) -> dict[str, Any]:
+        return await importer.run(call.who, await call.request.read(), call.query)
+
+    @ctx.http.get("/export", summary="A grid's residents, houses or places, masked (CSV or "
+                  "XLSX; audited)", query=ExportQuery, produces="text/csv, " + XLSX,
+                  rule=access.EXPORT)  # fmt: skip
+    async def download(call: Call[None, ExportQuery]) -> web.Response:
+        name, content, media = await exporter.run(call.who, call.query)
+        response = web.Response(body=content, content_type=media.split(";")[0])
+        if media.startswith("text/"):
+            response.charset = "utf-8"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 def _tags(ctx: PluginContext, env: Env) -> None:
