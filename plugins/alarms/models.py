@@ -58,6 +58,11 @@ class Alarm(Base):
     count: Mapped[int] = mapped_column(Integer, default=1)
     value: Mapped[float | None] = mapped_column(Float)
     message: Mapped[str] = mapped_column(Text, default="")
+    # a rule's alarm: what it compared (`metric op threshold`, with `value`), so a console
+    # words it in its own language; NULL for alarms a device raised itself
+    metric: Mapped[str | None] = mapped_column(String(64))
+    op: Mapped[str | None] = mapped_column(String(2))
+    threshold: Mapped[float | None] = mapped_column(Float)
     first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

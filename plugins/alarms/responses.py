@@ -30,6 +30,9 @@ class AlarmOut(BaseModel):
     count: int = Field(description="raises counted (repeats update the alarm)")
     value: float | None
     message: str
+    metric: str | None = Field(description="a rule's alarm: the metric it compared")
+    op: str | None = Field(description="a rule's alarm: gt, ge, lt, le, eq or ne")
+    threshold: float | None = Field(description="a rule's alarm: the threshold it compared with")
     first_at: datetime
     last_at: datetime
     acknowledged_at: datetime | None

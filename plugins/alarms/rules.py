@@ -201,4 +201,7 @@ def _step(rule: AlarmRule, state: RuleState, value: float, ts: float) -> Outcome
     state.raised = True
     message = f"{rule.name}: {rule.metric} {value:g} {rule.op} {rule.threshold:g}"
     at = datetime.fromtimestamp(ts, UTC)
-    return Outcome(rule, raise_=Raise(rule.alarm_type, rule.severity, value, message, at))
+    what = Raise(
+        rule.alarm_type, rule.severity, value, message, at, rule.metric, rule.op, rule.threshold
+    )  # the comparison's facts too: consoles word the alarm in their language from them
+    return Outcome(rule, raise_=what)

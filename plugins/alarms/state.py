@@ -93,6 +93,10 @@ class Raise:
     value: float | None
     message: str
     at: datetime
+    # a rule's raise: the comparison it made (a device's own alarm has none)
+    metric: str | None = None
+    op: str | None = None
+    threshold: float | None = None
 
 
 async def raise_alarm(
@@ -133,6 +137,12 @@ def _repeat(alarm: Alarm, what: Raise) -> None:
         alarm.value = what.value
     if what.message and alarm.message != what.message:
         alarm.message = what.message
+    if what.metric is not None and (alarm.metric, alarm.op, alarm.threshold) != _facts(what):
+        alarm.metric, alarm.op, alarm.threshold = _facts(what)
+
+
+def _facts(what: Raise) -> tuple[str | None, str | None, float | None]:
+    return what.metric, what.op, what.threshold
 
 
 def _new_alarm(device: DeviceInfo, what: Raise, key: str) -> Alarm:
@@ -148,6 +158,9 @@ def _new_alarm(device: DeviceInfo, what: Raise, key: str) -> Alarm:
         count=1,
         value=what.value,
         message=what.message,
+        metric=what.metric,
+        op=what.op,
+        threshold=what.threshold,
         first_at=what.at,
         last_at=what.at,
         incident_wanted=False,
@@ -200,6 +213,9 @@ SNAPSHOT_COLUMNS = (
     "count",
     "value",
     "message",
+    "metric",
+    "op",
+    "threshold",
     "first_at",
     "last_at",
     "acknowledged_at",
