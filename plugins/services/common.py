@@ -86,7 +86,7 @@ class RateLimiter:
         start = math.floor(now / window_s) * window_s
         key = (RateWindow.bucket == bucket, RateWindow.client == client,
                RateWindow.window_start == start)  # fmt: skip
-        for _ in range(2):  # a concurrent first hit may open the window before us
+        for _ in range(3):  # a concurrent first hit may open the window under us
             try:
                 async with self._sessions.begin() as session:
                     bumped = await session.execute(
@@ -95,10 +95,13 @@ class RateLimiter:
                     )  # fmt: skip
                     if bumped.first() is not None:
                         return None
-                    if await session.scalar(select(RateWindow.hits).where(*key)) is not None:
-                        return max(1, math.ceil(start + window_s - now))
-                    await _open(session, bucket, client, start)
-                    return None
+                    hits = await session.scalar(select(RateWindow.hits).where(*key))
+                    if hits is None:
+                        await _open(session, bucket, client, start)
+                        return None
+                if hits >= limit:
+                    return max(1, math.ceil(start + window_s - now))
+                # The window was committed between our update and select: count in it again.
             except IntegrityError:
                 continue
         return None
