@@ -76,8 +76,10 @@ class ServicesPlugin(BasePlugin):
         await proxy.subscribe()
         handoffs = Handoffs(ctx, config, adapter)
         api.install_proxy(ctx, proxy, handoffs, limits)
-        care_api.install(ctx, Care(ctx, config))
+        care = Care(ctx, config)
+        care_api.install(ctx, care)
         ctx.run_in_background(handoffs.resume)
+        ctx.run_in_background(care.reconcile)
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, ServicesConfig) else ServicesConfig()

@@ -209,6 +209,31 @@ class Care:
         await self._watch(row)
         return checkin_view(row)
 
+    async def _count_miss(self, checkin_id: int, due_at: float) -> Any:
+        """Count the miss if the due time is still `due_at` (compare-and-set), with its audit."""
+        async with self.ctx.sessions.begin() as session:
+            missed = await session.execute(
+                update(CheckIn).where(CheckIn.id == checkin_id, CheckIn.active.is_(True),
+                                      CheckIn.due_at == due_at)
+                .values(missed=CheckIn.missed + 1, due_at=CheckIn.due_at + DAY_S)
+                .returning(CheckIn.grid_id, CheckIn.name, CheckIn.due_at)
+            )  # fmt: skip
+            found = missed.first()
+            if found is not None:
+                self.ctx.audit.record(session, SYSTEM, "services.checkin.missed", CHECKIN,
+                                      checkin_id, {"due_at": due_at})  # fmt: skip
+            return found
+
+    async def reconcile(self) -> None:
+        """At start-up: an active check-in whose timer was lost (a crash between a visit's
+        commit and its reschedule) is watched again at its due time."""
+        waiting = {t.key for t in await self.ctx.timers.pending()}
+        async with self.ctx.sessions() as session:
+            rows = list(await session.scalars(select(CheckIn).where(CheckIn.active.is_(True))))
+        for row in rows:
+            if f"checkin:{row.id}" not in waiting:
+                await self._watch(row)
+
     async def _watch(self, row: CheckIn) -> None:
         await self.ctx.timers.schedule(KIND, f"checkin:{row.id}", row.due_at,
                                        {"id": row.id, "due_at": row.due_at})  # fmt: skip
@@ -232,18 +257,13 @@ class Care:
     async def due(self, payload: dict[str, Any], timer: DueTimer) -> None:
         """The due time passed: if no visit moved it, raise an incident and watch the next."""
         checkin_id, due_at = int(payload["id"]), float(payload["due_at"])
-        async with self.ctx.sessions.begin() as session:
-            missed = await session.execute(
-                update(CheckIn).where(CheckIn.id == checkin_id, CheckIn.active.is_(True),
-                                      CheckIn.due_at == due_at)
-                .values(missed=CheckIn.missed + 1, due_at=CheckIn.due_at + DAY_S)
-                .returning(CheckIn.grid_id, CheckIn.name, CheckIn.due_at)
-            )  # fmt: skip
-            found = missed.first()
-            if found is None:  # visited in time (the due time moved) or no longer watched
-                return
-            self.ctx.audit.record(session, SYSTEM, "services.checkin.missed", CHECKIN,
-                                  checkin_id, {"due_at": due_at})  # fmt: skip
+        found = await self._count_miss(checkin_id, due_at)
+        if found is None:  # visited in time (the due time moved) or no longer watched
+            async with self.ctx.sessions() as session:
+                current = await session.get(CheckIn, checkin_id)
+            if current is not None and current.active:  # keep watching the moved due time
+                await self._watch(current)
+            return
         grid_id, name, next_due = found
         await self.ctx.bus.publish(IncidentRequested(
             source=SOURCE, source_ref=f"checkin:{checkin_id}:{int(due_at)}",

@@ -55,4 +55,5 @@ def booking(day: date | None = None, **fields: Any) -> dict[str, Any]:
 async def services_hub(start: StartGridHub, *plugins: str, **options: Any) -> RunningHub:
     config = {"services": {**OPEN_LIMITS, **options.pop("services", {})}}
     config.update(options.pop("config", {}))
-    return await start(["services", *plugins], demo=True, config=config, **options)
+    demo = options.pop("demo", True)
+    return await start(["services", *plugins], demo=demo, config=config, **options)

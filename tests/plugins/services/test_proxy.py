@@ -8,6 +8,7 @@ import hashlib
 import hmac
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,7 +63,9 @@ async def receiver() -> AsyncIterator[Receiver]:
     await runner.cleanup()
 
 
-async def proxy_hub(start: StartGridHub, url: str = "http://127.0.0.1:9/none") -> RunningHub:
+async def proxy_hub(
+    start: StartGridHub, url: str = "http://127.0.0.1:9/none", **options: Any
+) -> RunningHub:
     services = {
         "proxy_category": "gov_service",
         "handoff_adapter": "webhook",
@@ -70,7 +73,9 @@ async def proxy_hub(start: StartGridHub, url: str = "http://127.0.0.1:9/none") -
         "webhook_secret": SECRET,
         "retry_base_s": 0.05,
     }
-    hub = await services_hub(start, "dispatch", services=services, timers={"poll_s": 0.05})
+    hub = await services_hub(
+        start, "dispatch", services=services, timers={"poll_s": 0.05}, **options
+    )
     admin = await hub.admin()
     await admin.json("PUT", "/api/v1/dispatch/categories/gov_service", json=CATEGORY)
     return hub
@@ -270,3 +275,28 @@ async def test_the_webhook_hand_off_is_signed_and_retried_until_taken(
     listed = await commander.json("GET", f"{API}/proxy/requests/{request_id}/handoffs")
     assert [(h["state"], h["attempts"]) for h in listed["handoffs"]] == [("delivered", 3)]
     assert receiver.seen.empty()
+
+
+async def test_a_hand_off_pending_at_a_restart_is_delivered_by_the_next_start(
+    start_gridhub: StartGridHub, receiver: Receiver, tmp_path: Path
+) -> None:
+    receiver.failures = 1_000_000  # the government system is down
+    database = f"sqlite+aiosqlite:///{tmp_path / 'services.db'}"
+    hub = await proxy_hub(start_gridhub, receiver.url, database_url=database)
+    item = await (await hub.admin()).json("PUT", f"{API}/items", json=ITEM)
+    watch = await hub.socket("v01.cmd")
+    await file_request(hub, item["id"])
+    request_id = (await state_of(watch, "reported"))["id"]
+    commander = await hub.sign_in("v01.cmd")
+    queued = await commander.json("POST", f"{API}/proxy/requests/{request_id}/handoff")
+    assert (await asyncio.wait_for(receiver.seen.get(), 10))[2] == 503
+    await hub.stop()  # the node goes down with the hand-off still pending
+
+    receiver.failures = 0  # the system is back; a new start takes over from the database
+    again = await proxy_hub(start_gridhub, receiver.url, database_url=database, demo=False)
+    while (arrival := await asyncio.wait_for(receiver.seen.get(), 10))[2] != 200:
+        pass  # attempts the first node began while stopping may still fail
+    assert arrival[0]["X-GridHub-Delivery"] == queued["delivery"]
+    commander = await again.sign_in("v01.cmd")
+    listed = await commander.json("GET", f"{API}/proxy/requests/{request_id}/handoffs")
+    assert [h["delivery"] for h in listed["handoffs"]] == [queued["delivery"]]
