@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi, ResidentSection
+from hub.sdk import (
+    BasePlugin,
+    ConsolePage,
+    MapLayer,
+    PluginContext,
+    PluginUi,
+    ResidentSection,
+)
 from plugins.party import access, building_api, disclosure_api, seed
 from plugins.party.building import Building
 from plugins.party.config import PartyConfig
 from plugins.party.disclosure import Disclosures
+from plugins.party.overview import Overview
 from plugins.party.ratelimit import QuestionLimit
 from plugins.party.views import DisclosureViews
 
@@ -35,6 +43,17 @@ UI = PluginUi(
             path="building",
             module="party.js",
             export="PartyPage",
+        ),
+    ),
+    map_layers=(
+        MapLayer(
+            id="party_grids",
+            title_zh="党建网格",
+            title_en="Party-building grids",
+            roles=access.PARTY_STAFF,
+            order=60,
+            source="/api/v1/party/party-grids.geojson",
+            style={"color": "#c62828", "weight": 2, "fillColor": "#ef5350", "fillOpacity": 0.15},
         ),
     ),
     resident_sections=(
@@ -66,7 +85,7 @@ class PartyPlugin(BasePlugin):
         limit = QuestionLimit(ctx.sessions, config.question_limit, config.question_window_s)
         disclosure_api.install(ctx, Disclosures(ctx), views, limit)
         building = Building(ctx, config)
-        building_api.install(ctx, building)
+        building_api.install(ctx, building, Overview(ctx, building, views))
         if ctx.has_plugin("dispatch"):
             await building.follow_incidents()
 

@@ -9,6 +9,8 @@ text, bounded) that the pages show, and a file openpyxl cannot read is refused.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import io
 import json
 import zipfile
@@ -63,6 +65,16 @@ async def _read_bounded(part: BodyPartReader) -> bytes:
     if not data:
         raise InvalidInput("party.file_empty", "the file is empty")
     return bytes(data)
+
+
+def decode_base64(text: str) -> bytes:
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("party.file_encoding", "content_base64 is not base64") from None
+    if not data:
+        raise InvalidInput("party.file_empty", "the file is empty")
+    return data
 
 
 async def classify(name: str, data: bytes) -> Upload:

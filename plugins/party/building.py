@@ -111,6 +111,11 @@ class Building:
             return None
         return self.ctx.grids.index.scope_ids(who.grid_ids(access.PARTY_STAFF))
 
+    async def org_in_scope(
+        self, session: AsyncSession, who: Principal, org_id: int
+    ) -> Organisation:
+        return await self._org(session, who, org_id)
+
     async def _org(self, session: AsyncSession, who: Principal, org_id: int) -> Organisation:
         org = await session.get(Organisation, org_id)
         if org is None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
 from pydantic import BaseModel, Field
 
 from hub.sdk import Call, PluginContext
 from plugins.party import access
 from plugins.party.building import Building
+from plugins.party.ledger import Ledger
+from plugins.party.overview import Overview
 from plugins.party.schemas import (
     DoneIn,
     HomeIn,
@@ -19,6 +22,7 @@ from plugins.party.schemas import (
     PointsIn,
     SignInIn,
     TaskIn,
+    YearOnly,
 )
 
 
@@ -35,8 +39,10 @@ class Done(BaseModel):
     detail: str | None = None
 
 
-def install(ctx: PluginContext, building: Building) -> None:
+def install(ctx: PluginContext, building: Building, overview: Overview) -> None:
     _orgs(ctx, building)
+    _ledger(ctx, Ledger(ctx, building))
+    _overview(ctx, overview)
     _self(ctx, building)
     _meetings(ctx, building)
 
@@ -206,3 +212,42 @@ def _meetings(ctx: PluginContext, b: Building) -> None:
     async def minutes(call: Call[MinutesIn, None]) -> dict[str, Any]:
         await b.record_minutes(call.who, call.path_int("meeting_id"), call.body.minutes)
         return {"ok": True}
+
+
+def _overview(ctx: PluginContext, overview: Overview) -> None:
+    @ctx.http.get(
+        "/party-grids.geojson",
+        summary="Party-building grids in your scope with their organisations (the map layer)",
+        rule=access.ORG_READ,
+    )
+    async def layer(call: Call[None, None]) -> dict[str, Any]:
+        return await overview.party_grids(call.who)
+
+    @ctx.http.get(
+        "/summary",
+        summary="Members by branch, meetings held, disclosure compliance, points leaders",
+        rule=access.ORG_READ,
+    )
+    async def summary(call: Call[None, None]) -> dict[str, Any]:
+        return await overview.summary(call.who)
+
+
+def _ledger(ctx: PluginContext, ledger: Ledger) -> None:
+    @ctx.http.get(
+        "/orgs/{org_id}/ledger",
+        summary="A branch's yearly assessment ledger (points by source, meetings, service)",
+        query=YearOnly,
+        rule=access.ORG_EDIT,
+    )
+    async def rows(call: Call[None, YearOnly]) -> dict[str, Any]:
+        return await ledger.rows(call.who, call.path_int("org_id"), call.query.year)
+
+    @ctx.http.get(
+        "/orgs/{org_id}/ledger.xlsx",
+        summary="The yearly assessment ledger as an XLSX workbook",
+        query=YearOnly,
+        produces="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        rule=access.ORG_EDIT,
+    )
+    async def workbook(call: Call[None, YearOnly]) -> web.Response:
+        return await ledger.xlsx(call.who, call.path_int("org_id"), call.query.year)

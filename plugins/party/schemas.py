@@ -124,3 +124,14 @@ class PointsIn(Strict):
     points: int = Field(ge=-100, le=100)
     reason: str = Field(min_length=1, max_length=200)
     ref: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+
+class FileJsonIn(Strict):
+    """A file for browsers whose client sends JSON only: base64, at most ~700 KB."""
+
+    name: str = Field(min_length=1, max_length=120)
+    content_base64: str = Field(min_length=4, max_length=960_000)
+
+
+class YearOnly(Strict):
+    year: int = Field(ge=2000, le=2100)

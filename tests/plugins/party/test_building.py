@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import openpyxl  # type: ignore[import-untyped]
 
 from hub.keys import BUS
 from hub.testing import HubClient, RunningHub
@@ -110,6 +113,27 @@ async def test_meeting_sign_in_by_code_and_location_and_attendance_rate(hub: Run
     listed = (await town.json("GET", f"{API}/orgs/{org}/meetings"))["items"]
     assert (listed[0]["signed_in"], listed[0]["minutes"]) == (2, "传达学习上级精神；讨论村级事务。")
     assert await ledger(town, org) == {"张秀英": 2, "李志强": 2, "王建国": 0}
+    # the yearly assessment ledger, as JSON and as the XLSX a branch exports
+    year = (datetime.now(UTC) - timedelta(hours=1)).year
+    yearly = await town.json("GET", f"{API}/orgs/{org}/ledger", params={"year": year})
+    assert yearly["meetings_held"] == 1
+    assert [
+        (m["name"], m["meetings"], m["points"]["meeting"], m["total"]) for m in yearly["members"]
+    ] == [("张秀英", 1, 2, 2), ("李志强", 1, 2, 2), ("王建国", 0, 0, 0)]
+    workbook = await town.get(f"{API}/orgs/{org}/ledger.xlsx", params={"year": year})
+    assert workbook.status == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook._body or b"")).active
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert [(r[0], r[2], r[-1]) for r in rows] == [
+        ("张秀英", 1, 2),
+        ("李志强", 1, 2),
+        ("王建国", 0, 0),
+    ]
+    other = await hub.sign_in("v05.cmd")
+    assert await other.refused("GET", f"{API}/orgs/{org}/ledger.xlsx", params={"year": year}) == (
+        403,
+        "scope.forbidden",
+    )
 
 
 async def dispatch_and_handle(hub: RunningHub, w01_id: int) -> tuple[HubClient, dict[str, Any]]:

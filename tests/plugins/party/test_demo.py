@@ -3,6 +3,8 @@ the plugin's own routes by the town commander and on the residents' page."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from hub.keys import PLUGINS
 from hub.testing import RunningHub
 from tests.plugins.party.conftest import API, VILLAGE
@@ -27,3 +29,27 @@ async def test_seed_demo_once_and_what_it_shows(hub: RunningHub) -> None:
         "GET", f"{API}/public/disclosures", params={"grid": VILLAGE}
     )
     assert [i["title"] for i in public["items"]] == ["党员发展及党费收缴情况"]
+
+
+async def test_the_map_layer_and_the_big_screen_summary(hub: RunningHub) -> None:
+    await hub.app[PLUGINS].seed_demo_all()
+    town = await hub.sign_in("town1.cmd")
+    layer = await town.json("GET", f"{API}/party-grids.geojson")
+    # town 1 holds one of the demo county's two party-building grids
+    assert [f["properties"]["name"] for f in layer["features"]] == ["东庄村党建网格 · 东庄村党支部"]
+    assert layer["features"][0]["geometry"]["type"] == "Polygon"
+    county = await hub.sign_in("county.cmd")
+    assert len((await county.json("GET", f"{API}/party-grids.geojson"))["features"]) == 2
+    summary = await town.json("GET", f"{API}/summary")
+    assert summary["members_by_branch"] == [
+        {"name": "东庄村党支部", "members": 3},
+        {"name": "王家村党支部", "members": 3},
+    ]
+    a_week_ago = datetime.now(UTC) - timedelta(days=7)
+    assert summary["meetings_held"] == (2 if a_week_ago.year == datetime.now(UTC).year else 0)
+    assert [p["points"] for p in summary["points_leaders"]] == [10, 10, 7, 7, 4]
+    assert summary["disclosure"]["overdue"] > 0  # the other villages published nothing
+    assert await (await hub.sign_in("w01")).refused("GET", f"{API}/summary") == (
+        403,
+        "auth.role_required",
+    )
