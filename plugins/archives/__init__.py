@@ -9,10 +9,11 @@ from hub.sdk import BasePlugin, PluginContext, PluginUi
 from plugins.archives import api, seed, tags, work_api, work_seed
 from plugins.archives.access import ROLES
 from plugins.archives.keys import load_hasher
+from plugins.archives.pages import CONSOLE_PAGES, MAP_LAYERS
 from plugins.archives.records import HOUSES, ORGS, PLACES, Records
 from plugins.archives.residents import Residents
 from plugins.archives.shared import Env
-from plugins.archives.work_ui import FIELD_TABS, STYLES
+from plugins.archives.work_ui import FIELD_TABS, STYLES, WORK_PAGES
 
 HERE = Path(__file__).parent
 
@@ -22,7 +23,9 @@ class ArchivesPlugin(BasePlugin):
     optional = ("dispatch",)  # hazards and campaign breaches file incidents when it runs
     migrations = HERE / "migrations"
     roles = ROLES
-    ui = PluginUi(field_tabs=FIELD_TABS, styles=STYLES)  # the field app's 走访 tab (work_ui.py)
+    # the console's 辖区档案 page and map layers (pages.py); the field app's 走访 tab (work_ui.py)
+    ui = PluginUi(pages=(*CONSOLE_PAGES, *WORK_PAGES), map_layers=MAP_LAYERS, field_tabs=FIELD_TABS,
+                  styles=STYLES)  # fmt: skip
     static = HERE / "static"
 
     async def setup(self, ctx: PluginContext) -> None:

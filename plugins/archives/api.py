@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 
-from hub.sdk import Call, PluginContext, Role
+from hub.sdk import Call, InvalidInput, PluginContext, Role
 from plugins.archives import access, tags
 from plugins.archives.exporter import XLSX, Exporter
 from plugins.archives.importer import Importer
+from plugins.archives.layers import Layers
 from plugins.archives.records import Records
 from plugins.archives.residents import Residents
 from plugins.archives.schemas import (
@@ -18,6 +20,8 @@ from plugins.archives.schemas import (
     HouseIn,
     HousePatch,
     ImportQuery,
+    ImportUpload,
+    LayerQuery,
     ListQuery,
     OrgIn,
     OrgPatch,
@@ -44,6 +48,7 @@ def install(ctx: PluginContext, env: Env, residents: Residents,
         _records(ctx, path, records[path], body, patch)
     _tags(ctx, env)
     _bulk(ctx, Importer(env), Exporter(env))
+    _layers(ctx, Layers(env))
 
 
 def _residents(ctx: PluginContext, residents: Residents) -> None:
@@ -119,6 +124,18 @@ def _bulk(ctx: PluginContext, importer: Importer, exporter: Exporter) -> None:
     async def upload(call: Call[None, ImportQuery]) -> dict[str, Any]:
         return await importer.run(call.who, await call.request.read(), call.query)
 
+    @ctx.http.post("/import/upload", summary="The same import with the file as base64 in JSON "
+                   "(the console's upload; files up to ~700 KB)", body=ImportUpload,
+                   rule=access.IMPORT)  # fmt: skip
+    async def upload_json(call: Call[ImportUpload, None]) -> dict[str, Any]:
+        body = call.body
+        try:
+            data = base64.b64decode(body.data, validate=True)
+        except ValueError:
+            raise InvalidInput("archives.import_unreadable", "data is not base64") from None
+        query = ImportQuery(kind=body.kind, format=body.format, dry_run=body.dry_run)
+        return await importer.run(call.who, data, query)
+
     @ctx.http.get("/export", summary="A grid's residents, houses or places, masked (CSV or "
                   "XLSX; audited)", query=ExportQuery, produces="text/csv, " + XLSX,
                   rule=access.EXPORT)  # fmt: skip
@@ -129,6 +146,24 @@ def _bulk(ctx: PluginContext, importer: Importer, exporter: Exporter) -> None:
             response.charset = "utf-8"
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+def _layers(ctx: PluginContext, layers: Layers) -> None:
+    @ctx.http.get("/houses.geojson", summary="Houses of your grids for the map: clusters, or "
+                  "single houses of a viewport (bbox) at zoom 16 and in", query=LayerQuery,
+                  rule=access.READ)  # fmt: skip
+    async def houses(call: Call[None, LayerQuery]) -> dict[str, Any]:
+        return await layers.houses(call.who, call.query)
+
+    @ctx.http.get("/places.geojson", summary="Places and units of your grids for the map",
+                  query=LayerQuery, rule=access.READ)  # fmt: skip
+    async def places(call: Call[None, LayerQuery]) -> dict[str, Any]:
+        return await layers.places(call.who, call.query)
+
+    @ctx.http.get("/keygroups.geojson", summary="Key-group people you may see, counted per "
+                  "cell at their houses", query=LayerQuery, rule=access.READ)  # fmt: skip
+    async def key_groups(call: Call[None, LayerQuery]) -> dict[str, Any]:
+        return await layers.key_groups(call.who, call.query)
 
 
 def _tags(ctx: PluginContext, env: Env) -> None:

@@ -210,6 +210,15 @@ class ImportQuery(Strict):
     dry_run: bool = True
 
 
+class ImportUpload(Strict):
+    """The console's upload: the file as base64 in JSON (the page's API client sends JSON)."""
+
+    kind: Literal["residents", "houses"]
+    format: Literal["csv", "xlsx"] = "csv"
+    dry_run: bool = True
+    data: str = Field(min_length=1, max_length=1_000_000)
+
+
 class ExportQuery(Strict):
     kind: Literal["residents", "houses", "places"]
     format: Literal["csv", "xlsx"] = "csv"

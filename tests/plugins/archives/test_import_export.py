@@ -4,6 +4,7 @@ Export by grid, masked (CSV and XLSX)."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import importlib
 import io
@@ -186,3 +187,20 @@ async def test_export_by_grid_is_masked(start_gridhub: StartGridHub) -> None:
     assert await leader.refused("GET", f"{API}/export",
                                 params={"kind": "residents", "grid_id": other}) == (
         403, "archives.out_of_scope")  # fmt: skip
+
+
+async def test_the_consoles_json_upload_is_the_same_import(start_gridhub: StartGridHub) -> None:
+    hub = await archives_hub(start_gridhub)
+    officer = await hub.sign_in("arch.officer")
+    rows = [[BASIC, "张建国", ID_MAN, "户籍", "", "", "", "", ""],
+            [BASIC, "李娟", ID_MAN, "户籍", "", "", "", "", ""]]  # fmt: skip
+    body = {"kind": "residents", "data": base64.b64encode(csv_bytes(rows)).decode()}
+    report = await officer.json("POST", f"{API}/import/upload", json=body)
+    assert [(e["row"], e["code"]) for e in report["errors"]] == [
+        (3, "archives.id_duplicate_in_file")]  # fmt: skip
+    assert await officer.refused("POST", f"{API}/import/upload",
+                                 json={**body, "data": "@@@"}) == (
+        422, "archives.import_unreadable")  # fmt: skip
+    clean = {**body, "data": base64.b64encode(csv_bytes(rows[:1])).decode(), "dry_run": False}
+    assert (await officer.json("POST", f"{API}/import/upload", json=clean))["imported"] == 1
+    assert [r["name"] for r in await residents(officer)] == ["张建国"]

@@ -1,0 +1,124 @@
+"""The archive's map layers as GeoJSON: houses (clustered by a square cell of the zoom, single
+houses when zoomed in on a viewport), places (each, with its risk), and key groups (counts per
+cell of the people carrying a tag the caller may see, at their house).
+
+The console's map reads a layer's source once, without its viewport; that call gets the
+cluster view of the caller's whole scope (`zoom` 13, cells of ~1.5 km). A client that sends
+`bbox` and a zoom of 16 or more gets the single houses of that viewport.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Integer, Select, cast, func, select
+
+from hub.sdk import InvalidInput, Principal
+from plugins.archives import access
+from plugins.archives.models import House, Place, Resident, ResidentTag
+from plugins.archives.schemas import LayerQuery
+from plugins.archives.shared import Env, in_reach, tag_catalogue
+
+SINGLE_ZOOM = 16
+MAX_FEATURES = 5000
+RISK_WORDS = {"low": "低风险 low risk", "medium": "中风险 medium risk", "high": "高风险 high risk"}
+
+
+def cell_size(zoom: int) -> float:
+    """Degrees of a cluster cell: 0.0156 at zoom 13, halving with each step in."""
+    return 0.5 / float(2 ** max(0, zoom - 8))
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        west, south, east, north = (float(part) for part in text.split(","))
+    except ValueError:
+        raise InvalidInput("archives.bbox_invalid", "bbox is west,south,east,north") from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise InvalidInput("archives.bbox_invalid", "bbox is west,south,east,north in degrees")
+    return west, south, east, north
+
+
+def _point(lng: float, lat: float, feature_id: str, props: dict[str, Any]) -> dict[str, Any]:
+    geometry = {"type": "Point", "coordinates": [round(lng, 6), round(lat, 6)]}
+    return {"type": "Feature", "id": feature_id, "properties": props, "geometry": geometry}
+
+
+def collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+class Layers:
+    def __init__(self, env: Env) -> None:
+        self.env = env
+
+    def _in_box(self, stmt: Select[Any], model: type[House | Place],
+                bbox: tuple[float, float, float, float] | None) -> Select[Any]:  # fmt: skip
+        stmt = stmt.where(model.lng.is_not(None), model.lat.is_not(None))
+        if bbox is not None:
+            west, south, east, north = bbox
+            stmt = stmt.where(model.lng.between(west, east), model.lat.between(south, north))
+        return stmt
+
+    async def houses(self, who: Principal, query: LayerQuery) -> dict[str, Any]:
+        bbox = parse_bbox(query.bbox)
+        reach = in_reach(who, self.env.index, House.grid_id, access.READ_ROLES)
+        if bbox is not None and query.zoom >= SINGLE_ZOOM:
+            stmt = self._in_box(select(House).where(reach), House, bbox).limit(MAX_FEATURES)
+            async with self.env.ctx.sessions() as session:
+                rows = list(await session.scalars(stmt))
+            return collection([_point(h.lng or 0, h.lat or 0, f"house:{h.id}", {
+                "name": f"{h.address_text} · {h.code}", "kind": "house", "id": h.id,
+                "use": h.use}) for h in rows])  # fmt: skip
+        return await self._clusters(reach, bbox, query.zoom)
+
+    async def _clusters(self, reach: Any, bbox: tuple[float, float, float, float] | None,
+                        zoom: int) -> dict[str, Any]:  # fmt: skip
+        size = cell_size(zoom)
+        x = cast(House.lng / size, Integer)
+        y = cast(House.lat / size, Integer)
+        stmt = select(x, y, func.count(), func.avg(House.lng), func.avg(House.lat)).where(reach)
+        stmt = self._in_box(stmt, House, bbox).group_by(x, y).limit(MAX_FEATURES)
+        async with self.env.ctx.sessions() as session:
+            cells = (await session.execute(stmt)).all()
+        return collection([_point(lng, lat, f"houses:{cx}:{cy}", {
+            "name": f"房屋 {count} 处 · {count} houses", "kind": "cluster", "count": count})
+            for cx, cy, count, lng, lat in cells])  # fmt: skip
+
+    async def places(self, who: Principal, query: LayerQuery) -> dict[str, Any]:
+        bbox = parse_bbox(query.bbox)
+        reach = in_reach(who, self.env.index, Place.grid_id, access.READ_ROLES)
+        stmt = self._in_box(select(Place).where(reach), Place, bbox)
+        async with self.env.ctx.sessions() as session:
+            rows = list(await session.scalars(stmt.order_by(Place.id).limit(MAX_FEATURES)))
+        return collection([_point(p.lng or 0, p.lat or 0, f"place:{p.id}", {
+            "name": f"{p.name} · {RISK_WORDS.get(p.risk_level, p.risk_level)}",
+            "kind": p.kind, "risk_level": p.risk_level, "id": p.id}) for p in rows])  # fmt: skip
+
+    async def key_groups(self, who: Principal, query: LayerQuery) -> dict[str, Any]:
+        """People carrying a key-group tag the caller may see on them, counted per cell at
+        their house (people without a located house are left out)."""
+        size, index = cell_size(query.zoom), self.env.index
+        stmt = (select(ResidentTag.tag_code, Resident.grid_id, House.lng, House.lat)
+                .join(Resident, Resident.id == ResidentTag.resident_id)
+                .join(House, House.id == Resident.house_id)
+                .where(in_reach(who, index, ResidentTag.grid_id, access.READ_ROLES),
+                       Resident.status == "active", House.lng.is_not(None)))  # fmt: skip
+        async with self.env.ctx.sessions() as session:
+            roles = {code: t.visible_roles for code, t in (await tag_catalogue(session)).items()}
+            rows = (await session.execute(stmt)).all()
+        sight: dict[int, set[str]] = {}
+        cells: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
+        for code, grid_id, lng, lat in rows:
+            if grid_id not in sight:
+                sight[grid_id] = access.visible_tags(who, index, roles, grid_id)
+            if code in sight[grid_id] and lng is not None and lat is not None:
+                cells[(int(lng / size), int(lat / size))].append((lng, lat))
+        return collection([_point(sum(p[0] for p in pts) / len(pts),
+                                  sum(p[1] for p in pts) / len(pts), f"keygroups:{x}:{y}",
+                                  {"name": f"重点人群 {len(pts)} 人 · {len(pts)} people",
+                                   "kind": "key_groups", "count": len(pts)})
+                           for (x, y), pts in sorted(cells.items())])  # fmt: skip
