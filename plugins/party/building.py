@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -51,6 +51,10 @@ from plugins.party.schemas import (
 )
 
 SIGN_IN_RADIUS_M = 200.0
+RANK = {"committee": 0, "general_branch": 1, "branch": 2}
+# Sign-in opens two hours before a meeting starts and closes twelve hours after.
+SIGN_IN_OPENS = timedelta(hours=2)
+SIGN_IN_CLOSES = timedelta(hours=12)
 
 
 class Building:
@@ -65,11 +69,8 @@ class Building:
         index.get(body.grid_id)
         access.require_party_staff(who, index, body.grid_id)
         async with self.ctx.sessions.begin() as session:
-            if (
-                body.parent_id is not None
-                and await session.get(Organisation, body.parent_id) is None
-            ):
-                raise InvalidInput("party.org_not_found", f"no organisation {body.parent_id}")
+            if body.parent_id is not None:
+                self._check_parent(await session.get(Organisation, body.parent_id), body)
             org = Organisation(
                 name=body.name, kind=body.kind, parent_id=body.parent_id, grid_id=body.grid_id
             )
@@ -77,6 +78,16 @@ class Building:
             await session.flush()
             self._audit(session, who, "party.org.created", "party_org", org.id, name=body.name)
             return org.id
+
+    @staticmethod
+    def _check_parent(parent: Organisation | None, body: OrgIn) -> None:
+        """A committee holds general branches and branches, a general branch holds branches."""
+        if parent is None:
+            raise InvalidInput("party.org_not_found", f"no organisation {body.parent_id}")
+        if RANK[parent.kind] >= RANK[body.kind]:
+            raise InvalidInput(
+                "party.org_parent", f"a {body.kind} cannot sit under a {parent.kind}"
+            )
 
     async def orgs(self, who: Principal) -> list[dict[str, Any]]:
         index = self.ctx.grids.index
@@ -422,6 +433,9 @@ class Building:
             meeting = await session.get(Meeting, meeting_id)
         if meeting is None or meeting.org_id != member.org_id:
             raise NotFound("party.meeting_not_found", f"no meeting {meeting_id} of your branch")
+        now = datetime.now(UTC)
+        if not meeting.starts_at - SIGN_IN_OPENS <= now <= meeting.starts_at + SIGN_IN_CLOSES:
+            raise Conflict("party.sign_in_closed", "sign-in is open around the meeting's time")
         method = self._sign_in_method(meeting, body)
         try:
             async with self.ctx.sessions.begin() as session:

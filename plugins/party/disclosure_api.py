@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from hub.sdk import SYSTEM, Call, NotFound, PluginContext
+from hub.sdk import Actor, Call, NotFound, PluginContext
 from plugins.party import access
 from plugins.party.attachments import classify, decode_base64, file_response, read_upload
 from plugins.party.disclosure import Disclosures
@@ -265,7 +265,7 @@ async def _ask(ctx: PluginContext, item_id: int, text: str) -> int:
         await session.flush()
         ctx.audit.record(
             session,
-            SYSTEM,
+            Actor("public"),  # a resident without an account
             "party.question.asked",
             "party_disclosure",
             item_id,

@@ -92,6 +92,19 @@ async def test_meeting_sign_in_by_code_and_location_and_attendance_rate(hub: Run
     assert await w02.refused("POST", sign_in, json=far) == (422, "party.too_far")
     near = {"lon": HALL[0] + 0.0005, "lat": HALL[1]}  # about 45 m
     assert (await w02.json("POST", sign_in, json=near))["detail"] == "location"
+    later = await town.json(
+        "POST",
+        f"{API}/meetings",
+        json={
+            "org_id": org,
+            "kind": "lecture",
+            "title": "下周党课",
+            "starts_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+        },
+    )
+    assert await w01.refused(
+        "POST", f"{API}/meetings/{later['id']}/sign-in", json={"code": later["code"]}
+    ) == (409, "party.sign_in_closed")
     resident = await hub.sign_in("r01")
     assert await resident.refused("POST", sign_in, json={"code": meeting["code"]}) == (
         403,
@@ -104,6 +117,7 @@ async def test_meeting_sign_in_by_code_and_location_and_attendance_rate(hub: Run
     )
     rates = (await town.json("GET", f"{API}/attendance"))["items"]
     mine = next(r for r in rates if r["org_id"] == org)
+    # the lecture next week is not held yet: it does not count
     assert (mine["meetings"], mine["sign_ins"], mine["members"], mine["rate"]) == (
         1,
         2,
@@ -111,7 +125,10 @@ async def test_meeting_sign_in_by_code_and_location_and_attendance_rate(hub: Run
         round(2 / 3, 4),
     )
     listed = (await town.json("GET", f"{API}/orgs/{org}/meetings"))["items"]
-    assert (listed[0]["signed_in"], listed[0]["minutes"]) == (2, "传达学习上级精神；讨论村级事务。")
+    assert [(m["title"], m["signed_in"], m["minutes"]) for m in listed] == [
+        ("下周党课", 0, ""),
+        ("第四季度党员大会", 2, "传达学习上级精神；讨论村级事务。"),
+    ]
     assert await ledger(town, org) == {"张秀英": 2, "李志强": 2, "王建国": 0}
     # the yearly assessment ledger, as JSON and as the XLSX a branch exports
     year = (datetime.now(UTC) - timedelta(hours=1)).year
@@ -284,6 +301,15 @@ async def test_scope_roles_and_bad_input(hub: RunningHub) -> None:
         assert (await secretary.refused("POST", f"{API}{path}", json=body))[1] == (
             "request.invalid"
         ), (path, body)
+    committee = (await secretary.json("GET", f"{API}/orgs"))["items"]
+    wrong = {
+        "name": "倒挂",
+        "kind": "committee",
+        "parent_id": org,
+        "grid_id": await hub.grid_id(PARTY_GRID),
+    }
+    assert await secretary.refused("POST", f"{API}/orgs", json=wrong) == (422, "party.org_parent")
+    assert len((await secretary.json("GET", f"{API}/orgs"))["items"]) == len(committee)
     partial = {
         "org_id": org,
         "kind": "lecture",
