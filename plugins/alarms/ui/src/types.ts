@@ -16,6 +16,10 @@ export interface Alarm {
   count: number
   value: number | null
   message: string
+  /** a rule's alarm: what it compared (`metric op threshold`); null for a device's own alarm */
+  metric: string | null
+  op: string | null
+  threshold: number | null
   first_at: string
   last_at: string
   acknowledged_at: string | null
