@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.sdk import Actor, InvalidInput, Principal, utcnow
+from hub.sdk import Actor, Base, InvalidInput, Principal, utcnow
 from plugins.archives import access
 from plugins.archives.checks import (
     Problem,
@@ -267,7 +267,7 @@ class Importer:
                            "floors": row.floors, "lng": row.lng, "lat": row.lat, "note": "",
                            "version": 1, "created_at": now, "updated_at": now})  # fmt: skip
         for start in range(0, len(values), CHUNK * 4):
-            await session.execute(insert(House), values[start : start + CHUNK * 4])
+            await session.execute(insert(_table(House)), values[start : start + CHUNK * 4])
         return grids.counts
 
     async def _write_residents(self, session: AsyncSession, parsed: Parsed) -> dict[int, int]:
@@ -278,19 +278,19 @@ class Importer:
         ids: list[int] = []
         for start in range(0, len(values), CHUNK * 4):
             chunk = values[start : start + CHUNK * 4]
-            stmt = insert(Resident).returning(Resident.id, sort_by_parameter_order=True)
+            stmt = insert(_table(Resident)).returning(_table(Resident).c.id,
+                                                      sort_by_parameter_order=True)  # fmt: skip
             ids += list((await session.scalars(stmt, chunk)).all())
         links = [{"resident_id": rid, "tag_code": parsed.tags[word], "grid_id": v["grid_id"],
                   "note": "", "created_at": now}
                  for rid, v, row in zip(ids, values, rows, strict=True)
                  for word in dict.fromkeys(_words(row.tags))]  # fmt: skip
         if links:
-            await session.execute(insert(ResidentTag), _unique_links(links))
+            await session.execute(insert(_table(ResidentTag)), _unique_links(links))
         heads = [{"hid": v["household_id"], "rid": rid} for rid, v, row in zip(ids, values, rows,
                  strict=True) if row.relation == "head" and v["household_id"]]  # fmt: skip
         if heads:
-            table = Household.__table__
-            assert isinstance(table, Table)
+            table = _table(Household)
             head = (update(table).where(table.c.id == bindparam("hid"))
                     .values(head_resident_id=bindparam("rid")))  # fmt: skip
             await session.execute(head, heads)
@@ -308,7 +308,8 @@ class Importer:
                     "house_id": parsed.houses.get(row.house or ""), "head_resident_id": None,
                     "created_at": utcnow()})  # fmt: skip
         if new:
-            stmt = insert(Household).returning(Household.id, sort_by_parameter_order=True)
+            stmt = insert(_table(Household)).returning(_table(Household).c.id,
+                                                       sort_by_parameter_order=True)  # fmt: skip
             made = (await session.scalars(stmt, list(new.values()))).all()
             parsed.households.update(zip(new, made, strict=True))
 
@@ -351,6 +352,13 @@ def _model(model: type[BaseModel], values: dict[str, str]) -> tuple[BaseModel | 
             code = "archives.field_required" if blank else "archives.field_invalid"
             problems.append(Problem(name, code, error["msg"]))
         return None, problems
+
+
+def _table(model: type[Base]) -> Table:
+    """The Core table (Core executemany skips the ORM's per-row bookkeeping)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _word(name: str, value: str) -> str:

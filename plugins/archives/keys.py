@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from plugins.archives.models import ArchiveKey
 
 LOOKUP_KEY = "lookup_hmac"
+NOT_DIGITS = re.compile(r"\D")
 
 
 class Hasher:
@@ -35,7 +37,7 @@ class Hasher:
         return self.digest("id", value.strip().upper())
 
     def phone(self, value: str) -> str:
-        return self.digest("phone", "".join(c for c in value if c.isdigit()))
+        return self.digest("phone", NOT_DIGITS.sub("", value))
 
 
 async def load_hasher(sessions: async_sessionmaker[AsyncSession]) -> Hasher:
