@@ -33,7 +33,7 @@ from hub.sdk import (
     Principal,
     utcnow,
 )
-from plugins.archives.access import may, require, scope_ids
+from plugins.archives.access import READ_ROLES, may, require, scope_ids
 from plugins.archives.messages import VisitRecorded
 from plugins.archives.models import Place, Resident, ResidentTag, Tag
 from plugins.archives.work_access import FIELD_ROLES
@@ -417,7 +417,7 @@ class Visits:
     async def history(self, who: Principal, query: HistoryQuery) -> list[dict[str, Any]]:
         async with self._ctx.sessions() as session:
             subject = await self.subject(session, query.subject_type, query.subject_id)
-            require(who, self.index, subject.grid_id, FIELD_ROLES | {"archives_reviewer"})
+            require(who, self.index, subject.grid_id, READ_ROLES)
             rows = await session.scalars(
                 select(Visit)
                 .where(

@@ -116,10 +116,10 @@ async def test_a_visit_falls_due_the_worker_is_reminded_then_the_village_sees_it
     await admin.json("POST", f"{VISITS}/sweep", json={})
     assert mine((await village.json("GET", f"{VISITS}/overdue"))["items"], rid) == []
     assert mine(await due(worker), rid) == []
-    history = (
-        await worker.json("GET", VISITS, params={"subject_type": "person", "subject_id": str(rid)})
-    )["items"]
+    params = {"subject_type": "person", "subject_id": str(rid)}
+    history = (await worker.json("GET", VISITS, params=params))["items"]
     assert [h["client_id"] for h in history] == ["visit-new-0002", "visit-old-0001"]
+    assert (await village.json("GET", VISITS, params=params))["items"] == history  # the village
 
 
 async def test_an_inspection_files_a_hazard_as_an_incident_with_photos(
