@@ -7,6 +7,7 @@ server, or GRIDHUB_TEST_POSTGRES_PRIVATE=1 to force a private cluster.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,17 @@ import pytest
 
 from tests import services
 from tests.netns import loopback_namespace
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Take what every test shares (modules, models, compiled schemas: most of the heap) out of
+    the collector's view, as `gridhub serve` does after start-up. A full collection walks the
+    whole heap on the event loop's thread, which the hub and its clients share in a test: with
+    all that in view it took over 2 s on a loaded 2-core machine, and one landing in the
+    burst of garbage after a hub start held a socket call past its 5 s (CI: escalation
+    test_answers, the first sos.raise). Frozen objects are only those alive now."""
+    gc.collect()
+    gc.freeze()
 
 
 @contextmanager
