@@ -213,6 +213,9 @@ class Chat:
         self._sessions = sessions
         # person -> channel ids, so a connect needs no query; kept by apply_membership.
         self._memberships: dict[int, frozenset[int]] = {}
+        # Counts membership changes applied here: a read of someone's channels that one
+        # overlapped may predate it, so it is read again rather than joined and cached.
+        self._membership_changes = 0
         # Grid-channel syncs run one at a time: each reads the role holders, then writes the
         # member lists; two overlapping runs let the one that read first write last, undoing
         # the newer one (a bus-driven resync during the demo seed emptied the channels).
@@ -397,6 +400,7 @@ class Chat:
     async def apply_membership(self, message: ChannelMembersChanged) -> None:
         """On every node: move this node's sockets of the people concerned."""
         room = channel_room(message.channel_id)
+        self._membership_changes += 1
         for person in (*message.added, *message.removed):
             self._memberships.pop(person, None)
         for person in message.added:
@@ -430,12 +434,20 @@ class Chat:
     # ---- helpers -------------------------------------------------------------------------
 
     async def _join_channels(self, conn: Connection) -> None:
-        person = conn.principal.person_id
-        if person not in self._memberships:
-            ids = frozenset(c.id for c in await self.store.channels_of(person))
-            self._memberships[person] = ids
-        for channel_id in self._memberships[person]:
+        for channel_id in await self._channels_of(conn.principal.person_id):
             await self.rt.join(conn, channel_room(channel_id))
+
+    async def _channels_of(self, person: int) -> frozenset[int]:
+        """The person's channels, cached until a membership change of theirs. A change applied
+        while they were read has already moved this socket (it is registered before this
+        runs); the read may predate it, so it is made again (joining or caching it put a
+        socket back into a channel its person had just left)."""
+        while person not in self._memberships:
+            changes = self._membership_changes
+            ids = frozenset(c.id for c in await self.store.channels_of(person))
+            if changes == self._membership_changes:
+                self._memberships[person] = ids
+        return self._memberships[person]
 
     async def _recover_one(
         self, conn: Connection, position: Position, budget: Budget
