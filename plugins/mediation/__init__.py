@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi
-from plugins.mediation import api
+from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi, ResidentSection
+from plugins.mediation import api, legal_api
 from plugins.mediation.access import LEGAL_ADVISER_ROLE, MEDIATOR_ROLE, READERS
 from plugins.mediation.cases import Cases
 from plugins.mediation.config import MediationConfig
 from plugins.mediation.effects import FOLLOW_UP_KIND, RISK_KIND, Effects
+from plugins.mediation.legal import DUE_KIND, Questions
 from plugins.mediation.seed import seed
 
 HERE = Path(__file__).parent
@@ -31,6 +32,16 @@ UI = PluginUi(
             path="cases",
             module="mediation.js",
             export="MediationPage",
+        ),
+    ),
+    resident_sections=(
+        ResidentSection(
+            id="legal",
+            title_zh="法律咨询",
+            title_en="Legal advice",
+            order=40,
+            module="mediation.js",
+            export="ResidentLegal",
         ),
     ),
     styles=("mediation.css",),
@@ -54,6 +65,9 @@ class MediationPlugin(BasePlugin):
         ctx.timers.handler(RISK_KIND)(effects.on_risk_due)
         ctx.timers.handler(FOLLOW_UP_KIND)(effects.on_follow_up_due)
         api.install(ctx, cases, config)
+        questions = Questions(ctx, config)
+        ctx.timers.handler(DUE_KIND)(questions.on_due)
+        legal_api.install(ctx, questions)
         if ctx.has_plugin("dispatch"):
             from plugins.mediation.bridge import IncidentIntake  # imports dispatch's messages
 

@@ -20,6 +20,7 @@ from hub.sdk import (
     Scope,
     for_roles,
     in_scope,
+    public,
 )
 from plugins.mediation.models import Case
 
@@ -46,7 +47,11 @@ INTAKE_ROLES = frozenset({*WORKERS, Role.GRID_LEADER})
 READERS = frozenset({*INTAKE_ROLES, LEGAL_ADVISER})
 LEDGER_ROLES = frozenset({*WORKERS, LEGAL_ADVISER})
 
+LEGAL_READERS = frozenset({LEGAL_ADVISER, *WORKERS})  # the questions of their grids
+
 CASE = "mediation_case"  # scope: `sees` / `works` below
+QUESTION = "mediation_question"  # scope: the question's village in the caller's grids
+TRACKING_CODE = "tracking_code"  # scope: the code a resident was given is the credential
 
 INTAKE = for_roles("mediation.case.intake", INTAKE_ROLES, Scope.GRID)
 LIST = for_roles("mediation.case.list", READERS, Scope.LISTED)
@@ -54,6 +59,10 @@ READ = for_roles("mediation.case.read", READERS, CASE)  # detail, agreement PDF
 ACT = for_roles("mediation.case.act", WORKERS, CASE)  # workflow steps, sessions
 REVEAL = for_roles("mediation.party.reveal", WORKERS, CASE)  # a party's phone, audited
 LEDGER = for_roles("mediation.ledger", LEDGER_ROLES, Scope.GRID)
+QUESTIONS = for_roles("mediation.question.list", LEGAL_READERS, Scope.LISTED)
+ANSWER = for_roles("mediation.question.answer", frozenset({LEGAL_ADVISER}), QUESTION)
+PUBLIC_ASK = public("mediation.public.ask")  # villages, asking (limited per address)
+PUBLIC_TRACK = public("mediation.public.track", TRACKING_CODE)  # progress, rating
 
 
 def sees(who: Principal, index: GridIndex, case: Case) -> bool:
@@ -75,3 +84,13 @@ def require_work(who: Principal, index: GridIndex, case: Case) -> None:
             "mediation.not_handler",
             f"only the mediation committee handling case {case.number} may do this",
         )
+
+
+def may_read_question(who: Principal, index: GridIndex, grid_id: int) -> bool:
+    return in_scope(who, index, grid_id, LEGAL_READERS)
+
+
+def require_adviser(who: Principal, index: GridIndex, grid_id: int) -> None:
+    """The village's legal adviser (一村一法律顾问) answers: one holding the role over it."""
+    if not (who.is_admin or in_scope(who, index, grid_id, {LEGAL_ADVISER})):
+        raise Forbidden("mediation.not_adviser", "only the village's legal adviser may answer")

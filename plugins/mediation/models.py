@@ -112,3 +112,29 @@ class Link(Base):
         ForeignKey("mediation_cases.id", ondelete="CASCADE"), primary_key=True
     )
     reason: Mapped[str] = mapped_column(String(16))  # parties | place
+
+
+class Question(Base):
+    """A resident's legal question (法律咨询) to the village's legal adviser: followed by its
+    tracking code (the resident's only credential), answered, then rated."""
+
+    __tablename__ = "mediation_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the village
+    text: Mapped[str] = mapped_column(Text)
+    asker_name: Mapped[str] = mapped_column(String(60), default="")
+    asker_phone: Mapped[str] = mapped_column(String(200), default="")  # sealed
+    client_hash: Mapped[str] = mapped_column(String(64), index=True)  # the asker's address, hashed
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | answered
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(Integer)
+    answered_by_name: Mapped[str | None] = mapped_column(String(120))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)

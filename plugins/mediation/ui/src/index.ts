@@ -6,3 +6,4 @@ import { ERROR_NAMES } from './words'
 registerErrorNames(ERROR_NAMES)
 
 export { default as MediationPage } from './MediationPage.vue'
+export { default as ResidentLegal } from './ResidentLegal.vue'
