@@ -11,6 +11,7 @@ from hub.sdk import (
     PluginContext,
     PluginUi,
     ResidentSection,
+    ScreenPanel,
 )
 from plugins.party import access, building_api, disclosure_api, seed
 from plugins.party.building import Building
@@ -54,6 +55,17 @@ UI = PluginUi(
             order=60,
             source="/api/v1/party/party-grids.geojson",
             style={"color": "#c62828", "weight": 2, "fillColor": "#ef5350", "fillOpacity": 0.15},
+        ),
+    ),
+    screen_panels=(
+        ScreenPanel(
+            id="party",
+            title_zh="党建引领",
+            title_en="Party building",
+            roles=access.PARTY_STAFF,
+            order=60,
+            module="party.js",
+            export="PartyPanel",
         ),
     ),
     resident_sections=(

@@ -11,10 +11,11 @@ from hub.testing import PASSWORD, RunningHub
 from hub.testing.fixtures import StartGridHub
 from tests.consoles.browser import Browsers, input_of, require_dist
 from tests.consoles.conftest import browsers  # noqa: F401  (a fixture: Chromium on console_hub)
-from tests.plugins.party.conftest import API
+from tests.plugins.party.conftest import API, xlsx
 
 TITLE = "十月份财务收支明细"
 BODY = "收入：土地承包费 12000 元。支出：道路维修 8000 元。"
+SHEET = xlsx([["科目", "金额"], ["土地承包费", 12000], ["道路维修", -8000]])
 
 
 @pytest.fixture
@@ -34,9 +35,18 @@ async def test_village_drafts_town_approves_resident_reads(
     await input_of(village, "party-period").fill("2026-10")
     await input_of(village, "party-title").fill(TITLE)
     await input_of(village, "party-body").fill(BODY)
-    await village.get_by_test_id("party-submit").click()
-    await expect(village.get_by_test_id("party-items")).to_contain_text(TITLE)
-    await expect(village.get_by_test_id("party-items")).to_contain_text("待审核")
+    await village.get_by_test_id("party-save").click()
+    items = village.get_by_test_id("party-items")
+    await expect(items).to_contain_text(TITLE)
+    await expect(items).to_contain_text("草稿")
+    # the accounts as an XLSX, attached in the item's drawer, then sent for review
+    await items.get_by_text(TITLE).click()
+    await village.get_by_test_id("party-attach").set_input_files(
+        files=[{"name": "十月账目.xlsx", "mimeType": "application/octet-stream", "buffer": SHEET}]
+    )
+    await expect(village.get_by_test_id("party-sheet")).to_contain_text("土地承包费")
+    await village.get_by_test_id("party-drawer-submit").click()
+    await expect(items).to_contain_text("待审核")
 
     town = await browsers.signed_in("town1.cmd", PASSWORD, "/console/p/party/disclosure")
     await town.get_by_test_id("party-queue-title").filter(has_text=TITLE).click()
@@ -54,3 +64,44 @@ async def test_village_drafts_town_approves_resident_reads(
     await item.click()
     await expect(section.get_by_test_id("party-version-1")).to_contain_text(BODY)
     await expect(section.get_by_test_id("party-version-1")).to_contain_text("已公开")
+    await expect(section.get_by_test_id("party-sheet")).to_contain_text("道路维修")
+
+
+async def test_party_page_map_layer_and_big_screen_panel(
+    console_hub: RunningHub,
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    town = await console_hub.sign_in("town1.cmd")
+    committee = await town.json(
+        "POST",
+        f"{API}/orgs",
+        json={
+            "name": "洛城街道党委",
+            "kind": "committee",
+            "grid_id": await console_hub.grid_id("370783-001"),
+        },
+    )
+    await town.json(
+        "POST",
+        f"{API}/orgs",
+        json={
+            "name": "东庄村党支部",
+            "kind": "branch",
+            "parent_id": committee["id"],
+            "grid_id": await console_hub.grid_id("370783-001-001-P01"),
+        },
+    )
+    page = await browsers.signed_in("town1.cmd", PASSWORD, "/console")
+    await page.get_by_test_id("nav-plugin-party-building").click()
+    tree = page.get_by_test_id("party-org-tree")
+    await expect(tree).to_contain_text("洛城街道党委（党委 · 0）")
+    await expect(tree).to_contain_text("东庄村党支部（党支部 · 0）")
+    await page.get_by_test_id("nav-map").click()
+    toggle = page.get_by_test_id("layer-plugin-party-party_grids")
+    await expect(toggle).to_contain_text("党建网格")
+    await toggle.click()
+    await expect(page.locator("path.gh-plugin-layer-party-party_grids")).to_have_count(1)
+    screen = await browsers.signed_in("town1.cmd", PASSWORD, "/console/screen")
+    panel = screen.get_by_test_id("screen-panel-party-party")
+    await expect(panel).to_contain_text("三务按期公开率")
+    await expect(panel.get_by_test_id("party-meetings-held")).to_have_text("0")

@@ -3,3 +3,4 @@
 export { default as DisclosurePage } from './DisclosurePage.vue'
 export { default as PartyPage } from './PartyPage.vue'
 export { default as ResidentDisclosure } from './ResidentDisclosure.vue'
+export { default as PartyPanel } from './PartyPanel.vue'
