@@ -1,8 +1,11 @@
 """矛盾调解 in the browser (Debian's Chromium): the town commander enters a dispute at the
 console, accepts it and records the agreement in the case drawer; a case a village mediator
-opens elsewhere appears on the board live."""
+opens elsewhere appears on the board live. A resident asks a legal question on the residents'
+page, reads the adviser's answer by the tracking code and rates it."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.async_api import expect
@@ -15,6 +18,8 @@ from tests.plugins.mediation.conftest import API, VILLAGE, add_people, new_case
 
 SUMMARY = "两户因承包地边界界桩移位发生争执"
 TERMS = "由镇自然资源所重新测定界桩，双方认可测定结果"
+QUESTION = "承包地被邻村占用多年，可以要回吗？"
+ANSWER = "可持承包合同和确权证书先申请村调委会调解，不成可向法院起诉。"
 
 
 @pytest.fixture
@@ -62,3 +67,37 @@ async def test_commander_enters_accepts_and_agrees_a_case(
     )
     await page.keyboard.press("Escape")
     await expect(board).to_contain_text(other["number"])
+
+
+async def test_resident_asks_reads_the_answer_and_rates(
+    console_hub: RunningHub,
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    page = await browsers.page("/report", name="resident")
+    section = page.get_by_test_id("section-mediation-legal")
+    await expect(section).to_contain_text("法律咨询")
+    await section.get_by_test_id("mediation-legal-village").click()
+    await page.get_by_role("option", name="洛城街道 东庄村").click()
+    await input_of(page, "mediation-legal-text").fill(QUESTION)
+    await section.get_by_test_id("mediation-legal-ask").click()
+    issued = section.get_by_test_id("mediation-legal-issued")
+    await expect(issued).to_have_text(re.compile(r"^[A-Z2-9]{10}$"))
+    code = await issued.inner_text()
+    await expect(section.get_by_test_id("mediation-legal-result")).to_contain_text(
+        "等待法律顾问答复"
+    )
+
+    adviser = await console_hub.sign_in("law.v01")
+    [question] = (await adviser.json("GET", f"{API}/questions"))["questions"]
+    assert (question["code"], question["text"]) == (code, QUESTION)
+    await adviser.json("POST", f"{API}/questions/{question['id']}/answer",
+                       json={"version": question["version"], "answer": ANSWER})  # fmt: skip
+
+    await section.get_by_test_id("mediation-legal-track").click()
+    result = section.get_by_test_id("mediation-legal-result")
+    await expect(result).to_contain_text(ANSWER)
+    await result.get_by_test_id("mediation-legal-stars").locator(".el-rate__item").nth(3).click()
+    await result.get_by_test_id("mediation-legal-rate").click()
+    await expect(result).to_contain_text("您的评价：4 / 5")
+    tracked = await console_hub.anonymous().json("GET", f"{API}/public/questions/{code}")
+    assert tracked["rating"] == 4
