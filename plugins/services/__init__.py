@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi, ResidentSection
+from hub.sdk import BasePlugin, ConsolePage, FieldTab, PluginContext, PluginUi, ResidentSection
 from plugins.services import api, care_api, seed
 from plugins.services.access import OFFICER_ROLE, PROVIDER_ROLE, STAFF
 from plugins.services.care import Care
@@ -32,6 +32,17 @@ UI = PluginUi(
             path="services",
             module="services.js",
             export="ServicesPage",
+        ),
+    ),
+    field_tabs=(
+        FieldTab(
+            id="checkins",
+            title_zh="探访",
+            title_en="Check-ins",
+            roles=STAFF,
+            order=40,
+            module="services.js",
+            export="CheckInsTab",
         ),
     ),
     resident_sections=(

@@ -3,3 +3,4 @@
 import './words'
 export { default as ServicesPage } from './ServicesPage.vue'
 export { default as ResidentServices } from './ResidentServices.vue'
+export { default as CheckInsTab } from './CheckInsTab.vue'
