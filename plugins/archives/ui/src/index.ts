@@ -1,3 +1,4 @@
 // The archives plugin's bundle (plugins/archives/static/archives.js): the names its PluginUi
 // (plugins/archives/__init__.py) gives.
 export { default as VisitsTab } from './VisitsTab.vue'
+export { default as ArchivesPage } from './ArchivesPage.vue'

@@ -1,0 +1,41 @@
+// The archive core's error codes in words (zh, en), for showError (registerErrorNames).
+import { registerErrorNames } from '@gridhub/host'
+
+export function nameCoreErrors(): void {
+  registerErrorNames({
+    'archives.out_of_scope': ['不在您负责的网格内', 'This is outside your grids'],
+    'archives.reveal_forbidden': ['您的角色只能查看脱敏信息', 'Your role sees this record masked only'],
+    'archives.id_invalid': ['身份证号应为17位数字加校验位', 'An ID number is 17 digits and a check character'],
+    'archives.id_checksum': ['身份证号校验位不正确', 'The ID number\'s check digit is wrong'],
+    'archives.id_birth_date': ['身份证号中的出生日期不存在', 'The birth date in the ID number is impossible'],
+    'archives.id_duplicate': ['该身份证号已在档案中', 'This ID number is already in the archive'],
+    'archives.id_duplicate_in_file': ['文件中身份证号重复', 'The same ID number is twice in the file'],
+    'archives.phone_invalid': ['电话号码格式不正确', 'Not a mobile or landline number'],
+    'archives.birth_date_mismatch': ['出生日期与身份证号不一致', 'The birth date differs from the ID number'],
+    'archives.sex_mismatch': ['性别与身份证号不一致', 'The sex differs from the ID number'],
+    'archives.coordinates_partial': ['经纬度须同时填写', 'Give both longitude and latitude'],
+    'archives.grid_unknown': ['网格不存在或不在您的范围内', 'No such grid in your scope'],
+    'archives.house_unknown': ['房屋不存在', 'No such house'],
+    'archives.household_unknown': ['户不存在', 'No such household'],
+    'archives.address_unknown': ['地址不存在', 'No such address'],
+    'archives.tag_unknown': ['重点人群类别不存在', 'No such key group'],
+    'archives.role_unknown': ['角色不存在', 'No such role'],
+    'archives.version_conflict': ['档案已被他人修改，请刷新', 'The record changed: reload it'],
+    'archives.resident_not_found': ['人员不存在', 'No such person'],
+    'archives.house_not_found': ['房屋不存在', 'No such house'],
+    'archives.place_not_found': ['单位不存在', 'No such place'],
+    'archives.org_not_found': ['组织不存在', 'No such organisation'],
+    'archives.house_duplicate': ['房屋编码已存在', 'This house code is already in use'],
+    'archives.house_duplicate_in_file': ['文件中房屋编码重复', 'The same house code is twice in the file'],
+    'archives.place_duplicate': ['单位已存在', 'This place is already in the archive'],
+    'archives.org_duplicate': ['组织已存在', 'This organisation is already in the archive'],
+    'archives.import_invalid': ['导入文件有错误，未导入任何数据', 'The file has problems: nothing was imported'],
+    'archives.import_unreadable': ['无法读取该文件', 'This file cannot be read'],
+    'archives.import_header': ['表头不正确', 'The header row is wrong'],
+    'archives.import_empty': ['文件为空', 'The file is empty'],
+    'archives.import_too_large': ['文件行数过多', 'Too many rows in one file'],
+    'archives.field_required': ['必填项为空', 'A required field is empty'],
+    'archives.field_invalid': ['填写内容不正确', 'A value is not valid'],
+    'archives.bbox_invalid': ['地图范围不正确', 'The map area is not valid'],
+  })
+}
