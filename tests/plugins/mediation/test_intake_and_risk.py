@@ -23,7 +23,7 @@ async def probed(start_gridhub: StartGridHub, probe: Probe) -> RunningHub:
     hub = await start_gridhub(
         ["dispatch", "mediation", probe],
         demo=True,
-        config={"mediation": {"risk_unanswered_s": 0.2}},
+        config={"mediation": {"risk_unanswered_s": 0.2, "follow_up_after_s": 0.2}},
         timers={"poll_s": 0.05},
     )
     await add_people(hub)
@@ -63,6 +63,13 @@ async def test_a_dispute_incident_becomes_a_case_whose_agreement_is_published(
     assert isinstance(concluded, CaseConcluded)
     assert (concluded.incident_id, concluded.outcome) == (incident["id"], "agreed")
     assert concluded.note == "共同出资疏通排水沟"
+    # The follow-up visit (回访) falls due on its durable timer and is pushed to the mediator.
+    due = await watch.next("mediation.case", lambda d: d["action"] == "follow_up_due")
+    assert due["case"]["id"] == case["id"]
+    detail = await mediator.json("GET", f"{API}/cases/{case['id']}")
+    assert detail["timeline"][-1]["action"] == "follow_up_due"
+    visited = await step(mediator, detail, "follow_up", note="回访：排水沟已疏通，双方满意")
+    assert visited["version"] == detail["version"] + 1
 
 
 async def test_high_risk_alerts_the_town_then_the_county_until_taken(
