@@ -86,6 +86,12 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'mediation.no_agreement': ['该案件尚未达成调解协议', 'The case has no agreement yet'],
   'mediation.no_committee': ['该网格上没有调解委员会', 'No committee above this grid'],
   'mediation.font_missing': ['服务器缺少中文字体', 'The server lacks the Chinese font'],
+  'mediation.rate_limited': ['提交过于频繁，请稍后再试', 'Too many questions; try later'],
+  'mediation.question_not_found': ['查询码不正确', 'No question with this code'],
+  'mediation.not_ratable': ['答复后才能评价，且只能评价一次', 'Rate once, after the answer'],
+  'mediation.already_answered': ['该咨询已答复', 'Already answered'],
+  'mediation.not_adviser': ['只有本村法律顾问可以答复', 'Only the village’s legal adviser may answer'],
+  'mediation.village_unknown': ['请选择所在村', 'Choose your village'],
 }
 
 export function named(table: Record<string, Pair>, code: string | null | undefined): string {
