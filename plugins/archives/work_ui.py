@@ -5,7 +5,7 @@ built into static/archives.js. The plugin's PluginUi (__init__.py) takes these i
 from __future__ import annotations
 
 from hub.sdk import ConsolePage, FieldTab
-from plugins.archives.work_access import FIELD_ROLES
+from plugins.archives.work_access import CAMPAIGN_OWNERS, FIELD_ROLES, REVIEWERS
 
 FIELD_TABS = (
     FieldTab(
@@ -17,8 +17,26 @@ FIELD_TABS = (
         module="archives.js",
         export="VisitsTab",
     ),
+    FieldTab(
+        id="campaigns",
+        title_zh="采集",
+        title_en="Campaigns",
+        roles=FIELD_ROLES,
+        order=31,
+        module="archives.js",
+        export="CampaignsTab",
+    ),
 )
-# the console's 走访督办 page (ConsolePage "work", export WorkPage) joins here once its bundle
-# part is built and tested
-WORK_PAGES: tuple[ConsolePage, ...] = ()
+WORK_PAGES = (
+    ConsolePage(
+        id="work",
+        title_zh="走访督办",
+        title_en="Field work",
+        roles=frozenset({*REVIEWERS, *CAMPAIGN_OWNERS}),
+        order=46,
+        path="work",
+        module="archives.js",
+        export="WorkPage",
+    ),
+)
 STYLES = ("archives.css",)

@@ -2,3 +2,5 @@
 // (plugins/archives/__init__.py) gives.
 export { default as VisitsTab } from './VisitsTab.vue'
 export { default as ArchivesPage } from './ArchivesPage.vue'
+export { default as WorkPage } from './WorkPage.vue'
+export { default as CampaignsTab } from './CampaignsTab.vue'
