@@ -187,3 +187,35 @@ async def test_public_forms_are_rate_limited(start_gridhub: StartGridHub) -> Non
     status, answer = await book_publicly(resident, venue["id"], booking(start="11:00"))
     assert (status, answer["error"]["code"]) == (429, "services.rate_limited")
     assert len((await officer.json("GET", f"{API}/bookings"))["bookings"]) == 2
+
+
+async def test_a_closed_venue_takes_no_bookings_and_keeps_its_own(
+    start_gridhub: StartGridHub,
+) -> None:
+    hub = await services_hub(start_gridhub)
+    officer = await hub.sign_in("v01.cmd")
+    village = await hub.grid_id(VILLAGE)
+    venue = await add_venue(officer, village)
+    status, kept = await book_publicly(hub.anonymous(), venue["id"], booking())
+    assert status == 201
+    spec = {
+        "grid_id": village,
+        "name": "东庄村文化大院（修缮中）",
+        "capacity": 60,
+        "opens": "08:00",
+        "closes": "21:00",
+        "active": False,
+    }
+    changed = await officer.json("PUT", f"{API}/venues/{venue['id']}", json=spec)
+    assert (changed["name"], changed["active"]) == (spec["name"], False)
+    status, refused = await book_publicly(hub.anonymous(), venue["id"], booking(start="10:00"))
+    assert (status, refused["error"]["code"]) == (409, "services.venue_closed")
+    assert (await hub.anonymous().json("GET", f"{API}/public/venues"))["venues"] == []
+    listed = await officer.json("GET", f"{API}/bookings")
+    assert [b["id"] for b in listed["bookings"]] == [kept["id"]]
+    other = await hub.sign_in("v02.cmd")
+    assert await other.refused(
+        "PUT",
+        f"{API}/venues/{venue['id']}",
+        json={**spec, "grid_id": await hub.grid_id(OTHER_VILLAGE)},
+    ) == (403, "scope.forbidden")
