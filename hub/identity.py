@@ -110,6 +110,9 @@ class Identity:
         self.limits = SignInLimits(sessions, settings)
         self._revoked: dict[str, float] = {}
         self._principals: dict[int, tuple[Grant, ...]] = {}
+        # Counts forget_person calls: a read of grants that one overlapped may predate the
+        # change it announces, so it is read again rather than cached.
+        self._grant_changes = 0
         self._by_session: dict[str, Principal] = {}
 
     # ---- login and tokens ---------------------------------------------------------------
@@ -289,6 +292,7 @@ class Identity:
 
     def forget_person(self, person_id: int) -> None:
         """Drop cached grants so the next request reloads them (0: everyone's)."""
+        self._grant_changes += 1
         if person_id == 0:
             self._principals.clear()
         self._principals.pop(person_id, None)
@@ -368,6 +372,17 @@ class Identity:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     async def _load_grants(self, person_id: int) -> tuple[Grant, ...]:
+        """The person's grants, cached until forget_person. A change forgotten while they were
+        read may have committed after the read began: that read is made again (cached, it
+        kept a removed role working until the person's next change)."""
+        while True:
+            changes = self._grant_changes
+            grants = await self._read_grants(person_id)
+            if changes == self._grant_changes:
+                self._principals[person_id] = grants
+                return grants
+
+    async def _read_grants(self, person_id: int) -> tuple[Grant, ...]:
         async with self._sessions() as session:
             person = await session.get(Person, person_id)
             if person is None or not person.is_active:
@@ -375,9 +390,7 @@ class Identity:
             rows = await session.execute(
                 select(Assignment.role, Assignment.grid_id).where(Assignment.person_id == person_id)
             )
-            grants = self._roles.grants(person_id, [(role, grid) for role, grid in rows])
-        self._principals[person_id] = grants
-        return grants
+            return self._roles.grants(person_id, [(role, grid) for role, grid in rows])
 
     # ---- passwords under limits ---------------------------------------------------------
 
