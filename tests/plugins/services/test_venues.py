@@ -127,8 +127,13 @@ async def test_scope_and_roles(start_gridhub: StartGridHub) -> None:
     )
     assert (await worker.json("GET", f"{API}/bookings"))["bookings"] == []  # the village's
     assert await hub.anonymous().refused("GET", f"{API}/bookings") == (401, "auth.required")
+    admin = await hub.admin()
+    reveals = {"action": "services.booking.contact.reveal"}
+    assert await admin.json("GET", "/api/v1/audit", params=reveals) == []  # lists mask it
     contact = await officer.json("POST", f"{API}/bookings/{made['id']}/contact")
     assert contact["phone"] == "13800001234"
+    audited = await admin.json("GET", "/api/v1/audit", params=reveals)
+    assert [(e["actor"], e["target_id"]) for e in audited] == [("v01.cmd", str(made["id"]))]
     assert await worker.refused("POST", f"{API}/bookings/{made['id']}/contact") == (
         403,
         "auth.role_required",
