@@ -1,0 +1,39 @@
+"""Roles of the participation plugin and one rule per action.
+
+Residents act as themselves: a resident is a person holding the core `resident` role on a
+grid of their village (the demo's r01..r05); their points account is per village.
+"""
+
+from __future__ import annotations
+
+from hub.sdk import Role, RoleSpec, Scope, for_roles
+
+OFFICER = "participation_officer"
+
+OFFICER_ROLE = RoleSpec(
+    name=OFFICER,
+    title_zh="群众参与专员",
+    title_en="Participation officer",
+    description_zh="制定积分规则、给予积分、管理积分超市与兑换",
+    description_en="Sets points rules, awards points, runs the points shop and its exchanges",
+)
+
+# Village officers: the plugin's own role and the core roles that run a village.
+OFFICERS = frozenset({OFFICER, Role.COMMANDER, Role.GRID_LEADER})
+RESIDENTS = frozenset({Role.RESIDENT})
+READERS = OFFICERS | RESIDENTS
+
+ITEM = "participation_item"
+EXCHANGE = "participation_exchange"
+
+RULES_READ = for_roles("participation.points.rules.read", READERS, Scope.LISTED)
+RULES_WRITE = for_roles("participation.points.rules.write", OFFICERS, Scope.GRID)
+AWARD = for_roles("participation.points.award", OFFICERS, Scope.PERSON)
+ACCOUNTS_READ = for_roles("participation.points.accounts.read", OFFICERS, Scope.LISTED)
+MY_POINTS = for_roles("participation.points.mine", RESIDENTS, Scope.OWN)
+
+SHOP_READ = for_roles("participation.shop.read", READERS, Scope.LISTED)
+SHOP_WRITE = for_roles("participation.shop.write", OFFICERS, Scope.GRID)
+EXCHANGE_CREATE = for_roles("participation.shop.exchange", RESIDENTS, ITEM)
+EXCHANGES_READ = for_roles("participation.exchanges.read", OFFICERS, Scope.LISTED)
+HAND_OVER = for_roles("participation.exchanges.hand_over", OFFICERS, EXCHANGE)

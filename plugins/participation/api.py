@@ -1,0 +1,86 @@
+"""HTTP routes of points, the points shop and exchanges (officers and signed-in residents)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.sdk import Call, PluginContext
+from plugins.participation import access
+from plugins.participation.points import (
+    AwardIn,
+    ExchangeIn,
+    GridQuery,
+    ItemIn,
+    Points,
+    RuleIn,
+)
+
+
+def install_points(ctx: PluginContext, points: Points) -> None:
+    http = ctx.http
+
+    @http.get("/points/rules", summary="Points rules of your villages", query=GridQuery,
+              rule=access.RULES_READ)  # fmt: skip
+    async def rules(call: Call[None, GridQuery]) -> dict[str, Any]:
+        return {"rules": await points.rules(call.who, call.query.grid_id)}
+
+    @http.post("/points/rules", summary="Add a points rule", body=RuleIn, status=201,
+               rule=access.RULES_WRITE)  # fmt: skip
+    async def add_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
+        return await points.save_rule(call.who, call.body, None)
+
+    @http.put("/points/rules/{rule_id}", summary="Change a points rule", body=RuleIn,
+              rule=access.RULES_WRITE)  # fmt: skip
+    async def change_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
+        return await points.save_rule(call.who, call.body, call.path_int("rule_id"))
+
+    @http.post("/points/awards", summary="Award a resident points by a rule", body=AwardIn,
+               status=201, rule=access.AWARD)  # fmt: skip
+    async def award(call: Call[AwardIn, None]) -> dict[str, Any]:
+        return await points.award(call.who, call.body)
+
+    @http.get("/points/accounts", summary="Residents' balances in your villages",
+              query=GridQuery, rule=access.ACCOUNTS_READ)  # fmt: skip
+    async def accounts(call: Call[None, GridQuery]) -> dict[str, Any]:
+        return {"accounts": await points.accounts(call.who, call.query.grid_id)}
+
+    @http.get("/points/mine", summary="My points, ledger and exchanges",
+              rule=access.MY_POINTS)  # fmt: skip
+    async def mine(call: Call[None, None]) -> dict[str, Any]:
+        return await points.mine(call.who)
+
+    _install_shop(ctx, points)
+
+
+def _install_shop(ctx: PluginContext, points: Points) -> None:
+    http = ctx.http
+
+    @http.get("/shop/items", summary="The points shop of your villages", query=GridQuery,
+              rule=access.SHOP_READ)  # fmt: skip
+    async def items(call: Call[None, GridQuery]) -> dict[str, Any]:
+        return {"items": await points.items(call.who, call.query.grid_id)}
+
+    @http.post("/shop/items", summary="Add an item to a village's shop", body=ItemIn,
+               status=201, rule=access.SHOP_WRITE)  # fmt: skip
+    async def add_item(call: Call[ItemIn, None]) -> dict[str, Any]:
+        return await points.save_item(call.who, call.body, None)
+
+    @http.put("/shop/items/{item_id}", summary="Change a shop item (stock, cost)", body=ItemIn,
+              rule=access.SHOP_WRITE)  # fmt: skip
+    async def change_item(call: Call[ItemIn, None]) -> dict[str, Any]:
+        return await points.save_item(call.who, call.body, call.path_int("item_id"))
+
+    @http.post("/shop/exchanges", summary="Exchange my points for an item", body=ExchangeIn,
+               status=201, rule=access.EXCHANGE_CREATE)  # fmt: skip
+    async def exchange(call: Call[ExchangeIn, None]) -> dict[str, Any]:
+        return await points.exchange(call.who, call.body)
+
+    @http.get("/shop/exchanges", summary="Exchanges in your villages", query=GridQuery,
+              rule=access.EXCHANGES_READ)  # fmt: skip
+    async def exchanges(call: Call[None, GridQuery]) -> dict[str, Any]:
+        return {"exchanges": await points.exchanges(call.who, call.query.grid_id)}
+
+    @http.post("/shop/exchanges/{exchange_id}/hand-over", summary="Hand the goods over",
+               rule=access.HAND_OVER)  # fmt: skip
+    async def hand_over(call: Call[None, None]) -> dict[str, Any]:
+        return await points.hand_over(call.who, call.path_int("exchange_id"))

@@ -1,0 +1,90 @@
+"""Tables of the participation plugin (Alembic branch "participation").
+
+Points are never lost or spent twice, and the database enforces it (SQLite and PostgreSQL):
+- a resident's balance is one row of `participation_accounts` (person, village), only ever
+  changed by a guarded `UPDATE ... SET balance = balance - cost WHERE balance >= cost`, and a
+  CHECK keeps it at or above zero;
+- a shop item's stock is taken by `UPDATE ... SET stock = stock - 1 WHERE stock > 0` (CHECK
+  stock >= 0), in the same transaction as the points;
+- every change of a balance is a row of `participation_ledger` whose `key` is unique: a
+  deed credited twice (a retried request, two nodes) or an exchange retried with the same
+  request key collides and commits nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.sdk import Base, UTCDateTime, utcnow
+
+
+class PointRule(Base):
+    """Points a village gives for one kind of deed (per hour, per meeting, per award)."""
+
+    __tablename__ = "participation_point_rules"
+    __table_args__ = (UniqueConstraint("grid_id", "kind", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the village
+    kind: Mapped[str] = mapped_column(String(16))  # volunteer_hour | deliberation | conduct
+    title: Mapped[str] = mapped_column(String(80))
+    points: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PointAccount(Base):
+    __tablename__ = "participation_accounts"
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the village
+    balance: Mapped[int] = mapped_column(Integer, default=0)
+    earned: Mapped[int] = mapped_column(Integer, default=0)
+    spent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerEntry(Base):
+    __tablename__ = "participation_ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)  # one deed, one credit
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    delta: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # a rule's kind, or "exchange"
+    rule_id: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    by_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShopItem(Base):
+    __tablename__ = "participation_shop_items"
+    __table_args__ = (CheckConstraint("stock >= 0", name="stock_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the village's shop
+    name: Mapped[str] = mapped_column(String(80))
+    cost: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Exchange(Base):
+    __tablename__ = "participation_exchanges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, index=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    item_name: Mapped[str] = mapped_column(String(80))
+    cost: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(24), unique=True)  # shown at the hand-over
+    state: Mapped[str] = mapped_column(String(16), default="placed")  # placed | handed_over
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
