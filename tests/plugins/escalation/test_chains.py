@@ -15,6 +15,7 @@ from tests.plugins.escalation.conftest import (
     StartHub,
     alarm,
     audit,
+    bus_of,
     grid_id,
     policy,
     publish,
@@ -142,6 +143,7 @@ async def test_an_overdue_incident_escalates_until_it_moves_on(
         )
 
     await publish(client, changed("assigned"))  # still where it was overdue
+    await bus_of(client).flush()  # handled: looked at before, "active" proved nothing
     assert [c["state"] for c in await chains(client)] == ["active"]
     await publish(client, changed("in_progress"))
     await until(lambda: _state(client, "stopped"))
