@@ -74,7 +74,9 @@ class Cases:
             case.number = f"TJ{case.created_at:%Y%m%d}{case.id:05d}"
             session.add_all(self._parties(case.id, spec))
             since = utcnow() - timedelta(days=self.config.repeat_window_days)
-            linked = await find_repeats(session, case, [p.name for p in spec.parties], since)
+            area = self.index.scope_ids([level_grid])
+            names = [p.name for p in spec.parties]
+            linked = await find_repeats(session, case, names, since, area)
             details = {"source": origin.source, "risk": case.risk, "linked": linked}
             self._step(session, case, "opened", origin.actor, details)
             result = views.summary(case, self.index)

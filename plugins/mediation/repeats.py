@@ -18,11 +18,13 @@ def same_parties(names: set[str], others: set[str]) -> bool:
 
 
 async def find_repeats(
-    session: AsyncSession, case: Case, names: list[str], since: datetime
+    session: AsyncSession, case: Case, names: list[str], since: datetime, area: set[int]
 ) -> list[int]:
-    """Link `case` (flushed, not committed) to the earlier cases it repeats; their ids."""
+    """Link `case` (flushed, not committed) to the earlier cases it repeats; their ids. A place
+    repeats within `area` (the grids of the committee first taking the case), wherever the
+    earlier case went on to be handled."""
     reasons = await _by_parties(session, case, set(names), since)
-    for other_id in await _by_place(session, case, since):
+    for other_id in await _by_place(session, case, since, area):
         reasons.setdefault(other_id, "place")
     for other_id, reason in reasons.items():
         session.add(Link(case_id=case.id, other_id=other_id, reason=reason))
@@ -54,13 +56,15 @@ async def _by_parties(
     return {cid: "parties" for cid, seen in by_case.items() if same_parties(names, seen)}
 
 
-async def _by_place(session: AsyncSession, case: Case, since: datetime) -> list[int]:
+async def _by_place(
+    session: AsyncSession, case: Case, since: datetime, area: set[int]
+) -> list[int]:
     if not case.place:
         return []
     found = await session.scalars(
         select(Case.id).where(
             Case.place == case.place,
-            Case.level_grid_id == case.level_grid_id,
+            Case.grid_id.in_(area),
             Case.id != case.id,
             Case.created_at >= since,
         )

@@ -121,3 +121,8 @@ async def test_repeated_disputes_are_linked_and_flagged(hub: RunningHub) -> None
     assert detail["links"] == [
         {"case_id": second["id"], "number": second["number"], "reason": "parties"}
     ]
+    # Another dispute at the same place (东庄村三组), other parties: linked by the place.
+    same_place = new_case(village, parties=[{"name": "钱多多", "side": "applicant"}])
+    fourth = await mediator.json("POST", f"{API}/cases", json=same_place)
+    links = (await mediator.json("GET", f"{API}/cases/{fourth['id']}"))["links"]
+    assert [(link["case_id"], link["reason"]) for link in links] == [(first["id"], "place")]
