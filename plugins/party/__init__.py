@@ -7,6 +7,7 @@ from pathlib import Path
 from hub.sdk import (
     BasePlugin,
     ConsolePage,
+    FieldTab,
     MapLayer,
     PluginContext,
     PluginUi,
@@ -66,6 +67,16 @@ UI = PluginUi(
             order=60,
             module="party.js",
             export="PartyPanel",
+        ),
+    ),
+    field_tabs=(
+        FieldTab(
+            id="member",
+            title_zh="党员",
+            title_en="Party member",
+            order=60,
+            module="party.js",
+            export="MemberTab",
         ),
     ),
     resident_sections=(

@@ -11,6 +11,7 @@ from hub.sdk import Call, PluginContext
 from plugins.party import access
 from plugins.party.building import Building
 from plugins.party.ledger import Ledger
+from plugins.party.member_view import MemberView
 from plugins.party.overview import Overview
 from plugins.party.schemas import (
     DoneIn,
@@ -41,6 +42,7 @@ class Done(BaseModel):
 
 def install(ctx: PluginContext, building: Building, overview: Overview) -> None:
     _orgs(ctx, building)
+    _member(ctx, MemberView(ctx, building))
     _ledger(ctx, Ledger(ctx, building))
     _overview(ctx, overview)
     _self(ctx, building)
@@ -251,3 +253,23 @@ def _ledger(ctx: PluginContext, ledger: Ledger) -> None:
     )
     async def workbook(call: Call[None, YearOnly]) -> web.Response:
         return await ledger.xlsx(call.who, call.path_int("org_id"), call.query.year)
+
+
+def _member(ctx: PluginContext, view: MemberView) -> None:
+    @ctx.http.get(
+        "/me",
+        summary="Your member record, points, open meetings and your community's tasks",
+        rule=access.MEMBER_SELF,
+    )
+    async def me(call: Call[None, None]) -> dict[str, Any]:
+        return await view.summary(call.who)
+
+    @ctx.http.get(
+        "/me/communities",
+        summary="The communities (villages) a member may report to",
+        response=ItemsOut,
+        rule=access.MEMBER_SELF,
+    )
+    async def communities(call: Call[None, None]) -> dict[str, Any]:
+        await view.building.me(call.who)
+        return {"items": view.communities()}

@@ -4,11 +4,14 @@ account reads it on the residents' page (/report)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from playwright.async_api import expect
 
 from hub.testing import PASSWORD, RunningHub
 from hub.testing.fixtures import StartGridHub
+from tests.consoles import fieldkit
 from tests.consoles.browser import Browsers, input_of, require_dist
 from tests.consoles.conftest import browsers  # noqa: F401  (a fixture: Chromium on console_hub)
 from tests.plugins.party.conftest import API, xlsx
@@ -105,3 +108,66 @@ async def test_party_page_map_layer_and_big_screen_panel(
     panel = screen.get_by_test_id("screen-panel-party-party")
     await expect(panel).to_contain_text("三务按期公开率")
     await expect(panel.get_by_test_id("party-meetings-held")).to_have_text("0")
+
+
+async def test_a_member_signs_in_reports_home_and_records_service_on_the_phone(
+    console_hub: RunningHub,
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    town = await console_hub.sign_in("town1.cmd")
+    branch = await town.json(
+        "POST",
+        f"{API}/orgs",
+        json={
+            "name": "东庄村党支部",
+            "kind": "branch",
+            "grid_id": await console_hub.grid_id("370783-001-001-P01"),
+        },
+    )
+    await town.json(
+        "POST",
+        f"{API}/members",
+        json={
+            "org_id": branch["id"],
+            "name": "张秀英",
+            "join_date": "2001-07-01",
+            "person_id": await console_hub.person_id("w01"),
+        },
+    )
+    meeting = await town.json(
+        "POST",
+        f"{API}/meetings",
+        json={
+            "org_id": branch["id"],
+            "kind": "theme_day",
+            "title": "主题党日",
+            "starts_at": datetime.now(UTC).isoformat(),
+            "place": "党群服务中心",
+        },
+    )
+    await town.json(
+        "POST",
+        f"{API}/tasks",
+        json={"grid_id": await console_hub.grid_id("370783-001-002"), "title": "敬老院义务打扫"},
+    )
+
+    phone = await browsers.signed_in("w01", PASSWORD, "/field", **fieldkit.phone())
+    await phone.get_by_test_id("tab-plugin-party-member").click()
+    tab = phone.get_by_test_id("party-member-tab")
+    await expect(tab.get_by_test_id("party-my-points")).to_have_text("0")
+    await input_of(phone, "party-code").fill(meeting["code"])
+    await tab.get_by_test_id("party-sign-in").click()
+    await expect(tab.get_by_test_id("party-my-meeting")).to_contain_text("已签到")
+    await expect(tab.get_by_test_id("party-my-points")).to_have_text("2")
+    await tab.get_by_test_id("party-home").click()
+    await phone.get_by_role("option", name="王家村", exact=True).click()
+    await tab.get_by_test_id("party-report").click()
+    task = tab.get_by_test_id("party-my-task")
+    await expect(task).to_contain_text("敬老院义务打扫")
+    await task.get_by_test_id("party-take").click()
+    await task.get_by_test_id("party-done").click()
+    await expect(task).to_contain_text("已完成")
+    await expect(tab.get_by_test_id("party-my-points")).to_have_text("3")
+    w01 = await console_hub.sign_in("w01")
+    service = (await w01.json("GET", f"{API}/me/service"))["items"]
+    assert [(s["title"], s["hours"], s["done"]) for s in service] == [("敬老院义务打扫", 1, True)]

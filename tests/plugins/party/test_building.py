@@ -258,6 +258,24 @@ async def test_dual_reporting_to_a_service_record(hub: RunningHub) -> None:
         }
     ]
     assert await ledger(town, org) == {"张秀英": 3}
+    mine = await w01.json("GET", f"{API}/me")
+    assert (mine["org_name"], mine["points"], mine["home_grid_name"]) == (
+        "东庄村党支部",
+        3,
+        "王家村",
+    )
+    assert mine["tasks"] == [
+        {
+            "id": task["id"],
+            "title": "敬老院义务打扫",
+            "grid_id": await hub.grid_id(f"{home}-01"),
+            "taken": True,
+            "done": True,
+        }
+    ]
+    assert len((await w01.json("GET", f"{API}/me/communities"))["items"]) == 12  # 3 towns × 4
+    resident = await hub.sign_in("r01")
+    assert await resident.refused("GET", f"{API}/me") == (403, "party.not_member")
     members = (await town.json("GET", f"{API}/orgs/{org}/members"))["items"]
     assert members[0]["id"] == member_id
     assert members[0]["home_grid_id"] == await hub.grid_id(home)
