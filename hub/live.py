@@ -80,28 +80,35 @@ class People:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._cache: dict[int, tuple[str, str, int, tuple[int, ...]]] = {}
+        # Counts forget calls: a read that one overlapped may predate the change it announces,
+        # so it is read again rather than cached.
+        self._changes = 0
 
     async def facts(self, person_id: int) -> tuple[str, str, int, tuple[int, ...]]:
-        """(username, display name, report interval, grid ids)."""
-        if person_id not in self._cache:
-            async with self._sessions() as session:
-                person = await session.get(Person, person_id)
-                if person is None:
-                    raise NotFound("person.not_found", f"person {person_id} does not exist")
-                grids = await session.scalars(
-                    select(Assignment.grid_id).where(Assignment.person_id == person_id)
-                )
-                ids = tuple(sorted({g for g in grids if g is not None}))
-            self._cache[person_id] = (
-                person.username,
-                person.display_name,
-                person.report_interval_s,
-                ids,
-            )
+        """(username, display name, report interval, grid ids), cached until `forget`. A read
+        that a forget overlapped is made again: cached, it sent the person's presence and
+        locations to the command centres of the grids they had just left."""
+        while person_id not in self._cache:
+            changes = self._changes
+            facts = await self._read(person_id)
+            if changes == self._changes:
+                self._cache[person_id] = facts
         return self._cache[person_id]
+
+    async def _read(self, person_id: int) -> tuple[str, str, int, tuple[int, ...]]:
+        async with self._sessions() as session:
+            person = await session.get(Person, person_id)
+            if person is None:
+                raise NotFound("person.not_found", f"person {person_id} does not exist")
+            grids = await session.scalars(
+                select(Assignment.grid_id).where(Assignment.person_id == person_id)
+            )
+            ids = tuple(sorted({g for g in grids if g is not None}))
+        return person.username, person.display_name, person.report_interval_s, ids
 
     def forget(self, person_id: int) -> None:
         """Drop what is cached of a person (0: of everyone)."""
+        self._changes += 1
         if person_id == 0:
             self._cache.clear()
         self._cache.pop(person_id, None)
