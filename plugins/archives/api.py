@@ -10,12 +10,14 @@ from pydantic import BaseModel
 
 from hub.sdk import Call, InvalidInput, PluginContext, Role
 from plugins.archives import access, tags
+from plugins.archives.addresses import Addresses, AddressQuery
 from plugins.archives.exporter import XLSX, Exporter
 from plugins.archives.importer import Importer
 from plugins.archives.layers import Layers
 from plugins.archives.records import Records
 from plugins.archives.residents import Residents
 from plugins.archives.schemas import (
+    AddressIn,
     ExportQuery,
     HouseIn,
     HousePatch,
@@ -49,6 +51,7 @@ def install(ctx: PluginContext, env: Env, residents: Residents,
     _tags(ctx, env)
     _bulk(ctx, Importer(env), Exporter(env))
     _layers(ctx, Layers(env))
+    _addresses(ctx, Addresses(env))
 
 
 def _residents(ctx: PluginContext, residents: Residents) -> None:
@@ -164,6 +167,18 @@ def _layers(ctx: PluginContext, layers: Layers) -> None:
                   "cell at their houses", query=LayerQuery, rule=access.READ)  # fmt: skip
     async def key_groups(call: Call[None, LayerQuery]) -> dict[str, Any]:
         return await layers.key_groups(call.who, call.query)
+
+
+def _addresses(ctx: PluginContext, addresses: Addresses) -> None:
+    @ctx.http.get("/addresses", summary="Standard addresses: roads of your grids, or the "
+                  "children of one address", query=AddressQuery, rule=access.READ)  # fmt: skip
+    async def children(call: Call[None, AddressQuery]) -> dict[str, Any]:
+        return await addresses.children(call.who, call.query)
+
+    @ctx.http.post("/addresses", summary="Add a standard address (a road, or a deeper level "
+                   "below its parent)", body=AddressIn, status=201, rule=access.WRITE)  # fmt: skip
+    async def create(call: Call[AddressIn, None]) -> dict[str, Any]:
+        return await addresses.create(call.who, call.body)
 
 
 def _tags(ctx: PluginContext, env: Env) -> None:

@@ -85,3 +85,36 @@ async def test_officers_choose_who_sees_a_key_group(start_gridhub: StartGridHub)
         **tag, "visible_roles": [*tag["visible_roles"], "grid_worker"]})  # fmt: skip
     seen = await worker.json("GET", f"{API}/residents/{person['id']}")
     assert [t["code"] for t in seen["tags"]] == ["severe_mental"]
+
+
+async def test_standard_addresses_form_a_tree(start_gridhub: StartGridHub) -> None:
+    hub = await archives_hub(start_gridhub)
+    officer, worker = await hub.sign_in("arch.officer"), await hub.sign_in("w01")
+    basic = await hub.grid_id(BASIC)
+    path = f"{API}/addresses"
+    road = await officer.json("POST", path, json={"grid_id": basic, "level": "road",
+                                                  "name": "东庄村东街"})  # fmt: skip
+    number = await officer.json("POST", path, json={
+        "grid_id": basic, "parent_id": road["id"], "level": "number", "name": "12号",
+        "lng": 118.58, "lat": 36.9})  # fmt: skip
+    assert number["full_name"] == "东庄村东街12号"
+    for body, code in (
+        ({"grid_id": basic, "level": "number", "name": "1号"}, "archives.address_level"),
+        ({"grid_id": basic, "parent_id": number["id"], "level": "road", "name": "x"},
+         "archives.address_level"),
+        ({"grid_id": await hub.grid_id(OTHER_BASIC), "parent_id": road["id"], "level": "number",
+          "name": "9号"}, "archives.address_grid"),
+    ):  # fmt: skip
+        assert await officer.refused("POST", path, json=body) == (422, code)
+    assert await worker.refused("POST", path, json={"grid_id": basic, "level": "road",
+                                                    "name": "西街"}) == (
+        403, "auth.role_required")  # fmt: skip
+    roads = await worker.json("GET", path)
+    assert [a["full_name"] for a in roads["items"]] == ["东庄村东街"]
+    children = await worker.json("GET", path, params={"parent_id": road["id"]})
+    assert [a["id"] for a in children["items"]] == [number["id"]]
+    house = await officer.json("POST", f"{API}/houses", json={
+        "grid_id": basic, "code": "DZ-12", "address_text": number["full_name"],
+        "address_id": number["id"]})  # fmt: skip
+    assert house["address_id"] == number["id"]
+    assert (await (await hub.sign_in("w08")).json("GET", path))["items"] == []
