@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi, ResidentSection
-from plugins.mediation import api, legal_api
+from plugins.mediation import api, legal_api, maplayer
 from plugins.mediation.access import LEGAL_ADVISER_ROLE, MEDIATOR_ROLE, READERS
 from plugins.mediation.cases import Cases
 from plugins.mediation.config import MediationConfig
@@ -34,6 +34,7 @@ UI = PluginUi(
             export="MediationPage",
         ),
     ),
+    map_layers=maplayer.LAYERS,
     resident_sections=(
         ResidentSection(
             id="legal",
@@ -65,6 +66,7 @@ class MediationPlugin(BasePlugin):
         ctx.timers.handler(RISK_KIND)(effects.on_risk_due)
         ctx.timers.handler(FOLLOW_UP_KIND)(effects.on_follow_up_due)
         api.install(ctx, cases, config)
+        maplayer.install(ctx, cases)
         questions = Questions(ctx, config)
         ctx.timers.handler(DUE_KIND)(questions.on_due)
         legal_api.install(ctx, questions)

@@ -27,3 +27,21 @@ async def test_demo_cases_are_seeded_once_and_fill_the_ledger(hub: RunningHub) -
     town1 = await hub.sign_in("town1.cmd")
     mine = (await town1.json("GET", f"{API}/cases"))["cases"]
     assert 0 < len(mine) < 12  # its own villages only
+
+
+async def test_map_layers_show_open_cases_by_risk(hub: RunningHub) -> None:
+    await hub.app[PLUGINS].seed_demo_all()
+    county = await hub.sign_in("county.cmd")
+    high = await county.json("GET", f"{API}/map/high.geojson")
+    assert [f["properties"]["risk"] for f in high["features"]] == ["高"]
+    assert "工资" in high["features"][0]["properties"]["name"]
+    others = await county.json("GET", f"{API}/map/open.geojson")
+    cases = (await county.json("GET", f"{API}/cases"))["cases"]
+    still_open = [c for c in cases if c["state"] in {"pending", "accepted", "failed"}]
+    assert len(others["features"]) == len(still_open) - 1
+    assert all(f["geometry"]["type"] == "Point" for f in others["features"])
+    manifest = await county.json("GET", "/api/v1/ui/manifest")
+    [mine] = [p for p in manifest["plugins"] if p["name"] == "mediation"]
+    assert {layer["id"] for layer in mine["map_layers"]} == {"high_risk", "open_cases"}
+    worker = await hub.sign_in("w01")  # no mediation role: no layer, no data
+    assert await worker.refused("GET", f"{API}/map/high.geojson") == (403, "auth.role_required")
