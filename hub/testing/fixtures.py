@@ -10,6 +10,7 @@ county from `gridhub_demo_template`, seeded once per run. Needs pytest-asyncio.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
@@ -33,6 +34,15 @@ class StartGridHub(Protocol):
         database_url: str | None = None,
         **options: Any,
     ) -> RunningHub: ...
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Out of the collector's view: what every test shares (modules, models, schemas), as
+    `gridhub serve` does after start-up. A hub under test and its clients share one event
+    loop; a full collection over all of it paused them for seconds on a loaded CI machine
+    (GridHub's own suite does the same in tests/conftest.py)."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
