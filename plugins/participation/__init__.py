@@ -14,6 +14,7 @@ from plugins.participation import api
 from plugins.participation.access import OFFICER_ROLE
 from plugins.participation.points import Points
 from plugins.participation.seed import seed_demo
+from plugins.participation.volunteers import Volunteers
 
 HERE = Path(__file__).parent
 
@@ -24,7 +25,9 @@ class ParticipationPlugin(BasePlugin):
     roles = (OFFICER_ROLE,)
 
     async def setup(self, ctx: PluginContext) -> None:
-        api.install_points(ctx, Points(ctx))
+        points = Points(ctx)
+        api.install_points(ctx, points)
+        api.install_volunteers(ctx, Volunteers(points))
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         await seed_demo(ctx)

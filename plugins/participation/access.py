@@ -37,3 +37,13 @@ SHOP_WRITE = for_roles("participation.shop.write", OFFICERS, Scope.GRID)
 EXCHANGE_CREATE = for_roles("participation.shop.exchange", RESIDENTS, ITEM)
 EXCHANGES_READ = for_roles("participation.exchanges.read", OFFICERS, Scope.LISTED)
 HAND_OVER = for_roles("participation.exchanges.hand_over", OFFICERS, EXCHANGE)
+
+ACTIVITY = "participation_activity"
+
+ACTIVITIES_READ = for_roles("participation.activities.read", READERS, Scope.LISTED)
+ACTIVITIES_WRITE = for_roles("participation.activities.write", OFFICERS, Scope.GRID)
+SIGN_UP = for_roles("participation.activities.sign_up", RESIDENTS, ACTIVITY)
+CHECK_IN = for_roles("participation.activities.check_in", RESIDENTS, ACTIVITY)
+SIGNUPS_READ = for_roles("participation.activities.signups.read", OFFICERS, ACTIVITY)
+COMPLETE = for_roles("participation.activities.complete", OFFICERS, ACTIVITY)
+STATS_READ = for_roles("participation.volunteers.stats", OFFICERS, Scope.LISTED)

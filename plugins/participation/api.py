@@ -14,6 +14,7 @@ from plugins.participation.points import (
     Points,
     RuleIn,
 )
+from plugins.participation.volunteers import ActivityIn, CheckInIn, Volunteers
 
 
 def install_points(ctx: PluginContext, points: Points) -> None:
@@ -84,3 +85,47 @@ def _install_shop(ctx: PluginContext, points: Points) -> None:
                rule=access.HAND_OVER)  # fmt: skip
     async def hand_over(call: Call[None, None]) -> dict[str, Any]:
         return await points.hand_over(call.who, call.path_int("exchange_id"))
+
+
+def install_volunteers(ctx: PluginContext, volunteers: Volunteers) -> None:
+    http = ctx.http
+
+    @http.get("/activities", summary="Volunteer activities of your villages", query=GridQuery,
+              rule=access.ACTIVITIES_READ)  # fmt: skip
+    async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:
+        return {"activities": await volunteers.listed(call.who, call.query.grid_id)}
+
+    @http.post("/activities", summary="Publish a volunteer activity", body=ActivityIn,
+               status=201, rule=access.ACTIVITIES_WRITE)  # fmt: skip
+    async def add(call: Call[ActivityIn, None]) -> dict[str, Any]:
+        return await volunteers.save(call.who, call.body)
+
+    @http.post("/activities/{activity_id}/signups", summary="Sign me up", status=201,
+               rule=access.SIGN_UP)  # fmt: skip
+    async def sign_up(call: Call[None, None]) -> dict[str, Any]:
+        return await volunteers.sign_up(call.who, call.path_int("activity_id"))
+
+    @http.delete("/activities/{activity_id}/signups/mine", summary="Withdraw my sign-up",
+                 status=204, rule=access.SIGN_UP)  # fmt: skip
+    async def withdraw(call: Call[None, None]) -> None:
+        await volunteers.withdraw(call.who, call.path_int("activity_id"))
+
+    @http.post("/activities/{activity_id}/check-in", summary="Check in on site", body=CheckInIn,
+               rule=access.CHECK_IN)  # fmt: skip
+    async def check_in(call: Call[CheckInIn, None]) -> dict[str, Any]:
+        return await volunteers.check_in(call.who, call.path_int("activity_id"), call.body)
+
+    @http.get("/activities/{activity_id}/signups", summary="Who signed up and checked in",
+              rule=access.SIGNUPS_READ)  # fmt: skip
+    async def signups(call: Call[None, None]) -> dict[str, Any]:
+        return {"signups": await volunteers.signups(call.who, call.path_int("activity_id"))}
+
+    @http.post("/activities/{activity_id}/complete", summary="Close it; record hours, points",
+               rule=access.COMPLETE)  # fmt: skip
+    async def complete(call: Call[None, None]) -> dict[str, Any]:
+        return await volunteers.complete(call.who, call.path_int("activity_id"))
+
+    @http.get("/volunteers/stats", summary="Service hours by category", query=GridQuery,
+              rule=access.STATS_READ)  # fmt: skip
+    async def stats(call: Call[None, GridQuery]) -> dict[str, Any]:
+        return {"categories": await volunteers.stats(call.who, call.query.grid_id)}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.sdk import Base, UTCDateTime, utcnow
@@ -88,3 +88,62 @@ class Exchange(Base):
     state: Mapped[str] = mapped_column(String(16), default="placed")  # placed | handed_over
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Activity(Base):
+    """A volunteer activity (志愿服务活动) of a village, with a place and a capacity.
+
+    `taken` counts sign-ups and is only moved by a guarded UPDATE (taken < capacity), with a
+    CHECK behind it: concurrent sign-ups never exceed the capacity.
+    """
+
+    __tablename__ = "participation_activities"
+    __table_args__ = (CheckConstraint("taken >= 0 AND taken <= capacity", name="within_capacity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the village
+    title: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(24))  # e.g. elderly, environment, culture
+    place: Mapped[str] = mapped_column(String(120))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    radius_m: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    hours: Mapped[int] = mapped_column(Integer)  # service hours credited per volunteer
+    capacity: Mapped[int] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    check_code: Mapped[str] = mapped_column(String(12))  # shown on site, for check-in by code
+    rule_id: Mapped[int | None] = mapped_column(Integer)  # volunteer_hour rule feeding points
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | completed
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignUp(Base):
+    __tablename__ = "participation_signups"
+    __table_args__ = (UniqueConstraint("activity_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(Integer, index=True)
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    check_in_by: Mapped[str | None] = mapped_column(String(16))  # location | code
+    distance_m: Mapped[float | None] = mapped_column(Float)
+
+
+class ServiceHours(Base):
+    """Hours a volunteer served at an activity: one row per (activity, person), ever."""
+
+    __tablename__ = "participation_service_hours"
+    __table_args__ = (UniqueConstraint("activity_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(Integer, index=True)
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    category: Mapped[str] = mapped_column(String(24))
+    hours: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,13 +4,14 @@ credits and an exchange for the demo residents (r01 in 东庄村 among them)."""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.sdk import GridNode, PluginContext, utcnow
 from plugins.participation.access import RESIDENTS
-from plugins.participation.models import LedgerEntry, PointAccount, PointRule, ShopItem
+from plugins.participation.models import Activity, LedgerEntry, PointAccount, PointRule, ShopItem
 from plugins.participation.points import village_of
 
 RULES = [
@@ -37,6 +38,18 @@ async def seed_demo(ctx: PluginContext) -> None:
         by_village = {(r.grid_id, RULES.index((r.kind, r.title, r.points))): r for r in rules}
         for person_id, village in await _residents(ctx):
             _credit(session, person_id, village, by_village)
+        session.add_all(_activity(v, by_village[(v.id, 0)]) for v in villages if v.centre)
+
+
+def _activity(village: GridNode, rule: PointRule) -> Activity:
+    """An activity the day after tomorrow at 09:00 (Beijing time) at the village's centre."""
+    assert village.centre is not None
+    day = (utcnow() + timedelta(days=2)).replace(hour=1, minute=0, second=0, microsecond=0)
+    return Activity(grid_id=village.id, title="清理河道垃圾", category="environment",
+                    place=f"{village.name}村委会门口", lon=village.centre[0], lat=village.centre[1],
+                    radius_m=300, starts_at=day, ends_at=day + timedelta(hours=3), hours=3,
+                    capacity=20, taken=0, check_code=secrets.token_hex(3), rule_id=rule.id,
+                    state="open", created_at=utcnow())  # fmt: skip
 
 
 def _rule(village: GridNode, kind: str, title: str, points: int) -> PointRule:

@@ -122,6 +122,8 @@ async def test_demo_shop_exchange_handed_over_once(start_gridhub: StartGridHub) 
     assert shop["items"]
     assert {i["grid_id"] for i in shop["items"]} == {village}
     assert len(shop["items"]) == 4
+    upcoming = (await resident.json("GET", f"{API}/activities"))["activities"]
+    assert [(a["grid_id"], a["state"], a["taken"]) for a in upcoming] == [(village, "open", 0)]
     before = (await resident.json("GET", f"{API}/points/mine"))["accounts"]
     assert [(a["grid_id"], a["balance"]) for a in before] == [(village, 90)]
     towel = next(i for i in shop["items"] if i["name"] == "毛巾")
