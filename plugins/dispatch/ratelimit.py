@@ -70,15 +70,19 @@ class RateLimiter:
         start = math.floor(now / rule.window_s) * rule.window_s
         key = (RateWindow.bucket == rule.bucket, RateWindow.client == client,
                RateWindow.window_start == start)  # fmt: skip
-        for _ in range(2):  # a concurrent first hit may insert the window before us
+        # A concurrent first hit may open the window between our bump and our look (or insert
+        # it before us): a window seen with room left is bumped again, never taken as full.
+        for _ in range(3):
             try:
                 async with self._sessions.begin() as session:
                     if await self._bump(session, key, rule.limit):
                         return None
-                    if await session.scalar(select(RateWindow.hits).where(*key)) is not None:
+                    hits = await session.scalar(select(RateWindow.hits).where(*key))
+                    if hits is not None and hits >= rule.limit:
                         return max(1, math.ceil(start + rule.window_s - now))
-                    await self._open(session, rule.bucket, client, start)
-                    return None
+                    if hits is None:
+                        await self._open(session, rule.bucket, client, start)
+                        return None
             except IntegrityError:
                 continue
         return None
