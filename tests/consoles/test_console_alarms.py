@@ -52,9 +52,9 @@ async def test_commander_acknowledges_and_clears(
     alarms = await console_hub.api("GET", "/api/v1/alarms?active=true", COMMANDER)
     (alarm,) = [a for a in alarms if a["device_code"] == SMOKE]
 
-    # The MAJOR alarm started an escalation chain (default policy alarm-severe): listed.
+    # The MAJOR alarm started an escalation chain (default policy alarm-severe): listed by name.
     chain = page.get_by_test_id("escalation-chain")
-    await expect(chain).to_contain_text(f"alarm:{alarm['id']}")
+    await expect(chain).to_contain_text(f"告警 #{alarm['id']} · 严重告警升级")
 
     row = page.get_by_test_id(f"alarm-row-{alarm['id']}").locator("xpath=ancestor::tr")
     await row.get_by_role("button", name="评论").click()

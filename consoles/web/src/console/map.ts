@@ -62,10 +62,11 @@ export class LiveMap {
     this.map = L.map(element, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 })
     if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(this.map)
     this.map.setView([36.9, 118.75], 11)
-    this.map.on('moveend zoomend', () => { element.dataset.view = this.view() })
     // Leaflet drops a setView made while a zoom is animating (_tryAnimatedZoom): focus() waits
     this.map.on('zoomanim', () => { this.zooming = true })
     this.map.on('zoomend', () => { this.zooming = false })
+    // the settled view, a test hook (a resize mid-zoom reports a move before the zoom ends)
+    this.map.on('moveend zoomend', () => { if (!this.zooming) element.dataset.view = this.view() })
     // Leaflet watches the window, not its element: a side panel opening beside the map would
     // leave it centring on the old width (the picked person off to one side)
     this.resizes = new ResizeObserver(() => this.map.invalidateSize())
