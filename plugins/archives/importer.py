@@ -118,6 +118,7 @@ class Parsed:
     households: dict[str, int] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)  # word → code
     taken: set[str] = field(default_factory=set)  # ID hashes already in the archive
+    digests: dict[str, str] = field(default_factory=dict)  # ID number → its hash, once each
 
 
 class Importer:
@@ -194,7 +195,10 @@ class Importer:
         numbers = [v.get("household", "") for _, v in raw if v.get("household")]
         parsed.households = await _ids_by(session, Household.number, Household.id, numbers)
         hasher = self.env.hasher
-        digests = [hasher.id_number(v.get("id_number", "")) for _, v in raw]
+        for _, values in raw:
+            number = normalise_id(values.get("id_number", ""))
+            parsed.digests[number] = hasher.id_number(number)
+        digests = list(parsed.digests.values())
         parsed.taken = set(await _ids_by(session, Resident.id_hash, Resident.id, digests))
         for tag in await session.scalars(select(Tag).where(Tag.active)):
             parsed.tags.update({tag.code: tag.code, tag.name_zh: tag.code})
@@ -211,7 +215,7 @@ class Importer:
                                       row.birth_date)  # fmt: skip
         if row.house and row.house not in parsed.houses:
             problems.append(Problem("house", "archives.house_unknown", f"no house {row.house}"))
-        digest = self.env.hasher.id_number(id_number)
+        digest = parsed.digests.get(id_number) or self.env.hasher.id_number(id_number)
         if digest in parsed.taken:
             problems.append(Problem("id_number", "archives.id_duplicate",
                                     "this person is already in the archive"))  # fmt: skip
@@ -324,7 +328,8 @@ class Importer:
                 "sex": row.sex or id_sex(id_number),
                 "birth_date": row.birth_date or id_birth_date(id_number),
                 "occupation": row.occupation or "", "id_sealed": personal.seal(id_number),
-                "id_hash": self.env.hasher.id_number(id_number), "id_masked": mask_id(id_number),
+                "id_hash": parsed.digests.get(id_number) or self.env.hasher.id_number(id_number),
+                "id_masked": mask_id(id_number),
                 "phone_sealed": phone.sealed, "phone_hash": phone.hash,
                 "phone_masked": phone.masked, "status": "active", "note": "", "version": 1,
                 "created_at": now, "updated_at": now}  # fmt: skip
