@@ -9,6 +9,7 @@ import secrets
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import socketio
 from aiohttp import web
@@ -413,6 +414,7 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         subjects=SubjectsView(app[SUBJECTS], plugin.name),
         presence_states=PresenceStatesView(app[REALTIME].presence_states, plugin.name),
         personal=app[PERSONAL],
+        time_zone=ZoneInfo(settings.time_zone),
     )
 
 

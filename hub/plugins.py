@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
@@ -125,6 +126,8 @@ class PluginContext:
     )
     # seals personal data (phones, addresses) at rest and masks it (hub.personal)
     personal: PersonalBox = field(default_factory=PersonalBox.random)
+    # the deployment's zone (settings.time_zone): local days, periods and opening hours
+    time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     # names of every plugin enabled on this node (`has_plugin`)
     _enabled: frozenset[str] = frozenset()
     _health: dict[str, Callable[[], Health]] = field(default_factory=dict)

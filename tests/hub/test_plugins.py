@@ -215,6 +215,16 @@ async def test_demo_seeds_run_in_set_up_order_on_each_start(site: Site, tmp_path
     ]
 
 
+async def test_plugins_see_the_deployment_time_zone(site: Site, tmp_path: Path) -> None:
+    # Local days, periods and opening hours are the deployment's, not the node's or UTC.
+    site.install(Spec("clock"))
+    app = build_app(settings(tmp_path).model_copy(update={"time_zone": "Asia/Urumqi"}))
+    async with serving(app):
+        context = plugin(app, "clock", plugin_fixtures.Recorded).context
+        assert context is not None
+        assert context.time_zone.key == "Asia/Urumqi"
+
+
 def test_missing_requirement_names_both_plugins(site: Site, tmp_path: Path) -> None:
     site.install(Spec("needy", requires=("ghost",)))
     with pytest.raises(PluginError, match=r"'needy' requires 'ghost'"):
