@@ -15,6 +15,7 @@ from plugins.mediation.cases import Cases
 from plugins.mediation.config import MediationConfig
 from plugins.mediation.effects import FOLLOW_UP_KIND, RISK_KIND, Effects
 from plugins.mediation.legal import DUE_KIND, Questions
+from plugins.mediation.residents import ResidentCases
 from plugins.mediation.seed import seed
 
 HERE = Path(__file__).parent
@@ -69,7 +70,7 @@ class MediationPlugin(BasePlugin):
         maplayer.install(ctx, cases)
         questions = Questions(ctx, config)
         ctx.timers.handler(DUE_KIND)(questions.on_due)
-        legal_api.install(ctx, questions)
+        legal_api.install(ctx, questions, ResidentCases(ctx, config, cases))
         if ctx.has_plugin("dispatch"):
             from plugins.mediation.bridge import IncidentIntake  # imports dispatch's messages
 

@@ -47,6 +47,8 @@ class Origin:
     actor: Actor
     incident_id: int | None = None
     incident_number: str | None = None
+    tracking_code: str | None = None  # a resident's application
+    client_hash: str | None = None
 
 
 class Cases:
@@ -103,6 +105,8 @@ class Cases:
             source=origin.source,
             incident_id=origin.incident_id,
             incident_number=origin.incident_number,
+            tracking_code=origin.tracking_code,
+            client_hash=origin.client_hash,
             mediator_ids=[],
             judicial_confirmation=False,
             outcome_note="",

@@ -5,13 +5,11 @@ timer marks it overdue and tells the adviser and the town centre), then rated by
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from hub.sdk import (
     SYSTEM,
@@ -24,17 +22,16 @@ from hub.sdk import (
     NotFound,
     PluginContext,
     Principal,
-    TooManyRequests,
     require_scope,
     utcnow,
 )
 from plugins.mediation import access
 from plugins.mediation.config import MediationConfig
 from plugins.mediation.levels import town_of
+from plugins.mediation.limits import check_limit, client_hash, new_code
 from plugins.mediation.models import Question
 
 DUE_KIND = "question_due"
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 CODE = r"^[A-Z2-9]{10}$"
 Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
 
@@ -121,18 +118,12 @@ class Questions:
     async def ask(self, body: QuestionIn, address: str) -> dict[str, Any]:
         if body.village_id not in self.index or self.index.get(body.village_id).level != "village":
             raise InvalidInput("mediation.village_unknown", "choose a village")
-        client = hashlib.sha256(address.encode()).hexdigest()
+        client = client_hash(address)
         now = utcnow()
         async with self.ctx.sessions.begin() as session:
-            recent = await session.scalar(
-                select(func.count(Question.id)).where(
-                    Question.client_hash == client, Question.created_at >= now - timedelta(hours=1)
-                )
-            )
-            if (recent or 0) >= self.config.questions_per_hour:
-                raise TooManyRequests("mediation.rate_limited", "too many questions; try later")
+            await check_limit(session, client, self.config.questions_per_hour)
             row = Question(
-                code="".join(secrets.choice(CODE_ALPHABET) for _ in range(10)),
+                code=new_code(),
                 grid_id=body.village_id,
                 text=body.text,
                 asker_name=body.name,

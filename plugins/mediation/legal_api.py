@@ -1,4 +1,5 @@
-"""Routes of the legal questions: the residents' (public, by tracking code) and the staff's."""
+"""Routes of the legal questions (the residents' by tracking code, the staff's) and of the
+residents' applications for mediation."""
 
 from __future__ import annotations
 
@@ -7,13 +8,32 @@ from typing import Any
 from hub.sdk import Call, PluginContext, client_address
 from plugins.mediation import access
 from plugins.mediation.legal import AnswerIn, QuestionIn, Questions, QuestionsQuery, RatingIn
+from plugins.mediation.residents import ApplicationIn, ResidentCases
 
 PUBLIC = "/public/questions"
 BY_CODE = PUBLIC + "/{code:[A-Z2-9]{10}}"
 
 
-def install(ctx: PluginContext, questions: Questions) -> None:
+def install(ctx: PluginContext, questions: Questions, residents: ResidentCases) -> None:
     http = ctx.http
+
+    @http.post(
+        "/public/cases",
+        summary="Apply for mediation (answers a tracking code)",
+        body=ApplicationIn,
+        status=201,
+        rule=access.PUBLIC_ASK,
+    )
+    async def apply(call: Call[ApplicationIn, None]) -> dict[str, Any]:
+        return await residents.apply(call.body, client_address(call.request))
+
+    @http.get(
+        "/public/cases/{code:[A-Z2-9]{10}}",
+        summary="An application's progress by its tracking code",
+        rule=access.PUBLIC_TRACK,
+    )
+    async def progress(call: Call[None, None]) -> dict[str, Any]:
+        return await residents.track(call.params["code"])
 
     @http.get("/public/villages", summary="Villages a resident may ask", rule=access.PUBLIC_ASK)
     async def villages(call: Call[None, None]) -> dict[str, Any]:

@@ -36,6 +36,9 @@ class Case(Base):
     incident_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     incident_number: Mapped[str | None] = mapped_column(String(32))
     mediator_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # A resident's application: the code they follow it by, and their address hashed (limit).
+    tracking_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    client_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     agreement: Mapped[str | None] = mapped_column(Text)
     resolved_level: Mapped[str | None] = mapped_column(String(16))
     performance: Mapped[str | None] = mapped_column(String(16))  # pending|performed|breached

@@ -101,3 +101,36 @@ async def test_overdue_and_hostile_input(legal_hub: RunningHub) -> None:
     assert any(q["overdue"] for q in questions)
     assert await resident.refused("POST", f"{PUBLIC}/{asked['code']}/rate", json={"rating": 4}) == (
         409, "mediation.not_ratable")  # fmt: skip
+
+
+async def test_a_resident_applies_for_mediation_and_follows_it(legal_hub: RunningHub) -> None:
+    hub = legal_hub
+    resident = hub.anonymous()
+    village = await hub.grid_id(VILLAGE)
+    watch = await hub.socket("med.v01")
+    application = {"village_id": village, "type": "neighbours", "summary": "邻居门口堆放建筑垃圾",
+                   "name": "孙大海", "phone": "13900001111", "respondent": "钱多多"}  # fmt: skip
+    applied = await resident.json("POST", f"{API}/public/cases", json=application)
+    pushed = await watch.next("mediation.case", lambda d: d["action"] == "opened")
+    assert (pushed["case"]["source"], pushed["case"]["number"]) == ("resident", applied["number"])
+    mediator = await hub.sign_in("med.v01")
+    case = await mediator.json("GET", f"{API}/cases/{pushed['case']['id']}")
+    assert [(p["name"], p["side"]) for p in case["parties"]] == [
+        ("孙大海", "applicant"), ("钱多多", "respondent")]  # fmt: skip
+    case = await mediator.json(
+        "POST", f"{API}/cases/{case['id']}/accept", json={"version": case["version"]}
+    )
+    progress = await resident.json("GET", f"{API}/public/cases/{applied['code']}")
+    assert (progress["state"], progress["committee"]) == ("accepted", "东庄村")
+    assert [s["action"] for s in progress["steps"]] == ["opened", "accept"]
+    assert "孙大海" not in str(progress)
+    assert "1390000" not in str(progress)
+    town = await hub.grid_id("370783-001")
+    assert await resident.refused("POST", f"{API}/public/cases", json={
+        **application, "village_id": town}) == (422, "mediation.village_unknown")  # fmt: skip
+    # Applying and asking share the per-address limit (3 an hour here).
+    await resident.json("POST", PUBLIC, json={"village_id": village, "text": QUESTION})
+    await resident.json("POST", PUBLIC, json={"village_id": village, "text": QUESTION})
+    limited = await resident.refused("POST", f"{API}/public/cases", json=application)
+    assert limited == (429, "mediation.rate_limited")
+    assert len((await mediator.json("GET", f"{API}/cases"))["cases"]) == 1
