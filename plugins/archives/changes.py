@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from hub.sdk import (
     Actor,
@@ -28,7 +29,7 @@ from hub.sdk import (
 )
 from plugins.archives.access import READ_ROLES, require, scope_ids
 from plugins.archives.keys import Hasher
-from plugins.archives.messages import ChangeDecided
+from plugins.archives.messages import ChangeDecided, RecordChanged
 from plugins.archives.models import CATEGORIES, HOUSE_TYPES, HOUSE_USES, SEXES, House, Resident
 from plugins.archives.work_access import FIELD_ROLES, REVIEWERS
 from plugins.archives.work_models import Change, RecordVersion
@@ -88,6 +89,7 @@ class ChangesQuery(BaseModel):
 
 PERSONAL = frozenset({"phone"})
 RECORDS: dict[str, type[Resident] | type[House]] = {"person": Resident, "house": House}
+RECORD_KINDS = {"resident": "person", "house": "house"}  # RecordChanged.kind -> target type
 
 
 async def _record(session: Any, kind: str, record_id: int) -> Resident | House | None:
@@ -217,6 +219,10 @@ class Changes:
             )
             out, version = self.change_dict(row, fields), record.version
         await self._announce(row, version)
+        kind = "resident" if row.target_type == "person" else "house"
+        await self._ctx.bus.publish(
+            RecordChanged(kind=kind, record_id=row.target_id, grid_id=row.grid_id, action="updated")
+        )
         return {**out, "version": version}
 
     async def reject(self, who: Principal, change_id: int, body: RejectIn) -> dict[str, Any]:
@@ -303,7 +309,37 @@ class Changes:
             )
         )
         if not known:
-            session.add(self._version(kind, record, None, None))
+            try:
+                async with session.begin_nested():  # a version the bus stored meanwhile: fine
+                    session.add(self._version(kind, record, None, None))
+            except IntegrityError:
+                pass
+
+    async def record_written(self, message: RecordChanged) -> None:
+        """A direct write of a person or house (the officer's edit, a new record): keep its
+        version too, so every record's history is whole. Idempotent: a version is stored once."""
+        kind = RECORD_KINDS.get(message.kind)
+        if kind is None or message.action not in ("created", "updated") or not message.record_id:
+            return
+        try:
+            async with self._ctx.sessions.begin() as session:
+                record = await _record(session, kind, message.record_id)
+                if record is None or await self._has_version(session, kind, record):
+                    return
+                session.add(self._version(kind, record, None, None))
+        except IntegrityError:  # the same version stored at the same moment (another node)
+            return
+
+    @staticmethod
+    async def _has_version(session: Any, kind: str, record: Resident | House) -> bool:
+        found = await session.scalar(
+            select(RecordVersion.id).where(
+                RecordVersion.target_type == kind,
+                RecordVersion.target_id == record.id,
+                RecordVersion.version == record.version,
+            )
+        )
+        return found is not None
 
     async def versions(self, who: Principal, kind: str, target_id: int) -> list[dict[str, Any]]:
         if kind not in RECORDS:

@@ -30,7 +30,7 @@ from plugins.archives.access import READ_ROLES
 from plugins.archives.campaigns import CampaignIn, Campaigns, EntryIn, HouseholdsQuery
 from plugins.archives.changes import Changes, ChangesQuery, ProposalIn, RejectIn
 from plugins.archives.keys import load_hasher
-from plugins.archives.messages import VisitOverdue
+from plugins.archives.messages import RecordChanged, VisitOverdue
 from plugins.archives.visit_sweep import OverdueQuery, VisitSweep
 from plugins.archives.visits import DueQuery, HistoryQuery, VisitIn, Visits
 from plugins.archives.work_models import VisitAlert, VisitPhoto
@@ -57,6 +57,10 @@ async def mount(ctx: PluginContext) -> None:
     _change_routes(ctx, changes)
     _campaign_routes(ctx, campaigns)
     await _subscribe(ctx, visits, sweep)
+    unsubscribe = await ctx.bus.subscribe(
+        RecordChanged, changes.record_written, group="archives.versions"
+    )
+    ctx.on_cleanup(unsubscribe)
     await _sweep_timer(ctx, sweep)
 
 

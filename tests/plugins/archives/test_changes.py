@@ -79,6 +79,15 @@ async def test_a_proposal_approved_by_the_village_is_applied_and_versioned(
         409,
         "archives.change_stale",
     )
+    # The officer's direct edit is kept in the history too (a version per write).
+    await officer.json("PATCH", f"{API}/residents/{rid}", json={"version": 2, "note": "已核实"})
+    await hub.settle()
+    versions = (await leader.json("GET", f"{API}/records/person/{rid}/versions"))["items"]
+    assert [(v["version"], v["change_id"], v["data"]["note"]) for v in versions] == [
+        (1, None, ""),
+        (2, made["id"], ""),
+        (3, None, "已核实"),
+    ]
 
 
 async def test_a_proposal_rejected_by_the_town_keeps_the_record_and_the_reason(
@@ -111,8 +120,9 @@ async def test_a_proposal_rejected_by_the_town_keeps_the_record_and_the_reason(
     shown = await officer.json("GET", f"{API}/houses/{house['id']}")
     assert (shown["use"], shown["version"]) == ("self", 1)
     assert [c["id"] for c in await changes(worker, "rejected")] == [made["id"]]
+    await hub.settle()
     versions = await town.json("GET", f"{API}/records/house/{house['id']}/versions")
-    assert versions["items"] == []  # nothing was applied
+    assert [(v["version"], v["data"]["use"]) for v in versions["items"]] == [(1, "self")]
 
 
 async def test_out_of_scope_and_bad_proposals_change_nothing(start_gridhub: StartGridHub) -> None:
