@@ -383,4 +383,7 @@ async def _sweep_timer(ctx: PluginContext, sweeper: VisitSweep) -> None:
         finally:
             await ctx.timers.schedule(SWEEP, SWEEP, time.time() + SWEEP_EVERY_S)
 
-    await ctx.timers.schedule(SWEEP, SWEEP, time.time() + SWEEP_EVERY_S)
+    # Armed only when missing: a restart (or a second node starting) must not push it back, or
+    # nodes restarting more often than the period would never sweep.
+    if not any(t.key == SWEEP for t in await ctx.timers.pending()):
+        await ctx.timers.schedule(SWEEP, SWEEP, time.time() + SWEEP_EVERY_S)
