@@ -45,6 +45,14 @@ UI = PluginUi(
             module="mediation.js",
             export="ResidentLegal",
         ),
+        ResidentSection(
+            id="apply",
+            title_zh="申请调解",
+            title_en="Apply for mediation",
+            order=41,
+            module="mediation.js",
+            export="ResidentMediation",
+        ),
     ),
     styles=("mediation.css",),
 )

@@ -1,7 +1,8 @@
 """矛盾调解 in the browser (Debian's Chromium): the town commander enters a dispute at the
 console, accepts it and records the agreement in the case drawer; a case a village mediator
-opens elsewhere appears on the board live. A resident asks a legal question on the residents'
-page, reads the adviser's answer by the tracking code and rates it."""
+opens elsewhere appears on the board live. On the residents' page a resident asks a legal
+question, reads the adviser's answer by its tracking code and rates it, and applies for
+mediation and follows the application by its code."""
 
 from __future__ import annotations
 
@@ -101,3 +102,31 @@ async def test_resident_asks_reads_the_answer_and_rates(
     await expect(result).to_contain_text("您的评价：4 / 5")
     tracked = await console_hub.anonymous().json("GET", f"{API}/public/questions/{code}")
     assert tracked["rating"] == 4
+
+
+async def test_resident_applies_for_mediation_and_follows_it(
+    console_hub: RunningHub,
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    page = await browsers.page("/report", name="resident")
+    section = page.get_by_test_id("section-mediation-apply")
+    await expect(section).to_contain_text("申请调解")
+    await section.get_by_test_id("mediation-apply-village").click()
+    await page.get_by_role("option", name="洛城街道 东庄村").click()
+    await input_of(page, "mediation-apply-summary").fill("邻居在我家门口堆放建筑垃圾，请求清理")
+    await input_of(page, "mediation-apply-name").fill("孙大海")
+    await section.get_by_test_id("mediation-apply-send").click()
+    card = section.get_by_test_id("mediation-apply-progress")
+    await expect(card).to_contain_text("东庄村 · 村级 · 待受理")
+    code = await card.get_by_test_id("mediation-apply-code").inner_text()
+
+    mediator = await console_hub.sign_in("med.v01")
+    [case] = (await mediator.json("GET", f"{API}/cases"))["cases"]
+    assert (case["source"], case["summary"]) == ("resident", "邻居在我家门口堆放建筑垃圾，请求清理")
+    await mediator.json(
+        "POST", f"{API}/cases/{case['id']}/accept", json={"version": case["version"]}
+    )
+    await section.get_by_role("button", name="查询进度").click()
+    await expect(card).to_contain_text("调解中")
+    await expect(card).to_contain_text("受理")
+    assert len(code) == 10

@@ -7,3 +7,4 @@ registerErrorNames(ERROR_NAMES)
 
 export { default as MediationPage } from './MediationPage.vue'
 export { default as ResidentLegal } from './ResidentLegal.vue'
+export { default as ResidentMediation } from './ResidentMediation.vue'
