@@ -1,8 +1,9 @@
 """志愿服务、民主议事、邻里生活、积分制 (participation): residents taking part.
 
-This session ships points (积分制) and the points shop (积分超市): rules a village sets, a
-ledger that never loses or double-spends a point, exchanges against stock. Volunteers,
-deliberation and the neighbourhood feed are still to come (see docs/participation.md).
+Points (积分制) and the points shop (积分超市) with a ledger that never loses or double-spends
+a point; volunteer activities with capacity, on-site check-in and service hours feeding
+points once; deliberation with votes under a quorum and conclusions that become dispatch
+tasks. The neighbourhood feed is still to come (see docs/participation.md).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from hub.sdk import BasePlugin, PluginContext
 from plugins.participation import api
 from plugins.participation.access import OFFICER_ROLE
+from plugins.participation.deliberation import Deliberation
 from plugins.participation.points import Points
 from plugins.participation.seed import seed_demo
 from plugins.participation.volunteers import Volunteers
@@ -21,6 +23,8 @@ HERE = Path(__file__).parent
 
 class ParticipationPlugin(BasePlugin):
     name = "participation"
+    # A deliberation's conclusion that needs action becomes a dispatch task (its messages).
+    optional = ("dispatch",)
     migrations = HERE / "migrations"
     roles = (OFFICER_ROLE,)
 
@@ -28,6 +32,12 @@ class ParticipationPlugin(BasePlugin):
         points = Points(ctx)
         api.install_points(ctx, points)
         api.install_volunteers(ctx, Volunteers(points))
+        talks = Deliberation(ctx, points)
+        if ctx.has_plugin("dispatch"):
+            await talks.subscribe()
+        else:
+            ctx.log.warning("dispatch is not enabled: conclusions cannot become tasks")
+        api.install_deliberation(ctx, talks)
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         await seed_demo(ctx)

@@ -47,3 +47,13 @@ CHECK_IN = for_roles("participation.activities.check_in", RESIDENTS, ACTIVITY)
 SIGNUPS_READ = for_roles("participation.activities.signups.read", OFFICERS, ACTIVITY)
 COMPLETE = for_roles("participation.activities.complete", OFFICERS, ACTIVITY)
 STATS_READ = for_roles("participation.volunteers.stats", OFFICERS, Scope.LISTED)
+
+TOPIC = "participation_topic"
+VOTE = "participation_vote"
+
+TOPICS_READ = for_roles("participation.topics.read", READERS, Scope.LISTED)
+PROPOSE = for_roles("participation.topics.propose", READERS, Scope.GRID)
+REGISTER = for_roles("participation.topics.register", RESIDENTS, TOPIC)
+TOPIC_RUN = for_roles("participation.topics.run", OFFICERS, TOPIC)
+BALLOT = for_roles("participation.votes.cast", RESIDENTS, VOTE)
+VOTE_CLOSE = for_roles("participation.votes.close", OFFICERS, VOTE)

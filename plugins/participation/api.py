@@ -6,6 +6,14 @@ from typing import Any
 
 from hub.sdk import Call, PluginContext
 from plugins.participation import access
+from plugins.participation.deliberation import (
+    BallotIn,
+    ConclusionIn,
+    Deliberation,
+    MeetingIn,
+    TopicIn,
+    VoteIn,
+)
 from plugins.participation.points import (
     AwardIn,
     ExchangeIn,
@@ -129,3 +137,47 @@ def install_volunteers(ctx: PluginContext, volunteers: Volunteers) -> None:
               rule=access.STATS_READ)  # fmt: skip
     async def stats(call: Call[None, GridQuery]) -> dict[str, Any]:
         return {"categories": await volunteers.stats(call.who, call.query.grid_id)}
+
+
+def install_deliberation(ctx: PluginContext, talks: Deliberation) -> None:
+    http = ctx.http
+
+    @http.get("/topics", summary="Topics of your villages (conclusions published)",
+              query=GridQuery, rule=access.TOPICS_READ)  # fmt: skip
+    async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:
+        return {"topics": await talks.listed(call.who, call.query.grid_id)}
+
+    @http.post("/topics", summary="Propose a topic (a resident or the village)", body=TopicIn,
+               status=201, rule=access.PROPOSE)  # fmt: skip
+    async def propose(call: Call[TopicIn, None]) -> dict[str, Any]:
+        return await talks.propose(call.who, call.body)
+
+    @http.post("/topics/{topic_id}/participants", summary="Register me to take part",
+               status=201, rule=access.REGISTER)  # fmt: skip
+    async def register(call: Call[None, None]) -> dict[str, Any]:
+        return await talks.register(call.who, call.path_int("topic_id"))
+
+    @http.put("/topics/{topic_id}/meeting", summary="The meeting and its minutes",
+              body=MeetingIn, rule=access.TOPIC_RUN)  # fmt: skip
+    async def meeting(call: Call[MeetingIn, None]) -> dict[str, Any]:
+        return await talks.meeting(call.who, call.path_int("topic_id"), call.body)
+
+    @http.post("/topics/{topic_id}/votes", summary="Put a question to the vote", body=VoteIn,
+               status=201, rule=access.TOPIC_RUN)  # fmt: skip
+    async def open_vote(call: Call[VoteIn, None]) -> dict[str, Any]:
+        return await talks.open_vote(call.who, call.path_int("topic_id"), call.body)
+
+    @http.post("/votes/{vote_id}/ballots", summary="Cast my ballot (once)", body=BallotIn,
+               status=201, rule=access.BALLOT)  # fmt: skip
+    async def cast(call: Call[BallotIn, None]) -> dict[str, Any]:
+        return await talks.cast(call.who, call.path_int("vote_id"), call.body)
+
+    @http.post("/votes/{vote_id}/close", summary="Close a vote and count it",
+               rule=access.VOTE_CLOSE)  # fmt: skip
+    async def close(call: Call[None, None]) -> dict[str, Any]:
+        return await talks.close_vote(call.who, call.path_int("vote_id"))
+
+    @http.post("/topics/{topic_id}/conclusion", summary="Publish the conclusion (maybe a task)",
+               body=ConclusionIn, rule=access.TOPIC_RUN)  # fmt: skip
+    async def conclude(call: Call[ConclusionIn, None]) -> dict[str, Any]:
+        return await talks.conclude(call.who, call.path_int("topic_id"), call.body)

@@ -14,8 +14,9 @@ Points are never lost or spent twice, and the database enforces it (SQLite and P
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Float, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.sdk import Base, UTCDateTime, utcnow
@@ -147,3 +148,64 @@ class ServiceHours(Base):
     category: Mapped[str] = mapped_column(String(24))
     hours: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Topic(Base):
+    """A matter for deliberation (民主议事) in a village, proposed by a resident or the village."""
+
+    __tablename__ = "participation_topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the village
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(String(2000))
+    proposed_by: Mapped[int] = mapped_column(Integer)
+    proposer_kind: Mapped[str] = mapped_column(String(16))  # resident | village
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | concluded
+    meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    meeting_place: Mapped[str] = mapped_column(String(120), default="")
+    minutes: Mapped[str] = mapped_column(String(4000), default="")
+    conclusion: Mapped[str] = mapped_column(String(2000), default="")
+    action_category: Mapped[str | None] = mapped_column(String(64))  # set: a dispatch task
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    incident_number: Mapped[str | None] = mapped_column(String(40))
+    incident_state: Mapped[str | None] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Participant(Base):
+    __tablename__ = "participation_participants"
+
+    topic_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Vote(Base):
+    """A question put to the eligible voters of a topic; valid when `quorum` ballots are in."""
+
+    __tablename__ = "participation_votes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(Integer, index=True)
+    question: Mapped[str] = mapped_column(String(200))
+    options: Mapped[list[str]] = mapped_column(JSON)
+    eligible: Mapped[str] = mapped_column(String(16))  # participants | residents
+    quorum: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Ballot(Base):
+    """One voter's ballot: the primary key (vote, person) makes it one vote each."""
+
+    __tablename__ = "participation_ballots"
+
+    vote_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    choice: Mapped[int] = mapped_column(Integer)
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
