@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import openpyxl  # type: ignore[import-untyped]  # (no stubs; pyproject is not ours to edit)
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.sdk import PluginContext, Principal
 from plugins.party.attachments import XLSX
@@ -18,9 +20,17 @@ from plugins.party.building import Building
 from plugins.party.models import Attendance, Meeting, Member, PointEntry, ServiceRecord
 
 SOURCES = ("meeting", "service", "incident", "activity")
-HEADERS = ("姓名 Name", "状态 Status", "组织生活 Meetings", "服务时长 Hours",
-           "会议积分 Meeting pts", "服务积分 Service pts", "事件积分 Incident pts",
-           "活动积分 Activity pts", "合计 Total")  # fmt: skip
+HEADERS = (
+    "姓名 Name",
+    "状态 Status",
+    "组织生活 Meetings",
+    "服务时长 Hours",
+    "会议积分 Meeting pts",
+    "服务积分 Service pts",
+    "事件积分 Incident pts",
+    "活动积分 Activity pts",
+    "合计 Total",
+)
 
 
 class Ledger:
@@ -29,61 +39,15 @@ class Ledger:
         self.building = building
 
     async def rows(self, who: Principal, org_id: int, year: int) -> dict[str, Any]:
-        start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+        span = Span(datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC))
         async with self.ctx.sessions() as session:
             org = await self.building.org_in_scope(session, who, org_id)
-            members = list(
-                await session.scalars(
-                    select(Member).where(Member.org_id == org_id).order_by(Member.id)
-                )
-            )
-            points = await session.execute(
-                select(PointEntry.member_id, PointEntry.source, func.sum(PointEntry.points))
-                .join(Member, Member.id == PointEntry.member_id)
-                .where(
-                    Member.org_id == org_id,
-                    PointEntry.awarded_at >= start,
-                    PointEntry.awarded_at < end,
-                )
-                .group_by(PointEntry.member_id, PointEntry.source)
-            )
-            attended = dict(
-                (
-                    await session.execute(
-                        select(Attendance.member_id, func.count())
-                        .join(Meeting, Meeting.id == Attendance.meeting_id)
-                        .where(
-                            Meeting.org_id == org_id,
-                            Meeting.starts_at >= start,
-                            Meeting.starts_at < end,
-                        )
-                        .group_by(Attendance.member_id)
-                    )
-                ).all()
-            )
-            hours = dict(
-                (
-                    await session.execute(
-                        select(ServiceRecord.member_id, func.sum(ServiceRecord.hours))
-                        .where(ServiceRecord.done_at >= start, ServiceRecord.done_at < end)
-                        .group_by(ServiceRecord.member_id)
-                    )
-                ).all()
-            )
-            held = (
-                await session.scalar(
-                    select(func.count()).where(
-                        Meeting.org_id == org_id,
-                        Meeting.starts_at >= start,
-                        Meeting.starts_at < end,
-                        Meeting.starts_at <= datetime.now(UTC),
-                    )
-                )
-                or 0
-            )
-        by_member: dict[int, dict[str, int]] = {}
-        for member_id, source, total in points:
-            by_member.setdefault(member_id, {})[source] = int(total)
+            stmt = select(Member).where(Member.org_id == org_id).order_by(Member.id)
+            members = list(await session.scalars(stmt))
+            points = await _points(session, org_id, span)
+            attended = await _attended(session, org_id, span)
+            hours = await _hours(session, span)
+            held = await _held(session, org_id, span)
         return {
             "org": org.name,
             "year": year,
@@ -92,10 +56,10 @@ class Ledger:
                 {
                     "name": m.name,
                     "status": m.status,
-                    "meetings": int(attended.get(m.id, 0)),
-                    "hours": int(hours.get(m.id) or 0),
-                    "points": {s: by_member.get(m.id, {}).get(s, 0) for s in SOURCES},
-                    "total": sum(by_member.get(m.id, {}).values()),
+                    "meetings": attended.get(m.id, 0),
+                    "hours": hours.get(m.id, 0),
+                    "points": {s: points.get(m.id, {}).get(s, 0) for s in SOURCES},
+                    "total": sum(points.get(m.id, {}).values()),
                 }
                 for m in members
             ],
@@ -140,3 +104,61 @@ def _workbook(ledger: dict[str, Any]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: datetime
+    end: datetime
+
+
+async def _points(session: AsyncSession, org_id: int, span: Span) -> dict[int, dict[str, int]]:
+    """Each member's points of the span by source."""
+    rows = await session.execute(
+        select(PointEntry.member_id, PointEntry.source, func.sum(PointEntry.points))
+        .join(Member, Member.id == PointEntry.member_id)
+        .where(
+            Member.org_id == org_id,
+            PointEntry.awarded_at >= span.start,
+            PointEntry.awarded_at < span.end,
+        )
+        .group_by(PointEntry.member_id, PointEntry.source)
+    )
+    out: dict[int, dict[str, int]] = {}
+    for member_id, source, total in rows:
+        out.setdefault(member_id, {})[source] = int(total)
+    return out
+
+
+async def _attended(session: AsyncSession, org_id: int, span: Span) -> dict[int, int]:
+    rows = await session.execute(
+        select(Attendance.member_id, func.count())
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(
+            Meeting.org_id == org_id, Meeting.starts_at >= span.start, Meeting.starts_at < span.end
+        )
+        .group_by(Attendance.member_id)
+    )
+    return {member_id: int(count) for member_id, count in rows}
+
+
+async def _hours(session: AsyncSession, span: Span) -> dict[int, int]:
+    rows = await session.execute(
+        select(ServiceRecord.member_id, func.sum(ServiceRecord.hours))
+        .where(ServiceRecord.done_at >= span.start, ServiceRecord.done_at < span.end)
+        .group_by(ServiceRecord.member_id)
+    )
+    return {member_id: int(total or 0) for member_id, total in rows}
+
+
+async def _held(session: AsyncSession, org_id: int, span: Span) -> int:
+    """Meetings of the span that have started (a meeting to come is not held yet)."""
+    held = await session.scalar(
+        select(func.count()).where(
+            Meeting.org_id == org_id,
+            Meeting.starts_at >= span.start,
+            Meeting.starts_at < span.end,
+            Meeting.starts_at <= datetime.now(UTC),
+        )
+    )
+    return int(held or 0)
