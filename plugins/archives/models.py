@@ -129,7 +129,12 @@ class Household(Base):
 
 class Resident(Base):
     __tablename__ = "archives_residents"
-    __table_args__ = (Index("ix_archives_residents_grid_name", "grid_id", "name"),)
+    __table_args__ = (
+        Index("ix_archives_residents_grid_name", "grid_id", "name"),
+        # name-prefix search (LIKE 'x%') on PostgreSQL under any collation (a0003)
+        Index("ix_archives_residents_name_pattern", "name",
+              postgresql_ops={"name": "text_pattern_ops"}),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     grid_id: Mapped[int] = mapped_column(Integer, index=True)

@@ -49,7 +49,11 @@ class Residents:
         self.env = env
 
     async def search(self, who: Principal, query: ResidentsQuery) -> dict[str, Any]:
-        stmt = self._filtered(who, query).order_by(Resident.name, Resident.id)
+        # PostgreSQL: ordering by an expression keeps the planner on the name's pattern index
+        # (a0003) for LIKE 'x%' instead of walking the plain name index in order (48 ms → 1 ms
+        # at 60,000 people); SQLite's range uses the name index for both.
+        name = Resident.name if self.env.sqlite else Resident.name.concat("")
+        stmt = self._filtered(who, query).order_by(name, Resident.id)
         stmt = stmt.offset(query.offset).limit(query.limit + 1)
         async with self.env.ctx.sessions() as session:
             rows = list(await session.scalars(stmt))
