@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.testing.hubs import forget_stopped_apps
 from tests import services
 from tests.netns import loopback_namespace
 
@@ -27,6 +28,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     test_answers, the first sos.raise). Frozen objects are only those alive now."""
     gc.collect()
     gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def _release_stopped_hubs() -> Iterator[None]:
+    """Hubs started with aiohttp's test client too (hub.testing.hubs.forget_stopped_apps)."""
+    yield
+    forget_stopped_apps()
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp.web_app
 from aiohttp import web
 
 from hub import plugins as discovery
@@ -168,6 +169,18 @@ class RunningHub:
         for client in self._clients:
             await client.close()
         await self._runner.cleanup()
+        forget_stopped_apps()
+
+
+def forget_stopped_apps() -> None:
+    """Let stopped hubs be freed. aiohttp remembers the middleware chain of up to 1024
+    (handler, apps) pairs in a module cache (web_app._cached_build_middleware), and with each
+    its application: every hub a test had sent a request to stayed alive (~12k objects) long
+    after it stopped, and each full garbage collection walked them all. Live apps just
+    rebuild their entries."""
+    cached = getattr(aiohttp.web_app, "_cached_build_middleware", None)
+    if cached is not None:
+        cached.cache_clear()
 
 
 @asynccontextmanager
