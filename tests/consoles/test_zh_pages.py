@@ -91,9 +91,10 @@ async def test_console_pages_in_chinese(console_hub: ConsoleHub, browsers: Brows
 
 async def test_people_page_in_chinese(console_hub: ConsoleHub, browsers: Browsers) -> None:
     page = await browsers.signed_in(ADMIN, DEMO_PASSWORD, "/console/people")
-    await page.get_by_test_id(f"person-{WORKER}").click()
-    await expect(page.get_by_test_id("person-detail")).to_contain_text(WORKER)
-    await assert_chinese(page, "people and roles with a person picked")
+    for username in (WORKER, "county.dispatch"):  # a grid worker, a county dispatcher
+        await page.get_by_test_id(f"person-{username}").click()
+        await expect(page.get_by_test_id("person-detail")).to_contain_text(username)
+        await assert_chinese(page, f"people and roles with {username} picked")
 
 
 async def test_field_tabs_in_chinese(console_hub: ConsoleHub, browsers: Browsers) -> None:
@@ -157,6 +158,9 @@ async def test_map_alarm_in_chinese(
     await expect(detail).to_contain_text("紧急 · 燃气泄漏")
     await expect(detail).to_contain_text("屯田村燃气调压箱 · 燃气泄漏：浓度(ppm) 1774.81 ≥ 1000")
     await assert_chinese(page, "map with an alarm's panel")
+    await page.get_by_test_id(f"device-{GAS}").dispatch_event("click")
+    await expect(detail).to_contain_text(f"{GAS} · 燃气探测器")
+    await assert_chinese(page, "map with a device's panel")
     shown = await page.evaluate("window.ghNotifications")
     assert shown == [
         {"title": "紧急 · 燃气泄漏", "body": "屯田村燃气调压箱 燃气泄漏：浓度(ppm) 1774.81 ≥ 1000"}

@@ -35,7 +35,8 @@ RAW_CODES = (
     *("reported", "registered", "dispatched", "signed", "en_route", "on_site", "handled"),
     *("verified", "closed", "urgent", "high", "normal", "low", "env_sanitation"),
     *("road_facility", "online", "offline", "busy", "away", "on_call", "grid_worker"),
-    *("commander", "direct", "adhoc", "incident", "ptt", "grid", "checkin"),
+    *("commander", "direct", "adhoc", "incident", "ptt", "grid", "checkin", "dispatch"),
+    *("alarms", "gas_detector", "smoke_detector", "water_level_gauge"),
 )
 # codes that are words in capitals: the policy and subject "sos" (SOS is the word people use)
 RAW_CODES_EXACT = ("sos",)
