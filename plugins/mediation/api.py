@@ -139,7 +139,7 @@ def _document_routes(ctx: PluginContext, cases: Cases, config: MediationConfig) 
     async def pdf(call: Call[None, None]) -> web.Response:
         case = await cases.detail(call.who, call.path_int("case_id"))
         committee = case["level_grid_name"] or ""
-        today = _today(config.time_zone)
+        today = _today(ctx.time_zone)
         body = agreement.render(case, committee, f"{today:%Y年%m月%d日}")
         name = f"attachment; filename={case['number']}.pdf"
         return web.Response(body=body, content_type=PDF, headers={"Content-Disposition": name})
@@ -159,7 +159,7 @@ def _document_routes(ctx: PluginContext, cases: Cases, config: MediationConfig) 
     )
     async def xlsx(call: Call[None, LedgerQuery]) -> web.Response:
         rows = await ledger.cases(ctx, call.who, call.query)
-        body = ledger.workbook(rows, ctx.grids.index, config.time_zone)
+        body = ledger.workbook(rows, ctx.grids.index, ctx.time_zone)
         headers = {"Content-Disposition": "attachment; filename=mediation-ledger.xlsx"}
         return web.Response(body=body, content_type=XLSX, headers=headers)
 
@@ -172,7 +172,7 @@ def _document_json_routes(ctx: PluginContext, cases: Cases, config: MediationCon
     @http.get(CASE + "/agreement", summary="The agreement PDF, base64 in JSON", rule=access.READ)
     async def pdf(call: Call[None, None]) -> dict[str, Any]:
         case = await cases.detail(call.who, call.path_int("case_id"))
-        today = _today(config.time_zone)
+        today = _today(ctx.time_zone)
         body = agreement.render(case, case["level_grid_name"] or "", f"{today:%Y年%m月%d日}")
         return _file(f"{case['number']}.pdf", PDF, body)
 
@@ -184,7 +184,7 @@ def _document_json_routes(ctx: PluginContext, cases: Cases, config: MediationCon
     )
     async def xlsx(call: Call[None, LedgerQuery]) -> dict[str, Any]:
         rows = await ledger.cases(ctx, call.who, call.query)
-        body = ledger.workbook(rows, ctx.grids.index, config.time_zone)
+        body = ledger.workbook(rows, ctx.grids.index, ctx.time_zone)
         return _file("mediation-ledger.xlsx", XLSX, body)
 
 
@@ -192,8 +192,8 @@ def _file(name: str, media_type: str, body: bytes) -> dict[str, Any]:
     return {"filename": name, "media_type": media_type, "base64": base64.b64encode(body).decode()}
 
 
-def _today(zone: str) -> datetime:
-    return utcnow().astimezone(ZoneInfo(zone))
+def _today(zone: ZoneInfo) -> datetime:
+    return utcnow().astimezone(zone)
 
 
 def _sockets(ctx: PluginContext, cases: Cases) -> None:

@@ -14,8 +14,6 @@ class MediationConfig(BaseModel):
     follow_up_after_s: float = Field(7 * 86_400.0, gt=0, le=365 * 86_400, allow_inf_nan=False)
     # Earlier cases looked at for repeats (same parties or same place), in days.
     repeat_window_days: int = Field(365, ge=1, le=3650)
-    # Dates on the agreement and in the ledger export (the hub's time_zone is not in the SDK).
-    time_zone: str = Field("Asia/Shanghai", max_length=64)
     # A legal question should be answered within this long (SLA, seconds); then it is overdue.
     question_sla_s: float = Field(3 * 86_400.0, gt=0, le=90 * 86_400, allow_inf_nan=False)
     # Questions one client address may ask per hour (counted in the database, cluster-wide).

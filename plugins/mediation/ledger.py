@@ -99,8 +99,7 @@ def _count(rows: list[Case], attribute: str) -> dict[str, int]:
     return counts
 
 
-def workbook(rows: list[Case], index: GridIndex, zone: str) -> bytes:
-    tz = ZoneInfo(zone)
+def workbook(rows: list[Case], index: GridIndex, tz: ZoneInfo) -> bytes:
     # Imported by name: openpyxl ships no type hints (whether a stub package is installed or
     # not, this module reads the same to mypy).
     openpyxl: Any = importlib.import_module("openpyxl")
