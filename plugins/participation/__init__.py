@@ -3,7 +3,7 @@
 Points (积分制) and the points shop (积分超市) with a ledger that never loses or double-spends
 a point; volunteer activities with capacity, on-site check-in and service hours feeding
 points once; deliberation with votes under a quorum and conclusions that become dispatch
-tasks. The neighbourhood feed is still to come (see docs/participation.md).
+tasks; a neighbourhood feed moderated by the village (see docs/participation.md).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from hub.sdk import BasePlugin, PluginContext
 from plugins.participation import api
 from plugins.participation.access import OFFICER_ROLE
 from plugins.participation.deliberation import Deliberation
+from plugins.participation.feed import Feed
 from plugins.participation.points import Points
 from plugins.participation.seed import seed_demo
 from plugins.participation.volunteers import Volunteers
@@ -32,12 +33,16 @@ class ParticipationPlugin(BasePlugin):
         points = Points(ctx)
         api.install_points(ctx, points)
         api.install_volunteers(ctx, Volunteers(points))
-        talks = Deliberation(ctx, points)
+        talks, feed = Deliberation(ctx, points), Feed(ctx, points)
         if ctx.has_plugin("dispatch"):
             await talks.subscribe()
+            await feed.subscribe()
         else:
-            ctx.log.warning("dispatch is not enabled: conclusions cannot become tasks")
+            ctx.log.warning(
+                "dispatch is not enabled: conclusions and reported posts cannot become tasks"
+            )
         api.install_deliberation(ctx, talks)
+        api.install_feed(ctx, feed)
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         await seed_demo(ctx)

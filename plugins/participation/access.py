@@ -57,3 +57,10 @@ REGISTER = for_roles("participation.topics.register", RESIDENTS, TOPIC)
 TOPIC_RUN = for_roles("participation.topics.run", OFFICERS, TOPIC)
 BALLOT = for_roles("participation.votes.cast", RESIDENTS, VOTE)
 VOTE_CLOSE = for_roles("participation.votes.close", OFFICERS, VOTE)
+
+POST = "participation_post"
+
+FEED_READ = for_roles("participation.feed.read", READERS, Scope.LISTED)
+FEED_WRITE = for_roles("participation.feed.write", RESIDENTS, Scope.GRID)
+FEED_REPORT = for_roles("participation.feed.report", RESIDENTS, POST)
+MODERATE = for_roles("participation.feed.moderate", OFFICERS, POST)

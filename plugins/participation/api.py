@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
+
 from hub.sdk import Call, PluginContext
 from plugins.participation import access
 from plugins.participation.deliberation import (
@@ -14,6 +16,7 @@ from plugins.participation.deliberation import (
     TopicIn,
     VoteIn,
 )
+from plugins.participation.feed import CommentIn, Feed, IncidentIn, ModerationIn, PostIn, ReportIn
 from plugins.participation.points import (
     AwardIn,
     ExchangeIn,
@@ -28,33 +31,54 @@ from plugins.participation.volunteers import ActivityIn, CheckInIn, Volunteers
 def install_points(ctx: PluginContext, points: Points) -> None:
     http = ctx.http
 
-    @http.get("/points/rules", summary="Points rules of your villages", query=GridQuery,
-              rule=access.RULES_READ)  # fmt: skip
+    @http.get(
+        "/points/rules",
+        summary="Points rules of your villages",
+        query=GridQuery,
+        rule=access.RULES_READ,
+    )
     async def rules(call: Call[None, GridQuery]) -> dict[str, Any]:
         return {"rules": await points.rules(call.who, call.query.grid_id)}
 
-    @http.post("/points/rules", summary="Add a points rule", body=RuleIn, status=201,
-               rule=access.RULES_WRITE)  # fmt: skip
+    @http.post(
+        "/points/rules",
+        summary="Add a points rule",
+        body=RuleIn,
+        status=201,
+        rule=access.RULES_WRITE,
+    )
     async def add_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
         return await points.save_rule(call.who, call.body, None)
 
-    @http.put("/points/rules/{rule_id}", summary="Change a points rule", body=RuleIn,
-              rule=access.RULES_WRITE)  # fmt: skip
+    @http.put(
+        "/points/rules/{rule_id}",
+        summary="Change a points rule",
+        body=RuleIn,
+        rule=access.RULES_WRITE,
+    )
     async def change_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
         return await points.save_rule(call.who, call.body, call.path_int("rule_id"))
 
-    @http.post("/points/awards", summary="Award a resident points by a rule", body=AwardIn,
-               status=201, rule=access.AWARD)  # fmt: skip
+    @http.post(
+        "/points/awards",
+        summary="Award a resident points by a rule",
+        body=AwardIn,
+        status=201,
+        rule=access.AWARD,
+    )
     async def award(call: Call[AwardIn, None]) -> dict[str, Any]:
         return await points.award(call.who, call.body)
 
-    @http.get("/points/accounts", summary="Residents' balances in your villages",
-              query=GridQuery, rule=access.ACCOUNTS_READ)  # fmt: skip
+    @http.get(
+        "/points/accounts",
+        summary="Residents' balances in your villages",
+        query=GridQuery,
+        rule=access.ACCOUNTS_READ,
+    )
     async def accounts(call: Call[None, GridQuery]) -> dict[str, Any]:
         return {"accounts": await points.accounts(call.who, call.query.grid_id)}
 
-    @http.get("/points/mine", summary="My points, ledger and exchanges",
-              rule=access.MY_POINTS)  # fmt: skip
+    @http.get("/points/mine", summary="My points, ledger and exchanges", rule=access.MY_POINTS)
     async def mine(call: Call[None, None]) -> dict[str, Any]:
         return await points.mine(call.who)
 
@@ -64,33 +88,58 @@ def install_points(ctx: PluginContext, points: Points) -> None:
 def _install_shop(ctx: PluginContext, points: Points) -> None:
     http = ctx.http
 
-    @http.get("/shop/items", summary="The points shop of your villages", query=GridQuery,
-              rule=access.SHOP_READ)  # fmt: skip
+    @http.get(
+        "/shop/items",
+        summary="The points shop of your villages",
+        query=GridQuery,
+        rule=access.SHOP_READ,
+    )
     async def items(call: Call[None, GridQuery]) -> dict[str, Any]:
         return {"items": await points.items(call.who, call.query.grid_id)}
 
-    @http.post("/shop/items", summary="Add an item to a village's shop", body=ItemIn,
-               status=201, rule=access.SHOP_WRITE)  # fmt: skip
+    @http.post(
+        "/shop/items",
+        summary="Add an item to a village's shop",
+        body=ItemIn,
+        status=201,
+        rule=access.SHOP_WRITE,
+    )
     async def add_item(call: Call[ItemIn, None]) -> dict[str, Any]:
         return await points.save_item(call.who, call.body, None)
 
-    @http.put("/shop/items/{item_id}", summary="Change a shop item (stock, cost)", body=ItemIn,
-              rule=access.SHOP_WRITE)  # fmt: skip
+    @http.put(
+        "/shop/items/{item_id}",
+        summary="Change a shop item (stock, cost)",
+        body=ItemIn,
+        rule=access.SHOP_WRITE,
+    )
     async def change_item(call: Call[ItemIn, None]) -> dict[str, Any]:
         return await points.save_item(call.who, call.body, call.path_int("item_id"))
 
-    @http.post("/shop/exchanges", summary="Exchange my points for an item", body=ExchangeIn,
-               status=201, rule=access.EXCHANGE_CREATE)  # fmt: skip
+    @http.post(
+        "/shop/exchanges",
+        summary="Exchange my points for an item",
+        body=ExchangeIn,
+        status=201,
+        rule=access.EXCHANGE_CREATE,
+    )
     async def exchange(call: Call[ExchangeIn, None]) -> dict[str, Any]:
         return await points.exchange(call.who, call.body)
 
-    @http.get("/shop/exchanges", summary="Exchanges in your villages", query=GridQuery,
-              rule=access.EXCHANGES_READ)  # fmt: skip
+    @http.get(
+        "/shop/exchanges",
+        summary="Exchanges in your villages",
+        query=GridQuery,
+        rule=access.EXCHANGES_READ,
+    )
     async def exchanges(call: Call[None, GridQuery]) -> dict[str, Any]:
         return {"exchanges": await points.exchanges(call.who, call.query.grid_id)}
 
-    @http.post("/shop/exchanges/{exchange_id}/hand-over", summary="Hand the goods over",
-               rule=access.HAND_OVER)  # fmt: skip
+    @http.post(
+        "/shop/exchanges/{exchange_id}/hand-over",
+        summary="Hand the goods over",
+        rule=access.HAND_OVER,
+    )
     async def hand_over(call: Call[None, None]) -> dict[str, Any]:
         return await points.hand_over(call.who, call.path_int("exchange_id"))
 
@@ -98,43 +147,71 @@ def _install_shop(ctx: PluginContext, points: Points) -> None:
 def install_volunteers(ctx: PluginContext, volunteers: Volunteers) -> None:
     http = ctx.http
 
-    @http.get("/activities", summary="Volunteer activities of your villages", query=GridQuery,
-              rule=access.ACTIVITIES_READ)  # fmt: skip
+    @http.get(
+        "/activities",
+        summary="Volunteer activities of your villages",
+        query=GridQuery,
+        rule=access.ACTIVITIES_READ,
+    )
     async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:
         return {"activities": await volunteers.listed(call.who, call.query.grid_id)}
 
-    @http.post("/activities", summary="Publish a volunteer activity", body=ActivityIn,
-               status=201, rule=access.ACTIVITIES_WRITE)  # fmt: skip
+    @http.post(
+        "/activities",
+        summary="Publish a volunteer activity",
+        body=ActivityIn,
+        status=201,
+        rule=access.ACTIVITIES_WRITE,
+    )
     async def add(call: Call[ActivityIn, None]) -> dict[str, Any]:
         return await volunteers.save(call.who, call.body)
 
-    @http.post("/activities/{activity_id}/signups", summary="Sign me up", status=201,
-               rule=access.SIGN_UP)  # fmt: skip
+    @http.post(
+        "/activities/{activity_id}/signups", summary="Sign me up", status=201, rule=access.SIGN_UP
+    )
     async def sign_up(call: Call[None, None]) -> dict[str, Any]:
         return await volunteers.sign_up(call.who, call.path_int("activity_id"))
 
-    @http.delete("/activities/{activity_id}/signups/mine", summary="Withdraw my sign-up",
-                 status=204, rule=access.SIGN_UP)  # fmt: skip
+    @http.delete(
+        "/activities/{activity_id}/signups/mine",
+        summary="Withdraw my sign-up",
+        status=204,
+        rule=access.SIGN_UP,
+    )
     async def withdraw(call: Call[None, None]) -> None:
         await volunteers.withdraw(call.who, call.path_int("activity_id"))
 
-    @http.post("/activities/{activity_id}/check-in", summary="Check in on site", body=CheckInIn,
-               rule=access.CHECK_IN)  # fmt: skip
+    @http.post(
+        "/activities/{activity_id}/check-in",
+        summary="Check in on site",
+        body=CheckInIn,
+        rule=access.CHECK_IN,
+    )
     async def check_in(call: Call[CheckInIn, None]) -> dict[str, Any]:
         return await volunteers.check_in(call.who, call.path_int("activity_id"), call.body)
 
-    @http.get("/activities/{activity_id}/signups", summary="Who signed up and checked in",
-              rule=access.SIGNUPS_READ)  # fmt: skip
+    @http.get(
+        "/activities/{activity_id}/signups",
+        summary="Who signed up and checked in",
+        rule=access.SIGNUPS_READ,
+    )
     async def signups(call: Call[None, None]) -> dict[str, Any]:
         return {"signups": await volunteers.signups(call.who, call.path_int("activity_id"))}
 
-    @http.post("/activities/{activity_id}/complete", summary="Close it; record hours, points",
-               rule=access.COMPLETE)  # fmt: skip
+    @http.post(
+        "/activities/{activity_id}/complete",
+        summary="Close it; record hours, points",
+        rule=access.COMPLETE,
+    )
     async def complete(call: Call[None, None]) -> dict[str, Any]:
         return await volunteers.complete(call.who, call.path_int("activity_id"))
 
-    @http.get("/volunteers/stats", summary="Service hours by category", query=GridQuery,
-              rule=access.STATS_READ)  # fmt: skip
+    @http.get(
+        "/volunteers/stats",
+        summary="Service hours by category",
+        query=GridQuery,
+        rule=access.STATS_READ,
+    )
     async def stats(call: Call[None, GridQuery]) -> dict[str, Any]:
         return {"categories": await volunteers.stats(call.who, call.query.grid_id)}
 
@@ -142,42 +219,150 @@ def install_volunteers(ctx: PluginContext, volunteers: Volunteers) -> None:
 def install_deliberation(ctx: PluginContext, talks: Deliberation) -> None:
     http = ctx.http
 
-    @http.get("/topics", summary="Topics of your villages (conclusions published)",
-              query=GridQuery, rule=access.TOPICS_READ)  # fmt: skip
+    @http.get(
+        "/topics",
+        summary="Topics of your villages (conclusions published)",
+        query=GridQuery,
+        rule=access.TOPICS_READ,
+    )
     async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:
         return {"topics": await talks.listed(call.who, call.query.grid_id)}
 
-    @http.post("/topics", summary="Propose a topic (a resident or the village)", body=TopicIn,
-               status=201, rule=access.PROPOSE)  # fmt: skip
+    @http.post(
+        "/topics",
+        summary="Propose a topic (a resident or the village)",
+        body=TopicIn,
+        status=201,
+        rule=access.PROPOSE,
+    )
     async def propose(call: Call[TopicIn, None]) -> dict[str, Any]:
         return await talks.propose(call.who, call.body)
 
-    @http.post("/topics/{topic_id}/participants", summary="Register me to take part",
-               status=201, rule=access.REGISTER)  # fmt: skip
+    @http.post(
+        "/topics/{topic_id}/participants",
+        summary="Register me to take part",
+        status=201,
+        rule=access.REGISTER,
+    )
     async def register(call: Call[None, None]) -> dict[str, Any]:
         return await talks.register(call.who, call.path_int("topic_id"))
 
-    @http.put("/topics/{topic_id}/meeting", summary="The meeting and its minutes",
-              body=MeetingIn, rule=access.TOPIC_RUN)  # fmt: skip
+    @http.put(
+        "/topics/{topic_id}/meeting",
+        summary="The meeting and its minutes",
+        body=MeetingIn,
+        rule=access.TOPIC_RUN,
+    )
     async def meeting(call: Call[MeetingIn, None]) -> dict[str, Any]:
         return await talks.meeting(call.who, call.path_int("topic_id"), call.body)
 
-    @http.post("/topics/{topic_id}/votes", summary="Put a question to the vote", body=VoteIn,
-               status=201, rule=access.TOPIC_RUN)  # fmt: skip
+    @http.post(
+        "/topics/{topic_id}/votes",
+        summary="Put a question to the vote",
+        body=VoteIn,
+        status=201,
+        rule=access.TOPIC_RUN,
+    )
     async def open_vote(call: Call[VoteIn, None]) -> dict[str, Any]:
         return await talks.open_vote(call.who, call.path_int("topic_id"), call.body)
 
-    @http.post("/votes/{vote_id}/ballots", summary="Cast my ballot (once)", body=BallotIn,
-               status=201, rule=access.BALLOT)  # fmt: skip
+    @http.post(
+        "/votes/{vote_id}/ballots",
+        summary="Cast my ballot (once)",
+        body=BallotIn,
+        status=201,
+        rule=access.BALLOT,
+    )
     async def cast(call: Call[BallotIn, None]) -> dict[str, Any]:
         return await talks.cast(call.who, call.path_int("vote_id"), call.body)
 
-    @http.post("/votes/{vote_id}/close", summary="Close a vote and count it",
-               rule=access.VOTE_CLOSE)  # fmt: skip
+    @http.post(
+        "/votes/{vote_id}/close", summary="Close a vote and count it", rule=access.VOTE_CLOSE
+    )
     async def close(call: Call[None, None]) -> dict[str, Any]:
         return await talks.close_vote(call.who, call.path_int("vote_id"))
 
-    @http.post("/topics/{topic_id}/conclusion", summary="Publish the conclusion (maybe a task)",
-               body=ConclusionIn, rule=access.TOPIC_RUN)  # fmt: skip
+    @http.post(
+        "/topics/{topic_id}/conclusion",
+        summary="Publish the conclusion (maybe a task)",
+        body=ConclusionIn,
+        rule=access.TOPIC_RUN,
+    )
     async def conclude(call: Call[ConclusionIn, None]) -> dict[str, Any]:
         return await talks.conclude(call.who, call.path_int("topic_id"), call.body)
+
+
+def install_feed(ctx: PluginContext, feed: Feed) -> None:
+    http = ctx.http
+
+    @http.get(
+        "/feed/posts",
+        summary="Neighbourhood posts of your villages",
+        query=GridQuery,
+        rule=access.FEED_READ,
+    )
+    async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:
+        return {"posts": await feed.listed(call.who, call.query.grid_id)}
+
+    @http.post(
+        "/feed/posts",
+        summary="Post to my village's feed (photos as base64)",
+        body=PostIn,
+        status=201,
+        rule=access.FEED_WRITE,
+    )
+    async def publish(call: Call[PostIn, None]) -> dict[str, Any]:
+        return await feed.publish(call.who, call.body)
+
+    @http.get("/feed/photos/{photo_id}", summary="A post's photo", rule=access.FEED_READ)
+    async def photo(call: Call[None, None]) -> web.Response:
+        return await feed.photo(call.who, call.path_int("photo_id"))
+
+    @http.post(
+        "/feed/posts/{post_id}/comments",
+        summary="Comment on a post",
+        body=CommentIn,
+        status=201,
+        rule=access.FEED_REPORT,
+    )
+    async def comment(call: Call[CommentIn, None]) -> dict[str, Any]:
+        return await feed.comment(call.who, call.path_int("post_id"), call.body)
+
+    @http.post(
+        "/feed/posts/{post_id}/reports",
+        summary="Report a post (once)",
+        body=ReportIn,
+        status=201,
+        rule=access.FEED_REPORT,
+    )
+    async def report(call: Call[ReportIn, None]) -> dict[str, Any]:
+        return await feed.report(call.who, call.path_int("post_id"), call.body)
+
+    @http.post(
+        "/feed/posts/{post_id}/moderation",
+        summary="Hide or restore a post",
+        body=ModerationIn,
+        rule=access.MODERATE,
+    )
+    async def moderate(call: Call[ModerationIn, None]) -> dict[str, Any]:
+        return await feed.moderate(call.who, call.path_int("post_id"), call.body)
+
+    @http.post(
+        "/feed/posts/{post_id}/comments/{comment_id}/moderation",
+        summary="Hide or restore a comment",
+        body=ModerationIn,
+        rule=access.MODERATE,
+    )
+    async def moderate_comment(call: Call[ModerationIn, None]) -> dict[str, Any]:
+        post_id, comment_id = call.path_int("post_id"), call.path_int("comment_id")
+        return await feed.moderate(call.who, post_id, call.body, comment_id)
+
+    @http.post(
+        "/feed/posts/{post_id}/incident",
+        summary="Turn a reported post into an incident",
+        body=IncidentIn,
+        status=202,
+        rule=access.MODERATE,
+    )
+    async def to_incident(call: Call[IncidentIn, None]) -> dict[str, Any]:
+        return await feed.to_incident(call.who, call.path_int("post_id"), call.body)

@@ -16,7 +16,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Float, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.sdk import Base, UTCDateTime, utcnow
@@ -209,3 +218,51 @@ class Ballot(Base):
     person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     choice: Mapped[int] = mapped_column(Integer)
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Post(Base):
+    """A neighbourhood post (邻里生活) by a resident of a village; the village moderates it."""
+
+    __tablename__ = "participation_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the village
+    author_id: Mapped[int] = mapped_column(Integer, index=True)
+    author_name: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(String(1000))
+    state: Mapped[str] = mapped_column(String(16), default="visible")  # visible | hidden
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+    incident_number: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PostPhoto(Base):
+    __tablename__ = "participation_post_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(Integer, index=True)
+    content_type: Mapped[str] = mapped_column(String(24))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Comment(Base):
+    __tablename__ = "participation_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(Integer, index=True)
+    author_id: Mapped[int] = mapped_column(Integer)
+    author_name: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16), default="visible")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PostReport(Base):
+    """A resident's report of a post: one per person and post (the primary key)."""
+
+    __tablename__ = "participation_post_reports"
+
+    post_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
