@@ -33,6 +33,7 @@ from plugins.party.messages import PointsAwarded
 from plugins.party.models import (
     Attendance,
     Meeting,
+    MeetingPhoto,
     Member,
     Organisation,
     PointEntry,
@@ -413,9 +414,17 @@ class Building:
                     )
                 ).all()
             )
+            photos: dict[int, list[int]] = {}
+            for meeting_id, photo_id in await session.execute(
+                select(MeetingPhoto.meeting_id, MeetingPhoto.id)
+                .where(MeetingPhoto.meeting_id.in_([m.id for m in rows]))
+                .order_by(MeetingPhoto.id)
+            ):
+                photos.setdefault(meeting_id, []).append(photo_id)
         return [
             {
                 "id": m.id,
+                "photos": photos.get(m.id, []),
                 "kind": m.kind,
                 "title": m.title,
                 "place": m.place,

@@ -9,8 +9,10 @@ from pydantic import BaseModel, Field
 
 from hub.sdk import Call, PluginContext
 from plugins.party import access
+from plugins.party.attachments import read_upload
 from plugins.party.building import Building
 from plugins.party.ledger import Ledger
+from plugins.party.meeting_photos import MeetingPhotos
 from plugins.party.member_view import MemberView
 from plugins.party.overview import Overview
 from plugins.party.schemas import (
@@ -43,6 +45,7 @@ class Done(BaseModel):
 def install(ctx: PluginContext, building: Building, overview: Overview) -> None:
     _orgs(ctx, building)
     _member(ctx, MemberView(ctx, building))
+    _photos(ctx, MeetingPhotos(ctx, building))
     _ledger(ctx, Ledger(ctx, building))
     _overview(ctx, overview)
     _self(ctx, building)
@@ -273,3 +276,28 @@ def _member(ctx: PluginContext, view: MemberView) -> None:
     async def communities(call: Call[None, None]) -> dict[str, Any]:
         await view.building.me(call.who)
         return {"items": view.communities()}
+
+
+def _photos(ctx: PluginContext, photos: MeetingPhotos) -> None:
+    @ctx.http.post(
+        "/meetings/{meeting_id}/photos",
+        summary="Add a photo of a meeting (multipart, one part `file`)",
+        response=Created,
+        status=201,
+        raw_body="multipart/form-data",
+        rule=access.ORG_EDIT,
+    )
+    async def add(call: Call[None, None]) -> dict[str, Any]:
+        meeting_id = call.path_int("meeting_id")
+        await photos.check(call.who, meeting_id)
+        upload = await read_upload(call.request)
+        return {"id": await photos.add(call.who, meeting_id, upload)}
+
+    @ctx.http.get(
+        "/meetings/{meeting_id}/photos/{photo_id}",
+        summary="A photo of a meeting",
+        produces="image/*",
+        rule=access.ORG_EDIT,
+    )
+    async def get(call: Call[None, None]) -> web.Response:
+        return await photos.get(call.who, call.path_int("meeting_id"), call.path_int("photo_id"))

@@ -177,6 +177,22 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MeetingPhoto(Base):
+    """A photo of a meeting (its record beside the minutes)."""
+
+    __tablename__ = "party_meeting_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("party_meetings.id", ondelete="CASCADE"), index=True
+    )
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Attendance(Base):
     __tablename__ = "party_attendance"
     __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)

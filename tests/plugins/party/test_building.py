@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import openpyxl  # type: ignore[import-untyped]
 
 from hub.keys import BUS
@@ -15,6 +16,13 @@ from tests.plugins.party.conftest import API, VILLAGE
 
 PARTY_GRID = f"{VILLAGE}-P01"  # 东庄村党建网格, an overlay of the demo county
 HALL = (118.5601, 37.0401)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def upload(name: str, data: bytes) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    form.add_field("file", data, filename=name, content_type="application/octet-stream")
+    return form
 
 
 async def branch(hub: RunningHub, town: HubClient) -> int:
@@ -124,7 +132,21 @@ async def test_meeting_sign_in_by_code_and_location_and_attendance_rate(hub: Run
         3,
         round(2 / 3, 4),
     )
+    photos = f"{API}/meetings/{meeting['id']}/photos"
+    photo = await town.json("POST", photos, data=upload("会场.png", PNG))
+    assert await town.refused("POST", photos, data=upload("x.pdf", b"%PDF-1.4\n")) == (
+        415,
+        "party.photo_type",
+    )
+    assert await (await hub.sign_in("v05.cmd")).refused(
+        "POST", photos, data=upload("会场.png", PNG)
+    ) == (403, "scope.forbidden")
+    headers = {"Authorization": f"Bearer {town.token}"}
+    async with aiohttp.ClientSession(hub.url, headers=headers) as http:
+        got = await http.get(f"{photos}/{photo['id']}")
+        assert (got.status, got.content_type, await got.read()) == (200, "image/png", PNG)
     listed = (await town.json("GET", f"{API}/orgs/{org}/meetings"))["items"]
+    assert [m["photos"] for m in listed] == [[], [photo["id"]]]
     assert [(m["title"], m["signed_in"], m["minutes"]) for m in listed] == [
         ("下周党课", 0, ""),
         ("第四季度党员大会", 2, "传达学习上级精神；讨论村级事务。"),
@@ -137,9 +159,10 @@ async def test_meeting_sign_in_by_code_and_location_and_attendance_rate(hub: Run
     assert [
         (m["name"], m["meetings"], m["points"]["meeting"], m["total"]) for m in yearly["members"]
     ] == [("张秀英", 1, 2, 2), ("李志强", 1, 2, 2), ("王建国", 0, 0, 0)]
-    workbook = await town.get(f"{API}/orgs/{org}/ledger.xlsx", params={"year": year})
-    assert workbook.status == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(workbook._body or b"")).active
+    async with aiohttp.ClientSession(hub.url, headers=headers) as http:
+        workbook = await http.get(f"{API}/orgs/{org}/ledger.xlsx", params={"year": year})
+        assert workbook.status == 200
+        sheet = openpyxl.load_workbook(io.BytesIO(await workbook.read())).active
     rows = list(sheet.iter_rows(min_row=3, values_only=True))
     assert [(r[0], r[2], r[-1]) for r in rows] == [
         ("张秀英", 1, 2),
