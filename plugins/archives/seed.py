@@ -107,6 +107,7 @@ class Seeder:
         self.env, self.rng, self.villages = env, random.Random(SEED), villages
         self.grids = [(g, box) for g in grids if (box := grid_box(g)) is not None]
         self.now = datetime.now(UTC).replace(microsecond=0)
+        self.stamp = self._at(self.now)  # every row's created/updated time, formatted once
         self.rows: dict[type[Base], list[tuple[Any, ...]]] = {m: [] for m in (
             Address, House, Household, Resident, ResidentTag, Place, Organisation)}  # fmt: skip
         self.used_ids: set[str] = set()
@@ -130,7 +131,7 @@ class Seeder:
                 lng, lat = box.point(self.rng)
                 full = f"{self.villages.get(grid.id, grid.name)}{name}"
                 self.rows[Address].append((address_id, grid.id, None, "road", name, full, lng,
-                                           lat, self._at(self.now)))  # fmt: skip
+                                           lat, self.stamp))  # fmt: skip
                 roads[grid.id].append((address_id, full))
         return roads
 
@@ -142,7 +143,7 @@ class Seeder:
         address_id = len(self.rows[Address]) + 1
         label = f"{number % 97 + 1}号"
         self.rows[Address].append((address_id, grid.id, road_id, "number", label,
-                                   f"{road}{label}", lng, lat, self._at(self.now)))  # fmt: skip
+                                   f"{road}{label}", lng, lat, self.stamp))  # fmt: skip
         use = rng.choices(("self", "rented", "vacant", "shop"), (78, 10, 8, 4))[0]
         kind = rng.choices(("bungalow", "building", "courtyard", "villa"), (55, 20, 22, 3))[0]
         members = [] if use in ("vacant", "shop") else self._family()
@@ -150,7 +151,7 @@ class Seeder:
         self.rows[House].append((number, grid.id, address_id, f"{grid.code}-H{number:05d}",
                                  f"{road}{label}", kind, use, owner, None,
                                  round(rng.uniform(60, 260), 1), rng.choice((1, 1, 2, 3)), lng,
-                                 lat, "", 1, self._at(self.now), self._at(self.now)))  # fmt: skip
+                                 lat, "", 1, self.stamp, self.stamp))  # fmt: skip
         if members:
             self._household(number, grid, members)
 
@@ -179,7 +180,7 @@ class Seeder:
         first_resident = len(self.rows[Resident]) + 1
         self.rows[Household].append((household_id, grid.id, f"{grid.code}-{household_id:05d}",
                                      "family", house_id, first_resident,
-                                     self._at(self.now)))  # fmt: skip
+                                     self.stamp))  # fmt: skip
         category = self.rng.choices(("registered", "resident", "floating"), (80, 12, 8))[0]
         for name, sex, age, relation in members:
             self._resident(grid, household_id, house_id, name, sex, age, relation, category)
@@ -197,13 +198,13 @@ class Seeder:
             self._day(born), occupation, personal.seal(id_number), hasher.id_number(id_number),
             mask_id(id_number), personal.seal(phone) if phone else "",
             hasher.phone(phone) if phone else None, mask_phone(phone), "active", "", 1,
-            self._at(self.now), self._at(self.now)))  # fmt: skip
+            self.stamp, self.stamp))  # fmt: skip
         for code, share in TAG_SHARE:
             wanted = (code != "elderly_alone" or age >= 65) and (
                 code != "left_behind_child" or age < 16)  # fmt: skip
             if wanted and rng.random() < share * (3 if code == "elderly_alone" else 1):
                 self.rows[ResidentTag].append((resident_id, code, grid.id, "",
-                                               self._at(self.now)))  # fmt: skip
+                                               self.stamp))  # fmt: skip
 
     def _id_number(self, born: date, sex: str) -> str:
         while True:
@@ -224,8 +225,8 @@ class Seeder:
         self.rows[Place].append((
             number, grid.id, None, name, kind, risk, interval, "", self._name("m"),
             self.env.ctx.personal.seal(phone), self.env.hasher.phone(phone), mask_phone(phone),
-            rng.randint(1, 80), f"{grid.name}", lng, lat, "", 1, self._at(self.now),
-            self._at(self.now)))  # fmt: skip
+            rng.randint(1, 80), f"{grid.name}", lng, lat, "", 1, self.stamp,
+            self.stamp))  # fmt: skip
 
     def _org(self, number: int) -> None:
         rng = self.rng
@@ -237,7 +238,7 @@ class Seeder:
         self.rows[Organisation].append((
             number, grid.id, None, name, kind, self._name(rng.choice("mf")),
             self.env.ctx.personal.seal(phone), mask_phone(phone), rng.randint(5, 300),
-            grid.name, lng, lat, 1, self._at(self.now), self._at(self.now)))  # fmt: skip
+            grid.name, lng, lat, 1, self.stamp, self.stamp))  # fmt: skip
 
     def _name(self, sex: str) -> str:
         return self.rng.choice(SURNAMES) + self._given(sex)
