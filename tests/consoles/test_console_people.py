@@ -13,6 +13,7 @@ from hub.roles import RoleSpec
 from hub.web import Call
 from tests.consoles.browser import Browsers
 from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub, StartConsoleHub
+from tests.consoles.test_zh_walk import assert_chinese
 from tests.hub.conftest import bearer, login
 
 VILLAGE = "370783-001-001"  # 东庄村
@@ -73,7 +74,10 @@ async def test_admin_assigns_a_plugin_role_per_grid_and_removes_it(
 
     added = page.get_by_test_id(f"grant-{GRANT}")
     await expect(added).to_contain_text("巡查员 · 东庄村")
-    await expect(added).to_contain_text("插件 patrol")
+    # a role a plugin added, in words; the plugin's name (a code) only on hover
+    await expect(added).to_contain_text("插件角色")
+    await expect(added.get_by_test_id("grant-plugin")).to_have_attribute("title", "patrol")
+    await assert_chinese(page, "a plugin's role assigned")
     assert GRANT in await worker_roles(hub)
     assert await secret_status(hub) == 200
 

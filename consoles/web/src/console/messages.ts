@@ -280,7 +280,7 @@ const zh = {
     pick: '在左侧选择一名人员，查看并分配其在各网格的角色',
     no_roles: '暂无角色',
     unknown_role: '未知角色（插件已移除，保存时将去掉）',
-    plugin: '插件 {name}',
+    plugin: '插件角色', // the plugin's name (a code) is the tag's tooltip
     remove: '移除',
     role: '选择角色',
     grid: '选择网格',
@@ -575,7 +575,7 @@ const en: Tree = {
     pick: 'Pick a person on the left to see and assign their roles per grid',
     no_roles: 'No roles',
     unknown_role: 'Unknown role (its plugin was removed; dropped on save)',
-    plugin: 'plugin {name}',
+    plugin: 'Plugin role',
     remove: 'Remove',
     role: 'Role',
     grid: 'Grid',
