@@ -64,8 +64,18 @@ async def test_a_visit_recorded_offline_is_sent_when_the_phone_is_back_online(
     await expect(item).to_contain_text("李桂芝", timeout=LIVE_MS)
     await expect(item).to_contain_text("已到期")
 
-    await field.context.set_offline(True)
+    # Online, from the visit's form: a new phone number goes to the village for review.
     await item.click()
+    await field.get_by_test_id("propose-open").click()
+    await input_of(field, "propose-value").fill("13966668888")
+    await field.get_by_test_id("propose-send").click()
+    await expect(field.get_by_text("已提交，待村（镇）审核")).to_be_visible()
+    pending = await worker.json("GET", f"{API}/changes", params={"state": "pending"})
+    assert [(c["target_id"], c["fields"]) for c in pending["items"]] == [
+        (rid, {"phone": "139****8888"})
+    ]
+
+    await field.context.set_offline(True)
     await input_of(field, "visit-note").fill("老人身体尚好，已送米面")
     await field.get_by_test_id("visit-photo").set_input_files(
         {"name": "visit.png", "mimeType": "image/png", "buffer": png()}
