@@ -8,10 +8,14 @@ generated once and shared by every node through the database, like the token sig
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Setting
@@ -26,6 +30,10 @@ class PersonalBox:
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        # A second key for look-up digests, derived so that a digest reveals nothing of the
+        # sealing key and one deployment's digests do not match another's.
+        derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"gridhub lookup")
+        self._lookup_key = derive.derive(key)
 
     @classmethod
     def random(cls) -> PersonalBox:
@@ -49,6 +57,14 @@ class PersonalBox:
             return self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], None).decode()
         except InvalidTag as exc:
             raise ValueError("sealed with another key or altered") from exc
+
+    def lookup(self, text: str, kind: str) -> str:
+        """A keyed digest (HMAC-SHA256, hex) of `text` for exact look-up of sealed values: store
+        it beside the sealed value and search by `lookup(query, kind)`. `kind` (e.g. "phone",
+        "id_number") keeps equal texts of different kinds apart. Normalise `text` first (case,
+        spaces): equal digests need equal texts."""
+        message = kind.encode() + b"\x00" + text.encode()
+        return hmac.new(self._lookup_key, message, hashlib.sha256).hexdigest()
 
 
 def is_sealed(value: str) -> bool:
