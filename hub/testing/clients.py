@@ -15,18 +15,33 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+class ReadResponse(aiohttp.ClientResponse):
+    """A response whose body, once read in full, stays readable after the connection went
+    back to the pool. HubClient reads every body and then leaves the `async with`, which
+    releases the response; aiohttp's own read() then refuses with "Connection closed" even
+    though the body is in memory (json() and text() skip that check, so only binary answers
+    such as a PDF read through read() failed)."""
+
+    async def read(self) -> bytes:
+        if self._body is not None:
+            return self._body
+        return await super().read()
+
+
 class HubClient:
     """HTTP to a hub as one person (or nobody): paths relative to the hub, the bearer token on
     every request, and, for a browser-like session (`cookie=True` at sign-in), the CSRF header
     from the hub's cookie on every unsafe request. Responses come back read: `await
-    response.json()` after the client is closed still works."""
+    response.json()` or `await response.read()` after the client is closed still works."""
 
     def __init__(self, url: str, token: str | None = None, refresh_token: str | None = None):
         self.url = url
         self.token = token
         self.refresh_token = refresh_token
         jar = aiohttp.CookieJar(unsafe=True)  # the hub is on 127.0.0.1, an IP address
-        self._http = aiohttp.ClientSession(base_url=url, cookie_jar=jar)
+        self._http = aiohttp.ClientSession(
+            base_url=url, cookie_jar=jar, response_class=ReadResponse
+        )
 
     async def request(
         self, method: str, path: str, *, headers: Mapping[str, str] | None = None, **kwargs: Any

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from pydantic import BaseModel, Field
 
 from hub.sdk import (
@@ -24,6 +25,7 @@ from hub.sdk import (
     require_scope,
 )
 from hub.testing import PASSWORD, running_hub
+from hub.testing.clients import error_code
 from hub.testing.fixtures import (  # noqa: F401  (fixtures)
     StartGridHub,
     gridhub_demo_template,
@@ -32,6 +34,8 @@ from hub.testing.fixtures import (  # noqa: F401  (fixtures)
 from hub.testing.hubs import choose_plugins
 
 WARDEN = "kit_warden"
+OCTETS = "application/octet-stream"
+BADGE = bytes(range(256)) * 1024  # every byte value, larger than one read of the socket
 WATCH = for_roles("kit.watch", frozenset({WARDEN}), Scope.GRID)
 
 
@@ -53,6 +57,10 @@ class KitPlugin(BasePlugin):
         async def watch(call: Call[Watch, None]) -> dict[str, Any]:
             require_scope(call.who, ctx.grids.index, call.body.grid_id)
             return {"watching": call.body.grid_id, "by": call.who.username}
+
+        @ctx.http.get("/badge", summary="A binary answer", produces=OCTETS, rule=WATCH)
+        async def badge(call: Call[None, None]) -> web.Response:
+            return web.Response(body=BADGE, content_type=OCTETS)
 
         @ctx.realtime.on("watch", Watch, WATCH)
         async def watch_live(conn: Connection, body: Watch) -> dict[str, Any]:
@@ -95,6 +103,23 @@ async def test_a_plugin_object_with_its_role_over_http_and_socket() -> None:
 
         await hub.grant("clerk", WARDEN, "T1")  # a plugin role, given through the people API
         await clerk.json("POST", "/api/v1/kit/watch", json={"grid_id": village})
+
+
+async def test_a_binary_answer_reads_after_the_request() -> None:
+    """HubClient leaves aiohttp's `async with` before returning: read() must still give the
+    bytes (it raised "Connection closed" while json() worked)."""
+    async with running_hub([KitPlugin()]) as hub:
+        await hub.add_grid("T1", "东庄镇", level="town")
+        await hub.add_person("warden", [(WARDEN, "T1")])
+        warden = await hub.sign_in("warden")
+        response = await warden.get("/api/v1/kit/badge")
+        assert (response.status, response.content_type) == (200, OCTETS)
+        assert await response.read() == BADGE
+        assert await response.read() == BADGE  # and again
+        refused = await hub.anonymous().get("/api/v1/kit/badge")
+        assert refused.status == 401
+        assert b'"auth.required"' in await refused.read()
+        assert await error_code(refused) == "auth.required"  # json() after read() as before
 
 
 async def test_a_cookie_session_refreshes_with_the_csrf_header() -> None:
