@@ -67,3 +67,24 @@ class IncidentOverdue(DomainMessage):
     category: str
     priority: str
     deadline: float
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class IncidentResolutionOffered(DomainMessage):
+    """Another plugin resolved what an incident is about (a mediation agreement, ...).
+
+    Dispatch applies it as the matching lifecycle step when its own state machine allows it:
+    `handled` is the 处置 of an incident being worked (signed, en route, on scene), `closed` the
+    结案 of a verified one; otherwise the offer is written in the incident's timeline as a
+    comment for its handlers. `offer_ref` is unique per `by_plugin`: a redelivered offer finds
+    its timeline line and changes nothing. Dispatch answers with `IncidentChanged`.
+    """
+
+    topic: ClassVar[str] = "dispatch.incident.resolution_offered"
+    incident_id: int
+    by_plugin: str
+    offer_ref: str
+    outcome: str  # handled | closed
+    summary: str
+    actor_id: int | None = None
+    actor_name: str = ""

@@ -4,18 +4,20 @@ A new dispatch incident of a dispute category (dispatch's `IncidentChanged`, act
 `reported`) becomes a case at the village committee over its grid, once per incident (the
 case's unique `incident_id`; a message handled twice finds the case and stops).
 
-The way back: dispatch has no inbound message to handle an incident (its only inbound message
-is `IncidentRequested`, which opens one). The case's outcome is published as mediation's own
-`CaseConcluded` with the `incident_id`, for dispatch (or a bridge) to subscribe to; until then
-the incident is handled in dispatch by its handlers as before.
+The way back: an agreement (or its performance) on a case from an incident is offered to
+dispatch as `IncidentResolutionOffered(outcome="handled")`, keyed by the case, beside
+mediation's own `CaseConcluded`. Dispatch marks the incident handled (处置) when it is being
+worked, or notes the agreement in its timeline otherwise; a redelivery changes nothing.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 
 from hub.sdk import SYSTEM, Actor, HubError, PluginContext
-from plugins.dispatch.messages import IncidentChanged
+from plugins.dispatch.messages import IncidentChanged, IncidentResolutionOffered
 from plugins.mediation.cases import Cases, Origin
 from plugins.mediation.config import MediationConfig
 from plugins.mediation.schemas import CaseIn
@@ -55,3 +57,23 @@ class IncidentIntake:
             self.ctx.log.error(
                 "dispute incident not taken", extra={"incident": m.number, "error": str(exc)}
             )
+
+
+# Outcomes that settle the dispute an incident reported (a referral hands it elsewhere).
+SETTLING = frozenset({"agreed", "performed"})
+
+
+async def offer_resolution(ctx: PluginContext, summary: dict[str, Any], outcome: str) -> None:
+    """The incident behind the case is handled once the parties agreed (one offer per case)."""
+    if outcome not in SETTLING:
+        return
+    text = summary["agreement"] or summary["outcome_note"] or ""
+    offer = IncidentResolutionOffered(
+        incident_id=summary["incident_id"],
+        by_plugin="mediation",
+        offer_ref=f"case:{summary['id']}",
+        outcome="handled",
+        summary=f"调解 {summary['number']} 达成协议：{text}"[:2000],
+        actor_name="矛盾调解 mediation",
+    )
+    await ctx.bus.publish(offer)

@@ -62,6 +62,10 @@ class Effects:
             )
         if outcome.concluded:
             await self.ctx.bus.publish(self._concluded(change.summary, outcome.concluded))
+            if self.ctx.has_plugin("dispatch") and change.summary["incident_id"]:
+                from plugins.mediation.bridge import offer_resolution  # dispatch's messages
+
+                await offer_resolution(self.ctx, change.summary, outcome.concluded)
 
     def _changed(self, change: Change) -> CaseChanged:
         s = change.summary
