@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.sdk import BasePlugin, PluginContext
+from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi
 from plugins.participation import api
-from plugins.participation.access import OFFICER_ROLE
+from plugins.participation.access import OFFICER_ROLE, OFFICERS
 from plugins.participation.deliberation import Deliberation
 from plugins.participation.feed import Feed
 from plugins.participation.points import Points
@@ -21,6 +21,22 @@ from plugins.participation.volunteers import Volunteers
 
 HERE = Path(__file__).parent
 
+UI = PluginUi(
+    pages=(
+        ConsolePage(
+            id="participation",
+            title_zh="群众参与",
+            title_en="Participation",
+            roles=OFFICERS,
+            order=74,
+            path="participation",
+            module="participation.js",
+            export="ParticipationPage",
+        ),
+    ),
+    styles=("participation.css",),
+)
+
 
 class ParticipationPlugin(BasePlugin):
     name = "participation"
@@ -28,6 +44,8 @@ class ParticipationPlugin(BasePlugin):
     optional = ("dispatch",)
     migrations = HERE / "migrations"
     roles = (OFFICER_ROLE,)
+    ui = UI
+    static = HERE / "static"
 
     async def setup(self, ctx: PluginContext) -> None:
         points = Points(ctx)

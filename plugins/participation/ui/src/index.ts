@@ -1,0 +1,4 @@
+// The participation plugin's bundle (plugins/participation/static/participation.js): the names
+// its PluginUi (plugins/participation/__init__.py) gives.
+import './words'
+export { default as ParticipationPage } from './ParticipationPage.vue'

@@ -1,0 +1,64 @@
+// Words of the participation plugin in zh-CN and en, and its error codes by name (registered
+// with the host's registerErrorNames so showError names them like the hub's own).
+import { registerErrorNames, text } from '@gridhub/host'
+
+type Pair = [string, string]
+
+export const ERROR_NAMES: Record<string, Pair> = {
+  'participation.village_not_found': ['未找到该村', 'No such village'],
+  'participation.rule_not_found': ['未找到该积分规则', 'No such points rule'],
+  'participation.rule_exists': ['该村已有同名同类规则', 'The village has that rule already'],
+  'participation.rule_inactive': ['该积分规则已停用', 'That rule is not in use'],
+  'participation.rule_unfit': ['须选用本村的志愿服务时长规则', 'Choose a volunteer-hour rule of the village'],
+  'participation.resident_not_found': ['该人员不是本村居民', 'Not a resident of the village'],
+  'participation.item_not_found': ['未找到该商品', 'No such item'],
+  'participation.out_of_stock': ['商品已兑完', 'Out of stock'],
+  'participation.points_insufficient': ['积分不足', 'Not enough points'],
+  'participation.key_reused': ['请求标识已被使用', 'That request key was used'],
+  'participation.exchange_not_found': ['未找到该兑换', 'No such exchange'],
+  'participation.already_handed_over': ['已发放', 'Already handed over'],
+  'participation.activity_not_found': ['未找到该活动', 'No such activity'],
+  'participation.activity_full': ['活动名额已满', 'The activity is full'],
+  'participation.activity_over': ['活动已结束', 'The activity is over'],
+  'participation.already_signed_up': ['已报名', 'Already signed up'],
+  'participation.cannot_withdraw': ['未报名或已签到，不能取消', 'Not signed up, or checked in'],
+  'participation.check_in_closed': ['不在签到时间内', 'Check-in is not open'],
+  'participation.too_far': ['距离活动地点太远', 'Too far from the place'],
+  'participation.check_code_wrong': ['签到码不正确', 'Wrong check-in code'],
+  'participation.not_signed_up': ['请先报名', 'Sign up first'],
+  'participation.already_checked_in': ['已签到', 'Already checked in'],
+  'participation.topic_not_found': ['未找到该议题', 'No such topic'],
+  'participation.topic_concluded': ['议题已形成结论', 'The topic is concluded'],
+  'participation.already_registered': ['已报名参与', 'Already registered'],
+  'participation.vote_not_found': ['未找到该表决', 'No such vote'],
+  'participation.vote_closed': ['表决已结束', 'The vote is closed'],
+  'participation.not_eligible': ['您不在本次表决范围内', 'You may not vote on this'],
+  'participation.choice_unknown': ['没有该选项', 'No such option'],
+  'participation.already_voted': ['已投票', 'Already voted'],
+  'participation.dispatch_unavailable': ['未启用事件处置，无法转为任务', 'Dispatch is not enabled'],
+  'participation.post_not_found': ['未找到该帖子', 'No such post'],
+  'participation.photo_not_found': ['未找到该图片', 'No such photo'],
+  'participation.comment_not_found': ['未找到该评论', 'No such comment'],
+  'participation.photo_form': ['图片格式有误', 'A photo is malformed'],
+  'participation.photo_too_large': ['图片不能超过 700 KB', 'A photo may be at most 700 KB'],
+  'participation.photo_type': ['仅支持 JPEG、PNG、WebP 图片', 'Photos are JPEG, PNG or WebP'],
+  'participation.already_reported': ['已举报', 'Already reported'],
+  'participation.post_not_reported': ['仅被举报的帖子可转为事件', 'Only a reported post'],
+}
+registerErrorNames(ERROR_NAMES)
+
+const STATES: Record<string, Pair> = {
+  open: ['进行中', 'Open'],
+  completed: ['已结束', 'Completed'],
+  concluded: ['已形成结论', 'Concluded'],
+  closed: ['已结束', 'Closed'],
+  placed: ['待发放', 'To hand over'],
+  handed_over: ['已发放', 'Handed over'],
+  visible: ['显示中', 'Shown'],
+  hidden: ['已隐藏', 'Hidden'],
+}
+
+export function stateName(state: string): string {
+  const pair = STATES[state]
+  return pair ? text(pair[0], pair[1]) : state
+}
