@@ -8,7 +8,7 @@ from pathlib import Path
 from hub.sdk import BasePlugin, PluginContext, PluginUi
 from plugins.archives import api, seed, tags, work_api, work_seed
 from plugins.archives.access import ROLES
-from plugins.archives.keys import load_hasher
+from plugins.archives.keys import Hasher, register_hasher
 from plugins.archives.pages import CONSOLE_PAGES, MAP_LAYERS
 from plugins.archives.records import HOUSES, ORGS, PLACES, Records
 from plugins.archives.residents import Residents
@@ -29,9 +29,8 @@ class ArchivesPlugin(BasePlugin):
     static = HERE / "static"
 
     async def setup(self, ctx: PluginContext) -> None:
+        env = Env(ctx, register_hasher(ctx.sessions, Hasher(ctx.personal)))
         async with ctx.first_start():
-            hasher = await load_hasher(ctx.sessions)
-            env = Env(ctx, hasher)
             if added := await tags.seed_defaults(env):
                 ctx.log.info("added %d default key-group tags", added)
         records = {"houses": Records(env, HOUSES), "places": Records(env, PLACES),
@@ -41,7 +40,7 @@ class ArchivesPlugin(BasePlugin):
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         """The demo county's synthetic archive (seed.py), once: only while it is empty."""
-        env = Env(ctx, await load_hasher(ctx.sessions))
+        env = Env(ctx, Hasher(ctx.personal))
         await tags.seed_defaults(env)
         await seed.seed_demo(env)
         await work_seed.seed_visit_history(ctx)  # visit history of the demo (work_seed.py)

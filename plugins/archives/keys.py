@@ -1,51 +1,48 @@
-"""Keyed look-up hashes of sealed values: the same ID number or phone always gives the same
-HMAC-SHA256 under the plugin's own key, so an exact look-up is an index search on the hash while
-the value itself stays sealed (AES-GCM with a random nonce cannot be searched).
+"""Keyed look-up digests of sealed values: the same ID number or phone always gives the same
+digest, so an exact look-up is an index search on the digest while the value itself stays sealed
+(AES-GCM with a random nonce cannot be searched).
 
-The SDK seals but offers no keyed hash, so the key is the plugin's: 32 random bytes made on the
-first start (inside ctx.first_start, so nodes starting together agree) and kept in
-`archives_keys`, as the hub keeps its sealing key in its settings table.
+The digest is the SDK's `ctx.personal.lookup(text, kind)` (HMAC-SHA256 under a key derived from
+the deployment's sealing key), so the plugin keeps no secret of its own. This module only
+normalises the texts (IDs upper-case, phones digits only) so equal values give equal digests.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-import secrets
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from plugins.archives.models import ArchiveKey
+from hub.sdk import PersonalBox
 
-LOOKUP_KEY = "lookup_hmac"
 NOT_DIGITS = re.compile(r"\D")
+ID_KIND, PHONE_KIND = "id_number", "phone"
+
+# setup() registers the plugin's hasher under its session factory so modules that still ask by
+# the factory (load_hasher) get the same one; a per-process cache of a pure function, no state
+_BY_SESSIONS: WeakKeyDictionary[async_sessionmaker[AsyncSession], Hasher] = WeakKeyDictionary()
 
 
 class Hasher:
-    """HMAC-SHA256 (hex) of normalised values: IDs upper-case, phones digits only."""
+    """Look-up digests of normalised ID numbers and phones through `ctx.personal.lookup`."""
 
-    def __init__(self, key: bytes) -> None:
-        self._key = key
-
-    def digest(self, kind: str, value: str) -> str:
-        message = f"{kind}:{value}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+    def __init__(self, personal: PersonalBox) -> None:
+        self._personal = personal
 
     def id_number(self, value: str) -> str:
-        return self.digest("id", value.strip().upper())
+        return self._personal.lookup(value.strip().upper(), ID_KIND)
 
     def phone(self, value: str) -> str:
-        return self.digest("phone", NOT_DIGITS.sub("", value))
+        return self._personal.lookup(NOT_DIGITS.sub("", value), PHONE_KIND)
+
+
+def register_hasher(sessions: async_sessionmaker[AsyncSession], hasher: Hasher) -> Hasher:
+    _BY_SESSIONS[sessions] = hasher
+    return hasher
 
 
 async def load_hasher(sessions: async_sessionmaker[AsyncSession]) -> Hasher:
-    """The deployment's hasher; the key is made once (call inside ctx.first_start)."""
-    async with sessions.begin() as session:
-        row = await session.get(ArchiveKey, LOOKUP_KEY)
-        if row is None:
-            value = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-            row = ArchiveKey(name=LOOKUP_KEY, value=value)
-            session.add(row)
-        return Hasher(base64.urlsafe_b64decode(row.value))
+    """The hasher setup() registered for this plugin's sessions (kept for callers that predate
+    ctx.personal.lookup; new code builds `Hasher(ctx.personal)`)."""
+    return _BY_SESSIONS[sessions]

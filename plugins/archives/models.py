@@ -18,10 +18,10 @@ The model, for the modules built on it (visits, changes, campaigns):
 - `Resident` (实有人口): `category` registered / resident / floating; name, sex, birth date,
   occupation, household, house, grid. The ID number and the phone are personal data: the
   `*_sealed` columns hold `ctx.personal.seal(...)` (AES-GCM, never plain), the `*_hash` columns a
-  keyed hash (HMAC-SHA256 under the plugin's own key, table `archives_keys`, see keys.py) for
-  exact look-up, and the `*_masked` columns what anyone may see (370783********1234,
-  138****1234), so lists and exports never open a seal. `id_hash` is unique (one person, one
-  record). `status` active / moved / deceased: lists show the active ones.
+  keyed digest (`ctx.personal.lookup`, HMAC-SHA256 under a key derived from the
+  deployment's, see keys.py) for exact look-up, and the `*_masked` columns what anyone may see
+  (370783********1234, 138****1234), so lists and exports never open a seal. `id_hash` is
+  unique (one person, one record). `status` active / moved / deceased: lists show the active ones.
   `version` goes up by one on every update (optimistic concurrency for change proposals).
 - `Tag` (重点人群): a key-group catalogue row: `code`, zh/en names, `care_level` 1 (watch) to
   3 (close care), `visit_interval_days`, `visible_roles` (the roles that may see that a person
@@ -61,15 +61,6 @@ ORG_KINDS = ("village_committee", "social", "property", "enterprise_party", "oth
 
 SEALED = 200  # room for a sealed ID number or phone (pd1: + base64 of nonce, text, tag)
 HASH = 64  # hex HMAC-SHA256
-
-
-class ArchiveKey(Base):
-    """The plugin's own secret keys (the HMAC key of the look-up hashes), made on first start."""
-
-    __tablename__ = "archives_keys"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200))
 
 
 class Address(Base):

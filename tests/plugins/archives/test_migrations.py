@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+import base64
+import secrets
+
+from sqlalchemy import insert, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import plugins.archives.models
+from hub.sdk import PersonalBox
 from plugins.archives import ArchivesPlugin
+from plugins.archives.keys import Hasher
+from plugins.archives.models import Resident
 from storage import migrate
 from storage.sql import create_engine
 from tests.schema import schema_diff, tables_of
@@ -42,3 +49,52 @@ async def test_a_run_without_the_plugin_still_opens_its_database(database_url: s
     finally:
         await engine.dispose()
     assert heads == migrate.script_heads([location])
+
+
+async def test_lookup_digests_move_to_the_sdk_digest(database_url: str) -> None:
+    """a0004: an archive hashed under the plugin's old key is rehashed with the deployment's
+    `personal.lookup` from its sealed values, and the plugin's key table goes."""
+    location = ArchivesPlugin.migrations
+    assert location is not None
+    key = secrets.token_bytes(32)
+    box = PersonalBox(key)
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine, [location])
+        async with engine.begin() as conn:  # back to the plugin's own key table
+            cfg = migrate.alembic_config([location])
+            await conn.run_sync(migrate._run, cfg, "downgrade", "a0003_name_pattern")
+        await _old_archive(engine, key, box)
+        await migrate.upgrade(engine, [location])
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(Resident.id_hash, Resident.phone_hash))).one()
+            names = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+    assert "archives_keys" not in names
+    hasher = Hasher(box)
+    assert row == (hasher.id_number("11010519491231002x"), hasher.phone("138 0013 8000"))
+
+
+async def _old_archive(engine: AsyncEngine, key: bytes, box: PersonalBox) -> None:
+    """The hub's sealing key and one person whose digests are of another key."""
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM hub_settings WHERE key = 'personal.sealing_key'"))
+        await conn.execute(
+            text("INSERT INTO hub_settings (key, value) VALUES ('personal.sealing_key', :v)"),
+            {"v": base64.urlsafe_b64encode(key).decode()},
+        )
+        await conn.execute(
+            insert(Resident).values(
+                grid_id=1,
+                category="registered",
+                name="张三",
+                sex="M",
+                id_sealed=box.seal("11010519491231002X"),
+                id_hash="0" * 64,
+                id_masked="110105********002X",
+                phone_sealed=box.seal("13800138000"),
+                phone_hash="1" * 64,
+                phone_masked="138****8000",
+            )
+        )
