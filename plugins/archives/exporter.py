@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+import openpyxl
 from sqlalchemy import select
 
 from hub.sdk import Actor, Principal
@@ -23,7 +24,6 @@ from plugins.archives.tables import (
     HOUSE_COLUMNS,
     PLACE_COLUMNS,
     RESIDENT_COLUMNS,
-    openpyxl,
 )
 
 MAX_EXPORT = 200_000

@@ -4,16 +4,13 @@ names and value words the import and export share (zh-CN or English, as people w
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any
+
+import openpyxl
 
 from plugins.archives.checks import Problem
-
-# By name: openpyxl ships no type hints (and pyproject, which could add stubs, is not ours)
-openpyxl: Any = importlib.import_module("openpyxl")
 
 MAX_ROWS = 200_000
 MAX_COLUMNS = 40

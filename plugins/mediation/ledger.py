@@ -3,12 +3,12 @@ success rate, agreement performance rate, share resolved at village level, avera
 
 from __future__ import annotations
 
-import importlib
 import io
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
 from sqlalchemy import select
 
 from hub.sdk import GridIndex, PluginContext, Principal, require_scope
@@ -100,9 +100,6 @@ def _count(rows: list[Case], attribute: str) -> dict[str, int]:
 
 
 def workbook(rows: list[Case], index: GridIndex, tz: ZoneInfo) -> bytes:
-    # Imported by name: openpyxl ships no type hints (whether a stub package is installed or
-    # not, this module reads the same to mypy).
-    openpyxl: Any = importlib.import_module("openpyxl")
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "调解台账"

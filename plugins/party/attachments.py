@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-import openpyxl  # type: ignore[import-untyped]  # (no stubs; pyproject is not ours to edit)
+import openpyxl
 from aiohttp import BodyPartReader, web
 
 from hub.sdk import SNIFF_BYTES, HubError, InvalidInput, sniff

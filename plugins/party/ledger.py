@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import openpyxl  # type: ignore[import-untyped]  # (no stubs; pyproject is not ours to edit)
+import openpyxl
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession

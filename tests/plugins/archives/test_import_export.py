@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import base64
 import csv
-import importlib
 import io
 from typing import Any
 
 import aiohttp
+import openpyxl
 
 from hub.testing import HubClient
 from tests.plugins.archives.conftest import (
@@ -24,8 +24,6 @@ from tests.plugins.archives.conftest import (
     archives_hub,
     id_number,
 )
-
-openpyxl: Any = importlib.import_module("openpyxl")
 
 HEADER = ["网格编码", "姓名", "身份证号", "人口类型", "联系电话", "户号", "与户主关系", "房屋编码",
           "重点人群"]  # fmt: skip

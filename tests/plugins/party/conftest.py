@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import openpyxl  # type: ignore[import-untyped]
+import openpyxl
 import pytest
 
 from hub.testing import HubClient, RunningHub

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-import openpyxl  # type: ignore[import-untyped]
+import openpyxl
 
 from hub.keys import BUS
 from hub.testing import HubClient, RunningHub
