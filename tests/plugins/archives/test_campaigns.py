@@ -5,6 +5,7 @@ answers and out-of-scope fills are refused with nothing changed."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,9 +19,16 @@ TOWN = "370783-001"
 OTHER_VILLAGE = "370783-001-002"
 
 
-def add_household(hub: RunningHub, grid_id: int, number: str, house_id: int) -> int:
-    """A household as the archive's import writes it (the archive has no household route)."""
-    with sqlite3.connect(hub.data_dir / "gridhub.db") as db:
+async def add_household(hub: RunningHub, grid_id: int, number: str, house_id: int) -> int:
+    """A household as the archive's import writes it (the archive has no household route).
+    The hub shares this process: its bus handlers finish first (a version per new house), and
+    the write runs in a thread so the hub's loop is never blocked behind it."""
+    await hub.settle()
+    return await asyncio.to_thread(_insert_household, hub, grid_id, number, house_id)
+
+
+def _insert_household(hub: RunningHub, grid_id: int, number: str, house_id: int) -> int:
+    with sqlite3.connect(hub.data_dir / "gridhub.db", timeout=30) as db:
         cursor = db.execute(
             "INSERT INTO archives_households (grid_id, number, kind, house_id, created_at) "
             "VALUES (?, ?, 'family', ?, ?)",
@@ -78,9 +86,9 @@ async def test_a_campaign_from_definition_to_a_fever_warning(start_gridhub: Star
     officer, town = await hub.sign_in("arch.officer"), await hub.sign_in("town1.cmd")
     w01, w08 = await hub.sign_in("w01"), await hub.sign_in("w08")
     basic, other = await hub.grid_id(BASIC), await hub.grid_id(OTHER_BASIC)
-    add_household(hub, basic, "HH-001", await add_house(officer, basic, "H-1", "bungalow"))
-    add_household(hub, basic, "HH-002", await add_house(officer, basic, "H-2", "building"))
-    add_household(hub, other, "HH-003", await add_house(officer, other, "H-3", "bungalow"))
+    await add_household(hub, basic, "HH-001", await add_house(officer, basic, "H-1", "bungalow"))
+    await add_household(hub, basic, "HH-002", await add_house(officer, basic, "H-2", "building"))
+    await add_household(hub, other, "HH-003", await add_house(officer, other, "H-3", "bungalow"))
     village, other_village = await hub.grid_id(VILLAGE), await hub.grid_id(OTHER_VILLAGE)
     body = fever_check(village, other_village, grid_id=await hub.grid_id(TOWN))
     campaign = await town.json("POST", CAMPAIGNS, json=body)
@@ -142,9 +150,15 @@ async def test_bad_campaigns_and_answers_change_nothing(start_gridhub: StartGrid
     officer, town = await hub.sign_in("arch.officer"), await hub.sign_in("town1.cmd")
     w01 = await hub.sign_in("w01")
     basic, other = await hub.grid_id(BASIC), await hub.grid_id(OTHER_BASIC)
-    h1 = add_household(hub, basic, "HH-001", await add_house(officer, basic, "H-1", "bungalow"))
-    h2 = add_household(hub, basic, "HH-002", await add_house(officer, basic, "H-2", "building"))
-    h3 = add_household(hub, other, "HH-003", await add_house(officer, other, "H-3", "bungalow"))
+    h1 = await add_household(
+        hub, basic, "HH-001", await add_house(officer, basic, "H-1", "bungalow")
+    )
+    h2 = await add_household(
+        hub, basic, "HH-002", await add_house(officer, basic, "H-2", "building")
+    )
+    h3 = await add_household(
+        hub, other, "HH-003", await add_house(officer, other, "H-3", "bungalow")
+    )
     village, other_village = await hub.grid_id(VILLAGE), await hub.grid_id(OTHER_VILLAGE)
     good = fever_check(village, other_village, grid_id=await hub.grid_id(TOWN))
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
