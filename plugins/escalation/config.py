@@ -8,9 +8,11 @@ offset from the start of the chain (`after_s`) and actions. The first matching p
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from plugins.escalation.notify import NotifierSettings, settings
 
 Level = Literal["grid", "village", "town", "county"]
 Action = Literal["notify_room", "ring", "post_channel", "notifier"]
@@ -54,7 +56,7 @@ class Policy(Strict):
         )
 
 
-class WebhookNotifierConfig(Strict):
+class WebhookNotifierConfig(NotifierSettings):
     type: Literal["webhook"]
     url: str = Field(pattern=r"^https?://", max_length=2000)
     secret: str = Field(min_length=16, max_length=256)
@@ -63,18 +65,17 @@ class WebhookNotifierConfig(Strict):
     timeout_s: float = Field(5.0, gt=0, le=60)
 
 
-class FileNotifierConfig(Strict):
+class FileNotifierConfig(NotifierSettings):
     type: Literal["file"]
     path: str = Field(min_length=1)
 
 
-class LogNotifierConfig(Strict):
+class LogNotifierConfig(NotifierSettings):
     type: Literal["log"]
 
 
-NotifierConfig = Annotated[
-    WebhookNotifierConfig | FileNotifierConfig | LogNotifierConfig, Field(discriminator="type")
-]
+# Any installed kind's model (the `gridhub.notifiers` entry points, see notify.py).
+NotifierConfig = NotifierSettings
 
 ALL_LEVELS: tuple[Action, ...] = ("notify_room", "ring")
 DEFAULT_POLICIES: tuple[Policy, ...] = (
@@ -147,6 +148,13 @@ class EscalationConfig(Strict):
     )
     checkin_min_s: float = Field(60.0, gt=0)
     checkin_max_s: float = Field(8 * 3600.0, gt=0)
+
+    @field_validator("notifiers", mode="before")
+    @classmethod
+    def _kinds(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        return {name: settings(str(name), table) for name, table in raw.items()}
 
     @model_validator(mode="after")
     def _consistent(self) -> EscalationConfig:

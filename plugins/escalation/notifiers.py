@@ -9,7 +9,8 @@ A `Notifier` sends one JSON message and raises `NotifierError` when it could not
 * `FileNotifier` -- appends one JSON line per message to a file.
 * `LogNotifier` -- writes the message to the hub log.
 
-SMS and app-push gateways implement the same protocol.
+Each is a kind in the ``gridhub.notifiers`` entry-point group (see notify.py); the SMS gateway
+notifier lives in sms.py.
 """
 
 from __future__ import annotations
@@ -22,30 +23,22 @@ import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 
 from plugins.escalation.config import (
     FileNotifierConfig,
     LogNotifierConfig,
-    NotifierConfig,
     WebhookNotifierConfig,
 )
+from plugins.escalation.notify import Notifier, NotifierError, NotifierKind, build
+
+__all__ = ["FILE", "LOG", "WEBHOOK", "Notifier", "NotifierError", "build", "sign", "verify"]
 
 SIGNATURE_HEADER = "X-GridHub-Signature"
 TIMESTAMP_HEADER = "X-GridHub-Timestamp"
 DELIVERY_HEADER = "X-GridHub-Delivery"
-
-
-class NotifierError(RuntimeError):
-    """The message could not be delivered (after the notifier's own retries)."""
-
-
-class Notifier(Protocol):
-    async def send(self, delivery_id: str, message: Mapping[str, Any]) -> None: ...
-
-    async def close(self) -> None: ...
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -142,13 +135,18 @@ class LogNotifier:
         return None
 
 
-def build(configs: Mapping[str, NotifierConfig], log: logging.Logger) -> dict[str, Notifier]:
-    made: dict[str, Notifier] = {}
-    for name, config in configs.items():
-        if isinstance(config, WebhookNotifierConfig):
-            made[name] = WebhookNotifier(config)
-        elif isinstance(config, FileNotifierConfig):
-            made[name] = FileNotifier(config)
-        elif isinstance(config, LogNotifierConfig):
-            made[name] = LogNotifier(log)
-    return made
+def _webhook(config: WebhookNotifierConfig, log: logging.Logger) -> Notifier:
+    return WebhookNotifier(config)
+
+
+def _file(config: FileNotifierConfig, log: logging.Logger) -> Notifier:
+    return FileNotifier(config)
+
+
+def _log(config: LogNotifierConfig, log: logging.Logger) -> Notifier:
+    return LogNotifier(log)
+
+
+WEBHOOK = NotifierKind(WebhookNotifierConfig, _webhook)
+FILE = NotifierKind(FileNotifierConfig, _file)
+LOG = NotifierKind(LogNotifierConfig, _log)
