@@ -10,6 +10,7 @@ from plugins.dispatch.catalogue import Catalogue
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.effects import Effects
 from plugins.dispatch.intake import Requests
+from plugins.dispatch.offered import OfferedCategories
 from plugins.dispatch.offers import Offers
 from plugins.dispatch.public import PublicIntake
 from plugins.dispatch.service import Incidents
@@ -64,4 +65,5 @@ class DispatchPlugin(BasePlugin):
         open311.install(public)
         await Requests(ctx, incidents).subscribe()
         await Offers(ctx, incidents).subscribe()
+        await OfferedCategories(ctx, catalogue).subscribe()
         ctx.run_in_background(deadlines.reconcile_once)

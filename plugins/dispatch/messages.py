@@ -88,3 +88,22 @@ class IncidentResolutionOffered(DomainMessage):
     summary: str
     actor_id: int | None = None
     actor_name: str = ""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class CategoryOffered(DomainMessage):
+    """A plugin's incident category (政务代办, 为老服务, ...), offered at its start-up.
+
+    Dispatch adds it to its catalogue when no category has that code, and never changes one
+    that exists: an administrator's edits (names, SLAs, department, deactivation) stand.
+    `sla`: seconds per stage and priority, as in the catalogue (`{"handle": {"high": 3600}}`).
+    """
+
+    topic: ClassVar[str] = "dispatch.category.offered"
+    code: str
+    by_plugin: str
+    name_zh: str
+    name_en: str
+    description: str = ""
+    public: bool = True
+    sla: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)

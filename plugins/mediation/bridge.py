@@ -17,12 +17,15 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from hub.sdk import SYSTEM, Actor, HubError, PluginContext
-from plugins.dispatch.messages import IncidentChanged, IncidentResolutionOffered
+from plugins.dispatch.messages import CategoryOffered, IncidentChanged, IncidentResolutionOffered
 from plugins.mediation.cases import Cases, Origin
 from plugins.mediation.config import MediationConfig
 from plugins.mediation.schemas import CaseIn
 
 GROUP = "mediation.intake"
+DISPUTE = CategoryOffered(
+    code="dispute", by_plugin="mediation", name_zh="矛盾纠纷", name_en="Neighbourhood dispute"
+)
 RISK_OF_PRIORITY = {"urgent": "high", "high": "medium"}
 
 
@@ -35,6 +38,8 @@ class IncidentIntake:
     async def subscribe(self) -> None:
         stop = await self.ctx.bus.subscribe(IncidentChanged, self.received, group=GROUP)
         self.ctx.on_cleanup(stop)
+        # Dispatch seeds 矛盾纠纷 itself; a deployment without the seed gets it from here.
+        await self.ctx.bus.publish(DISPUTE)
 
     async def received(self, m: IncidentChanged) -> None:
         if m.action != "reported" or m.category not in self.config.dispute_categories:

@@ -78,7 +78,11 @@ class ServicesPlugin(BasePlugin):
         adapter = self.handoff or adapter_from(config)
         if isinstance(adapter, WebhookAdapter):
             ctx.on_cleanup(adapter.close)
-        if not ctx.has_plugin("dispatch"):
+        if ctx.has_plugin("dispatch"):
+            from plugins.services.categories import offer  # imports dispatch's messages
+
+            await offer(ctx)
+        else:
             ctx.log.warning("dispatch is not enabled: proxy requests and missed check-ins "
                             "will not become incidents")  # fmt: skip
         limits = api.Limits(ctx, config)

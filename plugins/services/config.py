@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 class ServicesConfig(BaseModel):
     # Venue days and opening hours are wall-clock times of the deployment's zone.
     time_zone: str = Field(default="Asia/Shanghai", max_length=64)
-    # Dispatch categories the plugin asks incidents of; they must exist in dispatch's catalogue
-    # (add 政务代办 / 为老服务 categories there, or keep the default "other").
-    proxy_category: str = Field(default="other", pattern=r"^[a-z][a-z0-9_]{1,63}$")
-    care_category: str = Field(default="other", pattern=r"^[a-z][a-z0-9_]{1,63}$")
+    # Dispatch categories the plugin asks incidents of. The plugin offers 政务代办 (gov_service)
+    # and 为老服务 (elderly_care) to dispatch at start-up (added when missing); another code
+    # must exist in dispatch's catalogue.
+    proxy_category: str = Field(default="gov_service", pattern=r"^[a-z][a-z0-9_]{1,63}$")
+    care_category: str = Field(default="elderly_care", pattern=r"^[a-z][a-z0-9_]{1,63}$")
     # Hand-off of proxy requests to an external government system.
     handoff_adapter: Literal["none", "webhook"] = "none"
     webhook_url: str = Field(default="", max_length=500)
