@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi
+from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi, ResidentSection
 from plugins.participation import api
 from plugins.participation.access import OFFICER_ROLE, OFFICERS
 from plugins.participation.deliberation import Deliberation
@@ -32,6 +32,16 @@ UI = PluginUi(
             path="participation",
             module="participation.js",
             export="ParticipationPage",
+        ),
+    ),
+    resident_sections=(
+        ResidentSection(
+            id="participation",
+            title_zh="群众参与",
+            title_en="Taking part",
+            order=35,
+            module="participation.js",
+            export="ResidentParticipation",
         ),
     ),
     styles=("participation.css",),

@@ -1,7 +1,8 @@
-"""群众参与 in the browser (Debian's Chromium): a resident (through the API: the residents' page
-has no sign-in yet) signs up for an activity, checks in with its code and exchanges points; the
-village commander sees the sign-up and check-in on the console page, completes the activity
-(hours and points recorded) and hands the goods over."""
+"""群众参与 in the browser (Debian's Chromium): a resident signs in inside the section of the
+residents' page (/report) and signs up for an activity there; after checking in with its code
+(through the API, as a phone would) and exchanging points, the village commander sees the
+sign-up and check-in on the console page, completes the activity (hours and points recorded)
+and hands the goods over."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from playwright.async_api import expect
 
 from hub.testing import PASSWORD, RunningHub
 from hub.testing.fixtures import StartGridHub
-from tests.consoles.browser import Browsers, require_dist
+from tests.consoles.browser import Browsers, input_of, require_dist
 from tests.consoles.conftest import browsers  # noqa: F401  (a fixture: Chromium on console_hub)
 from tests.plugins.participation.conftest import API, VILLAGE, add_item, add_resident, add_rule
 
@@ -47,8 +48,16 @@ async def test_an_officer_sees_a_sign_up_and_hands_goods_over(
     }
     activity = await officer.json("POST", f"{API}/activities", json=spec)
     await add_resident(hub, "vol.browser")
+    report = await browsers.page("/report", name="resident")
+    section = report.get_by_test_id("section-participation-participation")
+    await input_of(report, "participation-username").fill("vol.browser")
+    await input_of(report, "participation-password").fill(PASSWORD)
+    await section.get_by_test_id("participation-login").click()
+    mine = section.get_by_test_id("participation-resident-activity").filter(has_text="敬老院")
+    await mine.get_by_test_id("participation-sign-up").click()
+    await expect(section.get_by_test_id("participation-notice")).to_contain_text("报名成功")
+    await expect(mine).to_contain_text("已报名")
     resident = await hub.sign_in("vol.browser")
-    await resident.json("POST", f"{API}/activities/{activity['id']}/signups")
     await resident.json(
         "POST", f"{API}/activities/{activity['id']}/check-in", json={"code": activity["check_code"]}
     )

@@ -2,3 +2,4 @@
 // its PluginUi (plugins/participation/__init__.py) gives.
 import './words'
 export { default as ParticipationPage } from './ParticipationPage.vue'
+export { default as ResidentParticipation } from './ResidentParticipation.vue'
