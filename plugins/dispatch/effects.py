@@ -166,5 +166,5 @@ def changed_message(
         incident_id=s["id"], number=s["number"], action=action, state=s["state"],
         previous_state=previous_state, grid_id=s["grid_id"], category=s["category"],
         priority=s["priority"], source=s["source"], source_ref=source_ref, actor_id=actor_id,
-        version=s["version"],
+        version=s["version"], rating=s.get("rating"),
     )  # fmt: skip

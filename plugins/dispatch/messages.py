@@ -37,7 +37,10 @@ class IncidentRequested(DomainMessage):
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class IncidentChanged(DomainMessage):
-    """An incident was created or moved through its lifecycle (one message per action)."""
+    """An incident was created or moved through its lifecycle (one message per action).
+
+    `rating`: the incident's 回访 rating (1-5) once one was recorded (action `rate`), else None.
+    """
 
     topic: ClassVar[str] = "dispatch.incident.changed"
     incident_id: int
@@ -52,6 +55,7 @@ class IncidentChanged(DomainMessage):
     source_ref: str | None
     actor_id: int | None
     version: int
+    rating: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

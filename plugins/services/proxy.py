@@ -180,6 +180,12 @@ class Proxy:
             )  # fmt: skip
             if moved.first() is None:  # seen already, or older than what the request shows
                 return
+            if change.rating is not None:  # dispatch's 回访 rating, unless the resident rated here
+                await session.execute(
+                    update(ProxyRequest).where(ProxyRequest.id == request_id,
+                                               ProxyRequest.rating.is_(None))
+                    .values(rating=change.rating)
+                )  # fmt: skip
         live = {"id": request_id, "incident_id": change.incident_id, "state": change.state,
                 "incident_number": change.number, "helper_id": values.get("helper_id")}  # fmt: skip
         await self.ctx.realtime.emit(
