@@ -153,7 +153,8 @@ def _bulk(ctx: PluginContext, importer: Importer, exporter: Exporter) -> None:
 
 def _layers(ctx: PluginContext, layers: Layers) -> None:
     @ctx.http.get("/houses.geojson", summary="Houses of your grids for the map: clusters, or "
-                  "single houses of a viewport (bbox) at zoom 16 and in", query=LayerQuery,
+                  "single houses (a bbox at zoom 16 and in; no zoom: a scope of few houses)",
+                  query=LayerQuery,
                   rule=access.READ)  # fmt: skip
     async def houses(call: Call[None, LayerQuery]) -> dict[str, Any]:
         return await layers.houses(call.who, call.query)

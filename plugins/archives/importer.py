@@ -14,11 +14,12 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.sdk import Actor, Base, InvalidInput, Principal, utcnow
 from plugins.archives import access
+from plugins.archives.bulk import insert_rows
 from plugins.archives.checks import (
     Problem,
     check_coordinates,
@@ -270,8 +271,7 @@ class Importer:
                            "owner_name": row.owner or "", "area_m2": row.area_m2,
                            "floors": row.floors, "lng": row.lng, "lat": row.lat, "note": "",
                            "version": 1, "created_at": now, "updated_at": now})  # fmt: skip
-        for start in range(0, len(values), CHUNK * 4):
-            await session.execute(insert(_table(House)), values[start : start + CHUNK * 4])
+        await insert_rows(session, _table(House), values)
         return grids.counts
 
     async def _write_residents(self, session: AsyncSession, parsed: Parsed) -> dict[int, int]:
@@ -279,18 +279,13 @@ class Importer:
         await self._new_households(session, rows, parsed)
         now, grids = utcnow(), _Counter()
         values = [self._resident_values(row, parsed, grids, now) for row in rows]
-        ids: list[int] = []
-        for start in range(0, len(values), CHUNK * 4):
-            chunk = values[start : start + CHUNK * 4]
-            stmt = insert(_table(Resident)).returning(_table(Resident).c.id,
-                                                      sort_by_parameter_order=True)  # fmt: skip
-            ids += list((await session.scalars(stmt, chunk)).all())
+        ids = await insert_rows(session, _table(Resident), values, want_ids=True)
         links = [{"resident_id": rid, "tag_code": parsed.tags[word], "grid_id": v["grid_id"],
                   "note": "", "created_at": now}
                  for rid, v, row in zip(ids, values, rows, strict=True)
                  for word in dict.fromkeys(_words(row.tags))]  # fmt: skip
         if links:
-            await session.execute(insert(_table(ResidentTag)), _unique_links(links))
+            await insert_rows(session, _table(ResidentTag), _unique_links(links))
         heads = [{"hid": v["household_id"], "rid": rid} for rid, v, row in zip(ids, values, rows,
                  strict=True) if row.relation == "head" and v["household_id"]]  # fmt: skip
         if heads:
@@ -312,9 +307,7 @@ class Importer:
                     "house_id": parsed.houses.get(row.house or ""), "head_resident_id": None,
                     "created_at": utcnow()})  # fmt: skip
         if new:
-            stmt = insert(_table(Household)).returning(_table(Household).c.id,
-                                                       sort_by_parameter_order=True)  # fmt: skip
-            made = (await session.scalars(stmt, list(new.values()))).all()
+            made = await insert_rows(session, _table(Household), list(new.values()), want_ids=True)
             parsed.households.update(zip(new, made, strict=True))
 
     def _resident_values(self, row: ResidentRow, parsed: Parsed, grids: _Counter,

@@ -2,9 +2,11 @@
 houses when zoomed in on a viewport), places (each, with its risk), and key groups (counts per
 cell of the people carrying a tag the caller may see, at their house).
 
-The console's map reads a layer's source once, without its viewport; that call gets the
-cluster view of the caller's whole scope (`zoom` 13, cells of ~1.5 km). A client that sends
-`bbox` and a zoom of 16 or more gets the single houses of that viewport.
+The console's map reads a layer's source once, without its viewport or zoom (the host's
+PluginLayers passes neither and does not read again as the map moves). That call gets the
+single houses of the caller's whole scope when they are few (at most `SINGLE_SCOPE`: a grid
+worker's or a village's houses), else the cluster view (cells of ~3 km, zoom 12). A client that
+sends `bbox` and a zoom of 16 or more gets the single houses of that viewport.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from plugins.archives.schemas import LayerQuery
 from plugins.archives.shared import Env, in_reach, tag_catalogue
 
 SINGLE_ZOOM = 16
+DEFAULT_ZOOM = 12
+SINGLE_SCOPE = 2000  # houses drawn one by one when no viewport is given (Leaflet copes)
 MAX_FEATURES = 5000
 RISK_WORDS = {"low": "低风险 low risk", "medium": "中风险 medium risk", "high": "高风险 high risk"}
 
@@ -65,15 +69,28 @@ class Layers:
 
     async def houses(self, who: Principal, query: LayerQuery) -> dict[str, Any]:
         bbox = parse_bbox(query.bbox)
-        reach = in_reach(who, self.env.index, House.grid_id, access.READ_ROLES)
-        if bbox is not None and query.zoom >= SINGLE_ZOOM:
-            stmt = self._in_box(select(House).where(reach), House, bbox).limit(MAX_FEATURES)
+        # a viewport is narrower than a county's grids: `+ 0` keeps SQLite on the lat/lng
+        # index instead of the grid index (which reads every house of the scope first)
+        grid = House.grid_id + 0 if bbox is not None else House.grid_id
+        reach = in_reach(who, self.env.index, grid, access.READ_ROLES)
+        if await self._single(reach, bbox, query.zoom):
+            stmt = self._in_box(select(House).where(reach), House, bbox)
             async with self.env.ctx.sessions() as session:
-                rows = list(await session.scalars(stmt))
+                rows = list(await session.scalars(stmt.order_by(House.id).limit(MAX_FEATURES)))
             return collection([_point(h.lng or 0, h.lat or 0, f"house:{h.id}", {
                 "name": f"{h.address_text} · {h.code}", "kind": "house", "id": h.id,
                 "use": h.use}) for h in rows])  # fmt: skip
-        return await self._clusters(reach, bbox, query.zoom)
+        return await self._clusters(reach, bbox, query.zoom or DEFAULT_ZOOM)
+
+    async def _single(self, reach: Any, bbox: tuple[float, float, float, float] | None,
+                      zoom: int | None) -> bool:  # fmt: skip
+        """Single houses: a zoomed-in viewport, or no view given and a scope of few houses."""
+        if zoom is not None:
+            return bbox is not None and zoom >= SINGLE_ZOOM
+        stmt = self._in_box(select(House.id).where(reach), House, bbox).limit(SINGLE_SCOPE + 1)
+        async with self.env.ctx.sessions() as session:
+            found = await session.scalar(select(func.count()).select_from(stmt.subquery()))
+        return (found or 0) <= SINGLE_SCOPE
 
     async def _clusters(self, reach: Any, bbox: tuple[float, float, float, float] | None,
                         zoom: int) -> dict[str, Any]:  # fmt: skip
@@ -101,7 +118,7 @@ class Layers:
     async def key_groups(self, who: Principal, query: LayerQuery) -> dict[str, Any]:
         """People carrying a key-group tag the caller may see on them, counted per cell at
         their house (people without a located house are left out)."""
-        size, index = cell_size(query.zoom), self.env.index
+        size, index = cell_size(query.zoom or DEFAULT_ZOOM), self.env.index
         stmt = (select(ResidentTag.tag_code, Resident.grid_id, House.lng, House.lat)
                 .join(Resident, Resident.id == ResidentTag.resident_id)
                 .join(House, House.id == Resident.house_id)

@@ -201,7 +201,8 @@ class TagIn(Strict):
 
 class LayerQuery(Strict):
     bbox: str = Field("", max_length=100, description="west,south,east,north (optional)")
-    zoom: int = Field(12, ge=0, le=22)
+    # absent: the console map's one read without a viewport (layers.py picks the view)
+    zoom: int | None = Field(None, ge=0, le=22)
 
 
 class ImportQuery(Strict):

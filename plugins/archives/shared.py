@@ -63,7 +63,10 @@ class Env:
 
 
 def in_reach(
-    who: Principal, index: GridIndex, column: InstrumentedAttribute[int], roles: Iterable[str]
+    who: Principal,
+    index: GridIndex,
+    column: InstrumentedAttribute[int] | ColumnElement[int],
+    roles: Iterable[str],
 ) -> ColumnElement[bool]:
     """A WHERE clause keeping the rows of `who`'s grids (everything for an admin)."""
     reach = access.scope_ids(who, index, roles)
