@@ -59,6 +59,7 @@ class GroupCalls:
     def __init__(self, realtime: Realtime, pool: MediaPool, doorman: Doorman) -> None:
         self.rt, self.doorman = realtime, doorman
         self.rooms = LiveRooms(realtime, pool, "group")
+        self.rooms.on_call = True  # presence: "on_call" while in a group call
         self.rooms.on_event = self._room_event
         realtime.on("group.join", JoinIn, GROUP_JOIN)(self.join)
         realtime.on("group.leave", RoomRef, GROUP_LEAVE)(self.leave)

@@ -115,6 +115,7 @@ class LiveRooms:
         self.on_event: Callable[[LiveRoom, str, dict[str, Any]], Awaitable[None]] | None = None
         self.on_leave: Callable[[LiveRoom, Participant], Awaitable[None]] | None = None
         self.recorder: RoomRecorder | None = None  # set by media/recording (recording_ctx)
+        self.on_call = False  # group calls: a participant's device shows "on_call" meanwhile
         # One sequence for all rooms: a room opened again on the same channel continues it.
         self._versions = itertools.count(1)
         pool.on_lost(self._lost)
@@ -157,6 +158,9 @@ class LiveRooms:
             if old is not None and old.sid != conn.sid:
                 await self.rt.sio.leave_room(old.sid, room.socket_room)
                 await self._tell(old.sid, room, "joined_elsewhere")
+                await self._presence(old.sid, joined=False)
+            if old is None or old.sid != conn.sid:
+                await self._presence(conn.sid, joined=True)
             room.participants[who.person_id] = Participant(
                 who.person_id, who.display_name, conn.sid, bool(peer.get("muted")), forced
             )
@@ -182,6 +186,7 @@ class LiveRooms:
                 await room.handle.leave(str(person_id))
             if not room.participants:
                 await self._close(room)
+        await self._presence(gone.sid, joined=False)
         if self.on_leave is not None:
             await self.on_leave(room, gone)
         if room.participants:
@@ -192,6 +197,7 @@ class LiveRooms:
             await self.rt.emit(f"{self.prefix}.ended", self._ended(room, reason), room.socket_room)
             for participant in list(room.participants.values()):
                 await self.rt.sio.leave_room(participant.sid, room.socket_room)
+                await self._presence(participant.sid, joined=False)
             room.participants.clear()
             await self._close(room)
 
@@ -231,6 +237,10 @@ class LiveRooms:
     def _ended(self, room: LiveRoom, reason: str) -> dict[str, Any]:
         return {"room_id": room.room_id, "channel_id": room.channel.id, "reason": reason}
 
+    async def _presence(self, sid: str, joined: bool) -> None:
+        if self.on_call:
+            await self.rt.in_call(sid, joined)
+
     async def _tell(self, sid: str, room: LiveRoom, reason: str) -> None:
         await self.rt.sio.emit(f"{self.prefix}.ended", self._ended(room, reason), to=sid)
 
@@ -256,6 +266,7 @@ class LiveRooms:
             )
             for participant in room.participants.values():
                 await self.rt.sio.leave_room(participant.sid, room.socket_room)
+                await self._presence(participant.sid, joined=False)
                 if self.on_leave is not None:
                     await self.on_leave(room, participant)
 

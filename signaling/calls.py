@@ -131,6 +131,7 @@ class Calls:
             raise self._moved(await self._own(conn, body.call_id))
         self.held.setdefault(won.id, set()).add("callee")
         await self.timers.cancel(str(call.id))
+        await self._presence(won, joined=True)
         await self.rt.sio.emit(
             "call.answered_elsewhere",
             {"call_id": call.id},
@@ -269,6 +270,8 @@ class Calls:
                 raise self._moved(latest)
             return latest or call
         self.held.pop(call.id, None)
+        if expected == State.ACTIVE:
+            await self._presence(ended, joined=False)
         if expected == State.RINGING:
             await self.timers.cancel(str(call.id))
         await self._tell_state(ended)
@@ -278,6 +281,13 @@ class Calls:
             except Exception:  # a hook's failure must not undo or hide the end of the call
                 log.exception("call end hook failed", extra={"call_id": call.id})
         return ended
+
+    async def _presence(self, call: CallView, joined: bool) -> None:
+        """Both ends of a talking call show "on_call" (a video pull is not a talk)."""
+        if call.kind == Kind.CALL:
+            for sid in (call.caller_sid, call.callee_sid):
+                if sid is not None:
+                    await self.rt.in_call(sid, joined)
 
     @staticmethod
     def _note(
