@@ -61,6 +61,7 @@ class Actions:
             "ring": self._ring,
             "post_channel": self._post_channel,
             "notifier": self._notifiers,
+            "notify_roles": self._notify_roles,
         }
 
     def level_node(self, grid_id: int, level: str) -> GridNode | None:
@@ -107,6 +108,20 @@ class Actions:
             payload = {"notifier": name, "message": call.event()}
             await self._ctx.timers.schedule(NOTIFY_KIND, key, time.time(), payload)
         return list(call.step.notifiers)
+
+    async def _notify_roles(self, call: StepCall) -> list[int]:
+        """Holders of the step's roles on the trigger's grid chain up to the step's level."""
+        index = self._ctx.grids.index
+        upward = [call.grid_id, *(n.id for n in reversed(index.ancestors(call.grid_id)))]
+        grids = upward[: upward.index(call.node.id) + 1]
+        wanted = set(call.step.roles)
+        found = await self._ctx.directory.holding_roles_in(grids)
+        held = ((p.id, r) for p in found for r in p.roles)
+        people = sorted({pid for pid, r in held if r["role"] in wanted and r["grid_id"] in grids})
+        rooms = [self._ctx.realtime.user_room(p) for p in people]
+        if rooms:
+            await self._ctx.realtime.emit("alert", {**call.event(), "roles": sorted(wanted)}, rooms)
+        return people
 
     def centre_rooms(self, node: GridNode) -> list[str]:
         """The room of the command centre seated at `node` (not those above or beside it)."""

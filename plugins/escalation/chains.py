@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from hub.sdk import SYSTEM, Actor, DueTimer, PluginContext
+from hub.sdk import SYSTEM, Actor, DueTimer, GridNode, PluginContext
 from plugins.escalation.actions import Actions, StepCall
 from plugins.escalation.batch import Batcher
 from plugins.escalation.config import EscalationConfig, Policy
+from plugins.escalation.messages import EscalationStepFired
 from plugins.escalation.models import Chain
 
 STEP_KIND = "step"
@@ -155,6 +156,8 @@ class Chains:
                 **outcome,
             }
             await self._record(chain.id, index, index + 1 >= len(policy.steps), details)
+            node = self._actions.level_node(chain.grid_id, policy.steps[index].level)
+            await self._ctx.bus.publish(fired(chain, index, details, node))
         # Only now that the step is recorded may the next one fire; an earlier run that died
         # between recording and scheduling is made good here.
         await self._schedule(chain_id, policy, index + 1, chain.started_at)
@@ -254,3 +257,16 @@ class Chains:
                 "reason": reason,
             }
             await self._ctx.realtime.emit("chain.stopped", event, rooms)
+
+
+def fired(
+    chain: Chain, index: int, details: dict[str, Any], node: GridNode | None
+) -> EscalationStepFired:
+    """The bus message for a step that ran: the people its ring and role alerts reached."""
+    reached = [*details.get("ring", []), *details.get("notify_roles", [])]
+    return EscalationStepFired(
+        chain_id=chain.id, step=index, trigger=chain.trigger, subject=chain.subject,
+        policy=chain.policy, grid_id=chain.grid_id, level=str(details.get("level", "")),
+        level_grid_id=chain.grid_id if node is None else node.id,
+        notified=tuple(sorted({int(p) for p in reached})), context=chain.context,
+    )  # fmt: skip

@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from plugins.escalation.notify import NotifierSettings, settings
 
 Level = Literal["grid", "village", "town", "county"]
-Action = Literal["notify_room", "ring", "post_channel", "notifier"]
-Trigger = Literal["alarm", "incident", "sos", "checkin"]
+Action = Literal["notify_room", "ring", "post_channel", "notifier", "notify_roles"]
+# `request`: another plugin's EscalationRequested (plugins/escalation/messages.py).
+Trigger = Literal["alarm", "incident", "sos", "checkin", "request"]
+ROLE_NAME = r"^[a-z][a-z0-9_]{1,63}$"
 NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 WEEK_S = 7 * 86400.0
 
@@ -30,13 +32,16 @@ class Step(Strict):
     after_s: float = Field(ge=0, le=WEEK_S)  # from the start of the chain
     actions: tuple[Action, ...] = Field(("notify_room",), min_length=1)
     notifiers: tuple[Annotated[str, Field(pattern=NAME)], ...] = ()
+    # `notify_roles`: holders of these roles (core or a plugin's, e.g. party_leader) on the
+    # trigger's grid and its ancestors up to the step's level.
+    roles: tuple[Annotated[str, Field(pattern=ROLE_NAME)], ...] = Field((), max_length=20)
 
 
 class Policy(Strict):
     name: str = Field(pattern=NAME)
     trigger: Trigger
     severities: tuple[str, ...] = ()  # alarms; empty matches any
-    types: tuple[str, ...] = ()  # alarm types; empty matches any
+    types: tuple[str, ...] = ()  # alarm types, request subject kinds; empty matches any
     priorities: tuple[str, ...] = ()  # incidents; empty matches any
     steps: tuple[Step, ...] = Field(min_length=1, max_length=20)
 

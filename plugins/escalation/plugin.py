@@ -17,6 +17,7 @@ from plugins.escalation.checkins import KIND as CHECKIN_KIND
 from plugins.escalation.checkins import Checkins
 from plugins.escalation.config import EscalationConfig
 from plugins.escalation.notifiers import Notifier, build
+from plugins.escalation.requests import Requests
 from plugins.escalation.sos import SOS_STATE, SosDesk
 from plugins.escalation.triggers import GROUP, Triggers
 
@@ -60,6 +61,7 @@ class EscalationPlugin(BasePlugin):
         ctx.timers.handler(CHECKIN_KIND)(checkins.on_due)
         ctx.timers.handler(NOTIFY_KIND)(_deliver(ctx, notifiers))
         await _subscribe(ctx, Triggers(chains))
+        await Requests(ctx, chains).subscribe()
         sockets.register(ctx, desk, checkins)
         api.mount(ctx, config, desk)
 

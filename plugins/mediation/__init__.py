@@ -60,8 +60,9 @@ UI = PluginUi(
 
 class MediationPlugin(BasePlugin):
     name = "mediation"
-    # Dispute incidents become cases when dispatch runs (plugins.dispatch.messages only).
-    optional = ("dispatch",)
+    # Dispute incidents become cases when dispatch runs; high-risk cases ask escalation for a
+    # chain (plugins.<name>.messages only).
+    optional = ("dispatch", "escalation")
     config_model = MediationConfig
     migrations = HERE / "migrations"
     roles = (MEDIATOR_ROLE, LEGAL_ADVISER_ROLE)

@@ -54,6 +54,10 @@ class Effects:
             await self.raise_risk(change.summary)
         if outcome.risk_settled:
             await self.ctx.timers.cancel(f"{RISK_KIND}:{change.case_id}")
+            if self.ctx.has_plugin("escalation"):
+                from plugins.mediation.escalate import settle  # escalation's messages
+
+                await settle(self.ctx, change.summary, change.action)
         if outcome.follow_up:
             fire_at = time.time() + self.config.follow_up_after_s
             key = f"{FOLLOW_UP_KIND}:{change.case_id}"
@@ -142,6 +146,10 @@ class Effects:
                 summary=summary["summary"][:500],
             )
         )
+        if self.ctx.has_plugin("escalation"):
+            from plugins.mediation.escalate import request  # escalation's messages
+
+            await request(self.ctx, summary)
         key = f"{RISK_KIND}:{summary['id']}"
         fire_at = time.time() + self.config.risk_unanswered_s
         await self.ctx.timers.schedule(RISK_KIND, key, fire_at, {"case_id": summary["id"]})

@@ -46,7 +46,17 @@ SECRETARY_ROLE = RoleSpec(
     description_zh="管理所辖党组织、党员、组织生活会议与积分",
     description_en="Manages the party organisations, members, meetings and points below them",
 )
-ROLES = (CLERK_ROLE, REVIEWER_ROLE, SECRETARY_ROLE)
+LEADER = "party_leader"
+# 领导包靠: a leading cadre assigned to grids (the grant's grid), reached by escalation's
+# `notify_roles` steps when an incident there goes overdue (docs/party.md).
+LEADER_ROLE = RoleSpec(
+    name=LEADER,
+    title_zh="包靠领导",
+    title_en="Grid leader in charge (领导包靠)",
+    description_zh="包靠所分配网格，辖区事件超时时由升级链通知",
+    description_en="Answers for the grids assigned; notified by escalation when work there is late",
+)
+ROLES = (CLERK_ROLE, REVIEWER_ROLE, SECRETARY_ROLE, LEADER_ROLE)
 
 DRAFTERS = frozenset({CLERK, *COMMAND_ROLES})
 REVIEWERS = frozenset({REVIEWER, *COMMAND_ROLES})
