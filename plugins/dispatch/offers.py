@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from hub.sdk import PluginContext
 from plugins.dispatch import rows, store
@@ -22,6 +23,7 @@ from plugins.dispatch.service import Incidents
 
 GROUP = "dispatch.offers"
 ACTION_OF = {"handled": Action.HANDLE, "closed": Action.CLOSE}
+ATTEMPTS = 3
 
 
 class Offers:
@@ -37,11 +39,16 @@ class Offers:
         if offer.outcome not in ACTION_OF or not offer.by_plugin or not offer.offer_ref:
             self.ctx.log.error("resolution offer refused", extra={"outcome": offer.outcome[:32]})
             return
-        # A person acting at the same moment fails the write (StaleDataError): the bus delivers
-        # the offer again, and it is judged on the incident as it then is.
-        change = await self.incidents.effects.writes.run(lambda s: self._apply(s, offer))
-        if change is not None:
-            await self.incidents.effects.apply(change)
+        for _attempt in range(ATTEMPTS):
+            try:
+                change = await self.incidents.effects.writes.run(lambda s: self._apply(s, offer))
+            except StaleDataError:  # a person acted at the same moment: judge it again
+                continue
+            if change is not None:
+                await self.incidents.effects.apply(change)
+            return
+        self.ctx.log.error("resolution offer lost to concurrent changes",
+                           extra={"incident": offer.incident_id})  # fmt: skip
 
     def _apply(self, session: Session, offer: IncidentResolutionOffered) -> Change | None:
         incident = session.get(Incident, offer.incident_id)

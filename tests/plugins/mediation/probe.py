@@ -1,5 +1,5 @@
-"""A plugin of the tests' own that records mediation's bus messages, as another plugin (or
-dispatch, once it listens) would receive them."""
+"""A plugin of the tests' own that records mediation's bus messages, as another plugin
+would receive them."""
 
 from __future__ import annotations
 

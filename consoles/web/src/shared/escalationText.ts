@@ -18,6 +18,8 @@ const SUBJECTS: Record<string, [zh: string, en: string]> = {
   incident: ['事件 #{n}', 'Incident #{n}'],
   sos: ['SOS 报警 #{n}', 'SOS #{n}'],
   checkin: ['报到 #{n}', 'Check-in #{n}'],
+  // chains other plugins ask for (EscalationRequested), by their subject kind
+  mediation_case: ['调解案件 #{n}', 'Mediation case #{n}'],
 }
 // the note of an SOS the hub raised for a missed check-in ("missed check-in: <task>")
 const MISSED_CHECKIN = /^missed check-in: (.*)$/s
