@@ -15,6 +15,7 @@ from plugins.participation import api
 from plugins.participation.access import OFFICER_ROLE, OFFICERS
 from plugins.participation.deliberation import Deliberation
 from plugins.participation.feed import Feed
+from plugins.participation.needs import Needs
 from plugins.participation.points import Points
 from plugins.participation.seed import seed_demo
 from plugins.participation.volunteers import Volunteers
@@ -71,6 +72,7 @@ class ParticipationPlugin(BasePlugin):
             )
         api.install_deliberation(ctx, talks)
         api.install_feed(ctx, feed)
+        api.install_needs(ctx, Needs(ctx, points))
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         await seed_demo(ctx)

@@ -64,3 +64,10 @@ FEED_READ = for_roles("participation.feed.read", READERS, Scope.LISTED)
 FEED_WRITE = for_roles("participation.feed.write", RESIDENTS, Scope.GRID)
 FEED_REPORT = for_roles("participation.feed.report", RESIDENTS, POST)
 MODERATE = for_roles("participation.feed.moderate", OFFICERS, POST)
+
+NEED = "participation_need"
+
+NEEDS_READ = for_roles("participation.needs.read", READERS, Scope.LISTED)
+NEEDS_WRITE = for_roles("participation.needs.write", RESIDENTS, Scope.GRID)
+NEED_TAKE = for_roles("participation.needs.take", RESIDENTS, NEED)
+NEED_DONE = for_roles("participation.needs.done", READERS, NEED)

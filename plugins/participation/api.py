@@ -17,6 +17,7 @@ from plugins.participation.deliberation import (
     VoteIn,
 )
 from plugins.participation.feed import CommentIn, Feed, IncidentIn, ModerationIn, PostIn, ReportIn
+from plugins.participation.needs import NeedIn, Needs
 from plugins.participation.points import (
     AwardIn,
     ExchangeIn,
@@ -366,3 +367,30 @@ def install_feed(ctx: PluginContext, feed: Feed) -> None:
     )
     async def to_incident(call: Call[IncidentIn, None]) -> dict[str, Any]:
         return await feed.to_incident(call.who, call.path_int("post_id"), call.body)
+
+
+def install_needs(ctx: PluginContext, needs: Needs) -> None:
+    http = ctx.http
+
+    @http.get(
+        "/needs",
+        summary="The needs list of your villages (群众点单)",
+        query=GridQuery,
+        rule=access.NEEDS_READ,
+    )
+    async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:
+        return {"needs": await needs.listed(call.who, call.query.grid_id)}
+
+    @http.post("/needs", summary="Publish a need", body=NeedIn, status=201, rule=access.NEEDS_WRITE)
+    async def publish(call: Call[NeedIn, None]) -> dict[str, Any]:
+        return await needs.publish(call.who, call.body)
+
+    @http.post(
+        "/needs/{need_id}/take", summary="Take a need up (one volunteer)", rule=access.NEED_TAKE
+    )
+    async def take(call: Call[None, None]) -> dict[str, Any]:
+        return await needs.take(call.who, call.path_int("need_id"))
+
+    @http.post("/needs/{need_id}/done", summary="Mark a taken need done", rule=access.NEED_DONE)
+    async def done(call: Call[None, None]) -> dict[str, Any]:
+        return await needs.done(call.who, call.path_int("need_id"))

@@ -266,3 +266,22 @@ class PostReport(Base):
     person_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Need(Base):
+    """A resident's need on the village's published list (群众点单), taken up by one volunteer."""
+
+    __tablename__ = "participation_needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the village
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    author_name: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | taken | done
+    taken_by: Mapped[int | None] = mapped_column(Integer)
+    taker_name: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

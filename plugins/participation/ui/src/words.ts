@@ -44,6 +44,10 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'participation.photo_type': ['仅支持 JPEG、PNG、WebP 图片', 'Photos are JPEG, PNG or WebP'],
   'participation.already_reported': ['已举报', 'Already reported'],
   'participation.post_not_reported': ['仅被举报的帖子可转为事件', 'Only a reported post'],
+  'participation.need_not_found': ['未找到该需求', 'No such need'],
+  'participation.own_need': ['不能认领自己发布的需求', 'Someone else takes up your need'],
+  'participation.need_taken': ['该需求已被认领', 'Someone has taken this need up'],
+  'participation.need_not_taken': ['该需求尚未被认领', 'The need is not taken up'],
 }
 registerErrorNames(ERROR_NAMES)
 

@@ -1,0 +1,135 @@
+"""群众点单: residents publish needs on their village's list; one volunteer takes each up.
+
+Taking a need is a guarded UPDATE (state open -> taken): of residents racing for one need,
+exactly one wins (`participation.need_taken` for the others). The taker or a village officer
+marks it done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select, update
+
+from hub.sdk import (
+    Actor,
+    Conflict,
+    DbId,
+    Forbidden,
+    NotFound,
+    PluginContext,
+    Principal,
+    in_scope,
+    utcnow,
+)
+from plugins.participation.access import NEED, OFFICERS
+from plugins.participation.models import Need
+from plugins.participation.points import Points, resident_villages
+
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+
+
+class NeedIn(BaseModel):
+    grid_id: DbId
+    category: str = Field(pattern=r"^[a-z_]{2,24}$")
+    text: str = Field(min_length=1, max_length=500, pattern=TEXT)
+
+
+def need_view(n: Need) -> dict[str, Any]:
+    return {
+        "id": n.id,
+        "grid_id": n.grid_id,
+        "author": n.author_name,
+        "category": n.category,
+        "text": n.text,
+        "state": n.state,
+        "taker": n.taker_name,
+        "created_at": n.created_at.isoformat(),
+    }
+
+
+class Needs:
+    def __init__(self, ctx: PluginContext, points: Points) -> None:
+        self.ctx = ctx
+        self.points = points
+
+    async def publish(self, who: Principal, body: NeedIn) -> dict[str, Any]:
+        if body.grid_id not in resident_villages(who, self.points.index):
+            raise Forbidden("scope.forbidden", "residents publish needs in their own village")
+        async with self.ctx.sessions.begin() as session:
+            need = Need(
+                grid_id=body.grid_id,
+                person_id=who.person_id,
+                author_name=who.display_name,
+                category=body.category,
+                text=body.text,
+                state="open",
+                created_at=utcnow(),
+            )
+            session.add(need)
+            await session.flush()
+            self.ctx.audit.record(
+                session,
+                Actor.of(who),
+                "participation.need.published",
+                NEED,
+                need.id,
+                {"category": body.category},
+            )
+            return need_view(need)
+
+    async def listed(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
+        stmt = select(Need).order_by(Need.id.desc()).limit(200)
+        return [need_view(n) for n in await self.points._visible(who, stmt, Need, grid_id)]
+
+    async def _need(self, need_id: int) -> Need:
+        async with self.ctx.sessions() as session:
+            need = await session.get(Need, need_id)
+        if need is None:
+            raise NotFound("participation.need_not_found", f"no need {need_id}")
+        return need
+
+    async def take(self, who: Principal, need_id: int) -> dict[str, Any]:
+        need = await self._need(need_id)
+        if need.grid_id not in resident_villages(who, self.points.index):
+            raise Forbidden("scope.forbidden", "the need is another village's")
+        if need.person_id == who.person_id:
+            raise Conflict("participation.own_need", "someone else takes up your need")
+        async with self.ctx.sessions.begin() as session:
+            taken = await session.execute(
+                update(Need)
+                .where(Need.id == need.id, Need.state == "open")
+                .values(
+                    state="taken",
+                    taken_by=who.person_id,
+                    taker_name=who.display_name,
+                    taken_at=utcnow(),
+                )
+                .returning(Need.id)
+            )
+            if taken.first() is None:
+                raise Conflict("participation.need_taken", "someone has taken this need up")
+            self.ctx.audit.record(
+                session, Actor.of(who), "participation.need.taken", NEED, need.id, {}
+            )
+        return {"id": need.id, "state": "taken", "taker": who.display_name}
+
+    async def done(self, who: Principal, need_id: int) -> dict[str, Any]:
+        need = await self._need(need_id)
+        officer = in_scope(who, self.points.index, need.grid_id, OFFICERS)
+        if not officer and need.taken_by != who.person_id:
+            raise Forbidden("scope.forbidden", "the taker or the village marks a need done")
+        async with self.ctx.sessions.begin() as session:
+            done = await session.execute(
+                update(Need)
+                .where(Need.id == need.id, Need.state == "taken")
+                .values(state="done", done_at=utcnow())
+                .returning(Need.id)
+            )
+            if done.first() is None:
+                raise Conflict("participation.need_not_taken", "only a taken need is done")
+            self.ctx.audit.record(
+                session, Actor.of(who), "participation.need.done", NEED, need.id, {}
+            )
+        return {"id": need.id, "state": "done"}
