@@ -14,6 +14,7 @@ from plugins.archives.addresses import Addresses, AddressQuery
 from plugins.archives.exporter import XLSX, Exporter
 from plugins.archives.importer import Importer
 from plugins.archives.layers import Layers
+from plugins.archives.overview import Overview
 from plugins.archives.records import Records
 from plugins.archives.residents import Residents
 from plugins.archives.schemas import (
@@ -25,6 +26,7 @@ from plugins.archives.schemas import (
     ImportUpload,
     LayerQuery,
     ListQuery,
+    NearbyQuery,
     OrgIn,
     OrgPatch,
     PlaceIn,
@@ -52,6 +54,28 @@ def install(ctx: PluginContext, env: Env, residents: Residents,
     _bulk(ctx, Importer(env), Exporter(env))
     _layers(ctx, Layers(env))
     _addresses(ctx, Addresses(env))
+    _overview(ctx, Overview(env, residents))
+
+
+def _overview(ctx: PluginContext, overview: Overview) -> None:
+    @ctx.http.get(
+        "/summary",
+        summary="Your grids at a glance (big screen): population by grid "
+        "and category, key groups you may see, visit coverage",
+        rule=access.READ,
+    )
+    async def summary(call: Call[None, None]) -> dict[str, Any]:
+        return await overview.summary(call.who)
+
+    @ctx.http.get(
+        "/nearby",
+        summary="Houses with their people (masked) and places near a point, "
+        "e.g. an incident's (the drawer's card)",
+        query=NearbyQuery,
+        rule=access.READ,
+    )
+    async def nearby(call: Call[None, NearbyQuery]) -> dict[str, Any]:
+        return await overview.nearby(call.who, call.query)
 
 
 def _residents(ctx: PluginContext, residents: Residents) -> None:

@@ -205,6 +205,14 @@ class LayerQuery(Strict):
     zoom: int | None = Field(None, ge=0, le=22)
 
 
+class NearbyQuery(Strict):
+    """Around a point (an incident's place): what the archive holds there."""
+
+    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    radius_m: int = Field(150, ge=10, le=1000)
+
+
 class ImportQuery(Strict):
     kind: Literal["residents", "houses"]
     format: Literal["csv", "xlsx"] = "csv"
