@@ -160,14 +160,27 @@ export class Api {
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.answer(method, path, options)
+    if (response.status === 204) return undefined as T
+    return (await response.json()) as T
+  }
+
+  /** A file by GET with the same sign-in as request(): its bytes and the name the hub gave it
+   * (Content-Disposition), if any. */
+  async fetchFile(path: string, query?: Query, auth = true): Promise<{ blob: Blob; name: string | null }> {
+    const response = await this.answer('GET', path, { query, auth })
+    return { blob: await response.blob(), name: dispositionName(response.headers.get('Content-Disposition')) }
+  }
+
+  /** A successful response (one refresh and retry on 401), or the hub's error thrown. */
+  private async answer(method: string, path: string, options: RequestOptions): Promise<Response> {
     let response = await this.send(method, path, options, options.auth !== false)
     if (response.status === 401 && options.auth !== false && this.signedIn) {
       await this.refresh()
       response = await this.send(method, path, options, true)
     }
     if (!response.ok) throw await errorOf(response)
-    if (response.status === 204) return undefined as T
-    return (await response.json()) as T
+    return response
   }
 
   private async send(
@@ -208,6 +221,23 @@ function queryString(query?: Query): string {
   }
   const text = params.toString()
   return text ? `?${text}` : ''
+}
+
+/** The file name of a Content-Disposition header: RFC 5987's `filename*=UTF-8''…` (Chinese
+ * names) before the plain `filename=`. */
+export function dispositionName(header: string | null): string | null {
+  if (!header) return null
+  const encoded = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header)
+  if (encoded) {
+    try {
+      return decodeURIComponent(encoded[2].trim())
+    } catch {
+      // malformed escapes: fall back to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/i.exec(header)
+  if (!plain) return null
+  return (plain[2] ?? plain[1]).trim() || null
 }
 
 async function errorOf(response: Response): Promise<HubError> {

@@ -56,6 +56,35 @@ export const api = {
     const { api: http, auth } = client()
     return http.request<T>('POST', path, { body: body ?? {}, auth })
   },
+  /** A multipart POST (files: `form.append('file', blob, name)`), signed in as the page's own
+   * uploads are; the answer is JSON as for post(). */
+  upload<T = unknown>(path: string, form: FormData): Promise<T> {
+    const { api: http, auth } = client()
+    return http.request<T>('POST', path, { form, auth })
+  },
+  /** An authenticated GET of a file (a plain link would carry no sign-in), saved by the browser
+   * under `filename`, else the name in the answer's Content-Disposition, else the path's last
+   * part. Resolves with the name it was saved under; a refusal rejects with a HubError. */
+  async download(path: string, params?: Query, filename?: string): Promise<string> {
+    const { api: http, auth } = client()
+    const { blob, name } = await http.fetchFile(path, params, auth)
+    const saved = filename ?? name ?? (path.split('/').pop() || 'download')
+    saveBlob(blob, saved)
+    return saved
+  },
+}
+
+function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob)
+  const link = document.createElement('a')
+  link.href = url
+  link.download = filename
+  link.style.display = 'none'
+  document.body.appendChild(link)
+  link.click()
+  link.remove()
+  // the click has started the download; the URL is kept a moment for browsers that read it late
+  setTimeout(() => URL.revokeObjectURL(url), 60_000)
 }
 
 function liveSocket(): Realtime {
