@@ -109,7 +109,13 @@ DEFAULT_POLICIES: tuple[Policy, ...] = (
         name="incident-overdue",
         trigger="incident",
         steps=(
-            Step(level="village", after_s=0, actions=("notify_room", "post_channel")),
+            # notify_roles: the party plugin's 包靠领导 of the grid (nobody where none is granted).
+            Step(
+                level="village",
+                after_s=0,
+                actions=("notify_room", "post_channel", "notify_roles"),
+                roles=("party_leader",),
+            ),
             Step(level="town", after_s=900, actions=("notify_room", "ring", "post_channel")),
             Step(level="county", after_s=1800, actions=("notify_room", "ring", "post_channel")),
         ),

@@ -18,6 +18,7 @@ from hub.testing.fixtures import (  # noqa: F401  (fixtures)
     start_gridhub,
 )
 from plugins.dispatch.lifecycle import DEFAULT_SLA
+from plugins.escalation.config import DEFAULT_POLICIES
 from plugins.escalation.messages import EscalationStepFired
 
 VILLAGE, OTHER_VILLAGE, BASIC = "370783-001-001", "370783-001-002", "370783-001-001-01"
@@ -55,14 +56,12 @@ class Probe(BasePlugin):
 
 
 def policies() -> list[dict[str, Any]]:
-    leaders = {"level": "village", "after_s": 0, "actions": ["notify_roles"], "roles": [LEADER]}
+    """The default policies (overdue incidents reach the 包靠领导) and one for mediation."""
     town = {"level": "town", "after_s": 0, "actions": ["notify_room"]}
     county = {"level": "county", "after_s": 3600, "actions": ["notify_room"]}
-    return [
-        {"name": "incident-leaders", "trigger": "incident", "steps": [leaders]},
-        {"name": "case-risk", "trigger": "request", "severities": ["high"],
-         "types": ["mediation_case"], "steps": [town, county]},
-    ]  # fmt: skip
+    case_risk = {"name": "case-risk", "trigger": "request", "severities": ["high"],
+                 "types": ["mediation_case"], "steps": [town, county]}  # fmt: skip
+    return [*(p.model_dump() for p in DEFAULT_POLICIES), case_risk]
 
 
 @pytest.fixture
@@ -98,7 +97,7 @@ async def test_an_overdue_incident_reaches_its_grids_leader(hub: RunningHub, pro
     assert alert["level_grid_id"] == await hub.grid_id(VILLAGE)
     [fired] = await probe.steps_of(f"incident:{incident['id']}", 1)
     assert fired.notified == (await hub.person_id("lead.v01"),)
-    assert (fired.policy, fired.step) == ("incident-leaders", 0)
+    assert (fired.policy, fired.step) == ("incident-overdue", 0)
     assert elsewhere.drain("escalation.alert") == []
 
 
