@@ -1,11 +1,11 @@
 """Bus messages of the mediation plugin: its contract with other plugins.
 
 * `CaseChanged`: a case was opened or moved a step (one message per step).
-* `CaseRiskRaised`: a case is high-risk (可能激化); escalation chains may start on it and stop on
-  the `CaseChanged` whose action is `risk_taken` or that closes the case.
+* `CaseRiskRaised`: a case is high-risk (可能激化). When escalation runs, mediation also asks it
+  for a chain (escalation's `EscalationRequested`) and settles it when the risk is taken.
 * `CaseConcluded`: a case reached its outcome (agreement, performance, referral). When the
-  case came from a dispatch incident, `incident_id` names it: dispatch has no inbound message
-  to handle an incident yet, so this is what it (or a bridge) would subscribe to.
+  case came from a dispatch incident, `incident_id` names it, and an agreement is also offered
+  to dispatch as its `IncidentResolutionOffered` (the incident is handled).
 """
 
 from __future__ import annotations
