@@ -166,7 +166,7 @@ class Deliberation:
 
     async def listed(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
         stmt = select(Topic).order_by(Topic.id.desc()).limit(200)
-        topics = await self.points._visible(who, stmt, Topic, grid_id)
+        topics = await self.points.visible_rows(who, stmt, Topic, grid_id)
         ids = [t.id for t in topics]
         async with self.ctx.sessions() as session:
             votes = list(await session.scalars(select(Vote).where(Vote.topic_id.in_(ids))))

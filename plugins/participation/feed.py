@@ -138,7 +138,7 @@ class Feed:
 
     async def listed(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
         stmt = select(Post).order_by(Post.id.desc()).limit(100)
-        posts = await self.points._visible(who, stmt, Post, grid_id)
+        posts = await self.points.visible_rows(who, stmt, Post, grid_id)
         officer = {p.id for p in posts if self._officer(who, p.grid_id)}
         shown = [p for p in posts if p.id in officer or p.state == "visible"]
         return [v for p in shown for v in await self._views([p], officer=p.id in officer)]

@@ -81,7 +81,7 @@ class Needs:
 
     async def listed(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
         stmt = select(Need).order_by(Need.id.desc()).limit(200)
-        return [need_view(n) for n in await self.points._visible(who, stmt, Need, grid_id)]
+        return [need_view(n) for n in await self.points.visible_rows(who, stmt, Need, grid_id)]
 
     async def _need(self, need_id: int) -> Need:
         async with self.ctx.sessions() as session:

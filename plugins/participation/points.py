@@ -127,9 +127,10 @@ class Points:
 
     async def rules(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
         stmt = select(PointRule).order_by(PointRule.grid_id, PointRule.id)
-        return [rule_view(r) for r in await self._visible(who, stmt, PointRule, grid_id)]
+        return [rule_view(r) for r in await self.visible_rows(who, stmt, PointRule, grid_id)]
 
-    async def _visible(self, who: Principal, stmt: Any, model: Any, grid_id: int | None) -> Any:
+    async def visible_rows(self, who: Principal, stmt: Any, model: Any, grid_id: int | None) -> Any:
+        """Rows of `stmt` (of a table with a village `grid_id`) in the caller's villages."""
         villages = self.readable_villages(who)
         if grid_id is not None:
             stmt = stmt.where(model.grid_id == grid_id)
@@ -244,14 +245,14 @@ class Points:
 
     async def accounts(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
         stmt = select(PointAccount).order_by(PointAccount.balance.desc()).limit(500)
-        rows = await self._visible(who, stmt, PointAccount, grid_id)
+        rows = await self.visible_rows(who, stmt, PointAccount, grid_id)
         return [_account_view(a, a.person_id, a.grid_id) for a in rows]
 
     # --- the shop -------------------------------------------------------------------------
 
     async def items(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
         stmt = select(ShopItem).order_by(ShopItem.grid_id, ShopItem.cost)
-        return [item_view(i) for i in await self._visible(who, stmt, ShopItem, grid_id)]
+        return [item_view(i) for i in await self.visible_rows(who, stmt, ShopItem, grid_id)]
 
     async def save_item(self, who: Principal, body: ItemIn, item_id: int | None) -> dict[str, Any]:
         self.check_village(who, body.grid_id)
@@ -318,7 +319,7 @@ class Points:
 
     async def exchanges(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
         stmt = select(Exchange).order_by(Exchange.id.desc()).limit(500)
-        return [exchange_view(x) for x in await self._visible(who, stmt, Exchange, grid_id)]
+        return [exchange_view(x) for x in await self.visible_rows(who, stmt, Exchange, grid_id)]
 
     async def hand_over(self, who: Principal, exchange_id: int) -> dict[str, Any]:
         async with self.ctx.sessions.begin() as session:

@@ -156,7 +156,7 @@ class Volunteers:
 
     async def listed(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
         stmt = select(Activity).order_by(Activity.starts_at.desc()).limit(200)
-        rows = await self.points._visible(who, stmt, Activity, grid_id)
+        rows = await self.points.visible_rows(who, stmt, Activity, grid_id)
         mine = await self._my_signups(who.person_id, [a.id for a in rows])
         index = self.points.index
         return [
