@@ -72,6 +72,14 @@ export const ACTIONS: Record<string, Pair> = {
   party_added: ['添加当事人', 'Party added'],
 }
 
+// Timeline steps by no person name the part of the hub that made them (hub.audit Actor names).
+export const ACTORS: Record<string, Pair> = {
+  system: ['系统', 'System'],
+  demo: ['演示数据', 'Demo data'],
+  resident: ['群众', 'Resident'],
+  dispatch: ['事件调度', 'Dispatch'],
+}
+
 export const ERROR_NAMES: Record<string, Pair> = {
   'mediation.bad_state': ['案件当前状态不能进行此操作', 'Not possible in the case’s current state'],
   'mediation.version_conflict': ['案件已被他人更新，请刷新后重试', 'The case changed; reload and retry'],
