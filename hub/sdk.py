@@ -40,6 +40,7 @@ from hub.errors import (
     TooManyRequests,
     invalid_from_pydantic,
 )
+from hub.exports import ExportFormat, stream_table
 from hub.files import SNIFF_BYTES, sniff
 from hub.grid import GridIndex, GridNode
 from hub.ids import BigDbId, DbId, parse_id
@@ -103,6 +104,7 @@ __all__ = [
     "DomainMessage",
     "DrawerCard",
     "DueTimer",
+    "ExportFormat",
     "FieldTab",
     "Forbidden",
     "Grant",
@@ -156,5 +158,6 @@ __all__ = [
     "signed_in",
     "sniff",
     "sqlite_connect",
+    "stream_table",
     "utcnow",
 ]

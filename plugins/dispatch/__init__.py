@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi
-from plugins.dispatch import api, appeals, contacts, open311, sockets
+from plugins.dispatch import api, appeals, contacts, export, open311, sockets
 from plugins.dispatch.catalogue import Catalogue
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.effects import Effects
@@ -54,6 +54,7 @@ class DispatchPlugin(BasePlugin):
         ctx.on_cleanup(effects.writes.close)
         incidents = Incidents(ctx, config, catalogue, effects)
         deadlines = Deadlines(ctx, config, effects)
+        export.install(ctx)  # before api: /incidents/export is not an /incidents/{id}
         api.install(ctx, incidents, catalogue)
         # Before sockets.install: watchers of an incident (its room) keep it while they see it.
         ctx.realtime.guard_rooms(
