@@ -1,6 +1,6 @@
 """群众参与 in the browser (Debian's Chromium): a resident signs in inside the section of the
-residents' page (/report) and signs up for an activity there; after checking in with its code
-(through the API, as a phone would) and exchanging points, the village commander sees the
+residents' page (/report), signs up for an activity there and checks in on site by the phone's
+position; after the resident exchanges points, the village commander sees the
 sign-up and check-in on the console page, completes the activity (hours and points recorded)
 and hands the goods over."""
 
@@ -46,9 +46,14 @@ async def test_an_officer_sees_a_sign_up_and_hands_goods_over(
         "capacity": 10,
         "rule_id": rule["id"],
     }
-    activity = await officer.json("POST", f"{API}/activities", json=spec)
+    await officer.json("POST", f"{API}/activities", json=spec)
     await add_resident(hub, "vol.browser")
-    report = await browsers.page("/report", name="resident")
+    # The phone is about 100 m from the activity's place (within its radius).
+    near = {
+        "geolocation": {"longitude": 118.7, "latitude": 36.9009},
+        "permissions": ["geolocation"],
+    }
+    report = await browsers.page("/report", name="resident", **near)
     section = report.get_by_test_id("section-participation-participation")
     await input_of(report, "participation-username").fill("vol.browser")
     await input_of(report, "participation-password").fill(PASSWORD)
@@ -57,17 +62,17 @@ async def test_an_officer_sees_a_sign_up_and_hands_goods_over(
     await mine.get_by_test_id("participation-sign-up").click()
     await expect(section.get_by_test_id("participation-notice")).to_contain_text("报名成功")
     await expect(mine).to_contain_text("已报名")
+    await mine.get_by_test_id("participation-check-in").click()
+    await expect(section.get_by_test_id("participation-notice")).to_contain_text("签到成功")
+    await expect(mine).to_contain_text("已签到")
     resident = await hub.sign_in("vol.browser")
-    await resident.json(
-        "POST", f"{API}/activities/{activity['id']}/check-in", json={"code": activity["check_code"]}
-    )
     item = await add_item(officer, village, cost=5, stock=2)
 
     page = await browsers.signed_in("v01.cmd", PASSWORD, "/console")
     await page.get_by_test_id("nav-plugin-participation-participation").click()
     card = page.get_by_test_id("participation-activity").filter(has_text="敬老院打扫卫生")
     await expect(card.get_by_test_id("participation-signups")).to_contain_text("居民vol.browser")
-    await expect(card.get_by_test_id("participation-signups")).to_contain_text("签到码")
+    await expect(card.get_by_test_id("participation-signups")).to_contain_text(" m)")
     await card.get_by_test_id("participation-complete").click()
     await expect(card).to_contain_text("已结束")
     mine = await resident.json("GET", f"{API}/points/mine")
