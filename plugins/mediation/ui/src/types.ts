@@ -80,9 +80,3 @@ export interface Kpis {
   village_share: number | null
   average_days: number | null
 }
-
-export interface FileAnswer {
-  filename: string
-  media_type: string
-  base64: string
-}
