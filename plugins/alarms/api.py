@@ -24,7 +24,7 @@ from hub.sdk import (
     in_scope,
     utcnow,
 )
-from plugins.alarms import cap
+from plugins.alarms import cap, ledger_export
 from plugins.alarms import service as rules
 from plugins.alarms.config import SEVERITIES
 from plugins.alarms.ingest import device_info
@@ -109,6 +109,7 @@ def register(
 ) -> None:
     _alarm_routes(ctx, service)
     _export_routes(ctx, service)
+    ledger_export.install(ctx, service)
     _rule_routes(ctx, rules_changed)
     _socket_events(ctx, service)
 
