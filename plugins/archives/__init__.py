@@ -9,7 +9,7 @@ from hub.sdk import BasePlugin, PluginContext, PluginUi
 from plugins.archives import api, seed, tags, work_api, work_seed
 from plugins.archives.access import ROLES
 from plugins.archives.keys import Hasher, register_hasher
-from plugins.archives.pages import CONSOLE_PAGES, MAP_LAYERS
+from plugins.archives.pages import CONSOLE_PAGES, DRAWER_CARDS, MAP_LAYERS, SCREEN_PANELS
 from plugins.archives.records import HOUSES, ORGS, PLACES, Records
 from plugins.archives.residents import Residents
 from plugins.archives.shared import Env
@@ -25,7 +25,8 @@ class ArchivesPlugin(BasePlugin):
     roles = ROLES
     # the console's 辖区档案 page and map layers (pages.py); the field app's 走访 tab (work_ui.py)
     ui = PluginUi(pages=(*CONSOLE_PAGES, *WORK_PAGES), map_layers=MAP_LAYERS, field_tabs=FIELD_TABS,
-                  styles=STYLES)  # fmt: skip
+                  styles=STYLES, screen_panels=SCREEN_PANELS,
+                  drawer_cards=DRAWER_CARDS)  # fmt: skip
     static = HERE / "static"
 
     async def setup(self, ctx: PluginContext) -> None:

@@ -4,7 +4,7 @@ plugin's PluginUi (__init__.py) takes these items beside the field work's (work_
 
 from __future__ import annotations
 
-from hub.sdk import ConsolePage, MapLayer
+from hub.sdk import ConsolePage, DrawerCard, MapLayer, ScreenPanel
 from plugins.archives.access import READ_ROLES
 
 API = "/api/v1/archives"
@@ -49,5 +49,30 @@ MAP_LAYERS = (
         order=62,
         source=f"{API}/keygroups.geojson",
         style={"color": "#b91c1c", "fillColor": "#ef4444", "fillOpacity": 0.5, "radius": 9},
+    ),
+)
+
+# the big screen's panel (population, key groups, visit coverage) and the incident drawer's card
+# (the incident's address, the houses with their people and the places near it)
+SCREEN_PANELS = (
+    ScreenPanel(
+        id="archives",
+        title_zh="辖区档案",
+        title_en="Archives",
+        roles=READ_ROLES,
+        order=45,
+        module="archives.js",
+        export="ArchivesPanel",
+    ),
+)
+DRAWER_CARDS = (
+    DrawerCard(
+        id="archives-near",
+        title_zh="周边档案",
+        title_en="Archives nearby",
+        roles=READ_ROLES,
+        order=45,
+        module="archives.js",
+        export="IncidentCard",
     ),
 )

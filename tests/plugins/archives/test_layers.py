@@ -84,3 +84,11 @@ async def test_page_and_layers_in_the_manifest_of_staff_only(
 
     assert await items("w01") == (["archives"], ["houses", "places", "keygroups"])
     assert await items("r01") == ([], [])
+    # the big screen's panel and the incident drawer's card, for staff too
+    manifest = await (await hub.sign_in("w01")).json("GET", "/api/v1/ui/manifest")
+    [mine] = [p for p in manifest["plugins"] if p["name"] == "archives"]
+    assert [(i["id"], i["export"]) for i in mine["screen_panels"]] == [
+        ("archives", "ArchivesPanel")
+    ]
+    assert [(i["id"], i["export"]) for i in mine["drawer_cards"]] == [("archives-near",
+                                                                       "IncidentCard")]  # fmt: skip
