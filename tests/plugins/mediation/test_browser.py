@@ -6,7 +6,9 @@ mediation and follows the application by its code."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 
 import pytest
 from playwright.async_api import expect
@@ -60,6 +62,13 @@ async def test_commander_enters_accepts_and_agrees_a_case(
     assert [(c["summary"], c["state"], c["agreement"]) for c in stored] == [
         (SUMMARY, "agreed", TERMS)
     ]
+    # The agreement PDF: fetched with the page's sign-in (api.download), saved by its number.
+    await drawer.get_by_role("tab", name="文书").click()
+    async with page.expect_download() as started:
+        await drawer.get_by_test_id("mediation-pdf").click()
+    pdf = await started.value
+    assert pdf.suggested_filename == f"{stored[0]['number']}.pdf"
+    assert (await asyncio.to_thread(Path(await pdf.path()).read_bytes)).startswith(b"%PDF-")
     # A village mediator enters another case: the board shows it without a reload.
     mediator = await console_hub.sign_in("med.v01")
     village = await console_hub.grid_id(VILLAGE)
