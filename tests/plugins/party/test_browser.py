@@ -4,8 +4,13 @@ account reads it on the residents' page (/report)."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
+import openpyxl
 import pytest
 from playwright.async_api import expect
 
@@ -84,7 +89,7 @@ async def test_party_page_map_layer_and_big_screen_panel(
             "grid_id": await console_hub.grid_id("370783-001"),
         },
     )
-    await town.json(
+    branch = await town.json(
         "POST",
         f"{API}/orgs",
         json={
@@ -110,6 +115,14 @@ async def test_party_page_map_layer_and_big_screen_panel(
     await expect(tree).to_contain_text("东庄村党支部（党支部 · 1）")
     await page.get_by_role("tab", name="党员与积分").click()
     await expect(page.get_by_test_id("party-members")).to_contain_text("2001-07-01")
+    # this year's ledger XLSX, fetched with the page's sign-in (api.download)
+    async with page.expect_download() as started:
+        await page.get_by_test_id("party-ledger-xlsx").click()
+    ledger = await started.value
+    assert re.fullmatch(rf"ledger-{branch['id']}-\d{{4}}\.xlsx", ledger.suggested_filename)
+    body = await asyncio.to_thread(Path(await ledger.path()).read_bytes)
+    cells = [c for row in openpyxl.load_workbook(io.BytesIO(body)).active.values for c in row]
+    assert "刘丽娟" in cells
     await page.get_by_test_id("nav-map").click()
     toggle = page.get_by_test_id("layer-plugin-party-party_grids")
     await expect(toggle).to_contain_text("党建网格")
