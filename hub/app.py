@@ -16,7 +16,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from hub import audit, components, headers, netaddr, plugins
-from hub.api import auth, devices, files, grids, people, roles, system, ui
+from hub.api import audit_export, auth, devices, files, grids, people, roles, system, ui
 from hub.bus import MessageBus
 from hub.channel_heads import ChannelHeads
 from hub.channels import ChannelStore
@@ -145,7 +145,7 @@ def build_app(
         app.cleanup_ctx.append(ctx)
     components.install_all(app, built_in)  # set up after the core, before the plugins
     app.cleanup_ctx.extend((_plugins, _audit_retention))
-    for module in (system, auth, grids, people, devices, files):
+    for module in (system, audit_export, auth, grids, people, devices, files):
         module.build_router().mount(app)
     ui.mount(app)  # plugins' pages and bundles (checked here: a bad one stops start-up)
     roles.build_router(app[ROLES].staff).mount(app)  # its rule names this hub's staff roles
