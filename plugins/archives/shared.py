@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy import ColumnElement, String, and_, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -50,7 +50,12 @@ class Env:
         a range uses the column's index there; LIKE elsewhere, whatever the collation."""
         if self.sqlite:
             return and_(column >= text, column < text + "\U0010ffff")
-        return column.startswith(text, autoescape=True)
+        # the pattern is rendered into the statement (quoted by the driver's literal rendering):
+        # a bound `$1 || '%'` leaves PostgreSQL's cached generic plan blind to the prefix, so it
+        # cannot use the name's pattern index (a0003)
+        escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        pattern = bindparam(None, escaped + "%", type_=String, literal_execute=True)
+        return column.like(pattern, escape="/")
 
     def grid_name(self, grid_id: int) -> str | None:
         index = self.index
