@@ -50,6 +50,7 @@ CIVIC_ENGLISH = (
 FORBIDDEN = (
     whole_words(RAW_CODES + ENGLISH + CIVIC_CODES + CIVIC_ENGLISH, re.I),
     whole_words(RAW_CODES_EXACT),
+    re.compile(r"(?<![\w.-])(v\d+)(?![\w-]|\.\w)"),  # a version in zh is 第1版, not v1
 )
 HAN = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_PAGES = (
@@ -138,6 +139,11 @@ async def test_civic_console_pages_in_chinese(
     await page.keyboard.press("Escape")
     await open_page(page, "nav-plugin-party-disclosure", "party-disclosure-page")
     await walk.tabs(page, "三务公开")
+    await page.locator(".el-tabs__item", has_text="全部事项").click()
+    await page.get_by_test_id("party-items").locator(".el-table__row").first.click()
+    await page.get_by_test_id("party-detail").wait_for()
+    await walk.check(page, "三务公开 item drawer")
+    await page.keyboard.press("Escape")
     await open_page(page, "nav-plugin-party-building", "party-building-page")
     await walk.tabs(page, "党建")
     await open_page(page, "nav-plugin-services-services", "services-page")
@@ -173,6 +179,9 @@ async def test_civic_field_tabs_and_report_in_chinese(
     await report.locator(".el-select-dropdown__item:visible", has_text="东庄村").first.click()
     await services.get_by_test_id("services-slot").first.wait_for()
     await walk.check(report, "/report with a village's venue slots")
+    await report.get_by_test_id("mediation-apply-type").click()
+    await report.locator(".el-select-dropdown__item:visible").first.wait_for()
+    await walk.check(report, "/report with the dispute types open")
     walk.assert_clean()
 
 
