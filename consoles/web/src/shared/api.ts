@@ -167,8 +167,11 @@ export class Api {
 
   /** A file by GET with the same sign-in as request(): its bytes and the name the hub gave it
    * (Content-Disposition), if any. */
-  async fetchFile(path: string, query?: Query, auth = true): Promise<{ blob: Blob; name: string | null }> {
-    const response = await this.answer('GET', path, { query, auth })
+  async fetchFile(
+    path: string, query?: Query, auth = true, body?: unknown,
+  ): Promise<{ blob: Blob; name: string | null }> {
+    // With a body: a POST (an export is an audited act, not a plain read).
+    const response = await this.answer(body === undefined ? 'GET' : 'POST', path, { query, auth, body })
     return { blob: await response.blob(), name: dispositionName(response.headers.get('Content-Disposition')) }
   }
 

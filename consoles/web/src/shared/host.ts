@@ -72,6 +72,14 @@ export const api = {
     saveBlob(blob, saved)
     return saved
   },
+  /** An export (a POST with its filters as the body) saved as a file, like download(). */
+  async exportFile(path: string, body: object, filename?: string): Promise<string> {
+    const { api: http, auth } = client()
+    const { blob, name } = await http.fetchFile(path, undefined, auth, body)
+    const saved = filename ?? name ?? 'export'
+    saveBlob(blob, saved)
+    return saved
+  },
 }
 
 function saveBlob(blob: Blob, filename: string): void {
