@@ -214,7 +214,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     return FileSettings(**flags)
 
 
-SECRET_MARKERS = ("secret", "password", "passphrase", "token", "key", "credential")
+SECRET_MARKERS = ("secret", "password", "passphrase", "token", "key", "credential", "authorization")
 MASK = "********"
 
 

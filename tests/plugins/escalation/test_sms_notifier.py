@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from hub.settings import Settings, masked
 from plugins.escalation.config import EscalationConfig
 from plugins.escalation.notifiers import NotifierError, verify
 from plugins.escalation.sms import SmsNotifier, SmsNotifierConfig
@@ -156,3 +157,18 @@ def test_a_get_gateway_takes_form_encoded_fields_in_its_url() -> None:
         config("http://127.0.0.1/x", method="GET")
     made = config("http://127.0.0.1/x?to=$phone&m=$text", method="GET", body="", encoding="form")
     assert made.method == "GET"
+
+
+def test_the_gateway_credentials_are_masked_in_config_show() -> None:
+    table = {
+        "type": "sms",
+        "url": "https://sms.example/send",
+        "recipients": [A],
+        "headers": {"Authorization": "Bearer t0ken"},
+        "signature": {"secret": SECRET},
+    }
+    plugins = {"config": {"escalation": {"notifiers": {"duty-sms": table}}}}
+    shown = str(masked(Settings(plugins=plugins)))
+    assert "t0ken" not in shown
+    assert SECRET not in shown
+    assert "sms.example" in shown
