@@ -28,6 +28,8 @@ TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# what an export route declares it answers (`produces=`), for the OpenAPI document
+EXPORT_PRODUCES = "text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def stream_table(

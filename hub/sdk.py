@@ -40,7 +40,7 @@ from hub.errors import (
     TooManyRequests,
     invalid_from_pydantic,
 )
-from hub.exports import ExportFormat, stream_table
+from hub.exports import EXPORT_PRODUCES, ExportFormat, stream_table
 from hub.files import SNIFF_BYTES, sniff
 from hub.grid import GridIndex, GridNode
 from hub.ids import BigDbId, DbId, parse_id
@@ -79,6 +79,7 @@ from storage.sql import Base, UTCDateTime, utcnow
 
 __all__ = [
     "COMMAND_ROLES",
+    "EXPORT_PRODUCES",
     "SNIFF_BYTES",
     "STAFF_ROLES",
     "SYSTEM",

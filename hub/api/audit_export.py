@@ -16,7 +16,7 @@ from hub import audit, policy
 from hub.access import require_admin
 from hub.api.system import AuditQueryIn
 from hub.audit import Actor, AuditQuery
-from hub.exports import ExportFormat, stream_table
+from hub.exports import EXPORT_PRODUCES, ExportFormat, stream_table
 from hub.keys import SESSIONS
 from hub.web import Call, Router
 from storage.models import AuditEntry
@@ -38,7 +38,7 @@ def build_router() -> Router:
 
     # A POST: an export is an audited act, not a plain read.
     @router.post("/api/v1/audit/export", summary="The audit log as CSV or XLSX (admin, streamed)",
-                 body=AuditExportIn, produces="text/csv", rule=AUDIT_EXPORT)  # fmt: skip
+                 body=AuditExportIn, produces=EXPORT_PRODUCES, rule=AUDIT_EXPORT)  # fmt: skip
     async def export(call: Call[AuditExportIn, None]) -> web.StreamResponse:
         require_admin(call.who)
         sessions = call.request.app[SESSIONS]

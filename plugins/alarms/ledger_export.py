@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from hub.sdk import (
     COMMAND_ROLES,
+    EXPORT_PRODUCES,
     Actor,
     Call,
     ExportFormat,
@@ -40,7 +41,7 @@ COLUMNS = (
 HEADER = tuple(title for _key, title in COLUMNS)
 
 
-class ExportQuery(BaseModel):
+class AlarmExportQuery(BaseModel):
     format: ExportFormat = "xlsx"
     active: bool | None = None
     severity: str | None = Field(None, pattern=SEVERITY)
@@ -51,22 +52,22 @@ class ExportQuery(BaseModel):
 def install(ctx: PluginContext, service: AlarmService) -> None:
     # A POST: an export is an audited act, not a plain read.
     @ctx.http.post("/export", summary="The alarm ledger as CSV or XLSX (streamed)",
-                   body=ExportQuery, produces="text/csv", rule=EXPORT)  # fmt: skip
-    async def export(call: Call[ExportQuery, None]) -> web.StreamResponse:
+                   body=AlarmExportQuery, produces=EXPORT_PRODUCES, rule=EXPORT)  # fmt: skip
+    async def export(call: Call[AlarmExportQuery, None]) -> web.StreamResponse:
         query = call.body
         await _audit(ctx, call.who, query)
         pages = _pages(ctx, service, call.who, query)
         return await stream_table(call.request, "alarms", query.format, HEADER, pages)
 
 
-async def _audit(ctx: PluginContext, who: Principal, query: ExportQuery) -> None:
+async def _audit(ctx: PluginContext, who: Principal, query: AlarmExportQuery) -> None:
     filters = query.model_dump(mode="json", exclude_none=True)
     async with ctx.sessions.begin() as session:
         ctx.audit.record(session, Actor.of(who), "alarms.exported", "alarm", None, filters)
 
 
 async def _pages(
-    ctx: PluginContext, service: AlarmService, who: Principal, query: ExportQuery
+    ctx: PluginContext, service: AlarmService, who: Principal, query: AlarmExportQuery
 ) -> AsyncIterator[list[Sequence[Any]]]:
     wanted = AlarmFilter(**query.model_dump(exclude={"format"}), limit=PAGE)
     while True:

@@ -19,7 +19,7 @@ from plugins.archives.records import Records
 from plugins.archives.residents import Residents
 from plugins.archives.schemas import (
     AddressIn,
-    ExportQuery,
+    ArchiveExportQuery,
     HouseIn,
     HousePatch,
     ImportQuery,
@@ -164,9 +164,9 @@ def _bulk(ctx: PluginContext, importer: Importer, exporter: Exporter) -> None:
         return await importer.run(call.who, data, query)
 
     @ctx.http.get("/export", summary="A grid's residents, houses or places, masked (CSV or "
-                  "XLSX; audited)", query=ExportQuery, produces="text/csv, " + XLSX,
+                  "XLSX; audited)", query=ArchiveExportQuery, produces="text/csv, " + XLSX,
                   rule=access.EXPORT)  # fmt: skip
-    async def download(call: Call[None, ExportQuery]) -> web.Response:
+    async def download(call: Call[None, ArchiveExportQuery]) -> web.Response:
         name, content, media = await exporter.run(call.who, call.query)
         response = web.Response(body=content, content_type=media.split(";")[0])
         if media.startswith("text/"):

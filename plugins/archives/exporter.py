@@ -17,7 +17,7 @@ from sqlalchemy import select
 from hub.sdk import Actor, Principal
 from plugins.archives import access
 from plugins.archives.models import House, Household, Place, Resident, ResidentTag
-from plugins.archives.schemas import ExportQuery
+from plugins.archives.schemas import ArchiveExportQuery
 from plugins.archives.shared import Env, tag_catalogue
 from plugins.archives.tables import (
     CODE_WORDS,
@@ -34,7 +34,7 @@ class Exporter:
     def __init__(self, env: Env) -> None:
         self.env = env
 
-    async def run(self, who: Principal, query: ExportQuery) -> tuple[str, bytes, str]:
+    async def run(self, who: Principal, query: ArchiveExportQuery) -> tuple[str, bytes, str]:
         """(file name, content, media type) of the export; audited."""
         self.env.require_grid(query.grid_id)
         access.require(who, self.env.index, query.grid_id, access.BULK_ROLES)

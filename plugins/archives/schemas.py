@@ -228,7 +228,7 @@ class ImportUpload(Strict):
     data: str = Field(min_length=1, max_length=1_000_000)
 
 
-class ExportQuery(Strict):
+class ArchiveExportQuery(Strict):
     kind: Literal["residents", "houses", "places"]
     format: Literal["csv", "xlsx"] = "csv"
     grid_id: DbId

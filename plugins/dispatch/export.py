@@ -14,6 +14,7 @@ from sqlalchemy import Select
 
 from hub.sdk import (
     COMMAND_ROLES,
+    EXPORT_PRODUCES,
     Actor,
     Call,
     ExportFormat,
@@ -39,7 +40,7 @@ HEADER = (
 )  # fmt: skip
 
 
-class ExportQuery(BaseModel):
+class IncidentExportQuery(BaseModel):
     format: ExportFormat = "xlsx"
     state: str | None = Field(default=None, max_length=200, description="comma-separated")
     category: str | None = Field(default=None, max_length=64)
@@ -53,8 +54,8 @@ class ExportQuery(BaseModel):
 def install(ctx: PluginContext) -> None:
     # A POST: an export is an audited act (like revealing a contact), not a plain read.
     @ctx.http.post("/incidents/export", summary="The incident ledger as CSV or XLSX (streamed)",
-                   body=ExportQuery, produces="text/csv", rule=EXPORT)  # fmt: skip
-    async def export(call: Call[ExportQuery, None]) -> web.StreamResponse:
+                   body=IncidentExportQuery, produces=EXPORT_PRODUCES, rule=EXPORT)  # fmt: skip
+    async def export(call: Call[IncidentExportQuery, None]) -> web.StreamResponse:
         ledger = Ledger(ctx, call.who, call.body)
         ledger.statement(None)  # bad filters are refused before anything is sent
         await ledger.audit()
@@ -64,7 +65,7 @@ def install(ctx: PluginContext) -> None:
 
 
 class Ledger:
-    def __init__(self, ctx: PluginContext, who: Principal, query: ExportQuery) -> None:
+    def __init__(self, ctx: PluginContext, who: Principal, query: IncidentExportQuery) -> None:
         self.ctx, self.who, self.query = ctx, who, query
 
     def statement(self, before_id: int | None) -> Select[Incident]:

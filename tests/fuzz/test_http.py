@@ -127,7 +127,9 @@ class Run:
         status = response.status_code
         after = hub.digest.take() if before is not None and status >= 400 else None
         what = f"{self.caller.name}: {case.as_curl_command(headers=headers)}"
-        answer = f"-> {status} {response.text[:1500]}\nlogged:\n" + "\n".join(problems)
+        # an export answers with file bytes (XLSX, PDF): shown, not decoded strictly
+        shown = response.content[:1500].decode("utf-8", "replace")
+        answer = f"-> {status} {shown}\nlogged:\n" + "\n".join(problems)
         assert status < 500, f"{what}\n{answer}"
         assert not problems, f"{what}\n{answer}"
         if status >= 400:
