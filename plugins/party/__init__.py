@@ -11,15 +11,17 @@ from hub.sdk import (
     MapLayer,
     PluginContext,
     PluginUi,
+    RateLimit,
     ResidentSection,
     ScreenPanel,
 )
-from plugins.party import access, building_api, disclosure_api, seed
+from plugins.party import access, building_api, disclosure_api, promotion_api, seed
 from plugins.party.building import Building
 from plugins.party.config import PartyConfig
 from plugins.party.disclosure import Disclosures
 from plugins.party.overview import Overview
-from plugins.party.ratelimit import QuestionLimit
+from plugins.party.promo_reads import Reading
+from plugins.party.promotion import Promotion
 from plugins.party.views import DisclosureViews
 
 HERE = Path(__file__).parent
@@ -45,6 +47,16 @@ UI = PluginUi(
             path="building",
             module="party.js",
             export="PartyPage",
+        ),
+        ConsolePage(
+            id="promotion",
+            title_zh="党建宣传",
+            title_en="Party promotion",
+            roles=access.PARTY_STAFF,
+            order=72,
+            path="promotion",
+            module="party.js",
+            export="PromotionPage",
         ),
     ),
     map_layers=(
@@ -78,6 +90,14 @@ UI = PluginUi(
             module="party.js",
             export="MemberTab",
         ),
+        FieldTab(
+            id="study",
+            title_zh="学习",
+            title_en="Study",
+            order=61,
+            module="party.js",
+            export="StudyTab",
+        ),
     ),
     resident_sections=(
         ResidentSection(
@@ -87,6 +107,14 @@ UI = PluginUi(
             order=20,
             module="party.js",
             export="ResidentDisclosure",
+        ),
+        ResidentSection(
+            id="promotion",
+            title_zh="党建宣传",
+            title_en="Party promotion",
+            order=21,
+            module="party.js",
+            export="ResidentPromotion",
         ),
     ),
     styles=("party.css",),
@@ -105,10 +133,12 @@ class PartyPlugin(BasePlugin):
     async def setup(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, PartyConfig) else PartyConfig()
         views = DisclosureViews(ctx, config.grace_days, config.time_zone)
-        limit = QuestionLimit(ctx.sessions, config.question_limit, config.question_window_s)
+        limit = RateLimit("ask", config.question_limit, config.question_window_s)
         disclosure_api.install(ctx, Disclosures(ctx), views, limit)
         building = Building(ctx, config)
         building_api.install(ctx, building, Overview(ctx, building, views))
+        promotion = Promotion(ctx)
+        promotion_api.install(ctx, promotion, Reading(ctx, building, promotion))
         if ctx.has_plugin("dispatch"):
             await building.follow_incidents()
 

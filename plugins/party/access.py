@@ -67,6 +67,7 @@ VILLAGE = "village"  # scope: the item's village lies in the caller's drafting g
 TOWN = "town"  # scope: a reviewing grant on a grid strictly above the item's village
 MEMBER = "member"  # scope: the caller's own member record
 ORG = "org"  # scope: the organisation's grid lies in the caller's party grids
+PROMO = "promo"  # scope: every grid a promotion item targets lies in the caller's party grids
 
 DRAFT = for_roles("party.disclosure.draft", DRAFTERS, VILLAGE)
 REVIEW = for_roles("party.disclosure.review", REVIEWERS, TOWN)
@@ -79,6 +80,9 @@ ORG_READ = for_roles("party.org.read", PARTY_STAFF, Scope.LISTED)
 ORG_EDIT = for_roles("party.org.edit", PARTY_STAFF, ORG)
 MEMBER_SELF = signed_in("party.member.self", MEMBER)  # sign in, report home, take tasks
 TASK_EDIT = for_roles("party.task.edit", PARTY_STAFF, Scope.GRID)
+# 党建宣传: staff over every grid an item targets edit it; anyone reads published items
+PROMO_EDIT = for_roles("party.promo.edit", PARTY_STAFF, PROMO)
+PROMO_READ = for_roles("party.promo.read", PARTY_STAFF, Scope.LISTED)
 
 
 def drafts_for(who: Principal, index: GridIndex, village_id: int) -> bool:

@@ -9,8 +9,6 @@ text, bounded) that the pages show, and a file openpyxl cannot read is refused.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import io
 import json
 import zipfile
@@ -43,38 +41,33 @@ class Upload:
 
 async def read_upload(request: web.Request) -> Upload:
     """The one part named `file` of a multipart body."""
+    name, data = await read_part(request, MAX_BYTES)
+    return await classify(name, data)
+
+
+async def read_part(request: web.Request, limit: int) -> tuple[str, bytes]:
+    """The name and bytes of the one part named `file`, refused past `limit` bytes."""
     if request.content_type != "multipart/form-data":
         raise HubError("party.file_form", "send multipart/form-data with a part `file`", status=415)
     reader = await request.multipart()
     part = await reader.next()
     if not isinstance(part, BodyPartReader) or part.name != "file":
         raise InvalidInput("party.file_form", "send one part named `file`")
-    data = await _read_bounded(part)
+    data = await _read_bounded(part, limit)
     if await reader.next() is not None:
         raise InvalidInput("party.file_form", "send one part named `file`")
-    name = (part.filename or "file")[-120:]
-    return await classify(name, data)
+    return (part.filename or "file")[-120:], data
 
 
-async def _read_bounded(part: BodyPartReader) -> bytes:
+async def _read_bounded(part: BodyPartReader, limit: int) -> bytes:
     data = bytearray()
     while chunk := await part.read_chunk(CHUNK):
         data += chunk
-        if len(data) > MAX_BYTES:
-            raise HubError("party.file_too_large", f"at most {MAX_BYTES} bytes", status=413)
+        if len(data) > limit:
+            raise HubError("party.file_too_large", f"at most {limit} bytes", status=413)
     if not data:
         raise InvalidInput("party.file_empty", "the file is empty")
     return bytes(data)
-
-
-def decode_base64(text: str) -> bytes:
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput("party.file_encoding", "content_base64 is not base64") from None
-    if not data:
-        raise InvalidInput("party.file_empty", "the file is empty")
-    return data
 
 
 async def classify(name: str, data: bytes) -> Upload:

@@ -90,18 +90,6 @@ class Question(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class RateWindow(Base):
-    """Per-client fixed windows for the public question route, counted in the database so a
-    limit holds across the nodes of a cluster."""
-
-    __tablename__ = "party_rate_windows"
-
-    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
-    client: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_start: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hits: Mapped[int] = mapped_column(Integer, default=0)
-
-
 class Organisation(Base):
     """党组织: a party committee, general branch or branch, anchored on a grid."""
 
@@ -220,3 +208,63 @@ class PointEntry(Base):
     points: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(200), default="")
     awarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PromoItem(Base):
+    """党建宣传: an article or a course (plain text and media), targeted at grids; residents
+    and members see it once published, until withdrawn."""
+
+    __tablename__ = "party_promo_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # article | course
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default="draft")  # draft|published|withdrawn
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PromoTarget(Base):
+    """A grid an item is meant for: it shows there and in every grid below."""
+
+    __tablename__ = "party_promo_targets"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("party_promo_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    grid_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
+class PromoMedia(Base):
+    """An image or video of an item, checked by its bytes; videos are served by byte ranges."""
+
+    __tablename__ = "party_promo_media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("party_promo_items.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PromoRead(Base):
+    """A member's reading of an item, recorded once (the branch's reading ledger)."""
+
+    __tablename__ = "party_promo_reads"
+    __table_args__ = (UniqueConstraint("item_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("party_promo_items.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("party_members.id", ondelete="CASCADE"), index=True
+    )
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -126,12 +126,23 @@ class PointsIn(Strict):
     ref: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 
-class FileJsonIn(Strict):
-    """A file for browsers whose client sends JSON only: base64, at most ~700 KB."""
-
-    name: str = Field(min_length=1, max_length=120)
-    content_base64: str = Field(min_length=4, max_length=960_000)
-
-
 class YearOnly(Strict):
     year: int = Field(ge=2000, le=2100)
+
+
+class PromoIn(Strict):
+    """An article or a course (党建宣传): plain text, meant for the grids given and below."""
+
+    kind: Literal["article", "course"]
+    title: str = Field(min_length=1, max_length=120)
+    body: str = Field(default="", max_length=20000)
+    grid_ids: list[DbId] = Field(min_length=1, max_length=50)
+
+    @field_validator("grid_ids")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))
+
+
+class PromoQuery(Strict):
+    grid: str | None = Field(default=None, min_length=1, max_length=64)  # a grid's code
