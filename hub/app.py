@@ -59,6 +59,7 @@ from hub.plugin_devices import DevicesView
 from hub.plugin_views import ChannelsView, DirectoryView, RealtimeView
 from hub.plugins import Plugin, PluginContext, PluginHost
 from hub.presence import PresenceStatesView
+from hub.ratelimit import RateLimits
 from hub.realtime import EXPIRY_CHECK_S, Realtime
 from hub.roles import RoleCatalogue, RoleConflict, from_plugins
 from hub.settings import Settings
@@ -409,6 +410,7 @@ def _context(app: web.Application, plugin: Plugin) -> PluginContext:
         _websockets=app[WEBSOCKET_PATHS],
         directory=DirectoryView(app[PEOPLE], lambda: app[GRIDS].index),
         devices=DevicesView(app[DEVICES]),
+        rate_limits=RateLimits(app[SESSIONS], plugin.name),
         metrics=app[METRICS],
         _enabled=frozenset(p.name for p in app[PLUGINS].plugins),
         subjects=SubjectsView(app[SUBJECTS], plugin.name),

@@ -31,6 +31,10 @@ class HubError(Exception):
             body["details"] = self.details
         return {"error": body}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the body (Retry-After of a rate limit)."""
+        return {}
+
 
 class InvalidInput(HubError):
     status = 422

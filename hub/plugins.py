@@ -25,6 +25,7 @@ from hub.plugin_devices import DevicesView
 from hub.plugin_views import AuditView, ChannelsView, DirectoryView, RealtimeView
 from hub.policy import Rule
 from hub.presence import PresenceStates, PresenceStatesView
+from hub.ratelimit import RateLimits
 from hub.roles import RoleSpec
 from hub.settings import describe_errors
 from hub.subjects import Subjects, SubjectsView
@@ -114,6 +115,8 @@ class PluginContext:
     directory: DirectoryView
     # the core device registry: look-ups, last-seen and firmware reports (hub.plugin_devices)
     devices: DevicesView
+    # per-client limits of public forms, counted in the database (hub.ratelimit)
+    rate_limits: RateLimits
     # the node's Prometheus registry (/metrics): register the plugin's own metrics on it
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     # the audit log, written inside the plugin's own transactions

@@ -59,6 +59,7 @@ from hub.plugin_views import AuditView, ChannelsView, DirectoryView, RealtimeVie
 from hub.plugins import BasePlugin, Health, Plugin, PluginContext, PluginError
 from hub.policy import Audience, Rule, Scope, admin_only, for_roles, public, signed_in
 from hub.presence import Snapshot, State
+from hub.ratelimit import RateLimit, RateLimited, RateLimits
 from hub.realtime import Connection
 from hub.roles import RoleSpec
 from hub.subjects import SubjectInfo
@@ -127,6 +128,9 @@ __all__ = [
     "PluginError",
     "PluginUi",
     "Principal",
+    "RateLimit",
+    "RateLimited",
+    "RateLimits",
     "RealtimeView",
     "ResidentSection",
     "Role",

@@ -324,7 +324,7 @@ ANY_JSON: TypeAdapter[Any] = TypeAdapter(Any)
 
 
 def error_response(error: HubError) -> web.Response:
-    return web.json_response(error.to_dict(), status=error.status)
+    return web.json_response(error.to_dict(), status=error.status, headers=error.headers())
 
 
 @web.middleware

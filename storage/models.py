@@ -127,6 +127,21 @@ class AuthThrottle(Base):
     lock_s: Mapped[float] = mapped_column(Float)
 
 
+class RateWindow(Base):
+    """One client's hits in one fixed window of a plugin's rate limit (hub.ratelimit).
+
+    `bucket` is "<plugin>.<limit>"; `window_start` is epoch seconds, aligned to the window's
+    length, so every node counts into the same row.
+    """
+
+    __tablename__ = "rate_windows"
+
+    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Float, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Device(Base):
     __tablename__ = "devices"
 

@@ -24,7 +24,6 @@ from plugins.dispatch.public import (
     PublicIntake,
     json_body,
     new_public_id,
-    retry_after,
     validated,
 )
 from plugins.dispatch.responses import (
@@ -109,7 +108,6 @@ def _intake_routes(intake: PublicIntake) -> None:
     @http.post("/public/appeals", summary="File a resident's appeal (no account; rate-limited)",
                rule=access.PUBLIC_INTAKE, status=201, response=AppealFiledOut,
                raw_body="application/json, form-encoded or multipart (photos)")  # fmt: skip
-    @retry_after
     async def appeal(call: Call[None, None]) -> dict[str, Any]:
         await intake.limiter.check(call.request, intake.submit_limit, "appeal.rate_limited")
         body, photos = await _read(call.request, intake.config.appeal_max_photos,
@@ -130,7 +128,6 @@ def _tracking_routes(intake: PublicIntake) -> None:
 
     @http.get("/public/appeals/{code}", summary="An appeal's progress, by its tracking code",
               response=AppealOut, rule=access.PUBLIC_TRACK)  # fmt: skip
-    @retry_after
     async def track(call: Call[None, None]) -> dict[str, Any]:
         await intake.limiter.check(call.request, intake.lookup_limit, "appeal.rate_limited")
         return await public_view(intake, await intake.by_tracking(call.params["code"]))
@@ -138,7 +135,6 @@ def _tracking_routes(intake: PublicIntake) -> None:
     @http.post("/public/appeals/{code}/rating", summary="Rate a closed appeal (once)",
                response=AppealOut, rule=access.PUBLIC_TRACK,
                raw_body="application/json (rating, comment)")  # fmt: skip
-    @retry_after
     async def rate(call: Call[None, None]) -> dict[str, Any]:
         await intake.limiter.check(call.request, intake.lookup_limit, "appeal.rate_limited")
         incident = await intake.by_tracking(call.params["code"])
@@ -148,7 +144,6 @@ def _tracking_routes(intake: PublicIntake) -> None:
 
     @http.get("/public/appeals/{code}/photos/{media_id}", summary="A photo sent with the appeal",
               produces=PHOTOS, rule=access.PUBLIC_TRACK)  # fmt: skip
-    @retry_after
     async def photo(call: Call[None, None]) -> web.Response:
         await intake.limiter.check(call.request, intake.lookup_limit, "appeal.rate_limited")
         incident = await intake.by_tracking(call.params["code"])

@@ -29,7 +29,6 @@ from plugins.dispatch.catalogue import FieldSpec
 from plugins.dispatch.models import Category, Incident
 from plugins.dispatch.open311_format import render
 from plugins.dispatch.public import ENDED, LABELS, PublicIntake, new_public_id, validated
-from plugins.dispatch.ratelimit import RateLimited
 from plugins.dispatch.responses import (
     RequestsFiled,
     ServiceDefinitionOut,
@@ -128,8 +127,7 @@ def _error(exc: HubError, xml: bool) -> web.Response:
     status = 400 if exc.status == 422 else exc.status
     body = [{"code": status, "description": exc.message, "error_code": exc.code}]
     response = render(body, "errors", xml, status)
-    if isinstance(exc, RateLimited):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    response.headers.update(exc.headers())  # Retry-After of a rate limit
     return response
 
 

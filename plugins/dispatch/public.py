@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
-from functools import wraps
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -17,10 +15,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from hub.sdk import (
-    Call,
     InvalidInput,
     NotFound,
     PluginContext,
+    RateLimit,
     invalid_from_pydantic,
     parse_json_body,
 )
@@ -28,7 +26,6 @@ from plugins.dispatch.catalogue import check_fields
 from plugins.dispatch.config import DispatchConfig
 from plugins.dispatch.media import MediaStore, Photo
 from plugins.dispatch.models import Category, Incident
-from plugins.dispatch.ratelimit import Limit, RateLimited, RateLimiter, limited_response
 from plugins.dispatch.schemas import NewIncident
 from plugins.dispatch.service import Incidents, Origin
 
@@ -50,7 +47,7 @@ class PublicIntake:
         self.ctx = ctx
         self.incidents = incidents
         self.media = MediaStore(ctx.sessions)
-        self.limiter = RateLimiter(ctx.sessions)
+        self.limiter = ctx.rate_limits
         if self.config.trust_forwarded_for:
             log.warning(
                 "plugins.config.dispatch.trust_forwarded_for is ignored: the public limits "
@@ -62,16 +59,16 @@ class PublicIntake:
         return self.incidents.config
 
     @property
-    def submit_limit(self) -> Limit:
-        return Limit("submit", self.config.appeal_limit, self.config.appeal_window_s)
+    def submit_limit(self) -> RateLimit:
+        return RateLimit("submit", self.config.appeal_limit, self.config.appeal_window_s)
 
     @property
-    def lookup_limit(self) -> Limit:
-        return Limit("lookup", self.config.rating_limit, 60)
+    def lookup_limit(self) -> RateLimit:
+        return RateLimit("lookup", self.config.rating_limit, 60)
 
     @property
-    def open311_read_limit(self) -> Limit:
-        return Limit("open311_read", self.config.open311_read_limit, 60)
+    def open311_read_limit(self) -> RateLimit:
+        return RateLimit("open311_read", self.config.open311_read_limit, 60)
 
     async def categories(self) -> list[Category]:
         return [c for c in await self.incidents.catalogue.all() if c.public]
@@ -135,19 +132,3 @@ def validated(model: type[M], data: Any, code: str) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise invalid_from_pydantic(exc, code) from None
-
-
-Handler = Callable[[Call[Any, Any]], Awaitable[Any]]
-
-
-def retry_after(handler: Handler) -> Handler:
-    """Answer a refused rate limit as the hub's structured error plus a Retry-After header."""
-
-    @wraps(handler)
-    async def run(call: Call[Any, Any]) -> Any:
-        try:
-            return await handler(call)
-        except RateLimited as exc:
-            return limited_response(exc, exc.to_dict())
-
-    return run

@@ -8,12 +8,11 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from hub.sdk import Actor, Call, NotFound, PluginContext
+from hub.sdk import Actor, Call, NotFound, PluginContext, RateLimit
 from plugins.party import access
 from plugins.party.attachments import classify, decode_base64, file_response, read_upload
 from plugins.party.disclosure import Disclosures
 from plugins.party.models import Attachment, Disclosure, DisclosureVersion, Question
-from plugins.party.ratelimit import QuestionLimit
 from plugins.party.schemas import (
     AnswerIn,
     CorrectIn,
@@ -48,7 +47,7 @@ class ItemsOut(BaseModel):
 
 
 def install(
-    ctx: PluginContext, writes: Disclosures, views: DisclosureViews, limit: QuestionLimit
+    ctx: PluginContext, writes: Disclosures, views: DisclosureViews, limit: RateLimit
 ) -> None:
     _staff_reads(ctx, views)
     _staff_writes(ctx, writes, views)
@@ -205,7 +204,7 @@ def _staff_writes(ctx: PluginContext, writes: Disclosures, views: DisclosureView
         return {"state": "answered"}
 
 
-def _public(ctx: PluginContext, views: DisclosureViews, limit: QuestionLimit) -> None:
+def _public(ctx: PluginContext, views: DisclosureViews, limit: RateLimit) -> None:
     @ctx.http.get(
         "/public/villages",
         summary="Villages with published disclosures",
@@ -254,7 +253,7 @@ def _public(ctx: PluginContext, views: DisclosureViews, limit: QuestionLimit) ->
     async def ask(call: Call[QuestionIn, None]) -> dict[str, Any]:
         item_id = call.path_int("disclosure_id")
         await views.public_item(item_id)  # published, or 404 before counting
-        await limit.check(call.request)
+        await ctx.rate_limits.check(call.request, limit, "party.rate_limited")
         return {"id": await _ask(ctx, item_id, call.body.text)}
 
 

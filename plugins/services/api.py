@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hub.sdk import Call, DbId, PluginContext
+from hub.sdk import Call, DbId, PluginContext, RateLimit
 from plugins.services import access
-from plugins.services.common import CODE_PATH, RateLimiter, json_body
+from plugins.services.common import CODE_PATH, json_body
 from plugins.services.config import ServicesConfig
 from plugins.services.handoff import Handoffs
 from plugins.services.proxy import ItemIn, Proxy, ProxyIn, RatingIn, RequestsQuery, public_view
@@ -36,14 +36,15 @@ class Limits:
     """The public forms' rate limits (per client address and minute)."""
 
     def __init__(self, ctx: PluginContext, config: ServicesConfig) -> None:
-        self.limiter = RateLimiter(ctx.sessions)
-        self.config = config
+        self.limits = ctx.rate_limits
+        self._submit = RateLimit("submit", config.public_submit_per_minute)
+        self._lookup = RateLimit("lookup", config.public_lookup_per_minute)
 
     async def submit(self, call: Call[Any, Any]) -> None:
-        await self.limiter.check(call.request, "submit", self.config.public_submit_per_minute)
+        await self.limits.check(call.request, self._submit, "services.rate_limited")
 
     async def lookup(self, call: Call[Any, Any]) -> None:
-        await self.limiter.check(call.request, "lookup", self.config.public_lookup_per_minute)
+        await self.limits.check(call.request, self._lookup, "services.rate_limited")
 
 
 def install_venues(ctx: PluginContext, venues: Venues, limits: Limits) -> None:

@@ -1,31 +1,23 @@
-"""Helpers shared by the services plugin's parts: scope, tracking codes, bodies, rate limits."""
+"""Helpers shared by the services plugin's parts: scope, tracking codes, bodies."""
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
-import time
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.sdk import (
     GridIndex,
     NotFound,
     Principal,
-    TooManyRequests,
-    client_address,
     invalid_from_pydantic,
     parse_json_body,
     require_scope,
 )
-from plugins.services.models import RateWindow
 
 M = TypeVar("M", bound=BaseModel)
 PHONE = r"^(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11})$"
@@ -64,54 +56,3 @@ def validated(model: type[M], data: Any, code: str = "request.invalid") -> M:
 async def json_body(request: web.Request, model: type[M]) -> M:
     """A JSON body validated by `model`, read inside a handler (after its rate limit)."""
     return validated(model, parse_json_body(await request.read() or b"null"))
-
-
-class RateLimiter:
-    """Fixed windows per client address, counted in the database (shared by a cluster)."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def check(self, request: web.Request, bucket: str, limit: int) -> None:
-        retry_after = await self.hit(bucket, client_address(request), limit, 60)
-        if retry_after is not None:
-            raise TooManyRequests(
-                "services.rate_limited",
-                f"too many requests from this address; try again in {retry_after} s",
-                details={"retry_after": retry_after},
-            )
-
-    async def hit(self, bucket: str, client: str, limit: int, window_s: int) -> int | None:
-        now = time.time()
-        start = math.floor(now / window_s) * window_s
-        key = (RateWindow.bucket == bucket, RateWindow.client == client,
-               RateWindow.window_start == start)  # fmt: skip
-        for _ in range(3):  # a concurrent first hit may open the window under us
-            try:
-                async with self._sessions.begin() as session:
-                    bumped = await session.execute(
-                        update(RateWindow).where(*key, RateWindow.hits < limit)
-                        .values(hits=RateWindow.hits + 1).returning(RateWindow.hits)
-                    )  # fmt: skip
-                    if bumped.first() is not None:
-                        return None
-                    hits = await session.scalar(select(RateWindow.hits).where(*key))
-                    if hits is None:
-                        await _open(session, bucket, client, start)
-                        return None
-                if hits >= limit:
-                    return max(1, math.ceil(start + window_s - now))
-                # The window was committed between our update and select: count in it again.
-            except IntegrityError:
-                continue
-        return None
-
-
-async def _open(session: AsyncSession, bucket: str, client: str, start: float) -> None:
-    """Start the client's window and forget the bucket's ended windows."""
-    await session.execute(
-        delete(RateWindow).where(RateWindow.bucket == bucket, RateWindow.window_start < start)
-    )
-    await session.execute(
-        insert(RateWindow).values(bucket=bucket, client=client, window_start=start, hits=1)
-    )

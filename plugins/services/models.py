@@ -177,14 +177,3 @@ class Visit(Base):
     wellbeing: Mapped[str] = mapped_column(String(16))  # well | unwell | absent
     note: Mapped[str] = mapped_column(String(300), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class RateWindow(Base):
-    """Per-client counts of the public forms, in the database so a cluster shares them."""
-
-    __tablename__ = "services_rate_windows"
-
-    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
-    client: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_start: Mapped[float] = mapped_column(Float, primary_key=True)
-    hits: Mapped[int] = mapped_column(Integer, default=0)

@@ -35,7 +35,7 @@ CALLERS: dict[str, str | None] = {"admin": "admin", "resident": "r01", "anonymou
 WRITTEN_ON_REFUSAL = {
     "audit_log": "refusals that matter are audited",
     "auth_throttle": "failed sign-ins are counted",
-    "dispatch_rate_windows": "the public intake's rate limiter counts every attempt",
+    "rate_windows": "public forms' rate limits (hub.ratelimit) count every attempt",
 }
 # Only requests write to the fuzz hub's database, so that a refused one can be shown to have
 # changed nothing: the timer service is stopped once the hub is up (timers are still scheduled,

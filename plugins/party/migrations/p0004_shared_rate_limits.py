@@ -1,0 +1,36 @@
+"""party plugin: its public forms' rate limits move to the hub (hub.ratelimit)
+
+They are counted in the core table rate_windows now. The counts are short-lived (a window
+lasts minutes), so they are not carried over: a client's current window starts afresh once.
+
+Revision ID: p0004_shared_rate_limits
+Revises: p0003_promotion
+Create Date: 2026-12-06
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "p0004_shared_rate_limits"
+down_revision: str | Sequence[str] | None = "p0003_promotion"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.drop_table("party_rate_windows")
+
+
+def downgrade() -> None:
+    op.create_table(
+        "party_rate_windows",
+        sa.Column("bucket", sa.String(length=16), nullable=False),
+        sa.Column("client", sa.String(length=64), nullable=False),
+        sa.Column("window_start", sa.Integer(), nullable=False),
+        sa.Column("hits", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "bucket", "client", "window_start", name=op.f("pk_party_rate_windows")
+        ),
+    )
