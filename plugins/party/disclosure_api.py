@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hub.sdk import Actor, Call, NotFound, PluginContext, RateLimit
 from plugins.party import access
-from plugins.party.attachments import classify, decode_base64, file_response, read_upload
+from plugins.party.attachments import file_response, read_upload
 from plugins.party.disclosure import Disclosures
 from plugins.party.models import Attachment, Disclosure, DisclosureVersion, Question
 from plugins.party.schemas import (
@@ -18,7 +18,6 @@ from plugins.party.schemas import (
     CorrectIn,
     DraftIn,
     EditIn,
-    FileJsonIn,
     ListQuery,
     PublicQuery,
     QuestionIn,
@@ -177,20 +176,6 @@ def _staff_writes(ctx: PluginContext, writes: Disclosures, views: DisclosureView
         item_id = call.path_int("disclosure_id")
         await views.detail(call.who, item_id)  # scope before reading the upload
         return {"id": await writes.attach(call.who, item_id, await read_upload(call.request))}
-
-    @ctx.http.post(
-        ITEM + "/files.json",
-        summary="Attach a small file sent as base64 in JSON (the console's editor)",
-        body=FileJsonIn,
-        response=Created,
-        status=201,
-        rule=access.DRAFT,
-    )
-    async def attach_json(call: Call[FileJsonIn, None]) -> dict[str, Any]:
-        item_id = call.path_int("disclosure_id")
-        await views.detail(call.who, item_id)
-        upload = await classify(call.body.name, decode_base64(call.body.content_base64))
-        return {"id": await writes.attach(call.who, item_id, upload)}
 
     @ctx.http.post(
         "/questions/{question_id}/answer",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import aiohttp
 
 from hub.testing import RunningHub
@@ -134,13 +132,13 @@ async def test_a_returned_item_goes_back_to_the_village(hub: RunningHub) -> None
         "请附凭证",
     )
     await village.json("POST", f"{API}/disclosures/{item}/edit", json={"title": "已附凭证"})
-    # the console's editor sends a file as base64 in JSON
-    files = f"{API}/disclosures/{item}/files.json"
-    sheet = base64.b64encode(xlsx([["凭证号", "金额"], ["001", 500]])).decode()
-    await village.json("POST", files, json={"name": "凭证.xlsx", "content_base64": sheet})
-    assert await village.refused(
-        "POST", files, json={"name": "x.pdf", "content_base64": "not base64!"}
-    ) == (422, "party.file_encoding")
+    # the console's editor sends a file as multipart (the base64 JSON route is gone)
+    sheet = xlsx([["凭证号", "金额"], ["001", 500]])
+    await village.json("POST", f"{API}/disclosures/{item}/files", data=form("凭证.xlsx", sheet))
+    gone = {"name": "凭证.xlsx", "content_base64": "UEsDBA=="}
+    assert (
+        await village.request("POST", f"{API}/disclosures/{item}/files.json", json=gone)
+    ).status == 404
     detail = await village.json("GET", f"{API}/disclosures/{item}")
     assert [f["table"] for f in detail["versions"][0]["files"]] == [
         [["凭证号", "金额"], ["001", "500"]]

@@ -18,6 +18,7 @@ const STATES: Record<string, Pair> = {
   published: ['已公开', 'Published'],
   superseded: ['已更正（历史版本）', 'Corrected (earlier version)'],
   overdue: ['逾期未公开', 'Overdue'],
+  withdrawn: ['已撤回', 'Withdrawn'],
   due: ['待公开', 'Due'],
 }
 
@@ -32,6 +33,8 @@ const KINDS: Record<string, Pair> = {
   formal: ['正式党员', 'Full member'],
   probationary: ['预备党员', 'Probationary'],
   inactive: ['停止活动', 'Inactive'],
+  article: ['文章', 'Article'],
+  course: ['课程', 'Course'],
 }
 
 export const ERROR_NAMES: Record<string, Pair> = {
@@ -55,12 +58,16 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'party.already_signed_in': ['已签到', 'Already signed in'],
   'party.sign_in_closed': ['不在签到时间内', 'Sign-in is not open now'],
   'party.org_parent': ['上级组织层级不符', 'That organisation cannot hold this one'],
-  'party.file_encoding': ['文件编码有误', 'The file could not be read'],
   'party.file_empty': ['文件为空', 'The file is empty'],
   'party.too_many_files': ['附件数量已达上限', 'Too many files'],
   'party.not_home': ['请先到所在社区报到', 'Report to your home community first'],
   'party.task_not_open': ['请先认领任务', 'Take the task first'],
   'party.question_not_found': ['未找到该提问', 'No such question'],
+  'party.media_type': ['只接受图片（JPEG、PNG、WebP、GIF）或 MP4、WebM 视频', 'Images (JPEG, PNG, WebP, GIF) or MP4/WebM videos only'],
+  'party.promo_not_found': ['未找到该内容', 'No such article or course'],
+  'party.promo_state': ['该内容当前不能进行此操作', 'Not possible in the item’s state'],
+  'party.media_not_found': ['未找到该图片或视频', 'No such image or video'],
+  'party.range': ['请求的范围超出文件', 'The range is past the file’s end'],
   'scope.forbidden': ['超出您的管辖范围', 'Outside your grids'],
   'request.invalid': ['填写内容不符合要求', 'Some fields are not valid'],
 }
