@@ -8,7 +8,6 @@ with check-in visits on durable timers. See docs/services.md.
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from hub.sdk import BasePlugin, ConsolePage, FieldTab, PluginContext, PluginUi, ResidentSection
 from plugins.services import api, care_api, seed
@@ -75,6 +74,12 @@ class ServicesPlugin(BasePlugin):
 
     async def setup(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, ServicesConfig) else ServicesConfig()
+        if config.time_zone is not None:
+            ctx.log.warning(
+                "plugins.config.services.time_zone is deprecated and ignored: venue days and "
+                "opening hours follow the deployment's time_zone setting (%s)",
+                ctx.time_zone.key,
+            )
         adapter = self.handoff or adapter_from(config)
         if isinstance(adapter, WebhookAdapter):
             ctx.on_cleanup(adapter.close)
@@ -86,7 +91,7 @@ class ServicesPlugin(BasePlugin):
             ctx.log.warning("dispatch is not enabled: proxy requests and missed check-ins "
                             "will not become incidents")  # fmt: skip
         limits = api.Limits(ctx, config)
-        api.install_venues(ctx, Venues(ctx, ZoneInfo(config.time_zone)), limits)
+        api.install_venues(ctx, Venues(ctx, ctx.time_zone), limits)
         proxy = Proxy(ctx, config)
         await proxy.subscribe()
         handoffs = Handoffs(ctx, config, adapter)
@@ -97,5 +102,4 @@ class ServicesPlugin(BasePlugin):
         ctx.run_in_background(care.reconcile)
 
     async def seed_demo(self, ctx: PluginContext) -> None:
-        config = ctx.config if isinstance(ctx.config, ServicesConfig) else ServicesConfig()
-        await seed.seed_demo(ctx, ZoneInfo(config.time_zone))
+        await seed.seed_demo(ctx, ctx.time_zone)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr
 
 
 class ServicesConfig(BaseModel):
-    # Venue days and opening hours are wall-clock times of the deployment's zone.
-    time_zone: str = Field(default="Asia/Shanghai", max_length=64)
+    # Retired: venue days and opening hours follow the deployment's `time_zone` setting
+    # (ctx.time_zone). Still accepted so that an old settings file starts, with a warning.
+    time_zone: str | None = Field(default=None, max_length=64)
     # Dispatch categories the plugin asks incidents of. The plugin offers 政务代办 (gov_service)
     # and 为老服务 (elderly_care) to dispatch at start-up (added when missing); another code
     # must exist in dispatch's catalogue.
@@ -26,12 +26,3 @@ class ServicesConfig(BaseModel):
     # Public forms (residents' page): requests per client address per minute.
     public_submit_per_minute: int = Field(default=10, ge=1, le=10_000)
     public_lookup_per_minute: int = Field(default=60, ge=1, le=10_000)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}") from None
-        return name

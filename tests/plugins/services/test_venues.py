@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from hub.testing import HubClient
 from hub.testing.fixtures import StartGridHub
@@ -224,3 +228,21 @@ async def test_a_closed_venue_takes_no_bookings_and_keeps_its_own(
         f"{API}/venues/{venue['id']}",
         json={**spec, "grid_id": await hub.grid_id(OTHER_VILLAGE)},
     ) == (403, "scope.forbidden")
+
+
+async def test_venue_days_follow_the_deployment_zone_and_the_old_setting_only_warns(
+    start_gridhub: StartGridHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 25 hours apart: "today" is never the same date in these two zones.
+    ahead, behind = ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")
+    hub = await services_hub(start_gridhub, time_zone=ahead.key, services={"time_zone": behind.key})
+    assert "plugins.config.services.time_zone is deprecated and ignored" in caplog.text
+    officer = await hub.sign_in("v01.cmd")
+    venue = await add_venue(officer, await hub.grid_id(VILLAGE))
+    resident = hub.anonymous()
+    behind_today = datetime.now(behind).date()
+    status, answer = await book_publicly(resident, venue["id"], booking(day=behind_today))
+    assert (status, answer["error"]["code"]) == (422, "services.day_invalid")  # yesterday here
+    ahead_today = datetime.now(ahead).date()
+    status, answer = await book_publicly(resident, venue["id"], booking(day=ahead_today))
+    assert (status, answer["day"]) == (201, ahead_today.isoformat())
