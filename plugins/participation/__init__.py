@@ -17,6 +17,7 @@ from plugins.participation.deliberation import Deliberation
 from plugins.participation.feed import Feed
 from plugins.participation.needs import Needs
 from plugins.participation.points import Points
+from plugins.participation.registry import Registry
 from plugins.participation.seed import seed_demo
 from plugins.participation.volunteers import Volunteers
 
@@ -60,8 +61,10 @@ class ParticipationPlugin(BasePlugin):
 
     async def setup(self, ctx: PluginContext) -> None:
         points = Points(ctx)
+        registry = Registry(points)
         api.install_points(ctx, points)
-        api.install_volunteers(ctx, Volunteers(points))
+        api.install_registry(ctx, registry)
+        api.install_volunteers(ctx, Volunteers(points, registry))
         talks, feed = Deliberation(ctx, points), Feed(ctx, points)
         if ctx.has_plugin("dispatch"):
             await talks.subscribe()
@@ -72,7 +75,7 @@ class ParticipationPlugin(BasePlugin):
             )
         api.install_deliberation(ctx, talks)
         api.install_feed(ctx, feed)
-        api.install_needs(ctx, Needs(ctx, points))
+        api.install_needs(ctx, Needs(ctx, points, registry))
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         await seed_demo(ctx)

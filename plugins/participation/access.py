@@ -71,3 +71,14 @@ NEEDS_READ = for_roles("participation.needs.read", READERS, Scope.LISTED)
 NEEDS_WRITE = for_roles("participation.needs.write", RESIDENTS, Scope.GRID)
 NEED_TAKE = for_roles("participation.needs.take", RESIDENTS, NEED)
 NEED_DONE = for_roles("participation.needs.done", READERS, NEED)
+
+VOLUNTEER = "participation_volunteer"
+TEAM = "participation_team"
+
+VOLUNTEER_REGISTER = for_roles("participation.volunteers.register", RESIDENTS, Scope.GRID)
+VOLUNTEER_MINE = for_roles("participation.volunteers.mine", RESIDENTS, Scope.OWN)
+VOLUNTEERS_READ = for_roles("participation.volunteers.read", OFFICERS, Scope.LISTED)
+VOLUNTEER_DECIDE = for_roles("participation.volunteers.decide", OFFICERS, VOLUNTEER)
+TEAMS_READ = for_roles("participation.teams.read", OFFICERS, Scope.LISTED)
+TEAMS_WRITE = for_roles("participation.teams.write", OFFICERS, Scope.GRID)
+TEAM_MEMBERS = for_roles("participation.teams.members", OFFICERS, TEAM)

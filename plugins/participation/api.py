@@ -17,7 +17,7 @@ from plugins.participation.deliberation import (
     VoteIn,
 )
 from plugins.participation.feed import CommentIn, Feed, IncidentIn, ModerationIn, PostIn, ReportIn
-from plugins.participation.needs import NeedIn, Needs
+from plugins.participation.needs import DoneIn, NeedIn, Needs
 from plugins.participation.points import (
     AwardIn,
     ExchangeIn,
@@ -26,6 +26,7 @@ from plugins.participation.points import (
     Points,
     RuleIn,
 )
+from plugins.participation.registry import DecisionIn, Registry, TeamIn, VolunteerIn, VolunteerQuery
 from plugins.participation.volunteers import ActivityIn, CheckInIn, Volunteers
 
 
@@ -391,6 +392,106 @@ def install_needs(ctx: PluginContext, needs: Needs) -> None:
     async def take(call: Call[None, None]) -> dict[str, Any]:
         return await needs.take(call.who, call.path_int("need_id"))
 
-    @http.post("/needs/{need_id}/done", summary="Mark a taken need done", rule=access.NEED_DONE)
-    async def done(call: Call[None, None]) -> dict[str, Any]:
-        return await needs.done(call.who, call.path_int("need_id"))
+    @http.post(
+        "/needs/{need_id}/done",
+        summary="Confirm a taken need done (hours, points)",
+        body=DoneIn,
+        rule=access.NEED_DONE,
+    )
+    async def done(call: Call[DoneIn, None]) -> dict[str, Any]:
+        return await needs.done(call.who, call.path_int("need_id"), call.body)
+
+
+def install_registry(ctx: PluginContext, registry: Registry) -> None:
+    http = ctx.http
+
+    @http.post(
+        "/volunteers",
+        summary="Register me as a volunteer of my village",
+        body=VolunteerIn,
+        status=201,
+        rule=access.VOLUNTEER_REGISTER,
+    )
+    async def register(call: Call[VolunteerIn, None]) -> dict[str, Any]:
+        return await registry.register(call.who, call.body)
+
+    @http.get(
+        "/volunteers/mine",
+        summary="My registrations, teams and hours",
+        rule=access.VOLUNTEER_MINE,
+    )
+    async def mine(call: Call[None, None]) -> dict[str, Any]:
+        return await registry.mine(call.who)
+
+    @http.get(
+        "/volunteers",
+        summary="Volunteers of your villages, with hours",
+        query=VolunteerQuery,
+        rule=access.VOLUNTEERS_READ,
+    )
+    async def listed(call: Call[None, VolunteerQuery]) -> dict[str, Any]:
+        return {"volunteers": await registry.listed(call.who, call.query)}
+
+    @http.post(
+        "/volunteers/{volunteer_id}/decision",
+        summary="Approve or reject a registration",
+        body=DecisionIn,
+        rule=access.VOLUNTEER_DECIDE,
+    )
+    async def decide(call: Call[DecisionIn, None]) -> dict[str, Any]:
+        return await registry.decide(call.who, call.path_int("volunteer_id"), call.body)
+
+    @http.get(
+        "/volunteers/{volunteer_id}/hours",
+        summary="A volunteer's service hours ledger",
+        rule=access.VOLUNTEERS_READ,
+    )
+    async def ledger(call: Call[None, None]) -> dict[str, Any]:
+        return await registry.ledger(call.who, call.path_int("volunteer_id"))
+
+    _install_teams(ctx, registry)
+
+
+def _install_teams(ctx: PluginContext, registry: Registry) -> None:
+    http = ctx.http
+
+    @http.get(
+        "/teams",
+        summary="Volunteer teams with members and hours",
+        query=GridQuery,
+        rule=access.TEAMS_READ,
+    )
+    async def teams(call: Call[None, GridQuery]) -> dict[str, Any]:
+        return {"teams": await registry.teams(call.who, call.query.grid_id)}
+
+    @http.post("/teams", summary="Form a team", body=TeamIn, status=201, rule=access.TEAMS_WRITE)
+    async def add(call: Call[TeamIn, None]) -> dict[str, Any]:
+        return await registry.save_team(call.who, call.body, None)
+
+    @http.put(
+        "/teams/{team_id}",
+        summary="Rename a team, change its leader",
+        body=TeamIn,
+        rule=access.TEAMS_WRITE,
+    )
+    async def change(call: Call[TeamIn, None]) -> dict[str, Any]:
+        return await registry.save_team(call.who, call.body, call.path_int("team_id"))
+
+    @http.put(
+        "/teams/{team_id}/members/{volunteer_id}",
+        summary="Add a volunteer to a team",
+        rule=access.TEAM_MEMBERS,
+    )
+    async def join(call: Call[None, None]) -> dict[str, Any]:
+        team_id, volunteer_id = call.path_int("team_id"), call.path_int("volunteer_id")
+        return await registry.add_member(call.who, team_id, volunteer_id)
+
+    @http.delete(
+        "/teams/{team_id}/members/{volunteer_id}",
+        summary="Take a volunteer off a team",
+        status=204,
+        rule=access.TEAM_MEMBERS,
+    )
+    async def leave(call: Call[None, None]) -> None:
+        team_id, volunteer_id = call.path_int("team_id"), call.path_int("volunteer_id")
+        await registry.remove_member(call.who, team_id, volunteer_id)

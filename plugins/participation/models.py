@@ -39,7 +39,7 @@ class PointRule(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the village
-    kind: Mapped[str] = mapped_column(String(16))  # volunteer_hour | deliberation | conduct
+    kind: Mapped[str] = mapped_column(String(16))  # volunteer_hour|deliberation|conduct|need
     title: Mapped[str] = mapped_column(String(80))
     points: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -125,6 +125,7 @@ class Activity(Base):
     taken: Mapped[int] = mapped_column(Integer, default=0)
     check_code: Mapped[str] = mapped_column(String(12))  # shown on site, for check-in by code
     rule_id: Mapped[int | None] = mapped_column(Integer)  # volunteer_hour rule feeding points
+    team_id: Mapped[int | None] = mapped_column(Integer)  # the organising volunteer team
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | completed
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -145,13 +146,21 @@ class SignUp(Base):
 
 
 class ServiceHours(Base):
-    """Hours a volunteer served at an activity: one row per (activity, person), ever."""
+    """Hours a volunteer served: one row per (activity, person) or per need done, ever.
+
+    Exactly one of `activity_id` and `need_id` is set; `team_id` is the activity's team.
+    """
 
     __tablename__ = "participation_service_hours"
-    __table_args__ = (UniqueConstraint("activity_id", "person_id"),)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "person_id"),
+        CheckConstraint("(activity_id IS NULL) <> (need_id IS NULL)", name="one_source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(Integer, index=True)
+    activity_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    need_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    team_id: Mapped[int | None] = mapped_column(Integer, index=True)
     person_id: Mapped[int] = mapped_column(Integer, index=True)
     grid_id: Mapped[int] = mapped_column(Integer, index=True)
     category: Mapped[str] = mapped_column(String(24))
@@ -285,3 +294,44 @@ class Need(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Volunteer(Base):
+    """A resident registered as a volunteer (志愿者) of a village; the village approves."""
+
+    __tablename__ = "participation_volunteers"
+    __table_args__ = (UniqueConstraint("person_id", "grid_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the village
+    display_name: Mapped[str] = mapped_column(String(80))
+    skills: Mapped[list[str]] = mapped_column(JSON)
+    availability: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected
+    note: Mapped[str] = mapped_column(String(200), default="")  # the village's reason
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class Team(Base):
+    """A volunteer team (志愿者队伍) of a village, led by one of its approved volunteers."""
+
+    __tablename__ = "participation_teams"
+    __table_args__ = (UniqueConstraint("grid_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the village
+    name: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(24))
+    leader_id: Mapped[int] = mapped_column(Integer)  # a Volunteer's id
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TeamMember(Base):
+    __tablename__ = "participation_team_members"
+
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

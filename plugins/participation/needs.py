@@ -1,8 +1,11 @@
 """群众点单: residents publish needs on their village's list; one volunteer takes each up.
 
-Taking a need is a guarded UPDATE (state open -> taken): of residents racing for one need,
-exactly one wins (`participation.need_taken` for the others). The taker or a village officer
-marks it done.
+Only an approved volunteer of the village (registry.py) takes a need up. Taking is a guarded
+UPDATE (state open -> taken): of volunteers racing for one need, exactly one wins
+(`participation.need_taken` for the others). The resident who published it or a village
+officer confirms it done (not the taker, who is credited): that records the taker's service
+hours once (unique per need) and credits points by the village's `need` rule once (ledger key
+`need:<id>`).
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from hub.sdk import (
+    SYSTEM,
     Actor,
     Conflict,
     DbId,
@@ -24,8 +28,9 @@ from hub.sdk import (
     utcnow,
 )
 from plugins.participation.access import NEED, OFFICERS
-from plugins.participation.models import Need
+from plugins.participation.models import Need, PointRule, ServiceHours
 from plugins.participation.points import Points, resident_villages
+from plugins.participation.registry import Registry
 
 TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 
@@ -34,6 +39,10 @@ class NeedIn(BaseModel):
     grid_id: DbId
     category: str = Field(pattern=r"^[a-z_]{2,24}$")
     text: str = Field(min_length=1, max_length=500, pattern=TEXT)
+
+
+class DoneIn(BaseModel):
+    hours: int = Field(default=1, ge=1, le=8)  # the taker's service hours
 
 
 def need_view(n: Need) -> dict[str, Any]:
@@ -50,9 +59,10 @@ def need_view(n: Need) -> dict[str, Any]:
 
 
 class Needs:
-    def __init__(self, ctx: PluginContext, points: Points) -> None:
+    def __init__(self, ctx: PluginContext, points: Points, registry: Registry) -> None:
         self.ctx = ctx
         self.points = points
+        self.registry = registry
 
     async def publish(self, who: Principal, body: NeedIn) -> dict[str, Any]:
         if body.grid_id not in resident_villages(who, self.points.index):
@@ -96,6 +106,10 @@ class Needs:
             raise Forbidden("scope.forbidden", "the need is another village's")
         if need.person_id == who.person_id:
             raise Conflict("participation.own_need", "someone else takes up your need")
+        if await self.registry.approved(who.person_id, need.grid_id) is None:
+            raise Forbidden(
+                "participation.not_volunteer", "approved volunteers of the village take needs up"
+            )
         async with self.ctx.sessions.begin() as session:
             taken = await session.execute(
                 update(Need)
@@ -115,21 +129,42 @@ class Needs:
             )
         return {"id": need.id, "state": "taken", "taker": who.display_name}
 
-    async def done(self, who: Principal, need_id: int) -> dict[str, Any]:
+    async def done(self, who: Principal, need_id: int, body: DoneIn) -> dict[str, Any]:
         need = await self._need(need_id)
         officer = in_scope(who, self.points.index, need.grid_id, OFFICERS)
-        if not officer and need.taken_by != who.person_id:
-            raise Forbidden("scope.forbidden", "the taker or the village marks a need done")
+        if not officer and need.person_id != who.person_id:
+            raise Forbidden("scope.forbidden", "the resident or the village confirms a need done")
         async with self.ctx.sessions.begin() as session:
             done = await session.execute(
                 update(Need)
                 .where(Need.id == need.id, Need.state == "taken")
                 .values(state="done", done_at=utcnow())
-                .returning(Need.id)
+                .returning(Need.taken_by)
             )
-            if done.first() is None:
+            taker = done.scalar()
+            if taker is None:
                 raise Conflict("participation.need_not_taken", "only a taken need is done")
+            await session.execute(insert(ServiceHours).values(
+                need_id=need.id, activity_id=None, team_id=None, person_id=taker,
+                grid_id=need.grid_id, category=need.category, hours=body.hours,
+                created_at=utcnow()))  # fmt: skip
             self.ctx.audit.record(
-                session, Actor.of(who), "participation.need.done", NEED, need.id, {}
-            )
-        return {"id": need.id, "state": "done"}
+                session, Actor.of(who), "participation.need.done", NEED, need.id,
+                {"hours": body.hours},
+            )  # fmt: skip
+        credited = await self._credit(need, taker)
+        return {"id": need.id, "state": "done", "hours": body.hours, "points": credited}
+
+    async def _credit(self, need: Need, taker: int) -> int:
+        """Points by the village's active `need` rule (the oldest, if several), once."""
+        async with self.ctx.sessions() as session:
+            rule = await session.scalar(
+                select(PointRule)
+                .where(PointRule.grid_id == need.grid_id, PointRule.kind == "need",
+                       PointRule.active.is_(True))
+                .order_by(PointRule.id).limit(1))  # fmt: skip
+        if rule is None:
+            return 0
+        answer = await self.points.credit(SYSTEM, taker, rule, 1, f"need:{need.id}",
+                                          f"need:{need.id}")  # fmt: skip
+        return int(answer["delta"])

@@ -31,7 +31,7 @@ from hub.sdk import (
 from plugins.participation.access import EXCHANGE, ITEM, OFFICERS, RESIDENTS
 from plugins.participation.models import Exchange, LedgerEntry, PointAccount, PointRule, ShopItem
 
-Kind = Literal["volunteer_hour", "deliberation", "conduct"]
+Kind = Literal["volunteer_hour", "deliberation", "conduct", "need"]
 KEY = r"^[A-Za-z0-9_-]{8,64}$"
 
 

@@ -35,6 +35,7 @@ from hub.sdk import (
 from plugins.participation.access import ACTIVITY, OFFICERS
 from plugins.participation.models import Activity, PointRule, ServiceHours, SignUp
 from plugins.participation.points import Points, resident_villages
+from plugins.participation.registry import Registry
 
 EARTH_RADIUS_M = 6_371_000.0
 EARLY_CHECK_IN = timedelta(hours=1)
@@ -54,6 +55,7 @@ class ActivityIn(BaseModel):
     hours: int = Field(ge=1, le=24)
     capacity: int = Field(ge=1, le=10_000)
     rule_id: DbId | None = None
+    team_id: DbId | None = None  # the organising team (its hours count the activity's)
 
     @model_validator(mode="after")
     def _order(self) -> ActivityIn:
@@ -100,6 +102,7 @@ def activity_view(a: Activity, *, officer: bool = False) -> dict[str, Any]:
         "taken": a.taken,
         "state": a.state,
         "rule_id": a.rule_id,
+        "team_id": a.team_id,
     }
     return {**view, "check_code": a.check_code} if officer else view
 
@@ -117,14 +120,17 @@ def signup_view(s: SignUp) -> dict[str, Any]:
 
 
 class Volunteers:
-    def __init__(self, points: Points) -> None:
+    def __init__(self, points: Points, registry: Registry) -> None:
         self.points = points
+        self.registry = registry
         self.ctx = points.ctx
 
     async def save(self, who: Principal, body: ActivityIn) -> dict[str, Any]:
         self.points.check_village(who, body.grid_id)
         if body.rule_id is not None:
             await self._check_rule(body.rule_id, body.grid_id)
+        if body.team_id is not None:
+            await self.registry.check_team(body.team_id, body.grid_id)
         async with self.ctx.sessions.begin() as session:
             activity = Activity(
                 **body.model_dump(),
@@ -373,6 +379,7 @@ class Volunteers:
                 "activity_id": activity.id,
                 "person_id": p,
                 "grid_id": activity.grid_id,
+                "team_id": activity.team_id,
                 "category": activity.category,
                 "hours": activity.hours,
                 "created_at": utcnow(),
@@ -405,6 +412,7 @@ class Volunteers:
         stmt = select(
             ServiceHours.category,
             func.count(func.distinct(ServiceHours.activity_id)),
+            func.count(ServiceHours.need_id),
             func.count(func.distinct(ServiceHours.person_id)),
             func.sum(ServiceHours.hours),
         ).group_by(ServiceHours.category)
@@ -415,6 +423,6 @@ class Volunteers:
         async with self.ctx.sessions() as session:
             rows = (await session.execute(stmt)).all()
         return [
-            {"category": c, "activities": a, "volunteers": v, "hours": int(h or 0)}
-            for c, a, v, h in sorted(rows)
+            {"category": c, "activities": a, "needs": n, "volunteers": v, "hours": int(h or 0)}
+            for c, a, n, v, h in sorted(rows)
         ]

@@ -57,3 +57,18 @@ async def state_of(officer: HubClient, grid_id: int) -> tuple[dict[int, int], di
         {a["person_id"]: a["balance"] for a in accounts["accounts"]},
         {i["id"]: i["stock"] for i in items["items"]},
     )
+
+
+async def add_volunteer(
+    hub: RunningHub, officer: HubClient, username: str, grid: str = VILLAGE_GRID
+) -> tuple[HubClient, dict[str, Any]]:
+    """A new resident of `grid`'s village registered as a volunteer and approved."""
+    await add_resident(hub, username, grid)
+    client = await hub.sign_in(username)
+    village = await hub.grid_id(grid.rsplit("-", 1)[0])
+    spec = {"grid_id": village, "skills": ["跑腿"], "availability": "周末"}
+    row = await client.json("POST", f"{API}/volunteers", json=spec)
+    decided = await officer.json(
+        "POST", f"{API}/volunteers/{row['id']}/decision", json={"approve": True}
+    )
+    return client, decided

@@ -120,7 +120,7 @@ async def test_check_in_by_location_or_code_and_hours_credited_once(
         assert [a["balance"] for a in mine["accounts"]] == [balance]
     stats = await officer.json("GET", f"{API}/volunteers/stats", params={"grid_id": village})
     assert stats["categories"] == [
-        {"category": "environment", "activities": 1, "volunteers": 2, "hours": 4}
+        {"category": "environment", "activities": 1, "needs": 0, "volunteers": 2, "hours": 4}
     ]
     assert await absent.refused("POST", f"{path}/signups") == (409, "participation.activity_over")
 

@@ -48,6 +48,16 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'participation.own_need': ['不能认领自己发布的需求', 'Someone else takes up your need'],
   'participation.need_taken': ['该需求已被认领', 'Someone has taken this need up'],
   'participation.need_not_taken': ['该需求尚未被认领', 'The need is not taken up'],
+  'participation.not_volunteer': ['请先登记为本村志愿者并通过审核', 'Approved volunteers of the village only'],
+  'participation.volunteer_exists': ['您已在本村登记为志愿者', 'You are registered already'],
+  'participation.volunteer_not_found': ['未找到该志愿者', 'No such volunteer'],
+  'participation.volunteer_decided': ['该登记已审核', 'The registration is decided'],
+  'participation.volunteer_unfit': ['须选择本村已审核通过的志愿者', 'Choose an approved volunteer of the village'],
+  'participation.team_not_found': ['未找到该队伍', 'No such team'],
+  'participation.team_exists': ['本村已有同名队伍', 'The village has a team of that name'],
+  'participation.team_moved': ['队伍不能换村', 'A team stays in its village'],
+  'participation.team_leader': ['请先更换队长', 'Choose another leader first'],
+  'participation.team_unfit': ['须选择本村的志愿者队伍', 'Choose a team of the village'],
 }
 registerErrorNames(ERROR_NAMES)
 
@@ -60,6 +70,11 @@ const STATES: Record<string, Pair> = {
   handed_over: ['已发放', 'Handed over'],
   visible: ['显示中', 'Shown'],
   hidden: ['已隐藏', 'Hidden'],
+  pending: ['待审核', 'Pending'],
+  approved: ['已通过', 'Approved'],
+  rejected: ['未通过', 'Rejected'],
+  taken: ['已认领', 'Taken up'],
+  done: ['已完成', 'Done'],
 }
 
 export function stateName(state: string): string {
