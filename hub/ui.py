@@ -139,11 +139,15 @@ class ResidentSection(ModuleItem):
 class MapLayer(UiItem):
     """A layer of the console map, listed under 图层: `source` is a hub path answering a
     GeoJSON FeatureCollection; `style` takes color, weight, fillColor, fillOpacity, radius
-    (Point features become circle markers) and icon (a file of the static folder)."""
+    (Point features become circle markers) and icon (a file of the static folder).
+    `viewport`: the console asks `source` again whenever the map stops moving, adding
+    `bbox=west,south,east,north` (degrees) and `zoom` (Leaflet's integer zoom), so a layer can
+    answer clusters when zoomed out and single features when zoomed in; False: read once."""
 
     source: str
     style: Mapping[str, Any] = field(default_factory=dict)
     default_on: bool = False
+    viewport: bool = False
 
     def __post_init__(self) -> None:
         UiItem.__post_init__(self)
@@ -153,6 +157,8 @@ class MapLayer(UiItem):
         object.__setattr__(self, "style", _style(self.id, self.style))
         if not isinstance(self.default_on, bool):
             raise UiError(f"{self.id}: default_on is a bool")
+        if not isinstance(self.viewport, bool):
+            raise UiError(f"{self.id}: viewport is a bool")
 
     def __hash__(self) -> int:
         return hash((self.id, self.source))

@@ -86,6 +86,7 @@ class UiMapLayerOut(UiItemOut):
     source: str
     style: dict[str, str | float]
     default_on: bool
+    viewport: bool  # asked again with bbox and zoom as the map moves
 
 
 class PluginUiOut(BaseModel):
@@ -241,7 +242,9 @@ def _item_out(bundle: Bundle, item: UiItem) -> dict[str, object]:
         style = dict(item.style)
         if "icon" in style:
             style["icon"] = bundle.url(style["icon"])
-        out.update(source=item.source, style=style, default_on=item.default_on)
+        out.update(
+            source=item.source, style=style, default_on=item.default_on, viewport=item.viewport
+        )
     return out
 
 

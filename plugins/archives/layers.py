@@ -2,11 +2,12 @@
 houses when zoomed in on a viewport), places (each, with its risk), and key groups (counts per
 cell of the people carrying a tag the caller may see, at their house).
 
-The console's map reads a layer's source once, without its viewport or zoom (the host's
-PluginLayers passes neither and does not read again as the map moves). That call gets the
-single houses of the caller's whole scope when they are few (at most `SINGLE_SCOPE`: a grid
-worker's or a village's houses), else the cluster view (cells of ~3 km, zoom 12). A client that
-sends `bbox` and a zoom of 16 or more gets the single houses of that viewport.
+The houses and places layers are viewport layers (`MapLayer(viewport=True)`): the console's
+map asks again with `bbox` and `zoom` each time it stops moving. Houses come single in a
+viewport at zoom 16 and in, clustered further out; places single from zoom 14 (there are far
+fewer). A call without a zoom (another client) gets the single houses of the caller's whole
+scope when they are few (at most `SINGLE_SCOPE`: a grid worker's or a village's houses), else
+the cluster view (cells of ~3 km, zoom 12), and every place.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from plugins.archives.schemas import LayerQuery
 from plugins.archives.shared import Env, in_reach, tag_catalogue
 
 SINGLE_ZOOM = 16
+PLACE_SINGLE_ZOOM = 14
 DEFAULT_ZOOM = 12
 SINGLE_SCOPE = 2000  # houses drawn one by one when no viewport is given (Leaflet copes)
 MAX_FEATURES = 5000
+CLUSTER_WORDS = {"archives_houses": ("houses", "房屋"), "archives_places": ("places", "单位")}
 RISK_WORDS = {"low": "低风险 low risk", "medium": "中风险 medium risk", "high": "高风险 high risk"}
 
 
@@ -80,7 +83,7 @@ class Layers:
             return collection([_point(h.lng or 0, h.lat or 0, f"house:{h.id}", {
                 "name": f"{h.address_text} · {h.code}", "kind": "house", "id": h.id,
                 "use": h.use}) for h in rows])  # fmt: skip
-        return await self._clusters(reach, bbox, query.zoom or DEFAULT_ZOOM)
+        return await self._clusters(House, reach, bbox, query.zoom or DEFAULT_ZOOM)
 
     async def _single(self, reach: Any, bbox: tuple[float, float, float, float] | None,
                       zoom: int | None) -> bool:  # fmt: skip
@@ -92,22 +95,26 @@ class Layers:
             found = await session.scalar(select(func.count()).select_from(stmt.subquery()))
         return (found or 0) <= SINGLE_SCOPE
 
-    async def _clusters(self, reach: Any, bbox: tuple[float, float, float, float] | None,
+    async def _clusters(self, model: type[House | Place], reach: Any,
+                        bbox: tuple[float, float, float, float] | None,
                         zoom: int) -> dict[str, Any]:  # fmt: skip
         size = cell_size(zoom)
-        x = cast(House.lng / size, Integer)
-        y = cast(House.lat / size, Integer)
-        stmt = select(x, y, func.count(), func.avg(House.lng), func.avg(House.lat)).where(reach)
-        stmt = self._in_box(stmt, House, bbox).group_by(x, y).limit(MAX_FEATURES)
+        x = cast(model.lng / size, Integer)
+        y = cast(model.lat / size, Integer)
+        stmt = select(x, y, func.count(), func.avg(model.lng), func.avg(model.lat)).where(reach)
+        stmt = self._in_box(stmt, model, bbox).group_by(x, y).limit(MAX_FEATURES)
         async with self.env.ctx.sessions() as session:
             cells = (await session.execute(stmt)).all()
-        return collection([_point(lng, lat, f"houses:{cx}:{cy}", {
-            "name": f"房屋 {count} 处 · {count} houses", "kind": "cluster", "count": count})
-            for cx, cy, count, lng, lat in cells])  # fmt: skip
+        what = CLUSTER_WORDS[model.__tablename__]
+        return collection([_point(lng, lat, f"{what[0]}:{cx}:{cy}", {
+            "name": f"{what[1]} {count} 处 · {count} {what[0]}", "kind": "cluster",
+            "count": count}) for cx, cy, count, lng, lat in cells])  # fmt: skip
 
     async def places(self, who: Principal, query: LayerQuery) -> dict[str, Any]:
         bbox = parse_bbox(query.bbox)
         reach = in_reach(who, self.env.index, Place.grid_id, access.READ_ROLES)
+        if query.zoom is not None and query.zoom < PLACE_SINGLE_ZOOM:
+            return await self._clusters(Place, reach, bbox, query.zoom)
         stmt = self._in_box(select(Place).where(reach), Place, bbox)
         async with self.env.ctx.sessions() as session:
             rows = list(await session.scalars(stmt.order_by(Place.id).limit(MAX_FEATURES)))

@@ -30,6 +30,7 @@ MAP_LAYERS = (
         roles=READ_ROLES,
         order=60,
         source=f"{API}/houses.geojson",
+        viewport=True,  # asked again with bbox and zoom as the console map moves
         style={"color": "#2563eb", "fillColor": "#60a5fa", "fillOpacity": 0.6, "radius": 6},
     ),
     MapLayer(
@@ -39,6 +40,7 @@ MAP_LAYERS = (
         roles=READ_ROLES,
         order=61,
         source=f"{API}/places.geojson",
+        viewport=True,  # asked again with bbox and zoom as the console map moves
         style={"color": "#b45309", "fillColor": "#f59e0b", "fillOpacity": 0.8, "radius": 6},
     ),
     MapLayer(

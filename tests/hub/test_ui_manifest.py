@@ -54,7 +54,7 @@ async def test_a_commander_gets_every_staff_item_with_versioned_module_urls(hub:
     assert plugin["map_layers"] == [
         {
             "id": "places", "title_zh": "地点", "title_en": "Places", "roles": [], "order": 100,
-            "source": f"/api/v1/{NAME}/places.geojson", "default_on": False,
+            "source": f"/api/v1/{NAME}/places.geojson", "default_on": False, "viewport": False,
             "style": {"color": "#00ff88", "radius": 9, "fillOpacity": 0.6},
         }
     ]  # fmt: skip
@@ -175,6 +175,7 @@ def layer(**changes: Any) -> MapLayer:
         lambda: layer(style={"color": "red;x"}),
         lambda: layer(style={"radius": 1e9}),
         lambda: layer(style={"onclick": "x"}),
+        lambda: layer(viewport="yes"),
         lambda: PluginUi(pages=(UI.pages[0], UI.pages[0])),
         lambda: PluginUi(styles=("../x.css",)),
     ],

@@ -1,10 +1,13 @@
 """The console's 辖区档案 page in Chromium (zh): a village commander searches a person by name,
 sees the ID number and phone masked in the list and on the card, presses 显示 and sees them in
-full; the hub wrote one audit entry for that view, none before it."""
+full; the hub wrote one audit entry for that view, none before it. On the console map the
+houses layer splits its cluster into single houses as the map is zoomed in."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.async_api import expect
@@ -14,6 +17,7 @@ from hub.testing.fixtures import StartGridHub
 from tests.consoles.browser import Browsers, input_of, require_dist
 from tests.consoles.conftest import browsers  # noqa: F401  (a fixture: Chromium on console_hub)
 from tests.plugins.archives.conftest import API, BASIC, ID_MAN, ID_WOMAN, OFFICER, add_resident
+from tests.plugins.archives.test_layers import add_house
 
 PHONE = "13800001234"
 
@@ -68,3 +72,44 @@ async def test_search_masked_list_and_audited_reveal(
     assert entry["actor"] == "v01.cmd"
     assert entry["target_id"] == str(person["id"])
     assert (await officer.json("GET", f"{API}/residents/{person['id']}"))["masked"] is True
+
+
+async def test_zooming_the_map_splits_the_houses_cluster(
+    console_hub: RunningHub,
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    """The houses layer follows the map (a viewport layer): three houses clustered where the
+    map first settles, the three single houses once zoomed in to street level."""
+    officer = await console_hub.sign_in("arch.officer")
+    basic = await console_hub.grid_id(BASIC)
+    page = await browsers.signed_in("v01.cmd", PASSWORD, "/console")
+    live_map = page.get_by_test_id("live-map")
+    await expect(live_map).to_have_attribute("data-view", re.compile(r"\d"))  # grids fitted
+    lat, lng, _ = (
+        float(part) for part in (await live_map.get_attribute("data-view") or "").split(",")
+    )
+    made = [await add_house(officer, basic, f"ZOOM-{n}", lng + n * 0.0003, lat) for n in range(3)]
+
+    drawn = page.locator("path.gh-plugin-layer-archives-houses")
+    async with page.expect_response(lambda r: "/houses.geojson?" in r.url) as first:
+        await page.get_by_test_id("layer-plugin-archives-houses").click()
+    clusters = (await (await first.value).json())["features"]
+    # one cluster, or two when the houses straddle a cell's edge
+    assert {f["properties"]["kind"] for f in clusters} == {"cluster"}
+    assert sum(f["properties"]["count"] for f in clusters) == 3 and len(clusters) < 3
+    await expect(drawn).to_have_count(len(clusters))
+
+    async with page.expect_response(lambda r: street_level(r.url)) as last:
+        while float((await live_map.get_attribute("data-view") or "").split(",")[2]) < 15.5:
+            shown = await live_map.get_attribute("data-view") or ""
+            await page.locator(".leaflet-control-zoom-in").click()
+            await expect(live_map).not_to_have_attribute("data-view", shown)
+    singles = (await (await last.value).json())["features"]
+    assert sorted(f["properties"]["id"] for f in singles) == [h["id"] for h in made]
+    await expect(drawn).to_have_count(3)
+
+
+def street_level(url: str) -> bool:
+    """A houses layer read at zoom 16 or more (the console rounds its zoom)."""
+    query = parse_qs(urlsplit(url).query)
+    return "/houses.geojson" in url and int(query.get("zoom", ["0"])[0]) >= 16

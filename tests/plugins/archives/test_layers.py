@@ -60,6 +60,13 @@ async def test_layers_cut_to_scope_and_tag_sight(start_gridhub: StartGridHub) ->
     [place] = (await w01.json("GET", f"{API}/places.geojson"))["features"]
     assert place["properties"]["risk_level"] == "high"
     assert "0536" not in str(place)
+    # the console map's viewport reads: places clustered below zoom 14, single from there
+    box = "118.57,36.89,118.59,36.91"
+    far = await w01.json("GET", f"{API}/places.geojson", params={"bbox": box, "zoom": 11})
+    assert [(f["properties"]["kind"], f["properties"]["count"]) for f in far["features"]] == [
+        ("cluster", 1)]  # fmt: skip
+    near = await w01.json("GET", f"{API}/places.geojson", params={"bbox": box, "zoom": 14})
+    assert [f["properties"]["id"] for f in near["features"]] == [place["properties"]["id"]]
     assert counts(await w01.json("GET", f"{API}/keygroups.geojson")) == 1  # care tag only
     assert counts(await leader.json("GET", f"{API}/keygroups.geojson")) == 2
     w08 = await hub.sign_in("w08")
@@ -83,10 +90,13 @@ async def test_page_and_layers_in_the_manifest_of_staff_only(
                 [m["id"] for m in found[0]["map_layers"]])  # fmt: skip
 
     assert await items("w01") == (["archives"], ["houses", "places", "keygroups"])
-    assert await items("r01") == ([], [])
-    # the big screen's panel and the incident drawer's card, for staff too
+    # houses and places follow the console map's viewport (asked again with bbox and zoom)
     manifest = await (await hub.sign_in("w01")).json("GET", "/api/v1/ui/manifest")
     [mine] = [p for p in manifest["plugins"] if p["name"] == "archives"]
+    assert {m["id"]: m["viewport"] for m in mine["map_layers"]} == {
+        "houses": True, "places": True, "keygroups": False}  # fmt: skip
+    assert await items("r01") == ([], [])
+    # the big screen's panel and the incident drawer's card, for staff too
     assert [(i["id"], i["export"]) for i in mine["screen_panels"]] == [
         ("archives", "ArchivesPanel")
     ]

@@ -28,6 +28,8 @@ export interface RequestOptions {
   /** false: send no Authorization header (login, public pages) */
   auth?: boolean
   headers?: Record<string, string>
+  /** aborts the request (a map layer's read superseded by a newer viewport) */
+  signal?: AbortSignal
 }
 
 const REFRESH_MARGIN_MS = 30_000
@@ -200,7 +202,7 @@ export class Api {
       headers['Content-Type'] = 'application/json'
       body = JSON.stringify(options.body)
     }
-    return fetch(this.base + path + queryString(options.query), { method, headers, body })
+    return fetch(this.base + path + queryString(options.query), { method, headers, body, signal: options.signal })
   }
 }
 

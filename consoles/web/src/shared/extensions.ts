@@ -58,6 +58,8 @@ export interface MapLayerItem extends ManifestItem {
   source: string
   style: LayerStyle
   default_on: boolean
+  /** read again with `bbox` (west,south,east,north) and `zoom` whenever the map stops moving */
+  viewport: boolean
 }
 
 export interface PluginManifest {
