@@ -29,6 +29,8 @@ MAX_SDP = 100_000
 # One recording's check (`_visible`): a participant, an admin, or command roles over its grids.
 RECORDING_POLICY = policy.signed_in("recordings.policy", policy.Scope.NONE)
 RECORDING_PUBLISH = policy.signed_in("recordings.publish", policy.Scope.RECORDING)  # own call/SOS
+# Live listening to a subject's recorder (an SOS hot mic): command roles over its grid.
+RECORDING_LISTEN = policy.for_roles("recordings.listen", COMMAND_ROLES, policy.Scope.RECORDING)
 RECORDINGS_LIST = policy.signed_in("recordings.list", policy.Scope.LISTED)
 RECORDING_READ = policy.signed_in("recordings.read", policy.Scope.RECORDING)  # metadata, ticket
 # <audio>/<video> cannot send a token: a ticket stands in for one; it names its holder, and
@@ -56,6 +58,19 @@ class PublishOut(BaseModel):
     recording_id: str
     type: Literal["answer"] = "answer"
     sdp: str
+
+
+class ListenIn(BaseModel):
+    kind: str = Field(
+        pattern=SUBJECT_KIND.pattern,
+        description='a subject kind a plugin owns (e.g. "sos"); not "call"',
+    )
+    ref: int = Field(ge=1, le=ID_MAX, description="the subject's id (SOS id)")
+    sdp: str = Field(
+        min_length=10,
+        max_length=MAX_SDP,
+        description="offer receiving audio (sendrecv with a microphone to talk back)",
+    )
 
 
 class ListQuery(BaseModel):
@@ -160,6 +175,19 @@ def build_router() -> Router:
         row, sdp = await call.request.app[RECORDINGS].publish(
             call.who, body.kind, body.ref, body.sdp
         )
+        return PublishOut(recording_id=row.id, sdp=sdp)
+
+    @router.post(
+        "/listen",
+        summary="Listen live to the recorder of an SOS (and talk back): command roles in scope",
+        body=ListenIn,
+        response=PublishOut,
+        rule=RECORDING_LISTEN,
+    )
+    async def listen(call: Call[ListenIn, None]) -> PublishOut:
+        body, who, app = call.body, call.who, call.request.app
+        scope = None if who.is_admin else app[GRIDS].index.scope_ids(who.grid_ids(COMMAND_ROLES))
+        row, sdp = await app[RECORDINGS].listen(who, body.kind, body.ref, body.sdp, scope)
         return PublishOut(recording_id=row.id, sdp=sdp)
 
     @router.get(

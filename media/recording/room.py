@@ -11,6 +11,10 @@ Options (``room.open``): ``path`` (absolute file path, chosen by the hub), ``rec
 (the hub's row), ``video_size`` (``[width, height]``, optional), ``started_at`` (Unix time the
 recorded thing began, e.g. a call's answer: the file starts then, with silence until the first
 publisher is heard; at most two minutes back).
+
+Peer options (``peer.join``): ``relay`` — the peer hears the others live (media/recording/relay.py;
+an SOS raiser and the commander listening); ``listener`` — the peer may join sending nothing and
+does not keep the room open: the recording ends when the last publisher (non-listener) leaves.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -32,7 +36,8 @@ from av.audio.frame import AudioFrame
 from av.video.frame import VideoFrame
 
 from media.protocol import ControlError
-from media.recording.writer import FileFacts, MediaFile, Mono, Timeline
+from media.recording.relay import Relay
+from media.recording.writer import FileFacts, MediaFile, Mono, Samples, Timeline
 from media.worker.rooms import Peer, Room, RoomContext
 
 TICK_S = 0.02
@@ -56,6 +61,7 @@ class Recording:
         self.frames_in = 0
         self.video_from: str | None = None
         self.video_skipped = 0
+        self.heard: Callable[[str, Samples], None] | None = None  # a live relay's ear
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="recorder")
         self._video_sent = 0  # written by the loop only
         self._video_done = 0  # written by the thread only
@@ -104,7 +110,10 @@ class Recording:
                 frame = await track.recv()
                 if isinstance(frame, AudioFrame):
                     self.frames_in += 1
-                    self.timeline.push(party, mono(frame), time.monotonic())
+                    samples = mono(frame)
+                    self.timeline.push(party, samples, time.monotonic())
+                    if self.heard is not None:
+                        self.heard(party, samples)
 
     async def _video(self, track: MediaStreamTrack, codec: str) -> None:
         decoder = av.CodecContext.create(codec, "r")
@@ -146,6 +155,8 @@ class RecorderRoom(Room):
         since = ctx.options.get("started_at")
         self.behind_s = time.time() - since if isinstance(since, int | float) else 0.0
         self.recording: Recording | None = None
+        self.relay: Relay | None = None
+        self.listeners: set[str] = set()
         self.ended = False
 
     async def start(self) -> None:
@@ -154,8 +165,13 @@ class RecorderRoom(Room):
     async def attach(self, peer: Peer) -> None:
         if self.ended or self.recording is None:
             raise ControlError("recording.ended", "this recording has ended")
-        if not peer.inbound("audio") and not peer.inbound("video"):
+        listener = bool(peer.options.get("listener"))
+        if not listener and not peer.inbound("audio") and not peer.inbound("video"):
             raise ControlError("recording.no_media", "the offer sends no audio or video")
+        if listener:
+            self.listeners.add(peer.id)
+        if peer.options.get("relay"):
+            self._relay().add(peer.id, peer.pc)
         for track in peer.inbound("audio"):
             self.recording.add(peer.id, track)
         for transceiver in peer.pc.getTransceivers():
@@ -165,12 +181,22 @@ class RecorderRoom(Room):
     async def detach(self, peer_id: str) -> None:
         if self.recording is not None:
             self.recording.remove(peer_id)
-        if not set(self.peers) - {peer_id}:
+        if self.relay is not None:
+            self.relay.remove(peer_id)
+        self.listeners.discard(peer_id)
+        if not set(self.peers) - {peer_id} - self.listeners:
             await self._end()
 
     async def control(self, action: str, args: dict[str, Any]) -> dict[str, Any]:
         if action == "stats" and self.recording is not None:
-            return {"frames_in": self.recording.frames_in, "publishers": sorted(self.peers)}
+            relayed = 0 if self.relay is None else self.relay.blocks_in
+            publishers = sorted(set(self.peers) - self.listeners)
+            return {
+                "frames_in": self.recording.frames_in,
+                "publishers": publishers,
+                "listeners": sorted(self.listeners),
+                "relayed_blocks": relayed,
+            }
         if action == "stop":
             return await self._end()
         return await super().control(action, args)
@@ -182,10 +208,21 @@ class RecorderRoom(Room):
         assert self.recording is not None
         first = not self.ended
         self.ended = True
+        if self.relay is not None:
+            await self.relay.close()
+            self.relay = None
         facts = asdict(await self.recording.finish())
         if first:
             self.ctx.emit("recording.ended", {"recording_id": self.recording_id, **facts})
         return facts
+
+    def _relay(self) -> Relay:
+        """The room's live relay, started by the first peer that wants to hear the others."""
+        if self.relay is None:
+            assert self.recording is not None
+            self.relay = Relay(self.ctx.room_id)
+            self.recording.heard = self.relay.heard
+        return self.relay
 
 
 def _codec(transceiver: Any) -> str:

@@ -78,8 +78,10 @@ class Recordings:
         lock = self._locks.get(subject.room) or self._locks.setdefault(subject.room, asyncio.Lock())
         async with lock:
             row, handle, created = await self._recorder(subject)
+            # The raiser of a subject (an SOS) hears whoever listens live and talks back.
+            options = {} if kind == "call" else {"relay": True}
             try:
-                answer = await handle.join(str(who.person_id), sdp)
+                answer = await handle.join(str(who.person_id), sdp, options)
             except ControlError as exc:
                 if created:  # nothing recorded: leave no room, row or file behind
                     await self._discard(row, handle)
@@ -87,6 +89,29 @@ class Recordings:
             await self.store.add_participant(row.id, who.person_id)
         if created and kind != "call":
             await self.subjects.recording_attached(kind, ref, row.id)
+        return row, answer
+
+    async def listen(
+        self, who: Principal, kind: str, ref: int, sdp: str, scope: set[int] | None
+    ) -> tuple[Recording, str]:
+        """Join `who` (commander, dispatcher or admin: `scope` their grids, None for all) to the
+        live recorder of a subject (an SOS) as a listener: they hear it, and their microphone,
+        if the offer sends one, reaches the raiser and the file."""
+        found = await self.subjects.resolve(kind, ref) if kind != "call" else None
+        if found is None or (scope is not None and found.grid_id not in scope):
+            raise NotFound(f"recording.{kind}_not_found", f"no such {kind} in your scope")
+        if not found.active:
+            raise Conflict(f"recording.{kind}_closed", f"the {kind} is closed")
+        room = f"rec:{kind}:{ref}"
+        handle, row = self.pool.room(room), await self.store.open_for_room(room)
+        if handle is None or row is None:
+            raise Conflict("recording.not_live", "nobody is sending to this recording now")
+        options = {"relay": True, "listener": True}
+        try:
+            answer = await handle.join(f"listen:{who.person_id}", sdp, options)
+        except ControlError as exc:
+            raise _hub_error(exc) from None
+        await self.store.add_participant(row.id, who.person_id)
         return row, answer
 
     async def _discard(self, row: Recording, handle: RoomHandle) -> None:

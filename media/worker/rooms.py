@@ -54,11 +54,15 @@ class Peer:
     options: dict[str, Any] = field(default_factory=dict)
 
     def inbound(self, kind: str) -> list[MediaStreamTrack]:
-        """The tracks the client sends of `kind` ("audio" or "video"), in m-line order."""
+        """The tracks the client sends of `kind` ("audio" or "video"), in m-line order.
+
+        An m-line the client only receives on (its offer says `recvonly`) has no track here."""
         return [
             t.receiver.track
             for t in self.pc.getTransceivers()
-            if t.kind == kind and t.direction in ("sendrecv", "recvonly")
+            if t.kind == kind
+            and t.direction in ("sendrecv", "recvonly")
+            and t.receiver.track is not None
         ]
 
     def receiver_of(self, track: MediaStreamTrack) -> Any:

@@ -7,7 +7,8 @@ owner. Raising turns the worker's presence to SOS on every device until the owne
 
 Events (plugin namespace): ``escalation.sos.raised`` / ``.acknowledged`` / ``.closed`` to the
 command-centre rooms of the worker's grid chain, ``escalation.sos.received`` ("received by
-NAME") and ``escalation.sos.closed`` to the worker. An SOS is subject kind "sos" for recordings
+NAME") and ``escalation.sos.closed`` to the worker; ``escalation.sos.audio`` to the command
+rooms once the worker's hot mic is recorded. An SOS is subject kind "sos" for recordings
 (hub subjects): the worker's app may publish its microphone to the recorder of its open SOS,
 and its recording is linked in ``Sos.audio_stream_id``.
 """
@@ -185,6 +186,9 @@ class SosDesk:
                 .values(audio_stream_id=f"recording:{recording_id}"),
                 execution_options=NO_SYNC,
             )
+        # Consoles learn the SOS now has live audio (the taker may listen: recordings/listen).
+        sos = await self._get(sos_id)
+        await self._ctx.realtime.emit("sos.audio", sos_dict(sos), self._rooms(sos))
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -45,6 +45,10 @@ MADE_AT_RUN_TIME: dict[str, frozenset[str]] = {
     ),
     # ControlErrors passed on: their codes are collected where they are raised
     "media/recording/service.py:_hub_error": frozenset(),
+    # live listening to a subject's recorder: the SOS again
+    "media/recording/service.py:listen": frozenset(
+        {"recording.sos_not_found", "recording.sos_closed"}
+    ),
     "media/camera/service.py:_hub_error": frozenset(),
     "media/client.py:request": frozenset(),
     # alarms' own RateLimited (a device's refusal, no HubError) shares dispatch's class name

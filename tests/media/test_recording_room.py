@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from aiortc import RTCSessionDescription
 
 from loadtests.tone import Tone
 from media.protocol import ControlError
@@ -20,6 +21,7 @@ from tests.media.recording_peers import (
     decode_audio,
     in_process_worker,
     joiner,
+    new_peer,
     publish,
     tone_power,
 )
@@ -87,3 +89,31 @@ async def test_bad_options_are_refused(worker: Worker) -> None:
             await worker.handle("room.open", {"room": "r3", "kind": "recorder", "options": options})
         assert raised.value.code == "control.bad_args"
     assert worker.rooms == {}
+
+
+async def test_a_listener_joins_sending_nothing_and_does_not_keep_the_room_open(
+    worker: Worker, tmp_path: Path
+) -> None:
+    events, path = Events(worker), tmp_path / "sos-live.ogg"
+    await worker.handle(
+        "room.open", {"room": "r3", "kind": "recorder", "options": {"path": str(path)}}
+    )
+    pc, up = await publish(joiner(worker, "r3", "worker"), Tone(440.0))
+    await asyncio.wait_for(up.wait(), CONNECT_S)
+    listener = new_peer()
+    listener.addTransceiver("audio", direction="recvonly")
+    await listener.setLocalDescription(await listener.createOffer())
+    args = {"room": "r3", "peer": "listen:9", "sdp": listener.localDescription.sdp}
+    with pytest.raises(ControlError) as refused:  # without the option, sending nothing is refused
+        await worker.handle("peer.join", args)
+    assert refused.value.code == "recording.no_media", refused.value.message
+    options = {"relay": True, "listener": True}
+    reply = await worker.handle("peer.join", {**args, "options": options})
+    await listener.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+    stats = await worker.handle("room.control", {"room": "r3", "action": "stats"})
+    assert (stats["publishers"], stats["listeners"]) == (["worker"], ["listen:9"])
+
+    await worker.handle("peer.leave", {"room": "r3", "peer": "worker"})
+    ended = await events.next("room", "recording.ended")  # the listener is still there
+    assert ended["data"]["size"] == path.stat().st_size > 0
+    await asyncio.gather(pc.close(), listener.close())
