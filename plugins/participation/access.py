@@ -46,6 +46,7 @@ SIGN_UP = for_roles("participation.activities.sign_up", RESIDENTS, ACTIVITY)
 CHECK_IN = for_roles("participation.activities.check_in", RESIDENTS, ACTIVITY)
 SIGNUPS_READ = for_roles("participation.activities.signups.read", OFFICERS, ACTIVITY)
 COMPLETE = for_roles("participation.activities.complete", OFFICERS, ACTIVITY)
+ACTIVITY_CHANGE = for_roles("participation.activities.change", OFFICERS, ACTIVITY)
 STATS_READ = for_roles("participation.volunteers.stats", OFFICERS, Scope.LISTED)
 
 TOPIC = "participation_topic"

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from hub.sdk import Call, PluginContext
 from plugins.participation import access
+from plugins.participation.activity_changes import ActivityChanges
 from plugins.participation.deliberation import (
     BallotIn,
     ConclusionIn,
@@ -27,7 +28,7 @@ from plugins.participation.points import (
     RuleIn,
 )
 from plugins.participation.registry import DecisionIn, Registry, TeamIn, VolunteerIn, VolunteerQuery
-from plugins.participation.volunteers import ActivityIn, CheckInIn, Volunteers
+from plugins.participation.volunteers import ActivityIn, CancelIn, CheckInIn, Volunteers
 
 
 def install_points(ctx: PluginContext, points: Points) -> None:
@@ -167,6 +168,26 @@ def install_volunteers(ctx: PluginContext, volunteers: Volunteers) -> None:
     )
     async def add(call: Call[ActivityIn, None]) -> dict[str, Any]:
         return await volunteers.save(call.who, call.body)
+
+    changes = ActivityChanges(volunteers)
+
+    @http.put(
+        "/activities/{activity_id}",
+        summary="Edit an open activity (participants told)",
+        body=ActivityIn,
+        rule=access.ACTIVITY_CHANGE,
+    )
+    async def edit(call: Call[ActivityIn, None]) -> dict[str, Any]:
+        return await changes.edit(call.who, call.path_int("activity_id"), call.body)
+
+    @http.post(
+        "/activities/{activity_id}/cancel",
+        summary="Cancel an open activity (participants told)",
+        body=CancelIn,
+        rule=access.ACTIVITY_CHANGE,
+    )
+    async def cancel(call: Call[CancelIn, None]) -> dict[str, Any]:
+        return await changes.cancel(call.who, call.path_int("activity_id"), call.body)
 
     @http.post(
         "/activities/{activity_id}/signups", summary="Sign me up", status=201, rule=access.SIGN_UP

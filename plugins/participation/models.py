@@ -126,7 +126,9 @@ class Activity(Base):
     check_code: Mapped[str] = mapped_column(String(12))  # shown on site, for check-in by code
     rule_id: Mapped[int | None] = mapped_column(Integer)  # volunteer_hour rule feeding points
     team_id: Mapped[int | None] = mapped_column(Integer)  # the organising volunteer team
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open | completed
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open|completed|cancelled
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # edited or cancelled
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

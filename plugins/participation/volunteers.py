@@ -64,6 +64,10 @@ class ActivityIn(BaseModel):
         return self
 
 
+class CancelIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*$")
+
+
 class CheckInIn(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
@@ -101,6 +105,8 @@ def activity_view(a: Activity, *, officer: bool = False) -> dict[str, Any]:
         "capacity": a.capacity,
         "taken": a.taken,
         "state": a.state,
+        "cancel_reason": a.cancel_reason,
+        "changed_at": a.changed_at.isoformat() if a.changed_at else None,
         "rule_id": a.rule_id,
         "team_id": a.team_id,
     }
@@ -125,12 +131,15 @@ class Volunteers:
         self.registry = registry
         self.ctx = points.ctx
 
-    async def save(self, who: Principal, body: ActivityIn) -> dict[str, Any]:
+    async def check_refs(self, who: Principal, body: ActivityIn) -> None:
         self.points.check_village(who, body.grid_id)
         if body.rule_id is not None:
             await self._check_rule(body.rule_id, body.grid_id)
         if body.team_id is not None:
             await self.registry.check_team(body.team_id, body.grid_id)
+
+    async def save(self, who: Principal, body: ActivityIn) -> dict[str, Any]:
+        await self.check_refs(who, body)
         async with self.ctx.sessions.begin() as session:
             activity = Activity(
                 **body.model_dump(),
@@ -180,12 +189,15 @@ class Volunteers:
             )
             return {s.activity_id: signup_view(s) for s in rows}
 
-    async def _activity_for(self, who: Principal, activity_id: int) -> Activity:
+    async def _activity_for(self, who: Principal | None, activity_id: int) -> Activity:
         async with self.ctx.sessions() as session:
             activity = await session.get(Activity, activity_id)
         if activity is None:
             raise NotFound("participation.activity_not_found", f"no activity {activity_id}")
         return activity
+
+    async def activity(self, activity_id: int) -> Activity:
+        return await self._activity_for(None, activity_id)
 
     async def resident_activity(self, who: Principal, activity_id: int) -> Activity:
         activity = await self._activity_for(who, activity_id)
@@ -195,6 +207,7 @@ class Volunteers:
 
     async def sign_up(self, who: Principal, activity_id: int) -> dict[str, Any]:
         activity = await self.resident_activity(who, activity_id)
+        _not_cancelled(activity)
         if activity.state != "open" or activity.ends_at <= utcnow():
             raise Conflict("participation.activity_over", "the activity is over")
         try:
@@ -265,6 +278,7 @@ class Volunteers:
 
     async def check_in(self, who: Principal, activity_id: int, body: CheckInIn) -> dict[str, Any]:
         activity = await self.resident_activity(who, activity_id)
+        _not_cancelled(activity)
         now = utcnow()
         if not activity.starts_at - EARLY_CHECK_IN <= now <= activity.ends_at:
             raise Conflict(
@@ -334,6 +348,7 @@ class Volunteers:
         """Close the activity and record hours (and points) of those who checked in, once."""
         activity = await self._activity_for(who, activity_id)
         self.points.check_village(who, activity.grid_id)
+        _not_cancelled(activity)
         try:
             present, recorded = await self._close(who, activity)
         except IntegrityError:  # a concurrent completion recorded the hours first
@@ -343,9 +358,14 @@ class Volunteers:
 
     async def _close(self, who: Principal, activity: Activity) -> tuple[list[int], int]:
         async with self.ctx.sessions.begin() as session:
-            await session.execute(
-                update(Activity).where(Activity.id == activity.id).values(state="completed")
+            closed = await session.execute(
+                update(Activity)
+                .where(Activity.id == activity.id, Activity.state != "cancelled")
+                .values(state="completed")
+                .returning(Activity.id)
             )
+            if closed.first() is None:  # cancelled meanwhile
+                raise _cancelled()
             present = await self._present(activity.id, session)
             recorded = await self._record_hours(session, activity, present)
             self.ctx.audit.record(
@@ -426,3 +446,12 @@ class Volunteers:
             {"category": c, "activities": a, "needs": n, "volunteers": v, "hours": int(h or 0)}
             for c, a, n, v, h in sorted(rows)
         ]
+
+
+def _cancelled() -> Conflict:
+    return Conflict("participation.activity_cancelled", "the activity was cancelled")
+
+
+def _not_cancelled(activity: Activity) -> None:
+    if activity.state == "cancelled":
+        raise _cancelled()

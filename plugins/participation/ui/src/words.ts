@@ -58,6 +58,9 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'participation.team_moved': ['队伍不能换村', 'A team stays in its village'],
   'participation.team_leader': ['请先更换队长', 'Choose another leader first'],
   'participation.team_unfit': ['须选择本村的志愿者队伍', 'Choose a team of the village'],
+  'participation.activity_cancelled': ['活动已取消', 'The activity was cancelled'],
+  'participation.activity_moved': ['活动不能换村', 'An activity stays in its village'],
+  'participation.capacity_below_signups': ['名额不能少于已报名人数', 'Fewer places than sign-ups'],
 }
 registerErrorNames(ERROR_NAMES)
 
@@ -75,6 +78,7 @@ const STATES: Record<string, Pair> = {
   rejected: ['未通过', 'Rejected'],
   taken: ['已认领', 'Taken up'],
   done: ['已完成', 'Done'],
+  cancelled: ['已取消', 'Cancelled'],
 }
 
 export function stateName(state: string): string {
