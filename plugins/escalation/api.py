@@ -10,9 +10,16 @@ from sqlalchemy import Select, select
 
 from hub.sdk import COMMAND_ROLES, STAFF_ROLES, Call, PluginContext, Principal, Scope, for_roles
 from plugins.escalation.chains import chain_dict
+from plugins.escalation.checkins import checkin_dict
 from plugins.escalation.config import EscalationConfig
-from plugins.escalation.models import Chain, Sos
-from plugins.escalation.responses import ChainsOut, OneSosOut, PoliciesOut, SosListOut
+from plugins.escalation.models import Chain, Checkin, Sos
+from plugins.escalation.responses import (
+    ChainsOut,
+    CheckinsOut,
+    OneSosOut,
+    PoliciesOut,
+    SosListOut,
+)
 from plugins.escalation.sockets import SOS
 from plugins.escalation.sos import SosDesk, sos_dict
 
@@ -20,8 +27,9 @@ POLICIES = for_roles("escalation.policies", STAFF_ROLES, Scope.NONE)
 CHAINS = for_roles("escalation.chains", COMMAND_ROLES, Scope.LISTED)
 SOS_LIST = for_roles("escalation.sos.list", COMMAND_ROLES, Scope.LISTED)
 SOS_READ = for_roles("escalation.sos.read", COMMAND_ROLES, SOS)
+CHECKINS = for_roles("escalation.checkins", COMMAND_ROLES, Scope.LISTED)
 
-Row = TypeVar("Row", Chain, Sos)
+Row = TypeVar("Row", Chain, Sos, Checkin)
 
 
 class ChainQuery(BaseModel):
@@ -31,6 +39,11 @@ class ChainQuery(BaseModel):
 
 class SosQuery(BaseModel):
     state: Literal["open", "acknowledged", "closed"] | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+class CheckinQuery(BaseModel):
+    state: Literal["active", "stopped", "missed"] | None = None
     limit: int = Field(100, ge=1, le=500)
 
 
@@ -69,13 +82,27 @@ def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
         rows = await _newest_in_scope(ctx, call.who, Sos, call.query)
         return {"sos": [sos_dict(s) for s in rows]}
 
+    @ctx.http.get(
+        "/checkins",
+        summary="Lone-worker check-ins in your scope (who is on a timed task)",
+        query=CheckinQuery,
+        response=CheckinsOut,
+        rule=CHECKINS,
+    )
+    async def checkin_list(call: Call[None, CheckinQuery]) -> dict[str, Any]:
+        rows = await _newest_in_scope(ctx, call.who, Checkin, call.query)
+        return {"checkins": [checkin_dict(c) for c in rows]}
+
     @ctx.http.get("/sos/{sos_id}", summary="One SOS alert", response=OneSosOut, rule=SOS_READ)
     async def sos_one(call: Call[None, None]) -> dict[str, Any]:
         return {"sos": await desk.get_in_scope(call.who, call.path_int("sos_id"))}
 
 
 async def _newest_in_scope(
-    ctx: PluginContext, who: Principal, model: type[Row], query: ChainQuery | SosQuery
+    ctx: PluginContext,
+    who: Principal,
+    model: type[Row],
+    query: ChainQuery | SosQuery | CheckinQuery,
 ) -> Sequence[Row]:
     """The newest rows of `model` in the caller's scope, in the asked state if any."""
     statement = _scoped(ctx, who, select(model), model.grid_id)

@@ -4,6 +4,9 @@ missed check-in raises an SOS by itself.
 Each check-in has one durable timer ``checkin:<id>`` set for its ``due_at`` (moved on by every
 check-in). When it fires, ``UPDATE ... WHERE state = 'active' AND due_at = <the timer's>`` marks
 the check-in missed exactly once, even if the timer fires twice; only then is the SOS raised.
+
+Every change (started, checked in, stopped, missed) goes to the command-centre rooms of the
+worker's grid chain as ``escalation.checkin.changed``, so consoles show who is on a timed task.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ NO_SYNC = {"synchronize_session": False}
 def checkin_dict(c: Checkin) -> dict[str, Any]:
     return {
         "id": c.id,
+        "person_id": c.person_id,
+        "grid_id": c.grid_id,
         "task": c.task,
         "interval_s": c.interval_s,
         "due_at": c.due_at,
@@ -78,7 +83,18 @@ class Checkins:
                 {"task": task, "interval_s": interval_s},
             )
         await self._arm(checkin.id, checkin.due_at)
+        await self._tell(checkin)
         return checkin
+
+    async def mine(self, who: Principal) -> dict[str, Any]:
+        """The caller's running check-in, if any (the field app after a restart), and the
+        interval bounds the app offers choices within."""
+        running = await self._active_of(who.person_id)
+        return {
+            "checkin": None if running is None else checkin_dict(running),
+            "min_s": self._config.checkin_min_s,
+            "max_s": self._config.checkin_max_s,
+        }
 
     async def check_in(self, who: Principal, checkin_id: int) -> Checkin:
         checkin = await self._own_active(who, checkin_id)
@@ -91,7 +107,7 @@ class Checkins:
                 execution_options=NO_SYNC,
             )
         await self._arm(checkin_id, due_at)
-        return await self._get(checkin_id)
+        return await self._tell(await self._get(checkin_id))
 
     async def stop(self, who: Principal, checkin_id: int) -> Checkin:
         await self._own_active(who, checkin_id)
@@ -110,7 +126,7 @@ class Checkins:
                 checkin_id,
             )
         await self._ctx.timers.cancel(f"{KIND}:{checkin_id}")
-        return await self._get(checkin_id)
+        return await self._tell(await self._get(checkin_id))
 
     async def on_due(self, payload: dict[str, Any], timer: DueTimer) -> None:
         checkin_id, due_at = int(payload["checkin_id"]), float(payload["due_at"])
@@ -132,7 +148,7 @@ class Checkins:
                     {"due_at": due_at},
                 )
         if missed:
-            await self._raise(await self._get(checkin_id))
+            await self._raise(await self._tell(await self._get(checkin_id)))
 
     async def _raise(self, checkin: Checkin) -> None:
         note = f"missed check-in: {checkin.task}"
@@ -143,10 +159,20 @@ class Checkins:
                 update(Checkin).where(Checkin.id == checkin.id).values(sos_id=sos["id"]),
                 execution_options=NO_SYNC,
             )
+        # The worker's own devices: the field app shows the SOS and opens its hot mic.
+        told = {"checkin": checkin_dict(await self._get(checkin.id)), "sos": sos}
+        rooms = [self._ctx.realtime.user_room(checkin.person_id)]
+        await self._ctx.realtime.emit("checkin.missed", told, rooms)
 
     async def _arm(self, checkin_id: int, due_at: float) -> None:
         payload = {"checkin_id": checkin_id, "due_at": due_at}
         await self._ctx.timers.schedule(KIND, f"{KIND}:{checkin_id}", due_at, payload)
+
+    async def _tell(self, checkin: Checkin) -> Checkin:
+        """Consoles over the worker's grid learn of the change (who is on a timed task)."""
+        rooms = self._ctx.realtime.command_rooms([checkin.grid_id])
+        await self._ctx.realtime.emit("checkin.changed", checkin_dict(checkin), rooms)
+        return checkin
 
     async def _own_active(self, who: Principal, checkin_id: int) -> Checkin:
         checkin = await self._get(checkin_id)

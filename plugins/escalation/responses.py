@@ -66,3 +66,19 @@ class SosListOut(BaseModel):
 
 class OneSosOut(BaseModel):
     sos: SosOut
+
+
+class CheckinOut(BaseModel):
+    id: int
+    person_id: int
+    grid_id: int
+    task: str
+    interval_s: float
+    due_at: float = Field(description="when the next check-in is due (Unix time)")
+    state: Literal["active", "stopped", "missed"]
+    started_at: float
+    sos_id: int | None = Field(description="the SOS a missed check-in raised")
+
+
+class CheckinsOut(BaseModel):
+    checkins: list[CheckinOut]

@@ -1,6 +1,7 @@
 """Socket events of the escalation plugin (validated, role-checked, acknowledged).
 
-Field app (staff): ``escalation.sos.raise``, ``escalation.checkin.start`` / ``.ok`` / ``.stop``.
+Field app (staff): ``escalation.sos.raise``, ``escalation.checkin.start`` / ``.ok`` / ``.stop`` /
+``.mine``.
 Consoles (commanders, dispatchers): ``escalation.sos.ack``, ``escalation.sos.close``.
 """
 
@@ -59,6 +60,10 @@ class CheckinRef(Strict):
     checkin_id: DbId
 
 
+class Nothing(Strict):
+    pass
+
+
 def register(ctx: PluginContext, desk: SosDesk, checkins: Checkins) -> None:
     rt = ctx.realtime
 
@@ -90,6 +95,10 @@ def register(ctx: PluginContext, desk: SosDesk, checkins: Checkins) -> None:
     @rt.on("checkin.ok", CheckinRef, CHECKIN)
     async def checkin_ok(conn: Connection, body: CheckinRef) -> dict[str, Any]:
         return {"checkin": checkin_dict(await checkins.check_in(conn.principal, body.checkin_id))}
+
+    @rt.on("checkin.mine", Nothing, CHECKIN)
+    async def checkin_mine(conn: Connection, body: Nothing) -> dict[str, Any]:
+        return await checkins.mine(conn.principal)
 
     @rt.on("checkin.stop", CheckinRef, CHECKIN)
     async def checkin_stop(conn: Connection, body: CheckinRef) -> dict[str, Any]:

@@ -13,6 +13,16 @@ from tests.plugins.escalation.conftest import BASIC, StartHub, audit, grid_id
 FAST_CHECKINS = {"checkin_min_s": 0.2, "checkin_max_s": 60}
 
 
+async def checkins_of(client: Any, username: str) -> list[dict[str, Any]]:
+    """The active check-ins a commander's console lists."""
+    token = await login(client, username)
+    path = "/api/v1/escalation/checkins?state=active"
+    response = await client.get(path, headers=bearer(token))
+    assert response.status == 200, await response.text()
+    found: list[dict[str, Any]] = (await response.json())["checkins"]
+    return found
+
+
 def error(reply: dict[str, Any]) -> str:
     assert reply["ok"] is False, reply
     code: str = reply["error"]["code"]
@@ -153,12 +163,39 @@ async def test_a_missed_check_in_raises_an_sos_by_itself(
 
     alert = await console.next("escalation.sos.raised")
     assert (alert["person_id"], alert["source"]) == (worker_id, "checkin")
+    missed = await worker.next("escalation.checkin.missed")  # the phone opens its hot mic
+    assert (missed["checkin"]["state"], missed["sos"]["id"]) == ("missed", alert["id"])
+    assert (await worker.ok("escalation.checkin.mine", {}))["checkin"] is None
     assert alert["raised_at"] >= renewed["due_at"]
     assert alert["note"] == "missed check-in: dam inspection"
     assert error(await worker.call("escalation.checkin.ok", {"checkin_id": checkin["id"]})) == (
         "checkin.not_active"
     )
     assert len(await audit(client, "escalation.checkin.missed")) == 1
+
+
+async def test_consoles_see_who_is_on_a_timed_task(
+    start_escalation: StartHub, peers: list[Peer]
+) -> None:
+    client = (await start_escalation(FAST_CHECKINS)).client
+    worker, console = [await joined(client, peers, u) for u in ("w01", "v01.cmd")]
+    assert (await worker.ok("escalation.checkin.mine", {}))["checkin"] is None
+    body = {"task": "水库大坝巡查", "interval_s": 30}
+    checkin = (await worker.ok("escalation.checkin.start", body))["checkin"]
+    worker_id = await person_id(client, "w01")
+    shown = await console.next("escalation.checkin.changed")
+    assert (shown["id"], shown["person_id"], shown["state"]) == (checkin["id"], worker_id, "active")
+    mine = await worker.ok("escalation.checkin.mine", {})
+    assert (mine["checkin"]["id"], mine["min_s"], mine["max_s"]) == (checkin["id"], 0.2, 60)
+    assert [c["task"] for c in await checkins_of(client, "town1.cmd")] == ["水库大坝巡查"]
+    assert await checkins_of(client, "town2.cmd") == []  # another town's commander
+
+    await worker.ok("escalation.checkin.ok", {"checkin_id": checkin["id"]})
+    renewed = await console.next("escalation.checkin.changed")
+    assert renewed["due_at"] > checkin["due_at"]
+    await worker.ok("escalation.checkin.stop", {"checkin_id": checkin["id"]})
+    assert (await console.next("escalation.checkin.changed"))["state"] == "stopped"
+    assert await checkins_of(client, "v01.cmd") == []
 
 
 async def test_a_stopped_check_in_does_not_raise(
