@@ -131,8 +131,28 @@ async def run(people: int, chunk: int, queries: int, database_url: str | None) -
         print(f"map viewport (single houses, zoom 17): "
               f"{figures(await timed(officer, boxes, f'{API}/houses.geojson'))}")  # fmt: skip
         clusters: list[dict[str, Any]] = [{}] * max(5, queries // 20)
-        print(f"map, the county's clusters: "
+        print(f"map, the county's clusters (no view given): "
               f"{figures(await timed(officer, clusters, f'{API}/houses.geojson'))}")  # fmt: skip
+        views = await timed(officer, county_views(grids, queries), f"{API}/houses.geojson")
+        print(f"map, clusters as the console asks (bbox, zoom 10 to 15): {figures(views)}")
+
+
+def county_views(grids: list[tuple[str, float, float]], queries: int) -> list[dict[str, Any]]:
+    """The console's viewport reads over the county: its whole extent at zooms 10 to 12, and
+    views around a grid at 13 to 15 (what a moving map asks for)."""
+    lngs, lats = [g[1] for g in grids], [g[2] for g in grids]
+    whole = f"{min(lngs) - 0.05},{min(lats) - 0.05},{max(lngs) + 0.05},{max(lats) + 0.05}"
+    views: list[dict[str, Any]] = []
+    for n in range(max(12, queries // 5)):
+        zoom = 10 + n % 6
+        if zoom <= 12:
+            views.append({"bbox": whole, "zoom": zoom})
+            continue
+        _, lng, lat = grids[n % len(grids)]
+        half = 0.5 / 2 ** (zoom - 8)  # a few cells each way
+        views.append({"bbox": f"{lng - 6 * half},{lat - 4 * half},{lng + 6 * half},"
+                      f"{lat + 4 * half}", "zoom": zoom})  # fmt: skip
+    return views
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.sdk import Actor, Base, InvalidInput, Principal, utcnow
-from plugins.archives import access
+from plugins.archives import access, cells
 from plugins.archives.bulk import insert_rows
 from plugins.archives.checks import (
     Problem,
@@ -262,16 +262,18 @@ class Importer:
 
     async def _write_houses(self, session: AsyncSession, parsed: Parsed) -> dict[int, int]:
         now, grids = utcnow(), _Counter()
-        values = []
+        values, points = [], []
         for _, row in parsed.rows:
             assert isinstance(row, HouseRow)
             grid_id = grids.add(parsed.grids[row.grid])
+            points.append((grid_id, row.lng, row.lat))
             values.append({"grid_id": grid_id, "code": row.code, "address_text": row.address,
                            "house_type": row.house_type, "use": row.use,
                            "owner_name": row.owner or "", "area_m2": row.area_m2,
                            "floors": row.floors, "lng": row.lng, "lat": row.lat, "note": "",
                            "version": 1, "created_at": now, "updated_at": now})  # fmt: skip
         await insert_rows(session, _table(House), values)
+        await cells.add(session, points)  # the map's cluster summary, in this transaction
         return grids.counts
 
     async def _write_residents(self, session: AsyncSession, parsed: Parsed) -> dict[int, int]:

@@ -4,10 +4,12 @@ cell of the people carrying a tag the caller may see, at their house).
 
 The houses and places layers are viewport layers (`MapLayer(viewport=True)`): the console's
 map asks again with `bbox` and `zoom` each time it stops moving. Houses come single in a
-viewport at zoom 16 and in, clustered further out; places single from zoom 14 (there are far
-fewer). A call without a zoom (another client) gets the single houses of the caller's whole
-scope when they are few (at most `SINGLE_SCOPE`: a grid worker's or a village's houses), else
-the cluster view (cells of ~3 km, zoom 12), and every place.
+viewport at zoom 16 and in, clustered further out from the per-cell summary (cells.py, so a
+county's cluster view reads a few thousand cells, not every house); places single from zoom 14
+(there are far fewer: grouped on the fly below that). A call without a zoom (another client)
+gets the single houses of the caller's whole scope when they are few (at most `SINGLE_SCOPE`: a
+grid worker's or a village's houses), else the cluster view (cells of ~3 km, zoom 12), and
+every place.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from sqlalchemy import Integer, Select, cast, func, select
 
 from hub.sdk import InvalidInput, Principal
 from plugins.archives import access
-from plugins.archives.models import House, Place, Resident, ResidentTag
+from plugins.archives.cells import cell_size, level_of
+from plugins.archives.models import House, HouseCell, Place, Resident, ResidentTag
 from plugins.archives.schemas import LayerQuery
 from plugins.archives.shared import Env, in_reach, tag_catalogue
 
@@ -28,13 +31,7 @@ PLACE_SINGLE_ZOOM = 14
 DEFAULT_ZOOM = 12
 SINGLE_SCOPE = 2000  # houses drawn one by one when no viewport is given (Leaflet copes)
 MAX_FEATURES = 5000
-CLUSTER_WORDS = {"archives_houses": ("houses", "房屋"), "archives_places": ("places", "单位")}
 RISK_WORDS = {"low": "低风险 low risk", "medium": "中风险 medium risk", "high": "高风险 high risk"}
-
-
-def cell_size(zoom: int) -> float:
-    """Degrees of a cluster cell: 0.0156 at zoom 13, halving with each step in."""
-    return 0.5 / float(2 ** max(0, zoom - 8))
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
@@ -83,7 +80,7 @@ class Layers:
             return collection([_point(h.lng or 0, h.lat or 0, f"house:{h.id}", {
                 "name": f"{h.address_text} · {h.code}", "kind": "house", "id": h.id,
                 "use": h.use}) for h in rows])  # fmt: skip
-        return await self._clusters(House, reach, bbox, query.zoom or DEFAULT_ZOOM)
+        return await self._house_cells(who, bbox, query.zoom or DEFAULT_ZOOM)
 
     async def _single(self, reach: Any, bbox: tuple[float, float, float, float] | None,
                       zoom: int | None) -> bool:  # fmt: skip
@@ -95,26 +92,49 @@ class Layers:
             found = await session.scalar(select(func.count()).select_from(stmt.subquery()))
         return (found or 0) <= SINGLE_SCOPE
 
-    async def _clusters(self, model: type[House | Place], reach: Any,
-                        bbox: tuple[float, float, float, float] | None,
-                        zoom: int) -> dict[str, Any]:  # fmt: skip
-        size = cell_size(zoom)
-        x = cast(model.lng / size, Integer)
-        y = cast(model.lat / size, Integer)
-        stmt = select(x, y, func.count(), func.avg(model.lng), func.avg(model.lat)).where(reach)
-        stmt = self._in_box(stmt, model, bbox).group_by(x, y).limit(MAX_FEATURES)
+    async def _house_cells(self, who: Principal, bbox: tuple[float, float, float, float] | None,
+                           zoom: int) -> dict[str, Any]:  # fmt: skip
+        """Houses clustered from the per-cell summary (cells.py): the cells of the zoom's
+        level in the caller's grids that meet the viewport (one cell of margin: a cell is
+        drawn whole), summed over grids."""
+        level = level_of(zoom)
+        houses = func.sum(HouseCell.houses)
+        stmt = select(HouseCell.cx, HouseCell.cy, houses, func.sum(HouseCell.sum_lng),
+                      func.sum(HouseCell.sum_lat)).where(
+            HouseCell.level == level,
+            in_reach(who, self.env.index, HouseCell.grid_id, access.READ_ROLES))  # fmt: skip
+        if bbox is not None:
+            size = cell_size(level)
+            west, south, east, north = (int(edge // size) for edge in bbox)
+            stmt = stmt.where(HouseCell.cx.between(west - 1, east + 1),
+                              HouseCell.cy.between(south - 1, north + 1))  # fmt: skip
+        stmt = stmt.group_by(HouseCell.cx, HouseCell.cy).having(houses > 0).limit(MAX_FEATURES)
         async with self.env.ctx.sessions() as session:
             cells = (await session.execute(stmt)).all()
-        what = CLUSTER_WORDS[model.__tablename__]
-        return collection([_point(lng, lat, f"{what[0]}:{cx}:{cy}", {
-            "name": f"{what[1]} {count} 处 · {count} {what[0]}", "kind": "cluster",
+        return collection([_point(lng / n, lat / n, f"houses:{cx}:{cy}", {
+            "name": f"房屋 {n} 处 · {n} houses", "kind": "cluster", "count": n})
+            for cx, cy, n, lng, lat in cells])  # fmt: skip
+
+    async def _place_clusters(self, reach: Any, bbox: tuple[float, float, float, float] | None,
+                              zoom: int) -> dict[str, Any]:  # fmt: skip
+        """Places grouped per cell on the fly (a county has thousands, not hundreds of
+        thousands: no summary needed)."""
+        size = cell_size(zoom)
+        x = cast(Place.lng / size, Integer)
+        y = cast(Place.lat / size, Integer)
+        stmt = select(x, y, func.count(), func.avg(Place.lng), func.avg(Place.lat)).where(reach)
+        stmt = self._in_box(stmt, Place, bbox).group_by(x, y).limit(MAX_FEATURES)
+        async with self.env.ctx.sessions() as session:
+            cells = (await session.execute(stmt)).all()
+        return collection([_point(lng, lat, f"places:{cx}:{cy}", {
+            "name": f"单位 {count} 处 · {count} places", "kind": "cluster",
             "count": count}) for cx, cy, count, lng, lat in cells])  # fmt: skip
 
     async def places(self, who: Principal, query: LayerQuery) -> dict[str, Any]:
         bbox = parse_bbox(query.bbox)
         reach = in_reach(who, self.env.index, Place.grid_id, access.READ_ROLES)
         if query.zoom is not None and query.zoom < PLACE_SINGLE_ZOOM:
-            return await self._clusters(Place, reach, bbox, query.zoom)
+            return await self._place_clusters(reach, bbox, query.zoom)
         stmt = self._in_box(select(Place).where(reach), Place, bbox)
         async with self.env.ctx.sessions() as session:
             rows = list(await session.scalars(stmt.order_by(Place.id).limit(MAX_FEATURES)))

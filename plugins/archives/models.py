@@ -12,6 +12,7 @@ The model, for the modules built on it (visits, changes, campaigns):
 - `House` (实有房屋): on an address (or just a free-text `address_text`), `house_type`
   (`HOUSE_TYPES`), `use` (`HOUSE_USES`: self-occupied, rented, vacant, shop), owner (a name, and
   the owning resident when they are in the archive), area, coordinates.
+- `HouseCell`: houses counted per map cell of each cluster zoom (the cluster view's summary).
 - `Household` (户): a number (户号, unique), the house it lives in, its head (a resident).
   Members are residents with `household_id` and `relation` (`RELATIONS`; `tenant` for people
   renting a room of the house without being of the household).
@@ -102,6 +103,23 @@ class House(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HouseCell(Base):
+    """Houses counted per square cell of each cluster zoom (`cells.py`): the map's cluster view
+    reads these few rows instead of grouping every house. Kept by the writers of houses (create,
+    edit, import, demo seed) in the same transaction; `sum_lng`/`sum_lat` give the cell's mean
+    position. A cell per grid, so a caller's scope still applies."""
+
+    __tablename__ = "archives_house_cells"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)  # the zoom the cell is for
+    grid_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cx: Mapped[int] = mapped_column(Integer, primary_key=True)  # floor(lng / cell size)
+    cy: Mapped[int] = mapped_column(Integer, primary_key=True)  # floor(lat / cell size)
+    houses: Mapped[int] = mapped_column(Integer)
+    sum_lng: Mapped[float] = mapped_column(Float)
+    sum_lat: Mapped[float] = mapped_column(Float)
 
 
 class Household(Base):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from hub.sdk import Actor, Conflict, Forbidden, Principal
-from plugins.archives import access
+from plugins.archives import access, cells
 from plugins.archives.checks import (
     Problem,
     check_coordinates,
@@ -104,6 +104,8 @@ class Records:
             row = self.kind.model(**values)
             session.add(row)
             await self._flush(session)
+            if isinstance(row, House):
+                await cells.add(session, [_point(row)])
             self._audit(session, who, row, "create", {"grid_id": row.grid_id})
             out = self.out(row)
         await self._publish(row, "created")
@@ -118,8 +120,11 @@ class Records:
                 self.env.require_grid(fields["grid_id"])
                 access.require(who, self.env.index, fields["grid_id"], access.WRITE_ROLES)
             await self._check_address(session, who, fields.get("address_id"))
+            before = _point(row)
             changed = apply_patch(row, self._values(fields, row))
             await self._flush(session)
+            if isinstance(row, House):
+                await cells.move(session, before, _point(row))
             if changed:
                 self._audit(session, who, row, "update", {"changed": sorted(changed)})
             out = self.out(row)
@@ -191,3 +196,7 @@ class Records:
 def _nullable(row: Row, column: str) -> bool:
     found = row.__table__.columns.get(column)
     return bool(found is not None and found.nullable)
+
+
+def _point(row: Row) -> cells.Point:
+    return row.grid_id, row.lng, row.lat

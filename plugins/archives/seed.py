@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from hub.sdk import Base, GridNode, PluginContext
+from plugins.archives import cells
 from plugins.archives.checks import id_check_digit, mask_id, mask_phone
 from plugins.archives.models import (
     Address,
@@ -262,6 +263,8 @@ class Seeder:
                     await writer.insert(rows[start : start + BATCH])
             finally:
                 await writer.close()
+        async with self.env.ctx.sessions.begin() as session:  # the map's cluster summary
+            await cells.add(session, [(row[1], row[11], row[12]) for row in self.rows[House]])
         if not self.env.sqlite:
             await self._advance_sequences()
         return {model.__tablename__: len(rows) for model, rows in self.rows.items()}

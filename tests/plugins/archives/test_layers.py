@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from hub.testing import HubClient
 from tests.plugins.archives.conftest import (
     API,
@@ -102,3 +104,47 @@ async def test_page_and_layers_in_the_manifest_of_staff_only(
     ]
     assert [(i["id"], i["export"]) for i in mine["drawer_cards"]] == [("archives-near",
                                                                        "IncidentCard")]  # fmt: skip
+
+
+def clustered(layer: dict[str, Any]) -> list[tuple[float, float, int]]:
+    """(lng, lat, count) of each cluster, sorted."""
+    return sorted((*f["geometry"]["coordinates"], f["properties"]["count"])
+                  for f in layer["features"])  # fmt: skip
+
+
+async def test_the_cluster_summary_follows_new_moved_and_imported_houses(
+    start_gridhub: StartGridHub,
+) -> None:
+    """The cluster view reads the per-cell summary (cells.py): a house added, moved to another
+    cell or grid, and a file of imported houses all count at once, each in its own cell and
+    only for those whose grids they are in."""
+    hub = await archives_hub(start_gridhub)
+    officer, w01 = await hub.sign_in("arch.officer"), await hub.sign_in("w01")
+    basic, other = await hub.grid_id(BASIC), await hub.grid_id(OTHER_BASIC)
+    box = {"bbox": "118.50,36.85,118.70,36.95", "zoom": 13}  # cells of 0.0156 degrees
+    first = await add_house(officer, basic, "CELL-1", 118.5801, 36.9001)
+    await add_house(officer, basic, "CELL-2", 118.5803, 36.9003)
+    assert clustered(await w01.json("GET", f"{API}/houses.geojson", params=box)) == [
+        (118.5802, 36.9002, 2)]  # fmt: skip
+
+    # moved into the next cell east, then into a grid w01 does not see
+    path = f"{API}/houses/{first['id']}"
+    await officer.json("PATCH", path, json={"lng": 118.6001, "lat": 36.9001})
+    assert clustered(await w01.json("GET", f"{API}/houses.geojson", params=box)) == [
+        (118.5803, 36.9003, 1), (118.6001, 36.9001, 1)]  # fmt: skip
+    await officer.json("PATCH", path, json={"grid_id": other})
+    assert clustered(await w01.json("GET", f"{API}/houses.geojson", params=box)) == [
+        (118.5803, 36.9003, 1)]  # fmt: skip
+    assert counts(await officer.json("GET", f"{API}/houses.geojson", params=box)) == 2
+
+    csv = "房屋编码,网格编码,地址,经度,纬度\n" + "".join(
+        f"IMP-{n},{BASIC},测试路{n}号,118.5805,36.9005\n" for n in range(3))  # fmt: skip
+    response = await officer.request("POST", f"{API}/import", data=csv.encode(),
+                                     params={"kind": "houses", "format": "csv",
+                                             "dry_run": "false"})  # fmt: skip
+    assert response.status == 200, await response.text()
+    [(lng, lat, count)] = clustered(await w01.json("GET", f"{API}/houses.geojson", params=box))
+    assert (lng, lat, count) == (pytest.approx(118.58045), pytest.approx(36.90045), 4)
+    # a viewport away from them: no cluster
+    away = {"bbox": "118.80,36.85,118.90,36.95", "zoom": 13}
+    assert (await w01.json("GET", f"{API}/houses.geojson", params=away))["features"] == []

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import secrets
 
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import plugins.archives.models
 from hub.sdk import PersonalBox
 from plugins.archives import ArchivesPlugin
 from plugins.archives.keys import Hasher
-from plugins.archives.models import Resident
+from plugins.archives.models import House, HouseCell, Resident
 from storage import migrate
 from storage.sql import create_engine
 from tests.schema import schema_diff, tables_of
@@ -98,3 +98,31 @@ async def _old_archive(engine: AsyncEngine, key: bytes, box: PersonalBox) -> Non
                 phone_masked="138****8000",
             )
         )
+
+
+async def test_house_cells_are_filled_from_the_houses_already_there(database_url: str) -> None:
+    """a0005: an archive that had houses before the cluster summary gets them counted, per
+    level, grid and cell (houses without a position are not on the map)."""
+    location = ArchivesPlugin.migrations
+    assert location is not None
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine, [location])
+        async with engine.begin() as conn:
+            cfg = migrate.alembic_config([location])
+            await conn.run_sync(migrate._run, cfg, "downgrade", "a0004_lookup_digest")
+            for code, lng, lat in (("A", 118.5801, 36.9001), ("B", 118.5803, 36.9003),
+                                   ("C", 118.6001, 36.9001), ("D", None, None)):  # fmt: skip
+                await conn.execute(insert(House).values(
+                    grid_id=7, code=code, address_text=code, house_type="bungalow", use="self",
+                    owner_name="", lng=lng, lat=lat))  # fmt: skip
+        await migrate.upgrade(engine, [location])
+        async with engine.connect() as conn:
+            level13 = (await conn.execute(
+                select(HouseCell.grid_id, HouseCell.cx, HouseCell.houses)
+                .where(HouseCell.level == 13).order_by(HouseCell.cx))).all()  # fmt: skip
+            total = await conn.scalar(select(func.sum(HouseCell.houses)))
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in level13] == [(7, 7589, 2), (7, 7590, 1)]
+    assert total == 3 * 8  # three located houses on each of the 8 levels

@@ -1,5 +1,6 @@
 """The demo county's synthetic archive: seeded once (a second call changes nothing), valid ID
-numbers, people hung on the county's basic grids, and written so that later single writes get
+numbers, people hung on the county's basic grids, every house in the map's cluster summary,
+and written so that later single writes get
 fresh ids (PostgreSQL's serials moved past the seeded ids)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from hub.sdk import PluginContext
 from hub.testing import running_hub
 from plugins.archives import ArchivesPlugin
 from plugins.archives.checks import check_id_number
+from plugins.archives.seed import HOUSES
 from tests.plugins.archives.conftest import API, BASIC, OFFICER, VILLAGE, id_number, person
 
 
@@ -37,6 +39,9 @@ async def test_seed_once_valid_and_writable_after(
         houses = await officer.json("GET", f"{API}/houses", params={"limit": 200})
         assert len(houses["items"]) == 200
         assert houses["has_more"]
+        # the cluster summary holds every seeded house (once, after the second call too)
+        clusters = await officer.json("GET", f"{API}/houses.geojson", params={"zoom": 10})
+        assert sum(f["properties"]["count"] for f in clusters["features"]) == HOUSES
         found = await officer.json("GET", f"{API}/residents", params={"q": "王", "limit": 200})
         assert len(found["items"]) == 200
         revealed = await officer.json("POST", f"{API}/residents/{found['items'][0]['id']}/reveal")
