@@ -8,9 +8,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi, ResidentSection
-from plugins.mediation import api, legal_api, maplayer
-from plugins.mediation.access import LEGAL_ADVISER_ROLE, MEDIATOR_ROLE, READERS
+from hub.sdk import (
+    BasePlugin,
+    ConsolePage,
+    FieldTab,
+    PluginContext,
+    PluginUi,
+    ResidentSection,
+    ScreenPanel,
+)
+from plugins.mediation import api, articles_api, legal_api, maplayer
+from plugins.mediation.access import (
+    LEDGER_ROLES,
+    LEGAL_ADVISER_ROLE,
+    MEDIATOR_ROLE,
+    READERS,
+    WORKERS,
+)
+from plugins.mediation.articles import Articles
 from plugins.mediation.cases import Cases
 from plugins.mediation.config import MediationConfig
 from plugins.mediation.effects import FOLLOW_UP_KIND, RISK_KIND, Effects
@@ -36,6 +51,38 @@ UI = PluginUi(
         ),
     ),
     map_layers=maplayer.LAYERS,
+    # The phone: a mediator's own cases, a session recorded where it was held, photos of the
+    # signed papers.
+    field_tabs=(
+        FieldTab(
+            id="cases",
+            title_zh="调解",
+            title_en="Mediation",
+            roles=WORKERS,
+            order=50,
+            module="mediation.js",
+            export="FieldCases",
+        ),
+        FieldTab(
+            id="articles",
+            title_zh="普法",
+            title_en="Legal education",
+            order=51,
+            module="mediation.js",
+            export="FieldArticles",
+        ),
+    ),
+    screen_panels=(
+        ScreenPanel(
+            id="mediation",
+            title_zh="矛盾纠纷化解",
+            title_en="Dispute mediation",
+            roles=LEDGER_ROLES,
+            order=50,
+            module="mediation.js",
+            export="MediationPanel",
+        ),
+    ),
     resident_sections=(
         ResidentSection(
             id="legal",
@@ -52,6 +99,14 @@ UI = PluginUi(
             order=41,
             module="mediation.js",
             export="ResidentMediation",
+        ),
+        ResidentSection(
+            id="articles",
+            title_zh="普法宣传",
+            title_en="Legal education",
+            order=42,
+            module="mediation.js",
+            export="ResidentArticles",
         ),
     ),
     styles=("mediation.css",),
@@ -80,6 +135,7 @@ class MediationPlugin(BasePlugin):
         questions = Questions(ctx, config)
         ctx.timers.handler(DUE_KIND)(questions.on_due)
         legal_api.install(ctx, questions, ResidentCases(ctx, config, cases))
+        articles_api.install(ctx, Articles(ctx))
         if ctx.has_plugin("dispatch"):
             from plugins.mediation.bridge import IncidentIntake  # imports dispatch's messages
 

@@ -21,6 +21,7 @@ from hub.sdk import (
     for_roles,
     in_scope,
     public,
+    signed_in,
 )
 from plugins.mediation.models import Case
 
@@ -59,6 +60,15 @@ READ = for_roles("mediation.case.read", READERS, CASE)  # detail, agreement PDF
 ACT = for_roles("mediation.case.act", WORKERS, CASE)  # workflow steps, sessions
 REVEAL = for_roles("mediation.party.reveal", WORKERS, CASE)  # a party's phone, audited
 LEDGER = for_roles("mediation.ledger", LEDGER_ROLES, Scope.GRID)
+EXPERT = "mediation_expert"  # scope: the expert's town or county in the caller's grids
+EXPERTS = for_roles("mediation.expert.list", READERS, Scope.LISTED)  # pools above and below
+EXPERT_KEEP = for_roles("mediation.expert.keep", WORKERS, EXPERT)  # town or county staff
+ARTICLE_ROLES = frozenset({*WORKERS, LEGAL_ADVISER})  # 普法: mediators, advisers, command roles
+ARTICLE = "mediation_article"  # scope: the article's grid in the caller's grids
+ARTICLES = for_roles("mediation.article.list", ARTICLE_ROLES, Scope.LISTED)
+ARTICLE_WRITE = for_roles("mediation.article.write", ARTICLE_ROLES, ARTICLE)
+ARTICLE_FEED = signed_in("mediation.article.feed", Scope.LISTED)  # the field app: my grids
+PUBLIC_READ = public("mediation.public.read")  # published articles of a village
 QUESTIONS = for_roles("mediation.question.list", LEGAL_READERS, Scope.LISTED)
 ANSWER = for_roles("mediation.question.answer", frozenset({LEGAL_ADVISER}), QUESTION)
 PUBLIC_ASK = public("mediation.public.ask")  # villages, asking (limited per address)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,14 +13,21 @@ from hub.sdk import Call, Connection, DbId, PluginContext, utcnow
 from plugins.mediation import access, agreement, ledger
 from plugins.mediation.cases import Cases
 from plugins.mediation.config import MediationConfig
+from plugins.mediation.documents import Documents
+from plugins.mediation.experts import Experts
 from plugins.mediation.schemas import (
     CasesQuery,
+    ExpertAssign,
+    ExpertIn,
+    ExpertPatch,
+    ExpertsQuery,
     LedgerQuery,
     MeetingIn,
     OfficeCaseIn,
     PartyAdd,
     RecordIn,
     Strict,
+    Versioned,
 )
 from plugins.mediation.workflow import ACTIONS, STEPS
 
@@ -42,7 +48,8 @@ def install(ctx: PluginContext, cases: Cases, config: MediationConfig) -> None:
     _case_routes(ctx, cases)
     _step_routes(ctx, cases)
     _document_routes(ctx, cases, config)
-    _document_json_routes(ctx, cases, config)
+    _field_routes(ctx, cases, Documents(ctx, cases))
+    _expert_routes(ctx, Experts(ctx, cases))
     _sockets(ctx, cases)
 
 
@@ -164,32 +171,81 @@ def _document_routes(ctx: PluginContext, cases: Cases, config: MediationConfig) 
         return web.Response(body=body, content_type=XLSX, headers=headers)
 
 
-def _document_json_routes(ctx: PluginContext, cases: Cases, config: MediationConfig) -> None:
-    """The same documents as JSON (base64), for the console: the host's `api` answers JSON
-    only and a plain link would carry no sign-in."""
+def _field_routes(ctx: PluginContext, cases: Cases, documents: Documents) -> None:
+    """What the field app (and the drawer's 文书) use: my cases and signed documents' photos."""
     http = ctx.http
 
-    @http.get(CASE + "/agreement", summary="The agreement PDF, base64 in JSON", rule=access.READ)
-    async def pdf(call: Call[None, None]) -> dict[str, Any]:
-        case = await cases.detail(call.who, call.path_int("case_id"))
-        today = _today(ctx.time_zone)
-        body = agreement.render(case, case["level_grid_name"] or "", f"{today:%Y年%m月%d日}")
-        return _file(f"{case['number']}.pdf", PDF, body)
+    @http.get("/mine/cases", summary="Open cases naming you as their mediator", rule=access.LIST)
+    async def mine(call: Call[None, None]) -> dict[str, Any]:
+        return {"cases": await cases.assigned(call.who)}
+
+    @http.post(
+        CASE + "/documents",
+        summary="Attach a photo or PDF of a signed document (multipart, one part `file`)",
+        status=201,
+        raw_body="multipart/form-data",
+        rule=access.ACT,
+    )
+    async def attach(call: Call[None, None]) -> dict[str, Any]:
+        return await documents.add(call.who, call.path_int("case_id"), call.request)
 
     @http.get(
-        "/ledger/export",
-        summary="The ledger XLSX, base64 in JSON",
-        query=LedgerQuery,
-        rule=access.LEDGER,
+        CASE + "/documents/{document_id}",
+        summary="A signed document's photo or PDF",
+        produces="image/jpeg, image/png, image/webp, application/pdf",
+        rule=access.READ,
     )
-    async def xlsx(call: Call[None, LedgerQuery]) -> dict[str, Any]:
-        rows = await ledger.cases(ctx, call.who, call.query)
-        body = ledger.workbook(rows, ctx.grids.index, ctx.time_zone)
-        return _file("mediation-ledger.xlsx", XLSX, body)
+    async def document(call: Call[None, None]) -> web.Response:
+        ids = call.path_int("case_id"), call.path_int("document_id")
+        return await documents.get(call.who, *ids)
 
 
-def _file(name: str, media_type: str, body: bytes) -> dict[str, Any]:
-    return {"filename": name, "media_type": media_type, "base64": base64.b64encode(body).decode()}
+def _expert_routes(ctx: PluginContext, experts: Experts) -> None:
+    http = ctx.http
+    one = "/experts/{expert_id}"
+
+    @http.get(
+        "/experts",
+        summary="The expert pool (专家库) of your grids",
+        query=ExpertsQuery,
+        rule=access.EXPERTS,
+    )
+    async def listed(call: Call[None, ExpertsQuery]) -> dict[str, Any]:
+        return {"experts": await experts.listed(call.who, call.query)}
+
+    @http.post(
+        "/experts",
+        summary="Add an expert to a town's or county's pool",
+        body=ExpertIn,
+        status=201,
+        rule=access.EXPERT_KEEP,
+    )
+    async def create(call: Call[ExpertIn, None]) -> dict[str, Any]:
+        return await experts.create(call.who, call.body)
+
+    @http.post(  # POST: the host's `api` for plugin pages has get and post
+        one, summary="Change an expert of the pool", body=ExpertPatch, rule=access.EXPERT_KEEP
+    )
+    async def update(call: Call[ExpertPatch, None]) -> dict[str, Any]:
+        return await experts.update(call.who, call.path_int("expert_id"), call.body)
+
+    @http.post(
+        one + "/delete",
+        summary="Remove an expert never called into a case",
+        body=Versioned,
+        rule=access.EXPERT_KEEP,
+    )
+    async def delete(call: Call[Versioned, None]) -> dict[str, Any]:
+        return await experts.delete(call.who, call.path_int("expert_id"), call.body.version)
+
+    @http.post(
+        CASE + "/experts",
+        summary="Call an expert of the pool into a case",
+        body=ExpertAssign,
+        rule=access.ACT,
+    )
+    async def assign(call: Call[ExpertAssign, None]) -> dict[str, Any]:
+        return await experts.assign(call.who, call.path_int("case_id"), call.body)
 
 
 def _today(zone: ZoneInfo) -> datetime:

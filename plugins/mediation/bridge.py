@@ -79,6 +79,6 @@ async def offer_resolution(ctx: PluginContext, summary: dict[str, Any], outcome:
         offer_ref=f"case:{summary['id']}",
         outcome="handled",
         summary=f"调解 {summary['number']} 达成协议：{text}"[:2000],
-        actor_name="矛盾调解 mediation",
+        actor_name="矛盾调解",  # dispatch shows actor names as given: one language
     )
     await ctx.bus.publish(offer)

@@ -10,6 +10,7 @@ from uuid import uuid4
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from hub.sdk import (
     Actor,
@@ -27,7 +28,7 @@ from plugins.mediation import access, views
 from plugins.mediation.config import MediationConfig
 from plugins.mediation.effects import Change, Effects
 from plugins.mediation.levels import committee
-from plugins.mediation.models import Case, Link, Meeting, Party, Step
+from plugins.mediation.models import Case, Document, Expert, Link, Meeting, Party, Step
 from plugins.mediation.repeats import find_repeats
 from plugins.mediation.schemas import CaseIn, CasesQuery, MeetingIn, PartyAdd, RecordIn
 from plugins.mediation.workflow import OPEN, STEPS, Outcome, require_state
@@ -175,6 +176,19 @@ class Cases:
             rows = list(await session.scalars(stmt))
         return [views.summary(row, self.index) for row in rows]
 
+    async def assigned(self, who: Principal) -> list[dict[str, Any]]:
+        """Cases not yet closed that name `who` among their mediators (the field app's list)."""
+        stmt = (
+            select(Case)
+            .where(Case.state.in_([*OPEN, "agreed"]))
+            .order_by(Case.updated_at.desc())
+            .limit(500)
+        )
+        async with self.ctx.sessions() as session:
+            rows = list(await session.scalars(stmt))
+        mine = [c for c in rows if who.person_id in c.mediator_ids]  # a JSON list, any dialect
+        return [views.summary(c, self.index) for c in mine]
+
     async def seen(self, session: AsyncSession, who: Principal, case_id: int) -> Case:
         case = await session.get(Case, case_id)
         if case is None or not (who.is_admin or access.sees(who, self.index, case)):
@@ -194,6 +208,13 @@ class Cases:
         steps = await session.scalars(select(Step).where(Step.case_id == case.id).order_by(Step.id))
         links = list(await session.scalars(select(Link).where(Link.case_id == case.id)))
         numbers = await self._numbers(session, [link.other_id for link in links])
+        papers = await session.scalars(
+            select(Document)
+            .options(defer(Document.data))
+            .where(Document.case_id == case.id)
+            .order_by(Document.id)
+        )
+        experts = await session.scalars(select(Expert).where(Expert.id.in_(case.expert_ids or [])))
         opened = self.ctx.personal.open
         return {
             **views.summary(case, self.index),
@@ -201,6 +222,8 @@ class Cases:
             "sessions": [views.meeting(m) for m in meetings],
             "timeline": [views.step(s) for s in steps],
             "links": [views.link(link, numbers) for link in links],
+            "documents": [views.document(d) for d in papers],
+            "experts": [views.expert(e, self.index, opened(e.phone)) for e in experts],
         }
 
     @staticmethod
@@ -233,12 +256,12 @@ class Cases:
         if action == "assign":
             await self._check_mediators(case_id, body.mediator_ids)
         async with self.ctx.sessions.begin() as session:
-            case = await self._for_change(session, who, case_id, body.version)
+            case = await self.for_change(session, who, case_id, body.version)
             require_state(case, spec.states, action)
             outcome = spec.mutate(case, body, self.index)
             if action == "take_risk":
                 case.risk_taken_by = who.person_id
-            self._bump(session, case, action, Actor.of(who), outcome.details)
+            self.bump(session, case, action, Actor.of(who), outcome.details)
             result = views.summary(case, self.index)
         change = Change(result, action, who.person_id, outcome)
         await self.effects.after(change)
@@ -269,7 +292,7 @@ class Cases:
                     f"person {person_id} is no mediator over the case's grid",
                 )
 
-    async def _for_change(
+    async def for_change(
         self, session: AsyncSession, who: Principal, case_id: int, version: int
     ) -> Case:
         case = await self.seen(session, who, case_id)
@@ -281,7 +304,7 @@ class Cases:
             )
         return case
 
-    def _bump(
+    def bump(
         self, session: AsyncSession, case: Case, action: str, actor: Actor, details: dict[str, Any]
     ) -> None:
         case.version += 1
@@ -310,11 +333,11 @@ class Cases:
     async def add_party(self, who: Principal, case_id: int, body: PartyAdd) -> dict[str, Any]:
         """A party named later (a case from an incident starts without its parties)."""
         async with self.ctx.sessions.begin() as session:
-            case = await self._for_change(session, who, case_id, body.version)
+            case = await self.for_change(session, who, case_id, body.version)
             require_state(case, OPEN, "add a party")
             spec = CaseIn(grid_id=case.grid_id, type="other", summary="-", parties=[body.party])
             session.add_all(self._parties(case.id, spec))
-            self._bump(session, case, "party_added", Actor.of(who), {"name": body.party.name})
+            self.bump(session, case, "party_added", Actor.of(who), {"name": body.party.name})
             result = views.summary(case, self.index)
         await self.effects.after(Change(result, "party_added", who.person_id))
         return result
@@ -323,36 +346,37 @@ class Cases:
 
     async def schedule(self, who: Principal, case_id: int, body: MeetingIn) -> dict[str, Any]:
         async with self.ctx.sessions.begin() as session:
-            case = await self._for_change(session, who, case_id, body.version)
+            case = await self.for_change(session, who, case_id, body.version)
             require_state(case, frozenset({"accepted"}), "schedule a session")
             meeting = Meeting(
                 case_id=case.id,
                 scheduled_at=body.scheduled_at,
                 place=body.place,
                 attendees=list(body.attendees),
-                record="",
-                held=False,
+                record=body.record,
+                held=bool(body.record),
                 created_by=who.person_id,
             )
             session.add(meeting)
             await session.flush()
+            action = "session_held" if body.record else "session_scheduled"
             details = {"session_id": meeting.id, "place": body.place}
-            self._bump(session, case, "session_scheduled", Actor.of(who), details)
+            self.bump(session, case, action, Actor.of(who), details)
             result = {**views.summary(case, self.index), "session": views.meeting(meeting)}
-        await self.effects.after(Change(result, "session_scheduled", who.person_id))
+        await self.effects.after(Change(result, action, who.person_id))
         return result
 
     async def record(
         self, who: Principal, case_id: int, meeting_id: int, body: RecordIn
     ) -> dict[str, Any]:
         async with self.ctx.sessions.begin() as session:
-            case = await self._for_change(session, who, case_id, body.version)
+            case = await self.for_change(session, who, case_id, body.version)
             require_state(case, OPEN, "record a session")
             meeting = await session.get(Meeting, meeting_id)
             if meeting is None or meeting.case_id != case.id:
                 raise NotFound("mediation.session_not_found", f"no session {meeting_id} here")
             meeting.record, meeting.held = body.record, True
-            self._bump(session, case, "session_recorded", Actor.of(who), {"session_id": meeting_id})
+            self.bump(session, case, "session_recorded", Actor.of(who), {"session_id": meeting_id})
             result = {**views.summary(case, self.index), "session": views.meeting(meeting)}
         await self.effects.after(Change(result, "session_recorded", who.person_id))
         return result

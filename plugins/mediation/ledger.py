@@ -16,6 +16,7 @@ from plugins.mediation import access
 from plugins.mediation.agreement import TYPES
 from plugins.mediation.models import Case
 from plugins.mediation.schemas import LedgerQuery
+from plugins.mediation.views import OPEN_STATES
 
 STATES_ZH = {
     "pending": "待受理",
@@ -84,7 +85,18 @@ def kpis(rows: list[Case]) -> dict[str, Any]:
         "by_level": _count(rows, "level"),
         "by_type": _count(rows, "type"),
         "by_state": _count(rows, "state"),
+        "open_by_level_risk": _open_by_level_risk(rows),
     }
+
+
+def _open_by_level_risk(rows: list[Case]) -> dict[str, dict[str, int]]:
+    """Cases still being worked (pending, accepted, failed), by committee level and risk."""
+    table: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row.state in OPEN_STATES:
+            by_risk = table.setdefault(row.level, {})
+            by_risk[row.risk] = by_risk.get(row.risk, 0) + 1
+    return table
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.sdk import Base, UTCDateTime, utcnow
@@ -36,6 +36,7 @@ class Case(Base):
     incident_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     incident_number: Mapped[str | None] = mapped_column(String(32))
     mediator_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    expert_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # from the 专家库
     # A resident's application: the code they follow it by, and their address hashed (limit).
     tracking_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     client_hash: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -140,4 +141,61 @@ class Question(Base):
     rating_note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Document(Base):
+    """A photo or scan of a signed document (the signed agreement, a receipt, a record), taken
+    in the field: rows of the plugin's own table so every node of a cluster serves them."""
+
+    __tablename__ = "mediation_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("mediation_cases.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_by_name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Expert(Base):
+    """One of the expert pool (专家库) a town or county keeps: lawyers, retired judges,
+    psychologists, land surveyors... called into a case by its mediators. The phone is sealed."""
+
+    __tablename__ = "mediation_experts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the town or county keeping it
+    name: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(120), default="")  # 职务与单位
+    specialties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    phone: Mapped[str] = mapped_column(String(200), default="")  # sealed
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Article(Base):
+    """A 普法 article (legal education) for the residents of one grid's subtree: drafted by
+    staff of that grid, published to the residents' page and the field app. Plain text."""
+
+    __tablename__ = "mediation_articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # shown in this grid and below
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # draft | published | withdrawn
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    author_name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -118,9 +118,12 @@ class ConfirmIn(Versioned):
 
 
 class MeetingIn(Versioned):
+    """A session to hold, or (with `record`) one held now: the field app records it at once."""
+
     scheduled_at: AwareDatetime
     place: Place
     attendees: list[Name] = Field(default_factory=list, max_length=30)
+    record: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] = ""
 
 
 class RecordIn(Versioned):
@@ -133,3 +136,73 @@ class LedgerQuery(Strict):
     type: CaseType | None = None
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
+
+
+# The expert pool (专家库): specialties are the case types an expert knows, plus the trades
+# mediation keeps calling on.
+SPECIALTIES = (*CASE_TYPES, "law", "psychology", "survey", "medical", "finance")
+Specialty = Literal[
+    "marriage_family",
+    "neighbours",
+    "land_contract",
+    "labour_wages",
+    "damages",
+    "property_mgmt",
+    "other",
+    "law",  # 法律
+    "psychology",  # 心理疏导
+    "survey",  # 土地测绘
+    "medical",  # 医疗
+    "finance",  # 财会
+]
+Specialties = Annotated[list[Specialty], Field(min_length=1, max_length=len(SPECIALTIES))]
+
+
+class ExpertIn(Strict):
+    grid_id: DbId  # the town or county keeping the expert
+    name: Name
+    title: Line = ""
+    specialties: Specialties
+    phone: Phone = ""
+
+
+class ExpertPatch(Versioned):
+    name: Name | None = None
+    title: Line | None = None
+    specialties: Specialties | None = None
+    phone: Phone | None = None
+    active: bool | None = None
+
+
+class ExpertsQuery(Strict):
+    specialty: Specialty | None = None
+    active: bool | None = None
+
+
+class ExpertAssign(Versioned):
+    expert_id: DbId
+
+
+# 普法 articles: plain text (shown as text, never HTML), a title and a body.
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+
+
+class ArticleIn(Strict):
+    grid_id: DbId  # the residents of this grid's subtree read it
+    title: Title
+    body: Body
+
+
+class ArticlePatch(Versioned):
+    grid_id: DbId | None = None
+    title: Title | None = None
+    body: Body | None = None
+
+
+class ArticlesQuery(Strict):
+    state: Literal["draft", "published", "withdrawn"] | None = None
+
+
+class PublicArticlesQuery(Strict):
+    village_id: DbId

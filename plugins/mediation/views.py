@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.sdk import GridIndex, mask_personal
-from plugins.mediation.models import Case, Link, Meeting, Party, Step
+from plugins.mediation.models import Case, Document, Expert, Link, Meeting, Party, Step
 
 OPEN_STATES = frozenset({"pending", "accepted", "failed"})
 CLOSED_STATES = frozenset({"performed", "referred"})
@@ -36,6 +36,7 @@ def summary(case: Case, index: GridIndex) -> dict[str, Any]:
         "incident_id": case.incident_id,
         "incident_number": case.incident_number,
         "mediator_ids": list(case.mediator_ids),
+        "expert_ids": list(case.expert_ids or []),
         "agreement": case.agreement,
         "performance": case.performance,
         "judicial_confirmation": case.judicial_confirmation,
@@ -85,3 +86,29 @@ def step(row: Step) -> dict[str, Any]:
 
 def link(row: Link, numbers: dict[int, str]) -> dict[str, Any]:
     return {"case_id": row.other_id, "number": numbers.get(row.other_id), "reason": row.reason}
+
+
+def document(row: Document) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "content_type": row.content_type,
+        "size": row.size,
+        "by": row.created_by_name,
+        "at": row.created_at.timestamp(),
+    }
+
+
+def expert(row: Expert, index: GridIndex, phone: str) -> dict[str, Any]:
+    """An expert of the pool, the phone masked like a party's."""
+    return {
+        "id": row.id,
+        "grid_id": row.grid_id,
+        "grid_name": grid_name(index, row.grid_id),
+        "name": row.name,
+        "title": row.title,
+        "specialties": list(row.specialties),
+        "phone": mask_personal(phone),
+        "active": row.active,
+        "version": row.version,
+    }
