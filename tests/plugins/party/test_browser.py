@@ -195,3 +195,69 @@ async def test_a_member_signs_in_reports_home_and_records_service_on_the_phone(
     w01 = await console_hub.sign_in("w01")
     service = (await w01.json("GET", f"{API}/me/service"))["items"]
     assert [(s["title"], s["hours"], s["done"]) for s in service] == [("敬老院义务打扫", 1, True)]
+
+
+PROMO_TITLE = "<b>学习</b>二十大精神"  # typed markup must show as text
+
+
+async def test_promotion_written_on_the_console_read_by_residents_and_a_member(
+    console_hub: RunningHub,
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    page = await browsers.signed_in("town1.cmd", PASSWORD, "/console")
+    await page.get_by_test_id("nav-plugin-party-promotion").click()
+    await input_of(page, "party-promo-title").fill(PROMO_TITLE)
+    await input_of(page, "party-promo-text").fill("第一段\n第二段")
+    await page.get_by_test_id("party-promo-grids").click()
+    await page.get_by_role("option", name="洛城街道 (370783-001)").click()
+    await page.get_by_test_id("party-promo-save").click()
+    table = page.get_by_test_id("party-promo-table")
+    await expect(table).to_contain_text(PROMO_TITLE)
+    await expect(table).to_contain_text("草稿")
+    await page.get_by_test_id("party-promo-file").set_input_files(
+        files=[{"name": "会场.png", "mimeType": "image/png", "buffer": fieldkit.png()}]
+    )
+    await page.get_by_test_id("party-promo-publish").click()
+    await expect(table).to_contain_text("已公开")
+
+    resident = await browsers.page("/report", name="resident")
+    section = resident.get_by_test_id("section-party-promotion")
+    await section.get_by_test_id("party-promo-item").filter(has_text=PROMO_TITLE).click()
+    view = section.get_by_test_id("party-promo-view")
+    await expect(view.get_by_role("heading")).to_have_text(PROMO_TITLE)
+    await expect(view.get_by_test_id("party-promo-body")).to_have_text("第一段\n第二段")
+    await expect(view.locator("b")).to_have_count(0)
+    image = view.get_by_test_id("party-promo-image")
+    await expect(image).to_have_js_property("complete", True)
+    assert await image.evaluate("img => img.naturalWidth") == 64
+
+    town = await console_hub.sign_in("town1.cmd")
+    branch = await town.json(
+        "POST",
+        f"{API}/orgs",
+        json={
+            "name": "东庄村党支部",
+            "kind": "branch",
+            "grid_id": await console_hub.grid_id("370783-001-001-P01"),
+        },
+    )
+    await town.json(
+        "POST",
+        f"{API}/members",
+        json={
+            "org_id": branch["id"],
+            "name": "张秀英",
+            "join_date": "2001-07-01",
+            "person_id": await console_hub.person_id("w01"),
+        },
+    )
+    phone = await browsers.signed_in("w01", PASSWORD, "/field", **fieldkit.phone())
+    await phone.get_by_test_id("tab-plugin-party-study").click()
+    row = phone.get_by_test_id("party-study-item").filter(has_text=PROMO_TITLE)
+    await expect(row).to_contain_text("未学")
+    await row.click()
+    await expect(phone.get_by_test_id("party-promo-body")).to_have_text("第一段\n第二段")
+    await phone.get_by_test_id("party-study-back").click()
+    await expect(row).to_contain_text("已学")
+    ledger = await town.json("GET", f"{API}/orgs/{branch['id']}/reading")
+    assert [(m["name"], m["read"]) for m in ledger["members"]] == [("张秀英", 1)]

@@ -69,3 +69,26 @@ export interface Org {
   grid_name: string | null
   members: number
 }
+
+export interface PromoMedia {
+  id: number
+  name: string
+  content_type: string
+  size: number
+}
+
+export interface PromoItem {
+  id: number
+  kind: string
+  title: string
+  state: string
+  published_at: number | null
+  targets: string[]
+  media: PromoMedia[]
+  readers?: number
+  read?: boolean
+}
+
+export interface PromoDetail extends PromoItem {
+  body: string
+}
