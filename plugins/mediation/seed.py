@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from hub.sdk import GridIndex, PluginContext, utcnow
 from plugins.mediation.levels import committee
-from plugins.mediation.models import Case, Party, Step
+from plugins.mediation.models import Article, Case, Expert, Party, Step
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,44 @@ async def seed(ctx: PluginContext) -> int:
             session.add_all(_parties(case.id, demo, ctx))
             session.add(_opened(case))
             written += 1
+        session.add_all(_pool(ctx, now))
+        session.add_all(_articles(ctx, now))
     return written
+
+
+# The expert pool and 普法 articles of the demo county: (grid code, ...).
+EXPERTS = (
+    ("370783-001", "周明远", "寿光某律师事务所律师", ["law", "labour_wages"]),
+    ("370783", "高秀琴", "市人民法院退休法官", ["law", "marriage_family", "land_contract"]),
+    ("370783", "郑晓光", "国家二级心理咨询师", ["psychology", "marriage_family"]),
+)
+ARTICLES = (
+    ("370783", "农民工工资被拖欠怎么办", "一、先与用人单位协商，保留考勤、工资条等证据。\n"
+     "二、协商不成可向村（社区）调委会申请调解，或拨打 12333 向人社部门投诉。\n"
+     "三、也可向劳动人事争议仲裁委员会申请仲裁，仲裁不收费。"),
+    ("370783-001", "宅基地纠纷调解须知", "宅基地使用权以不动产权证书和村集体审批记录为准。"
+     "邻里之间因滴水、通行、排水发生争执，可先到村调委会申请调解，达成的调解协议具有法律约束力。"),
+)  # fmt: skip
+
+
+def _pool(ctx: PluginContext, now: datetime) -> list[Expert]:
+    index = ctx.grids.index
+    return [
+        Expert(grid_id=node.id, name=name, title=title, specialties=specialties,
+               phone=ctx.personal.seal(""), active=True, created_at=now, updated_at=now, version=1)
+        for code, name, title, specialties in EXPERTS
+        if (node := index.find_code(code)) is not None
+    ]  # fmt: skip
+
+
+def _articles(ctx: PluginContext, now: datetime) -> list[Article]:
+    index = ctx.grids.index
+    return [
+        Article(grid_id=node.id, title=title, body=body, state="published", created_by=None,
+                author_name="demo", created_at=now, updated_at=now, published_at=now, version=1)
+        for code, title, body in ARTICLES
+        if (node := index.find_code(code)) is not None
+    ]  # fmt: skip
 
 
 def _case(demo: Demo, grid_id: int, index: GridIndex, now: datetime, number: int) -> Case:

@@ -27,6 +27,13 @@ async def test_demo_cases_are_seeded_once_and_fill_the_ledger(hub: RunningHub) -
     town1 = await hub.sign_in("town1.cmd")
     mine = (await town1.json("GET", f"{API}/cases"))["cases"]
     assert 0 < len(mine) < 12  # its own villages only
+    experts = (await town1.json("GET", f"{API}/experts"))["experts"]
+    assert {e["grid_name"] for e in experts} == {"洛城街道", "寿光市"}
+    village = await hub.grid_id("370783-001-001")
+    shown = await hub.anonymous().json(
+        "GET", f"{API}/public/articles", params={"village_id": village}
+    )
+    assert len(shown["articles"]) == 2  # the county's and 洛城街道's
 
 
 async def test_map_layers_show_open_cases_by_risk(hub: RunningHub) -> None:
