@@ -14,15 +14,14 @@ every place.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Integer, Select, cast, func, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, or_, select
 
 from hub.sdk import InvalidInput, Principal
 from plugins.archives import access
 from plugins.archives.cells import cell_size, level_of
-from plugins.archives.models import House, HouseCell, Place, Resident, ResidentTag
+from plugins.archives.models import House, HouseCell, Place, Resident, ResidentTag, Tag
 from plugins.archives.schemas import LayerQuery
 from plugins.archives.shared import Env, in_reach, tag_catalogue
 
@@ -144,25 +143,37 @@ class Layers:
 
     async def key_groups(self, who: Principal, query: LayerQuery) -> dict[str, Any]:
         """People carrying a key-group tag the caller may see on them, counted per cell at
-        their house (people without a located house are left out)."""
-        size, index = cell_size(query.zoom or DEFAULT_ZOOM), self.env.index
-        stmt = (select(ResidentTag.tag_code, Resident.grid_id, House.lng, House.lat)
-                .join(Resident, Resident.id == ResidentTag.resident_id)
-                .join(House, House.id == Resident.house_id)
-                .where(in_reach(who, index, ResidentTag.grid_id, access.READ_ROLES),
-                       Resident.status == "active", House.lng.is_not(None)))  # fmt: skip
+        their house (people without a located house are left out), all in SQL: each tag is
+        kept only in the grids where the caller's roles see it."""
+        size = cell_size(query.zoom or DEFAULT_ZOOM)
+        x, y = cast(House.lng / size, Integer), cast(House.lat / size, Integer)
         async with self.env.ctx.sessions() as session:
-            roles = {code: t.visible_roles for code, t in (await tag_catalogue(session)).items()}
-            rows = (await session.execute(stmt)).all()
-        sight: dict[int, set[str]] = {}
-        cells: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
-        for code, grid_id, lng, lat in rows:
-            if grid_id not in sight:
-                sight[grid_id] = access.visible_tags(who, index, roles, grid_id)
-            if code in sight[grid_id] and lng is not None and lat is not None:
-                cells[(int(lng / size), int(lat / size))].append((lng, lat))
-        return collection([_point(sum(p[0] for p in pts) / len(pts),
-                                  sum(p[1] for p in pts) / len(pts), f"keygroups:{x}:{y}",
-                                  {"name": f"重点人群 {len(pts)} 人 · {len(pts)} people",
-                                   "kind": "key_groups", "count": len(pts)})
-                           for (x, y), pts in sorted(cells.items())])  # fmt: skip
+            sight = self._tag_sight(who, await tag_catalogue(session))
+            if not sight:
+                return collection([])
+            stmt = (select(x, y, func.count(), func.avg(House.lng), func.avg(House.lat))
+                    .select_from(ResidentTag)
+                    .join(Resident, Resident.id == ResidentTag.resident_id)
+                    .join(House, House.id == Resident.house_id)
+                    .where(or_(*sight), Resident.status == "active", House.lng.is_not(None),
+                           House.lat.is_not(None))
+                    .group_by(x, y).order_by(x, y).limit(MAX_FEATURES))  # fmt: skip
+            cells = (await session.execute(stmt)).all()
+        return collection([_point(lng, lat, f"keygroups:{cx}:{cy}", {
+            "name": f"重点人群 {n} 人 · {n} people", "kind": "key_groups", "count": n})
+            for cx, cy, n, lng, lat in cells])  # fmt: skip
+
+    def _tag_sight(self, who: Principal, catalogue: dict[str, Tag]) -> list[ColumnElement[bool]]:
+        """Per tag, the grids where `who` both reads the archive and may see the tag (each a
+        WHERE term; none: the caller sees no key group anywhere)."""
+        index, terms = self.env.index, []
+        read = access.scope_ids(who, index, access.READ_ROLES)
+        for code, tag in catalogue.items():
+            seen = access.scope_ids(who, index, tag.visible_roles)
+            grids = seen if read is None else read if seen is None else read & seen
+            if grids is None:
+                terms.append(ResidentTag.tag_code == code)
+            elif grids:
+                terms.append(and_(ResidentTag.tag_code == code,
+                                  ResidentTag.grid_id.in_(sorted(grids))))  # fmt: skip
+        return terms
