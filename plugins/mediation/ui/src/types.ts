@@ -19,6 +19,7 @@ export interface CaseSummary {
   incident_id: number | null
   incident_number: string | null
   mediator_ids: number[]
+  expert_ids: number[]
   agreement: string | null
   performance: string | null
   judicial_confirmation: boolean
@@ -62,6 +63,29 @@ export interface CaseDetail extends CaseSummary {
   sessions: Meeting[]
   timeline: TimelineStep[]
   links: { case_id: number; number: string | null; reason: string }[]
+  documents: CaseDocument[]
+  experts: Expert[]
+}
+
+export interface Expert {
+  id: number
+  grid_id: number
+  grid_name: string | null
+  name: string
+  title: string
+  specialties: string[]
+  phone: string
+  active: boolean
+  version: number
+}
+
+export interface CaseDocument {
+  id: number
+  name: string
+  content_type: string
+  size: number
+  by: string
+  at: number
 }
 
 export interface GridChoice {
@@ -79,4 +103,20 @@ export interface Kpis {
   performance_rate: number | null
   village_share: number | null
   average_days: number | null
+  by_level: Record<string, number>
+  open_by_level_risk: Record<string, Record<string, number>>
+}
+
+export interface Article {
+  id: number
+  grid_id?: number
+  grid_name: string | null
+  title: string
+  body: string
+  published_at: number | null
+  // staff only
+  state?: string
+  author_name?: string
+  updated_at?: number
+  version?: number
 }

@@ -13,6 +13,17 @@ export const TYPES: Record<string, Pair> = {
   other: ['其他', 'Other'],
 }
 
+// an expert's specialties (专家库): the case types and the trades mediation calls on
+export const SPECIALTIES: Record<string, Pair> = {
+  ...TYPES,
+  other: ['其他纠纷', 'Other disputes'],
+  law: ['法律', 'Law'],
+  psychology: ['心理疏导', 'Counselling'],
+  survey: ['土地测绘', 'Land survey'],
+  medical: ['医疗', 'Medicine'],
+  finance: ['财会', 'Accounting'],
+}
+
 export const STATES: Record<string, Pair> = {
   pending: ['待受理', 'Waiting'],
   accepted: ['调解中', 'In mediation'],
@@ -69,6 +80,9 @@ export const ACTIONS: Record<string, Pair> = {
   risk_unanswered: ['风险未处置，已报县级', 'Risk unanswered: county alerted'],
   session_scheduled: ['安排调解会', 'Session scheduled'],
   session_recorded: ['记录调解会', 'Session recorded'],
+  session_held: ['记录现场调解', 'Session held and recorded'],
+  document_added: ['上传签字文书', 'Signed document attached'],
+  expert_assigned: ['邀请专家参与调解', 'Expert called in'],
   party_added: ['添加当事人', 'Party added'],
 }
 
@@ -100,6 +114,20 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'mediation.already_answered': ['该咨询已答复', 'Already answered'],
   'mediation.not_adviser': ['只有本村法律顾问可以答复', 'Only the village’s legal adviser may answer'],
   'mediation.village_unknown': ['请选择所在村', 'Choose your village'],
+  'mediation.expert_level': ['专家库由镇（街道）或县级维护', 'Experts are kept by a town or the county'],
+  'mediation.expert_not_found': ['未找到该专家', 'No such expert'],
+  'mediation.expert_in_use': ['该专家已参与案件，请改为停用', 'The expert worked on cases: deactivate instead'],
+  'mediation.expert_invalid': ['该专家不可用或不属于本案上级专家库', 'Not an active expert over this case'],
+  'mediation.expert_assigned': ['该专家已在本案中', 'The expert is already on the case'],
+  'mediation.article_not_found': ['未找到该文章', 'No such article'],
+  'mediation.article_published': ['已发布的文章请先撤回再修改', 'Withdraw the article to edit it'],
+  'mediation.article_state': ['文章当前状态不能进行此操作', 'Not possible in the article’s state'],
+  'mediation.file_form': ['请选择一个文件上传', 'Send one file'],
+  'mediation.file_empty': ['文件是空的', 'The file is empty'],
+  'mediation.file_too_large': ['文件过大（最大 10 MB）', 'The file is too large (10 MB at most)'],
+  'mediation.file_type': ['只能上传 JPEG、PNG、WebP 照片或 PDF', 'Attach a JPEG, PNG or WebP photo or a PDF'],
+  'mediation.too_many_files': ['该案件的文书已达上限', 'This case has all the files it may have'],
+  'mediation.document_not_found': ['未找到该文书', 'No such document'],
 }
 
 export function named(table: Record<string, Pair>, code: string | null | undefined): string {
