@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from consoles import serve
+from consoles import maptiles, serve
 from hub.components import BuiltIn
 
-COMPONENT = BuiltIn("consoles", mounts=(serve.mount,))
+COMPONENT = BuiltIn("consoles", mounts=(serve.mount, maptiles.mount))

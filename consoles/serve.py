@@ -21,6 +21,8 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from consoles import maptiles
+from consoles.maptiles import MapTiles
 from hub import headers, policy
 from hub.errors import HubError
 from hub.keys import SETTINGS
@@ -46,7 +48,13 @@ npm --prefix consoles/web run build</code>) and reload this page.</p></body></ht
 class UiConfig(BaseModel):
     """What the browser pages need to know about this deployment before signing in."""
 
-    tile_url: str | None
+    tile_url: str | None = Field(
+        description="Leaflet URL template of the base map's tiles (`tiles.url` when the hub "
+        "serves them), or null: no base map"
+    )
+    tiles: MapTiles | None = Field(
+        None, description="the hub's own base map (the map_tiles setting), or null"
+    )
     pages: list[str]
     time_zone: str = Field(description="IANA zone every time on the pages is shown in")
 
@@ -83,8 +91,12 @@ def config_router() -> Router:
     )
     async def config(call: Call[None, None]) -> UiConfig:
         settings = call.request.app[SETTINGS]
+        tiles = maptiles.described(call.request.app)
         return UiConfig(
-            tile_url=settings.map_tile_url, pages=list(PAGES), time_zone=settings.time_zone
+            tile_url=tiles.url if tiles else settings.map_tile_url,
+            tiles=tiles,
+            pages=list(PAGES),
+            time_zone=settings.time_zone,
         )
 
     return router

@@ -1,4 +1,5 @@
-"""The `gridhub` command: serve, demo, migrate, config, users, devices, grids, people."""
+"""The `gridhub` command: serve, demo (and its base map), migrate, config, users, devices,
+grids, people."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import secrets
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +19,7 @@ import uvloop
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub import demo_data, plugins
+from hub import basemap, demo_data, plugins
 from hub import people as people_mod
 from hub.app import build_app
 from hub.devices import DeviceSpec, DeviceUpdate
@@ -90,7 +92,37 @@ def demo(config: Path | None, **flags: Any) -> None:
     """Run the hub with the demo county (seeded into an empty data dir)."""
     settings = settings_from(config, **flags)
     configure_logging(settings.log_level, settings.log_json)
-    run(_serve(settings, demo=True))
+    run(_serve(_demo_base_map(settings), demo=True))
+
+
+DEMO_BASE_MAP = "demo-basemap.mbtiles"
+
+
+def _demo_base_map(settings: Settings) -> Settings:
+    """The demo's own base map, drawn into the data dir on first start, unless the settings
+    name a base map already (map_tiles or map_tile_url)."""
+    if settings.map_tiles or settings.map_tile_url:
+        return settings
+    target = settings.data_dir / DEMO_BASE_MAP
+    if not target.is_file():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _draw_demo_base_map(target)
+    return settings.model_copy(update={"map_tiles": target})
+
+
+def _draw_demo_base_map(target: Path) -> None:
+    started = time.monotonic()
+    drawn = basemap.from_grids(demo_data.demo_grids())
+    count = basemap.write_mbtiles(drawn, target, basemap.DEMO_ZOOMS, "寿光市 demo base map")
+    took = time.monotonic() - started
+    click.echo(f"Demo base map drawn: {count} tiles in {took:.1f} s ({target})")
+
+
+@main.command("demo-basemap")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+def demo_basemap(output: Path) -> None:
+    """Draw the demo county's base map into an MBTiles file (map_tiles = OUTPUT to serve it)."""
+    _draw_demo_base_map(output)
 
 
 async def _serve(settings: Settings, *, demo: bool) -> None:

@@ -107,6 +107,9 @@ class CoreSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     map_tile_url: str | None = None
+    map_tiles: Path | None = Field(
+        None, description="MBTiles file of a raster base map the hub serves to the console"
+    )
     time_zone: str = Field(
         "Asia/Shanghai", description="IANA zone every time on the web pages is shown in"
     )

@@ -47,6 +47,7 @@ async def test_config_needs_no_sign_in(console_hub: ConsoleHub) -> None:
     assert response.status == 200
     assert await response.json() == {
         "tile_url": None,
+        "tiles": None,
         "pages": ["console", "field", "report"],
         "time_zone": "Asia/Shanghai",
     }

@@ -1,4 +1,6 @@
-// The live map: Leaflet with no tile layer unless the deployment names an intranet tile server.
+// The live map: Leaflet with no tile layer unless the deployment has a base map: the hub's own
+// (an MBTiles package, `tiles`, drawn within its bounds and zooms and scaled beyond them) or an
+// intranet tile server (`map_tile_url`).
 // Grid polygons come from the hub's grid API (GeoJSON geometry); people, devices, alarms and
 // incidents are markers kept in layer groups keyed by id, updated in place.
 // Names and titles go to Leaflet as DOM nodes (shared/text.ts), never as HTML strings: Leaflet
@@ -8,7 +10,7 @@ import L from 'leaflet'
 import type { Geometry } from 'geojson'
 import { element, textElement } from '@/shared/text'
 import { clock } from '@/shared/time'
-import type { GridNode, PresenceRow } from '@/shared/types'
+import type { GridNode, MapTiles, PresenceRow } from '@/shared/types'
 import type { Alarm, Device, Incident } from './types'
 
 export type LayerName = 'grids' | 'people' | 'devices' | 'alarms' | 'incidents'
@@ -46,6 +48,19 @@ export interface MapHandlers {
   onIncident(incident: Incident): void
 }
 
+function baseLayer(base: MapTiles | string | null): L.TileLayer | null {
+  if (!base) return null
+  if (typeof base === 'string') return L.tileLayer(base, { maxZoom: 19 })
+  const [west, south, east, north] = base.bounds ?? [-180, -85, 180, 85]
+  return L.tileLayer(base.url, {
+    maxZoom: 19,
+    minNativeZoom: base.min_zoom,
+    maxNativeZoom: base.max_zoom,
+    bounds: L.latLngBounds([south, west], [north, east]),
+    className: 'gh-base-map',
+  })
+}
+
 export class LiveMap {
   readonly map: L.Map
   private readonly layers: Record<LayerName, L.LayerGroup>
@@ -58,9 +73,9 @@ export class LiveMap {
   private zooming = false
   private focusAt: [number, number, number] | null = null
 
-  constructor(element: HTMLElement, tileUrl: string | null, private readonly handlers: MapHandlers) {
+  constructor(element: HTMLElement, base: MapTiles | string | null, private readonly handlers: MapHandlers) {
     this.map = L.map(element, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 })
-    if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(this.map)
+    baseLayer(base)?.addTo(this.map)
     this.map.setView([36.9, 118.75], 11)
     // Leaflet drops a setView made while a zoom is animating (_tryAnimatedZoom): focus() waits
     this.map.on('zoomanim', () => { this.zooming = true })

@@ -174,8 +174,19 @@ export interface IceServers {
   expires_at: number
 }
 
+/** The base map the hub serves itself (the map_tiles setting: an MBTiles package). */
+export interface MapTiles {
+  url: string
+  /** [west, south, east, north]: no tile is asked for outside */
+  bounds: [number, number, number, number] | null
+  min_zoom: number
+  max_zoom: number
+  attribution: string
+}
+
 export interface UiConfig {
   tile_url: string | null
+  tiles?: MapTiles | null
   pages: string[]
   /** IANA zone every time on the pages is shown in */
   time_zone: string
