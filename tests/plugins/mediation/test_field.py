@@ -113,3 +113,36 @@ async def test_the_base64_json_variants_are_gone(hub: RunningHub) -> None:
     for path in (f"{API}/cases/{case['id']}/agreement", f"{API}/ledger/export?grid_id={village}"):
         status, _, _ = await download(mediator, path)
         assert status in {404, 405}, path
+
+
+async def test_field_tabs_screen_panel_and_sections_in_the_manifest(hub: RunningHub) -> None:
+    """The 调解 tab for mediators and command roles, 普法 for anyone signed in, the big
+    screen's panel for the ledger's roles; the residents' page lists 普法宣传 without sign-in."""
+
+    async def contributed(username: str | None) -> dict[str, Any]:
+        client = await hub.sign_in(username) if username else hub.anonymous()
+        manifest = await client.json("GET", "/api/v1/ui/manifest")
+        found = [p for p in manifest["plugins"] if p["name"] == "mediation"]
+        return found[0] if found else {}
+
+    def ids(mine: dict[str, Any], kind: str) -> list[str]:
+        return [item["id"] for item in mine.get(kind, [])]
+
+    mediator = await contributed("med.v01")
+    assert ids(mediator, "field_tabs") == ["cases", "articles"]
+    [panel] = mediator["screen_panels"]
+    assert (panel["id"], panel["title_zh"], panel["title_en"], panel["export"]) == (
+        "mediation",
+        "矛盾纠纷化解",
+        "Dispute mediation",
+        "MediationPanel",
+    )
+    adviser = await contributed("law.v01")  # reads the ledger, works no case
+    assert (ids(adviser, "field_tabs"), ids(adviser, "screen_panels")) == (
+        ["articles"],
+        ["mediation"],
+    )
+    worker = await contributed("w01")
+    assert (ids(worker, "field_tabs"), ids(worker, "screen_panels")) == (["articles"], [])
+    resident = await contributed(None)
+    assert "articles" in ids(resident, "resident_sections")
