@@ -111,7 +111,9 @@ class Experts:
         the cases keep naming them."""
         async with self.ctx.sessions.begin() as session:
             row = await self._kept(session, who, expert_id, version)
-            cases = await session.scalars(select(Case.expert_ids))
+            # only cases under the pool's grid can have called the expert in (see assign)
+            under = self.index.scope_ids([row.grid_id])
+            cases = await session.scalars(select(Case.expert_ids).where(Case.grid_id.in_(under)))
             if any(row.id in (ids or []) for ids in cases):
                 raise Conflict(
                     "mediation.expert_in_use", "the expert was called into cases: deactivate them"
