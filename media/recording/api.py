@@ -121,6 +121,10 @@ class PolicyOut(BaseModel):
     )
     video: bool
     retention_days: float
+    available: bool = Field(
+        description="a media worker is configured, so a publish can be recorded (apps skip "
+        "publishing without one)"
+    )
 
 
 class TicketOut(BaseModel):
@@ -161,6 +165,7 @@ def build_router() -> Router:
         return PolicyOut(
             calls=settings.calls, group_calls=settings.group_calls, subjects=sorted(kinds),
             video=settings.video, retention_days=settings.retention_days,
+            available=bool(recordings.pool.slots),
         )  # fmt: skip
 
     @router.post(

@@ -174,6 +174,7 @@ async def test_calls_are_not_recorded_when_the_policy_is_off(start_rec: StartRec
     policy = await hub.client.get("/api/v1/recordings/policy", headers=await hub.auth("w01"))
     assert (await policy.json())["subjects"] == []  # no plugin registered a subject kind
     assert (await policy.json())["calls"] is False
+    assert (await policy.json())["available"] is True  # this hub has a media worker
 
 
 async def test_retention_removes_old_files_and_rows(start_rec: StartRec) -> None:
