@@ -88,3 +88,20 @@ class CampaignBreach(DomainMessage):
     field: str
     rule: str  # e.g. ">= 37.3"
     action: str  # incident | alarm
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ResidentCareChanged(DomainMessage):
+    """A person's facts that care services go by, as they stand after a change (published after
+    every create, update and tagging of a resident, beside RecordChanged). The whole state, so
+    a consumer keeps the message with the newest `sent_at` and may drop older ones. `tags`: the
+    person's key-group codes (e.g. elderly_alone 独居老人); `active`: false when the person
+    moved away or died. Imports announce no person one by one."""
+
+    topic: ClassVar[str] = "archives.resident.care"
+    resident_id: int
+    grid_id: int
+    name: str
+    birth_year: int | None
+    tags: tuple[str, ...]
+    active: bool

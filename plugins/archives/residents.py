@@ -29,7 +29,7 @@ from plugins.archives.checks import (
     normalise_phone,
     raise_first,
 )
-from plugins.archives.messages import RecordChanged
+from plugins.archives.messages import RecordChanged, ResidentCareChanged
 from plugins.archives.models import House, Household, Resident, ResidentTag, Tag
 from plugins.archives.schemas import ResidentIn, ResidentPatch, ResidentsQuery
 from plugins.archives.shared import (
@@ -308,6 +308,16 @@ class Residents:
         message = RecordChanged(kind="resident", record_id=row.id, grid_id=row.grid_id,
                                 action=action)  # fmt: skip
         await self.env.ctx.bus.publish(message)
+        async with self.env.ctx.sessions() as session:  # the committed tags, read after
+            tags = await session.scalars(
+                select(ResidentTag.tag_code).where(ResidentTag.resident_id == row.id)
+            )
+            codes = tuple(sorted(tags))
+        await self.env.ctx.bus.publish(ResidentCareChanged(
+            resident_id=row.id, grid_id=row.grid_id, name=row.name,
+            birth_year=row.birth_date.year if row.birth_date else None, tags=codes,
+            active=row.status == "active",
+        ))  # fmt: skip
 
     async def count(self, who: Principal) -> int:
         stmt = select(func.count()).select_from(Resident)

@@ -14,8 +14,10 @@ from plugins.services import api, care_api, seed
 from plugins.services.access import OFFICER_ROLE, PROVIDER_ROLE, STAFF
 from plugins.services.care import Care
 from plugins.services.config import ServicesConfig
+from plugins.services.elders import Elders
 from plugins.services.handoff import HandoffAdapter, Handoffs, WebhookAdapter, adapter_from
 from plugins.services.proxy import Proxy
+from plugins.services.sos import Sos
 from plugins.services.venues import Venues
 
 HERE = Path(__file__).parent
@@ -61,7 +63,8 @@ UI = PluginUi(
 class ServicesPlugin(BasePlugin):
     name = "services"
     # Proxy requests and missed check-ins become dispatch incidents (over its messages).
-    optional = ("dispatch",)
+    # the archives' people (elderly, living alone) and SOS devices' alarms, where installed
+    optional = ("dispatch", "archives", "alarms")
     config_model = ServicesConfig
     migrations = HERE / "migrations"
     roles = (OFFICER_ROLE, PROVIDER_ROLE)
@@ -97,7 +100,10 @@ class ServicesPlugin(BasePlugin):
         handoffs = Handoffs(ctx, config, adapter)
         api.install_proxy(ctx, proxy, handoffs, limits)
         care = Care(ctx, config)
-        care_api.install(ctx, care)
+        elders, sos = Elders(ctx, config, care), Sos(ctx, config)
+        await elders.subscribe()
+        await sos.subscribe()
+        care_api.install(ctx, care, elders, sos)
         ctx.run_in_background(handoffs.resume)
         ctx.run_in_background(care.reconcile)
 

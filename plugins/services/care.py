@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from hub.sdk import (
     SYSTEM,
@@ -39,7 +40,7 @@ from plugins.services.access import (
     PROVIDERS,
     STAFF,
 )
-from plugins.services.common import NAME, PHONE_OR_NONE, check_grid, visible_grids
+from plugins.services.common import NAME_OR_NONE, PHONE_OR_NONE, check_grid, visible_grids
 from plugins.services.config import ServicesConfig
 from plugins.services.models import CareBooking, CareOffer, CheckIn, Visit
 
@@ -57,7 +58,8 @@ class OfferIn(BaseModel):
 
 
 class CareBookingIn(BaseModel):
-    name: str = Field(pattern=NAME)
+    name: str = Field(default="", pattern=NAME_OR_NONE, description="without the archives")
+    resident_id: DbId | None = Field(default=None, description="the archives' person")
     phone: str = Field(default="", pattern=PHONE_OR_NONE)
     day: date
     note: str = Field(default="", max_length=300)
@@ -70,7 +72,8 @@ class ServeIn(BaseModel):
 
 class CheckInIn(BaseModel):
     grid_id: DbId
-    name: str = Field(pattern=NAME)
+    name: str = Field(default="", pattern=NAME_OR_NONE, description="without the archives")
+    resident_id: DbId | None = Field(default=None, description="the archives' person")
     phone: str = Field(default="", pattern=PHONE_OR_NONE)
     address: str = Field(default="", max_length=300)
     interval_days: int = Field(ge=1, le=90)
@@ -90,7 +93,8 @@ def offer_view(offer: CareOffer) -> dict[str, Any]:
 
 def care_booking_view(row: CareBooking, phone: str) -> dict[str, Any]:
     return {"id": row.id, "offer_id": row.offer_id, "grid_id": row.grid_id,
-            "name": row.elder_name, "phone": mask_personal(phone), "day": row.day,
+            "name": row.elder_name, "resident_id": row.resident_id,
+            "phone": mask_personal(phone), "day": row.day,
             "state": row.state, "note": row.note,
             "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None}  # fmt: skip
 
@@ -99,7 +103,8 @@ def checkin_view(row: CheckIn) -> dict[str, Any]:
     return {"id": row.id, "grid_id": row.grid_id, "name": mask_personal(row.name),
             "interval_days": row.interval_days, "due_at": row.due_at, "missed": row.missed,
             "last_visit_at": row.last_visit_at.isoformat() if row.last_visit_at else None,
-            "active": row.active, "overdue": row.due_at < time.time()}  # fmt: skip
+            "active": row.active, "overdue": row.due_at < time.time(),
+            "resident_id": row.resident_id, "sos_device": row.sos_device}  # fmt: skip
 
 
 class Care:
@@ -128,13 +133,16 @@ class Care:
                                   offer.id, {"kind": body.kind})  # fmt: skip
             return offer_view(offer)
 
-    async def book(self, who: Principal, offer_id: int, body: CareBookingIn) -> dict[str, Any]:
+    async def book(self, who: Principal, offer_id: int, body: CareBookingIn,
+                   person: tuple[str, int | None]) -> dict[str, Any]:  # fmt: skip
+        """Book an offer for `person` (name, archives id: see Elders.named)."""
         async with self.ctx.sessions.begin() as session:
             offer = await session.get(CareOffer, offer_id)
             if offer is None or not offer.active:
                 raise NotFound("services.offer_not_found", f"no active offer {offer_id}")
             check_grid(who, self.ctx.grids.index, offer.grid_id, STAFF)
-            row = CareBooking(offer_id=offer.id, grid_id=offer.grid_id, elder_name=body.name,
+            row = CareBooking(offer_id=offer.id, grid_id=offer.grid_id, elder_name=person[0],
+                              resident_id=person[1],
                               elder_phone=self.ctx.personal.seal(body.phone),
                               day=body.day.isoformat(), note=body.note,
                               booked_by=who.person_id)  # fmt: skip
@@ -189,7 +197,8 @@ class Care:
                                          .order_by(CheckIn.due_at))  # fmt: skip
             return [checkin_view(r) for r in rows if grids is None or r.grid_id in grids]
 
-    async def register(self, who: Principal, body: CheckInIn) -> dict[str, Any]:
+    async def register(self, who: Principal, body: CheckInIn,
+                       person: tuple[str, int | None]) -> dict[str, Any]:  # fmt: skip
         check_grid(who, self.ctx.grids.index, body.grid_id, OFFICERS)
         now = time.time()
         due = body.first_due.timestamp() if body.first_due else now + body.interval_days * DAY_S
@@ -197,16 +206,19 @@ class Care:
             raise InvalidInput("services.time_zone_required", "first_due needs a time zone")
         if not now - 60 < due <= now + 90 * DAY_S:
             raise InvalidInput("services.due_invalid", "first_due must be within 90 days")
-        row = CheckIn(grid_id=body.grid_id, name=body.name,
+        row = CheckIn(grid_id=body.grid_id, name=person[0], resident_id=person[1],
                       phone=self.ctx.personal.seal(body.phone),
                       address=self.ctx.personal.seal(body.address),
                       interval_days=body.interval_days, due_at=due)  # fmt: skip
-        async with self.ctx.sessions.begin() as session:
-            session.add(row)
-            await session.flush()
-            self.ctx.audit.record(session, Actor.of(who), "services.checkin.registered",
-                                  CHECKIN, row.id)  # fmt: skip
-        await self._watch(row)
+        try:
+            async with self.ctx.sessions.begin() as session:
+                session.add(row)
+                await session.flush()
+                self.ctx.audit.record(session, Actor.of(who), "services.checkin.registered",
+                                      CHECKIN, row.id)  # fmt: skip
+        except IntegrityError:  # the person's one check-in (resident_id) exists already
+            raise Conflict("services.checkin_exists", "the person has a check-in") from None
+        await self.watch(row)
         return checkin_view(row)
 
     async def _count_miss(self, checkin_id: int, due_at: float) -> Any:
@@ -232,9 +244,9 @@ class Care:
             rows = list(await session.scalars(select(CheckIn).where(CheckIn.active.is_(True))))
         for row in rows:
             if f"checkin:{row.id}" not in waiting:
-                await self._watch(row)
+                await self.watch(row)
 
-    async def _watch(self, row: CheckIn) -> None:
+    async def watch(self, row: CheckIn) -> None:
         await self.ctx.timers.schedule(KIND, f"checkin:{row.id}", row.due_at,
                                        {"id": row.id, "due_at": row.due_at})  # fmt: skip
 
@@ -251,7 +263,7 @@ class Care:
             row.due_at = time.time() + row.interval_days * DAY_S
             self.ctx.audit.record(session, Actor.of(who), "services.checkin.visited", CHECKIN,
                                   row.id, {"wellbeing": body.wellbeing})  # fmt: skip
-        await self._watch(row)
+        await self.watch(row)
         return checkin_view(row)
 
     async def due(self, payload: dict[str, Any], timer: DueTimer) -> None:
@@ -262,7 +274,7 @@ class Care:
             async with self.ctx.sessions() as session:
                 current = await session.get(CheckIn, checkin_id)
             if current is not None and current.active:  # keep watching the moved due time
-                await self._watch(current)
+                await self.watch(current)
             return
         grid_id, name, next_due = found
         await self.ctx.bus.publish(IncidentRequested(

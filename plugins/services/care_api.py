@@ -7,9 +7,11 @@ from typing import Any
 from hub.sdk import Call, PluginContext
 from plugins.services import access
 from plugins.services.care import Care, CareBookingIn, CheckInIn, OfferIn, ServeIn, VisitIn
+from plugins.services.elders import Elders
+from plugins.services.sos import DeviceIn, Sos
 
 
-def install(ctx: PluginContext, care: Care) -> None:
+def install(ctx: PluginContext, care: Care, elders: Elders, sos: Sos) -> None:
     http = ctx.http
 
     @http.get("/care/offers", summary="Elderly-care offers in your grids",
@@ -25,7 +27,8 @@ def install(ctx: PluginContext, care: Care) -> None:
     @http.post("/care/offers/{offer_id}/bookings", summary="Book a service for an elderly person",
                body=CareBookingIn, status=201, rule=access.CARE_BOOK)  # fmt: skip
     async def book(call: Call[CareBookingIn, None]) -> dict[str, Any]:
-        return await care.book(call.who, call.path_int("offer_id"), call.body)
+        person = await elders.named(call.who, call.body.name, call.body.resident_id)
+        return await care.book(call.who, call.path_int("offer_id"), call.body, person)
 
     @http.get("/care/bookings", summary="Care bookings in your grids",
               rule=access.OFFERS_READ)  # fmt: skip
@@ -45,9 +48,25 @@ def install(ctx: PluginContext, care: Care) -> None:
     @http.post("/care/checkins", summary="Watch a person living alone with regular visits",
                body=CheckInIn, status=201, rule=access.CHECKINS_WRITE)  # fmt: skip
     async def register(call: Call[CheckInIn, None]) -> dict[str, Any]:
-        return await care.register(call.who, call.body)
+        person = await elders.named(call.who, call.body.name, call.body.resident_id)
+        return await care.register(call.who, call.body, person)
 
     @http.post("/care/checkins/{checkin_id}/visits", summary="Record a check-in visit",
                body=VisitIn, status=201, rule=access.VISIT)  # fmt: skip
     async def visit(call: Call[VisitIn, None]) -> dict[str, Any]:
         return await care.visit(call.who, call.path_int("checkin_id"), call.body)
+
+    @http.get("/care/elders", summary="Elderly people and people living alone (from the "
+              "archives)", rule=access.ELDERS_READ)  # fmt: skip
+    async def elders_listed(call: Call[None, None]) -> dict[str, Any]:
+        return {"enabled": elders.enabled, "elders": await elders.listed(call.who)}
+
+    @http.put("/care/checkins/{checkin_id}/device", summary="Record a person's SOS device",
+              body=DeviceIn, rule=access.SOS_DEVICE)  # fmt: skip
+    async def device(call: Call[DeviceIn, None]) -> dict[str, Any]:
+        return await sos.bind(call.who, call.path_int("checkin_id"), call.body)
+
+    @http.get("/care/sos", summary="SOS alarms of people under care, with their incidents",
+              rule=access.SOS_READ)  # fmt: skip
+    async def sos_events(call: Call[None, None]) -> dict[str, Any]:
+        return {"events": await sos.events(call.who)}

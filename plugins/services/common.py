@@ -23,6 +23,7 @@ M = TypeVar("M", bound=BaseModel)
 PHONE = r"^(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11})$"
 PHONE_OR_NONE = r"^(?:|(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}))$"
 NAME = r"^[^\x00-\x1f<>]{1,40}$"
+NAME_OR_NONE = r"^(?:|[^\x00-\x1f<>]{1,40})$"
 CODE_PATH = "{code:[A-Za-z0-9_-]{8,24}}"
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{8,24}$")
 

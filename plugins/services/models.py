@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.sdk import Base, UTCDateTime, utcnow
@@ -145,6 +145,7 @@ class CareBooking(Base):
     state: Mapped[str] = mapped_column(String(16), default="requested")
     note: Mapped[str] = mapped_column(String(300), default="")
     booked_by: Mapped[int] = mapped_column(Integer)
+    resident_id: Mapped[int | None] = mapped_column(Integer)  # the archives' person, if any
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -165,6 +166,10 @@ class CheckIn(Base):
     missed: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the archives plugin's person (where installed): one check-in per person, kept by the tag
+    resident_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    # the code of the person's SOS device (a core device reporting through the alarms plugin)
+    sos_device: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class Visit(Base):
@@ -177,3 +182,43 @@ class Visit(Base):
     wellbeing: Mapped[str] = mapped_column(String(16))  # well | unwell | absent
     note: Mapped[str] = mapped_column(String(300), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Elder(Base):
+    """An elderly resident or one living alone, as the archives plugin last told of them
+    (archives' ResidentCareChanged): the newest message wins (`seen_at`, its sent_at)."""
+
+    __tablename__ = "services_elders"
+
+    resident_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    alone: Mapped[bool] = mapped_column(Boolean, default=False)
+    listed: Mapped[bool] = mapped_column(Boolean, default=True)  # elderly or alone, and active
+    seen_at: Mapped[float] = mapped_column(Float)
+
+
+class SosEvent(Base):
+    """An alarm of a cared-for person's SOS device (alarms' AlarmChanged) on their record, and
+    the dispatch incident answering it. Keyed by the alarm: an incident the alarms plugin opened
+    may be heard of before the alarm itself, so either message may write the row first (a row
+    without `checkin_id` is an alarm incident of no one under care, listed nowhere)."""
+
+    __tablename__ = "services_sos_events"
+
+    alarm_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("services_checkins.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    device_code: Mapped[str | None] = mapped_column(String(64))
+    type: Mapped[str | None] = mapped_column(String(32))
+    severity: Mapped[str | None] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # who opens the incident: "alarm" (the alarms plugin's own) or "services.sos"
+    incident_source: Mapped[str] = mapped_column(String(16), default="alarm")
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    incident_number: Mapped[str | None] = mapped_column(String(32))
+    incident_state: Mapped[str | None] = mapped_column(String(16))
+    incident_version: Mapped[int] = mapped_column(Integer, default=0)

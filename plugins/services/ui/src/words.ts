@@ -26,6 +26,11 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'services.checkin_not_found': ['未找到该探访对象', 'No such check-in'],
   'services.due_invalid': ['首次探访时间须在 90 天内', 'The first visit must be within 90 days'],
   'services.time_zone_required': ['请填写带时区的时间', 'Give the time with its zone'],
+  'services.resident_required': ['请从人口档案中选择此人', 'Choose the person from the archives'],
+  'services.name_required': ['请填写老人姓名', "Give the person's name"],
+  'services.elder_not_found': ['档案中没有这位老人', 'No such elderly person in the archives'],
+  'services.checkin_exists': ['此人已在探访名单中', 'The person is already on the check-in list'],
+  'services.device_taken': ['该设备已是他人的呼救设备', "The device is another person's SOS device"],
 }
 registerErrorNames(ERROR_NAMES)
 
