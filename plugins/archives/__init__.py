@@ -8,7 +8,7 @@ from pathlib import Path
 from hub.sdk import BasePlugin, PluginContext, PluginUi
 from plugins.archives import api, seed, tags, work_api, work_seed
 from plugins.archives.access import ROLES
-from plugins.archives.keys import Hasher, register_hasher
+from plugins.archives.keys import Hasher
 from plugins.archives.pages import CONSOLE_PAGES, DRAWER_CARDS, MAP_LAYERS, SCREEN_PANELS
 from plugins.archives.records import HOUSES, ORGS, PLACES, Records
 from plugins.archives.residents import Residents
@@ -30,7 +30,7 @@ class ArchivesPlugin(BasePlugin):
     static = HERE / "static"
 
     async def setup(self, ctx: PluginContext) -> None:
-        env = Env(ctx, register_hasher(ctx.sessions, Hasher(ctx.personal)))
+        env = Env(ctx, Hasher(ctx.personal))
         async with ctx.first_start():
             if added := await tags.seed_defaults(env):
                 ctx.log.info("added %d default key-group tags", added)

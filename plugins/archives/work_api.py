@@ -3,14 +3,12 @@ proposals, campaigns). `mount(ctx)` is called from the plugin's setup."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import time
 from typing import Any
 
 from aiohttp import BodyPartReader, web
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from hub.sdk import (
@@ -21,15 +19,13 @@ from hub.sdk import (
     InvalidInput,
     NotFound,
     PluginContext,
-    invalid_from_pydantic,
-    parse_json_body,
     sniff,
 )
 from plugins.archives import work_access as rules
 from plugins.archives.access import READ_ROLES
 from plugins.archives.campaigns import CampaignIn, Campaigns, EntryIn, HouseholdsQuery
 from plugins.archives.changes import Changes, ChangesQuery, ProposalIn, RejectIn
-from plugins.archives.keys import load_hasher
+from plugins.archives.keys import Hasher
 from plugins.archives.messages import RecordChanged, VisitOverdue
 from plugins.archives.visit_sweep import OverdueQuery, VisitSweep
 from plugins.archives.visits import DueQuery, HistoryQuery, VisitIn, Visits
@@ -49,10 +45,8 @@ class SweepIn(BaseModel):
 
 
 async def mount(ctx: PluginContext) -> None:
-    async with ctx.first_start():
-        hasher = await load_hasher(ctx.sessions)
     visits, sweep = Visits(ctx), VisitSweep(ctx)
-    changes, campaigns = Changes(ctx, hasher), Campaigns(ctx)
+    changes, campaigns = Changes(ctx, Hasher(ctx.personal)), Campaigns(ctx)
     _visit_routes(ctx, visits, sweep)
     _change_routes(ctx, changes)
     _campaign_routes(ctx, campaigns)
@@ -115,9 +109,9 @@ def _visit_routes(ctx: PluginContext, visits: Visits, sweeper: VisitSweep) -> No
 
     @http.post(
         "/visits/{visit_id}/photos",
-        summary="Add photos to your visit (multipart `photo` parts, or JSON data URLs)",
+        summary="Add photos to your visit (multipart `photo` parts)",
         status=201,
-        raw_body="multipart/form-data or application/json {photos: [data URL]}",
+        raw_body="multipart/form-data, parts named `photo`",
         rule=rules.VISIT_RECORD,
     )
     async def add_photos(call: Call[None, None]) -> dict[str, Any]:
@@ -154,15 +148,7 @@ def _visit_routes(ctx: PluginContext, visits: Visits, sweeper: VisitSweep) -> No
         return web.Response(body=found.data, content_type=found.content_type, headers=headers)
 
 
-class PhotosIn(BaseModel):
-    """Photos as data URLs (what a plugin page can send: the host's API speaks JSON)."""
-
-    photos: list[str] = Field(min_length=1, max_length=MAX_PHOTOS)
-
-
 async def _read_photos(request: web.Request) -> list[tuple[str, bytes]]:
-    if request.content_type == "application/json":
-        return _data_urls(parse_json_body(await request.read() or b"null", "archives.photo_form"))
     if request.content_type != "multipart/form-data":
         raise HubError("archives.photo_form", "send multipart/form-data with photos", status=415)
     photos: list[tuple[str, bytes]] = []
@@ -174,24 +160,6 @@ async def _read_photos(request: web.Request) -> list[tuple[str, bytes]]:
         photos.append(await _read_photo(part))
     if not photos:
         raise InvalidInput("archives.photo_missing", "send at least one part named `photo`")
-    return photos
-
-
-def _data_urls(data: object) -> list[tuple[str, bytes]]:
-    try:
-        body = PhotosIn.model_validate(data)
-    except ValidationError as exc:
-        raise invalid_from_pydantic(exc) from None
-    photos = []
-    for url in body.photos:
-        head, _, encoded = url.partition(",")
-        if not head.startswith("data:image/") or not head.endswith(";base64"):
-            raise InvalidInput("archives.photo_form", "photos are data:image/...;base64 URLs")
-        try:
-            raw = base64.b64decode(encoded, validate=True)
-        except binascii.Error:
-            raise InvalidInput("archives.photo_form", "a photo is not base64") from None
-        photos.append(_photo(raw))
     return photos
 
 

@@ -47,8 +47,21 @@ export function newClientId(): string {
 export async function sendVisit(job: VisitJob): Promise<StoredVisit> {
   const { photos, name: _name, ...body } = job
   const stored = await api.post<StoredVisit>(`${BASE}/visits`, body)
-  if (photos.length > 0) await api.post(`${BASE}/visits/${stored.id}/photos`, { photos })
+  if (photos.length > 0) await api.upload(`${BASE}/visits/${stored.id}/photos`, photoForm(photos))
   return stored
+}
+
+/** The photos as multipart parts named `photo`. A queued job keeps them as data URLs (what
+ * localStorage can hold); they become files only when sent. */
+export function photoForm(photos: string[]): FormData {
+  const form = new FormData()
+  photos.forEach((url, n) => {
+    const comma = url.indexOf(',')
+    const type = /^data:([^;,]+)/.exec(url)?.[1] ?? 'application/octet-stream'
+    const bytes = Uint8Array.from(atob(url.slice(comma + 1)), (c) => c.charCodeAt(0))
+    form.append('photo', new Blob([bytes], { type }), `photo-${n + 1}.${type.split('/')[1] ?? 'bin'}`)
+  })
+  return form
 }
 
 export class VisitQueue {
