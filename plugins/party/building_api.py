@@ -14,13 +14,16 @@ from plugins.party.building import Building
 from plugins.party.ledger import Ledger
 from plugins.party.meeting_photos import MeetingPhotos
 from plugins.party.member_view import MemberView
+from plugins.party.org_edit import OrgEdits
 from plugins.party.overview import Overview
 from plugins.party.schemas import (
     DoneIn,
     HomeIn,
     MeetingIn,
+    MemberEditIn,
     MemberIn,
     MinutesIn,
+    OrgEditIn,
     OrgIn,
     PointsIn,
     SignInIn,
@@ -44,6 +47,7 @@ class Done(BaseModel):
 
 def install(ctx: PluginContext, building: Building, overview: Overview) -> None:
     _orgs(ctx, building)
+    _edits(ctx, OrgEdits(ctx, building))
     _member(ctx, MemberView(ctx, building))
     _photos(ctx, MeetingPhotos(ctx, building))
     _ledger(ctx, Ledger(ctx, building))
@@ -301,3 +305,37 @@ def _photos(ctx: PluginContext, photos: MeetingPhotos) -> None:
     )
     async def get(call: Call[None, None]) -> web.Response:
         return await photos.get(call.who, call.path_int("meeting_id"), call.path_int("photo_id"))
+
+
+def _edits(ctx: PluginContext, edits: OrgEdits) -> None:
+    @ctx.http.post(
+        "/orgs/{org_id}/edit",
+        summary="Rename an organisation or move it under another",
+        body=OrgEditIn,
+        response=Done,
+        rule=access.ORG_EDIT,
+    )
+    async def edit_org(call: Call[OrgEditIn, None]) -> dict[str, Any]:
+        await edits.edit_org(call.who, call.path_int("org_id"), call.body)
+        return {"ok": True}
+
+    @ctx.http.post(
+        "/orgs/{org_id}/delete",
+        summary="Remove an organisation that holds nothing",
+        response=Done,
+        rule=access.ORG_EDIT,
+    )
+    async def remove_org(call: Call[None, None]) -> dict[str, Any]:
+        await edits.remove_org(call.who, call.path_int("org_id"))
+        return {"ok": True}
+
+    @ctx.http.post(
+        "/members/{member_id}/edit",
+        summary="Change a member's status, transfer them, or link their account",
+        body=MemberEditIn,
+        response=Done,
+        rule=access.ORG_EDIT,
+    )
+    async def edit_member(call: Call[MemberEditIn, None]) -> dict[str, Any]:
+        await edits.edit_member(call.who, call.path_int("member_id"), call.body)
+        return {"ok": True}

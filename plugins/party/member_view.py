@@ -62,7 +62,8 @@ class MemberView:
         )
         return [
             {"id": m.id, "title": m.title, "kind": m.kind, "place": m.place,
-             "starts_at": m.starts_at.timestamp(), "signed": m.id in signed}
+             "starts_at": m.starts_at.timestamp(), "signed": m.id in signed,
+             "located": m.lon is not None and m.lat is not None}
             for m in found
         ]  # fmt: skip
 

@@ -146,3 +146,20 @@ class PromoIn(Strict):
 
 class PromoQuery(Strict):
     grid: str | None = Field(default=None, min_length=1, max_length=64)  # a grid's code
+
+
+class OrgEditIn(Strict):
+    """Rename and/or move an organisation; `parent_id: null` makes it a top organisation."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=80)
+    parent_id: DbId | None = None
+
+
+class MemberEditIn(Strict):
+    """A status change, a transfer (`org_id`), a link to an account (`person_id`, null unlinks)
+    or the grid served; only the fields given change."""
+
+    status: Literal["formal", "probationary", "inactive"] | None = None
+    org_id: DbId | None = None
+    person_id: DbId | None = None
+    grid_id: DbId | None = None
