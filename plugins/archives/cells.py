@@ -46,17 +46,26 @@ def cell_of(value: float, size: float) -> int:
 
 def deltas(points: Iterable[Point], sign: int = 1) -> dict[Key, list[float]]:
     """Per cell of every level: [houses, sum of lng, sum of lat] of `points` times `sign`
-    (points without a position are not on the map)."""
-    out: dict[Key, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    (points without a position are not on the map). The points are summed into the finest
+    level's cells once; a coarser cell is 2^k of those each way, so its index is the fine one
+    shifted right (floor division, exact: cell sizes are powers of two apart)."""
+    size = cell_size(LAST_LEVEL)
+    finest: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
     for grid_id, lng, lat in points:
         if lng is None or lat is None:
             continue
-        for level in LEVELS:
-            size = cell_size(level)
-            cell = out[(level, grid_id, cell_of(lng, size), cell_of(lat, size))]
-            cell[0] += sign
-            cell[1] += sign * lng
-            cell[2] += sign * lat
+        cell = finest[(grid_id, cell_of(lng, size), cell_of(lat, size))]
+        cell[0] += sign
+        cell[1] += sign * lng
+        cell[2] += sign * lat
+    out: dict[Key, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for level in LEVELS:
+        shift = LAST_LEVEL - level
+        for (grid_id, cx, cy), (n, lng, lat) in finest.items():
+            cell = out[(level, grid_id, cx >> shift, cy >> shift)]
+            cell[0] += n
+            cell[1] += lng
+            cell[2] += lat
     return out
 
 
