@@ -73,8 +73,11 @@ class WatchOut(BaseModel):
 class StatsOut(BaseModel):
     viewers: int
     running: bool
+    reconnecting: bool = False  # an RTSP camera dropped while watched: being dialled again
+    reconnects: int = 0  # times it came back
     decoders_started: int
     frames_decoded: int
+    audio_frames: int = 0  # the camera's sound, decoded once for every listening viewer
 
 
 def camera_out(row: Camera) -> CameraOut:

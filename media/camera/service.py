@@ -181,6 +181,7 @@ class Cameras:
         except ControlError as exc:
             raise _hub_error(exc) from None
         stats.pop("frames_sent", None)
+        stats.pop("audio_sent", None)
         return stats
 
     async def follow_grants(self, person_id: int, index: GridIndex, grants_of: GrantsOf) -> None:
