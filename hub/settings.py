@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -91,6 +101,67 @@ class PluginSettings(BaseModel):
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+# a big-screen panel: a built-in one ("kpis") or a plugin's ("party/party")
+SCREEN_PANEL = re.compile(r"[a-z][a-z0-9_]{0,31}(/[a-z][a-z0-9_-]{0,62})?")
+LAYOUT_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+ROLE = re.compile(r"[a-z][a-z0-9_]{1,31}")
+
+
+class ScreenLayout(BaseModel):
+    """A theme of the big screen (综合治理, 党建, ...): its panels in order, and the roles
+    whose holders get it when they open the screen without naming a layout."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title_zh: str = Field(min_length=1, max_length=40)
+    title_en: str = Field(min_length=1, max_length=40)
+    panels: list[str] = Field(min_length=1, max_length=24, description="panel ids, in order")
+    roles: list[str] = Field(default_factory=list, description="holders get it by default")
+
+    @field_validator("panels")
+    @classmethod
+    def _panels(cls, value: list[str]) -> list[str]:
+        for panel in value:
+            if not SCREEN_PANEL.fullmatch(panel):
+                raise ValueError(f"panel {panel!r} is not a panel id (kpis, <plugin>/<panel>)")
+        if len(set(value)) != len(value):
+            raise ValueError("a panel is listed twice")
+        return value
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        for role in value:
+            if not ROLE.fullmatch(role):
+                raise ValueError(f"{role!r} is not a role name")
+        return value
+
+
+class UiSettings(BaseModel):
+    """The web consoles: the big screen's layouts (docs/consoles.md, 展示中心)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    screen_layouts: dict[str, ScreenLayout] = Field(default_factory=dict)
+    screen_layout: str | None = Field(
+        None, description="the layout of those no layout's roles name (default: all panels)"
+    )
+
+    @field_validator("screen_layouts")
+    @classmethod
+    def _names(cls, value: dict[str, ScreenLayout]) -> dict[str, ScreenLayout]:
+        for name in value:
+            if not LAYOUT_NAME.fullmatch(name):
+                raise ValueError(f"layout name {name!r} must match {LAYOUT_NAME.pattern}")
+        return value
+
+    @model_validator(mode="after")
+    def _default(self) -> UiSettings:
+        if self.screen_layout not in (None, *self.screen_layouts):
+            raise ValueError(f"screen_layout {self.screen_layout!r} is not a layout")
+        return self
+
+
 class CoreSettings(BaseSettings):
     """The hub's own configuration; `Settings` adds the components' tables."""
 
@@ -130,6 +201,7 @@ class CoreSettings(BaseSettings):
     files: FileSettings = Field(default_factory=FileSettings)
     timers: TimerSettings = Field(default_factory=TimerSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
 
     @field_validator("time_zone")
     @classmethod

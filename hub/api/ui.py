@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hub import __version__, policy
 from hub.access import Principal
 from hub.errors import HubError
-from hub.keys import PLUGINS, ROLES
+from hub.keys import PLUGINS, ROLES, SETTINGS
 from hub.plugins import Plugin, PluginError
+from hub.screen_layouts import ScreenOut, screen_for, unknown_panels
 from hub.ui import (
     KINDS,
     STATIC_FILE,
@@ -104,6 +106,7 @@ class PluginUiOut(BaseModel):
 
 class UiManifestOut(BaseModel):
     plugins: list[PluginUiOut]
+    screen: ScreenOut = Field(description="the big screen's layouts (staff; empty for others)")
 
 
 @dataclass
@@ -154,7 +157,15 @@ def mount(app: web.Application) -> None:
     and add the routes."""
     bundles = {plugin.name: _bundle(plugin) for plugin in app[PLUGINS].plugins}
     app[CATALOGUE] = Catalogue(bundles, app[ROLES].staff)
+    unknown = unknown_panels(app[SETTINGS].ui, _panel_ids(bundles.values()))
+    if unknown:
+        raise PluginError(f"[ui] screen_layouts name panels nobody has: {', '.join(unknown)}")
     build_router().mount(app)
+
+
+def _panel_ids(bundles: Iterable[Bundle]) -> list[str]:
+    """Every plugin's big-screen panels as layouts name them: "<plugin>/<panel id>"."""
+    return [f"{b.name}/{p.id}" for b in bundles if b.ui is not None for p in b.ui.screen_panels]
 
 
 def _bundle(plugin: Plugin) -> Bundle:
@@ -264,7 +275,10 @@ def build_router() -> Router:
             for bundle in catalogue.bundles.values()
             if bundle.ui is not None
         ]
-        return UiManifestOut(plugins=[p for p in found if _any_item(p)])
+        return UiManifestOut(
+            plugins=[p for p in found if _any_item(p)],
+            screen=_screen(call, catalogue, found),
+        )
 
     @router.get(
         "/plugins/{name}/static/{path:.+}",
@@ -276,6 +290,15 @@ def build_router() -> Router:
         return _static_file(call.request, call.params["name"], call.params["path"])
 
     return router
+
+
+def _screen(call: Call[None, None], catalogue: Catalogue, found: list[PluginUiOut]) -> ScreenOut:
+    """The big screen's layouts for staff, with the plugin panels the caller may see."""
+    who = call.principal
+    if who is None or not (who.is_admin or who.roles & catalogue.staff_roles):
+        return ScreenOut(layouts=[], default=None)
+    visible = [f"{p.name}/{panel.id}" for p in found for panel in p.screen_panels]
+    return screen_for(call.request.app[SETTINGS].ui, visible, who)
 
 
 def _any_item(plugin: PluginUiOut) -> bool:

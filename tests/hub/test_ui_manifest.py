@@ -83,7 +83,9 @@ async def test_without_signing_in_only_residents_sections_are_listed(hub: Client
 
 async def test_a_hub_without_plugins_has_an_empty_manifest(start_hub: StartHub) -> None:
     client = (await start_hub()).client
-    assert await manifest(client, "v01.cmd") == {"plugins": []}
+    body = await manifest(client, "v01.cmd")
+    assert body["plugins"] == []
+    assert [layout["name"] for layout in body["screen"]["layouts"]] == ["all"]
 
 
 async def test_the_module_is_served_as_javascript_and_cached_by_its_hash(hub: Client) -> None:
