@@ -113,12 +113,12 @@ def clustered(layer: dict[str, Any]) -> list[tuple[float, float, int]]:
 
 
 async def test_the_cluster_summary_follows_new_moved_and_imported_houses(
-    start_gridhub: StartGridHub,
+    start_gridhub: StartGridHub, database_url: str
 ) -> None:
     """The cluster view reads the per-cell summary (cells.py): a house added, moved to another
     cell or grid, and a file of imported houses all count at once, each in its own cell and
-    only for those whose grids they are in."""
-    hub = await archives_hub(start_gridhub)
+    only for those whose grids they are in. On SQLite and PostgreSQL (the upserts differ)."""
+    hub = await archives_hub(start_gridhub, database_url=database_url)
     officer, w01 = await hub.sign_in("arch.officer"), await hub.sign_in("w01")
     basic, other = await hub.grid_id(BASIC), await hub.grid_id(OTHER_BASIC)
     box = {"bbox": "118.50,36.85,118.70,36.95", "zoom": 13}  # cells of 0.0156 degrees
