@@ -95,10 +95,12 @@ async def bring_to_life(hub: Hub, keys: dict[str, str]) -> list[DeviceClient]:
     grids = {g["id"]: g for g in await hub.api("GET", "/api/v1/grids", COMMANDER)}
     await _workers(hub, grids)
     devices = await _alarms(hub, keys)
-    await _incidents(hub)
+    await incidents_in_every_stage(hub)
     await _chat(hub)
     sos_socket = await hub.socket("w14")
     await sos_socket.call("escalation.sos.raise", {"note": "河边滑倒，腿部受伤"}, timeout=5)
+    lone = await hub.socket("w02")  # on a timed check-in (the SOS panel lists who is)
+    await lone.call("escalation.checkin.start", {"task": "水库大坝巡查", "interval_s": 1800})
     return devices
 
 
@@ -136,7 +138,8 @@ async def _alarms(hub: Hub, keys: dict[str, str]) -> list[DeviceClient]:
     return made
 
 
-async def _incidents(hub: Hub) -> None:
+async def incidents_in_every_stage(hub: Hub) -> None:
+    """INCIDENTS, each taken as far as its goal by the commander and its worker."""
     grid_of = {"w01": "370783-001-001-01", "w02": "370783-001-001-02",
                "w03": "370783-001-001-03", "w04": "370783-001-001-04",
                "w05": "370783-001-001-05", "w06": "370783-001-002-01",

@@ -167,6 +167,8 @@ const zh = {
       gas_leak: '燃气泄漏', smoke: '烟雾报警', cover_open: '井盖开启', door_open: '门磁开启',
       intrusion: '入侵报警', high_water: '水位超警戒', overheat: '高温', frost: '低温',
       offline: '设备离线', device_offline: '设备离线',
+      // the alarms plugin's own names (plugins/alarms/config.py ALARM_NAMES)
+      fire: '火情告警', gas: '燃气浓度超限', tamper: '设备防拆告警', low_battery: '设备电量低',
     },
     metrics: { ppm: '浓度(ppm)', level: '水位(米)', temperature: '温度(℃)' },
     actions: {
@@ -254,6 +256,8 @@ const zh = {
     play: '播放',
     kinds: { call: '通话', group: '群组通话', ptt: '对讲', sos: 'SOS' },
     no_tiles: '选择人员或摄像头，画面显示在这里',
+    sound_on: '打开声音',
+    sound_off: '关闭声音',
   },
   screen: {
     title: '网格化治理指挥展示中心',
@@ -270,6 +274,19 @@ const zh = {
     by_state: '事件状态',
     live_feed: '实时动态',
     back: '返回控制台',
+    kpis: '关键指标',
+    sos: 'SOS 报警',
+    layout: '展示主题',
+    // why a panel is empty (a blank chart on a wall reads as broken)
+    empty: {
+      loading: '正在读取数据…',
+      per_day: '近 7 日没有新上报的事件',
+      no_incidents: '近 30 日没有事件',
+      on_time: '近 7 日上报的事件还没有走完任何限时环节，暂无按时率',
+      by_type: '当前没有活动告警',
+      feed: '暂无事件动态',
+      layout: '此展示主题没有可显示的面板',
+    },
   },
   people: {
     title: '人员与角色',
@@ -462,6 +479,7 @@ const en: Tree = {
       gas_leak: 'Gas leak', smoke: 'Smoke', cover_open: 'Manhole cover open', door_open: 'Door open',
       intrusion: 'Intrusion', high_water: 'High water', overheat: 'Overheat', frost: 'Frost',
       offline: 'Device offline', device_offline: 'Device offline',
+      fire: 'Fire', gas: 'Gas concentration high', tamper: 'Device tampered with', low_battery: 'Low battery',
     },
     metrics: { ppm: 'Concentration (ppm)', level: 'Level (m)', temperature: 'Temperature (°C)' },
     actions: {
@@ -549,6 +567,8 @@ const en: Tree = {
     play: 'Play',
     kinds: { call: 'Call', group: 'Group call', ptt: 'PTT', sos: 'SOS' },
     no_tiles: 'Pick people or cameras; their video shows here',
+    sound_on: 'Sound on',
+    sound_off: 'Sound off',
   },
   screen: {
     title: 'Grid Governance Command Display',
@@ -565,6 +585,18 @@ const en: Tree = {
     by_state: 'Incidents by state',
     live_feed: 'Live feed',
     back: 'Back to console',
+    kpis: 'Key figures',
+    sos: 'SOS alerts',
+    layout: 'Theme',
+    empty: {
+      loading: 'Reading the figures…',
+      per_day: 'No incident reported in the last 7 days',
+      no_incidents: 'No incidents in the last 30 days',
+      on_time: 'No timed stage of the last 7 days’ incidents has ended yet: no on-time rate',
+      by_type: 'No active alarms',
+      feed: 'No incident activity yet',
+      layout: 'This theme has no panel to show',
+    },
   },
   people: {
     title: 'People & roles',

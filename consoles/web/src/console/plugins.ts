@@ -24,6 +24,7 @@ export const pluginsLoaded = computed(() => manifest.value !== null)
 export const pluginPages = computed(() => (manifest.value ? contributions(manifest.value, 'pages') : []))
 export const pluginLayers = computed(() => (manifest.value ? contributions(manifest.value, 'map_layers') : []))
 export const pluginPanels = computed(() => (manifest.value ? contributions(manifest.value, 'screen_panels') : []))
+export const screenLayouts = computed(() => manifest.value?.screen ?? { layouts: [], default: null })
 
 /** Where a plugin page lives in the console's router (under /console). */
 export function pagePath(page: { plugin: string; path: string }): string {

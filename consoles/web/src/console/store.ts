@@ -124,7 +124,7 @@ export const useLive = defineStore('live', () => {
 
   async function load(): Promise<void> {
     subscribe()
-    const [gridList, who, deviceList, alarmList, incidentList, sosList, catalogue] =
+    const [gridList, who, deviceList, alarmList, incidentList, sosList, sosTaken, catalogue] =
       await Promise.all([
         api.get<GridNode[]>('/api/v1/grids', { geometry: true }),
         allAfter(realtime, 'presence.who', { include_offline: true }, (r) => r.people as PresenceRow[], (p) => p.person_id),
@@ -132,6 +132,8 @@ export const useLive = defineStore('live', () => {
         realtime.call<{ alarms: Alarm[] }>('alarms.list', { active: true, limit: 500 }),
         realtime.call<{ items: Incident[] }>('dispatch.list', { limit: 500 }),
         api.get<{ sos: Sos[] }>('/api/v1/escalation/sos', { state: 'open' }),
+        // taken but not closed is still under way (openSos): a reload must not drop it
+        api.get<{ sos: Sos[] }>('/api/v1/escalation/sos', { state: 'acknowledged' }),
         api.get<{ items: Category[] }>('/api/v1/dispatch/categories'),
       ])
     grids.value = gridList
@@ -143,7 +145,7 @@ export const useLive = defineStore('live', () => {
     incidents.clear()
     for (const incident of incidentList.items) incidents.set(incident.id, incident)
     sos.clear()
-    for (const item of sosList.sos) sos.set(item.id, item)
+    for (const item of [...sosList.sos, ...sosTaken.sos]) sos.set(item.id, item)
     categories.value = catalogue.items
     void loadDirectory()
     void loadChains()

@@ -78,8 +78,19 @@ export interface PluginManifest {
   styles: string[]
 }
 
+/** A layout of the big screen (settings [ui.screen_layouts], hub/screen_layouts.py). */
+export interface ScreenLayout {
+  name: string
+  title_zh: string
+  title_en: string
+  /** the console's own panel ids and "<plugin>/<panel id>", in order */
+  panels: string[]
+}
+
 export interface Manifest {
   plugins: PluginManifest[]
+  /** the big screen's layouts (staff only) and the caller's own when the URL names none */
+  screen?: { layouts: ScreenLayout[]; default: string | null }
 }
 
 export type ContributionKind =
