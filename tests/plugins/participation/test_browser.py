@@ -1,21 +1,22 @@
-"""群众参与 in the browser (Debian's Chromium): a resident signs in inside the section of the
-residents' page (/report), signs up for an activity there and checks in on site by the phone's
-position; after the resident exchanges points, the village commander sees the
-sign-up and check-in on the console page, completes the activity (hours and points recorded)
-and hands the goods over."""
+"""群众参与 in the browser (Debian's Chromium): the village commander adds a points rule and
+publishes an activity through the console page's forms; a resident signs in inside the section
+of the residents' page (/report), signs up for it there and checks in on site by the phone's
+position; the commander sees the sign-up and check-in, completes the activity (hours and points
+recorded), stocks an item through the shop's form, and hands the resident's exchange over."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from hub.testing import PASSWORD, RunningHub
 from hub.testing.fixtures import StartGridHub
 from tests.consoles.browser import Browsers, input_of, require_dist
 from tests.consoles.conftest import browsers  # noqa: F401  (a fixture: Chromium on console_hub)
-from tests.plugins.participation.conftest import API, VILLAGE, add_item, add_resident, add_rule
+from tests.plugins.participation.conftest import API, VILLAGE, add_resident
 
 
 @pytest.fixture
@@ -24,29 +25,65 @@ async def console_hub(start_gridhub: StartGridHub) -> RunningHub:
     return await start_gridhub(["participation", "dispatch", "alarms", "escalation"], demo=True)
 
 
-async def test_an_officer_sees_a_sign_up_and_hands_goods_over(
+async def choose(page: Page, test_id: str, option: str) -> None:
+    """Pick `option` of the Element Plus select tagged `test_id`."""
+    await page.get_by_test_id(test_id).click()
+    await page.locator(".el-select-dropdown__item:visible", has_text=option).click()
+
+
+async def number(page: Page, test_id: str, value: object) -> None:
+    field = input_of(page, test_id)
+    await field.fill(str(value))
+    await field.press("Tab")  # an input-number takes its value on change
+
+
+async def test_an_officer_publishes_a_resident_signs_up_and_goods_are_handed_over(
     console_hub: RunningHub,
     browsers: Browsers,  # noqa: F811
 ) -> None:
     hub = console_hub
     officer = await hub.sign_in("v01.cmd")
     village = await hub.grid_id(VILLAGE)
-    rule = await add_rule(officer, village, points=10, kind="volunteer_hour", title="每小时")
-    now = datetime.now(UTC)
-    spec = {
-        "grid_id": village,
-        "title": "敬老院打扫卫生",
-        "category": "elderly",
-        "place": "幸福院",
-        "lon": 118.7,
-        "lat": 36.9,
-        "starts_at": (now - timedelta(minutes=5)).isoformat(),
-        "ends_at": (now + timedelta(hours=2)).isoformat(),
-        "hours": 2,
-        "capacity": 10,
-        "rule_id": rule["id"],
+    page = await browsers.signed_in("v01.cmd", PASSWORD, "/console")
+    await page.get_by_test_id("nav-plugin-participation-participation").click()
+    # The village's rule and the activity, through the page's forms.
+    await page.get_by_role("tab", name="积分规则").click()
+    await choose(page, "participation-rule-kind", "志愿服务时长")
+    await input_of(page, "participation-rule-title").fill("每小时")
+    await number(page, "participation-rule-points", 10)
+    await page.get_by_test_id("participation-rule-add").click()
+    await expect(page.get_by_test_id("participation-rules")).to_contain_text("每小时")
+    await page.get_by_role("tab", name="志愿活动").click()
+    await page.get_by_test_id("participation-new-activity").click()
+    wall = datetime.now(ZoneInfo("Asia/Shanghai"))  # the deployment's zone
+    fields = {
+        "participation-activity-title": "敬老院打扫卫生",
+        "participation-activity-place": "幸福院",
+        "participation-activity-starts": f"{wall - timedelta(minutes=5):%Y-%m-%dT%H:%M}",
+        "participation-activity-ends": f"{wall + timedelta(hours=2):%Y-%m-%dT%H:%M}",
     }
-    await officer.json("POST", f"{API}/activities", json=spec)
+    for test_id, value in fields.items():
+        await input_of(page, test_id).fill(value)
+    for test_id, value in (("lon", 118.7), ("lat", 36.9), ("hours", 2), ("capacity", 10)):
+        await number(page, f"participation-activity-{test_id}", value)
+    await choose(page, "participation-activity-rule", "每小时 (10)")
+    await page.get_by_test_id("participation-activity-save").click()
+    card = page.get_by_test_id("participation-activity").filter(has_text="敬老院打扫卫生")
+    await expect(card).to_contain_text("报名 0/10")
+    [stored] = [
+        a
+        for a in (await officer.json("GET", f"{API}/activities"))["activities"]
+        if a["title"] == "敬老院打扫卫生"
+    ]
+    assert (stored["place"], stored["hours"], stored["lon"], stored["lat"]) == (
+        "幸福院",
+        2,
+        118.7,
+        36.9,
+    )
+    starts = datetime.fromisoformat(stored["starts_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"{starts:%Y-%m-%dT%H:%M}" == fields["participation-activity-starts"]
+
     await add_resident(hub, "vol.browser")
     # The phone is about 100 m from the activity's place (within its radius).
     near = {
@@ -66,10 +103,8 @@ async def test_an_officer_sees_a_sign_up_and_hands_goods_over(
     await expect(section.get_by_test_id("participation-notice")).to_contain_text("签到成功")
     await expect(mine).to_contain_text("已签到")
     resident = await hub.sign_in("vol.browser")
-    item = await add_item(officer, village, cost=5, stock=2)
 
-    page = await browsers.signed_in("v01.cmd", PASSWORD, "/console")
-    await page.get_by_test_id("nav-plugin-participation-participation").click()
+    await page.reload()
     card = page.get_by_test_id("participation-activity").filter(has_text="敬老院打扫卫生")
     await expect(card.get_by_test_id("participation-signups")).to_contain_text("居民vol.browser")
     await expect(card.get_by_test_id("participation-signups")).to_contain_text(" m)")
@@ -78,6 +113,15 @@ async def test_an_officer_sees_a_sign_up_and_hands_goods_over(
     mine = await resident.json("GET", f"{API}/points/mine")
     assert [a["balance"] for a in mine["accounts"]] == [20]
 
+    await page.get_by_role("tab", name="积分超市").click()
+    await input_of(page, "participation-item-name").fill("环保购物袋")
+    await number(page, "participation-item-cost", 5)
+    await number(page, "participation-item-stock", 2)
+    await page.get_by_test_id("participation-item-add").click()
+    await expect(page.get_by_test_id("participation-items")).to_contain_text("环保购物袋")
+    items = (await officer.json("GET", f"{API}/shop/items", params={"grid_id": village}))["items"]
+    [item] = [i for i in items if i["name"] == "环保购物袋"]
+    assert (item["cost"], item["stock"]) == (5, 2)
     await resident.json("POST", f"{API}/shop/exchanges", json={"item_id": item["id"]})
     await page.reload()
     await page.get_by_role("tab", name="积分超市").click()
@@ -85,5 +129,5 @@ async def test_an_officer_sees_a_sign_up_and_hands_goods_over(
     await expect(exchanges).to_contain_text("待发放")
     await exchanges.get_by_test_id("participation-hand-over").click()
     await expect(exchanges).to_contain_text("已发放")
-    stored = await officer.json("GET", f"{API}/shop/exchanges")
-    assert [x["state"] for x in stored["exchanges"]] == ["handed_over"]
+    stored_exchanges = await officer.json("GET", f"{API}/shop/exchanges")
+    assert [x["state"] for x in stored_exchanges["exchanges"]] == ["handed_over"]

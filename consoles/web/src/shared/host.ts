@@ -56,6 +56,15 @@ export const api = {
     const { api: http, auth } = client()
     return http.request<T>('POST', path, { body: body ?? {}, auth })
   },
+  put<T = unknown>(path: string, body?: unknown): Promise<T> {
+    const { api: http, auth } = client()
+    return http.request<T>('PUT', path, { body: body ?? {}, auth })
+  },
+  /** Resolves with the answer's JSON, or undefined for 204 No Content. */
+  delete<T = unknown>(path: string): Promise<T> {
+    const { api: http, auth } = client()
+    return http.request<T>('DELETE', path, { auth })
+  },
   /** A multipart POST (files: `form.append('file', blob, name)`), signed in as the page's own
    * uploads are; the answer is JSON as for post(). */
   upload<T = unknown>(path: string, form: FormData): Promise<T> {

@@ -85,3 +85,22 @@ export function stateName(state: string): string {
   const pair = STATES[state]
   return pair ? text(pair[0], pair[1]) : state
 }
+
+const KINDS: Record<string, Pair> = {
+  volunteer_hour: ['志愿服务时长', 'Volunteer hours'],
+  deliberation: ['参加议事', 'Deliberation'],
+  conduct: ['好人好事', 'Good conduct'],
+  need: ['群众点单', 'Needs done'],
+  environment: ['环境卫生', 'Environment'],
+  elderly: ['为老服务', 'Elderly care'],
+  culture: ['文化活动', 'Culture'],
+  safety: ['平安建设', 'Safety'],
+  education: ['教育辅导', 'Education'],
+  health: ['健康服务', 'Health'],
+}
+
+/** A rule kind or an activity category in words (an unknown code as it is). */
+export function kindName(kind: string): string {
+  const pair = KINDS[kind]
+  return pair ? text(pair[0], pair[1]) : kind
+}
