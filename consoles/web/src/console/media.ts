@@ -340,10 +340,12 @@ export interface Tile {
   kind: 'pull' | 'camera'
   state: string
   stream: MediaStream | null
+  /** the feed has sound (a fixed camera with a microphone); the wall starts it muted */
+  audio?: boolean
 }
 
 interface Camera {
-  id: number
+  camera_id: number
   name: string
   enabled: boolean
 }
@@ -363,12 +365,17 @@ export const useWall = defineStore('video-wall', () => {
     realtime.on<CallSignal>('call.signal', (signal) => void onSignal(signal))
   }
 
-  function videoPeer(key: string, trickle: number | null): RTCPeerConnection {
+  function videoPeer(key: string, trickle: number | null, sound = false): RTCPeerConnection {
     const pc = new RTCPeerConnection({ iceServers: [] })
     pc.addTransceiver('video', { direction: 'recvonly' })
+    // a camera's sound, when it has some: the gateway answers with an audio track only then
+    if (sound) pc.addTransceiver('audio', { direction: 'recvonly' })
     pc.ontrack = (event) => {
       const tile = tiles.get(key)
-      if (tile) tiles.set(key, { ...tile, stream: new MediaStream([event.track]), state: 'live' })
+      if (!tile) return
+      const stream = tile.stream ?? new MediaStream()
+      stream.addTrack(event.track)
+      tiles.set(key, { ...tile, stream, state: 'live', audio: tile.audio || event.track.kind === 'audio' })
     }
     if (trickle !== null) {
       pc.onicecandidate = (event) => {
@@ -419,12 +426,12 @@ export const useWall = defineStore('video-wall', () => {
   }
 
   async function watch(camera: Camera): Promise<void> {
-    const key = `camera-${camera.id}`
+    const key = `camera-${camera.camera_id}`
     if (tiles.has(key)) return
     tiles.set(key, { key, label: camera.name, kind: 'camera', state: 'connecting', stream: null })
     try {
-      const pc = videoPeer(key, null)
-      const reply = await api.post<{ viewer_id: string; sdp: string }>(`/api/v1/cameras/${camera.id}/watch`, { sdp: await gatheredOffer(pc) })
+      const pc = videoPeer(key, null, true)
+      const reply = await api.post<{ viewer_id: string; sdp: string }>(`/api/v1/cameras/${camera.camera_id}/watch`, { sdp: await gatheredOffer(pc) })
       await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp })
     } catch (error) {
       drop(key, false)

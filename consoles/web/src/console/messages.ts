@@ -258,6 +258,8 @@ const zh = {
     no_tiles: '选择人员或摄像头，画面显示在这里',
     sound_on: '打开声音',
     sound_off: '关闭声音',
+    sound_on: '打开声音',
+    sound_off: '关闭声音',
   },
   screen: {
     title: '网格化治理指挥展示中心',
@@ -567,6 +569,8 @@ const en: Tree = {
     play: 'Play',
     kinds: { call: 'Call', group: 'Group call', ptt: 'PTT', sos: 'SOS' },
     no_tiles: 'Pick people or cameras; their video shows here',
+    sound_on: 'Sound on',
+    sound_off: 'Sound off',
     sound_on: 'Sound on',
     sound_off: 'Sound off',
   },
