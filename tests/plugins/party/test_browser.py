@@ -99,6 +99,12 @@ async def test_party_page_map_layer_and_big_screen_panel(
             "grid_id": await console_hub.grid_id("370783-001-001-P01"),
         },
     )
+    await town.json(
+        "POST",
+        f"{API}/meetings",
+        json={"org_id": branch["id"], "kind": "lecture", "title": "冬季党课",
+              "starts_at": datetime.now(UTC).isoformat(), "place": "党群服务中心"},
+    )  # fmt: skip
     page = await browsers.signed_in("town1.cmd", PASSWORD, "/console")
     await page.get_by_test_id("nav-plugin-party-building").click()
     tree = page.get_by_test_id("party-org-tree")
@@ -113,8 +119,32 @@ async def test_party_page_map_layer_and_big_screen_panel(
     await joined.press("Enter")
     await page.get_by_test_id("party-member-add").click()
     await expect(tree).to_contain_text("东庄村党支部（党支部 · 1）")
+    # change it afterwards: rename the branch, make the member probationary
+    await input_of(page, "party-org-rename").fill("东庄村第一党支部")
+    await page.get_by_test_id("party-org-save").click()
+    await expect(tree).to_contain_text("东庄村第一党支部（党支部 · 1）")
+    await page.get_by_test_id("party-edit-member").click()
+    await page.get_by_role("option", name="刘丽娟", exact=True).click()
+    await page.get_by_test_id("party-edit-status").click()
+    await page.get_by_role("option", name="预备党员", exact=True).click()
+    await page.get_by_test_id("party-edit-save").click()
     await page.get_by_role("tab", name="党员与积分").click()
-    await expect(page.get_by_test_id("party-members")).to_contain_text("2001-07-01")
+    members = page.get_by_test_id("party-members")
+    await expect(members).to_contain_text("2001-07-01")
+    await expect(members).to_contain_text("预备党员")
+    # the meeting's record: minutes typed on the page, a photo added and shown
+    await page.get_by_role("tab", name="三会一课").click()
+    await page.get_by_test_id("party-meetings").locator(".el-table__expand-icon").first.click()
+    await input_of(page, "party-minutes").fill("学习党章第一章。")
+    await page.get_by_test_id("party-minutes-save").click()
+    await page.get_by_test_id("party-photo-file").set_input_files(
+        files=[{"name": "会场.png", "mimeType": "image/png", "buffer": fieldkit.png()}]
+    )
+    photo = page.get_by_test_id("party-meeting-photo")
+    await expect(photo).to_have_js_property("complete", True)
+    assert await photo.evaluate("img => img.naturalWidth") == 64
+    stored = (await town.json("GET", f"{API}/orgs/{branch['id']}/meetings"))["items"]
+    assert [(m["minutes"], len(m["photos"])) for m in stored] == [("学习党章第一章。", 1)]
     # this year's ledger XLSX, fetched with the page's sign-in (api.download)
     async with page.expect_download() as started:
         await page.get_by_test_id("party-ledger-xlsx").click()
@@ -131,7 +161,7 @@ async def test_party_page_map_layer_and_big_screen_panel(
     screen = await browsers.signed_in("town1.cmd", PASSWORD, "/console/screen")
     panel = screen.get_by_test_id("screen-panel-party-party")
     await expect(panel).to_contain_text("三务按期公开率")
-    await expect(panel.get_by_test_id("party-meetings-held")).to_have_text("0")
+    await expect(panel.get_by_test_id("party-meetings-held")).to_have_text("1")  # 冬季党课
 
 
 async def test_a_member_signs_in_reports_home_and_records_service_on_the_phone(
@@ -169,6 +199,14 @@ async def test_a_member_signs_in_reports_home_and_records_service_on_the_phone(
             "place": "党群服务中心",
         },
     )
+    here = fieldkit.HERE
+    located = await town.json(
+        "POST",
+        f"{API}/meetings",
+        json={"org_id": branch["id"], "kind": "group", "title": "党小组会",
+              "starts_at": datetime.now(UTC).isoformat(), "place": "第一网格活动室",
+              "lon": here["longitude"], "lat": here["latitude"]},
+    )  # fmt: skip
     await town.json(
         "POST",
         f"{API}/tasks",
@@ -179,10 +217,17 @@ async def test_a_member_signs_in_reports_home_and_records_service_on_the_phone(
     await phone.get_by_test_id("tab-plugin-party-member").click()
     tab = phone.get_by_test_id("party-member-tab")
     await expect(tab.get_by_test_id("party-my-points")).to_have_text("0")
-    await input_of(phone, "party-code").fill(meeting["code"])
-    await tab.get_by_test_id("party-sign-in").click()
-    await expect(tab.get_by_test_id("party-my-meeting")).to_contain_text("已签到")
+    coded = tab.get_by_test_id("party-my-meeting").filter(has_text="主题党日")
+    code = '[data-testid="party-code"] input, input[data-testid="party-code"]'
+    await coded.locator(code).first.fill(meeting["code"])
+    await coded.get_by_test_id("party-sign-in").click()
+    await expect(coded).to_contain_text("已签到")
     await expect(tab.get_by_test_id("party-my-points")).to_have_text("2")
+    # the other meeting by where the phone is (the browser's geolocation, within 200 m)
+    by_place = tab.get_by_test_id("party-my-meeting").filter(has_text="党小组会")
+    await by_place.get_by_test_id("party-sign-in-here").click()
+    await expect(by_place).to_contain_text("已签到")
+    await expect(tab.get_by_test_id("party-my-points")).to_have_text("4")
     await tab.get_by_test_id("party-home").click()
     await phone.get_by_role("option", name="王家村", exact=True).click()
     await tab.get_by_test_id("party-report").click()
@@ -191,8 +236,10 @@ async def test_a_member_signs_in_reports_home_and_records_service_on_the_phone(
     await task.get_by_test_id("party-take").click()
     await task.get_by_test_id("party-done").click()
     await expect(task).to_contain_text("已完成")
-    await expect(tab.get_by_test_id("party-my-points")).to_have_text("3")
+    await expect(tab.get_by_test_id("party-my-points")).to_have_text("5")
     w01 = await console_hub.sign_in("w01")
+    signed = (await town.json("GET", f"{API}/orgs/{branch['id']}/meetings"))["items"]
+    assert {m["id"]: m["signed_in"] for m in signed}[located["id"]] == 1
     service = (await w01.json("GET", f"{API}/me/service"))["items"]
     assert [(s["title"], s["hours"], s["done"]) for s in service] == [("敬老院义务打扫", 1, True)]
 

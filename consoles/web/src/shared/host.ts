@@ -81,6 +81,11 @@ export const api = {
     saveBlob(blob, saved)
     return saved
   },
+  /** A blob: URL of a protected file for <img src> (a plain URL would carry no sign-in);
+   * revoke it with URL.revokeObjectURL when it is no longer shown. */
+  fileUrl(path: string): Promise<string> {
+    return client().api.fileUrl(path)
+  },
   /** An export (a POST with its filters as the body) saved as a file, like download(). */
   async exportFile(path: string, body: object, filename?: string): Promise<string> {
     const { api: http, auth } = client()
