@@ -11,6 +11,8 @@ export interface Sos {
   raised_at: number
   owner_id: number | null
   owner_name: string | null
+  /** recording:<id> once the worker's hot mic is being recorded */
+  audio_stream_id?: string | null
 }
 
 export interface Chain {
@@ -30,4 +32,16 @@ export interface EscalationAlert {
   level: string
   level_grid_name?: string | null
   started_at: number
+}
+
+export interface Checkin {
+  id: number
+  person_id: number
+  grid_id: number
+  task: string
+  interval_s: number
+  due_at: number
+  state: 'active' | 'stopped' | 'missed'
+  started_at: number
+  sos_id: number | null
 }

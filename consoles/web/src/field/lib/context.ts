@@ -1,7 +1,9 @@
 
 import type { Calls } from './calls'
 import type { Chat } from './chat'
+import type { Checkin } from './checkin'
 import type { Duty } from './duty'
+import type { HotMic } from './hotmic'
 import type { Ptt } from './ptt'
 import type { Session } from './session'
 
@@ -11,6 +13,8 @@ export interface Field {
   calls: Calls
   chat: Chat
   ptt: Ptt
+  hotMic: HotMic
+  checkin: Checkin
 }
 
 let field: Field | null = null

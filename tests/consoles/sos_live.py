@@ -1,0 +1,76 @@
+"""SOS hot mic and live listening, in Chromium with fake media devices: the field app raises an
+SOS by long press and publishes its microphone to the SOS's recorder on a real media worker;
+the commander takes the SOS on the console, listens live (sound, not only packets, arrives)
+and talks back (the phone hears it); the recording is attached to the SOS.
+
+Not collected on its own (no test_ prefix): tests/consoles/test_field_sos_live.py runs this file
+with pytest inside a network namespace that has only `lo` up. It refuses to run anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.consoles.browser import Browsers
+from tests.consoles.conftest import COMMANDER, PASSWORD, WORKER, ConsoleHub, StartConsoleHub
+from tests.consoles.fieldkit import phone
+
+INSIDE = "GRIDHUB_SOS_LIVE_NETNS"
+CONNECT_MS = 20_000
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get(INSIDE) != "1", reason="runs only inside the loopback-only network namespace"
+)
+
+
+@pytest.fixture
+async def console_hub(start_console_hub: StartConsoleHub) -> ConsoleHub:
+    return await start_console_hub(media={"embedded_workers": 1, "ice_addresses": ["127.0.0.1"]})
+
+
+async def raise_sos(field: Page) -> None:
+    """Hold the SOS button until the banner says the hub has it."""
+    box = await field.get_by_test_id("sos-button").bounding_box()
+    assert box is not None
+    await field.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await field.mouse.down()
+    await expect(field.get_by_test_id("sos-banner")).to_have_attribute("data-state", "open")
+    await field.mouse.up()
+
+
+async def test_sos_hot_mic_is_heard_live_on_the_console_and_answered(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    # The microphone granted as a user would: Chromium then offers its real (loopback) host
+    # candidates instead of mDNS names, which need multicast that a lo-only namespace lacks.
+    console = await browsers.signed_in(
+        COMMANDER, PASSWORD, "/console/alarms", permissions=["microphone", "notifications"]
+    )
+    field = await browsers.signed_in(
+        WORKER, PASSWORD, "/field", **phone(permissions=["geolocation", "microphone"])
+    )
+    await raise_sos(field)
+    banner = field.get_by_test_id("sos-banner")
+    await expect(banner).to_have_attribute("data-mic", "live", timeout=CONNECT_MS)
+    await expect(banner).to_contain_text("麦克风已开启")
+    sos = (await console_hub.api("GET", "/api/v1/escalation/sos?state=open", COMMANDER))["sos"][0]
+    assert sos["audio_stream_id"].startswith("recording:")  # the recording is the SOS's
+
+    await console.get_by_test_id(f"sos-take-{sos['id']}").click()
+    live = console.get_by_test_id(f"sos-live-{sos['id']}")
+    await console.get_by_test_id(f"sos-listen-{sos['id']}").click()
+    await expect(live).to_have_attribute("data-state", "live", timeout=CONNECT_MS)
+    # the fake microphone's beeps, not only the relay's silence packets
+    await expect(live).to_have_attribute("data-heard", "true", timeout=CONNECT_MS)
+    await expect(banner).to_have_attribute("data-talkback", "false")  # the console is muted
+
+    await console.get_by_test_id(f"sos-talk-{sos['id']}").click()
+    await expect(banner).to_have_attribute("data-talkback", "true", timeout=CONNECT_MS)
+    await expect(banner).to_contain_text("指挥员正在与您通话")
+    recording_id = sos["audio_stream_id"].removeprefix("recording:")
+    row = await console_hub.api("GET", f"/api/v1/recordings/{recording_id}", COMMANDER)
+    assert (row["kind"], row["state"], row["subject"]) == ("sos", "recording", f"sos:{sos['id']}")
+    assert len(row["participants"]) == 2  # the worker and the commander who listened
