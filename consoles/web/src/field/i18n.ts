@@ -43,6 +43,19 @@ export const zh = {
     hold: '长按2秒 SOS 求救', holding: '继续按住…', sent: '求救已发出，指挥中心正在响应',
     queued: '没有网络：求救已保存，联网后立即发送', received: '{name} 已接警，请保持电话畅通',
     closed: '求救已处理完毕', active: 'SOS 求救中',
+    cameraAllow: '求救时同时开启后置摄像头', cameraHint: '求救时手机会自动开启麦克风录音，指挥中心可实时收听并与您通话；打开此项后（且本地规定录制视频时）还会录制后置摄像头画面',
+    mic: {
+      starting: '正在开启麦克风…', live: '麦克风已开启，正在录音，指挥中心可实时收听',
+      denied: '无法使用麦克风：求救已发出，但没有录音', failed: '录音未能开始：求救已发出，但没有录音',
+      camera: '后置摄像头录像中', talkBack: '指挥员正在与您通话',
+    },
+  },
+  checkin: {
+    title: '定时报平安', hint: '独自执行危险任务（巡堤、高空作业、夜间巡查）前开启：超时未报平安将自动发出 SOS',
+    task: '任务名称，如：水库大坝巡查', every: '每 {time} 报一次', minutes: '{n} 分钟', seconds: '{n} 秒',
+    start: '开始报平安', started: '已开始定时报平安', running: '报平安中：{task}', due: '{time} 内报平安',
+    ok: '我很安全', answered: '已报平安', stop: '结束', stopped: '已结束报平安',
+    missed: '未按时报平安（{task}），已自动发出 SOS',
   },
   chat: {
     channels: '我的群组', empty: '暂无消息', placeholder: '输入消息', send: '发送',
@@ -122,6 +135,20 @@ export const en: Messages = {
     sent: 'SOS sent: the command centre is responding',
     queued: 'No network: SOS saved, sent as soon as you are online',
     received: '{name} has taken your SOS', closed: 'SOS closed', active: 'SOS active',
+    cameraAllow: 'Rear camera on SOS too',
+    cameraHint: 'On SOS the phone records its microphone, and the command centre can listen live and talk to you; with this on (and video recording allowed here) the rear camera is recorded too',
+    mic: {
+      starting: 'Opening the microphone…', live: 'Microphone on and recorded; the command centre can listen live',
+      denied: 'No microphone: the SOS was sent, without audio', failed: 'Recording did not start: the SOS was sent, without audio',
+      camera: 'rear camera recorded', talkBack: 'a commander is talking to you',
+    },
+  },
+  checkin: {
+    title: 'Timed check-in', hint: 'Start before a dangerous task alone (dam patrol, work at height, night rounds): a missed check-in raises an SOS by itself',
+    task: 'Task, e.g. reservoir dam patrol', every: 'every {time}', minutes: '{n} min', seconds: '{n} s',
+    start: 'Start check-ins', started: 'Timed check-in started', running: 'Checking in: {task}', due: 'check in within {time}',
+    ok: "I'm safe", answered: 'Checked in', stop: 'Stop', stopped: 'Check-ins stopped',
+    missed: 'Check-in missed ({task}): an SOS was raised',
   },
   chat: {
     channels: 'My channels', empty: 'No messages', placeholder: 'Message', send: 'Send',
