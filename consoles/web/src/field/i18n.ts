@@ -61,6 +61,7 @@ export const zh = {
     channels: '我的群组', empty: '暂无消息', placeholder: '输入消息', send: '发送',
     photo: '图片', members: '成员', call: '语音通话', unread: '{n} 条未读', back: '返回',
     system: '系统消息',
+    owner: '群主', // a member's role 'owner' (the others are plain members: no word)
   },
   call: {
     incoming: '{name} 来电', accept: '接听', decline: '拒绝', hangup: '挂断',
@@ -154,6 +155,7 @@ export const en: Messages = {
     channels: 'My channels', empty: 'No messages', placeholder: 'Message', send: 'Send',
     photo: 'Photo', members: 'Members', call: 'Call', unread: '{n} unread', back: 'Back',
     system: 'Notice',
+    owner: 'Owner',
   },
   call: {
     incoming: '{name} is calling', accept: 'Accept', decline: 'Decline', hangup: 'Hang up',
