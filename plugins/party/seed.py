@@ -1,5 +1,6 @@
 """Demo data: a party committee per demo town with branches on the demo villages (the ones
-with party-building grids on them), members, a meeting, and disclosures in each state."""
+with party-building grids on them), members, a meeting, disclosures in each state, and a
+published article for the town and a course for the first village (党建宣传)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from plugins.party.models import (
     Member,
     Organisation,
     PointEntry,
+    PromoItem,
+    PromoTarget,
 )
 
 TOWN = "370783-001"
@@ -58,6 +61,7 @@ async def seed_demo(ctx: PluginContext) -> None:
                 )
             )
             await _disclosures(session, village.id)
+        await _promotion(session, town.id, villages[0].id)
 
 
 def _party_grid(ctx: PluginContext, village: GridNode) -> GridNode | None:
@@ -116,3 +120,27 @@ async def _disclosures(session: AsyncSession, village_id: int) -> None:
             ),
         ]
     )
+
+
+PROMOTION = (
+    (
+        "article",
+        "学习贯彻党的二十大精神",
+        "全体党员要深入学习党的二十大报告，结合村（社区）工作实际抓好落实。",
+    ),
+    (
+        "course",
+        "党课：村级事务民主决策",
+        "一、“四议两公开”工作法\n二、村务监督委员会的职责\n三、案例讨论",
+    ),
+)
+
+
+async def _promotion(session: AsyncSession, town_id: int, village_id: int) -> None:
+    for (kind, title, body), grid_id in zip(PROMOTION, (town_id, village_id), strict=True):
+        item = PromoItem(
+            kind=kind, title=title, body=body, state="published", published_at=utcnow()
+        )
+        session.add(item)
+        await session.flush()
+        session.add(PromoTarget(item_id=item.id, grid_id=grid_id))

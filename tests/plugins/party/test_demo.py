@@ -29,6 +29,11 @@ async def test_seed_demo_once_and_what_it_shows(hub: RunningHub) -> None:
         "GET", f"{API}/public/disclosures", params={"grid": VILLAGE}
     )
     assert [i["title"] for i in public["items"]] == ["党员发展及党费收缴情况"]
+    promotion = await hub.anonymous().json(
+        "GET", f"{API}/public/promotion", params={"grid": VILLAGE}
+    )
+    assert sorted(i["title"] for i in promotion["items"]) == [
+        "党课：村级事务民主决策", "学习贯彻党的二十大精神"]  # fmt: skip
 
 
 async def test_the_map_layer_and_the_big_screen_summary(hub: RunningHub) -> None:
