@@ -28,6 +28,8 @@ from hub.sdk import (
     NotFound,
     PluginContext,
     Principal,
+    RateLimit,
+    RateLimited,
     in_scope,
     sniff,
     utcnow,
@@ -36,6 +38,11 @@ from plugins.dispatch.messages import IncidentChanged, IncidentRequested
 from plugins.participation.access import OFFICERS, POST
 from plugins.participation.models import Comment, Post, PostPhoto, PostReport
 from plugins.participation.points import Points, resident_villages
+
+# Per resident (not per address: villagers share a phone network's few addresses), in windows
+# counted in the database so two nodes share them (ctx.rate_limits).
+POST_LIMIT = RateLimit("feed_posts", 6, 3600)
+COMMENT_LIMIT = RateLimit("feed_comments", 30, 3600)
 
 SOURCE = "participation.feed"
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -111,6 +118,7 @@ class Feed:
         if body.grid_id not in resident_villages(who, self.points.index):
             raise Forbidden("scope.forbidden", "residents post to their own village")
         photos = [decode_photo(p) for p in body.photos]  # all checked before anything is stored
+        await self._spend(who, POST_LIMIT)
         async with self.ctx.sessions.begin() as session:
             post = Post(
                 grid_id=body.grid_id,
@@ -134,7 +142,17 @@ class Feed:
                 post.id,
                 {"photos": len(photos)},
             )
-        return (await self._views([post], officer=False))[0]
+        view = (await self._views([post], officer=False))[0]
+        # Live to the consoles of the commands covering the village (after the commit).
+        rooms = self.ctx.realtime.command_rooms([post.grid_id])
+        if rooms:
+            await self.ctx.realtime.emit("post_published", view, rooms)
+        return view
+
+    async def _spend(self, who: Principal, limit: RateLimit) -> None:
+        retry_after = await self.ctx.rate_limits.hit(limit, f"person:{who.person_id}")
+        if retry_after is not None:
+            raise RateLimited("participation.feed_rate_limited", retry_after)
 
     async def listed(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
         stmt = select(Post).order_by(Post.id.desc()).limit(100)
@@ -214,6 +232,7 @@ class Feed:
         post = await self._post_for(who, post_id)
         if post.grid_id not in resident_villages(who, self.points.index):
             raise Forbidden("scope.forbidden", "residents comment in their own village")
+        await self._spend(who, COMMENT_LIMIT)
         async with self.ctx.sessions.begin() as session:
             comment = Comment(
                 post_id=post.id,

@@ -61,6 +61,7 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'participation.activity_cancelled': ['活动已取消', 'The activity was cancelled'],
   'participation.activity_moved': ['活动不能换村', 'An activity stays in its village'],
   'participation.capacity_below_signups': ['名额不能少于已报名人数', 'Fewer places than sign-ups'],
+  'participation.feed_rate_limited': ['发帖或评论太频繁，请稍后再试', 'Too many posts or comments; try later'],
 }
 registerErrorNames(ERROR_NAMES)
 
