@@ -22,10 +22,11 @@ from typing import Any
 import aiohttp
 import socketio
 from aiohttp import web
-from playwright.async_api import Page, ViewportSize, async_playwright
+from playwright.async_api import Page, ViewportSize, async_playwright, expect
 
 from consoles.serve import DIST
 from hub.app import build_app
+from hub.cli import with_demo_base_map
 from hub.demo_data import DEMO_PASSWORD
 from hub.runtime import open_core, seed_demo
 from hub.settings import Settings
@@ -216,6 +217,8 @@ async def _sign_in(page: Page) -> None:
 async def _map(page: Page) -> None:
     await page.wait_for_selector('[data-testid="live-map"]:not([data-grid-count="0"])')
     await page.locator('[data-testid^="person-"]').first.wait_for()
+    await page.locator(".gh-base-map img.leaflet-tile-loaded").first.wait_for()
+    await expect(page.locator(".gh-base-map img:not(.leaflet-tile-loaded)")).to_have_count(0)
 
 
 async def _board(page: Page) -> None:
@@ -283,6 +286,7 @@ async def demo_hub(data_dir: Path) -> AsyncIterator[str]:
     # No group calls in the pictures: no worker process ([media] is a component's table).
     tables: dict[str, Any] = {"media": {"embedded_workers": 0}}
     settings = Settings(data_dir=data_dir, auth=fast, log_json=False, **tables)
+    settings = with_demo_base_map(settings)  # the demo's own base map, as `gridhub demo` draws
     async with open_core(settings) as core:
         await seed_demo(core, data_dir)
     plugins = {"dispatch": DispatchPlugin(), "alarms": AlarmsPlugin(),

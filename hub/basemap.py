@@ -27,9 +27,9 @@ from PIL import Image, ImageDraw, ImageFont
 TILE = 256
 SCALE = 2  # drawn at twice the size, then scaled down (anti-aliasing)
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")  # fonts-wqy-zenhei (scripts/setup)
-DEMO_ZOOMS = range(10, 15)
+DEMO_ZOOMS = range(10, 14)  # z13 shows a basic grid; the console scales it further in
 LAND, FIELD_A, FIELD_B = (242, 239, 230), (226, 236, 214), (234, 240, 220)
-WATER, ROAD, ROAD_CASE = (143, 190, 230), (255, 244, 205), (200, 170, 120)
+WATER, ROAD, ROAD_CASE = (70, 150, 220), (255, 244, 205), (200, 170, 120)
 VILLAGE, BORDER, LABEL, HALO = (222, 214, 205), (160, 150, 170), (60, 55, 50), (250, 248, 242)
 
 Point = tuple[float, float]  # (lon, lat)
@@ -169,7 +169,8 @@ class Painter:
 
     def tile(self, zoom: int, x: int, y: int) -> bytes:
         """The PNG of tile (zoom, x, y)."""
-        image = Image.new("RGB", (TILE * SCALE, TILE * SCALE), (255, 255, 255))
+        # transparent outside the area: the console's own background shows there
+        image = Image.new("RGBA", (TILE * SCALE, TILE * SCALE), (0, 0, 0, 0))
         draw = ImageDraw.Draw(image)
         at = self._frame(zoom, x, y)
         for ring in at.map.outline:
@@ -192,7 +193,7 @@ class Painter:
     def _lines(self, draw: ImageDraw.ImageDraw, at: _Frame) -> None:
         grow = max(1, at.map.zoom - 9)  # wider on closer zooms
         for river in at.map.rivers:
-            draw.line(at.shift(river), fill=WATER, width=(2 + 2 * grow) * SCALE, joint="curve")
+            draw.line(at.shift(river), fill=WATER, width=(4 + 3 * grow) * SCALE, joint="curve")
         for road in at.map.roads:
             draw.line(at.shift(road), fill=ROAD_CASE, width=(3 + grow) * SCALE, joint="curve")
         for road in at.map.roads:

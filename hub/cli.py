@@ -92,13 +92,13 @@ def demo(config: Path | None, **flags: Any) -> None:
     """Run the hub with the demo county (seeded into an empty data dir)."""
     settings = settings_from(config, **flags)
     configure_logging(settings.log_level, settings.log_json)
-    run(_serve(_demo_base_map(settings), demo=True))
+    run(_serve(with_demo_base_map(settings), demo=True))
 
 
 DEMO_BASE_MAP = "demo-basemap.mbtiles"
 
 
-def _demo_base_map(settings: Settings) -> Settings:
+def with_demo_base_map(settings: Settings) -> Settings:
     """The demo's own base map, drawn into the data dir on first start, unless the settings
     name a base map already (map_tiles or map_tile_url)."""
     if settings.map_tiles or settings.map_tile_url:

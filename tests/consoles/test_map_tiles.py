@@ -81,11 +81,14 @@ def test_the_demo_base_map_has_the_river_roads_and_villages(package: Path) -> No
     db.close()
     assert counts == {z: len(list(basemap.tile_range(drawn.bounds(), z))) for z in ZOOMS}
     x, y = river_tile(12)
-    image = Image.open(io.BytesIO(stored(package, 12, x, y))).convert("RGB")
+    image = Image.open(io.BytesIO(stored(package, 12, x, y))).convert("RGBA")
     assert image.size == (256, 256)
     colours = {colour for _, colour in image.getcolors(256 * 256) or []}
-    assert basemap.WATER in colours
-    assert basemap.FIELD_A in colours or basemap.FIELD_B in colours
+    assert (*basemap.WATER, 255) in colours
+    assert (*basemap.FIELD_A, 255) in colours or (*basemap.FIELD_B, 255) in colours
+    x0, y0 = next(basemap.tile_range(drawn.bounds(), 10))  # the north-west corner's tile
+    corner = Image.open(io.BytesIO(stored(package, 10, x0, y0))).convert("RGBA")
+    assert corner.getpixel((0, 0))[3] == 0  # outside the county: transparent
 
 
 async def test_tiles_are_served_with_caching_headers(
@@ -179,14 +182,14 @@ async def test_an_unusable_package_stops_start_up(package: Path, tmp_path: Path)
 
 def test_the_demo_draws_its_base_map_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(basemap, "DEMO_ZOOMS", range(10, 11))
-    settings = cli._demo_base_map(make_settings(tmp_path / "data"))
+    settings = cli.with_demo_base_map(make_settings(tmp_path / "data"))
     target = tmp_path / "data" / cli.DEMO_BASE_MAP
     assert settings.map_tiles == target
     drawn_at = target.stat().st_mtime_ns
-    assert cli._demo_base_map(make_settings(tmp_path / "data")).map_tiles == target
+    assert cli.with_demo_base_map(make_settings(tmp_path / "data")).map_tiles == target
     assert target.stat().st_mtime_ns == drawn_at  # the second start keeps it
     own = make_settings(tmp_path / "data", map_tile_url="http://tiles.lan/{z}/{x}/{y}.png")
-    assert cli._demo_base_map(own).map_tiles is None  # a configured tile server wins
+    assert cli.with_demo_base_map(own).map_tiles is None  # a configured tile server wins
 
 
 async def test_the_console_map_draws_the_hubs_tiles(
