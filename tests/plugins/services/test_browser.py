@@ -52,3 +52,50 @@ async def test_a_resident_books_and_the_village_approves(
     await expect(page.get_by_test_id("services-bookings")).to_contain_text("已批准")
     stored = await officer.json("GET", f"{API}/bookings", params={"venue_id": venue["id"]})
     assert [(b["purpose"], b["state"]) for b in stored["bookings"]] == [(PURPOSE, "approved")]
+
+
+async def test_an_officer_edits_venues_and_an_admin_the_catalogue(
+    console_hub: RunningHub,
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    officer = await console_hub.sign_in("v01.cmd")
+    page = await browsers.signed_in("v01.cmd", PASSWORD, "/console")
+    await page.get_by_test_id("nav-plugin-services-services").click()
+    await page.locator("#tab-setup").click()
+    setup = page.get_by_test_id("services-setup")
+    await setup.get_by_test_id("services-venue-add").click()
+    await setup.get_by_test_id("services-venue-grid").click()
+    await page.locator(".el-select-dropdown__item").get_by_text("东庄村", exact=True).click()
+    await input_of(page, "services-venue-name").fill("<b>新时代文明实践站</b>")
+    await input_of(page, "services-venue-opens").fill("09:00")
+    await setup.get_by_test_id("services-venue-save").click()
+    venues = setup.get_by_test_id("services-setup-venues")
+    await expect(venues).to_contain_text("<b>新时代文明实践站</b>")  # typed text shown as text
+    await expect(venues).to_contain_text("09:00–21:00")
+
+    row = venues.locator("tr", has_text="新时代文明实践站")
+    await row.get_by_test_id("services-venue-edit").click()
+    await input_of(page, "services-venue-closes").fill("18:00")
+    await setup.get_by_test_id("services-venue-active").click()
+    await setup.get_by_test_id("services-venue-save").click()
+    await expect(row).to_contain_text("09:00–18:00")
+    await expect(row).to_contain_text("停用")
+    stored = {v["name"]: v for v in (await officer.json("GET", f"{API}/venues"))["venues"]}
+    changed = stored["<b>新时代文明实践站</b>"]
+    assert (changed["opens"], changed["closes"], changed["active"]) == ("09:00", "18:00", False)
+    await expect(setup.get_by_test_id("services-item-edit")).to_have_count(0)  # admins only
+
+    item_in = {"code": "medical_claim", "name_zh": "医保报销", "name_en": "Medical claims",
+               "department": "医保局", "documents": ["身份证"]}  # fmt: skip
+    await (await console_hub.admin()).json("PUT", f"{API}/items", json=item_in)
+    admin = await browsers.signed_in("admin", PASSWORD, "/console")
+    await admin.get_by_test_id("nav-plugin-services-services").click()
+    await admin.locator("#tab-setup").click()
+    item = admin.get_by_test_id("services-setup-items").locator("tr", has_text="医保报销")
+    await item.get_by_test_id("services-item-edit").click()
+    await input_of(admin, "services-item-documents").fill("身份证\n医保卡\n住院发票")
+    await admin.get_by_test_id("services-item-save").click()
+    await expect(item).to_contain_text("身份证、医保卡、住院发票")
+    catalogue = (await officer.json("GET", f"{API}/items"))["items"]
+    [edited] = [i for i in catalogue if i["name_zh"] == "医保报销"]
+    assert edited["documents"] == ["身份证", "医保卡", "住院发票"]

@@ -42,6 +42,7 @@ export interface Item {
   name_en: string
   department: string
   documents: string[]
+  active?: boolean
 }
 
 export interface ProxyRequest {
