@@ -15,7 +15,7 @@ export const BUILT_IN_TITLES: Record<string, string> = {
   live_feed: 'screen.live_feed',
   sos: 'screen.sos',
 }
-const COLUMNS = 3
+const MAX_COLUMNS = 4
 
 export interface Slot {
   /** the layout's panel id: "per_day", "party/party" */
@@ -24,7 +24,7 @@ export interface Slot {
   plugin: Contribution<'screen_panels'> | null
 }
 
-/** A row of the screen: the KPI strip alone, or up to three panels side by side. */
+/** A row of the screen: the KPI strip alone, or panels side by side. */
 export interface Row {
   strip: boolean
   slots: Slot[]
@@ -51,13 +51,17 @@ export function slotsOf(layout: ScreenLayout, panels: Contribution<'screen_panel
   })
 }
 
-/** Rows in reading order: the KPI strip takes a row of its own wherever the layout puts it. */
+/** Rows in reading order: the KPI strip takes a row of its own wherever the layout puts it;
+ * the other panels fill rows as evenly as up to four a row allows (7: 4 + 3, 9: 3 + 3 + 3),
+ * so no panel is left alone across the whole wall. */
 export function rowsOf(slots: Slot[]): Row[] {
+  const panels = slots.filter((s) => s.id !== 'kpis').length
+  const columns = Math.ceil(panels / Math.ceil(panels / MAX_COLUMNS)) || 1
   const rows: Row[] = []
   for (const slot of slots) {
     const last = rows[rows.length - 1]
     if (slot.id === 'kpis') rows.push({ strip: true, slots: [slot] })
-    else if (last && !last.strip && last.slots.length < COLUMNS) last.slots.push(slot)
+    else if (last && !last.strip && last.slots.length < columns) last.slots.push(slot)
     else rows.push({ strip: false, slots: [slot] })
   }
   return rows
