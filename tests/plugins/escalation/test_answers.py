@@ -41,4 +41,8 @@ async def test_every_escalation_route_answers_its_model(
     assert {s["state"] for s in listed["sos"]} == {"open", "closed"}
     one = await answer(client, answers, f"/sos/{placed['id']}", token)
     assert one["sos"]["owner_id"] is not None
+    task = {"task": "水库大坝巡查", "interval_s": 600}
+    await worker.ok("escalation.checkin.start", task)
+    running = await answer(client, answers, "/checkins?state=active", token)
+    assert [c["task"] for c in running["checkins"]] == ["水库大坝巡查"]
     assert answers.unchecked(PREFIX) == []
