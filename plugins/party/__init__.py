@@ -15,7 +15,7 @@ from hub.sdk import (
     ResidentSection,
     ScreenPanel,
 )
-from plugins.party import access, building_api, disclosure_api, promotion_api, seed
+from plugins.party import access, building_api, disclosure_api, leaders, promotion_api, seed
 from plugins.party.building import Building
 from plugins.party.config import PartyConfig
 from plugins.party.disclosure import Disclosures
@@ -123,7 +123,7 @@ UI = PluginUi(
 
 class PartyPlugin(BasePlugin):
     name = "party"
-    optional = ("dispatch",)
+    optional = ("dispatch", "escalation")
     config_model = PartyConfig
     migrations = HERE / "migrations"
     roles = access.ROLES
@@ -141,6 +141,10 @@ class PartyPlugin(BasePlugin):
         promotion_api.install(ctx, promotion, Reading(ctx, building, promotion))
         if ctx.has_plugin("dispatch"):
             await building.follow_incidents()
+        lead = leaders.Leaders(ctx)
+        leaders.install(ctx, lead)
+        if ctx.has_plugin("escalation"):
+            await lead.follow_escalation()
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         await seed.seed_demo(ctx)

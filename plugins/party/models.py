@@ -268,3 +268,23 @@ class PromoRead(Base):
         ForeignKey("party_members.id", ondelete="CASCADE"), index=True
     )
     read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LeaderAlert(Base):
+    """An escalation step that reached a 包靠领导 (party_leader), once per chain, step and
+    person (a redelivered bus message is a no-op)."""
+
+    __tablename__ = "party_leader_alerts"
+    __table_args__ = (UniqueConstraint("chain_id", "step", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    chain_id: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(120))
+    policy: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the subject's grid
+    title: Mapped[str] = mapped_column(String(200), default="")
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,80 @@
+"""领导包靠 with real clients: an overdue incident's escalation step reaches the village's
+包靠领导; the party plugin records it once, pushes it to the town's console, and lists the
+leaders and their alerts by scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hub.testing import RunningHub
+from hub.testing.fixtures import StartGridHub
+from plugins.dispatch.lifecycle import DEFAULT_SLA
+from tests.plugins.party.conftest import API, OTHER_TOWN_VILLAGE, VILLAGE
+
+BASIC = "370783-001-001-01"  # a basic grid of 东庄村
+LEADER = "party_leader"
+
+
+@pytest.fixture
+async def hub(start_gridhub: StartGridHub) -> RunningHub:
+    sla = {stage: dict(row) for stage, row in DEFAULT_SLA.items()}
+    sla["intake"]["normal"] = 1  # overdue a second after it is reported
+    started = await start_gridhub(
+        ["dispatch", "escalation", "party"],
+        demo=True,
+        config={"dispatch": {"sla": sla}},
+        timers={"poll_s": 0.05},
+    )
+    await started.add_person("lead.v01", [(LEADER, VILLAGE)], display_name="包靠领导甲")
+    await started.add_person("lead.v05", [(LEADER, OTHER_TOWN_VILLAGE)], display_name="包靠领导乙")
+    return started
+
+
+async def overdue_alert(hub: RunningHub) -> dict[str, Any]:
+    """Report an incident in 东庄村 and wait until the town's console hears the leader alert."""
+    town = await hub.socket("town1.cmd")
+    worker = await hub.sign_in("w01")
+    report = {"title": "村道塌陷无人处理", "category": "road_facility", "grid": BASIC}
+    incident = await worker.json("POST", "/api/v1/dispatch/incidents", json=report)
+    subject = f"incident:{incident['id']}"
+    alert: dict[str, Any] = await town.next("party.leader_alert", lambda e: e["subject"] == subject)
+    return alert
+
+
+async def test_an_overdue_incident_is_listed_as_its_leaders_alert(hub: RunningHub) -> None:
+    alert = await overdue_alert(hub)
+    lead_id = await hub.person_id("lead.v01")
+    assert (alert["person_id"], alert["trigger"], alert["level"]) == (
+        lead_id,
+        "incident",
+        "village",
+    )
+    assert alert["grid"]["code"] == BASIC
+    town = await hub.sign_in("town1.cmd")
+    leaders = (await town.json("GET", f"{API}/leaders"))["items"]
+    assert [(row["name"], [g["code"] for g in row["grids"]], row["alerts"]) for row in leaders] == [
+        ("包靠领导甲", [VILLAGE], 1)
+    ]
+    listed = await town.json("GET", f"{API}/leader-alerts", params={"person_id": lead_id})
+    assert [row["id"] for row in listed["items"]] == [alert["id"]]
+    admin = await hub.admin()
+    everyone = (await admin.json("GET", f"{API}/leaders"))["items"]
+    assert {row["name"] for row in everyone} == {"包靠领导甲", "包靠领导乙"}
+
+
+async def test_scope_roles_and_bad_input(hub: RunningHub) -> None:
+    await overdue_alert(hub)
+    other_town = await hub.sign_in("v05.cmd")
+    mine = (await other_town.json("GET", f"{API}/leaders"))["items"]
+    assert [row["name"] for row in mine] == ["包靠领导乙"]
+    assert (await other_town.json("GET", f"{API}/leader-alerts"))["items"] == []
+    worker, leader = await hub.sign_in("w01"), await hub.sign_in("lead.v01")
+    for client in (worker, leader):  # a leader reads nothing here; staff of the grids do
+        assert (await client.refused("GET", f"{API}/leaders"))[0] == 403
+        assert (await client.refused("GET", f"{API}/leader-alerts"))[0] == 403
+    town = await hub.sign_in("town1.cmd")
+    for params in ({"person_id": "abc"}, {"person_id": "0"}, {"grid": "1"}):
+        status, _ = await town.refused("GET", f"{API}/leader-alerts", params=params)
+        assert status == 422
