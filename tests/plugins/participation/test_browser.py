@@ -131,3 +131,67 @@ async def test_an_officer_publishes_a_resident_signs_up_and_goods_are_handed_ove
     await expect(exchanges).to_contain_text("已发放")
     stored_exchanges = await officer.json("GET", f"{API}/shop/exchanges")
     assert [x["state"] for x in stored_exchanges["exchanges"]] == ["handed_over"]
+
+
+async def test_a_resident_takes_part_from_the_residents_page(
+    console_hub: RunningHub,
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    """On /report: withdraw and sign up again, check in by the code shown on site, register
+    for the village's topic, propose one, post (typed markup stays text) and comment."""
+    hub = console_hub
+    officer = await hub.sign_in("v01.cmd")
+    village = await hub.grid_id(VILLAGE)
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    spec = {
+        "grid_id": village, "title": "敬老院包饺子", "category": "elderly", "place": "幸福院",
+        "lon": 118.7, "lat": 36.9, "starts_at": (now - timedelta(minutes=5)).isoformat(),
+        "ends_at": (now + timedelta(hours=2)).isoformat(), "hours": 2, "capacity": 10,
+    }  # fmt: skip
+    activity = await officer.json("POST", f"{API}/activities", json=spec)
+    topic = {"grid_id": village, "title": "村内停车怎么管", "body": "请大家来商量"}
+    await officer.json("POST", f"{API}/topics", json=topic)
+    await add_resident(hub, "vol.page")
+    report = await browsers.page("/report", name="resident")
+    section = report.get_by_test_id("section-participation-participation")
+    await input_of(report, "participation-username").fill("vol.page")
+    await input_of(report, "participation-password").fill(PASSWORD)
+    await section.get_by_test_id("participation-login").click()
+    notice = section.get_by_test_id("participation-notice")
+    card = section.get_by_test_id("participation-resident-activity").filter(has_text="包饺子")
+    await card.get_by_test_id("participation-sign-up").click()
+    await expect(card).to_contain_text("1/10")
+    await card.get_by_test_id("participation-withdraw").click()
+    await expect(notice).to_contain_text("已取消报名")
+    await expect(card).to_contain_text("0/10")
+    await card.get_by_test_id("participation-sign-up").click()
+    await expect(card).to_contain_text("已报名")
+    await input_of(report, "participation-code").fill(activity["check_code"])
+    await card.get_by_test_id("participation-check-in-code").click()
+    await expect(card).to_contain_text("已签到")
+    signups = await officer.json("GET", f"{API}/activities/{activity['id']}/signups")
+    assert [s["check_in_by"] for s in signups["signups"]] == ["code"]
+
+    talk = section.get_by_test_id("participation-resident-topic").filter(has_text="停车")
+    await talk.get_by_test_id("participation-topic-register").click()
+    await expect(talk).to_contain_text("已报名参与")
+    await input_of(report, "participation-topic-title").fill("修村口的路")
+    await input_of(report, "participation-topic-body").fill("下雨天积水")
+    await section.get_by_test_id("participation-topic-propose").click()
+    await expect(notice).to_contain_text("议题已提交")
+    proposed = (await officer.json("GET", f"{API}/topics"))["topics"]
+    assert {t["title"]: t["proposer_kind"] for t in proposed} == {
+        "村内停车怎么管": "village",
+        "修村口的路": "resident",
+    }
+
+    typed = "<b>村口新开了超市</b>"
+    await input_of(report, "participation-post-text").fill(typed)
+    await section.get_by_test_id("participation-post").click()
+    mine = section.get_by_test_id("participation-resident-post").filter(has_text="超市")
+    await expect(mine.locator(".participation-post-text")).to_have_text(typed)  # text, not markup
+    await input_of(report, "participation-reply").fill("真不错")
+    await mine.get_by_test_id("participation-comment").click()
+    await expect(mine).to_contain_text("居民vol.page: 真不错")
+    posts = (await officer.json("GET", f"{API}/feed/posts"))["posts"]
+    assert [(p["text"], [c["text"] for c in p["comments"]]) for p in posts] == [(typed, ["真不错"])]
