@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plugins.archives.models import HouseCell
 
 FIRST_LEVEL, LAST_LEVEL = 8, 15  # zooms drawn as clusters (16 and in: single houses)
+HOUSE_LEVEL = 16  # each house keeps its cell of this zoom (cell_x, cell_y) for the single view
 LEVELS = range(FIRST_LEVEL, LAST_LEVEL + 1)
 BATCH = 2000
 
@@ -42,6 +43,15 @@ def level_of(zoom: int) -> int:
 
 def cell_of(value: float, size: float) -> int:
     return math.floor(value / size)
+
+
+def house_cell(lng: float | None, lat: float | None) -> tuple[int | None, int | None]:
+    """A house's (cell_x, cell_y) at `HOUSE_LEVEL`: the single-house view reads a viewport's
+    few cell rows through the (cell_y, cell_x) index, bounded both ways, then the exact box."""
+    if lng is None or lat is None:
+        return None, None
+    size = cell_size(HOUSE_LEVEL)
+    return cell_of(lng, size), cell_of(lat, size)
 
 
 def deltas(points: Iterable[Point], sign: int = 1) -> dict[Key, list[float]]:

@@ -267,11 +267,13 @@ class Importer:
             assert isinstance(row, HouseRow)
             grid_id = grids.add(parsed.grids[row.grid])
             points.append((grid_id, row.lng, row.lat))
+            cell_x, cell_y = cells.house_cell(row.lng, row.lat)
             values.append({"grid_id": grid_id, "code": row.code, "address_text": row.address,
                            "house_type": row.house_type, "use": row.use,
                            "owner_name": row.owner or "", "area_m2": row.area_m2,
                            "floors": row.floors, "lng": row.lng, "lat": row.lat, "note": "",
-                           "version": 1, "created_at": now, "updated_at": now})  # fmt: skip
+                           "version": 1, "created_at": now, "updated_at": now,
+                           "cell_x": cell_x, "cell_y": cell_y})  # fmt: skip
         await insert_rows(session, _table(House), values)
         await cells.add(session, points)  # the map's cluster summary, in this transaction
         return grids.counts

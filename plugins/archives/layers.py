@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, or_, se
 
 from hub.sdk import InvalidInput, Principal
 from plugins.archives import access
-from plugins.archives.cells import cell_size, level_of
+from plugins.archives.cells import HOUSE_LEVEL, cell_of, cell_size, level_of
 from plugins.archives.models import House, HouseCell, Place, Resident, ResidentTag, Tag
 from plugins.archives.schemas import LayerQuery
 from plugins.archives.shared import Env, in_reach, tag_catalogue
@@ -28,6 +28,7 @@ from plugins.archives.shared import Env, in_reach, tag_catalogue
 SINGLE_ZOOM = 16
 PLACE_SINGLE_ZOOM = 14
 DEFAULT_ZOOM = 12
+CELL_ROWS = 64  # a viewport's cell rows listed one by one (more: a hostile or odd bbox)
 SINGLE_SCOPE = 2000  # houses drawn one by one when no viewport is given (Leaflet copes)
 MAX_FEATURES = 5000
 RISK_WORDS = {"low": "低风险 low risk", "medium": "中风险 medium risk", "high": "高风险 high risk"}
@@ -60,6 +61,19 @@ def _box_terms(model: type[House | Place], bbox: tuple[float, float, float, floa
     return terms
 
 
+def _house_cell_terms(bbox: tuple[float, float, float, float]) -> list[ColumnElement[bool]]:
+    """The zoom-16 cells covering `bbox` as terms the (cell_y, cell_x) index answers bounded
+    both ways: each cell row listed (an IN on the index's first column), a range of cells
+    within each. Floor is monotonic, so every house inside the box is in these cells; the exact
+    box terms still apply."""
+    size = cell_size(HOUSE_LEVEL)
+    x0, y0, x1, y1 = (cell_of(edge, size) for edge in bbox)
+    rows = House.cell_y.between(y0, y1)
+    if y1 - y0 < CELL_ROWS:
+        rows = House.cell_y.in_(list(range(y0, y1 + 1)))
+    return [rows, House.cell_x.between(x0, x1)]
+
+
 def collection(features: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
@@ -82,6 +96,8 @@ class Layers:
             # the drawn columns only, as plain rows: no ORM objects for thousands of houses
             columns = (House.id, House.lng, House.lat, House.address_text, House.code, House.use)
             stmt = select(*columns).where(reach, *_box_terms(House, bbox))
+            if bbox is not None:
+                stmt = stmt.where(*_house_cell_terms(bbox))
             async with self.env.ctx.sessions() as session:
                 rows = (await session.execute(stmt.order_by(House.id).limit(MAX_FEATURES))).all()
             return collection([_point(lng or 0, lat or 0, f"house:{house_id}", {

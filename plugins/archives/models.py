@@ -82,7 +82,12 @@ class Address(Base):
 
 class House(Base):
     __tablename__ = "archives_houses"
-    __table_args__ = (Index("ix_archives_houses_lat_lng", "lat", "lng"),)
+    # the single-house map view reads by (cell_y, cell_x): the lat/lng index bounds only lat,
+    # so a viewport walked the whole county-wide band of its latitudes
+    __table_args__ = (
+        Index("ix_archives_houses_lat_lng", "lat", "lng"),
+        Index("ix_archives_houses_cell", "cell_y", "cell_x"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     grid_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -103,6 +108,9 @@ class House(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the house's map cell at zoom 16 (cells.house_cell), kept by every writer of lng/lat
+    cell_x: Mapped[int | None] = mapped_column(Integer)
+    cell_y: Mapped[int | None] = mapped_column(Integer)
 
 
 class HouseCell(Base):

@@ -27,7 +27,8 @@ from plugins.archives.schemas import ListQuery
 from plugins.archives.shared import Env, apply_patch, in_reach, not_found, require_version
 
 Row = House | Place | Organisation
-HIDDEN = frozenset({"phone_sealed", "phone_hash", "phone_masked", "created_at", "updated_at"})
+HIDDEN = frozenset({"phone_sealed", "phone_hash", "phone_masked", "created_at", "updated_at",
+                    "cell_x", "cell_y"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class Records:
         async with self.env.ctx.sessions.begin() as session:
             await self._check_address(session, who, fields.get("address_id"))
             row = self.kind.model(**values)
+            _locate(row)
             session.add(row)
             await self._flush(session)
             if isinstance(row, House):
@@ -122,6 +124,7 @@ class Records:
             await self._check_address(session, who, fields.get("address_id"))
             before = _point(row)
             changed = apply_patch(row, self._values(fields, row))
+            _locate(row)
             await self._flush(session)
             if isinstance(row, House):
                 await cells.move(session, before, _point(row))
@@ -196,6 +199,12 @@ class Records:
 def _nullable(row: Row, column: str) -> bool:
     found = row.__table__.columns.get(column)
     return bool(found is not None and found.nullable)
+
+
+def _locate(row: Row) -> None:
+    """A house's map cell follows its position (same flush as the position)."""
+    if isinstance(row, House):
+        row.cell_x, row.cell_y = cells.house_cell(row.lng, row.lat)
 
 
 def _point(row: Row) -> cells.Point:

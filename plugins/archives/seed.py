@@ -152,7 +152,8 @@ class Seeder:
         self.rows[House].append((number, grid.id, address_id, f"{grid.code}-H{number:05d}",
                                  f"{road}{label}", kind, use, owner, None,
                                  round(rng.uniform(60, 260), 1), rng.choice((1, 1, 2, 3)), lng,
-                                 lat, "", 1, self.stamp, self.stamp))  # fmt: skip
+                                 lat, "", 1, self.stamp, self.stamp,
+                                 *cells.house_cell(lng, lat)))  # fmt: skip
         if members:
             self._household(number, grid, members)
 

@@ -148,3 +148,52 @@ async def test_the_cluster_summary_follows_new_moved_and_imported_houses(
     # a viewport away from them: no cluster
     away = {"bbox": "118.80,36.85,118.90,36.95", "zoom": 13}
     assert (await w01.json("GET", f"{API}/houses.geojson", params=away))["features"] == []
+
+
+def house_ids(layer: dict[str, Any]) -> list[int]:
+    return sorted(f["properties"]["id"] for f in layer["features"])
+
+
+async def test_single_houses_are_exactly_those_inside_the_viewport(
+    start_gridhub: StartGridHub, database_url: str
+) -> None:
+    """The zoomed-in view reads houses through their zoom-16 cell (cell_x, cell_y): houses on
+    the box's edges are in, a hair outside are out, a house moved across cells or imported is
+    found in its new cell only, another grid's house only by those who see that grid."""
+    hub = await archives_hub(start_gridhub, database_url=database_url)
+    officer, w01 = await hub.sign_in("arch.officer"), await hub.sign_in("w01")
+    basic, other = await hub.grid_id(BASIC), await hub.grid_id(OTHER_BASIC)
+    box = "118.5790,36.8990,118.5830,36.9010"  # not aligned to the 0.00195° cells
+
+    async def seen(who: HubClient, zoom: int = 17, bbox: str = box) -> list[int]:
+        params = {"bbox": bbox, "zoom": zoom}
+        return house_ids(await who.json("GET", f"{API}/houses.geojson", params=params))
+
+    inside = [(await add_house(officer, basic, code, lng, lat))["id"] for code, lng, lat in (
+        ("EDGE-W", 118.5790, 36.9000), ("EDGE-NE", 118.5830, 36.9010),
+        ("EDGE-S", 118.5800, 36.8990))]  # fmt: skip
+    for code, lng, lat in (("OUT-E", 118.58301, 36.9), ("OUT-N", 118.58, 36.90101)):
+        await add_house(officer, basic, code, lng, lat)
+    moving = (await add_house(officer, basic, "MOVE-IN", 118.5900, 36.9200))["id"]
+    leaving = (await add_house(officer, basic, "MOVE-OUT", 118.5810, 36.9005))["id"]
+    theirs = (await add_house(officer, other, "OTHER-1", 118.5815, 36.9002))["id"]
+    assert await seen(w01) == sorted([*inside, leaving])
+    await officer.json("PATCH", f"{API}/houses/{moving}", json={"lng": 118.5810, "lat": 36.9})
+    await officer.json("PATCH", f"{API}/houses/{leaving}", json={"lng": 118.60, "lat": 36.95})
+    csv = f"房屋编码,网格编码,地址,经度,纬度\nIMP-1,{BASIC},测试路1号,118.5820,36.9004\n"
+    response = await officer.request("POST", f"{API}/import", data=csv.encode(),
+                                     params={"kind": "houses", "format": "csv",
+                                             "dry_run": "false"})  # fmt: skip
+    assert response.status == 200, await response.text()
+    imported = [f["properties"]["id"] for f in (await officer.json(
+        "GET", f"{API}/houses.geojson", params={"bbox": "118.5819,36.9003,118.5821,36.9005",
+                                                 "zoom": 18}))["features"]]  # fmt: skip
+    assert len(imported) == 1
+    mine = sorted([*inside, moving, *imported])
+    assert await seen(w01) == mine
+    assert await seen(w01, zoom=16) == mine
+    assert await seen(officer) == sorted([*mine, theirs])
+    # a wide box at zoom 16 (more cell rows than listed one by one) still answers exactly
+    everything = await seen(w01, zoom=16, bbox="118.0,36.0,119.0,37.5")
+    assert set(mine) | {leaving} <= set(everything)
+    assert theirs not in everything

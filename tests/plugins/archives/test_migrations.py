@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import plugins.archives.models
 from hub.sdk import PersonalBox
-from plugins.archives import ArchivesPlugin
+from plugins.archives import ArchivesPlugin, cells
 from plugins.archives.keys import Hasher
 from plugins.archives.models import House, HouseCell, Resident
 from storage import migrate
@@ -126,3 +126,31 @@ async def test_house_cells_are_filled_from_the_houses_already_there(database_url
         await engine.dispose()
     assert [tuple(row) for row in level13] == [(7, 7589, 2), (7, 7590, 1)]
     assert total == 3 * 8  # three located houses on each of the 8 levels
+
+
+async def test_house_cell_is_filled_for_the_houses_already_there(database_url: str) -> None:
+    """a0006: houses stored before each kept its zoom-16 map cell get it (as the writers
+    compute it), houses without a position none."""
+    location = ArchivesPlugin.migrations
+    assert location is not None
+    engine = create_engine(database_url)
+    houses = (("A", 118.5801, 36.9001), ("B", -0.0001, 51.4779), ("C", None, None))
+    try:
+        await migrate.upgrade(engine, [location])
+        async with engine.begin() as conn:
+            cfg = migrate.alembic_config([location])
+            await conn.run_sync(migrate._run, cfg, "downgrade", "a0005_house_cells")
+            for code, lng, lat in houses:
+                await conn.execute(insert(House).values(
+                    grid_id=7, code=code, address_text=code, house_type="bungalow", use="self",
+                    owner_name="", lng=lng, lat=lat))  # fmt: skip
+        await migrate.upgrade(engine, [location])
+        async with engine.connect() as conn:
+            found = (await conn.execute(select(House.code, House.cell_x, House.cell_y)
+                                        .order_by(House.code))).all()  # fmt: skip
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in found] == [
+        (code, *cells.house_cell(lng, lat)) for code, lng, lat in houses
+    ]
+    assert cells.house_cell(-0.0001, 51.4779) == (-1, 26356)  # floor, not truncation
