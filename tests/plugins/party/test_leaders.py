@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from hub.keys import BUS
 from hub.testing import RunningHub
 from hub.testing.fixtures import StartGridHub
 from plugins.dispatch.lifecycle import DEFAULT_SLA
+from plugins.escalation.messages import EscalationStepFired
 from tests.plugins.party.conftest import API, OTHER_TOWN_VILLAGE, VILLAGE
 
 BASIC = "370783-001-001-01"  # a basic grid of 东庄村
@@ -78,3 +80,22 @@ async def test_scope_roles_and_bad_input(hub: RunningHub) -> None:
     for params in ({"person_id": "abc"}, {"person_id": "0"}, {"grid": "1"}):
         status, _ = await town.refused("GET", f"{API}/leader-alerts", params=params)
         assert status == 422
+
+
+async def test_a_redelivered_step_is_stored_once_and_only_for_the_grids_leader(
+    hub: RunningHub,
+) -> None:
+    """The bus may deliver a step twice; people it reached who do not lead its grid (a commander,
+    or a leader of another village) are not leaders' alerts."""
+    ids = [await hub.person_id(name) for name in ("lead.v01", "lead.v05", "town1.cmd")]
+    step = EscalationStepFired(
+        chain_id=901, step=0, trigger="incident", subject="incident:901",
+        policy="incident-overdue", grid_id=await hub.grid_id(BASIC), level="village",
+        level_grid_id=await hub.grid_id(VILLAGE), notified=tuple(ids),
+    )  # fmt: skip
+    await hub.app[BUS].publish(step)
+    await hub.app[BUS].publish(step)
+    await hub.settle()
+    admin = await hub.admin()
+    listed = (await admin.json("GET", f"{API}/leader-alerts"))["items"]
+    assert [(row["person_id"], row["chain_id"]) for row in listed] == [(ids[0], 901)]
