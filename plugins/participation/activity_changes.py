@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.sdk import Actor, Conflict, InvalidInput, Principal, utcnow
 from plugins.participation.access import ACTIVITY
 from plugins.participation.models import Activity, SignUp
-from plugins.participation.volunteers import ActivityIn, CancelIn, Volunteers, activity_view
+from plugins.participation.volunteers import ActivityCancelIn, ActivityIn, Volunteers, activity_view
 
 Change = Literal["edited", "cancelled"]
 
@@ -54,7 +54,9 @@ class ActivityChanges:
                                   ACTIVITY, activity.id, {"title": body.title})  # fmt: skip
         return await self._told(activity.id, "edited", officer=True)
 
-    async def cancel(self, who: Principal, activity_id: int, body: CancelIn) -> dict[str, Any]:
+    async def cancel(
+        self, who: Principal, activity_id: int, body: ActivityCancelIn
+    ) -> dict[str, Any]:
         activity = await self.volunteers.activity(activity_id)
         self.volunteers.points.check_village(who, activity.grid_id)
         async with self.ctx.sessions.begin() as session:

@@ -13,22 +13,40 @@ from plugins.participation.deliberation import (
     BallotIn,
     ConclusionIn,
     Deliberation,
-    MeetingIn,
     TopicIn,
+    TopicMeetingIn,
     VoteIn,
 )
-from plugins.participation.feed import CommentIn, Feed, IncidentIn, ModerationIn, PostIn, ReportIn
-from plugins.participation.needs import DoneIn, NeedIn, Needs
+from plugins.participation.feed import (
+    Feed,
+    IncidentIn,
+    ModerationIn,
+    PostCommentIn,
+    PostIn,
+    ReportIn,
+)
+from plugins.participation.needs import NeedDoneIn, NeedIn, Needs
 from plugins.participation.points import (
     AwardIn,
     ExchangeIn,
-    GridQuery,
-    ItemIn,
+    PointRuleIn,
     Points,
-    RuleIn,
+    ShopItemIn,
+    VillageQuery,
 )
-from plugins.participation.registry import DecisionIn, Registry, TeamIn, VolunteerIn, VolunteerQuery
-from plugins.participation.volunteers import ActivityIn, CancelIn, CheckInIn, Volunteers
+from plugins.participation.registry import (
+    Registry,
+    TeamIn,
+    VolunteerDecisionIn,
+    VolunteerIn,
+    VolunteerQuery,
+)
+from plugins.participation.volunteers import (
+    ActivityCancelIn,
+    ActivityCheckInIn,
+    ActivityIn,
+    Volunteers,
+)
 
 
 def install_points(ctx: PluginContext, points: Points) -> None:
@@ -37,29 +55,29 @@ def install_points(ctx: PluginContext, points: Points) -> None:
     @http.get(
         "/points/rules",
         summary="Points rules of your villages",
-        query=GridQuery,
+        query=VillageQuery,
         rule=access.RULES_READ,
     )
-    async def rules(call: Call[None, GridQuery]) -> dict[str, Any]:
+    async def rules(call: Call[None, VillageQuery]) -> dict[str, Any]:
         return {"rules": await points.rules(call.who, call.query.grid_id)}
 
     @http.post(
         "/points/rules",
         summary="Add a points rule",
-        body=RuleIn,
+        body=PointRuleIn,
         status=201,
         rule=access.RULES_WRITE,
     )
-    async def add_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
+    async def add_rule(call: Call[PointRuleIn, None]) -> dict[str, Any]:
         return await points.save_rule(call.who, call.body, None)
 
     @http.put(
         "/points/rules/{rule_id}",
         summary="Change a points rule",
-        body=RuleIn,
+        body=PointRuleIn,
         rule=access.RULES_WRITE,
     )
-    async def change_rule(call: Call[RuleIn, None]) -> dict[str, Any]:
+    async def change_rule(call: Call[PointRuleIn, None]) -> dict[str, Any]:
         return await points.save_rule(call.who, call.body, call.path_int("rule_id"))
 
     @http.post(
@@ -75,10 +93,10 @@ def install_points(ctx: PluginContext, points: Points) -> None:
     @http.get(
         "/points/accounts",
         summary="Residents' balances in your villages",
-        query=GridQuery,
+        query=VillageQuery,
         rule=access.ACCOUNTS_READ,
     )
-    async def accounts(call: Call[None, GridQuery]) -> dict[str, Any]:
+    async def accounts(call: Call[None, VillageQuery]) -> dict[str, Any]:
         return {"accounts": await points.accounts(call.who, call.query.grid_id)}
 
     @http.get("/points/mine", summary="My points, ledger and exchanges", rule=access.MY_POINTS)
@@ -94,29 +112,29 @@ def _install_shop(ctx: PluginContext, points: Points) -> None:
     @http.get(
         "/shop/items",
         summary="The points shop of your villages",
-        query=GridQuery,
+        query=VillageQuery,
         rule=access.SHOP_READ,
     )
-    async def items(call: Call[None, GridQuery]) -> dict[str, Any]:
+    async def items(call: Call[None, VillageQuery]) -> dict[str, Any]:
         return {"items": await points.items(call.who, call.query.grid_id)}
 
     @http.post(
         "/shop/items",
         summary="Add an item to a village's shop",
-        body=ItemIn,
+        body=ShopItemIn,
         status=201,
         rule=access.SHOP_WRITE,
     )
-    async def add_item(call: Call[ItemIn, None]) -> dict[str, Any]:
+    async def add_item(call: Call[ShopItemIn, None]) -> dict[str, Any]:
         return await points.save_item(call.who, call.body, None)
 
     @http.put(
         "/shop/items/{item_id}",
         summary="Change a shop item (stock, cost)",
-        body=ItemIn,
+        body=ShopItemIn,
         rule=access.SHOP_WRITE,
     )
-    async def change_item(call: Call[ItemIn, None]) -> dict[str, Any]:
+    async def change_item(call: Call[ShopItemIn, None]) -> dict[str, Any]:
         return await points.save_item(call.who, call.body, call.path_int("item_id"))
 
     @http.post(
@@ -132,10 +150,10 @@ def _install_shop(ctx: PluginContext, points: Points) -> None:
     @http.get(
         "/shop/exchanges",
         summary="Exchanges in your villages",
-        query=GridQuery,
+        query=VillageQuery,
         rule=access.EXCHANGES_READ,
     )
-    async def exchanges(call: Call[None, GridQuery]) -> dict[str, Any]:
+    async def exchanges(call: Call[None, VillageQuery]) -> dict[str, Any]:
         return {"exchanges": await points.exchanges(call.who, call.query.grid_id)}
 
     @http.post(
@@ -153,10 +171,10 @@ def install_volunteers(ctx: PluginContext, volunteers: Volunteers) -> None:
     @http.get(
         "/activities",
         summary="Volunteer activities of your villages",
-        query=GridQuery,
+        query=VillageQuery,
         rule=access.ACTIVITIES_READ,
     )
-    async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:
+    async def listed(call: Call[None, VillageQuery]) -> dict[str, Any]:
         return {"activities": await volunteers.listed(call.who, call.query.grid_id)}
 
     @http.post(
@@ -183,10 +201,10 @@ def install_volunteers(ctx: PluginContext, volunteers: Volunteers) -> None:
     @http.post(
         "/activities/{activity_id}/cancel",
         summary="Cancel an open activity (participants told)",
-        body=CancelIn,
+        body=ActivityCancelIn,
         rule=access.ACTIVITY_CHANGE,
     )
-    async def cancel(call: Call[CancelIn, None]) -> dict[str, Any]:
+    async def cancel(call: Call[ActivityCancelIn, None]) -> dict[str, Any]:
         return await changes.cancel(call.who, call.path_int("activity_id"), call.body)
 
     @http.post(
@@ -207,10 +225,10 @@ def install_volunteers(ctx: PluginContext, volunteers: Volunteers) -> None:
     @http.post(
         "/activities/{activity_id}/check-in",
         summary="Check in on site",
-        body=CheckInIn,
+        body=ActivityCheckInIn,
         rule=access.CHECK_IN,
     )
-    async def check_in(call: Call[CheckInIn, None]) -> dict[str, Any]:
+    async def check_in(call: Call[ActivityCheckInIn, None]) -> dict[str, Any]:
         return await volunteers.check_in(call.who, call.path_int("activity_id"), call.body)
 
     @http.get(
@@ -232,10 +250,10 @@ def install_volunteers(ctx: PluginContext, volunteers: Volunteers) -> None:
     @http.get(
         "/volunteers/stats",
         summary="Service hours by category",
-        query=GridQuery,
+        query=VillageQuery,
         rule=access.STATS_READ,
     )
-    async def stats(call: Call[None, GridQuery]) -> dict[str, Any]:
+    async def stats(call: Call[None, VillageQuery]) -> dict[str, Any]:
         return {"categories": await volunteers.stats(call.who, call.query.grid_id)}
 
 
@@ -245,10 +263,10 @@ def install_deliberation(ctx: PluginContext, talks: Deliberation) -> None:
     @http.get(
         "/topics",
         summary="Topics of your villages (conclusions published)",
-        query=GridQuery,
+        query=VillageQuery,
         rule=access.TOPICS_READ,
     )
-    async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:
+    async def listed(call: Call[None, VillageQuery]) -> dict[str, Any]:
         return {"topics": await talks.listed(call.who, call.query.grid_id)}
 
     @http.post(
@@ -273,10 +291,10 @@ def install_deliberation(ctx: PluginContext, talks: Deliberation) -> None:
     @http.put(
         "/topics/{topic_id}/meeting",
         summary="The meeting and its minutes",
-        body=MeetingIn,
+        body=TopicMeetingIn,
         rule=access.TOPIC_RUN,
     )
-    async def meeting(call: Call[MeetingIn, None]) -> dict[str, Any]:
+    async def meeting(call: Call[TopicMeetingIn, None]) -> dict[str, Any]:
         return await talks.meeting(call.who, call.path_int("topic_id"), call.body)
 
     @http.post(
@@ -321,10 +339,10 @@ def install_feed(ctx: PluginContext, feed: Feed) -> None:
     @http.get(
         "/feed/posts",
         summary="Neighbourhood posts of your villages",
-        query=GridQuery,
+        query=VillageQuery,
         rule=access.FEED_READ,
     )
-    async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:
+    async def listed(call: Call[None, VillageQuery]) -> dict[str, Any]:
         return {"posts": await feed.listed(call.who, call.query.grid_id)}
 
     @http.post(
@@ -344,11 +362,11 @@ def install_feed(ctx: PluginContext, feed: Feed) -> None:
     @http.post(
         "/feed/posts/{post_id}/comments",
         summary="Comment on a post",
-        body=CommentIn,
+        body=PostCommentIn,
         status=201,
         rule=access.FEED_REPORT,
     )
-    async def comment(call: Call[CommentIn, None]) -> dict[str, Any]:
+    async def comment(call: Call[PostCommentIn, None]) -> dict[str, Any]:
         return await feed.comment(call.who, call.path_int("post_id"), call.body)
 
     @http.post(
@@ -397,10 +415,10 @@ def install_needs(ctx: PluginContext, needs: Needs) -> None:
     @http.get(
         "/needs",
         summary="The needs list of your villages (群众点单)",
-        query=GridQuery,
+        query=VillageQuery,
         rule=access.NEEDS_READ,
     )
-    async def listed(call: Call[None, GridQuery]) -> dict[str, Any]:
+    async def listed(call: Call[None, VillageQuery]) -> dict[str, Any]:
         return {"needs": await needs.listed(call.who, call.query.grid_id)}
 
     @http.post("/needs", summary="Publish a need", body=NeedIn, status=201, rule=access.NEEDS_WRITE)
@@ -416,10 +434,10 @@ def install_needs(ctx: PluginContext, needs: Needs) -> None:
     @http.post(
         "/needs/{need_id}/done",
         summary="Confirm a taken need done (hours, points)",
-        body=DoneIn,
+        body=NeedDoneIn,
         rule=access.NEED_DONE,
     )
-    async def done(call: Call[DoneIn, None]) -> dict[str, Any]:
+    async def done(call: Call[NeedDoneIn, None]) -> dict[str, Any]:
         return await needs.done(call.who, call.path_int("need_id"), call.body)
 
 
@@ -456,10 +474,10 @@ def install_registry(ctx: PluginContext, registry: Registry) -> None:
     @http.post(
         "/volunteers/{volunteer_id}/decision",
         summary="Approve or reject a registration",
-        body=DecisionIn,
+        body=VolunteerDecisionIn,
         rule=access.VOLUNTEER_DECIDE,
     )
-    async def decide(call: Call[DecisionIn, None]) -> dict[str, Any]:
+    async def decide(call: Call[VolunteerDecisionIn, None]) -> dict[str, Any]:
         return await registry.decide(call.who, call.path_int("volunteer_id"), call.body)
 
     @http.get(
@@ -479,10 +497,10 @@ def _install_teams(ctx: PluginContext, registry: Registry) -> None:
     @http.get(
         "/teams",
         summary="Volunteer teams with members and hours",
-        query=GridQuery,
+        query=VillageQuery,
         rule=access.TEAMS_READ,
     )
-    async def teams(call: Call[None, GridQuery]) -> dict[str, Any]:
+    async def teams(call: Call[None, VillageQuery]) -> dict[str, Any]:
         return {"teams": await registry.teams(call.who, call.query.grid_id)}
 
     @http.post("/teams", summary="Form a team", body=TeamIn, status=201, rule=access.TEAMS_WRITE)

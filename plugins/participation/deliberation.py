@@ -44,7 +44,7 @@ class TopicIn(BaseModel):
     body: str = Field(min_length=1, max_length=2000, pattern=TEXT)
 
 
-class MeetingIn(BaseModel):
+class TopicMeetingIn(BaseModel):
     meeting_at: AwareDatetime
     place: str = Field(min_length=1, max_length=120)
     minutes: str = Field(default="", max_length=4000, pattern=TEXT)
@@ -220,7 +220,7 @@ class Deliberation:
             raise Conflict("participation.already_registered", "you are registered") from None
         return {"topic_id": topic.id, "registered": True}
 
-    async def meeting(self, who: Principal, topic_id: int, body: MeetingIn) -> dict[str, Any]:
+    async def meeting(self, who: Principal, topic_id: int, body: TopicMeetingIn) -> dict[str, Any]:
         topic = await self._topic(topic_id)
         self.points.check_village(who, topic.grid_id)
         async with self.ctx.sessions.begin() as session:

@@ -56,7 +56,7 @@ class PostIn(BaseModel):
     photos: list[str] = Field(default_factory=list, max_length=4)
 
 
-class CommentIn(BaseModel):
+class PostCommentIn(BaseModel):
     text: str = Field(min_length=1, max_length=500, pattern=TEXT)
 
 
@@ -228,7 +228,7 @@ class Feed:
             headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
-    async def comment(self, who: Principal, post_id: int, body: CommentIn) -> dict[str, Any]:
+    async def comment(self, who: Principal, post_id: int, body: PostCommentIn) -> dict[str, Any]:
         post = await self._post_for(who, post_id)
         if post.grid_id not in resident_villages(who, self.points.index):
             raise Forbidden("scope.forbidden", "residents comment in their own village")

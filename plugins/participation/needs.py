@@ -41,7 +41,7 @@ class NeedIn(BaseModel):
     text: str = Field(min_length=1, max_length=500, pattern=TEXT)
 
 
-class DoneIn(BaseModel):
+class NeedDoneIn(BaseModel):
     hours: int = Field(default=1, ge=1, le=8)  # the taker's service hours
 
 
@@ -129,7 +129,7 @@ class Needs:
             )
         return {"id": need.id, "state": "taken", "taker": who.display_name}
 
-    async def done(self, who: Principal, need_id: int, body: DoneIn) -> dict[str, Any]:
+    async def done(self, who: Principal, need_id: int, body: NeedDoneIn) -> dict[str, Any]:
         need = await self._need(need_id)
         officer = in_scope(who, self.points.index, need.grid_id, OFFICERS)
         if not officer and need.person_id != who.person_id:

@@ -35,7 +35,7 @@ Kind = Literal["volunteer_hour", "deliberation", "conduct", "need"]
 KEY = r"^[A-Za-z0-9_-]{8,64}$"
 
 
-class RuleIn(BaseModel):
+class PointRuleIn(BaseModel):
     grid_id: DbId
     kind: Kind
     title: str = Field(min_length=1, max_length=80)
@@ -51,7 +51,7 @@ class AwardIn(BaseModel):
     key: str | None = Field(default=None, pattern=KEY)  # the caller's idempotency key
 
 
-class ItemIn(BaseModel):
+class ShopItemIn(BaseModel):
     grid_id: DbId
     name: str = Field(min_length=1, max_length=80)
     cost: int = Field(ge=1, le=100_000)
@@ -64,7 +64,7 @@ class ExchangeIn(BaseModel):
     key: str | None = Field(default=None, pattern=KEY)  # a retry with it spends nothing
 
 
-class GridQuery(BaseModel):
+class VillageQuery(BaseModel):
     grid_id: DbId | None = None
 
 
@@ -139,7 +139,9 @@ class Points:
         async with self.ctx.sessions() as session:
             return list(await session.scalars(stmt))
 
-    async def save_rule(self, who: Principal, body: RuleIn, rule_id: int | None) -> dict[str, Any]:
+    async def save_rule(
+        self, who: Principal, body: PointRuleIn, rule_id: int | None
+    ) -> dict[str, Any]:
         self.check_village(who, body.grid_id)
         try:
             async with self.ctx.sessions.begin() as session:
@@ -254,7 +256,9 @@ class Points:
         stmt = select(ShopItem).order_by(ShopItem.grid_id, ShopItem.cost)
         return [item_view(i) for i in await self.visible_rows(who, stmt, ShopItem, grid_id)]
 
-    async def save_item(self, who: Principal, body: ItemIn, item_id: int | None) -> dict[str, Any]:
+    async def save_item(
+        self, who: Principal, body: ShopItemIn, item_id: int | None
+    ) -> dict[str, Any]:
         self.check_village(who, body.grid_id)
         async with self.ctx.sessions.begin() as session:
             item = ShopItem() if item_id is None else await _item(session, item_id)

@@ -40,7 +40,7 @@ class VolunteerIn(BaseModel):
     availability: str = Field(min_length=1, max_length=200, pattern=TEXT)
 
 
-class DecisionIn(BaseModel):
+class VolunteerDecisionIn(BaseModel):
     approve: bool
     note: str = Field(default="", max_length=200, pattern=TEXT)
 
@@ -139,7 +139,9 @@ class Registry:
                 )
             )
 
-    async def decide(self, who: Principal, volunteer_id: int, body: DecisionIn) -> dict[str, Any]:
+    async def decide(
+        self, who: Principal, volunteer_id: int, body: VolunteerDecisionIn
+    ) -> dict[str, Any]:
         row = await self.volunteer(volunteer_id)
         self.points.check_village(who, row.grid_id)
         state = "approved" if body.approve else "rejected"

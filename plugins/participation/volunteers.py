@@ -64,17 +64,17 @@ class ActivityIn(BaseModel):
         return self
 
 
-class CancelIn(BaseModel):
+class ActivityCancelIn(BaseModel):
     reason: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*$")
 
 
-class CheckInIn(BaseModel):
+class ActivityCheckInIn(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
     code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{4,12}$")
 
     @model_validator(mode="after")
-    def _one_way(self) -> CheckInIn:
+    def _one_way(self) -> ActivityCheckInIn:
         located = self.lon is not None and self.lat is not None
         if located == (self.code is not None) or (self.lon is None) != (self.lat is None):
             raise ValueError("check in with a position (lon and lat) or with the code")
@@ -276,7 +276,9 @@ class Volunteers:
                 {},
             )
 
-    async def check_in(self, who: Principal, activity_id: int, body: CheckInIn) -> dict[str, Any]:
+    async def check_in(
+        self, who: Principal, activity_id: int, body: ActivityCheckInIn
+    ) -> dict[str, Any]:
         activity = await self.resident_activity(who, activity_id)
         _not_cancelled(activity)
         now = utcnow()
@@ -310,7 +312,7 @@ class Volunteers:
         return {"checked_in_at": now.isoformat(), "check_in_by": how, "distance_m": away}
 
     @staticmethod
-    def _where(activity: Activity, body: CheckInIn) -> tuple[float | None, str]:
+    def _where(activity: Activity, body: ActivityCheckInIn) -> tuple[float | None, str]:
         if body.code is not None:
             if not secrets.compare_digest(body.code, activity.check_code):
                 raise Forbidden("participation.check_code_wrong", "that is not the activity's code")
