@@ -103,3 +103,24 @@ async def test_a_published_article_reads_as_text_on_the_residents_page(
     await expect(shown).to_contain_text(body)  # the markup as typed, as text
     assert await shown.locator("img, b").count() == 0
     assert await page.evaluate("window.pwned === undefined")
+
+
+async def test_a_mediator_without_grid_roles_sees_only_what_they_may_use(
+    console_hub: RunningHub,
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    """Only 调解员 (no grid worker role): the field app opens on their plugin tab, shows no
+    task list or 上报 tab of dispatch's, and asks nothing they would be refused (a 403 is a
+    console error, which the fixture's browser check fails on)."""
+    phone = await browsers.signed_in("med.v01", PASSWORD, "/field", **fieldkit.phone())
+    await expect(phone.get_by_test_id("mediation-field")).to_be_visible()
+    tab = phone.get_by_test_id("tab-plugin-mediation-cases")
+    await expect(tab).to_have_class("on")
+    for builtin in ("tab-tasks", "tab-report"):
+        await expect(phone.get_by_test_id(builtin)).to_have_count(0)
+    await expect(phone.get_by_test_id("tab-plugin-mediation-articles")).to_be_visible()
+    await phone.get_by_test_id("tab-me").click()
+    await expect(phone.get_by_test_id("queue-panel")).to_be_visible()
+    await expect(phone.get_by_test_id("duty-panel")).to_be_visible()  # staff: 在岗 is theirs
+    await phone.get_by_test_id("tab-chat").click()
+    await expect(phone.get_by_test_id("tab-chat")).to_have_class("on")

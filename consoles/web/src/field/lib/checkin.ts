@@ -4,6 +4,7 @@
 // phone is lost or broken. The interval choices lie within the deployment's bounds.
 import { reactive, watch } from 'vue'
 import type { Session } from './session'
+import { may } from './access'
 
 export interface CheckinRow {
   id: number
@@ -34,8 +35,10 @@ export class Checkin {
         s.notify('error', 'checkin.missed', { task: e.checkin.task })
       })
     })
-    // the running check-in and the bounds, each time the socket (re)connects
-    watch(() => s.connected, (on) => on && void this.load().catch(() => undefined), { immediate: true })
+    // the running check-in and the bounds, each time the socket (re)connects; only the field
+    // roles have check-ins (escalation refuses anyone else's request)
+    const mine = (on: boolean): boolean => on && may(s.me, 'checkin')
+    watch(() => s.connected, (on) => mine(on) && void this.load().catch(() => undefined), { immediate: true })
   }
 
   /** Interval choices (seconds): the usual ones within the bounds, and the shortest allowed. */

@@ -9,6 +9,7 @@ import { OutQueue, type Job } from './queue'
 import type { Me } from '@/shared/types'
 import type { Category, Incident } from './types'
 import { runJob } from './jobs'
+import { may } from './access'
 
 const OPEN_STATES = 'dispatched,signed,en_route,on_scene,handled'
 
@@ -96,6 +97,7 @@ export class Session {
   }
 
   async loadTasks(): Promise<void> {
+    if (!may(this.me, 'tasks')) return // not a grid role's: dispatch would answer 403
     const mine = await this.api.get<{ items: Incident[] }>(
       `/dispatch/incidents?mine=true&state=${OPEN_STATES}&limit=100`,
     )
