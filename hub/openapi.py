@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
 from hub import __version__
 from hub.web import Endpoint
@@ -113,13 +113,43 @@ def param_schema(name: str, regex: str | None, largest_id: int | None = None) ->
     return {"type": "string", "minLength": 1}
 
 
+class ModelSchemas:
+    """The schemas of every request and answer model, generated together: plugins from
+    different teams may each have a model of the same name (an `OrgIn`, a `ListQuery`), and
+    pydantic names such models apart (by their module) only when it sees them all at once."""
+
+    def __init__(self, endpoints: list[Endpoint], schemas: dict[str, Any]) -> None:
+        models = list(dict.fromkeys(m for e in endpoints for m in _models_of(e)))
+        mode: Literal["validation"] = "validation"
+        inputs = [(m, mode, TypeAdapter(m)) for m in models]
+        found, defs = TypeAdapter.json_schemas(inputs, ref_template=REF)
+        self._defs: dict[str, Any] = uniform_tuples(defs.get("$defs", {}))
+        self._found = {key: uniform_tuples(schema) for (key, _), schema in found.items()}
+        add_components(schemas, self._defs)
+
+    def of(self, model: Any) -> dict[str, Any]:
+        """The schema of a model: a reference to its component, or inline for other types."""
+        return dict(self._found[model])
+
+    def inline(self, model: Any) -> dict[str, Any]:
+        """The model's own schema even where it has a component (to read its properties)."""
+        schema = self.of(model)
+        ref = schema.get("$ref")
+        return dict(self._defs[ref.rsplit("/", 1)[1]]) if isinstance(ref, str) else schema
+
+
+def _models_of(endpoint: Endpoint) -> list[Any]:
+    return [m for m in (endpoint.body, endpoint.response, endpoint.query) if m is not None]
+
+
 def build(endpoints: list[Endpoint]) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA, "Open311Errors": OPEN311_ERRORS_SCHEMA}
+    models = ModelSchemas(endpoints, schemas)
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         for variant in variants(endpoint.path, endpoint.id_bounds):
             path = paths.setdefault(variant.path, {})
-            path[endpoint.method.lower()] = _operation(endpoint, variant, schemas)
+            path[endpoint.method.lower()] = _operation(endpoint, variant, models)
     return {
         "openapi": "3.1.0",
         "info": {"title": "GridHub HTTP API", "version": __version__},
@@ -131,18 +161,18 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
     }
 
 
-def _operation(endpoint: Endpoint, variant: Variant, schemas: dict[str, Any]) -> dict[str, Any]:
+def _operation(endpoint: Endpoint, variant: Variant, models: ModelSchemas) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
         "operationId": f"{endpoint.method.lower()}_{_slug(variant.path)}",
-        "parameters": _path_params(variant) + _query_params(endpoint, schemas),
-        "responses": _responses(endpoint, variant, schemas),
+        "parameters": _path_params(variant) + _query_params(endpoint, models),
+        "responses": _responses(endpoint, variant, models),
     }
     if endpoint.auth:
         op["security"] = [{"bearer": []}]
     if endpoint.body is not None:
-        op["requestBody"] = _content(_schema(endpoint.body, schemas), required=True)
+        op["requestBody"] = _content(models.of(endpoint.body), required=True)
     elif endpoint.raw_body:
         content = {t: {"schema": _raw_schema(t)} for t in media_types(endpoint.raw_body)}
         op["requestBody"] = {"required": True, "content": content}
@@ -164,10 +194,10 @@ def _raw_schema(media_type: str) -> dict[str, Any]:
     return {"type": "string"}
 
 
-def _responses(endpoint: Endpoint, variant: Variant, schemas: dict[str, Any]) -> dict[str, Any]:
+def _responses(endpoint: Endpoint, variant: Variant, models: ModelSchemas) -> dict[str, Any]:
     error = _error_content(endpoint, variant)
     status = str(endpoint.status)
-    out = {status: _success(endpoint, variant, schemas), "4XX": {"description": "refused", **error}}
+    out = {status: _success(endpoint, variant, models), "4XX": {"description": "refused", **error}}
     out["422"] = {"description": "invalid input", **error}
     if endpoint.auth:
         out["401"] = {"description": "not signed in", **error}
@@ -175,12 +205,12 @@ def _responses(endpoint: Endpoint, variant: Variant, schemas: dict[str, Any]) ->
     return out
 
 
-def _success(endpoint: Endpoint, variant: Variant, schemas: dict[str, Any]) -> dict[str, Any]:
+def _success(endpoint: Endpoint, variant: Variant, models: ModelSchemas) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "success"}
     if endpoint.status == 204:
         return ok
     if endpoint.response is not None:
-        schema = _schema(endpoint.response, schemas)
+        schema = models.of(endpoint.response)
         types = media_types(endpoint.produces) if endpoint.produces else [_suffix_type(variant)]
         ok["content"] = {t: {"schema": schema} for t in types}
     elif endpoint.produces:  # without a model: any JSON, or text
@@ -206,24 +236,12 @@ def _suffix_type(variant: Variant) -> str:
     return FORMAT_SUFFIXES.get(variant.suffix, "application/json")
 
 
-def _schema(model: Any, schemas: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        raw = model.model_json_schema(ref_template=REF)
-    else:
-        raw = TypeAdapter(model).json_schema(ref_template=REF)
-    schema: dict[str, Any] = uniform_tuples(raw)
-    add_components(schemas, schema.pop("$defs", {}))
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        add_components(schemas, {model.__name__: schema})
-        return {"$ref": REF.format(model=model.__name__)}
-    return schema
-
-
 def add_components(schemas: dict[str, Any], found: dict[str, Any]) -> None:
-    """Add named schemas; two different models of one name would leave one of them wrong."""
+    """Add named schemas; a model named like one of the hub's own (Error) is refused, since
+    one of them would be documented wrongly."""
     for name, schema in found.items():
         if schemas.setdefault(name, schema) != schema:
-            raise ValueError(f"two different schemas are named {name!r}: rename one model")
+            raise ValueError(f"a model is named {name!r} like a hub schema: rename it")
 
 
 def uniform_tuples(schema: Any) -> Any:
@@ -257,11 +275,10 @@ def _path_params(variant: Variant) -> list[dict[str, Any]]:
     ]
 
 
-def _query_params(endpoint: Endpoint, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+def _query_params(endpoint: Endpoint, models: ModelSchemas) -> list[dict[str, Any]]:
     if endpoint.query is None:
         return []
-    schema = uniform_tuples(endpoint.query.model_json_schema(ref_template=REF))
-    add_components(schemas, schema.pop("$defs", {}))
+    schema = models.inline(endpoint.query)
     required = set(schema.get("required", []))
     return [
         {"name": name, "in": "query", "required": name in required, "schema": prop}
