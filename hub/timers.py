@@ -61,7 +61,11 @@ class TimerStore(Protocol):
         """`schedule` for many (owner, kind, key, fire_at, payload), in order, atomically each."""
         ...
 
-    async def cancel(self, owner: str, key: str) -> bool: ...
+    async def cancel(self, owner: str, key: str) -> bool:
+        """Delete the owner's timer with this key, claimed or not (so it is neither retried nor
+        taken over). True if that kept it from firing: it existed and was not claimed; False if
+        there was none, or it was claimed — its handler may be running or may have run."""
+        ...
 
     async def claim_due(self, node: str, now: float, lease_s: float, limit: int) -> list[DueTimer]:
         """Claim timers due at `now` that are unclaimed or whose lease expired, for `lease_s`.

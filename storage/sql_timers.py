@@ -116,8 +116,15 @@ class SqlTimerStore:
             await session.execute(_upsert(self._dialect(session)), rows)
 
     async def cancel(self, owner: str, key: str) -> bool:
-        statement = delete(Timer).where(Timer.owner == owner, Timer.key == key)
-        return await self._changed(statement)
+        """Delete the timer; True if that stopped it: it had not been claimed. A claimed one is
+        firing (or has fired and awaits completion): deleting it still keeps it from being
+        retried or taken over, but the caller is told it may have run."""
+        statement = (
+            delete(Timer).where(Timer.owner == owner, Timer.key == key).returning(Timer.claimed_by)
+        )
+        async with self._sessions() as session, session.begin():
+            deleted = (await session.execute(statement, execution_options=NO_SYNC)).all()
+        return any(claimed_by is None for (claimed_by,) in deleted)
 
     async def claim_due(self, node: str, now: float, lease_s: float, limit: int) -> list[DueTimer]:
         """Claim up to `limit` timers due at `now` for `lease_s` seconds (see module docstring)."""

@@ -46,9 +46,11 @@ return old and 1 or 0
 CANCEL: Final = """
 local id = redis.call('HGET', KEYS[2], ARGV[2])
 if not id then return 0 end
+local claimed = redis.call('HEXISTS', ARGV[1] .. id, 'claimed_by')
 redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('DEL', ARGV[1] .. id)
 redis.call('ZREM', KEYS[1], id)
+if claimed == 1 then return 0 end
 return 1
 """
 
@@ -179,6 +181,7 @@ class RedisTimerStore:
         await pipe.execute()
 
     async def cancel(self, owner: str, key: str) -> bool:
+        """Delete the timer; True only if it had not been claimed (see hub.timers.TimerStore)."""
         keys = [self._due, self._owner_prefix + owner]
         return bool(await self._cancel(keys=keys, args=[self._timer_prefix, key]))
 

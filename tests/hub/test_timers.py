@@ -168,13 +168,45 @@ async def test_a_timer_survives_a_restart(services: MakeService) -> None:
 async def test_a_cancelled_timer_does_not_fire(services: MakeService) -> None:
     service, fired = services(), Fired()
     service.register("sla", "deadline", fired)
-    await service.start()
+    # Cancelled before the service claims anything: 'gone' is due first, so had it survived
+    # it would be the first (or only) call.
     await service.schedule("sla", "deadline", "gone", time.time() + 0.2)
     await service.schedule("sla", "deadline", "kept", time.time() + 0.3)
     assert await service.cancel("sla", "gone") is True
+    assert await service.cancel("sla", "never-scheduled") is False
+    await service.start()
     await fired.wait_for(1)
-    await asyncio.sleep(0.1)
     assert [key for _, key, *_ in fired.calls] == ["kept"]
+
+
+async def test_a_timer_cancelled_while_it_fires_says_so_and_is_not_retried(
+    services: MakeService,
+) -> None:
+    service, sentinel = services(), Fired()
+    started, release, runs = asyncio.Event(), asyncio.Event(), Counter[str]()
+
+    async def failing_after_the_cancel(payload: dict[str, Any], timer: DueTimer) -> None:
+        runs[timer.key] += 1
+        started.set()
+        await release.wait()
+        raise RuntimeError("would be retried, had it not been cancelled")
+
+    service.register("sla", "deadline", failing_after_the_cancel)
+    service.register("sla", "sentinel", sentinel)
+    await service.start()
+    await service.schedule("sla", "deadline", "k", time.time())
+    await asyncio.wait_for(started.wait(), 10)
+    assert await service.cancel("sla", "k") is False  # it is firing: the caller is told
+    release.set()
+    deadline = time.monotonic() + 5
+    while service.stats.failed < 1:  # bounded poll: the failure has no event of its own
+        assert time.monotonic() < deadline, "the handler's failure was not recorded"
+        await asyncio.sleep(0.01)
+    # A retry would be due backoff_s (0.02 s) after the failure, before this sentinel.
+    await service.schedule("sla", "sentinel", "s", time.time() + 0.2)
+    await sentinel.wait_for(1)
+    assert runs == Counter({"k": 1})
+    await completed(service.view("sla"))  # nothing of k left to retry or take over
 
 
 async def test_a_dead_nodes_timers_are_taken_over_after_its_lease(
