@@ -104,8 +104,13 @@ def fuzz_hub(
     data_dir = tmp_path_factory.mktemp("fuzz")
     database = data_dir / "gridhub.db"
     shutil.copyfile(demo_template, database)
+    # The callers sign in once for the whole session, which lasts longer than the default
+    # 15-minute access token on a busy machine (the fuzz modules then answered 401, not 422).
     settings = make_settings(
-        data_dir, f"sqlite+aiosqlite:///{database}", plugins={"config": {"alarms": QUIET_ALARMS}}
+        data_dir,
+        f"sqlite+aiosqlite:///{database}",
+        auth={"access_ttl_s": 86_400},
+        plugins={"config": {"alarms": QUIET_ALARMS}},
     )
     plugins = {
         "dispatch": DispatchPlugin(),
