@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from hub.sdk import Call, GridIndex, NotFound, PluginContext, Principal
+from hub.sdk import Call, DbId, GridIndex, NotFound, PluginContext, Principal
 from plugins.party import access
 from plugins.party.models import LeaderAlert
 from plugins.party.schemas import Strict
@@ -28,7 +27,7 @@ ALERT_LIMIT = 200
 
 
 class AlertsQuery(Strict):
-    person_id: int | None = Field(default=None, ge=1)
+    person_id: DbId | None = None
 
 
 def install(ctx: PluginContext, leaders: Leaders) -> None:
