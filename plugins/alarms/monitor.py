@@ -92,11 +92,14 @@ class Monitor:
     async def sweep_offline(self) -> None:
         cutoff = utcnow() - timedelta(seconds=self._config.offline_after_s)
         live = set(self._ingest.seen)  # seen since the last flush: not offline
-        silent = await self._devices.silent_since(cutoff)
-        if not silent:
-            return
+        # Flagged devices are read before silent ones. A flush writes a device's new mark and
+        # clears its `offline` alarm in one transaction: read in this order, a device is either
+        # still flagged (skipped) or no longer silent. The other order could pair a stale
+        # "silent" with a fresh "not flagged" and raise the alarm again for a device that had
+        # just come back, to stay until its next frame.
         async with self._sessions() as session:
             flagged = set(await session.scalars(_offline_flagged()))
+        silent = await self._devices.silent_since(cutoff)
         changes = []
         for device in silent:
             if device.id not in live and device.id not in flagged:
