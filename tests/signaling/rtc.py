@@ -74,14 +74,19 @@ class Side:
 
     `send` are the tracks it adds before its first offer or answer; `receive` the kinds it
     only receives (recvonly transceivers, added before it offers). Remote tracks arrive in
-    `tracks` by kind.
+    `tracks` by kind. `config` replaces the default (no STUN/TURN servers), e.g. relay-only ICE.
     """
 
     def __init__(
-        self, peer: Peer, call_id: int, send: list[MediaStreamTrack], receive: tuple[str, ...] = ()
+        self,
+        peer: Peer,
+        call_id: int,
+        send: list[MediaStreamTrack],
+        receive: tuple[str, ...] = (),
+        config: RTCConfiguration | None = None,
     ) -> None:
         self.peer, self.call_id, self.pending = peer, call_id, list(send)
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = RTCPeerConnection(config or RTCConfiguration(iceServers=[]))
         self.receive = receive
         loop = asyncio.get_running_loop()
         self.tracks: dict[str, asyncio.Future[MediaStreamTrack]] = {
