@@ -144,6 +144,20 @@ async def wait_until(page: Page, expression: str, timeout_ms: int = STEP_TIMEOUT
     )
 
 
+async def animations_ended(target: Locator) -> None:
+    """Wait for the finite CSS animations and transitions running in `target`'s document to
+    end (an Element Plus drawer slides in for 0.3 s: a point read mid-slide is not where the
+    element stops). Endless ones (a blinking overdue tag) are not waited for."""
+    await target.evaluate(
+        """async (el) => {
+            await new Promise((resolve) => requestAnimationFrame(resolve));
+            const finite = el.ownerDocument.getAnimations().filter((a) =>
+                Number.isFinite(a.effect ? a.effect.getComputedTiming().endTime : Infinity));
+            await Promise.all(finite.map((a) => a.finished.catch(() => null)));
+        }"""
+    )
+
+
 def input_of(page: Page, test_id: str) -> Locator:
     """The <input> (or <textarea>) of an Element Plus input tagged with data-testid (the
     attribute lands on the input itself, or on a wrapper for some components)."""

@@ -15,7 +15,7 @@ from typing import Any
 from playwright.async_api import Locator, Page, expect
 
 from plugins.alarms.client import DeviceClient
-from tests.consoles.browser import Browsers, input_of
+from tests.consoles.browser import Browsers, animations_ended, input_of
 from tests.consoles.conftest import COMMANDER, PASSWORD, ConsoleHub
 
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1600, "height": 900}}
@@ -27,19 +27,19 @@ CLICK_MS = 3_000  # a covered element never becomes clickable: fail fast
 HOVER_OPENS_MS = 600
 
 
-async def hit(page: Page, target: Locator) -> bool:
+async def hit(target: Locator) -> bool:
     """The element at the centre of `target` is `target` or inside it (nothing covers it, it
-    is not clipped away) and the centre lies inside the viewport."""
-    box = await target.bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    if not (0 <= x < 1600 and 0 <= y < 900):
-        return False
+    is not clipped away) and the centre lies inside the viewport. Measured and probed in one
+    step in the page: between two round trips the element could move (a drawer sliding in)."""
     return bool(
         await target.evaluate(
-            "(el, [x, y]) => { const at = document.elementFromPoint(x, y);"
-            " return !!at && (el === at || el.contains(at)) }",
-            [x, y],
+            """(el) => {
+                const box = el.getBoundingClientRect();
+                const x = box.left + box.width / 2, y = box.top + box.height / 2;
+                if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return false;
+                const at = document.elementFromPoint(x, y);
+                return !!at && (el === at || el.contains(at));
+            }"""
         )
     )
 
@@ -64,19 +64,19 @@ async def test_alarm_banners_leave_the_alarm_table_clickable(
     first = page.locator('[data-testid^="alarm-row-"]').first
     row = first.locator("xpath=ancestor::tr")
     device = row.locator("td").nth(2)
-    assert await hit(page, device)
+    assert await hit(device)
     await device.click(timeout=CLICK_MS)
     await expect(page.get_by_test_id("alarm-detail")).to_be_visible()
 
     # With the detail open: 全部告警, the row's severity and its buttons are on screen.
     everything = page.get_by_role("radio", name="全部告警").locator("xpath=..")
-    assert await hit(page, everything)
+    assert await hit(everything)
     await everything.click(timeout=CLICK_MS)
     await expect(page.get_by_role("radio", name="全部告警")).to_be_checked()
-    assert await hit(page, first)
+    assert await hit(first)
     for name in ("清除", "评论", "指派"):
         button = row.get_by_role("button", name=name)
-        assert await hit(page, button), f"{name} is off screen or covered"
+        assert await hit(button), f"{name} is off screen or covered"
     await row.get_by_role("button", name="评论").click(timeout=CLICK_MS)
     await expect(input_of(page, "alarm-comment")).to_be_visible()
     # The banners are still there (nothing was dismissed to get at the table).
@@ -99,6 +99,9 @@ async def test_a_long_description_leaves_the_drawer_usable(
     drawer = page.get_by_test_id("incident-drawer")
     await expect(drawer.get_by_test_id("drawer-state")).to_have_text("已立案")
     await expect(drawer).to_contain_text("东庄桥北侧排水沟堵塞")  # the description is there
+    # the drawer slides in: its buttons are where a person can click once it has stopped
+    # (a loaded CI machine read a button's box mid-slide, and the point was not on it)
+    await animations_ended(drawer)
 
     for label in await drawer.locator(".el-descriptions__label").all():
         box = await label.bounding_box()
@@ -107,7 +110,7 @@ async def test_a_long_description_leaves_the_drawer_usable(
     buttons = await drawer.get_by_test_id("incident-actions").get_by_role("button").all()
     assert buttons
     for button in buttons:
-        assert await hit(page, button), await button.inner_text()
+        assert await hit(button), await button.inner_text()
     await drawer.get_by_test_id("act-supervise").click(timeout=CLICK_MS)
     await expect(page.get_by_test_id("action-submit")).to_be_visible()
 
