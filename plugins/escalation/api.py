@@ -58,6 +58,7 @@ def mount(ctx: PluginContext, config: EscalationConfig, desk: SosDesk) -> None:
         return {
             "policies": [p.model_dump(mode="json") for p in config.policies],
             "notifiers": sorted(config.notifiers),
+            "disabled_defaults": list(config.disabled_defaults),
         }
 
     @ctx.http.get(

@@ -43,6 +43,7 @@ class Start:
     severity: str = ""
     kind: str = ""
     priority: str = ""
+    offered: dict[str, Any] | None = None  # a requesting plugin's default policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,9 @@ class Chains:
     async def start(self, what: Start, at: float | None = None) -> int | None:
         """Start the matching policy's chain; None when no policy matches or it already ran."""
         policy = self._config.policy_for(what.trigger, what.severity, what.kind, what.priority)
+        offered = policy is None and bool(what.offered)
+        if offered:
+            policy = self._offered(what)
         if policy is None:
             return None
         started = time.time() if at is None else at
@@ -94,12 +98,16 @@ class Chains:
             next_step=0,
             started_at=started,
             context=what.context,
+            # A plugin's default policy lives with its chain: every node fires its steps.
+            policy_spec=policy.model_dump(mode="json") if offered else None,
         )
         try:
             async with self._ctx.sessions.begin() as session:
                 session.add(chain)
                 await session.flush()
                 details = {"policy": policy.name, "subject": what.subject, "ref": what.ref}
+                if offered:  # a plugin's default policy (EscalationRequested.default_policy)
+                    details["default_of"] = str(what.context.get("by_plugin", ""))
                 self._ctx.audit.record(
                     session,
                     SYSTEM,
@@ -112,6 +120,20 @@ class Chains:
             return None  # this trigger already started its chain
         await self._schedule(chain.id, policy, 0, started)
         return chain.id
+
+    def _offered(self, what: Start) -> Policy | None:
+        try:
+            return self._config.offered(what.offered or {}, what.severity, what.kind)
+        except ValueError as error:
+            extra = {"subject": what.subject, "error": str(error)[:500]}
+            self._ctx.log.error("invalid default policy; no chain", extra=extra)
+            return None
+
+    def policy_of(self, chain: Chain) -> Policy | None:
+        """The chain's policy: the default it was started with, or the configured one."""
+        if chain.policy_spec:
+            return Policy.model_validate(chain.policy_spec)
+        return self._config.policy(chain.policy)
 
     async def stop(
         self, subject: str, reason: str, actor: Actor = SYSTEM, unless_state: str | None = None
@@ -141,7 +163,7 @@ class Chains:
             chain = await session.get(Chain, chain_id)
         if chain is None or chain.state != ACTIVE or chain.next_step not in (index, index + 1):
             return  # gone, stopped, or a stale timer
-        policy = self._config.policy(chain.policy)
+        policy = self.policy_of(chain)
         if policy is None or index >= len(policy.steps):
             await self._end(chain_id, STOPPED, "policy_removed", SYSTEM)
             return

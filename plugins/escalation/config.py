@@ -159,6 +159,8 @@ class EscalationConfig(Strict):
     )
     checkin_min_s: float = Field(60.0, gt=0)
     checkin_max_s: float = Field(8 * 3600.0, gt=0)
+    # Plugins' default policies (EscalationRequested.default_policy) turned off, by name.
+    disabled_defaults: tuple[Annotated[str, Field(pattern=NAME)], ...] = Field((), max_length=100)
 
     @field_validator("notifiers", mode="before")
     @classmethod
@@ -190,3 +192,16 @@ class EscalationConfig(Strict):
 
     def policy(self, name: str) -> Policy | None:
         return next((p for p in self.policies if p.name == name), None)
+
+    def offered(self, raw: dict[str, Any], severity: str, kind: str) -> Policy | None:
+        """A plugin's default policy for a request no configured policy matched: None when
+        there is none, the deployment disabled or replaced its name, it does not match, or it
+        is invalid (ValueError)."""
+        name = str(raw.get("name", "")) if raw else ""
+        if not name or name in self.disabled_defaults or self.policy(name) is not None:
+            return None
+        policy = Policy.model_validate({**raw, "trigger": "request"})
+        for step in policy.steps:
+            if set(step.notifiers) - set(self.notifiers):
+                raise ValueError(f"default policy {name} names unknown notifiers")
+        return policy if policy.matches("request", severity, kind) else None

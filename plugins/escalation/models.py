@@ -37,6 +37,9 @@ class Chain(Base):
     ended_at: Mapped[float | None] = mapped_column(Float)
     end_reason: Mapped[str | None] = mapped_column(String(64))
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A requesting plugin's default policy (EscalationRequested.default_policy) the chain runs;
+    # null for a configured policy (looked up by `policy`).
+    policy_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Sos(Base):

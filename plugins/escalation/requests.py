@@ -31,7 +31,8 @@ class Requests:
                    "title": m.title[:200], "summary": m.summary[:500],
                    "by_plugin": m.by_plugin[:64]}  # fmt: skip
         start = Start("request", subject, f"request:{subject}", m.grid_id, context,
-                      severity=m.severity[:32], kind=m.subject_kind[:40])  # fmt: skip
+                      severity=m.severity[:32], kind=m.subject_kind[:40],
+                      offered=m.default_policy or None)  # fmt: skip
         await self._chains.start(start)
 
     async def settled(self, m: EscalationSettled) -> None:

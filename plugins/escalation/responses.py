@@ -17,6 +17,9 @@ from plugins.escalation.config import Policy
 class PoliciesOut(BaseModel):
     policies: list[Policy]
     notifiers: list[str] = Field(description="the configured notifier names")
+    disabled_defaults: list[str] = Field(
+        default_factory=list, description="plugins' default policies turned off, by name"
+    )
 
 
 class ChainOut(BaseModel):

@@ -136,6 +136,10 @@ class MediationPlugin(BasePlugin):
         ctx.timers.handler(DUE_KIND)(questions.on_due)
         legal_api.install(ctx, questions, ResidentCases(ctx, config, cases))
         articles_api.install(ctx, Articles(ctx))
+        if ctx.has_plugin("escalation"):
+            from plugins.mediation.escalate import follow  # imports escalation's messages
+
+            await follow(ctx, effects.on_chain_step)
         if ctx.has_plugin("dispatch"):
             from plugins.mediation.bridge import IncidentIntake  # imports dispatch's messages
 

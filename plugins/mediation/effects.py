@@ -4,6 +4,8 @@ cluster-wide).
 
 The risk chain: a high-risk case alerts the commanders of its town at once; if nobody of the
 centre takes it (the `take_risk` step) within `risk_unanswered_s`, the county's are alerted.
+When escalation runs, its chain (mediation's default policy unless the deployment's) takes the
+place of that timer (escalate.py).
 """
 
 from __future__ import annotations
@@ -149,7 +151,8 @@ class Effects:
         if self.ctx.has_plugin("escalation"):
             from plugins.mediation.escalate import request  # escalation's messages
 
-            await request(self.ctx, summary)
+            await request(self.ctx, self.config, summary)
+            return  # the chain's later steps come back through on_chain_step
         key = f"{RISK_KIND}:{summary['id']}"
         fire_at = time.time() + self.config.risk_unanswered_s
         await self.ctx.timers.schedule(RISK_KIND, key, fire_at, {"case_id": summary["id"]})
@@ -160,12 +163,21 @@ class Effects:
             county = committee(self.index, summary["grid_id"], "county")[1]
             await self._alert(summary, county, "county")
 
+    async def on_chain_step(self, case_id: int, level: str, centre: int, policy: str) -> None:
+        """A later step of the case's escalation chain: the timeline, and the level's alert."""
+        details = {"level": level, "policy": policy}
+        summary = await self._system_step(case_id, "risk_unanswered", _risk_open, details)
+        if summary is not None:
+            await self._alert(summary, centre, level)
+
     async def on_follow_up_due(self, payload: dict[str, Any], timer: DueTimer) -> None:
         summary = await self._system_step(int(payload["case_id"]), "follow_up_due", _agreed)
         if summary is not None:
             await self.push(summary, "follow_up_due")
 
-    async def _system_step(self, case_id: int, action: str, wanted: Any) -> dict[str, Any] | None:
+    async def _system_step(
+        self, case_id: int, action: str, wanted: Any, details: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         """A timeline line by the system on a case still in the wanted condition."""
         async with self.ctx.sessions.begin() as session:
             case = await session.get(Case, case_id)
@@ -177,13 +189,13 @@ class Effects:
                     action=action,
                     actor_id=None,
                     actor_name=SYSTEM.name,
-                    details={},
+                    details=details or {},
                     version=case.version,
                     at=utcnow(),
                 )
             )
             self.ctx.audit.record(
-                session, SYSTEM, f"mediation.case.{action}", "mediation_case", case.id
+                session, SYSTEM, f"mediation.case.{action}", "mediation_case", case.id, details
             )
             return views.summary(case, self.index)
 

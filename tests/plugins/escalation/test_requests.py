@@ -124,3 +124,23 @@ async def test_a_high_risk_case_runs_a_chain_until_taken(hub: RunningHub, probe:
     assert stopped["reason"] == "take_risk"
     await hub.settle()
     assert [f.step for f in probe.fired if f.subject == subject] == [0]  # never the county
+
+
+def test_a_plugins_default_policy_yields_to_the_deployment() -> None:
+    from plugins.escalation.config import EscalationConfig
+    from plugins.escalation.messages import DefaultPolicy, DefaultStep
+
+    offer = DefaultPolicy(name="demo-risk", severities=("high",),
+                          steps=(DefaultStep(level="town", after_s=0),)).payload()  # fmt: skip
+    policy = EscalationConfig().offered(offer, "high", "demo_case")
+    assert policy is not None
+    assert (policy.trigger, [s.level for s in policy.steps]) == ("request", ["town"])
+    assert EscalationConfig().offered(offer, "low", "demo_case") is None  # does not match
+    assert EscalationConfig(disabled_defaults=("demo-risk",)).offered(offer, "high", "k") is None
+    own = DEFAULT_POLICIES[0].model_copy(update={"name": "demo-risk"})
+    assert EscalationConfig(policies=(own,)).offered(offer, "high", "k") is None  # replaced
+    with pytest.raises(ValueError, match="level"):
+        EscalationConfig().offered({**offer, "steps": [{"level": "moon", "after_s": 0}]}, "", "")
+    bad = {"level": "town", "after_s": 0, "actions": ["notifier"], "notifiers": ["pager"]}
+    with pytest.raises(ValueError, match="notifiers"):
+        EscalationConfig().offered({**offer, "steps": [bad]}, "high", "k")
