@@ -58,6 +58,7 @@ class ChannelInfo:
     min_offset: int
     created_by: int | None
     created_at: datetime
+    recorded: bool = False  # its owning plugin asked for its calls to be recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +255,15 @@ class ChannelStore:
         full_ref = owned_ref(kind, ref)
         channel = Channel(kind=kind, ref=full_ref, name=name)
         return await self._ensure(channel, dict.fromkeys(member_ids, "member"))
+
+    async def set_recorded(self, channel_id: int, on: bool) -> ChannelInfo:
+        """Mark a plugin-owned channel as recorded (or not); NotFound for another channel."""
+        async with self._sessions.begin() as session:
+            row = await session.get(Channel, channel_id)
+            if row is None or row.kind in CORE_KINDS:
+                raise NotFound("channel.not_found", f"no owned channel {channel_id}")
+            row.recorded = on
+            return _info(row)
 
     async def direct(self, person_a: int, person_b: int) -> ChannelInfo:
         """The one direct channel of two people; (a, b) and (b, a) are the same channel."""
@@ -518,4 +528,5 @@ def _info(row: Channel) -> ChannelInfo:
         min_offset=row.min_offset,
         created_by=row.created_by,
         created_at=row.created_at,
+        recorded=bool(row.recorded),
     )

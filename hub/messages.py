@@ -93,3 +93,18 @@ class ChannelMembersChanged(DomainMessage):
     channel_id: int
     added: tuple[int, ...] = ()
     removed: tuple[int, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ChannelRecording(DomainMessage):
+    """A call of a channel is being recorded (`state` "started"), or its recording ended
+    ("done": the file is complete; "failed": nothing usable was written). Published by media's
+    recording for every recorded group call and push-to-talk room; a plugin owning the channel
+    (`ref` "<kind>:<id>", see ``ctx.channels.record``) links `recording_id` to its object."""
+
+    topic: ClassVar[str] = "hub.channels.recording"
+    channel_id: int
+    ref: str | None
+    recording_id: str
+    state: str  # "started", "done" or "failed"
+    kind: str = "group"  # the room: "group" (a group call) or "ptt" (push-to-talk)

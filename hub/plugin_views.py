@@ -127,6 +127,15 @@ class ChannelsView:
             await self._chat.bus.publish(message)
         return added
 
+    async def record(self, channel_id: int, on: bool = True) -> ChannelInfo:
+        """Record the group calls (and push-to-talk) of a channel of the plugin's objects, or
+        stop asking to (`on` False: the deployment's policy decides again). Persisted; honoured
+        when the call's mixed room next opens (a call already running is not recorded midway).
+        Media then publishes `ChannelRecording` (started, done or failed) with the recording's
+        id. A deployment's per-channel setting (`media.recording.channels`) still wins.
+        NotFound for a core channel (grid, ad-hoc, direct) or one that does not exist."""
+        return await self._chat.store.set_recorded(channel_id, on)
+
     async def notice(self, channel_id: int, what: str, data: dict[str, Any]) -> None:
         """A system message in the channel (stored, offset-ordered, fanned out)."""
         await self._chat.system_notice(channel_id, what, data)

@@ -46,6 +46,7 @@ from hub.grid import GridIndex, GridNode
 from hub.ids import BigDbId, DbId, parse_id
 from hub.messages import (
     ChannelMembersChanged,
+    ChannelRecording,
     DomainMessage,
     GridTreeChanged,
     PersonChanged,
@@ -94,6 +95,7 @@ __all__ = [
     "Call",
     "ChannelInfo",
     "ChannelMembersChanged",
+    "ChannelRecording",
     "ChannelsView",
     "Conflict",
     "Connection",

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -206,6 +207,8 @@ class Channel(Base):
     min_offset: Mapped[int] = mapped_column(BigInteger, default=1)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its owning plugin asked for its calls to be recorded (ctx.channels.record).
+    recorded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ChannelMember(Base):

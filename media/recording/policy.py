@@ -25,14 +25,16 @@ class RecordingSettings(BaseModel):
     sweep_interval_s: float = Field(3600.0, gt=0)
     directory: str = Field("recordings", description="under the data dir, unless absolute")
 
-    def records(self, kind: Kind, channel_id: int | None = None) -> bool:
+    def records(self, kind: Kind, channel_id: int | None = None, asked: bool = False) -> bool:
+        """`asked`: the channel's owning plugin asked for it (ctx.channels.record); a
+        per-channel setting still wins over it."""
         if kind == "call":
             return self.calls
         if kind not in ("group", "ptt"):  # a subject: its plugin asked for it to be recorded
             return True
         if channel_id is not None and channel_id in self.channels:
             return self.channels[channel_id]
-        return self.ptt if kind == "ptt" else self.group_calls
+        return asked or (self.ptt if kind == "ptt" else self.group_calls)
 
     def video_size(self) -> tuple[int, int] | None:
         return (self.video_width, self.video_height) if self.video else None

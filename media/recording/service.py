@@ -200,9 +200,11 @@ class Recordings:
         subject: str | None = None,
         grid_id: int | None = None,
         started_by: int | None = None,
+        asked: bool = False,
     ) -> dict[str, Any] | None:
-        """`{"record": {...}}` to put in a mixed room's ``taps`` option, or None by policy."""
-        if not self.settings.records(kind, channel_id):
+        """`{"record": {...}}` to put in a mixed room's ``taps`` option, or None by policy
+        (`asked`: the channel's owning plugin asked for it to be recorded)."""
+        if not self.settings.records(kind, channel_id, asked):
             return None
         new = NewRecording(
             kind, room, "audio", AUDIO.container, AUDIO.codec, AUDIO.content_type,
@@ -216,16 +218,18 @@ class Recordings:
         """A person joined a recorded group call: they may play it back too."""
         await self.store.add_participant(recording_id, person_id)
 
-    async def finish_from_file(self, recording_id: str) -> None:
-        """Complete a row from its file (the room has closed: the tap finished the file)."""
+    async def finish_from_file(self, recording_id: str) -> str | None:
+        """Complete a row from its file (the room has closed: the tap finished the file); its
+        state ("done", "failed"; as it was if it no longer recorded), None for no such row."""
         found = await self.store.get(recording_id)
         if found is None or found[0].state != "recording":
-            return
+            return None if found is None else found[0].state
         facts = await asyncio.to_thread(file_facts, self.file(found[0]))
         if facts is None:
             await self.store.fail(recording_id, "no file was written")
-        else:
-            await self.store.finish(recording_id, asdict(facts))
+            return "failed"
+        await self.store.finish(recording_id, asdict(facts))
+        return "done"
 
     # ---- the worker's events -------------------------------------------------------------------
 

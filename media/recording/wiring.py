@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hub.identity import signing_key
-from hub.keys import SESSIONS, SETTINGS
+from hub.keys import BUS, SESSIONS, SETTINGS
 from hub.periodic import every
 from hub.subjects import SUBJECTS
 from media.recording.api import RECORDINGS, TICKET_KEY, ticket_key
@@ -31,8 +31,8 @@ async def recording_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.is_cluster:  # its embedded workers are new: nothing is recording any more
         await recordings.store.fail_unfinished("the hub restarted while recording")
     app[CALLS].on_ended.append(recordings.call_ended)
-    app[GROUPS].rooms.recorder = LiveRecorder(recordings, "group")
-    app[PTT].rooms.recorder = LiveRecorder(recordings, "ptt")
+    app[GROUPS].rooms.recorder = LiveRecorder(recordings, "group", app[BUS])
+    app[PTT].rooms.recorder = LiveRecorder(recordings, "ptt", app[BUS])
     app[TICKET_KEY] = ticket_key(await signing_key(app[SESSIONS], settings.auth))
     interval = recordings.settings.sweep_interval_s
     sweeping = every(interval, lambda: _sweep(recordings), "recording-retention")

@@ -112,9 +112,10 @@ async def start_media(
 ) -> AsyncIterator[StartMedia]:
     made: list[MediaHub] = []
 
-    async def start(**media: Any) -> MediaHub:
+    async def start(*, with_plugins: dict[str, Any] | None = None, **media: Any) -> MediaHub:
         settings = {"embedded_workers": 1, "restart_backoff_s": 0.2, **media}
-        hub = MediaHub((await start_hub(media=settings)).client, peers)
+        started = await start_hub(media=settings, with_plugins=with_plugins)
+        hub = MediaHub(started.client, peers)
         async with asyncio.timeout(READY_S):
             await hub.pool.wait_for(lambda: all(s.state == "up" for s in hub.pool.slots.values()))
         made.append(hub)
