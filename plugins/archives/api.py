@@ -12,6 +12,7 @@ from hub.sdk import Call, InvalidInput, PluginContext, Role
 from plugins.archives import access, tags
 from plugins.archives.addresses import Addresses, AddressQuery
 from plugins.archives.exporter import XLSX, Exporter
+from plugins.archives.households import HouseholdIn, Households, HouseholdsQuery, MemberIn
 from plugins.archives.importer import Importer
 from plugins.archives.layers import Layers
 from plugins.archives.overview import Overview
@@ -45,6 +46,7 @@ KNOWN_ROLES = {str(r) for r in Role} | {access.OFFICER, access.REVIEWER}
 def install(ctx: PluginContext, env: Env, residents: Residents,
             records: dict[str, Records]) -> None:  # fmt: skip
     _residents(ctx, residents)
+    _households(ctx, Households(env, residents))
     models: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
         "houses": (HouseIn, HousePatch), "places": (PlaceIn, PlacePatch), "orgs": (OrgIn, OrgPatch)
     }  # fmt: skip
@@ -110,6 +112,32 @@ def _residents(ctx: PluginContext, residents: Residents) -> None:
               "a person", body=TagsIn, rule=access.WRITE)  # fmt: skip
     async def set_tags(call: Call[TagsIn, None]) -> dict[str, Any]:
         return await residents.set_tags(call.who, call.path_int("resident_id"), call.body.codes)
+
+
+def _households(ctx: PluginContext, households: Households) -> None:
+    http = ctx.http
+
+    @http.get("/households", summary="Households of your grids (number prefix, house; paged)",
+              query=HouseholdsQuery, rule=access.READ)  # fmt: skip
+    async def search(call: Call[None, HouseholdsQuery]) -> dict[str, Any]:
+        return await households.search(call.who, call.query)
+
+    @http.post("/households", summary="Create a household (户号 unique, its house in your "
+               "grids)", body=HouseholdIn, status=201, rule=access.WRITE)  # fmt: skip
+    async def create(call: Call[HouseholdIn, None]) -> dict[str, Any]:
+        return await households.create(call.who, call.body)
+
+    @http.get("/households/{household_id}", summary="A household with its members (masked)",
+              rule=access.READ_ONE)  # fmt: skip
+    async def card(call: Call[None, None]) -> dict[str, Any]:
+        return await households.card(call.who, call.path_int("household_id"))
+
+    @http.put("/households/{household_id}/members/{resident_id}", summary="Add a person to "
+              "the household or move them from another (versioned, audited)", body=MemberIn,
+              rule=access.WRITE)  # fmt: skip
+    async def member(call: Call[MemberIn, None]) -> dict[str, Any]:
+        household_id, resident_id = call.path_int("household_id"), call.path_int("resident_id")
+        return await households.put_member(call.who, household_id, resident_id, call.body)
 
 
 def _records(ctx: PluginContext, path: str, records: Records, body: type[BaseModel],

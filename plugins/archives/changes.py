@@ -99,6 +99,9 @@ async def _record(session: Any, kind: str, record_id: int) -> Resident | House |
 
 PERSON_KEYS = ("name", "sex", "birth_date", "occupation", "category", "status", "note")
 HOUSE_KEYS = ("house_type", "use", "owner_name", "area_m2", "floors", "note")
+# kept in a version beside the proposable keys (set by direct edits and household moves)
+SNAPSHOT_KEYS = {"person": ("household_id", "relation", "house_id"),
+                 "house": ("address_id", "address_text")}  # fmt: skip
 
 
 def masked_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -279,7 +282,7 @@ class Changes:
 
     def _snapshot(self, kind: str, record: Resident | House) -> str:
         keys = PERSON_KEYS if kind == "person" else HOUSE_KEYS
-        data = {k: getattr(record, k) for k in keys}
+        data = {k: getattr(record, k) for k in (*keys, *SNAPSHOT_KEYS[kind])}
         if isinstance(record, Resident):
             data["birth_date"] = record.birth_date.isoformat() if record.birth_date else None
             data["phone"] = (

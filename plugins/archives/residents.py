@@ -58,7 +58,7 @@ class Residents:
         async with self.env.ctx.sessions() as session:
             rows = list(await session.scalars(stmt))
             more = len(rows) > query.limit
-            items = await self._outs(session, who, rows[: query.limit])
+            items = await self.outs(session, who, rows[: query.limit])
         return {"items": items, "offset": query.offset, "has_more": more}
 
     def _filtered(self, who: Principal, query: ResidentsQuery) -> Select[Any]:
@@ -83,7 +83,7 @@ class Residents:
                 stmt = stmt.where(column == value)
         return stmt
 
-    async def _outs(
+    async def outs(
         self, session: AsyncSession, who: Principal, rows: list[Resident]
     ) -> list[dict[str, Any]]:
         """Masked rows with the tags the caller may see on each (a tag filter in the query is
@@ -121,8 +121,8 @@ class Residents:
     async def card(self, who: Principal, resident_id: int) -> dict[str, Any]:
         """The masked record, its house and its household's members (as the card shows)."""
         async with self.env.ctx.sessions() as session:
-            row = await self._load(session, who, resident_id, access.READ_ROLES)
-            out = (await self._outs(session, who, [row]))[0]
+            row = await self.load(session, who, resident_id, access.READ_ROLES)
+            out = (await self.outs(session, who, [row]))[0]
             out["house"] = await _house_summary(session, row.house_id)
             out["household"] = await self._household(session, who, row.household_id)
         return out
@@ -143,7 +143,7 @@ class Residents:
                                                  access.READ_ROLES)]  # fmt: skip
         return {"id": household.id, "number": household.number, "members": listed}
 
-    async def _load(
+    async def load(
         self, session: AsyncSession, who: Principal, resident_id: int, roles: frozenset[str]
     ) -> Resident:
         row = await session.get(Resident, resident_id)
@@ -156,7 +156,7 @@ class Residents:
         """The ID number and phone in full; the view is audited in the read's transaction, so
         a view that is not recorded is not given."""
         async with self.env.ctx.sessions.begin() as session:
-            row = await self._load(session, who, resident_id, access.READ_ROLES)
+            row = await self.load(session, who, resident_id, access.READ_ROLES)
             if not access.may(who, self.env.index, row.grid_id, access.REVEAL_ROLES):
                 raise Forbidden("archives.reveal_forbidden",
                                 "your role sees this record masked only")  # fmt: skip
@@ -182,8 +182,8 @@ class Residents:
             self.env.ctx.audit.record(session, Actor.of(who), "archives.resident.create",
                                       TARGET, row.id, {"name": row.name,
                                                        "grid_id": row.grid_id})  # fmt: skip
-            out = (await self._outs(session, who, [row]))[0]
-        await self._publish(row, "created")
+            out = (await self.outs(session, who, [row]))[0]
+        await self.publish(row, "created")
         return out
 
     def _new_row(self, body: ResidentIn, id_number: str, phone: str) -> Resident:
@@ -229,7 +229,7 @@ class Residents:
                      ) -> dict[str, Any]:  # fmt: skip
         fields = patch.model_dump(exclude_unset=True, exclude={"version"})
         async with self.env.ctx.sessions.begin() as session:
-            row = await self._load(session, who, resident_id, access.WRITE_ROLES)
+            row = await self.load(session, who, resident_id, access.WRITE_ROLES)
             require_version("resident", row.version, patch.version)
             changes = await self._changes(session, who, row, fields)
             changed = apply_patch(row, changes)
@@ -238,9 +238,9 @@ class Residents:
                 details = {"changed": _redacted(changed)}
                 self.env.ctx.audit.record(session, Actor.of(who), "archives.resident.update",
                                           TARGET, row.id, details)  # fmt: skip
-            out = (await self._outs(session, who, [row]))[0]
+            out = (await self.outs(session, who, [row]))[0]
         if changed:
-            await self._publish(row, "updated")
+            await self.publish(row, "updated")
         return out
 
     async def _changes(self, session: AsyncSession, who: Principal, row: Resident,
@@ -278,12 +278,12 @@ class Residents:
         """Set the tags the caller may see on the person; tags hidden from them stay as they
         were (a worker cannot remove a tag they are not allowed to know of)."""
         async with self.env.ctx.sessions.begin() as session:
-            row = await self._load(session, who, resident_id, access.WRITE_ROLES)
+            row = await self.load(session, who, resident_id, access.WRITE_ROLES)
             await self._put_tags(session, who, row, codes, replace=True)
             self.env.ctx.audit.record(session, Actor.of(who), "archives.resident.tags",
                                       TARGET, row.id, {"tags": sorted(set(codes))})  # fmt: skip
-            out = (await self._outs(session, who, [row]))[0]
-        await self._publish(row, "tagged")
+            out = (await self.outs(session, who, [row]))[0]
+        await self.publish(row, "tagged")
         return out
 
     async def _put_tags(self, session: AsyncSession, who: Principal, row: Resident,
@@ -304,7 +304,7 @@ class Residents:
             session.add(ResidentTag(resident_id=row.id, tag_code=code, grid_id=row.grid_id))
         await session.flush()
 
-    async def _publish(self, row: Resident, action: str) -> None:
+    async def publish(self, row: Resident, action: str) -> None:
         message = RecordChanged(kind="resident", record_id=row.id, grid_id=row.grid_id,
                                 action=action)  # fmt: skip
         await self.env.ctx.bus.publish(message)
