@@ -15,7 +15,15 @@ from hub.sdk import (
     ResidentSection,
     ScreenPanel,
 )
-from plugins.party import access, building_api, disclosure_api, leaders, promotion_api, seed
+from plugins.party import (
+    access,
+    building_api,
+    case_leaders,
+    disclosure_api,
+    leaders,
+    promotion_api,
+    seed,
+)
 from plugins.party.building import Building
 from plugins.party.config import PartyConfig
 from plugins.party.disclosure import Disclosures
@@ -98,6 +106,15 @@ UI = PluginUi(
             module="party.js",
             export="StudyTab",
         ),
+        FieldTab(
+            id="leader_alerts",
+            title_zh="包靠预警",
+            title_en="Leader alerts",
+            roles=frozenset({access.LEADER, access.SECRETARY}),
+            order=62,
+            module="party.js",
+            export="LeaderTab",
+        ),
     ),
     resident_sections=(
         ResidentSection(
@@ -145,6 +162,10 @@ class PartyPlugin(BasePlugin):
         leaders.install(ctx, lead)
         if ctx.has_plugin("escalation"):
             await lead.follow_escalation()
+        cases = case_leaders.CaseLeaders(ctx, lead)
+        case_leaders.install(ctx, cases)
+        if ctx.has_plugin("dispatch"):
+            await cases.follow_incidents()
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         await seed.seed_demo(ctx)

@@ -83,6 +83,11 @@ TASK_EDIT = for_roles("party.task.edit", PARTY_STAFF, Scope.GRID)
 # 党建宣传: staff over every grid an item targets edit it; anyone reads published items
 PROMO_EDIT = for_roles("party.promo.edit", PARTY_STAFF, PROMO)
 PROMO_READ = for_roles("party.promo.read", PARTY_STAFF, Scope.LISTED)
+# 领导包案: staff over an incident's grid put a 包靠领导 of their grids on it
+CASE = "case"  # scope: the incident's grid (as dispatch last described it) in the caller's grids
+CASE_EDIT = for_roles("party.case.edit", PARTY_STAFF, CASE)
+# a leader's (or secretary's) own alerts: those that reached them, and those over their grids
+ALERTS_SELF = signed_in("party.alerts.self", Scope.OWN)
 
 
 def drafts_for(who: Principal, index: GridIndex, village_id: int) -> bool:

@@ -5,14 +5,17 @@ A leader is assigned by granting the role on a grid (people and roles, admins on
 module only reads those grants through the SDK's directory. Escalation's `EscalationStepFired`
 names the people a step reached; those of them who lead the subject's grid (a grant on it or
 above it) get one row per chain, step and person in `party_leader_alerts`, which the console's
-领导包靠 view lists and which is pushed (`party.leader_alert`) to the command rooms over the grid.
+领导包靠 view lists and which is pushed (`party.leader_alert`) to the command rooms over the grid,
+to the leader's own devices and to those of the party secretaries over the grid (their field
+tab 包靠预警 reads `GET /me/leader-alerts`). Case assignments (plugins/party/case_leaders.py)
+add their alerts through `store` and `push` too.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.sdk import Call, DbId, GridIndex, NotFound, PluginContext, Principal
@@ -48,12 +51,20 @@ def install(ctx: PluginContext, leaders: Leaders) -> None:
     async def alerts(call: Call[None, AlertsQuery]) -> dict[str, Any]:
         return {"items": await leaders.alerts(call.who, call.query.person_id)}
 
+    @ctx.http.get(
+        "/me/leader-alerts",
+        summary="Alerts that reached you as 包靠领导, and those over your grids as party secretary",
+        rule=access.ALERTS_SELF,
+    )
+    async def mine(call: Call[None, None]) -> dict[str, Any]:
+        return {"items": await leaders.mine(call.who)}
+
 
 class Leaders:
     def __init__(self, ctx: PluginContext) -> None:
         self.ctx = ctx
 
-    def _visible(self, who: Principal) -> set[int]:
+    def visible(self, who: Principal) -> set[int]:
         index = self.ctx.grids.index
         if who.is_admin:
             return index.scope_ids(node.id for node in index.roots())
@@ -62,7 +73,7 @@ class Leaders:
     async def leaders(self, who: Principal) -> list[dict[str, Any]]:
         """Each person holding party_leader on a grid in the caller's scope, with those grids
         and how many alerts reached them."""
-        index, visible = self.ctx.grids.index, self._visible(who)
+        index, visible = self.ctx.grids.index, self.visible(who)
         found: dict[int, dict[str, Any]] = {}
         for person in await self.ctx.directory.holding_roles_in(visible):
             grids = [
@@ -96,8 +107,22 @@ class Leaders:
         """Alerts about grids in the caller's scope, newest first (of one leader if given)."""
         index = self.ctx.grids.index
         wanted = None if person_id is None else {person_id}
-        rows = await self._rows(wanted, self._visible(who))
+        rows = await self._rows(wanted, self.visible(who))
         return [_alert_out(index, row) for row in rows[:ALERT_LIMIT]]
+
+    async def mine(self, who: Principal) -> list[dict[str, Any]]:
+        """The caller's own alerts as leader, and those about grids they are secretary over."""
+        index = self.ctx.grids.index
+        over = index.scope_ids(who.grid_ids({access.SECRETARY}))
+        stmt = select(LeaderAlert).where(
+            or_(LeaderAlert.person_id == who.person_id, LeaderAlert.grid_id.in_(over))
+        )
+        async with self.ctx.sessions() as session:
+            rows = await session.scalars(stmt.order_by(LeaderAlert.id.desc()).limit(ALERT_LIMIT))
+            return [_alert_out(index, row) for row in rows]
+
+    def grid(self, grid_id: int) -> dict[str, Any]:
+        return _grid(self.ctx.grids.index, grid_id)
 
     async def follow_escalation(self) -> None:
         from plugins.escalation.messages import EscalationStepFired
@@ -112,9 +137,9 @@ class Leaders:
     async def record(self, message: EscalationStepFired) -> None:
         for person_id in message.notified:
             if await self._leads(person_id, message.grid_id):
-                row = await self._store(person_id, message)
-                if row is not None:
-                    await self._push(row)
+                row = _from_step(person_id, message)
+                if await self.store(row):
+                    await self.push(row)
 
     async def _leads(self, person_id: int, grid_id: int) -> bool:
         index = self.ctx.grids.index
@@ -127,21 +152,40 @@ class Leaders:
             for g in grants
         )
 
-    async def _store(self, person_id: int, m: EscalationStepFired) -> LeaderAlert | None:
-        title = str(m.context.get("title") or "")[:200]
-        row = LeaderAlert(person_id=person_id, chain_id=m.chain_id, step=m.step,
-                          trigger=m.trigger[:16], subject=m.subject[:120], policy=m.policy[:64],
-                          level=m.level[:16], grid_id=m.grid_id, title=title)  # fmt: skip
+    async def store(self, row: LeaderAlert) -> bool:
+        """Add the alert; False when it is there already (a redelivered message)."""
         try:
             async with self.ctx.sessions.begin() as session:
                 session.add(row)
-        except IntegrityError:  # the bus delivered this step again: already recorded
-            return None
-        return row
+        except IntegrityError:
+            return False
+        return True
 
-    async def _push(self, row: LeaderAlert) -> None:
+    async def push(self, row: LeaderAlert) -> None:
+        """To the command rooms over the grid, the leader's own devices and the devices of the
+        party secretaries over the grid (who are not in command rooms)."""
         rooms = self.ctx.realtime.command_rooms([row.grid_id])
+        people = {row.person_id, *await self._secretaries(row.grid_id)}
+        rooms += [self.ctx.realtime.user_room(person_id) for person_id in sorted(people)]
         await self.ctx.realtime.emit("leader_alert", _alert_out(self.ctx.grids.index, row), rooms)
+
+    async def _secretaries(self, grid_id: int) -> set[int]:
+        index = self.ctx.grids.index
+        if grid_id not in index:
+            return set()
+        over = {grid_id, *(node.id for node in index.ancestors(grid_id))}
+        return {
+            person.id
+            for person in await self.ctx.directory.holding_roles_in(over)
+            if any(r["role"] == access.SECRETARY and r["grid_id"] in over for r in person.roles)
+        }
+
+
+def _from_step(person_id: int, m: EscalationStepFired) -> LeaderAlert:
+    title = str(m.context.get("title") or "")[:200]
+    return LeaderAlert(person_id=person_id, chain_id=m.chain_id, step=m.step,
+                       trigger=m.trigger[:16], subject=m.subject[:120], policy=m.policy[:64],
+                       level=m.level[:16], grid_id=m.grid_id, title=title)  # fmt: skip
 
 
 def _grid(index: GridIndex, grid_id: int) -> dict[str, Any]:

@@ -288,3 +288,32 @@ class LeaderAlert(Base):
     grid_id: Mapped[int] = mapped_column(Integer, index=True)  # the subject's grid
     title: Mapped[str] = mapped_column(String(200), default="")
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KnownCase(Base):
+    """An incident as dispatch last described it on the bus (`IncidentChanged`): its number,
+    grid and state, so a leader can be assigned to it within the assigner's grids. The plugin
+    never reads dispatch's tables."""
+
+    __tablename__ = "party_known_cases"
+
+    incident_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40))
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    state: Mapped[str] = mapped_column(String(24))
+    category: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class CaseLeader(Base):
+    """A 包靠领导 assigned to one incident (包案): alerted once when it goes overdue."""
+
+    __tablename__ = "party_case_leaders"
+    __table_args__ = (UniqueConstraint("incident_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(Integer, index=True)
+    person_id: Mapped[int] = mapped_column(Integer, index=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    assigned_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

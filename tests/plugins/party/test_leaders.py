@@ -99,3 +99,20 @@ async def test_a_redelivered_step_is_stored_once_and_only_for_the_grids_leader(
     admin = await hub.admin()
     listed = (await admin.json("GET", f"{API}/leader-alerts"))["items"]
     assert [(row["person_id"], row["chain_id"]) for row in listed] == [(ids[0], 901)]
+
+
+async def test_the_alert_reaches_the_leaders_and_the_secretarys_own_devices(
+    hub: RunningHub,
+) -> None:
+    """A leader and a party secretary are not in command rooms: the push goes to their own
+    devices (user rooms), and /me/leader-alerts lists it for each of them."""
+    await hub.add_person("sec.v01", [("party_secretary", VILLAGE)], display_name="东庄村书记")
+    leader, secretary = await hub.socket("lead.v01"), await hub.socket("sec.v01")
+    other = await hub.socket("lead.v05")
+    alert = await overdue_alert(hub)
+    assert (await leader.next("party.leader_alert"))["id"] == alert["id"]
+    assert (await secretary.next("party.leader_alert"))["id"] == alert["id"]
+    for name in ("lead.v01", "sec.v01"):
+        mine = await (await hub.sign_in(name)).json("GET", f"{API}/me/leader-alerts")
+        assert [row["id"] for row in mine["items"]] == [alert["id"]]
+    assert other.drain("party.leader_alert") == []

@@ -71,6 +71,11 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'party.promo_state': ['该内容当前不能进行此操作', 'Not possible in the item’s state'],
   'party.media_not_found': ['未找到该图片或视频', 'No such image or video'],
   'party.range': ['请求的范围超出文件', 'The range is past the file’s end'],
+  'party.case_not_found': ['未找到该事件（或尚未同步到党建模块）', 'No such incident is known here'],
+  'party.case_closed': ['该事件已结案', 'The incident is closed'],
+  'party.not_leader': ['该人员不是您辖区内的包靠领导', 'Not a leader of a grid in your scope'],
+  'party.case_leader_exists': ['该领导已包案此事件', 'This leader is already on the incident'],
+  'party.case_leader_not_found': ['该领导未包案此事件', 'This leader is not on the incident'],
   'scope.forbidden': ['超出您的管辖范围', 'Outside your grids'],
   'request.invalid': ['填写内容不符合要求', 'Some fields are not valid'],
 }
