@@ -15,7 +15,7 @@ import socketio
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from hub import audit, components, headers, netaddr, plugins
+from hub import audit, components, headers, netaddr, node_metrics, plugins
 from hub.api import audit_export, auth, devices, files, grids, people, roles, system, ui
 from hub.bus import MessageBus
 from hub.channel_heads import ChannelHeads
@@ -144,6 +144,7 @@ def build_app(
         _timers,
     ):
         app.cleanup_ctx.append(ctx)
+    node_metrics.install(app)  # sockets, loop lag, bus backlog, timers, errors in /metrics
     components.install_all(app, built_in)  # set up after the core, before the plugins
     app.cleanup_ctx.extend((_plugins, _audit_retention))
     for module in (system, audit_export, auth, grids, people, devices, files):

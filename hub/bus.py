@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Protocol, TypeVar, runtime_checkable
 
 from hub.contracts import BusTransport, Unsubscribe
 from hub.messages import DomainMessage, decode, encode
@@ -13,6 +14,21 @@ M = TypeVar("M", bound=DomainMessage)
 Handler = Callable[[M], Awaitable[None]]
 
 log = logging.getLogger("gridhub.bus")
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Messages of `topic` not yet handled by `group` ("": this node's own listeners)."""
+
+    topic: str
+    group: str
+    waiting: int  # not yet handed to a handler
+    unacked: int  # handed to a handler (on any node), not yet acknowledged
+
+
+@runtime_checkable
+class ReportsBacklog(Protocol):
+    async def backlog(self) -> list[tuple[str, str, int, int]]: ...
 
 
 class MessageBus:
@@ -40,6 +56,13 @@ class MessageBus:
 
     async def flush(self) -> None:
         await self._transport.flush()
+
+    async def backlog(self) -> list[Backlog]:
+        """What this node's subscriptions have still to handle (the consumer lag), if the
+        transport can tell."""
+        if not isinstance(self._transport, ReportsBacklog):
+            return []
+        return [Backlog(*row) for row in await self._transport.backlog()]
 
     async def close(self) -> None:
         await self._transport.close()

@@ -113,6 +113,8 @@ class Realtime:
         self._grants = grants
         self.node_id = node_id
         self.connections: dict[str, Connection] = {}
+        self.emitted: dict[str, int] = {}  # event -> emits made on this node (/metrics)
+        self.emitted_rooms = 0  # rooms (or sockets) those emits were addressed to
         self._by_person: dict[int, dict[str, Connection]] = {}  # person -> their local sockets
         self._guards: dict[str, RoomGuard] = {}  # room kind -> its re-check
         self._rescopes = 0  # counts rescope calls, so a socket signing in meanwhile re-checks
@@ -177,6 +179,8 @@ class Realtime:
 
     async def emit(self, event: str, data: Any, rooms: str | list[str]) -> None:
         if rooms:
+            self.emitted[event] = self.emitted.get(event, 0) + 1
+            self.emitted_rooms += 1 if isinstance(rooms, str) else len(rooms)
             await self.sio.emit(event, data, to=rooms)
 
     def on_presence(self, hook: Callable[[Snapshot], Awaitable[None]]) -> None:

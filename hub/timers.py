@@ -176,6 +176,11 @@ class TimerService:
         return TimerView(self, owner)
 
     @property
+    def in_flight(self) -> int:
+        """Handlers running now on this node."""
+        return len(self._running)
+
+    @property
     def running(self) -> bool:
         return self._loop is not None and not self._loop.done()
 

@@ -34,6 +34,9 @@ SendAck = Callable[[int], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
 
 
+FRAME_OUTCOMES = ("accepted", "duplicate", "invalid", "rate_limited", "write_failed")
+
+
 class RateLimited(Exception):
     pass
 
@@ -54,6 +57,8 @@ class Ingest:
         self.seen: dict[int, float] = {}  # device id -> last frame time, flushed periodically
         self.firmware: dict[int, str] = {}
         self.streams: dict[int, DeviceStream] = {}  # device id -> live stream on this node
+        # frames by outcome since start (/metrics: plugins/alarms/metrics.py)
+        self.frames = dict.fromkeys(FRAME_OUTCOMES, 0)
         self._tasks: set[asyncio.Task[None]] = set()  # short-lived acks, held until done
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -153,16 +158,23 @@ class DeviceStream:
         now = time.time()
         config = self.ingest.config
         frames = parse_frames(raw, now, config.max_batch, (config.max_skew_s, config.max_age_s))
-        self._spend(len(frames))
+        counts = self.ingest.frames
+        try:
+            self._spend(len(frames))
+        except RateLimited:
+            counts["rate_limited"] += len(frames)
+            raise
         self.ingest.seen[self.device.id] = now
         fresh = self._fresh(frames)
+        counts["accepted"] += len(fresh)
+        counts["duplicate"] += len(frames) - len(fresh)
         if not fresh:
             self._ack_soon()
             return
         self._in_flight += 1
-        top = fresh[-1].seq
+        top, count = fresh[-1].seq, len(fresh)
         self.ingest.writer.submit(
-            Submission(self.device, fresh, now, lambda ok: self._durable(ok, top))
+            Submission(self.device, fresh, now, lambda ok: self._durable(ok, top, count))
         )
 
     async def fail(self) -> None:
@@ -172,6 +184,7 @@ class DeviceStream:
     def bad_frame(self, error: FrameError) -> bool:
         """Count an invalid frame; True when the connection has had too many."""
         self.invalid += 1
+        self.ingest.frames["invalid"] += 1
         return self.invalid > self.ingest.config.max_invalid
 
     def _spend(self, frames: int) -> None:
@@ -194,9 +207,10 @@ class DeviceStream:
                     self.ingest.firmware[self.device.id] = firmware
         return fresh
 
-    def _durable(self, ok: bool, seq: int) -> None:
+    def _durable(self, ok: bool, seq: int, count: int) -> None:
         self._in_flight -= 1
         if not ok:
+            self.ingest.frames["write_failed"] += count
             self.ingest.spawn(self.fail())
             return
         self.durable_seq = max(self.durable_seq, seq)

@@ -13,6 +13,7 @@ from plugins.alarms import api, ws
 from plugins.alarms.config import AlarmsConfig
 from plugins.alarms.incidents import Incidents
 from plugins.alarms.ingest import Ingest
+from plugins.alarms.metrics import DeviceFigures
 from plugins.alarms.models import DeviceFrame
 from plugins.alarms.monitor import Monitor
 from plugins.alarms.rules import RuleBook, RulesChanged, seed_defaults
@@ -68,6 +69,7 @@ class AlarmsPlugin(BasePlugin):
             wait_s=config.commit_wait_ms / 1000,
         )
         ingest = Ingest(ctx.sessions, ctx.devices, writer, config)
+        ctx.metrics.register(DeviceFigures(ingest))
         ctx.websocket("device", ws.handler(ingest), DEVICE_CONNECT)  # devices prove their key
         monitor = Monitor(ctx.sessions, ctx.devices, ingest, config, notify)
         service = AlarmService(ctx, notify)

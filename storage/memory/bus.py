@@ -110,6 +110,17 @@ class MemoryBusTransport:
         self._broadcast.clear()
         self._groups.clear()
 
+    async def backlog(self) -> list[tuple[str, str, int, int]]:
+        """(topic, group, waiting, unacknowledged) per subscription group ("" for listeners):
+        payloads queued for a handler, and 0 (nothing here is acknowledged later)."""
+        rows = [
+            (t, "", sum(s.queue.qsize() for s in subs), 0) for t, subs in self._broadcast.items()
+        ]
+        for topic, groups in self._groups.items():
+            for name, group in groups.items():
+                rows.append((topic, name, sum(s.queue.qsize() for s in group.members), 0))
+        return sorted(rows)
+
     def _all(self) -> list[_Subscription]:
         subs = [s for group in self._broadcast.values() for s in group]
         subs += [s for groups in self._groups.values() for g in groups.values() for s in g.members]

@@ -321,6 +321,18 @@ class RedisBusTransport:
                 await _cancel(task)
         await self._redis.aclose()
 
+    async def backlog(self) -> list[tuple[str, str, int, int]]:
+        """(topic, group, waiting, unacknowledged) for each consumer group this node reads:
+        entries the group has not been handed yet (Redis 7 `lag`; unknown counts as 0), and
+        entries handed to a consumer and not yet acknowledged (the group's pending list)."""
+        rows = []
+        for topic, group in sorted({(s.topic, s.group) for s in self._subs if s.group}):
+            for info in await self._redis.xinfo_groups(stream_key(topic)):
+                name = info["name"]
+                if (name.decode() if isinstance(name, bytes) else name) == group:
+                    rows.append((topic, group, int(info.get("lag") or 0), int(info["pending"])))
+        return rows
+
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("bus is closed")
