@@ -64,8 +64,9 @@ class PresenceChange(Protocol):
 class PresenceStore(Protocol):
     """Devices and aggregate state per person, shared by every node of a deployment.
 
-    Each device (a socket) has a chosen state ("online", "busy", "away", "on_call") and an
-    idle flag; an idle "online" device counts as "away". The aggregate is the strongest state
+    Each device (a socket) has a chosen state ("online", "busy", "away", "on_call"), an
+    idle flag and a count of the calls it is in; a device in a call counts as "on_call", an
+    idle "online" device as "away". The aggregate is the strongest state
     over the devices, `on_call` > `busy` > `online` > `away`, "offline" with no device, or
     the forced state (any other name, e.g. a plugin's "sos") when set while any device is
     connected. Every mutation is
@@ -80,6 +81,12 @@ class PresenceStore(Protocol):
 
     async def touch(self, person_id: int, sid: str, now: float) -> PresenceChange:
         """Activity from a device: clears its idle flag and refreshes last seen."""
+        ...
+
+    async def in_call(self, person_id: int, sid: str, joined: bool) -> PresenceChange:
+        """The device joined (or left) a call, from whichever node decided it: a device
+        counts its calls and shows "on_call" while in any, then its chosen state again. An
+        unknown device (gone, reaped) changes nothing."""
         ...
 
     async def force(self, person_id: int, state: str | None) -> PresenceChange: ...

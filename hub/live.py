@@ -16,7 +16,7 @@ from hub.access import STAFF_ROLES, Principal, in_scope, require_scope
 from hub.errors import InvalidInput, NotFound
 from hub.grid import GridIndex
 from hub.ids import DbCursor, DbId
-from hub.presence import SETTABLE, Location, Snapshot, State, is_stale, snapshot_of
+from hub.presence import SETTABLE, Location, Snapshot, is_stale, snapshot_of
 from hub.realtime import Connection, Realtime, covering_command_rooms
 from storage.models import Assignment, LocationPoint, Person
 from storage.sql import utcnow
@@ -140,9 +140,9 @@ class Live:
         if body.state not in SETTABLE:
             raise InvalidInput("presence.state_invalid", f"{body.state} cannot be chosen here")
         person = conn.principal.person_id
-        conn.chosen_state = body.state  # shown again when the device's calls are over
-        state = State.ON_CALL if conn.calls else body.state
-        change = await self.rt.presence.choose(person, conn.sid, state, time.time())
+        # A device in a call stays "on_call" (the presence book counts its calls); the state
+        # chosen now shows when its calls are over.
+        change = await self.rt.presence.choose(person, conn.sid, body.state, time.time())
         await self.rt.announce(change)
         return {"state": change.record.state}
 

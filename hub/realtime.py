@@ -46,8 +46,6 @@ class Connection:
     expires_at: float
     touched_at: float = 0.0  # last activity written to presence
     address: str | None = None  # the client's (hub.netaddr), for the audit of its actions
-    chosen_state: str = "online"  # what the person picked on this device (presence.set)
-    calls: int = 0  # calls this device is in: it shows "on_call" meanwhile
 
 
 # Room names are interned: thousands of sockets share one string per room.
@@ -220,16 +218,11 @@ class Realtime:
         members = self.sio.manager.rooms.get("/", {}).get(room)
         return members is not None and conn.sid in members
 
-    async def in_call(self, sid: str, joined: bool) -> None:
-        """A local device joined (or left) a call: "on_call" while in any, then the state its
-        person had chosen on it. A device on another node or gone is left alone."""
-        conn = self.connections.get(sid)
-        if conn is None:
-            return
-        conn.calls = max(conn.calls + (1 if joined else -1), 0)
-        state = "on_call" if conn.calls else conn.chosen_state
-        person = conn.principal.person_id
-        await self.announce(await self.presence.choose(person, sid, state, time.time()))
+    async def in_call(self, person_id: int, sid: str, joined: bool) -> None:
+        """A person's device joined (or left) a call: "on_call" while in any, then the state
+        chosen on it. The shared presence book counts the device's calls, so the device may be
+        on any node of a cluster; a device gone (or reaped) is left alone."""
+        await self.announce(await self.presence.in_call(person_id, sid, joined))
 
     def connections_of(self, person_id: int) -> list[Connection]:
         return list(self._by_person.get(person_id, {}).values())

@@ -158,9 +158,9 @@ class LiveRooms:
             if old is not None and old.sid != conn.sid:
                 await self.rt.sio.leave_room(old.sid, room.socket_room)
                 await self._tell(old.sid, room, "joined_elsewhere")
-                await self._presence(old.sid, joined=False)
+                await self._presence(who.person_id, old.sid, joined=False)
             if old is None or old.sid != conn.sid:
-                await self._presence(conn.sid, joined=True)
+                await self._presence(who.person_id, conn.sid, joined=True)
             room.participants[who.person_id] = Participant(
                 who.person_id, who.display_name, conn.sid, bool(peer.get("muted")), forced
             )
@@ -186,7 +186,7 @@ class LiveRooms:
                 await room.handle.leave(str(person_id))
             if not room.participants:
                 await self._close(room)
-        await self._presence(gone.sid, joined=False)
+        await self._presence(person_id, gone.sid, joined=False)
         if self.on_leave is not None:
             await self.on_leave(room, gone)
         if room.participants:
@@ -197,7 +197,7 @@ class LiveRooms:
             await self.rt.emit(f"{self.prefix}.ended", self._ended(room, reason), room.socket_room)
             for participant in list(room.participants.values()):
                 await self.rt.sio.leave_room(participant.sid, room.socket_room)
-                await self._presence(participant.sid, joined=False)
+                await self._presence(participant.person_id, participant.sid, joined=False)
             room.participants.clear()
             await self._close(room)
 
@@ -237,9 +237,9 @@ class LiveRooms:
     def _ended(self, room: LiveRoom, reason: str) -> dict[str, Any]:
         return {"room_id": room.room_id, "channel_id": room.channel.id, "reason": reason}
 
-    async def _presence(self, sid: str, joined: bool) -> None:
+    async def _presence(self, person_id: int, sid: str, joined: bool) -> None:
         if self.on_call:
-            await self.rt.in_call(sid, joined)
+            await self.rt.in_call(person_id, sid, joined)
 
     async def _tell(self, sid: str, room: LiveRoom, reason: str) -> None:
         await self.rt.sio.emit(f"{self.prefix}.ended", self._ended(room, reason), to=sid)
@@ -266,7 +266,7 @@ class LiveRooms:
             )
             for participant in room.participants.values():
                 await self.rt.sio.leave_room(participant.sid, room.socket_room)
-                await self._presence(participant.sid, joined=False)
+                await self._presence(participant.person_id, participant.sid, joined=False)
                 if self.on_leave is not None:
                     await self.on_leave(room, participant)
 

@@ -285,9 +285,10 @@ class Calls:
     async def _presence(self, call: CallView, joined: bool) -> None:
         """Both ends of a talking call show "on_call" (a video pull is not a talk)."""
         if call.kind == Kind.CALL:
-            for sid in (call.caller_sid, call.callee_sid):
-                if sid is not None:
-                    await self.rt.in_call(sid, joined)
+            ends = ((call.caller_id, call.caller_sid), (call.callee_id, call.callee_sid))
+            for person_id, sid in ends:
+                if sid is not None:  # a device on any node (the presence book is shared)
+                    await self.rt.in_call(person_id, sid, joined)
 
     @staticmethod
     def _note(

@@ -49,8 +49,12 @@ class Change:
     changed: bool
 
 
-def device_state(chosen: str, idle: bool) -> str:
-    """An idle "online" device counts as "away"; every other choice stands."""
+def device_state(chosen: str, idle: bool, calls: int = 0) -> str:
+    """A device in a call counts as "on_call" (whatever was chosen on it, which shows again
+    when its calls are over); an idle "online" device counts as "away"; any other choice
+    stands."""
+    if calls > 0:
+        return "on_call"
     return "away" if idle and chosen == "online" else chosen
 
 

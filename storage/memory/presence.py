@@ -38,6 +38,7 @@ class _Device:
     chosen: str
     last_active: float
     idle: bool = False
+    calls: int = 0  # calls the device is in (in_call): "on_call" meanwhile
 
 
 @dataclass(slots=True)
@@ -49,7 +50,7 @@ class _Person:
     location_at: float = 0.0
 
     def state(self) -> str:
-        states = (device_state(d.chosen, d.idle) for d in self.devices.values())
+        states = (device_state(d.chosen, d.idle, d.calls) for d in self.devices.values())
         return aggregate(states, self.forced)
 
     def seen(self, now: float) -> None:
@@ -89,6 +90,14 @@ class MemoryPresenceStore:
 
     async def touch(self, person_id: int, sid: str, now: float) -> Change:
         return self._activity(person_id, sid, None, check_time(now))
+
+    async def in_call(self, person_id: int, sid: str, joined: bool) -> Change:
+        def apply(person: _Person) -> None:
+            device = person.devices.get(sid)
+            if device is not None:
+                device.calls = max(device.calls + (1 if joined else -1), 0)
+
+        return self._change(person_id, apply)
 
     async def force(self, person_id: int, state: str | None) -> Change:
         check_forceable(state)

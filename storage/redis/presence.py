@@ -6,8 +6,10 @@ the semantics of ``storage.memory.presence`` and the rule of ``storage.presence_
 Key layout (``P`` is the prefix, ``gridhub:presence`` by default; one Redis, not a Cluster):
 
 * ``P:p:<person_id>`` hash: ``d:<sid>`` = ``"node|state|last_active|idle"`` per connected device
-  (idle is ``0``/``1``), ``forced`` (absent unless forced), ``agg`` (the stored aggregate),
-  ``last_seen`` and ``loc`` (the location report, JSON). Kept when the person goes offline.
+  (idle is ``0``/``1``), ``c:<sid>`` = the calls a device is in (absent when none; the
+  device shows ``on_call`` meanwhile, whichever node decided the call), ``forced`` (absent
+  unless forced), ``agg`` (the stored aggregate), ``last_seen`` and ``loc`` (the location
+  report, JSON). Kept when the person goes offline.
 * ``P:known`` set of every person id any operation touched.
 * ``P:active`` sorted set of ``"<person_id>|<sid>"`` for devices not idle, scored by
   last_active: ``mark_idle`` finds its candidates with one ``ZRANGEBYSCORE``.
@@ -78,7 +80,7 @@ end
 local function drop(key, active, devs_prefix, member, sid)
   local raw = redis.call('HGET', key, 'd:' .. sid)
   if not raw then return end
-  redis.call('HDEL', key, 'd:' .. sid)
+  redis.call('HDEL', key, 'd:' .. sid, 'c:' .. sid)
   redis.call('ZREM', active, member)
   redis.call('SREM', devs_prefix .. parse(raw), member)
 end
@@ -87,11 +89,16 @@ end
 local function finish(key, was)
   local fields = redis.call('HGETALL', key)
   local best, n, forced, last_seen, loc = 'offline', 0, false, '0', ''
+  local calling = {}  -- sid -> true for devices in a call
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 2) == 'c:' then calling[string.sub(fields[i], 3)] = true end
+  end
   for i = 1, #fields, 2 do
     local f, v = fields[i], fields[i + 1]
     if string.sub(f, 1, 2) == 'd:' then
       n = n + 1
       local s = effective(v)
+      if calling[string.sub(f, 3)] then s = 'on_call' end
       if RANK[s] > RANK[best] then best = s end
     elseif f == 'forced' then forced = v
     elseif f == 'last_seen' then last_seen = v
@@ -141,6 +148,17 @@ if raw then
 end
 redis.call('SADD', KEYS[2], ARGV[1])
 seen(key, now)
+return finish(key, was)
+"""
+
+# KEYS: person. ARGV: sid, +1 (joined a call) or -1 (left one). A device unknown: no change.
+IN_CALL: Final = """
+local key, field = KEYS[1], 'c:' .. ARGV[1]
+local was = stored(key)
+if redis.call('HEXISTS', key, 'd:' .. ARGV[1]) == 1 then
+  local calls = tonumber(redis.call('HGET', key, field) or '0') + tonumber(ARGV[2])
+  if calls > 0 then redis.call('HSET', key, field, calls) else redis.call('HDEL', key, field) end
+end
 return finish(key, was)
 """
 
@@ -200,7 +218,7 @@ for i = 4, #ARGV, 2 do
     redis.call('SREM', ARGV[2] .. node, member)
     local raw = redis.call('HGET', key, 'd:' .. sid)
     if raw and parse(raw) == node then
-      redis.call('HDEL', key, 'd:' .. sid)
+      redis.call('HDEL', key, 'd:' .. sid, 'c:' .. sid)
       redis.call('ZREM', KEYS[2], member)
     end
   end
@@ -240,6 +258,7 @@ class _Scripts:
         self.disconnect = redis.register_script(LIB + DISCONNECT)
         self.activity = redis.register_script(LIB + ACTIVITY)
         self.force = redis.register_script(LIB + FORCE)
+        self.in_call = redis.register_script(LIB + IN_CALL)
         self.idle = redis.register_script(LIB + IDLE)
         self.locate = redis.register_script(LIB + LOCATE)
         self.reap = redis.register_script(LIB + REAP)
@@ -273,6 +292,12 @@ class RedisPresenceStore:
 
     async def touch(self, person_id: int, sid: str, now: float) -> Change:
         return await self._activity(person_id, sid, "", now)
+
+    async def in_call(self, person_id: int, sid: str, joined: bool) -> Change:
+        reply = await self._scripts.in_call(
+            [self._keys.person(person_id)], [sid, 1 if joined else -1]
+        )
+        return _change(person_id, reply)
 
     async def force(self, person_id: int, state: str | None) -> Change:
         check_forceable(state)

@@ -157,6 +157,45 @@ async def test_forced_sos_overrides_every_device_until_lifted(store: Store) -> N
     assert (lifted.changed, lifted.record.state) == (True, "on_call")
 
 
+async def test_a_device_in_calls_is_on_call_until_its_last_call_ends(store: Store) -> None:
+    await store.connect(1, "s1", "a", 100.0)
+    await store.choose(1, "s1", "busy", 101.0)
+    joined = await store.in_call(1, "s1", joined=True)
+    assert (joined.changed, joined.record.state, joined.record.last_seen) == (
+        True,
+        "on_call",
+        101.0,
+    )
+    assert not (await store.in_call(1, "s1", joined=True)).changed  # a second call
+    chosen = await store.choose(1, "s1", "away", 102.0)  # chosen mid-call: shown after it
+    assert (chosen.changed, chosen.record.state) == (False, "on_call")
+    assert not (await store.in_call(1, "s1", joined=False)).changed
+    left = await store.in_call(1, "s1", joined=False)
+    assert (left.changed, left.record.state) == (True, "away")
+    extra = await store.in_call(1, "s1", joined=False)  # never below none
+    assert (extra.changed, extra.record.state) == (False, "away")
+    assert (await store.in_call(1, "s1", joined=True)).record.state == "on_call"
+
+
+async def test_calls_of_unknown_or_gone_devices_change_nothing(store: Store) -> None:
+    await store.connect(1, "s1", "a", 100.0)
+    assert not (await store.in_call(1, "nope", joined=True)).changed
+    assert not (await store.in_call(2, "s1", joined=True)).changed
+    assert (await store.get(2)).state == "offline"
+    await store.in_call(1, "s1", joined=True)
+    await store.disconnect(1, "s1", 101.0)
+    back = await store.connect(1, "s1", "a", 102.0)  # the same sid again: a fresh device
+    assert back.record.state == "online"
+
+
+async def test_a_forced_state_outranks_a_call(store: Store) -> None:
+    await store.connect(1, "s1", "a", 100.0)
+    await store.in_call(1, "s1", joined=True)
+    assert (await store.force(1, "sos")).record.state == "sos"
+    lifted = await store.force(1, None)
+    assert (lifted.changed, lifted.record.state) == (True, "on_call")
+
+
 async def test_a_forced_state_needs_a_device(store: Store) -> None:
     forced = await store.force(2, "sos")
     assert (forced.changed, forced.record.state) == (False, "offline")
@@ -273,6 +312,7 @@ async def test_reaping_a_dead_node_removes_only_its_devices(store: Store, clock:
     await store.connect(3, "s3a", "a", 100.0)
     await store.connect(3, "s3b", "b", 100.0)
     await store.choose(3, "s3b", "busy", 101.0)
+    await store.in_call(3, "s3b", joined=True)  # its call goes with the device
     await store.connect(4, "x", "b", 100.0)
     await store.connect(4, "x", "a", 102.0)  # reconnected to the live node under the same sid
     await store.node_alive("a", LONG_TTL_S)
@@ -329,8 +369,10 @@ async def stored_and_true(redis_url: str, prefix: str, person_id: int) -> tuple[
         fields = cast(dict[str, str], await redis.hgetall(f"{prefix}:p:{person_id}"))
     finally:
         await redis.aclose()
-    devices = [v.split("|") for k, v in fields.items() if k.startswith("d:")]
-    truth = aggregate((device_state(d[1], d[3] == "1") for d in devices), fields.get("forced"))
+    devices = [(k[2:], v.split("|")) for k, v in fields.items() if k.startswith("d:")]
+    calls = [int(fields.get(f"c:{sid}", "0")) for sid, _ in devices]
+    shown = (device_state(d[1], d[3] == "1", n) for (_, d), n in zip(devices, calls, strict=True))
+    truth = aggregate(shown, fields.get("forced"))
     return fields.get("agg", "offline"), truth
 
 
@@ -391,7 +433,9 @@ async def test_racing_nodes_agree_on_the_stored_aggregate(
 
 
 def _operation(store: RedisPresenceStore, person: int, sid: str, n: int, now: float) -> Any:
-    kind = n % 5
+    kind = n % 6
+    if kind == 5:
+        return store.in_call(person, sid, joined=bool(n % 4))
     if kind == 0:
         return store.connect(person, sid, "a", now)
     if kind == 1:

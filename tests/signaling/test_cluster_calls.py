@@ -43,6 +43,7 @@ async def test_races_are_decided_once_across_nodes_and_a_dead_nodes_call_ends(
     try:
         worker_id = await _id_of(a, "w01")
         await _races(phones, callers, worker_id)
+        await _on_call_across_nodes(a, phones[1], callers[0], worker_id)
         await _node_dies(b, phones[0], callers, worker_id)
     finally:
         for peer in [*phones, *callers]:
@@ -71,6 +72,32 @@ async def _races(phones: list[Peer], callers: list[Peer], worker_id: int) -> Non
         await phone.next(
             "call.state", lambda d: d["call_id"] == rung["call_id"] and d["state"] == "ended"
         )
+
+
+async def _on_call_across_nodes(a: Node, phone_b: Peer, caller_a: Peer, worker_id: int) -> None:
+    """Placed and hung up on a, answered on b: a commander sees both ends "on_call", then back
+    (each node marks the other node's device through the shared presence book)."""
+    commander = await peer_on(a, "v01.cmd")
+    try:
+        call_id = (await caller_a.ok("call.invite", invite(worker_id, "p-1")))["call_id"]
+        await phone_b.next("call.ringing", lambda d: d["call_id"] == call_id)
+        await phone_b.ok("call.accept", {"call_id": call_id})  # decided on b: a's caller too
+        await _shown(commander, {"w01": "on_call", "v01.lead": "on_call"})
+        who = await commander.ok("presence.who", {})
+        states = {p["username"]: p["state"] for p in who["people"]}
+        assert (states["w01"], states["v01.lead"]) == ("on_call", "on_call")
+        await caller_a.ok("call.hangup", {"call_id": call_id})  # decided on a: b's phone too
+        await _shown(commander, {"w01": "online", "v01.lead": "online"})
+    finally:
+        await commander.sio.disconnect()
+
+
+async def _shown(commander: Peer, wanted: dict[str, str]) -> None:
+    """Wait until the commander was told each person's wanted state (in any order)."""
+    latest: dict[str, str] = {}
+    while any(latest.get(name) != state for name, state in wanted.items()):
+        change = await commander.next("presence.changed", lambda d: d["username"] in wanted)
+        latest[change["username"]] = change["state"]
 
 
 async def _node_dies(b: Node, phone: Peer, callers: list[Peer], worker_id: int) -> None:
