@@ -19,8 +19,10 @@ import uvloop
 from aiohttp import web
 from pydantic import ValidationError
 
+from hub import backup as backups
 from hub import basemap, demo_data, plugins
 from hub import people as people_mod
+from hub import restore as restores
 from hub.app import build_app
 from hub.devices import DeviceSpec, DeviceUpdate
 from hub.errors import HubError
@@ -185,6 +187,48 @@ def migrate(config: Path | None, **flags: Any) -> None:
 
     run(go())
     click.echo("database is up to date")
+
+
+@main.command()
+@common
+@click.option("--keep", type=click.IntRange(1), help="newest backups kept (default backup.keep)")
+@click.option("--keep-days", type=click.FloatRange(0, min_open=True), help="older ones removed")
+def backup(config: Path | None, keep: int | None, keep_days: float | None, **flags: Any) -> None:
+    """Back up the database, uploads and recordings into backup.directory, then rotate."""
+    settings = settings_from(config, **flags)
+    rules = {k: v for k, v in (("keep", keep), ("keep_days", keep_days)) if v is not None}
+    if rules:
+        settings.backup = settings.backup.model_copy(update=rules)
+    made = run_backup(backups.make_backup(settings))
+    click.echo(f"备份完成 / backup made: {made.path} ({made.files} files, {made.size} bytes)")
+    for path in made.removed:
+        click.echo(f"已轮换删除 / rotated out: {path}")
+
+
+@main.command()
+@common
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="restore over a deployment that is not empty")
+@click.option("--verify-only", is_flag=True, help="check the backup's checksums; restore nothing")
+def restore(
+    config: Path | None, folder: Path, force: bool, verify_only: bool, **flags: Any
+) -> None:
+    """Restore a backup into an empty deployment (stop the hub first); checksums are verified
+    before anything is written."""
+    settings = settings_from(config, **flags)
+    if verify_only:
+        manifest = run_backup(restores.verify(folder))
+        click.echo(f"备份完好 / backup intact: {len(manifest['files'])} files")
+        return
+    done = run_backup(restores.restore(settings, folder, force=force))
+    click.echo(f"恢复完成 / restored: {done.database} database, {done.files} files")
+
+
+def run_backup(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return run(coro)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command("seed-demo")

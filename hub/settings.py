@@ -88,6 +88,19 @@ class FileSettings(BaseModel):
     max_document_bytes: int = Field(20 * 1024 * 1024, ge=1024)
 
 
+class BackupSettings(BaseModel):
+    """`gridhub backup` (docs/operations.md, Backup and restore): where backups go and how
+    many are kept. A backup is removed when it is not among the `keep` newest, or when it is
+    older than `keep_days`; the one just made is always kept."""
+
+    directory: Path = Field(Path("backups"), description="under the data dir, unless absolute")
+    keep: int | None = Field(7, ge=1, le=10_000, description="newest backups kept (None: all)")
+    keep_days: float | None = Field(None, gt=0, le=36_500, description="older ones removed")
+    pg_bin_dir: Path | None = Field(
+        None, description="where pg_dump/pg_restore are (default: PATH, then the newest Debian's)"
+    )
+
+
 class TimerSettings(BaseModel):
     backend: Literal["sql", "redis"] = "sql"
     lease_s: float = Field(30.0, gt=0)
@@ -202,6 +215,7 @@ class CoreSettings(BaseSettings):
     timers: TimerSettings = Field(default_factory=TimerSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @field_validator("time_zone")
     @classmethod
