@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from hub.settings import Settings
 from media.protocol import SECRET_ENV
+from media.worker.__main__ import parse
 
 ROOT = Path(__file__).parents[2]
 SYSTEMD = ROOT / "deploy" / "systemd"
@@ -100,3 +101,12 @@ async def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
         if "gridhub" in line and "does not exist" not in line and "No such" not in line
     ]  # fmt: skip
     assert problems == [], out
+
+
+def test_the_media_worker_unit_passes_flags_the_worker_takes() -> None:
+    start = next(line for line in installed(UNITS[1]).splitlines() if line.startswith("ExecStart="))
+    argv = start.replace("%i", "7001").replace("%H", "host").split()
+    module = argv.index("-m") + 1
+    assert argv[module] == "media.worker"
+    args = parse(argv[module + 1 :])  # argparse exits on an unknown flag
+    assert (args.port, args.id, args.capacity) == (7001, "media-host-7001", 200)
