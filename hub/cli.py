@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 
 from hub import backup as backups
 from hub import basemap, demo_data, plugins
+from hub import doctor as doctors
 from hub import people as people_mod
 from hub import restore as restores
 from hub.app import build_app
@@ -229,6 +231,33 @@ def run_backup(coro: Coroutine[Any, Any, T]) -> T:
         return run(coro)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@common
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0.1, 60), default=5.0)
+@click.option("--max-skew", "max_skew_s", type=click.FloatRange(0), default=2.0)
+@click.option("--min-free-gb", type=click.FloatRange(0), default=2.0, help="per data disk")
+@click.option("--json", "as_json", is_flag=True, help="findings as JSON")
+def doctor(
+    config: Path | None,
+    timeout_s: float,
+    max_skew_s: float,
+    min_free_gb: float,
+    as_json: bool,
+    **flags: Any,
+) -> None:
+    """Check the deployment (database, migrations, Redis, clocks, media workers, disk, TURN);
+    exit code 1 when something fails."""
+    settings = settings_from(config, **flags)
+    limits = doctors.Limits(timeout_s, max_skew_s, int(min_free_gb * 1024**3))
+    findings = run(doctors.diagnose(settings, limits))
+    if as_json:
+        click.echo(json.dumps([asdict(f) for f in findings], ensure_ascii=False))
+    for finding in [] if as_json else findings:
+        click.echo(finding.line())
+    if any(f.level == "fail" for f in findings):
+        sys.exit(1)
 
 
 @main.command("seed-demo")
