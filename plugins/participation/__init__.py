@@ -15,6 +15,7 @@ from plugins.participation import api
 from plugins.participation.access import OFFICER_ROLE, OFFICERS
 from plugins.participation.deliberation import Deliberation
 from plugins.participation.feed import Feed
+from plugins.participation.meetings import Meetings
 from plugins.participation.needs import Needs
 from plugins.participation.points import Points
 from plugins.participation.registry import Registry
@@ -65,7 +66,9 @@ class ParticipationPlugin(BasePlugin):
         api.install_points(ctx, points)
         api.install_registry(ctx, registry)
         api.install_volunteers(ctx, Volunteers(points, registry))
-        talks, feed = Deliberation(ctx, points), Feed(ctx, points)
+        meetings = Meetings(ctx)
+        await meetings.subscribe()
+        talks, feed = Deliberation(ctx, points, meetings), Feed(ctx, points)
         if ctx.has_plugin("dispatch"):
             await talks.subscribe()
             await feed.subscribe()

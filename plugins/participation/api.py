@@ -297,6 +297,14 @@ def install_deliberation(ctx: PluginContext, talks: Deliberation) -> None:
     async def meeting(call: Call[TopicMeetingIn, None]) -> dict[str, Any]:
         return await talks.meeting(call.who, call.path_int("topic_id"), call.body)
 
+    @http.get(
+        "/topics/{topic_id}/meeting",
+        summary="The meeting, its minutes and its recordings",
+        rule=access.TOPIC_RUN,
+    )
+    async def meeting_of(call: Call[None, None]) -> dict[str, Any]:
+        return await talks.meeting_of(call.who, call.path_int("topic_id"))
+
     @http.post(
         "/topics/{topic_id}/votes",
         summary="Put a question to the vote",

@@ -31,6 +31,7 @@ from hub.sdk import (
 )
 from plugins.dispatch.messages import IncidentChanged, IncidentRequested
 from plugins.participation.access import OFFICERS, TOPIC, VOTE
+from plugins.participation.meetings import Meetings, channel_ref
 from plugins.participation.models import Ballot, Participant, Topic, Vote
 from plugins.participation.points import Points, resident_villages
 
@@ -48,6 +49,9 @@ class TopicMeetingIn(BaseModel):
     meeting_at: AwareDatetime
     place: str = Field(min_length=1, max_length=120)
     minutes: str = Field(default="", max_length=4000, pattern=TEXT)
+    online: bool = Field(
+        default=False, description="also online: a recorded group call (meetings.py); stays on"
+    )
 
 
 class VoteIn(BaseModel):
@@ -78,6 +82,8 @@ def topic_view(t: Topic, votes: list[dict[str, Any]], registered: bool) -> dict[
         "meeting_at": t.meeting_at.isoformat() if t.meeting_at else None,
         "meeting_place": t.meeting_place,
         "minutes": t.minutes,
+        "online": t.meeting_channel_id is not None,
+        "meeting_ref": channel_ref(t.id) if t.meeting_channel_id is not None else None,
         "conclusion": t.conclusion,
         "action_category": t.action_category,
         "incident_number": t.incident_number,
@@ -120,9 +126,10 @@ def tally(options: list[str], choices: list[int], quorum: int) -> dict[str, Any]
 
 
 class Deliberation:
-    def __init__(self, ctx: PluginContext, points: Points) -> None:
+    def __init__(self, ctx: PluginContext, points: Points, meetings: Meetings) -> None:
         self.ctx = ctx
         self.points = points
+        self.meetings = meetings
 
     async def subscribe(self) -> None:
         unsubscribe = await self.ctx.bus.subscribe(
@@ -218,6 +225,7 @@ class Deliberation:
                 )
         except IntegrityError:
             raise Conflict("participation.already_registered", "you are registered") from None
+        await self.meetings.registered(topic, who.person_id)
         return {"topic_id": topic.id, "registered": True}
 
     async def meeting(self, who: Principal, topic_id: int, body: TopicMeetingIn) -> dict[str, Any]:
@@ -235,13 +243,26 @@ class Deliberation:
                 "participation.topic.meeting",
                 TOPIC,
                 topic.id,
-                {"minutes": bool(body.minutes)},
+                {"minutes": bool(body.minutes), "online": body.online},
             )
+        if body.online:
+            await self.meetings.go_online(who, topic)
+        return await self.meeting_of(who, topic.id)
+
+    async def meeting_of(self, who: Principal, topic_id: int) -> dict[str, Any]:
+        """The meeting, its minutes and (online) its recordings: for the village's officers."""
+        topic = await self._topic(topic_id)
+        self.points.check_village(who, topic.grid_id)
+        online = topic.meeting_channel_id is not None
         return {
             "topic_id": topic.id,
-            "meeting_at": body.meeting_at.isoformat(),
-            "place": body.place,
-            "minutes": body.minutes,
+            "meeting_at": topic.meeting_at.isoformat() if topic.meeting_at else None,
+            "place": topic.meeting_place,
+            "minutes": topic.minutes,
+            "online": online,
+            "channel_id": topic.meeting_channel_id,
+            "channel_ref": channel_ref(topic.id) if online else None,
+            "recordings": await self.meetings.recordings(topic.id) if online else [],
         }
 
     async def open_vote(self, who: Principal, topic_id: int, body: VoteIn) -> dict[str, Any]:

@@ -192,6 +192,20 @@ class Topic(Base):
     incident_state: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An online meeting: the topic's recorded channel "meeting:<id>" (ctx.channels.for_ref).
+    meeting_channel_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class MeetingRecording(Base):
+    """A recording of a topic's online meeting, as media announced it (ChannelRecording)."""
+
+    __tablename__ = "participation_meeting_recordings"
+
+    recording_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(Integer, index=True)
+    state: Mapped[str] = mapped_column(String(16))  # recording | done | failed
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Participant(Base):
