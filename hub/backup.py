@@ -121,6 +121,8 @@ async def make_backup(settings: Settings, now: datetime | None = None) -> Made:
 async def _fill(settings: Settings, folder: Path, moment: datetime) -> dict[str, Any]:
     url = settings.effective_database_url
     kind = database_kind(url)
+    if kind == "sqlite" and not sqlite_path(url).is_file():  # connecting would make an empty one
+        raise BackupError("backup.database", "找不到数据库文件", f"no database at {url}")
     revisions = await schema_revisions(url)
     if kind == "sqlite":
         await asyncio.to_thread(sqlite_snapshot, sqlite_path(url), folder / SQLITE_FILE)

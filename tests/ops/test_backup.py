@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from hub.backup import CHECKSUM, MANIFEST, backups_in, make_backup
 from hub.cli import main
 from hub.keys import SETTINGS
 from hub.restore import restore
+from hub.runtime import open_core
 from hub.testing import RunningHub, SocketClient
 from hub.testing.fixtures import (  # noqa: F401  (fixtures)
     StartGridHub,
@@ -255,3 +257,23 @@ def test_restore_refuses_a_damaged_backup_or_a_deployment_that_is_not_empty(
     assert runner.invoke(main, ["backup", "--keep", "1"], env=env).exit_code == 0
     assert [b[1] for b in backups_in(source / "backups")] != [folder]
     assert len(backups_in(source / "backups")) == 1
+
+
+async def test_rotation_keeps_the_newest_and_drops_the_old(tmp_path: Path) -> None:
+    """keep = 3 newest, keep_days = 10: a backup goes when either rule says so; the one just
+    made stays even when it is itself older than keep_days (a clock set back)."""
+    settings = hub_settings(tmp_path, None, backup={"keep": 3, "keep_days": 10})
+    async with open_core(settings):  # the database the runs back up
+        pass
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    days = [0, 1, 2, 20, 21, 22, 23]
+    for day in days:
+        made = await make_backup(settings, now=start + timedelta(days=day))
+    left = [stamp for stamp, _ in backups_in(made.path.parent)]
+    assert left == [start + timedelta(days=d) for d in (21, 22, 23)]
+    assert len(made.removed) == 1
+
+    late = hub_settings(tmp_path, None, backup={"keep": None, "keep_days": 10})
+    again = await make_backup(late, now=start + timedelta(days=40))
+    left = [stamp for stamp, _ in backups_in(again.path.parent)]
+    assert left == [start + timedelta(days=40)]  # the others are all more than 10 days old
