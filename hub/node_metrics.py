@@ -113,6 +113,7 @@ class Sampled:
             ["topic", "group"],
             registry=registry,
         )
+        self._probing = asyncio.Event()
         self.overdue = Gauge(
             "gridhub_timers_overdue_seconds",
             "how long the oldest due timer has waited to fire (0: none is due)",
@@ -124,6 +125,8 @@ class Sampled:
         worst, ticks = 0.0, 0
         while True:
             started = loop.time()
+            probing, self._probing = self._probing, asyncio.Event()
+            probing.set()
             await asyncio.sleep(TICK_S)
             lag = max(0.0, loop.time() - started - TICK_S)
             self.lag.observe(lag)
@@ -132,6 +135,10 @@ class Sampled:
                 self.lag_max.set(worst)
                 worst = 0.0
                 await self._sample(bus, timers)
+
+    async def probing(self) -> None:
+        """Wait until the next lag probe has started (so the one before it is recorded)."""
+        await self._probing.wait()
 
     async def _sample(self, bus: MessageBus, timers: TimerService) -> None:
         try:
@@ -146,11 +153,15 @@ class Sampled:
         self.overdue.set(0.0 if next_at is None else max(0.0, time.time() - next_at))
 
 
+SAMPLED = web.AppKey("node_metrics", Sampled)
+
+
 def install(app: web.Application) -> None:
     """Register the node's figures on its registry; sampling runs while the app does."""
     registry = app[METRICS]
     ProcessCollector(registry=registry)  # CPU, memory, open file descriptors (LimitNOFILE)
     sampled, errors = Sampled(registry), ErrorCount(registry)
+    app[SAMPLED] = sampled
 
     async def running(app: web.Application) -> AsyncIterator[None]:
         registry.register(ReadAtScrape(app[REALTIME], app[TIMERS]))

@@ -8,6 +8,7 @@ import asyncio
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -16,22 +17,27 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hub.bus import MessageBus
 from hub.messages import GridTreeChanged
+from hub.node_metrics import SAMPLED, TICK_S
 from plugins.alarms.plugin import AlarmsPlugin
 from storage.memory.bus import MemoryBusTransport
 from storage.redis.bus import RedisBusTransport
 from tests.hub.conftest import (  # noqa: F401  (fixtures)
+    Client,
     StartHub,
     copy_demo,
     demo_template,
+    login,
     peers,
     start_hub,
 )
-from tests.hub.sockets import Peer
+from tests.hub.sockets import Peer, connect
 from tests.media.conftest import MediaHub
 
 MONITORING = Path(__file__).parents[2] / "deploy" / "monitoring"
 DASHBOARD, RULES = MONITORING / "grafana-dashboard.json", MONITORING / "gridhub-alerts.yml"
 NAME = re.compile(r"\b(?:gridhub|process)_[a-z0-9_]+\b")
+BLOCK_S = 0.8  # how long the lag test blocks the event loop
+LAG_UNDER_HALF_S = 'gridhub_event_loop_lag_seconds_bucket{le="0.5"}'
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
 
 
@@ -121,3 +127,41 @@ async def test_the_bus_reports_its_consumer_lag(
     [row] = [b for b in await bus.backlog() if b.group == "lag-test"]
     assert (row.waiting, row.unacked) == (0, 0)
     await bus.close()
+
+
+async def samples(client: Client) -> dict[str, float]:
+    """Samples by name (labelled ones summed), and each labelled one by `name{k="v",...}`."""
+    response = await client.get("/metrics")
+    assert response.status == 200
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(await response.text()):
+        for sample in family.samples:
+            found[sample.name] = found.get(sample.name, 0.0) + sample.value
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}"] = sample.value
+    return found
+
+
+async def test_sockets_fanout_and_event_loop_lag_are_measured(
+    start_hub: StartHub,  # noqa: F811
+    peers: list[Peer],  # noqa: F811
+) -> None:
+    hub = await start_hub()
+    console = await connect(hub.client, await login(hub.client, "county.cmd"))
+    peers.append(console)
+    worker = await connect(hub.client, await login(hub.client, "w01"))
+    peers.append(worker)
+    await console.next("presence.changed")  # the worker came online: one fan-out at least
+    figures = await samples(hub.client)
+    assert figures["gridhub_socket_connections"] == 2
+    assert figures["gridhub_fanout_emits_total"] >= 1
+    assert figures["gridhub_fanout_rooms_total"] >= figures["gridhub_fanout_emits_total"]
+    # Block the event loop (as a slow synchronous call would): the next probe is that late.
+    sampled = hub.client.app[SAMPLED]
+    await sampled.probing()
+    time.sleep(BLOCK_S)  # noqa: ASYNC251  (blocking the loop is the point)
+    await sampled.probing()
+    figures = await samples(hub.client)
+    assert figures["gridhub_event_loop_lag_seconds_sum"] >= BLOCK_S - TICK_S
+    # that probe's lag (at least BLOCK_S - TICK_S) lies above the 0.5 s bucket
+    assert figures["gridhub_event_loop_lag_seconds_count"] > figures[LAG_UNDER_HALF_S]
