@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     ForeignKey,
     Integer,
@@ -317,3 +318,25 @@ class CaseLeader(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     assigned_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PromoVersion(Base):
+    """An earlier text of a promotion item, kept when it was edited: its title, body and
+    targets as they were, and why, when and by whom they were replaced (a published item is
+    never changed silently: residents see these)."""
+
+    __tablename__ = "party_promo_versions"
+    __table_args__ = (UniqueConstraint("item_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("party_promo_items.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text, default="")
+    grid_ids: Mapped[str] = mapped_column(String(600))  # comma-separated, as they were
+    was_published: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    replaced_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,11 +1,12 @@
 """Changing the organisation tree and members after they are made: rename or move an
 organisation (only where its kind may sit, which also keeps it from going below itself), remove one
 that holds nothing, change a member's status, transfer them to another organisation, link or
-unlink their account. Both ends of a move or transfer must lie in the caller's grids; every
-change is audited with what it was before."""
+unlink their account, correct their name or join date. Both ends of a move or transfer must lie
+in the caller's grids; every change is audited with what it was before."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -74,7 +75,7 @@ class OrgEdits:
                 member = await self._member(session, who, member_id)
                 if body.org_id is not None and body.org_id != member.org_id:
                     await self.building.org_in_scope(session, who, body.org_id)  # transfer
-                before = {f: getattr(member, f) for f in given}
+                before = {f: _plain(getattr(member, f)) for f in given}
                 for field in given:
                     value = getattr(body, field)
                     if value is not None or field == "person_id":
@@ -87,7 +88,7 @@ class OrgEdits:
                     "party_member",
                     member_id,
                     before=before,
-                    after=body.model_dump(include=given),
+                    after=body.model_dump(include=given, mode="json"),
                 )
         except IntegrityError:
             raise Conflict("party.member_exists", "that person is already a member") from None
@@ -109,3 +110,8 @@ class OrgEdits:
         **details: Any,
     ) -> None:
         self.ctx.audit.record(session, Actor.of(who), action, kind, target, details)
+
+
+def _plain(value: Any) -> Any:
+    """A value as the audit's JSON keeps it (a join date as its ISO day)."""
+    return value.isoformat() if isinstance(value, date) else value

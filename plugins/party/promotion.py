@@ -186,6 +186,13 @@ class Promotion:
             data = await session.scalar(select(column).where(PromoMedia.id == media_id))
         return media_response(meta, bytes(data or b""), part)
 
+    async def summary_of(self, item: PromoItem) -> dict[str, Any]:
+        """What lists show of one item (any state)."""
+        async with self.ctx.sessions() as session:
+            targets = (await _targets(session, [item.id]))[item.id]
+            media = (await _media_of(session, [item.id])).get(item.id, [])
+        return self._summary(item, targets, media)
+
     async def _published(self, session: AsyncSession, item_id: int) -> PromoItem:
         item = await session.get(PromoItem, item_id)
         if item is None or item.state != "published":

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from hub.sdk import Call, PluginContext
 from plugins.party import access
 from plugins.party.attachments import read_part
+from plugins.party.promo_edit import PromoEditIn, PromoEdits
 from plugins.party.promo_media import MAX_VIDEO_BYTES
 from plugins.party.promo_reads import Reading
 from plugins.party.promotion import Promotion
@@ -33,10 +34,12 @@ class Done(BaseModel):
 
 
 def install(ctx: PluginContext, promotion: Promotion, reading: Reading) -> None:
+    edits = PromoEdits(ctx, promotion)
     _staff(ctx, promotion)
+    _edits(ctx, edits)
     _states(ctx, promotion)
     _reading(ctx, reading)
-    _public(ctx, promotion)
+    _public(ctx, promotion, edits)
 
 
 def _staff(ctx: PluginContext, p: Promotion) -> None:
@@ -73,6 +76,35 @@ def _staff(ctx: PluginContext, p: Promotion) -> None:
         await p.editable(call.who, item_id)  # scope before reading the upload
         name, data = await read_part(call.request, MAX_VIDEO_BYTES)
         return {"id": await p.add_media(call.who, item_id, name, data)}
+
+
+def _edits(ctx: PluginContext, e: PromoEdits) -> None:
+    @ctx.http.get(
+        ITEM,
+        summary="An item for its editors: text, targets, media, version and earlier versions",
+        rule=access.PROMO_EDIT,
+    )
+    async def detail(call: Call[None, None]) -> dict[str, Any]:
+        return await e.staff_detail(call.who, call.path_int("item_id"))
+
+    @ctx.http.post(
+        ITEM + "/edit",
+        summary="Change an item's title, text or targets (a new version; a reason when published)",
+        body=PromoEditIn,
+        rule=access.PROMO_EDIT,
+    )
+    async def edit(call: Call[PromoEditIn, None]) -> dict[str, Any]:
+        return await e.edit(call.who, call.path_int("item_id"), call.body)
+
+    @ctx.http.post(
+        ITEM + "/media/{media_id}/remove",
+        summary="Remove an image or a video of an item that is not published",
+        response=Done,
+        rule=access.PROMO_EDIT,
+    )
+    async def remove_media(call: Call[None, None]) -> dict[str, Any]:
+        await e.remove_media(call.who, call.path_int("item_id"), call.path_int("media_id"))
+        return {"ok": True}
 
 
 def _states(ctx: PluginContext, p: Promotion) -> None:
@@ -126,7 +158,7 @@ def _reading(ctx: PluginContext, r: Reading) -> None:
         return await r.ledger(call.who, call.path_int("org_id"))
 
 
-def _public(ctx: PluginContext, p: Promotion) -> None:
+def _public(ctx: PluginContext, p: Promotion, e: PromoEdits) -> None:
     @ctx.http.get(
         "/public/promotion/villages",
         summary="Villages where articles or courses are shown",
@@ -150,11 +182,12 @@ def _public(ctx: PluginContext, p: Promotion) -> None:
 
     @ctx.http.get(
         "/public/promotion/{item_id}",
-        summary="A published article or course: its text and media",
+        summary="A published article or course: its text, media and earlier published versions",
         rule=access.PUBLIC_READ,
     )
     async def item(call: Call[None, None]) -> dict[str, Any]:
-        return await p.public_detail(call.path_int("item_id"))
+        item_id = call.path_int("item_id")
+        return {**await p.public_detail(item_id), **await e.versions(item_id, public=True)}
 
     @ctx.http.get(
         "/public/promotion/{item_id}/media/{media_id}",

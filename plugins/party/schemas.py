@@ -11,6 +11,7 @@ from hub.sdk import DbId
 from plugins.party import periods
 
 Category = Literal["party", "village", "finance"]
+FIRST_JOIN = date(1921, 7, 1)  # no join date before the party's founding, none in the future
 
 
 class Strict(BaseModel):
@@ -156,10 +157,19 @@ class OrgEditIn(Strict):
 
 
 class MemberEditIn(Strict):
-    """A status change, a transfer (`org_id`), a link to an account (`person_id`, null unlinks)
-    or the grid served; only the fields given change."""
+    """A status change, a transfer (`org_id`), a link to an account (`person_id`, null unlinks),
+    the grid served, or a corrected name or join date; only the fields given change."""
 
     status: Literal["formal", "probationary", "inactive"] | None = None
     org_id: DbId | None = None
     person_id: DbId | None = None
     grid_id: DbId | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=40)
+    join_date: date | None = None
+
+    @field_validator("join_date")
+    @classmethod
+    def _plausible(cls, value: date | None) -> date | None:
+        if value is not None and not FIRST_JOIN <= value <= date.today():
+            raise ValueError(f"a join date from {FIRST_JOIN} to today")
+        return value

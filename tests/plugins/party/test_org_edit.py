@@ -80,3 +80,36 @@ async def test_status_transfer_and_account_link(hub: RunningHub) -> None:
     assert await other.refused("POST", f"{API}/members/{two}/edit", json=inactive) == (
         403, "scope.forbidden")  # fmt: skip
     assert await town.refused("POST", f"{API}/orgs/{org}/delete") == (409, "party.org_not_empty")
+
+
+async def test_a_members_name_and_join_date_are_corrected_and_audited(hub: RunningHub) -> None:
+    town = await hub.sign_in("town1.cmd")
+    org = await branch(hub, town)
+    one = await member(hub, town, org, "张秀瑛")
+    edit = f"{API}/members/{one}/edit"
+    await town.json("POST", edit, json={"name": "张秀英", "join_date": "1999-07-01"})
+    rows = (await town.json("GET", f"{API}/orgs/{org}/members"))["items"]
+    assert [(m["name"], m["join_date"]) for m in rows] == [("张秀英", "1999-07-01")]
+    for body in (
+        {"name": ""},
+        {"name": "张" * 41},
+        {"join_date": "1900-01-01"},  # before the party's founding
+        {"join_date": "2999-01-01"},  # in the future
+        {"join_date": "not a day"},
+    ):
+        assert await town.refused("POST", edit, json=body) == (422, "request.invalid")
+    other = await hub.sign_in("v05.cmd")
+    assert (await other.refused("POST", edit, json={"name": "王五"}))[0] == 403
+    rows = (await town.json("GET", f"{API}/orgs/{org}/members"))["items"]
+    assert [(m["name"], m["join_date"]) for m in rows] == [("张秀英", "1999-07-01")]  # unchanged
+    admin = await hub.admin()
+    audit = await admin.json(
+        "GET", "/api/v1/audit", params={"target_type": "party_member", "target_id": one}
+    )
+    edited = [row for row in audit if row["action"] == "party.member.edited"]
+    assert [(row["details"]["before"], row["details"]["after"]) for row in edited] == [
+        (
+            {"name": "张秀瑛", "join_date": "2001-07-01"},
+            {"name": "张秀英", "join_date": "1999-07-01"},
+        )
+    ]

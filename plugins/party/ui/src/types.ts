@@ -91,4 +91,6 @@ export interface PromoItem {
 
 export interface PromoDetail extends PromoItem {
   body: string
+  version?: number
+  history?: { version: number; title: string; body: string; reason: string; replaced_at: number }[]
 }

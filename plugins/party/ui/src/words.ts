@@ -76,6 +76,8 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'party.not_leader': ['该人员不是您辖区内的包靠领导', 'Not a leader of a grid in your scope'],
   'party.case_leader_exists': ['该领导已包案此事件', 'This leader is already on the incident'],
   'party.case_leader_not_found': ['该领导未包案此事件', 'This leader is not on the incident'],
+  'party.promo_stale': ['内容已被他人修改，请刷新后重新编辑', 'The item was changed meanwhile: reload and edit again'],
+  'party.reason_required': ['已发布内容须填写修改原因', 'Say why a published item changes'],
   'scope.forbidden': ['超出您的管辖范围', 'Outside your grids'],
   'request.invalid': ['填写内容不符合要求', 'Some fields are not valid'],
 }
