@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from click.testing import CliRunner
 
-from hub.backup import CHECKSUM, MANIFEST, backups_in, make_backup
+from hub.backup import CHECKSUM, MANIFEST, BackupError, backups_in, make_backup
 from hub.cli import main
 from hub.keys import SETTINGS
 from hub.restore import restore
@@ -213,6 +213,9 @@ async def test_backup_of_a_running_demo_restores_everything(
         media = f"/api/v1/recordings/{recording_id}/media"
         assert await fetched(restored, "v01.lead", media) == audio
     assert after == before
+    with pytest.raises(BackupError, match=r"restore\.not_empty"):
+        await restore(target, made.path)  # the restored deployment is not empty any more
+    assert (await restore(target, made.path, force=True)).files == done.files
     assert [body["text"] for _, body in after["messages"][-3:]] == texts
     assert reported["number"] in {n for n, _, _ in after["incidents"]}
     assert after["alarms"]
