@@ -1,7 +1,7 @@
 """Socket events of the escalation plugin (validated, role-checked, acknowledged).
 
-Field app (staff): ``escalation.sos.raise``, ``escalation.checkin.start`` / ``.ok`` / ``.stop`` /
-``.mine``.
+Field app (staff): ``escalation.sos.raise``, ``escalation.sos.mine``,
+``escalation.checkin.start`` / ``.ok`` / ``.stop`` / ``.mine``.
 Consoles (commanders, dispatchers): ``escalation.sos.ack``, ``escalation.sos.close``.
 """
 
@@ -28,6 +28,7 @@ from plugins.escalation.sos import Raise, SosDesk, home_grid
 FIELD_ROLES = frozenset(STAFF_ROLES - {Role.DISPATCHER})
 SOS = "sos"  # scope: the SOS's grid under the caller's command seats (SosDesk._get_in_scope)
 SOS_RAISE = for_roles("escalation.sos.raise", FIELD_ROLES, Scope.OWN)
+SOS_MINE = for_roles("escalation.sos.mine", FIELD_ROLES, Scope.OWN)  # own SOS only
 SOS_ACK = for_roles("escalation.sos.ack", COMMAND_ROLES, SOS)
 SOS_CLOSE = for_roles("escalation.sos.close", COMMAND_ROLES, SOS)
 CHECKIN = for_roles("escalation.checkin", FIELD_ROLES, Scope.OWN)  # own check-ins
@@ -77,6 +78,12 @@ def register(ctx: PluginContext, desk: SosDesk, checkins: Checkins) -> None:
         what = Raise(who.person_id, grid_id, "button", lat, lon, body.note)
         sos, new = await desk.raise_sos(what, Actor.of(who))
         return {"sos": sos, "new": new}
+
+    @rt.on("sos.mine", Nothing, SOS_MINE)
+    async def sos_mine(conn: Connection, body: Nothing) -> dict[str, Any]:
+        """The caller's SOS not closed yet, or null (the field app after a reload reopens its
+        hot mic for it)."""
+        return {"sos": await desk.mine(conn.principal.person_id)}
 
     @rt.on("sos.ack", SosRef, SOS_ACK)
     async def sos_ack(conn: Connection, body: SosRef) -> dict[str, Any]:

@@ -106,6 +106,11 @@ class SosDesk:
         await self._chains.start(start)
         return data, True
 
+    async def mine(self, person_id: int) -> dict[str, Any] | None:
+        """The person's SOS not closed yet (open or acknowledged), if any."""
+        existing = await self._open_of(person_id)
+        return None if existing is None else sos_dict(existing)
+
     async def acknowledge(self, who: Principal, sos_id: int) -> dict[str, Any]:
         sos = await self._get_in_scope(who, sos_id)
         now = time.time()

@@ -1,7 +1,9 @@
 """SOS hot mic and live listening, in Chromium with fake media devices: the field app raises an
 SOS by long press and publishes its microphone to the SOS's recorder on a real media worker;
 the commander takes the SOS on the console, listens live (sound, not only packets, arrives)
-and talks back (the phone hears it); the recording is attached to the SOS.
+and talks back (the phone hears it); the recording is attached to the SOS. The field app
+reloaded mid-SOS learns its SOS from the hub and publishes its microphone again: the commander
+hears it anew.
 
 Not collected on its own (no test_ prefix): tests/consoles/test_field_sos_live.py runs this file
 with pytest inside a network namespace that has only `lo` up. It refuses to run anywhere else.
@@ -74,3 +76,23 @@ async def test_sos_hot_mic_is_heard_live_on_the_console_and_answered(
     row = await console_hub.api("GET", f"/api/v1/recordings/{recording_id}", COMMANDER)
     assert (row["kind"], row["state"], row["subject"]) == ("sos", "recording", f"sos:{sos['id']}")
     assert len(row["participants"]) == 2  # the worker and the commander who listened
+    await reloaded_mid_sos(console_hub, console, field, sos["id"])
+
+
+async def reloaded_mid_sos(hub: ConsoleHub, console: Page, field: Page, sos_id: int) -> None:
+    """A reload (the app killed and opened again) during the SOS: the banner and the hot mic
+    come back by themselves, and a commander listening anew hears the phone."""
+    await field.reload()
+    banner = field.get_by_test_id("sos-banner")
+    await expect(banner).to_have_attribute("data-state", "acknowledged", timeout=CONNECT_MS)
+    await expect(banner).to_have_attribute("data-mic", "live", timeout=CONNECT_MS)
+    await console.get_by_role("button", name="停止监听").click()
+    live = console.get_by_test_id(f"sos-live-{sos_id}")
+    await expect(live).to_have_attribute("data-state", "off")
+    await console.get_by_test_id(f"sos-listen-{sos_id}").click()
+    await expect(live).to_have_attribute("data-state", "live", timeout=CONNECT_MS)
+    await expect(live).to_have_attribute("data-heard", "true", timeout=CONNECT_MS)
+    sos = (await hub.api("GET", f"/api/v1/escalation/sos/{sos_id}", COMMANDER))["sos"]
+    recording_id = sos["audio_stream_id"].removeprefix("recording:")
+    row = await hub.api("GET", f"/api/v1/recordings/{recording_id}", COMMANDER)
+    assert (row["state"], row["subject"]) == ("recording", f"sos:{sos_id}")

@@ -12,7 +12,7 @@ from tests.consoles.sos_live import INSIDE
 from tests.netns import pytest_inside
 
 INNER = Path(__file__).with_name("sos_live.py")
-LIMIT_S = 120
+LIMIT_S = 180
 
 
 async def test_sos_hot_mic_and_live_listening(loopback_netns: str) -> None:

@@ -36,6 +36,7 @@ async def test_sos_end_to_end_first_commander_owns_it(
     worker = await joined(client, peers, "w01")
     village, town = [await joined(client, peers, u) for u in ("v01.cmd", "town1.cmd")]
     outsider = await joined(client, peers, "town2.cmd")
+    assert (await worker.ok("escalation.sos.mine", {}))["sos"] is None
 
     raised = await worker.ok("escalation.sos.raise", {"lat": 36.93, "lon": 118.62, "note": "fell"})
     sos = raised["sos"]
@@ -48,6 +49,8 @@ async def test_sos_end_to_end_first_commander_owns_it(
         assert change["state"] == "sos"
     again = await worker.ok("escalation.sos.raise", {})
     assert (again["new"], again["sos"]["id"]) == (False, sos["id"])
+    mine = (await worker.ok("escalation.sos.mine", {}))["sos"]  # the app after a reload
+    assert (mine["id"], mine["state"]) == (sos["id"], "open")
 
     replies = await asyncio.gather(
         village.call("escalation.sos.ack", {"sos_id": sos["id"]}),
@@ -67,6 +70,8 @@ async def test_sos_end_to_end_first_commander_owns_it(
         assert (seen["owner_name"], seen["state"]) == (owner, "acknowledged")
     received = await worker.next("escalation.sos.received")
     assert received["received_by"] == owner
+    mine = (await worker.ok("escalation.sos.mine", {}))["sos"]
+    assert (mine["id"], mine["state"], mine["owner_name"]) == (sos["id"], "acknowledged", owner)
 
     owner_peer, other = (village, town) if replies[0]["ok"] else (town, village)
     close = {"sos_id": sos["id"], "note": "found him, ankle sprain, ambulance called"}
@@ -77,6 +82,7 @@ async def test_sos_end_to_end_first_commander_owns_it(
     closed = (await owner_peer.ok("escalation.sos.close", close))["sos"]
     assert (closed["state"], closed["close_note"]) == ("closed", close["note"])
     assert (await worker.next("escalation.sos.closed"))["id"] == sos["id"]
+    assert (await worker.ok("escalation.sos.mine", {}))["sos"] is None
     lifted = await village.next("presence.changed", lambda p: p["username"] == "w01")
     assert lifted["state"] != "sos"
     assert error(await owner_peer.call("escalation.sos.close", close)) == "sos.closed"
@@ -97,6 +103,8 @@ async def test_bad_input_and_unauthorised_requests_change_nothing(
     )
     assert error(await worker.call("escalation.sos.raise", {"extra": 1})) == "request.invalid"
     assert error(await worker.call("escalation.sos.raise", "x")) == "request.invalid"
+    assert error(await resident.call("escalation.sos.mine", {})) == "auth.role_required"
+    assert error(await worker.call("escalation.sos.mine", {"person_id": 1})) == "request.invalid"
     sos = (await worker.ok("escalation.sos.raise", {}))["sos"]
     assert error(await worker.call("escalation.sos.ack", {"sos_id": sos["id"]})) == (
         "auth.role_required"

@@ -6,6 +6,7 @@ import { ApiError } from './api'
 import { dataUrlToBlob } from './media'
 import type { ActJob, ChatJob, Job, ReportJob, SosJob } from './queue'
 import type { Session } from './session'
+import { sosState, type HubSos } from './sos'
 import type { Incident } from './types'
 
 export const TARGET: Record<string, string[]> = {
@@ -79,14 +80,11 @@ async function runReport(s: Session, job: ReportJob, tag: string): Promise<void>
 }
 
 async function runSos(s: Session, job: SosJob): Promise<void> {
-  const reply = await s.live.call<{ sos: { id: number; state: string; owner_name: string | null } }>(
+  const reply = await s.live.call<{ sos: HubSos }>(
     'escalation.sos.raise',
     { lat: job.lat, lon: job.lon, note: job.note },
   )
-  const sos = reply.sos
-  s.state.sos = sos.state === 'acknowledged'
-    ? { id: sos.id, state: 'acknowledged', received_by: sos.owner_name ?? '' }
-    : { id: sos.id, state: 'open' }
+  s.state.sos = sosState(reply.sos)
 }
 
 async function runChat(s: Session, job: ChatJob): Promise<void> {

@@ -10,14 +10,10 @@ import type { Me } from '@/shared/types'
 import type { Category, Incident } from './types'
 import { runJob } from './jobs'
 import { may } from './access'
+import { sosState, type HubSos, type SosState } from './sos'
 
 const OPEN_STATES = 'dispatched,signed,en_route,on_scene,handled'
 
-export interface SosState {
-  id: number
-  state: 'open' | 'acknowledged' | 'closed' | 'queued'
-  received_by?: string
-}
 
 export interface Notice {
   kind: 'success' | 'warning' | 'error' | 'info'
@@ -57,6 +53,11 @@ export class Session {
       if (!me) this.state.tasks = []
     })
     this.onStart((live) => this.wireSocket(live))
+    // my SOS still raised, each time the socket (re)connects: after a reload the banner comes
+    // back and the hot mic reopens for it (HotMic follows state.sos)
+    watch(() => this.connected, (on) => {
+      if (on && may(this.me, 'sos')) void this.loadSos().catch(() => undefined)
+    }, { immediate: true })
   }
 
   get me(): Me | null {
@@ -109,6 +110,13 @@ export class Session {
     }
     const pending = new Map(this.state.tasks.filter((t) => t.pending).map((t) => [t.id, t]))
     this.state.tasks = items.map((i) => pending.get(i.id) ?? i)
+  }
+
+  /** The SOS I raised that the hub has not closed (or none: closed meanwhile). */
+  async loadSos(): Promise<void> {
+    const mine = await this.live.call<{ sos: HubSos | null }>('escalation.sos.mine', {})
+    if (mine.sos) this.state.sos = sosState(mine.sos)
+    else if (this.state.sos?.state !== 'queued') this.state.sos = null // a queued one is still to send
   }
 
   async loadCategories(): Promise<void> {
