@@ -220,7 +220,7 @@ def restore(
     settings = settings_from(config, **flags)
     if verify_only:
         manifest = run_backup(restores.verify(folder))
-        click.echo(f"备份完好 / backup intact: {len(manifest['files'])} files")
+        click.echo(f"备份完好 / backup intact: {len(manifest.files)} files")
         return
     done = run_backup(restores.restore(settings, folder, force=force))
     click.echo(f"恢复完成 / restored: {done.database} database, {done.files} files")

@@ -16,9 +16,10 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Literal
 
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import inspect
 
 from hub.backup import (
@@ -47,7 +48,24 @@ class Restored:
     schema_revisions: list[str]
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
+class FileEntry(BaseModel):
+    path: str = Field(min_length=1, max_length=4096)
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+
+
+class Manifest(BaseModel):
+    """manifest.json as hub/backup.py writes it; anything else is refused."""
+
+    format: int
+    gridhub_version: str = Field(max_length=100)
+    created_at: str = Field(max_length=64)
+    database: Literal["sqlite", "postgresql"]
+    schema_revisions: list[str] = Field(max_length=1000)
+    files: list[FileEntry] = Field(max_length=10_000_000)
+
+
+def read_manifest(folder: Path) -> Manifest:
     """The manifest, once its checksum matches."""
     manifest_file, checksum_file = folder / MANIFEST, folder / CHECKSUM
     if not manifest_file.is_file() or not checksum_file.is_file():
@@ -56,26 +74,31 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     text = manifest_file.read_bytes()
     if hashlib.sha256(text).hexdigest() != expected:
         raise BackupError("restore.checksum", "清单校验和不符", "the manifest's checksum differs")
-    manifest: dict[str, Any] = json.loads(text)
-    if manifest.get("format") != FORMAT:
+    try:
+        manifest = Manifest.model_validate(json.loads(text))
+    except (ValueError, ValidationError) as exc:
+        raise BackupError("restore.manifest", "清单格式不对", "the manifest is malformed") from exc
+    if manifest.format != FORMAT:
         raise BackupError("restore.format", "备份格式不支持", "unsupported backup format")
     return manifest
 
 
-def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
+def verify_files(folder: Path, manifest: Manifest) -> None:
     """Every file of the manifest is there, inside the backup, with its size and hash."""
-    root = folder.resolve()
-    for entry in manifest["files"]:
-        path = (folder / str(entry["path"])).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
-            raise BackupError("restore.missing", f"缺少文件 {entry['path']}", "a file is missing")
-        if path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
+    for entry in manifest.files:
+        parts = PurePosixPath(entry.path).parts
+        if entry.path.startswith("/") or ".." in parts or "\\" in entry.path:
+            raise BackupError("restore.path", "备份中有越界路径", "a path leaves the backup")
+        path = folder / entry.path
+        if not path.is_file() or path.is_symlink():
+            raise BackupError("restore.missing", f"缺少文件 {entry.path}", "a file is missing")
+        if path.stat().st_size != entry.size or sha256_file(path) != entry.sha256:
             raise BackupError(
-                "restore.checksum", f"文件已损坏 {entry['path']}", f"{entry['path']} is damaged"
+                "restore.checksum", f"文件已损坏 {entry.path}", f"{entry.path} is damaged"
             )
 
 
-async def verify(folder: Path) -> dict[str, Any]:
+async def verify(folder: Path) -> Manifest:
     manifest = await asyncio.to_thread(read_manifest, folder)
     await asyncio.to_thread(verify_files, folder, manifest)
     return manifest
@@ -86,11 +109,11 @@ async def restore(settings: Settings, folder: Path, *, force: bool = False) -> R
     manifest = await verify(folder)
     url = settings.effective_database_url
     kind = database_kind(url)
-    if manifest["database"] != kind:
+    if manifest.database != kind:
         raise BackupError(
             "restore.kind",
-            f"备份是 {manifest['database']} 数据库，目标是 {kind}",
-            f"the backup holds {manifest['database']}, the deployment uses {kind}",
+            f"备份是 {manifest.database} 数据库，目标是 {kind}",
+            f"the backup holds {manifest.database}, the deployment uses {kind}",
         )
     targets = data_directories(settings)
     if not force:
@@ -101,7 +124,7 @@ async def restore(settings: Settings, folder: Path, *, force: bool = False) -> R
     else:
         await _pg_restore(settings, url, folder / PG_FILE, force)
     copied = await asyncio.to_thread(_put_files, folder, manifest, targets, force)
-    return Restored(kind, copied, list(manifest["schema_revisions"]))
+    return Restored(kind, copied, list(manifest.schema_revisions))
 
 
 async def _ensure_empty(url: str, targets: dict[str, Path]) -> None:
@@ -150,21 +173,19 @@ async def _pg_restore(settings: Settings, url: str, dump: Path, force: bool) -> 
     await run_tool([*argv, f"--dbname={dsn}", str(dump)], env, "restore.pg_restore")
 
 
-def _put_files(
-    folder: Path, manifest: dict[str, Any], targets: dict[str, Path], force: bool
-) -> int:
+def _put_files(folder: Path, manifest: Manifest, targets: dict[str, Path], force: bool) -> int:
     if force:
         for path in targets.values():
             shutil.rmtree(path, ignore_errors=True)
     copied = 0
-    for entry in manifest["files"]:
-        top, _, rest = str(entry["path"]).partition("/")
+    for entry in manifest.files:
+        top, _, rest = entry.path.partition("/")
         if top not in targets or not rest:
             continue
         target = (targets[top] / rest).resolve()
         if not target.is_relative_to(targets[top].resolve()):
             raise BackupError("restore.path", "备份中有越界路径", "a path leaves its folder")
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(folder / str(entry["path"]), target)
+        shutil.copyfile(folder / entry.path, target)
         copied += 1
     return copied

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from click.testing import CliRunner
 
-from hub.backup import CHECKSUM, MANIFEST, BackupError, backups_in, make_backup
+from hub.backup import CHECKSUM, MANIFEST, BackupError, backups_in, make_backup, write_manifest
 from hub.cli import main
 from hub.keys import SETTINGS
 from hub.restore import restore
@@ -280,3 +280,29 @@ async def test_rotation_keeps_the_newest_and_drops_the_old(tmp_path: Path) -> No
     again = await make_backup(late, now=start + timedelta(days=40))
     left = [stamp for stamp, _ in backups_in(again.path.parent)]
     assert left == [start + timedelta(days=40)]  # the others are all more than 10 days old
+
+
+@pytest.mark.parametrize(
+    ("files", "code"),
+    [
+        ([{"path": "uploads/../../evil", "size": 1, "sha256": "0" * 64}], "restore.path"),
+        ([{"path": "/etc/passwd", "size": 1, "sha256": "0" * 64}], "restore.path"),
+        ([{"path": "uploads/a", "size": -1, "sha256": "0" * 64}], "restore.manifest"),
+        ([{"path": "uploads/a", "size": 1}], "restore.manifest"),
+        ([{"path": "uploads/a", "size": 1, "sha256": "0" * 64}], "restore.missing"),
+    ],
+)
+async def test_a_hostile_manifest_is_refused_before_anything_is_written(
+    tmp_path: Path, files: list[dict[str, Any]], code: str
+) -> None:
+    """A manifest with a matching checksum but paths leaving the backup, bad sizes or hashes,
+    or files that are not there: refused, the target left untouched."""
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    manifest = {"format": 1, "gridhub_version": "x", "created_at": "now", "database": "sqlite",
+                "schema_revisions": [], "files": files}  # fmt: skip
+    write_manifest(folder, manifest)
+    target = hub_settings(tmp_path / "target", None)
+    with pytest.raises(BackupError, match=code.replace(".", r"\.")):
+        await restore(target, folder)
+    assert not (tmp_path / "target").exists()
