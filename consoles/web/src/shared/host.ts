@@ -60,6 +60,10 @@ export const api = {
     const { api: http, auth } = client()
     return http.request<T>('PUT', path, { body: body ?? {}, auth })
   },
+  patch<T = unknown>(path: string, body?: unknown): Promise<T> {
+    const { api: http, auth } = client()
+    return http.request<T>('PATCH', path, { body: body ?? {}, auth })
+  },
   /** Resolves with the answer's JSON, or undefined for 204 No Content. */
   delete<T = unknown>(path: string): Promise<T> {
     const { api: http, auth } = client()
