@@ -32,6 +32,7 @@ from plugins.mediation.effects import FOLLOW_UP_KIND, RISK_KIND, Effects
 from plugins.mediation.legal import DUE_KIND, Questions
 from plugins.mediation.residents import ResidentCases
 from plugins.mediation.seed import seed
+from plugins.mediation.session_calls import SessionCalls
 
 HERE = Path(__file__).parent
 
@@ -132,6 +133,9 @@ class MediationPlugin(BasePlugin):
         ctx.timers.handler(FOLLOW_UP_KIND)(effects.on_follow_up_due)
         api.install(ctx, cases, config)
         maplayer.install(ctx, cases)
+        calls = SessionCalls(ctx, cases)  # sessions held online: recorded group calls
+        calls.install()
+        await calls.subscribe()
         questions = Questions(ctx, config)
         ctx.timers.handler(DUE_KIND)(questions.on_due)
         legal_api.install(ctx, questions, ResidentCases(ctx, config, cases))
