@@ -397,6 +397,10 @@ async def _ids_by(session: AsyncSession, key: Any, value: Any, wanted: Iterable[
     found: dict[str, int] = {}
     unique = sorted({w for w in wanted if w})
     for start in range(0, len(unique), CHUNK):
-        chunk = unique[start : start + CHUNK]
+        # the values rendered into the statement: PostgreSQL's cached generic plan of a
+        # 500-parameter IN, made while the table was small, stayed a sequential scan
+        # (seconds per look-up at 100,000 people; 20 ms with the values in view)
+        values = unique[start : start + CHUNK]
+        chunk: Any = bindparam(None, values, expanding=True, literal_execute=True)
         found.update((await session.execute(select(key, value).where(key.in_(chunk)))).all())
     return found
