@@ -14,7 +14,8 @@ publisher is heard; at most two minutes back).
 
 Peer options (``peer.join``): ``relay`` — the peer hears the others live (media/recording/relay.py;
 an SOS raiser and the commander listening); ``listener`` — the peer may join sending nothing and
-does not keep the room open: the recording ends when the last publisher (non-listener) leaves.
+does not keep the room open: the recording ends when the last publisher (non-listener) leaves;
+a listener whose offer receives video sees the recorded camera live (media/recording/view.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from av.video.frame import VideoFrame
 
 from media.protocol import ControlError
 from media.recording.relay import Relay
+from media.recording.view import LiveVideo
 from media.recording.writer import FileFacts, MediaFile, Mono, Samples, Timeline
 from media.worker.rooms import Peer, Room, RoomContext
 
@@ -62,6 +64,7 @@ class Recording:
         self.video_from: str | None = None
         self.video_skipped = 0
         self.heard: Callable[[str, Samples], None] | None = None  # a live relay's ear
+        self.seen: Callable[[Any], None] | None = None  # live video's eye (listeners)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="recorder")
         self._video_sent = 0  # written by the loop only
         self._video_done = 0  # written by the thread only
@@ -121,6 +124,8 @@ class Recording:
             while True:
                 frame = await track.recv()
                 if isinstance(frame, Packet | VideoFrame):
+                    if self.seen is not None:
+                        self.seen(frame)
                     encode = self._video_sent - self._video_done < MAX_VIDEO_BACKLOG
                     self.video_skipped += not encode
                     self._video_sent += 1
@@ -157,10 +162,12 @@ class RecorderRoom(Room):
         self.recording: Recording | None = None
         self.relay: Relay | None = None
         self.listeners: set[str] = set()
+        self.video = LiveVideo()
         self.ended = False
 
     async def start(self) -> None:
         self.recording = Recording(self.path, self.video_size, self.behind_s)
+        self.recording.seen = self.video.seen
 
     async def attach(self, peer: Peer) -> None:
         if self.ended or self.recording is None:
@@ -170,6 +177,7 @@ class RecorderRoom(Room):
             raise ControlError("recording.no_media", "the offer sends no audio or video")
         if listener:
             self.listeners.add(peer.id)
+            self.video.add(peer)
         if peer.options.get("relay"):
             self._relay().add(peer.id, peer.pc)
         for track in peer.inbound("audio"):
@@ -177,12 +185,15 @@ class RecorderRoom(Room):
         for transceiver in peer.pc.getTransceivers():
             if transceiver.kind == "video" and transceiver.receiver.track in peer.inbound("video"):
                 self.recording.add(peer.id, transceiver.receiver.track, _codec(transceiver))
+                if self.recording.video_from == peer.id:
+                    self.video.recorded(peer, transceiver.receiver.track)
 
     async def detach(self, peer_id: str) -> None:
         if self.recording is not None:
             self.recording.remove(peer_id)
         if self.relay is not None:
             self.relay.remove(peer_id)
+        self.video.remove(peer_id)
         self.listeners.discard(peer_id)
         if not set(self.peers) - {peer_id} - self.listeners:
             await self._end()
@@ -196,6 +207,7 @@ class RecorderRoom(Room):
                 "publishers": publishers,
                 "listeners": sorted(self.listeners),
                 "relayed_blocks": relayed,
+                "video_to_listeners": self.video.packets,
             }
         if action == "stop":
             return await self._end()
@@ -211,6 +223,7 @@ class RecorderRoom(Room):
         if self.relay is not None:
             await self.relay.close()
             self.relay = None
+        self.video.close()
         facts = asdict(await self.recording.finish())
         if first:
             self.ctx.emit("recording.ended", {"recording_id": self.recording_id, **facts})

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import av
 import numpy as np
 import pytest
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from loadtests.tone import Tone
@@ -29,6 +29,15 @@ async def hub(start_hub: StartHub, peers: list[Peer]) -> AsyncIterator[RecHub]:
     start: StartRec
     async with rec_hubs(start_hub, peers) as start:
         yield await start(with_plugins={"escalation": EscalationPlugin()})
+
+
+@pytest.fixture
+async def video_hub(start_hub: StartHub, peers: list[Peer]) -> AsyncIterator[RecHub]:
+    """The deployment records video: the raiser's rear camera goes to the recorder too."""
+    start: StartRec
+    video = {"video": True, "video_width": 320, "video_height": 240}
+    async with rec_hubs(start_hub, peers) as start:
+        yield await start(video, with_plugins={"escalation": EscalationPlugin()})
 
 
 async def test_the_sos_raiser_publishes_and_the_recording_is_kept(hub: RecHub) -> None:
@@ -161,3 +170,66 @@ async def test_a_commander_listens_live_and_talks_back(hub: RecHub) -> None:
     row = await hub.until_done("v01.cmd", answer["recording_id"])
     people = {await hub.person_id(u) for u in ("w01", "v01.cmd")}
     assert set(row["participants"]) == people  # the listener may play it back too
+
+
+class Eye:
+    """Counts the video frames a peer receives (decoded by the client)."""
+
+    def __init__(self, pc: RTCPeerConnection) -> None:
+        self.frames = 0
+        self.enough = asyncio.Event()
+        self.readers: list[asyncio.Task[None]] = []
+        pc.on("track", self._track)
+
+    def _track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "video":
+            self.readers.append(asyncio.ensure_future(self._read(track)))
+
+    async def _read(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                if isinstance(await track.recv(), av.VideoFrame):
+                    self.frames += 1
+                    if self.frames >= 5:
+                        self.enough.set()
+
+
+async def test_a_listening_commander_sees_the_rear_camera_live(video_hub: RecHub) -> None:
+    hub = video_hub
+    worker = await hub.socket("w01")
+    sos = (await worker.ok("escalation.sos.raise", {}))["sos"]
+    raiser = new_peer()
+    raiser.addTransceiver(Tone(700.0), direction="sendrecv")
+    raiser.addTransceiver(VideoStreamTrack(), direction="sendonly")  # the rear camera
+    await raiser.setLocalDescription(await raiser.createOffer())
+    pub = {"kind": "sos", "ref": sos["id"], "sdp": raiser.localDescription.sdp}
+    published = await hub.client.post(
+        "/api/v1/recordings/publish", json=pub, headers=await hub.auth("w01")
+    )
+    answer = await published.json()
+    assert published.status == 200, answer
+    await raiser.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+    hub.pcs.append(raiser)
+
+    commander = new_peer()
+    ear, eye = Ear(commander), Eye(commander)
+    commander.addTransceiver("audio", direction="recvonly")
+    commander.addTransceiver("video", direction="recvonly")
+    await commander.setLocalDescription(await commander.createOffer())
+    listen = {"kind": "sos", "ref": sos["id"], "sdp": commander.localDescription.sdp}
+    reply = await hub.client.post(
+        "/api/v1/recordings/listen", json=listen, headers=await hub.auth("v01.cmd")
+    )
+    heard = await reply.json()
+    assert reply.status == 200, heard
+    await commander.setRemoteDescription(RTCSessionDescription(sdp=heard["sdp"], type="answer"))
+    hub.pcs.append(commander)
+
+    await asyncio.wait_for(eye.enough.wait(), CONNECT_S)  # the camera's pictures, live
+    assert await ear.until(700.0) > 0.3  # and the microphone, as before
+    stats = await hub.pool.room(f"rec:sos:{sos['id']}").control("stats")  # type: ignore[union-attr]
+    assert stats["video_to_listeners"] > 0
+    await commander.close()
+    await raiser.close()
+    row = await hub.until_done("v01.cmd", answer["recording_id"])
+    assert (row["container"], row["media"]) == ("webm", "video")  # recorded as well
