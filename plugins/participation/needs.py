@@ -5,7 +5,7 @@ UPDATE (state open -> taken): of volunteers racing for one need, exactly one win
 (`participation.need_taken` for the others). The resident who published it or a village
 officer confirms it done (not the taker, who is credited): that records the taker's service
 hours once (unique per need) and credits points by the village's `need` rule once (ledger key
-`need:<id>`).
+`need:<id>`), in the transaction that marks it done: hours and points commit together.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.sdk import (
-    SYSTEM,
     Actor,
     Conflict,
     DbId,
@@ -152,19 +152,19 @@ class Needs:
                 session, Actor.of(who), "participation.need.done", NEED, need.id,
                 {"hours": body.hours},
             )  # fmt: skip
-        credited = await self._credit(need, taker)
+            credited = await self._credit(session, need, taker)
         return {"id": need.id, "state": "done", "hours": body.hours, "points": credited}
 
-    async def _credit(self, need: Need, taker: int) -> int:
-        """Points by the village's active `need` rule (the oldest, if several), once."""
-        async with self.ctx.sessions() as session:
-            rule = await session.scalar(
-                select(PointRule)
-                .where(PointRule.grid_id == need.grid_id, PointRule.kind == "need",
-                       PointRule.active.is_(True))
-                .order_by(PointRule.id).limit(1))  # fmt: skip
+    async def _credit(self, session: AsyncSession, need: Need, taker: int) -> int:
+        """Points by the village's active `need` rule (the oldest, if several), once, in the
+        transaction that marks the need done."""
+        rule = await session.scalar(
+            select(PointRule)
+            .where(PointRule.grid_id == need.grid_id, PointRule.kind == "need",
+                   PointRule.active.is_(True))
+            .order_by(PointRule.id).limit(1))  # fmt: skip
         if rule is None:
             return 0
-        answer = await self.points.credit(SYSTEM, taker, rule, 1, f"need:{need.id}",
-                                          f"need:{need.id}")  # fmt: skip
-        return int(answer["delta"])
+        delta = await self.points.credit_in(session, taker, rule, 1, f"need:{need.id}",
+                                            f"need:{need.id}")  # fmt: skip
+        return delta or 0

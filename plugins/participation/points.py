@@ -13,10 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.sdk import (
+    SYSTEM,
     Actor,
     Conflict,
     DbId,
@@ -205,6 +208,31 @@ class Points:
             }
         return {"duplicate": False, "delta": delta, "balance": balance}
 
+    async def credit_in(
+        self, session: AsyncSession, person_id: int, rule: PointRule, quantity: int, key: str,
+        note: str = "",
+    ) -> int | None:  # fmt: skip
+        """Credit inside the caller's transaction, so the deed (hours recorded, a need done) and
+        its points commit together or not at all: no crash can fall between them. Once per
+        `key`: None when the key was credited already (by a retry, a redelivered message or a
+        concurrent completion), else the points credited. Insert-or-nothing statements, so a
+        repeat never aborts the caller's transaction."""
+        upsert = _upsert(session)
+        await session.execute(upsert(PointAccount).values(
+            person_id=person_id, grid_id=rule.grid_id, balance=0, earned=0, spent=0,
+        ).on_conflict_do_nothing())  # fmt: skip
+        delta = rule.points * quantity
+        added = await session.scalar(upsert(LedgerEntry).values(
+            key=key, person_id=person_id, grid_id=rule.grid_id, delta=delta, kind=rule.kind,
+            rule_id=rule.id, note=note, by_id=None, created_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["key"]).returning(LedgerEntry.id))  # fmt: skip
+        if added is None:
+            return None
+        await session.execute(_move(person_id, rule.grid_id, delta))
+        self.ctx.audit.record(session, SYSTEM, "participation.points.credited", "person",
+                              person_id, {"delta": delta, "key": key})  # fmt: skip
+        return delta
+
     async def _open_account(self, person_id: int, grid_id: int) -> None:
         """The account row exists (a concurrent first credit may have opened it)."""
         try:
@@ -337,6 +365,12 @@ class Points:
             self.ctx.audit.record(session, Actor.of(who), "participation.exchange.handed_over",
                                   EXCHANGE, ex.id, {})  # fmt: skip
             return exchange_view(ex)
+
+
+def _upsert(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 def _move(person_id: int, grid_id: int, delta: int) -> Any:

@@ -5,7 +5,8 @@ and inserts a row unique per (activity, person), in one transaction. Check-in is
 activity's radius of its place (the phone's position) or with the code shown on site.
 Completing an activity records each checked-in volunteer's hours once (unique per activity
 and person) and credits points by the activity's volunteer_hour rule under a ledger key per
-(activity, person): completing again, on any node, credits nothing twice.
+(activity, person), in the same transaction: hours and points commit together, and completing
+again, on any node, credits nothing twice.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.sdk import (
-    SYSTEM,
     Actor,
     Conflict,
     DbId,
@@ -347,18 +347,18 @@ class Volunteers:
             return [signup_view(s) for s in rows]
 
     async def complete(self, who: Principal, activity_id: int) -> dict[str, Any]:
-        """Close the activity and record hours (and points) of those who checked in, once."""
+        """Close the activity and record hours and points of those who checked in, once, in
+        one transaction (a crash leaves both or neither; completing again adds the missing)."""
         activity = await self._activity_for(who, activity_id)
         self.points.check_village(who, activity.grid_id)
         _not_cancelled(activity)
         try:
-            present, recorded = await self._close(who, activity)
-        except IntegrityError:  # a concurrent completion recorded the hours first
-            present, recorded = await self._present(activity.id), 0
-        credited = await self._credit(activity, present)
+            present, recorded, credited = await self._close(who, activity)
+        except IntegrityError:  # a concurrent completion recorded the hours (and points) first
+            present, recorded, credited = await self._present(activity.id), 0, 0
         return {"volunteers": len(present), "hours_recorded": recorded, "credited": credited}
 
-    async def _close(self, who: Principal, activity: Activity) -> tuple[list[int], int]:
+    async def _close(self, who: Principal, activity: Activity) -> tuple[list[int], int, int]:
         async with self.ctx.sessions.begin() as session:
             closed = await session.execute(
                 update(Activity)
@@ -370,6 +370,7 @@ class Volunteers:
                 raise _cancelled()
             present = await self._present(activity.id, session)
             recorded = await self._record_hours(session, activity, present)
+            credited = await self._credit(session, activity, present)
             self.ctx.audit.record(
                 session,
                 Actor.of(who),
@@ -378,7 +379,7 @@ class Volunteers:
                 activity.id,
                 {"volunteers": len(present)},
             )
-        return present, recorded
+        return present, recorded, credited
 
     async def _present(self, activity_id: int, session: AsyncSession | None = None) -> list[int]:
         stmt = select(SignUp.person_id).where(
@@ -413,20 +414,20 @@ class Volunteers:
             await session.execute(insert(ServiceHours), rows)
         return len(rows)
 
-    async def _credit(self, activity: Activity, people: list[int]) -> int:
+    async def _credit(self, session: AsyncSession, activity: Activity, people: list[int]) -> int:
+        """Points by the activity's rule, in the completion's transaction, once per person."""
         if activity.rule_id is None:
             return 0
-        async with self.ctx.sessions() as session:
-            rule = await session.get(PointRule, activity.rule_id)
+        rule = await session.get(PointRule, activity.rule_id)
         if rule is None or not rule.active:
             return 0
         credited = 0
         for person in people:
             key = f"hours:{activity.id}:{person}"
-            answer = await self.points.credit(
-                SYSTEM, person, rule, activity.hours, key, f"activity:{activity.id}"
+            delta = await self.points.credit_in(
+                session, person, rule, activity.hours, key, f"activity:{activity.id}"
             )
-            credited += 0 if answer["duplicate"] else 1
+            credited += 0 if delta is None else 1
         return credited
 
     async def stats(self, who: Principal, grid_id: int | None) -> list[dict[str, Any]]:
