@@ -33,8 +33,9 @@ from hub.keys import CHAT, DEVICES, GRIDS, PEOPLE, PLUGINS, SESSIONS
 from hub.observability import configure_logging
 from hub.outside_changes import note_people_changed
 from hub.people import GrantSpec, PersonSpec
-from hub.runtime import CLI, Core, ensure_admin, open_core, seed_demo
+from hub.runtime import CLI, Core, downgrade, ensure_admin, open_core, seed_demo
 from hub.settings import Settings, describe_errors, load_settings, masked
+from storage.migrate import SchemaTooNew
 
 T = TypeVar("T")
 
@@ -70,6 +71,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         return result
     except HubError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    except SchemaTooNew as exc:  # this code is older than the database: it must not touch it
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -177,11 +180,23 @@ async def _wait_for_signal() -> None:
 
 @main.command()
 @common
-def migrate(config: Path | None, **flags: Any) -> None:
-    """Apply database migrations: the core and every enabled plugin's."""
+@click.option(
+    "--to",
+    "targets",
+    multiple=True,
+    metavar="REVISION",
+    help="undo migrations down to this revision (the previous release's; repeatable)",
+)
+def migrate(config: Path | None, targets: tuple[str, ...], **flags: Any) -> None:
+    """Apply database migrations: the core and every enabled plugin's. With --to, undo the
+    newer ones instead (a downgrade: run it with the newer code, every node stopped)."""
     settings = settings_from(config, **flags)
     chosen = plugins.select(plugins.discover(), settings.plugins.enabled, settings.plugins.disabled)
     dirs = [p.migrations for p in chosen if p.migrations is not None]
+    if targets:
+        heads = run(downgrade(settings, targets, dirs))
+        click.echo(f"database is at {', '.join(sorted(heads)) or 'base'}")
+        return
 
     async def go() -> None:
         async with open_core(settings, dirs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +53,21 @@ async def open_core(
         passwords = Passwords(settings.auth)
         people = People(sessions, passwords, enabled_roles(settings))
         yield Core(sessions, grids, people, Devices(sessions))
+    finally:
+        await engine.dispose()
+
+
+async def downgrade(
+    settings: Settings, targets: Sequence[str], extra_migrations: Sequence[Path] = ()
+) -> set[str]:
+    """Undo migrations down to `targets` (revisions, or `<branch>@base`), with the code that
+    made them; returns the revisions the database is at then. Nodes must be stopped."""
+    engine = create_engine(settings.effective_database_url)
+    try:
+        known = [*extra_migrations, *installed_migrations()]
+        for target in targets:
+            await migrate.downgrade(engine, target, known)
+        return await migrate.current_heads(engine)
     finally:
         await engine.dispose()
 

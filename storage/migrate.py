@@ -1,4 +1,11 @@
-"""Apply Alembic migrations (core plus each plugin's own) on an async engine."""
+"""Apply Alembic migrations (core plus each plugin's own) on an async engine.
+
+Beside Alembic's version table the database keeps `gridhub_schema_branches`: which branch
+(`core`, or a plugin's) every revision it has been at belongs to. Code older than the database
+cannot read a revision it has no file for; from this record it still learns the revision is a
+newer one of a branch it runs, and refuses to start (SchemaTooNew) instead of taking the branch
+for empty and migrating it again from the start.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +19,30 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
-from sqlalchemy import Connection, column, delete, insert, table, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    column,
+    delete,
+    insert,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x67726964  # "grid"
 VERSIONS = table("alembic_version", column("version_num"))
+BRANCHES = Table(
+    "gridhub_schema_branches",
+    MetaData(),
+    Column("revision", String(64), primary_key=True),
+    Column("branch", String(64), nullable=False),
+)
 log = logging.getLogger("gridhub.migrate")
 
 
@@ -41,6 +66,7 @@ async def upgrade(
     """
     targets = sorted(script_heads(extra_locations))
     cfg = alembic_config(_unique([*extra_locations, *known]))
+    cfg.attributes["running"] = branches_of(extra_locations)
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Nodes of a cluster start together: one migrates, the others wait, then find
@@ -70,13 +96,38 @@ async def first_start(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
         yield
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer GridHub: this code must not touch it."""
+
+    def __init__(self, newer: dict[str, str]) -> None:
+        listed = ", ".join(f"{rev} ({branch})" for rev, branch in sorted(newer.items()))
+        super().__init__(
+            f"数据库结构比本程序新 / the database schema is newer than this GridHub: {listed}."
+            " Run the release that migrated it (or newer), or restore the backup taken before"
+            " that upgrade (docs/operations.md, Upgrades and downgrades). Nothing was changed."
+        )
+        self.newer = newer
+
+
+def branches_of(extra_locations: Sequence[Path] = ()) -> frozenset[str]:
+    """The branch labels of the core and of the migration folders given."""
+    script = ScriptDirectory.from_config(alembic_config(extra_locations))
+    return frozenset(label for rev in script.walk_revisions() for label in rev.branch_labels)
+
+
 def _unique(paths: Sequence[Path]) -> list[Path]:
     return list(dict.fromkeys(Path(p).resolve() for p in paths))
 
 
-async def downgrade(engine: AsyncEngine, target: str = "base") -> None:
-    cfg = alembic_config()
+async def downgrade(
+    engine: AsyncEngine, target: str = "base", extra_locations: Sequence[Path] = ()
+) -> None:
+    """Down to `target`: a revision, `base`, or `<branch>@base`. `extra_locations` must hold
+    every plugin folder whose revisions the database names."""
+    cfg = alembic_config(_unique(extra_locations))
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_run, cfg, "downgrade", target)
 
 
@@ -98,6 +149,7 @@ def _run(conn: Connection, cfg: Config, verb: str, target: str) -> None:
     if verb == "upgrade":
         with _orphans_set_aside(conn, cfg):
             command.upgrade(cfg, target)
+            _record_branches(conn, ScriptDirectory.from_config(cfg))
     else:
         command.downgrade(cfg, target)
 
@@ -112,6 +164,7 @@ def _orphans_set_aside(conn: Connection, cfg: Config) -> Iterator[None]:
     """
     script = ScriptDirectory.from_config(cfg)
     orphans = sorted(head for head in _heads(conn) if not _resolvable(script, head))
+    _refuse_newer(conn, orphans, cfg.attributes.get("running", frozenset()))
     if orphans:
         log.warning("migrations of uninstalled plugins left as they are: %s", ", ".join(orphans))
         conn.execute(delete(VERSIONS).where(VERSIONS.c.version_num.in_(orphans)))
@@ -126,3 +179,35 @@ def _resolvable(script: ScriptDirectory, revision: str) -> bool:
     except ResolutionError:
         return False
     return True
+
+
+def _refuse_newer(conn: Connection, unknown: Sequence[str], running: frozenset[str]) -> None:
+    """Unknown revisions recorded as belonging to a branch this code runs are newer ones."""
+    if not unknown:
+        return
+    recorded = _recorded_branches(conn)
+    newer = {rev: recorded[rev] for rev in unknown if recorded.get(rev) in running}
+    if newer:
+        raise SchemaTooNew(newer)
+
+
+def _recorded_branches(conn: Connection) -> dict[str, str]:
+    if not conn.dialect.has_table(conn, BRANCHES.name):
+        return {}  # written by a release from before the record was kept
+    return {str(rev): str(branch) for rev, branch in conn.execute(select(BRANCHES))}
+
+
+def _record_branches(conn: Connection, script: ScriptDirectory) -> None:
+    """Note the branch of every head the database is at now (kept: revision ids never move)."""
+    BRANCHES.create(conn, checkfirst=True)
+    recorded = _recorded_branches(conn)
+    new = []
+    for head in _heads(conn):
+        if head in recorded or not _resolvable(script, head):
+            continue
+        revision = script.revision_map.get_revision(head)
+        labels = sorted(revision.branch_labels) if revision is not None else []
+        if labels:
+            new.append({"revision": head, "branch": labels[0]})
+    if new:
+        conn.execute(insert(BRANCHES), new)
