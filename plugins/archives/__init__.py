@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.sdk import BasePlugin, PluginContext, PluginUi
-from plugins.archives import api, seed, tags, work_api, work_seed
+from plugins.archives import api, lookup, seed, tags, work_api, work_seed
 from plugins.archives.access import ROLES
 from plugins.archives.keys import Hasher
 from plugins.archives.pages import CONSOLE_PAGES, DRAWER_CARDS, MAP_LAYERS, SCREEN_PANELS
@@ -38,6 +38,7 @@ class ArchivesPlugin(BasePlugin):
                    "orgs": Records(env, ORGS)}  # fmt: skip
         api.install(ctx, env, Residents(env), records)
         await work_api.mount(ctx)  # visits, change proposals, campaigns (work_api.py)
+        await lookup.subscribe(ctx)  # other plugins' ResidentLookup (messages.py)
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         """The demo county's synthetic archive (seed.py), once: only while it is empty."""

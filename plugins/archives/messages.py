@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from hub.sdk import DomainMessage
 
@@ -105,3 +105,28 @@ class ResidentCareChanged(DomainMessage):
     birth_year: int | None
     tags: tuple[str, ...]
     active: bool
+
+
+# Looking archived people up from another plugin (lookup.py answers): a plugin links a record
+# of its own to a person of the archive (the mediation plugin's parties) without reading the
+# archive's tables. Publish `ResidentLookup` with a fresh `request_id`; the archive answers on
+# every node with `ResidentsFound` (listen with ctx.bus.listen) naming those of the ids it
+# holds: id, grid, the name masked (张**), status. An id it does not hold is not in the answer.
+# The asker checks its caller may see the grid before it shows or links anything.
+LOOKUP_MAX = 20
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ResidentLookup(DomainMessage):
+    topic: ClassVar[str] = "archives.resident.lookup"
+    request_id: str
+    resident_ids: tuple[int, ...]  # at most LOOKUP_MAX
+    by_plugin: str = ""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ResidentsFound(DomainMessage):
+    topic: ClassVar[str] = "archives.resident.found"
+    request_id: str
+    # {"id": int, "grid_id": int, "name_masked": str, "status": str} per person found
+    residents: tuple[dict[str, Any], ...] = ()

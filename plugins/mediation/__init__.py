@@ -30,6 +30,7 @@ from plugins.mediation.cases import Cases
 from plugins.mediation.config import MediationConfig
 from plugins.mediation.effects import FOLLOW_UP_KIND, RISK_KIND, Effects
 from plugins.mediation.legal import DUE_KIND, Questions
+from plugins.mediation.people import ArchivesPeople
 from plugins.mediation.residents import ResidentCases
 from plugins.mediation.seed import seed
 from plugins.mediation.session_calls import SessionCalls
@@ -118,7 +119,7 @@ class MediationPlugin(BasePlugin):
     name = "mediation"
     # Dispute incidents become cases when dispatch runs; high-risk cases ask escalation for a
     # chain (plugins.<name>.messages only).
-    optional = ("dispatch", "escalation")
+    optional = ("dispatch", "escalation", "archives")
     config_model = MediationConfig
     migrations = HERE / "migrations"
     roles = (MEDIATOR_ROLE, LEGAL_ADVISER_ROLE)
@@ -128,7 +129,9 @@ class MediationPlugin(BasePlugin):
     async def setup(self, ctx: PluginContext) -> None:
         config = ctx.config if isinstance(ctx.config, MediationConfig) else MediationConfig()
         effects = Effects(ctx, config)
-        cases = Cases(ctx, config, effects)
+        people = ArchivesPeople(ctx)
+        await people.start()
+        cases = Cases(ctx, config, effects, people)
         ctx.timers.handler(RISK_KIND)(effects.on_risk_due)
         ctx.timers.handler(FOLLOW_UP_KIND)(effects.on_follow_up_due)
         api.install(ctx, cases, config)

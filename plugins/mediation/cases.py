@@ -29,8 +29,9 @@ from plugins.mediation.config import MediationConfig
 from plugins.mediation.effects import Change, Effects
 from plugins.mediation.levels import committee
 from plugins.mediation.models import Case, Document, Expert, Link, Meeting, Party, Step
+from plugins.mediation.people import ArchivesPeople, Person
 from plugins.mediation.repeats import find_repeats
-from plugins.mediation.schemas import CaseIn, CasesQuery, MeetingIn, PartyAdd, RecordIn
+from plugins.mediation.schemas import CaseIn, CasesQuery, MeetingIn, PartyAdd, PartyIn, RecordIn
 from plugins.mediation.workflow import OPEN, STEPS, Outcome, require_state
 
 COMMITTEES = ("village", "town", "county")
@@ -53,10 +54,17 @@ class Origin:
 
 
 class Cases:
-    def __init__(self, ctx: PluginContext, config: MediationConfig, effects: Effects) -> None:
+    def __init__(
+        self,
+        ctx: PluginContext,
+        config: MediationConfig,
+        effects: Effects,
+        people: ArchivesPeople | None = None,
+    ) -> None:
         self.ctx = ctx
         self.config = config
         self.effects = effects
+        self.people = people or ArchivesPeople(ctx)
 
     @property
     def index(self) -> GridIndex:
@@ -66,20 +74,24 @@ class Cases:
 
     async def intake(self, who: Principal, spec: CaseIn) -> dict[str, Any]:
         require_scope(who, self.index, spec.grid_id, access.INTAKE_ROLES)
-        return await self.open(spec, Origin("office", Actor.of(who)))
+        linked = await self.people.check(who, spec.parties)
+        return await self.open(spec, Origin("office", Actor.of(who)), linked)
 
-    async def open(self, spec: CaseIn, origin: Origin) -> dict[str, Any]:
+    async def open(
+        self, spec: CaseIn, origin: Origin, people: dict[int, Person] | None = None
+    ) -> dict[str, Any]:
+        """Open a case; `people`: the archived people its parties name, already checked."""
         level, level_grid = committee(self.index, spec.grid_id)
         async with self.ctx.sessions.begin() as session:
             case = self._new_case(spec, origin, level, level_grid)
             session.add(case)
             await session.flush()
             case.number = f"TJ{case.created_at:%Y%m%d}{case.id:05d}"
-            session.add_all(self._parties(case.id, spec))
+            parties = self._parties(case.id, spec, people or {})
+            session.add_all(parties)
             since = utcnow() - timedelta(days=self.config.repeat_window_days)
             area = self.index.scope_ids([level_grid])
-            names = [p.name for p in spec.parties]
-            linked = await find_repeats(session, case, names, since, area)
+            linked = await find_repeats(session, case, parties, since, area)
             details = {"source": origin.source, "risk": case.risk, "linked": linked}
             self._step(session, case, "opened", origin.actor, details)
             result = views.summary(case, self.index)
@@ -117,18 +129,10 @@ class Cases:
             version=1,
         )
 
-    def _parties(self, case_id: int, spec: CaseIn) -> list[Party]:
+    def _parties(self, case_id: int, spec: CaseIn, people: dict[int, Person]) -> list[Party]:
         seal = self.ctx.personal.seal
         return [
-            Party(
-                case_id=case_id,
-                name=p.name,
-                side=p.side,
-                phone=seal(p.phone),
-                address=p.address,
-                person_ref=p.person_ref,
-            )
-            for p in spec.parties
+            _party(case_id, p, seal(p.phone), people.get(p.person_id or 0)) for p in spec.parties
         ]
 
     def my_grids(self, who: Principal) -> dict[str, Any]:
@@ -146,6 +150,7 @@ class Cases:
         return {
             "grids": [_grid(n) for n in sorted(grids.values(), key=lambda n: n.path)],
             "ledger_grid": _grid(top) if top else None,
+            "archives": self.ctx.has_plugin("archives"),  # parties may link archived people
         }
 
     async def by_incident(self, incident_id: int) -> Case | None:
@@ -332,12 +337,14 @@ class Cases:
 
     async def add_party(self, who: Principal, case_id: int, body: PartyAdd) -> dict[str, Any]:
         """A party named later (a case from an incident starts without its parties)."""
+        people = await self.people.check(who, [body.party])
         async with self.ctx.sessions.begin() as session:
             case = await self.for_change(session, who, case_id, body.version)
             require_state(case, OPEN, "add a party")
             spec = CaseIn(grid_id=case.grid_id, type="other", summary="-", parties=[body.party])
-            session.add_all(self._parties(case.id, spec))
-            self.bump(session, case, "party_added", Actor.of(who), {"name": body.party.name})
+            session.add_all(self._parties(case.id, spec, people))
+            details = {"name": body.party.name, "person_id": body.party.person_id}
+            self.bump(session, case, "party_added", Actor.of(who), details)
             result = views.summary(case, self.index)
         await self.effects.after(Change(result, "party_added", who.person_id))
         return result
@@ -380,3 +387,17 @@ class Cases:
             result = {**views.summary(case, self.index), "session": views.meeting(meeting)}
         await self.effects.after(Change(result, "session_recorded", who.person_id))
         return result
+
+
+def _party(case_id: int, p: PartyIn, sealed_phone: str, person: Person | None) -> Party:
+    return Party(
+        case_id=case_id,
+        name=p.name,
+        side=p.side,
+        phone=sealed_phone,
+        address=p.address,
+        person_ref=p.person_ref,
+        person_id=None if person is None else person.id,
+        person_grid_id=None if person is None else person.grid_id,
+        person_masked=None if person is None else person.name_masked,
+    )

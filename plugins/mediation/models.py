@@ -54,8 +54,9 @@ class Case(Base):
 
 
 class Party(Base):
-    """A party of a case. `person_ref` is free text (an ID of the archives plugin's person
-    once it is installed and linked); the phone is sealed at rest (ctx.personal)."""
+    """A party of a case. `person_ref` is free text; `person_id` links an archived person (the
+    archives plugin's resident, checked with it at the time, people.py) with the grid and
+    masked name the archive answered. The phone is sealed at rest (ctx.personal)."""
 
     __tablename__ = "mediation_parties"
 
@@ -68,6 +69,9 @@ class Party(Base):
     phone: Mapped[str] = mapped_column(String(200), default="")  # sealed
     address: Mapped[str] = mapped_column(String(200), default="")
     person_ref: Mapped[str] = mapped_column(String(64), default="")
+    person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    person_grid_id: Mapped[int | None] = mapped_column(Integer)
+    person_masked: Mapped[str | None] = mapped_column(String(24))
 
 
 class Meeting(Base):

@@ -1,5 +1,7 @@
 """Repeated disputes: a new case about the same parties or the same place as an earlier one
-(within the configured window) is linked to it both ways and both are flagged."""
+(within the configured window) is linked to it both ways and both are flagged. The same
+parties are the same names, or the same archived people (linked parties, people.py) whatever
+their names were written as."""
 
 from __future__ import annotations
 
@@ -18,12 +20,15 @@ def same_parties(names: set[str], others: set[str]) -> bool:
 
 
 async def find_repeats(
-    session: AsyncSession, case: Case, names: list[str], since: datetime, area: set[int]
+    session: AsyncSession, case: Case, parties: list[Party], since: datetime, area: set[int]
 ) -> list[int]:
     """Link `case` (flushed, not committed) to the earlier cases it repeats; their ids. A place
     repeats within `area` (the grids of the committee first taking the case), wherever the
     earlier case went on to be handled."""
-    reasons = await _by_parties(session, case, set(names), since)
+    reasons = await _by_people(session, case, parties, since)
+    names = {p.name for p in parties}
+    for other_id in await _by_parties(session, case, names, since):
+        reasons.setdefault(other_id, "parties")
     for other_id in await _by_place(session, case, since, area):
         reasons.setdefault(other_id, "place")
     for other_id, reason in reasons.items():
@@ -54,6 +59,30 @@ async def _by_parties(
     for row in everyone:
         by_case.setdefault(row.case_id, set()).add(row.name)
     return {cid: "parties" for cid, seen in by_case.items() if same_parties(names, seen)}
+
+
+async def _by_people(
+    session: AsyncSession, case: Case, parties: list[Party], since: datetime
+) -> dict[int, str]:
+    ids = {p.person_id for p in parties if p.person_id is not None}
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Party.case_id)
+        .join(Case, Case.id == Party.case_id)
+        .where(Party.person_id.in_(ids), Case.id != case.id, Case.created_at >= since)
+    )
+    candidates = {row.case_id for row in rows}
+    everyone = await session.execute(
+        select(Party.case_id, Party.person_id).where(
+            Party.case_id.in_(candidates), Party.person_id.is_not(None)
+        )
+    )
+    by_case: dict[int, set[str]] = {}
+    for row in everyone:
+        by_case.setdefault(row.case_id, set()).add(str(row.person_id))
+    mine = {str(i) for i in ids}
+    return {cid: "people" for cid, seen in by_case.items() if same_parties(mine, seen)}
 
 
 async def _by_place(

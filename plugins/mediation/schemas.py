@@ -50,6 +50,8 @@ class PartyIn(Strict):
     phone: Phone = ""
     address: Line = ""
     person_ref: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] = ""
+    # An archived person (the archives plugin's resident id), checked with the archive.
+    person_id: DbId | None = None
 
 
 class CaseIn(Strict):

@@ -58,6 +58,9 @@ def party(row: Party, phone: str) -> dict[str, Any]:
         "phone": mask_personal(phone),
         "address": row.address,
         "person_ref": row.person_ref,
+        "person": None
+        if row.person_id is None
+        else {"id": row.person_id, "grid_id": row.person_grid_id, "name_masked": row.person_masked},
     }
 
 

@@ -38,6 +38,15 @@ export interface Party {
   phone: string
   address: string
   person_ref: string
+  person: { id: number; grid_id: number | null; name_masked: string | null } | null
+}
+
+// A person of the archives plugin's search (GET /api/v1/archives/residents), masked
+export interface ArchivedPerson {
+  id: number
+  name: string
+  grid_name: string
+  id_number: string
 }
 
 export interface Meeting {

@@ -128,6 +128,9 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'mediation.file_type': ['只能上传 JPEG、PNG、WebP 照片或 PDF', 'Attach a JPEG, PNG or WebP photo or a PDF'],
   'mediation.too_many_files': ['该案件的文书已达上限', 'This case has all the files it may have'],
   'mediation.document_not_found': ['未找到该文书', 'No such document'],
+  'mediation.person_unknown': ['档案中没有您辖区内的此人', 'No such person in the archive of your grids'],
+  'mediation.archives_absent': ['本系统未启用辖区档案，不能关联人员', 'No archive of people runs here'],
+  'mediation.archives_unavailable': ['辖区档案暂时无响应，请稍后再试', 'The archive did not answer; try again'],
 }
 
 export function named(table: Record<string, Pair>, code: string | null | undefined): string {

@@ -1,0 +1,110 @@
+"""Parties linked to the archives plugin's people, with real clients: with archives running a
+party names an archived person (checked over the bus, shown masked), an unknown person or one
+outside the caller's grids is refused with nothing changed, and cases between the same linked
+people are flagged as repeats whatever the names were written as; without archives a
+`person_id` is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.testing import HubClient, RunningHub
+from hub.testing.fixtures import (  # noqa: F401  (fixtures)
+    StartGridHub,
+    gridhub_demo_template,
+    start_gridhub,
+)
+from tests.plugins.archives.conftest import add_resident, id_number
+from tests.plugins.mediation.conftest import (
+    API,
+    BASIC,
+    OTHER_TOWN_VILLAGE,
+    VILLAGE,
+    add_people,
+    new_case,
+    step,
+)
+
+
+async def cases_count(client: HubClient) -> int:
+    return len((await client.json("GET", f"{API}/cases"))["cases"])
+
+
+async def residents(hub: RunningHub) -> tuple[int, int, int]:
+    """Two people of 东庄村 and one of another town's village (ids)."""
+    await hub.add_person("arch.officer", [("archives_officer", "370783")], display_name="档案员")
+    officer = await hub.sign_in("arch.officer")
+    basic, far = await hub.grid_id(BASIC), await hub.grid_id(OTHER_TOWN_VILLAGE)
+    one = await add_resident(officer, basic, id_number("37078319700101123"), name="张建国")
+    two = await add_resident(officer, basic, id_number("37078319720202234"), name="李秀兰",
+                             phone="13800002222")  # fmt: skip
+    three = await add_resident(officer, far, id_number("37078319800303345"), name="赵远方",
+                               phone="13800003333")  # fmt: skip
+    return one["id"], two["id"], three["id"]
+
+
+def linked(case: dict[str, Any], first: int, second: int, names: tuple[str, str]) -> dict[str, Any]:
+    parties = [{"name": names[0], "side": "applicant", "person_id": first},
+               {"name": names[1], "side": "respondent", "person_id": second}]  # fmt: skip
+    return {**case, "parties": parties, "place": ""}
+
+
+async def test_parties_link_archived_people(start_gridhub: StartGridHub) -> None:  # noqa: F811
+    hub = await start_gridhub(["archives", "mediation"], demo=True)
+    await add_people(hub)
+    one, two, far = await residents(hub)
+    mediator = await hub.sign_in("med.v01")
+    village = await hub.grid_id(VILLAGE)
+    first = await mediator.json(
+        "POST", f"{API}/cases", json=linked(new_case(village), one, two, ("张建国", "李秀兰"))
+    )
+    detail = await mediator.json("GET", f"{API}/cases/{first['id']}")
+    people = [p["person"] for p in detail["parties"]]
+    assert people == [
+        {"id": one, "grid_id": await hub.grid_id(BASIC), "name_masked": "张**"},
+        {"id": two, "grid_id": await hub.grid_id(BASIC), "name_masked": "李**"},
+    ]
+    # the same two people, their names written otherwise: a repeat by the archive's ids
+    again = linked(
+        new_case(village, summary="两家又因院墙争吵"), two, one, ("李秀兰(妻)", "张建国(户主)")
+    )
+    second = await mediator.json("POST", f"{API}/cases", json=again)
+    assert second["repeat"] is True
+    later = await mediator.json("GET", f"{API}/cases/{second['id']}")
+    assert later["links"] == [
+        {"case_id": first["id"], "number": first["number"], "reason": "people"}
+    ]
+
+    before = await cases_count(mediator)
+    for person_id in (999_999, far):  # unknown; outside the mediator's grids
+        bad = linked(new_case(village), one, person_id, ("张建国", "某人"))
+        refused = await mediator.refused("POST", f"{API}/cases", json=bad)
+        assert refused == (422, "mediation.person_unknown")
+    assert await cases_count(mediator) == before
+
+    party = {"name": "李秀兰", "side": "other", "person_id": two}
+    plain = {**new_case(village, place=""), "parties": [{"name": "王某", "side": "applicant"}]}
+    case = await mediator.json("POST", f"{API}/cases", json=plain)
+    added = await step(mediator, case, "parties", party=party)
+    assert added["version"] == case["version"] + 1
+    shown = await mediator.json("GET", f"{API}/cases/{case['id']}")
+    assert [(p["person"] or {}).get("id") for p in shown["parties"]] == [None, two]
+    stale = {"version": added["version"], "party": {**party, "person_id": far}}
+    path = f"{API}/cases/{case['id']}/parties"
+    assert await mediator.refused("POST", path, json=stale) == (422, "mediation.person_unknown")
+    county = await hub.sign_in("county.cmd")  # the county sees every village's people
+    wide = linked(new_case(await hub.grid_id(OTHER_TOWN_VILLAGE)), far, one, ("赵远方", "张建国"))
+    assert (await county.json("POST", f"{API}/cases", json=wide))["id"] > case["id"]
+
+
+async def test_without_archives_a_person_id_is_refused(hub: RunningHub) -> None:
+    mediator = await hub.sign_in("med.v01")
+    village = await hub.grid_id(VILLAGE)
+    before = await cases_count(mediator)
+    bad = linked(new_case(village), 1, 2, ("张建国", "李秀兰"))
+    refused = await mediator.refused("POST", f"{API}/cases", json=bad)
+    assert refused == (422, "mediation.archives_absent")
+    assert await cases_count(mediator) == before
+    plain = await mediator.json("POST", f"{API}/cases", json=new_case(village))
+    detail = await mediator.json("GET", f"{API}/cases/{plain['id']}")
+    assert [p["person"] for p in detail["parties"]] == [None, None]
