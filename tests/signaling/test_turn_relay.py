@@ -7,9 +7,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCIceTransportPolicy
+from aiortc import RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnection
 
 from loadtests.tone import Tone
+from signaling.turn import turn_credential
 from tests.hub.conftest import bearer
 from tests.signaling.conftest import TURN_SECRET, CallHub, StartCalls, connected
 from tests.signaling.coturn import Coturn, coturn
@@ -86,3 +87,31 @@ async def test_the_shipped_turnserver_conf_loads(tmp_path: Path) -> None:
     async with coturn(tmp_path, TURN_SECRET, config=SHIPPED_CONF) as turn:
         log = turn.log.read_text()
     assert not [line for line in log.splitlines() if "ERROR" in line or "nrecognized" in line]
+
+
+async def relay_candidates(config: RTCConfiguration) -> list[str]:
+    """The relay candidates a relay-only peer gathers with `config`."""
+    pc = RTCPeerConnection(config)
+    try:
+        pc.addTransceiver("audio")
+        await pc.setLocalDescription(await pc.createOffer())
+        return [line for line in pc.localDescription.sdp.splitlines() if "typ relay" in line]
+    finally:
+        await pc.close()
+
+
+async def test_coturn_refuses_credentials_not_signed_with_its_secret(
+    start_calls: StartCalls, tmp_path: Path
+) -> None:
+    async with coturn(tmp_path, TURN_SECRET) as turn:
+        hub = await start_calls(ice_servers=[turn.url])
+        config, issued = await relay_only(hub, "w01")
+        assert len(await relay_candidates(config)) == 1
+        forged = turn_credential("another-secret", issued["username"])
+        server = RTCIceServer(urls=[turn.url], username=issued["username"], credential=forged)
+        refused = RTCConfiguration(
+            iceServers=[server], iceTransportPolicy=RTCIceTransportPolicy.RELAY
+        )
+        assert await relay_candidates(refused) == []
+        refusal = f"user <{issued['username']}>: incoming packet message processed, error 401"
+        assert refusal in turn.log.read_text()
