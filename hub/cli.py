@@ -254,8 +254,10 @@ def run_backup(coro: Coroutine[Any, Any, T]) -> T:
 @click.option("--max-skew", "max_skew_s", type=click.FloatRange(0), default=2.0)
 @click.option("--min-free-gb", type=click.FloatRange(0), default=2.0, help="per data disk")
 @click.option("--json", "as_json", is_flag=True, help="findings as JSON")
+@click.option("--node", "nodes", multiple=True, help="another node's URL: health and clock")
 def doctor(
     config: Path | None,
+    nodes: tuple[str, ...],
     timeout_s: float,
     max_skew_s: float,
     min_free_gb: float,
@@ -266,7 +268,7 @@ def doctor(
     exit code 1 when something fails."""
     settings = settings_from(config, **flags)
     limits = doctors.Limits(timeout_s, max_skew_s, int(min_free_gb * 1024**3))
-    findings = run(doctors.diagnose(settings, limits))
+    findings = run(doctors.diagnose(settings, limits, nodes=nodes))
     if as_json:
         click.echo(json.dumps([asdict(f) for f in findings], ensure_ascii=False))
     for finding in [] if as_json else findings:

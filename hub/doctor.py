@@ -8,6 +8,8 @@ not work as configured; the command exits non-zero). Checks, in order:
 * clock — this machine's clock against Redis's and PostgreSQL's (`TIME`, `clock_timestamp()`).
   Run the doctor on every node: each node within `max_skew_s` of the one shared clock keeps
   every pair of nodes within twice that;
+* nodes — each other node given (`--node URL`) answers /healthz, and its clock (the HTTP
+  `Date` header) is within `max_skew_s` (plus the header's second) of this machine's;
 * media — each external worker's control URL accepts the shared secret (embedded workers are
   started and watched by each node itself);
 * disk — free space where uploads, recordings and backups are written;
@@ -26,8 +28,9 @@ import shutil
 import ssl
 import struct
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -81,12 +84,17 @@ def fail(check: str, zh: str, en: str) -> Finding:
 
 
 async def diagnose(
-    settings: Settings, limits: Limits = Limits(), clock: Clock = time.time
+    settings: Settings,
+    limits: Limits = Limits(),
+    clock: Clock = time.time,
+    nodes: Sequence[str] = (),
 ) -> list[Finding]:
-    """Every check's findings, in order (each check bounded by `limits.timeout_s`)."""
+    """Every check's findings, in order (each check bounded by `limits.timeout_s`); `nodes`
+    are other hub nodes' base URLs, whose health and clocks are checked too."""
     found: list[Finding] = []
     found += await _bounded("database", check_database(settings, limits, clock), limits)
     found += await _bounded("redis", check_redis(settings, limits, clock), limits)
+    found += await _bounded("nodes", check_nodes(nodes, limits, clock), limits)
     found += await _bounded("media", check_media(settings, limits), limits)
     found += check_disk(settings, limits)
     found += await _bounded("turn", check_turn(settings, limits), limits)
@@ -196,6 +204,29 @@ async def check_redis(settings: Settings, limits: Limits, clock: Clock) -> list[
     reached = ok("redis", "Redis 可以连接", "Redis reachable")
     their = seconds + micros / 1e6
     return [reached, skew("clock", "Redis", their, (before + after) / 2, limits)]
+
+
+async def check_nodes(urls: Sequence[str], limits: Limits, clock: Clock) -> list[Finding]:
+    """Each node answers /healthz, and its clock (the HTTP Date header, whole seconds) is
+    within `max_skew_s` of ours, give or take the header's second."""
+    timeout = aiohttp.ClientTimeout(total=limits.timeout_s)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        return [await _node(session, url.rstrip("/"), limits, clock) for url in urls]
+
+
+async def _node(session: aiohttp.ClientSession, url: str, limits: Limits, clock: Clock) -> Finding:
+    try:
+        async with session.get(f"{url}/healthz") as response:
+            status, date = response.status, response.headers.get("Date")
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        return fail("nodes", f"节点 {url} 连不上", f"node {url} unreachable")
+    if status != 200 or date is None:
+        return fail("nodes", f"节点 {url} 不健康（{status}）", f"node {url} unhealthy ({status})")
+    now, their = clock(), parsedate_to_datetime(date).timestamp()
+    coarse = replace(limits, max_skew_s=limits.max_skew_s + 1.0)  # the header has whole seconds
+    if abs(now - their) > coarse.max_skew_s:
+        return skew("clock", f"节点 {url}", their, now, coarse)
+    return ok("nodes", f"节点 {url} 正常", f"node {url} healthy")
 
 
 # --- media workers ----------------------------------------------------------------------------

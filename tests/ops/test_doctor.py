@@ -23,7 +23,7 @@ from hub.cli import main
 from hub.doctor import Finding, Limits, diagnose
 from hub.runtime import open_core
 from hub.settings import Settings
-from hub.testing.hubs import hub_settings
+from hub.testing.hubs import hub_settings, running_hub
 from tests import services
 from tests.signaling.coturn import coturn
 
@@ -129,3 +129,19 @@ def test_the_command_exits_non_zero_on_a_failure(tmp_path: Path) -> None:
     down = runner.invoke(main, ["doctor", "--min-free-gb", "0", "--timeout", "1"], env=env)
     assert down.exit_code == 1
     assert "Redis 连不上" in down.output
+
+
+async def test_other_nodes_health_and_clocks(tmp_path: Path) -> None:
+    """`--node URL`: a running hub node is healthy and on time; with this machine's clock a
+    minute off it is the clock that fails; a node not listening is unreachable."""
+    settings = hub_settings(tmp_path / "here", None)
+    await migrated(settings)
+    gone = f"http://127.0.0.1:{services.free_port()}"
+    async with running_hub() as node:
+        on_time = await diagnose(settings, ROOMY, nodes=[node.url])
+        late = await diagnose(settings, ROOMY, clock=lambda: time.time() + 60, nodes=[node.url])
+        missing = await diagnose(settings, ROOMY, nodes=[gone])
+    assert [f.level for f in on_time if f.check == "nodes"] == ["ok"]
+    assert [f.level for f in late if f.check == "clock"] == ["fail"]
+    assert [f.level for f in missing if f.check == "nodes"] == ["fail"]
+    assert "连不上" in next(f.zh for f in missing if f.check == "nodes")
