@@ -15,6 +15,7 @@ from plugins.archives.exporter import XLSX, Exporter
 from plugins.archives.households import HouseholdIn, Households, HouseholdsQuery, MemberIn
 from plugins.archives.importer import Importer
 from plugins.archives.layers import Layers
+from plugins.archives.linked import Linked, LinkedQuery
 from plugins.archives.overview import Overview
 from plugins.archives.records import Records
 from plugins.archives.residents import Residents
@@ -56,10 +57,20 @@ def install(ctx: PluginContext, env: Env, residents: Residents,
     _bulk(ctx, Importer(env), Exporter(env))
     _layers(ctx, Layers(env))
     _addresses(ctx, Addresses(env))
-    _overview(ctx, Overview(env, residents))
+    _overview(ctx, Overview(env, residents), Linked(env, residents))
 
 
-def _overview(ctx: PluginContext, overview: Overview) -> None:
+def _overview(ctx: PluginContext, overview: Overview, linked: Linked) -> None:
+    @ctx.http.get(
+        "/linked",
+        summary="The people and places of the archive an incident names by id (a visit's "
+        "hazard), masked (the drawer's card)",
+        query=LinkedQuery,
+        rule=access.READ,
+    )
+    async def incident_links(call: Call[None, LinkedQuery]) -> dict[str, Any]:
+        return await linked.of_incident(call.who, call.query)
+
     @ctx.http.get(
         "/summary",
         summary="Your grids at a glance (big screen): population by grid "

@@ -50,7 +50,7 @@ class Visit(Base):
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     hazard: Mapped[bool] = mapped_column(Boolean, default=False)
     hazard_title: Mapped[str] = mapped_column(String(200), default="")
-    incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

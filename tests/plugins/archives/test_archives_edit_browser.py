@@ -96,3 +96,30 @@ async def test_edit_a_person_and_their_house_through_the_forms(
     [house_entry] = await admin.json("GET", "/api/v1/audit", params={
         "action": "archives.house.update"})  # fmt: skip
     assert house_entry["actor"] == "v01.cmd"
+
+
+async def test_the_incident_drawer_names_the_person_a_hazard_was_found_with(
+    console_hub: RunningHub,
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    """A worker's visit finds a hazard: its incident's drawer card shows the person visited
+    (linked by id, masked), without needing a position near their house."""
+    hub = console_hub
+    officer, worker = await hub.sign_in("arch.officer"), await hub.sign_in("w01")
+    person = await add_resident(officer, await hub.grid_id(BASIC), ID_MAN, name="张建国",
+                                phone=OLD_PHONE, tags=["elderly_alone"])  # fmt: skip
+    w01 = await hub.socket("w01")
+    made = await worker.json("POST", f"{API}/visits", json={
+        "subject_type": "person", "subject_id": person["id"], "client_id": "drawer-visit-01",
+        "hazard": {"title": "独居老人家中电线老化"}})  # fmt: skip
+    opened = await w01.next("archives.visit_incident", lambda d: d["visit_id"] == made["id"])
+
+    page = await browsers.signed_in("v01.cmd", PASSWORD, "/console/incidents")
+    await page.get_by_test_id(f"incident-card-{opened['incident_id']}").click()
+    drawer = page.get_by_test_id("incident-drawer")
+    card = drawer.get_by_test_id("drawer-card-archives-archives-near")
+    linked = card.get_by_test_id("archives-linked-person")
+    await expect(linked).to_contain_text("张建国")
+    await expect(linked).to_contain_text("138****1234")
+    await expect(linked).to_contain_text("独居老人")
+    await expect(card).not_to_contain_text(OLD_PHONE)
