@@ -105,7 +105,7 @@ def figures(times: list[float]) -> str:
 async def run(people: int, chunk: int, queries: int, database_url: str | None) -> None:
     # the import outlives the default 15-minute access token at a county's scale
     async with running_hub(["archives"], demo=True, database_url=database_url,
-                           access_ttl_s=86_400) as hub:  # fmt: skip
+                           auth={"access_ttl_s": 86_400}) as hub:  # fmt: skip
         admin = await hub.admin()
         await hub.add_person("bench.officer", [("archives_officer", "370783")])
         officer = await hub.sign_in("bench.officer")
