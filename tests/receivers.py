@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import socketio
 
 from loadtests.channel_log import GAP_WAIT_S, ChannelFollower, Message
@@ -19,7 +20,13 @@ WAIT = 15.0
 
 
 class Receiver:
-    def __init__(self, channel_id: int, gap_wait_s: float = GAP_WAIT_S) -> None:
+    def __init__(
+        self,
+        channel_id: int,
+        gap_wait_s: float = GAP_WAIT_S,
+        http: aiohttp.ClientSession | None = None,  # e.g. one that trusts a proxy's TLS
+    ) -> None:
+        self.http = http
         self.applied: list[Message] = []
         self.arrived: list[int] = []  # live offsets in arrival order (to see reordering)
         self.heads: list[dict[str, Any]] = []
@@ -34,7 +41,7 @@ class Receiver:
 
     async def connect(self, url: str, token: str) -> None:
         """A new socket (a node chosen by the caller); the old one, if any, is gone."""
-        sio = socketio.AsyncClient(reconnection=False)
+        sio = socketio.AsyncClient(reconnection=False, http_session=self.http)
         gone = self.gone = asyncio.Event()
         sio.on("disconnect", gone.set)
         sio.on("channel.message", self._message)
