@@ -19,8 +19,10 @@ imports the hub):
   returned (also when it raised: the bus logs handler errors), so a crash before the ack leaves
   the entry pending. Every ``claim_idle_ms / 2`` the reader runs ``XAUTOCLAIM`` for entries
   pending longer than ``claim_idle_ms`` (a dead consumer's) and handles them: delivery is
-  at-least-once. A handler slower than ``claim_idle_ms`` may see its entry handled again
-  elsewhere. On unsubscribe or close a consumer with nothing pending is deleted (atomically,
+  at-least-once. A consumer working through a batch renews the entries still waiting in it
+  once ``claim_idle_ms / 2`` has passed (a script restarts the idle time of those it still
+  holds and skips any another consumer took meanwhile), so a slow batch is not handled twice;
+  a single handler slower than ``claim_idle_ms`` may see its entry handled again elsewhere. On unsubscribe or close a consumer with nothing pending is deleted (atomically,
   by a script, so a late delivery can never be dropped with it).
 * ``flush`` waits until local subscriptions have handled every entry that was in their streams
   when it was called (whoever published it) and everything this transport published meanwhile
@@ -68,6 +70,19 @@ if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
   return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 end
 return -1
+"""
+
+# Renew the entries a consumer still holds (ARGV[3..]) so no one reclaims them while it works
+# through its batch; returns the ones it still held (any other was reclaimed: not handled here).
+RENEW_PENDING: Final = """
+local held = {}
+for i = 3, #ARGV do
+  if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2]) == 1 then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    held[#held + 1] = ARGV[i]
+  end
+end
+return held
 """
 
 log = logging.getLogger("gridhub.bus.redis")
@@ -394,17 +409,35 @@ class RedisBusTransport:
         assert sub.group is not None
         sub.inflight += len(entries)
         sub.bump()
+        clock = asyncio.get_running_loop().time
+        renewed = clock()  # reading or claiming an entry restarts its idle time
+        lost: set[bytes] = set()
         try:
-            for entry in entries:
+            for index, entry in enumerate(entries):
                 if sub.closed:
                     return  # the rest stays pending and is reclaimed elsewhere
-                await self._deliver(sub, entry.payload)
-                await self._redis.xack(sub.key, sub.group, entry.raw_id)
+                if clock() - renewed > self._claim_every_s:
+                    renewed = clock()
+                    lost |= await self._renew(sub, entries[index:])
+                if entry.raw_id not in lost:  # else reclaimed meanwhile: handled elsewhere
+                    await self._deliver(sub, entry.payload)
+                    await self._redis.xack(sub.key, sub.group, entry.raw_id)
                 sub.inflight -= 1
                 sub.bump()
         finally:
             sub.inflight = 0
             sub.bump()
+
+    async def _renew(self, sub: _Subscription, waiting: list[_Entry]) -> set[bytes]:
+        """Restart the idle time of the batch's waiting entries: a batch worked through more
+        slowly than claim_idle_ms would otherwise be reclaimed and handled a second time by
+        another node while this one still holds it. Returns those it no longer held."""
+        assert sub.group is not None
+        held = await self._redis.eval(
+            RENEW_PENDING, 1, sub.key, sub.group, sub.consumer, *(e.raw_id for e in waiting)
+        )
+        kept = {h if isinstance(h, bytes) else str(h).encode() for h in held}
+        return {e.raw_id for e in waiting} - kept
 
     @staticmethod
     async def _deliver(sub: _Subscription, payload: bytes | None) -> None:

@@ -27,6 +27,9 @@ from storage.redis import bus as redis_bus
 from storage.redis.bus import RedisBusTransport, stream_key
 
 WAIT_S = 10.0
+# Live nodes reclaim nothing from each other unless a handler stalls this long (the product's
+# default); the reclaim tests below give their rescuers a short one of their own.
+LIVE_CLAIM_IDLE_MS = 30_000
 CLAIM_IDLE_MS = 200
 
 
@@ -89,7 +92,7 @@ class Transports:
         self._shared = MemoryBusTransport()
         self._made: list[BusTransport] = [self._shared]
 
-    def transport(self, *, claim_idle_ms: int = CLAIM_IDLE_MS) -> BusTransport:
+    def transport(self, *, claim_idle_ms: int = LIVE_CLAIM_IDLE_MS) -> BusTransport:
         if self._redis_url is None:
             return self._shared
         made = RedisBusTransport(
@@ -401,6 +404,45 @@ async def test_entries_of_a_dead_group_member_are_reclaimed(
         assert await pending_count(redis_client, Ping.topic, group) == 0
     finally:
         for node in (doomed, publisher, rescuer):
+            await node.close()
+
+
+async def test_a_live_member_working_through_a_slow_batch_keeps_it(redis_url: str) -> None:
+    """A batch handled more slowly than claim_idle_ms is renewed as it goes: a live peer's
+    reclaim finds nothing to take, so no entry is handled twice."""
+    group, seqs = group_name(), range(40)
+    claim_idle_ms, work_s = 2_000, 0.08  # the batch of 39 takes ~3 s: past the claim time
+    reader = MessageBus(RedisBusTransport(redis_url, node_id="reader", claim_idle_ms=claim_idle_ms))
+    peer = MessageBus(RedisBusTransport(redis_url, node_id="peer", claim_idle_ms=claim_idle_ms))
+    publisher = MessageBus(RedisBusTransport(redis_url, node_id="publisher"))
+    first, go, batch = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    by_reader: Inbox[Ping] = Inbox()
+
+    async def working(message: Ping) -> None:
+        if message.seq == 0:
+            first.set()
+            await go.wait()  # the rest queue up meanwhile: the next read takes them all
+        else:
+            batch.set()
+            await asyncio.sleep(work_s)  # the work a handler does
+        await by_reader(message)
+
+    by_peer: Inbox[Ping] = Inbox()
+    try:
+        await reader.subscribe(Ping, working, group=group)
+        await publisher.publish(Ping(seq=0))
+        await asyncio.wait_for(first.wait(), WAIT_S)
+        await asyncio.gather(*(publisher.publish(Ping(seq=seq)) for seq in seqs[1:]))
+        await publisher.flush()
+        go.set()
+        await asyncio.wait_for(batch.wait(), WAIT_S)
+        await peer.subscribe(Ping, by_peer, group=group)  # claims at once, then every second
+        await by_reader.wait_for(len(seqs))
+        await flush_all(reader, peer)
+        assert by_peer.seqs() == []
+        assert by_reader.seqs() == list(seqs)
+    finally:
+        for node in (reader, peer, publisher):
             await node.close()
 
 
