@@ -28,6 +28,9 @@ OFFICERS = frozenset({OFFICER, Role.COMMANDER, Role.DISPATCHER, Role.GRID_LEADER
 # Staff who may see and book on behalf of residents (grid workers visit the elderly).
 STAFF = OFFICERS | {Role.GRID_WORKER}
 PROVIDERS = frozenset({PROVIDER}) | OFFICERS
+# Residents signed in with their own account (the core `resident` role on a grid of their
+# village): they book care for themselves.
+RESIDENTS = frozenset({Role.RESIDENT})
 
 VENUE = "services_venue"
 BOOKING = "services_booking"
@@ -59,6 +62,9 @@ VISIT = for_roles("services.care.visit", STAFF, CHECKIN)
 ELDERS_READ = for_roles("services.care.elders.read", STAFF, Scope.LISTED)
 SOS_DEVICE = for_roles("services.care.sos_device", OFFICERS, CHECKIN)
 SOS_READ = for_roles("services.care.sos.read", STAFF, Scope.LISTED)
+MY_CARE = for_roles("services.care.mine.read", RESIDENTS, Scope.OWN)
+MY_CARE_BOOK = for_roles("services.care.mine.book", RESIDENTS, OFFER)
+MY_CARE_CANCEL = for_roles("services.care.mine.cancel", RESIDENTS, CARE_BOOKING)
 
 PUBLIC_READ = public("services.public.read")
 PUBLIC_BOOK = public("services.public.book", VENUE)

@@ -8,11 +8,13 @@ from hub.sdk import Call, PluginContext
 from plugins.services import access
 from plugins.services.care import Care, CareBookingIn, CheckInIn, OfferIn, ServeIn, VisitIn
 from plugins.services.elders import Elders
+from plugins.services.self_care import MyCareBookingIn, SelfCare
 from plugins.services.sos import DeviceIn, Sos
 
 
 def install(ctx: PluginContext, care: Care, elders: Elders, sos: Sos) -> None:
     http = ctx.http
+    _install_mine(ctx, SelfCare(ctx, care.config))
 
     @http.get("/care/offers", summary="Elderly-care offers in your grids",
               rule=access.OFFERS_READ)  # fmt: skip
@@ -70,3 +72,24 @@ def install(ctx: PluginContext, care: Care, elders: Elders, sos: Sos) -> None:
               rule=access.SOS_READ)  # fmt: skip
     async def sos_events(call: Call[None, None]) -> dict[str, Any]:
         return {"events": await sos.events(call.who)}
+
+
+def _install_mine(ctx: PluginContext, mine: SelfCare) -> None:
+    """Residents signed in on the residents' page book care for themselves."""
+    http = ctx.http
+
+    @http.get("/care/mine", summary="Care offers open to your village and your own bookings "
+              "(residents)", rule=access.MY_CARE)  # fmt: skip
+    async def listed(call: Call[None, None]) -> dict[str, Any]:
+        return await mine.mine(call.who)
+
+    @http.post("/care/mine/offers/{offer_id}/bookings", body=MyCareBookingIn, status=201,
+               summary="Book an offer for yourself (residents)",
+               rule=access.MY_CARE_BOOK)  # fmt: skip
+    async def book(call: Call[MyCareBookingIn, None]) -> dict[str, Any]:
+        return await mine.book(call.who, call.path_int("offer_id"), call.body)
+
+    @http.post("/care/mine/bookings/{booking_id}/cancel", summary="Cancel your own booking "
+               "(residents)", rule=access.MY_CARE_CANCEL)  # fmt: skip
+    async def cancel(call: Call[None, None]) -> dict[str, Any]:
+        return await mine.cancel(call.who, call.path_int("booking_id"))

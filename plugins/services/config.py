@@ -36,3 +36,6 @@ class ServicesConfig(BaseModel):
     # Public forms (residents' page): requests per client address per minute.
     public_submit_per_minute: int = Field(default=10, ge=1, le=10_000)
     public_lookup_per_minute: int = Field(default=60, ge=1, le=10_000)
+    # Signed-in residents booking care for themselves: bookings and cancellations per resident
+    # per hour.
+    resident_care_per_hour: int = Field(default=10, ge=1, le=10_000)

@@ -71,3 +71,4 @@ export interface Helper { helper_id: number; name: string; requests: number; rat
 export interface CheckIn { id: number; name: string; interval_days: number; due_at: number; missed: number; last_visit_at: string | null; overdue: boolean }
 export interface CareBooking { id: number; offer_id: number; name: string; phone: string; day: string; state: string }
 export interface Village { id: number; code: string; name: string }
+export interface CareOffer { id: number; grid_id: number; provider_name: string; kind: string; title: string; description: string }

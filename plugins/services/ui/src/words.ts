@@ -23,6 +23,7 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'services.offer_not_found': ['未找到该服务项目', 'No such offer'],
   'services.care_booking_not_found': ['未找到该服务预约', 'No such care booking'],
   'services.care_booking_state': ['服务预约状态已变化', 'The care booking changed'],
+  'services.care_booking_exists': ['您当天已预约过该服务', 'You already booked it for that day'],
   'services.checkin_not_found': ['未找到该探访对象', 'No such check-in'],
   'services.due_invalid': ['首次探访时间须在 90 天内', 'The first visit must be within 90 days'],
   'services.time_zone_required': ['请填写带时区的时间', 'Give the time with its zone'],
