@@ -14,7 +14,8 @@ publisher is heard; at most two minutes back).
 
 Peer options (``peer.join``): ``relay`` — the peer hears the others live (media/recording/relay.py;
 an SOS raiser and the commander listening); ``listener`` — the peer may join sending nothing and
-does not keep the room open: the recording ends when the last publisher (non-listener) leaves;
+does not keep the room open: the recording ends when the last publisher (non-listener) has
+left and none joined again within ``REJOIN_GRACE_S``;
 a listener whose offer receives video sees the recorded camera live (media/recording/view.py).
 """
 
@@ -43,6 +44,9 @@ from media.recording.writer import FileFacts, MediaFile, Mono, Samples, Timeline
 from media.worker.rooms import Peer, Room, RoomContext
 
 TICK_S = 0.02
+# A recording outlives its last publisher this long: an app that reloads (or rejoins under the
+# same peer id, which drops its earlier connection first) carries on in the same file.
+REJOIN_GRACE_S = 3.0
 MAX_BEHIND_S = 120.0  # a recording starts at most this long before its room opened
 MAX_VIDEO_BACKLOG = 15  # pictures waiting for the thread; more are decoded, not encoded
 
@@ -65,6 +69,7 @@ class Recording:
         self.video_skipped = 0
         self.heard: Callable[[str, Samples], None] | None = None  # a live relay's ear
         self.seen: Callable[[Any], None] | None = None  # live video's eye (listeners)
+        self.paused = False  # nothing written meanwhile (no publisher; one may come back)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="recorder")
         self._video_sent = 0  # written by the loop only
         self._video_done = 0  # written by the thread only
@@ -87,10 +92,11 @@ class Recording:
         if self.video_from == party:
             self.video_from = None
 
-    async def finish(self) -> FileFacts:
-        """Stop reading, pad to now, close the file (once; later calls return the same)."""
+    async def finish(self, end: float | None = None) -> FileFacts:
+        """Stop reading, pad to `end` (monotonic; now by default), close the file (once; later
+        calls return the same)."""
         if self._facts is None:
-            end = time.monotonic()
+            end = time.monotonic() if end is None else end
             for party in list(self._tasks):
                 self.remove(party)
             self._ticker.cancel()
@@ -146,6 +152,8 @@ class Recording:
         while True:
             next_at += TICK_S
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            if self.paused:
+                continue
             for block in self.timeline.pull(time.monotonic()):
                 self._thread.submit(self.file.write_audio, block)
 
@@ -164,6 +172,8 @@ class RecorderRoom(Room):
         self.listeners: set[str] = set()
         self.video = LiveVideo()
         self.ended = False
+        self._ending: asyncio.TimerHandle | None = None  # the end after the last publisher left
+        self._end_task: asyncio.Task[dict[str, Any]] | None = None
 
     async def start(self) -> None:
         self.recording = Recording(self.path, self.video_size, self.behind_s)
@@ -178,6 +188,8 @@ class RecorderRoom(Room):
         if listener:
             self.listeners.add(peer.id)
             self.video.add(peer)
+        else:
+            self._keep()
         if peer.options.get("relay"):
             self._relay().add(peer.id, peer.pc)
         for track in peer.inbound("audio"):
@@ -195,8 +207,28 @@ class RecorderRoom(Room):
             self.relay.remove(peer_id)
         self.video.remove(peer_id)
         self.listeners.discard(peer_id)
-        if not set(self.peers) - {peer_id} - self.listeners:
-            await self._end()
+        if not set(self.peers) - {peer_id} - self.listeners and self._ending is None:
+            loop = asyncio.get_running_loop()
+            self._ending = loop.call_later(REJOIN_GRACE_S, self._end_later, time.monotonic())
+            if self.recording is not None:
+                self.recording.paused = True
+
+    def _keep(self) -> None:
+        """A publisher joined: the recording goes on."""
+        self._stop_ending()
+        if self.recording is not None:
+            self.recording.paused = False
+
+    def _stop_ending(self) -> None:
+        if self._ending is not None:
+            self._ending.cancel()
+            self._ending = None
+
+    def _end_later(self, left_at: float) -> None:
+        """Nobody published again: the file ends when the last publisher left."""
+        self._ending = None
+        if not set(self.peers) - self.listeners and not self.ended:
+            self._end_task = asyncio.ensure_future(self._end(left_at))
 
     async def control(self, action: str, args: dict[str, Any]) -> dict[str, Any]:
         if action == "stats" and self.recording is not None:
@@ -216,15 +248,16 @@ class RecorderRoom(Room):
     async def close(self) -> None:
         await self._end()
 
-    async def _end(self) -> dict[str, Any]:
+    async def _end(self, at: float | None = None) -> dict[str, Any]:
         assert self.recording is not None
+        self._stop_ending()
         first = not self.ended
         self.ended = True
         if self.relay is not None:
             await self.relay.close()
             self.relay = None
         self.video.close()
-        facts = asdict(await self.recording.finish())
+        facts = asdict(await self.recording.finish(at))
         if first:
             self.ctx.emit("recording.ended", {"recording_id": self.recording_id, **facts})
         return facts
