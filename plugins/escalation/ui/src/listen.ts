@@ -1,8 +1,9 @@
 // Live listening to an SOS (docs/escalation.md "SOS"): the commander who took it joins the
 // SOS's recorder on the media service as a listener (POST /api/v1/recordings/listen, complete
 // SDP: media workers do not trickle ICE) and hears the worker's hot mic; the console's
-// microphone rides along, muted until the commander talks back.
-import { reactive } from 'vue'
+// microphone rides along, muted until the commander talks back. When the worker shares the
+// rear camera, the recorder hands its picture on too (a receive-only video m-line).
+import { reactive, shallowRef } from 'vue'
 import { api, showError } from '@gridhub/host'
 
 const GATHER_MS = 3000
@@ -16,7 +17,11 @@ export const listening = reactive({
   energy: 0,
   talking: false,
   canTalk: false,
+  /** video frames decoded from the worker's rear camera (0: no picture, e.g. not shared) */
+  frames: 0,
 })
+/** The rear camera's picture while listening (a <video> element shows it). */
+export const picture = shallowRef<MediaStream | null>(null)
 
 let pc: RTCPeerConnection | null = null
 let mic: MediaStreamTrack | null = null
@@ -36,8 +41,11 @@ export async function listen(sosId: number): Promise<void> {
     await transceiver.sender.replaceTrack(mic)
   }
   listening.canTalk = mic !== null
+  made.addTransceiver('video', { direction: 'recvonly' })
   made.ontrack = (ev) => {
-    speaker.srcObject = ev.streams[0] ?? new MediaStream([ev.track])
+    const stream = new MediaStream([ev.track])
+    if (ev.track.kind === 'video') return void (picture.value = stream)
+    speaker.srcObject = stream
     void speaker.play().catch(() => undefined)
   }
   try {
@@ -65,13 +73,16 @@ export function stopListening(): void {
   mic?.stop()
   mic = null
   speaker.srcObject = null
-  Object.assign(listening, { sosId: 0, state: 'off', received: 0, energy: 0, talking: false, canTalk: false })
+  picture.value = null
+  Object.assign(listening, { sosId: 0, state: 'off', received: 0, energy: 0, talking: false, canTalk: false, frames: 0 })
 }
 
 async function count(made: RTCPeerConnection): Promise<void> {
   const stats = await made.getStats()
-  stats.forEach((r: { type: string; kind?: string; packetsReceived?: number; totalAudioEnergy?: number }) => {
-    if (r.type !== 'inbound-rtp' || r.kind !== 'audio' || pc !== made) return
+  stats.forEach((r: { type: string; kind?: string; packetsReceived?: number; totalAudioEnergy?: number; framesDecoded?: number }) => {
+    if (r.type !== 'inbound-rtp' || pc !== made) return
+    if (r.kind === 'video') return void (listening.frames = r.framesDecoded ?? 0)
+    if (r.kind !== 'audio') return
     listening.received = r.packetsReceived ?? 0
     listening.energy = r.totalAudioEnergy ?? 0
   })
