@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.sdk import BasePlugin, ConsolePage, PluginContext, PluginUi, ResidentSection
+from hub.sdk import BasePlugin, ConsolePage, FieldTab, PluginContext, PluginUi, ResidentSection
 from plugins.participation import api
 from plugins.participation.access import OFFICER_ROLE, OFFICERS
 from plugins.participation.deliberation import Deliberation
@@ -35,6 +35,17 @@ UI = PluginUi(
             path="participation",
             module="participation.js",
             export="ParticipationPage",
+        ),
+    ),
+    field_tabs=(
+        FieldTab(  # registered residents join an online meeting's call from the field app
+            id="meetings",
+            title_zh="议事会议",
+            title_en="Meetings",
+            roles=frozenset({"resident"}),
+            order=60,
+            module="participation.js",
+            export="FieldMeetings",
         ),
     ),
     resident_sections=(

@@ -16,3 +16,5 @@ export { default as PluginSections } from '@/shared/components/PluginSections.vu
 export { alarmText, codeName } from '@/shared/alarmText'
 // escalation chains in words: a policy's and a subject's name, an SOS's note
 export { policyName, sosNote, subjectName } from '@/shared/escalationText'
+// a group call on a channel owned by an object: <GroupCall channel-ref="meeting:12" label="加入会议" />
+export { default as GroupCall } from '@/shared/components/GroupCall.vue'

@@ -3,3 +3,4 @@
 import './words'
 export { default as ParticipationPage } from './ParticipationPage.vue'
 export { default as ResidentParticipation } from './ResidentParticipation.vue'
+export { default as FieldMeetings } from './FieldMeetings.vue'
