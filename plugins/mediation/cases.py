@@ -30,7 +30,7 @@ from plugins.mediation.effects import Change, Effects
 from plugins.mediation.levels import committee
 from plugins.mediation.models import Case, Document, Expert, Link, Meeting, Party, Step
 from plugins.mediation.people import ArchivesPeople, Person
-from plugins.mediation.repeats import find_repeats
+from plugins.mediation.repeats import find_repeats, later_repeats
 from plugins.mediation.schemas import CaseIn, CasesQuery, MeetingIn, PartyAdd, PartyIn, RecordIn
 from plugins.mediation.workflow import OPEN, STEPS, Outcome, require_state
 
@@ -343,11 +343,20 @@ class Cases:
             require_state(case, OPEN, "add a party")
             spec = CaseIn(grid_id=case.grid_id, type="other", summary="-", parties=[body.party])
             session.add_all(self._parties(case.id, spec, people))
-            details = {"name": body.party.name, "person_id": body.party.person_id}
+            await session.flush()
+            details: dict[str, Any] = {"name": body.party.name,
+                                       "person_id": body.party.person_id}  # fmt: skip
+            if people:
+                details["linked"] = await self._later_repeats(session, case)
             self.bump(session, case, "party_added", Actor.of(who), details)
             result = views.summary(case, self.index)
         await self.effects.after(Change(result, "party_added", who.person_id))
         return result
+
+    async def _later_repeats(self, session: AsyncSession, case: Case) -> list[int]:
+        parties = list(await session.scalars(select(Party).where(Party.case_id == case.id)))
+        since = utcnow() - timedelta(days=self.config.repeat_window_days)
+        return await later_repeats(session, case, parties, since)
 
     # --- sessions ---------------------------------------------------------------------------
 

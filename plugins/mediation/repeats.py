@@ -41,6 +41,25 @@ async def find_repeats(
     return sorted(reasons)
 
 
+async def later_repeats(
+    session: AsyncSession, case: Case, parties: list[Party], since: datetime
+) -> list[int]:
+    """Link `case` to the earlier cases sharing its linked people now that a party was added
+    (`parties`: all of its parties, the new one flushed); cases already linked are left as they
+    are. The ids newly linked."""
+    found = await _by_people(session, case, parties, since)
+    known = set(await session.scalars(select(Link.other_id).where(Link.case_id == case.id)))
+    fresh = sorted(set(found) - known)
+    for other_id in fresh:
+        session.add(Link(case_id=case.id, other_id=other_id, reason="people"))
+        session.add(Link(case_id=other_id, other_id=case.id, reason="people"))
+        other = await session.get(Case, other_id)
+        if other is not None:
+            other.repeat = True
+    case.repeat = case.repeat or bool(fresh)
+    return fresh
+
+
 async def _by_parties(
     session: AsyncSession, case: Case, names: set[str], since: datetime
 ) -> dict[int, str]:

@@ -108,3 +108,38 @@ async def test_without_archives_a_person_id_is_refused(hub: RunningHub) -> None:
     plain = await mediator.json("POST", f"{API}/cases", json=new_case(village))
     detail = await mediator.json("GET", f"{API}/cases/{plain['id']}")
     assert [p["person"] for p in detail["parties"]] == [None, None]
+
+
+async def test_a_party_added_later_finds_repeats(start_gridhub: StartGridHub) -> None:  # noqa: F811
+    """A case from an office with one linked person gets the second one later: it is then
+    linked to the earlier case between the same two people (both flagged), once."""
+    hub = await start_gridhub(["archives", "mediation"], demo=True)
+    await add_people(hub)
+    one, two, _far = await residents(hub)
+    mediator = await hub.sign_in("med.v01")
+    village = await hub.grid_id(VILLAGE)
+    first = await mediator.json(
+        "POST", f"{API}/cases", json=linked(new_case(village), one, two, ("张建国", "李秀兰"))
+    )
+    alone = [{"name": "张某", "side": "applicant", "person_id": one}]
+    body = {**new_case(village, summary="另起争执"), "parties": alone, "place": ""}
+    case = await mediator.json("POST", f"{API}/cases", json=body)
+    assert case["repeat"] is False
+    added = await step(mediator, case, "parties", party={"name": "李某", "side": "respondent",
+                                                          "person_id": two})  # fmt: skip
+    assert added["repeat"] is True
+    for mine, other in ((case, first), (first, case)):
+        shown = await mediator.json("GET", f"{API}/cases/{mine['id']}")
+        assert shown["repeat"] is True
+        assert shown["links"] == [
+            {"case_id": other["id"], "number": other["number"], "reason": "people"}
+        ]
+    again = await step(mediator, added, "parties", party={"name": "李秀兰", "side": "other",
+                                                          "person_id": two})  # fmt: skip
+    shown = await mediator.json("GET", f"{API}/cases/{case['id']}")
+    assert again["repeat"] is True
+    assert len(shown["links"]) == 1  # linked once
+    last = shown["timeline"][-1]
+    assert last["action"] == "party_added"
+    assert last["details"]["linked"] == []
+    assert shown["timeline"][-2]["details"]["linked"] == [first["id"]]
