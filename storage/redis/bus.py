@@ -22,8 +22,9 @@ imports the hub):
   at-least-once. A consumer working through a batch renews the entries still waiting in it
   once ``claim_idle_ms / 2`` has passed (a script restarts the idle time of those it still
   holds and skips any another consumer took meanwhile), so a slow batch is not handled twice;
-  a single handler slower than ``claim_idle_ms`` may see its entry handled again elsewhere. On unsubscribe or close a consumer with nothing pending is deleted (atomically,
-  by a script, so a late delivery can never be dropped with it).
+  a single handler slower than ``claim_idle_ms`` may see its entry handled again elsewhere.
+  On unsubscribe or close a consumer with nothing pending is deleted (atomically, by a
+  script, so a late delivery can never be dropped with it).
 * ``flush`` waits until local subscriptions have handled every entry that was in their streams
   when it was called (whoever published it) and everything this transport published meanwhile
   (handlers may publish more). A group subscription is settled when the group delivered past
