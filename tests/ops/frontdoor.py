@@ -42,7 +42,6 @@ from tests.cluster.nodes import Cluster, Node, deployment
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx" / "gridhub.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-HAVE_NGINX = Path(NGINX).exists()
 EXAMPLE_NODES = ("10.0.0.11:8080", "10.0.0.12:8080", "10.0.0.13:8080")
 START_DEADLINE_S = 20.0
 PROXY = "127.0.0.1"  # where nginx connects to the nodes from: trusted

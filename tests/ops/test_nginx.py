@@ -13,12 +13,11 @@ import socketio
 
 from hub.api.auth import REFRESH_COOKIE
 from hub.demo_data import DEMO_PASSWORD
-from tests.ops.frontdoor import CLIENT, HAVE_NGINX, Site, login, open_site, rows
+from tests.ops.frontdoor import CLIENT, Site, login, open_site, rows
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(not HAVE_NGINX, reason="nginx not installed"),
 ]
 
 FORGED = "203.0.113.9"

@@ -22,12 +22,11 @@ import pytest
 import socketio
 
 from plugins.alarms.client import DeviceClient, DeviceRefused
-from tests.ops.frontdoor import HAVE_NGINX, Site, login, open_site, rows
+from tests.ops.frontdoor import Site, login, open_site, rows
 from tests.receivers import Receiver
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(not HAVE_NGINX, reason="nginx not installed"),
 ]
 
 WAIT = 15.0
