@@ -188,11 +188,15 @@ class Building:
         }
 
     async def me(self, who: Principal) -> Member:
-        async with self.ctx.sessions() as session:
-            found = await session.scalar(select(Member).where(Member.person_id == who.person_id))
+        found = await self.member_of(who)
         if found is None:
             raise Forbidden("party.not_member", "you are not registered as a party member")
         return found
+
+    async def member_of(self, who: Principal) -> Member | None:
+        """The caller's member record, or None for someone who is not a party member."""
+        async with self.ctx.sessions() as session:
+            return await session.scalar(select(Member).where(Member.person_id == who.person_id))
 
     # -- 双报到: dual reporting and service -------------------------------------------------
 

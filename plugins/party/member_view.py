@@ -20,7 +20,11 @@ class MemberView:
         self.building = building
 
     async def summary(self, who: Principal) -> dict[str, Any]:
-        member = await self.building.me(who)
+        """The member's page; `{"member": false}` for someone who is not a party member (the
+        tab is everyone's, since membership is a record, not a role: an answer, not a 403)."""
+        member = await self.building.member_of(who)
+        if member is None:
+            return {"member": False}
         index = self.ctx.grids.index
         async with self.ctx.sessions() as session:
             org = await session.get(Organisation, member.org_id)
@@ -32,6 +36,7 @@ class MemberView:
             meetings = await self._meetings(session, member.org_id, member.id)
         home = member.home_grid_id
         return {
+            "member": True,
             "name": member.name,
             "org_name": org.name if org else "",
             "points": int(points or 0),

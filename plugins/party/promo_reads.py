@@ -21,9 +21,12 @@ class Reading:
         self.building = building
         self.promotion = promotion
 
-    async def mine(self, who: Principal) -> list[dict[str, Any]]:
-        """Published items meant for the member's branch, grid or home community."""
-        member = await self.building.me(who)
+    async def mine(self, who: Principal) -> list[dict[str, Any]] | None:
+        """Published items meant for the member's branch, grid or home community; None for
+        someone who is not a party member."""
+        member = await self.building.member_of(who)
+        if member is None:
+            return None
         items = await self.promotion.published(await self._grids_of(member))
         async with self.ctx.sessions() as session:
             read = set(

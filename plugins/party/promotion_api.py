@@ -28,6 +28,10 @@ class ItemsOut(BaseModel):
     items: list[dict[str, Any]] = Field(max_length=10000)
 
 
+class MineOut(ItemsOut):
+    member: bool
+
+
 class Done(BaseModel):
     ok: bool = True
     detail: str | None = None
@@ -133,11 +137,12 @@ def _reading(ctx: PluginContext, r: Reading) -> None:
     @ctx.http.get(
         "/me/promotion",
         summary="Articles and courses meant for you, and whether you read them",
-        response=ItemsOut,
+        response=MineOut,
         rule=access.MEMBER_SELF,
     )
     async def mine(call: Call[None, None]) -> dict[str, Any]:
-        return {"items": await r.mine(call.who)}
+        items = await r.mine(call.who)
+        return {"items": items or [], "member": items is not None}
 
     @ctx.http.post(
         ITEM + "/read",

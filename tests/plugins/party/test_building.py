@@ -298,7 +298,10 @@ async def test_dual_reporting_to_a_service_record(hub: RunningHub) -> None:
     ]
     assert len((await w01.json("GET", f"{API}/me/communities"))["items"]) == 12  # 3 towns × 4
     resident = await hub.sign_in("r01")
-    assert await resident.refused("GET", f"{API}/me") == (403, "party.not_member")
+    # not a member: an answer saying so (the field tab is everyone's), not a refusal
+    assert await resident.json("GET", f"{API}/me") == {"member": False}
+    assert await resident.json("GET", f"{API}/me/promotion") == {"items": [], "member": False}
+    assert await resident.refused("GET", f"{API}/me/communities") == (403, "party.not_member")
     members = (await town.json("GET", f"{API}/orgs/{org}/members"))["items"]
     assert members[0]["id"] == member_id
     assert members[0]["home_grid_id"] == await hub.grid_id(home)
