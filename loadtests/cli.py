@@ -23,6 +23,7 @@ from typing import Any
 
 from loadtests import html, progress, report
 from loadtests.compare import KINDS, unpinned
+from loadtests.realtime.receivers import RECEIVER_KINDS
 from loadtests.realtime.servers import hub_process, pin_self_to_client_core, wait_for_text
 from loadtests.runner import RunOptions, run
 from loadtests.scenario import (
@@ -66,6 +67,12 @@ def parser() -> argparse.ArgumentParser:
         "(default: $GRIDHUB_METRICS_TOKEN)",
     )
     r.add_argument("--baseline", default="", help="comma list of: python,node")
+    r.add_argument(
+        "--receivers",
+        choices=RECEIVER_KINDS,
+        default="raw",
+        help="fan-out receivers: raw engine.io clients (cheap) or python-socketio clients",
+    )
     r.add_argument("--duration", type=float, help="override duration_s")
     r.add_argument("--processes", type=int, help="override processes (client processes)")
     r.add_argument("--json", type=Path, help="write the results here")
@@ -128,10 +135,18 @@ async def execute(args: argparse.Namespace, s: Scenario, kinds: list[str], work:
         if pin:
             pin_self_to_client_core()
         async with spawned_hub(args.data_dir, work, pin) as (url, pid):
-            opts = RunOptions(s, [url], work, kinds, pid, live=not args.quiet, pin=pin)
+            opts = RunOptions(s, [url], work, kinds, pid, live=not args.quiet, pin=pin,
+                              receivers=args.receivers)  # fmt: skip
             return await run(opts), [url]
     opts = RunOptions(
-        s, urls, work, kinds, live=not args.quiet, pin=pin, metrics_token=args.metrics_token
+        s,
+        urls,
+        work,
+        kinds,
+        live=not args.quiet,
+        pin=pin,
+        metrics_token=args.metrics_token,
+        receivers=args.receivers,
     )
     return await run(opts), urls
 

@@ -65,7 +65,9 @@ def node_process(log_dir: Path, ping_interval_s: float) -> ServerProcess:
     return ServerProcess(argv, port, log_path=log_dir / "node-baseline.log")
 
 
-async def on_baseline(kind: str, f: Fanout, log_dir: Path, pin: bool) -> dict[str, Any]:
+async def on_baseline(
+    kind: str, f: Fanout, log_dir: Path, pin: bool, receivers: str = "raw"
+) -> dict[str, Any]:
     if kind == "node":
         await asyncio.to_thread(ensure_node_modules)
         server = node_process(log_dir, 25.0)
@@ -74,7 +76,8 @@ async def on_baseline(kind: str, f: Fanout, log_dir: Path, pin: bool) -> dict[st
     await unpinned(server, pin).start()
     try:
         tokens = [f"baseline-{i}" for i in range(f.members)]
-        plan = Plan(server.url, "sender", tokens, [], f.messages, f.rate, server_pid=server.pid)
+        plan = Plan(server.url, "sender", tokens, [], f.messages, f.rate, server_pid=server.pid,
+                    receivers=receivers)  # fmt: skip
         return figures(*await drive(plan), plan)
     finally:
         server.stop()
@@ -92,12 +95,14 @@ async def sign_in_all(url: str, members: list[Member], password: str) -> list[st
 
 
 async def on_hub(
-    url: str, members: list[Member], f: Fanout, password: str, pid: int = 0
-) -> dict[str, Any]:
+    url: str, members: list[Member], f: Fanout, password: str, pid: int = 0,
+    receivers: str = "raw",
+) -> dict[str, Any]:  # fmt: skip
     """The same fan-out through the hub: an ad-hoc channel of load accounts on one grid."""
     tokens = await sign_in_all(url, members, password)
     ids = [m.person_id for m in members[1:]]
-    plan = Plan(url, tokens[0], tokens[1:], ids, f.messages, f.rate, server_pid=pid)
+    plan = Plan(url, tokens[0], tokens[1:], ids, f.messages, f.rate, server_pid=pid,
+                receivers=receivers)  # fmt: skip
     return figures(*await drive(plan), plan)
 
 
@@ -110,15 +115,21 @@ async def fanout_phase(
     log_dir: Path,
     pid: int = 0,
     pin: bool = True,
+    receivers: str = "raw",
 ) -> dict[str, Any]:
     """Hub first, then each baseline; ratios hub / baseline (throughput, p50, p99)."""
     result: dict[str, Any] = {
-        "settings": {"members": f.members, "messages": f.messages, "rate_per_s": f.rate}
+        "settings": {
+            "members": f.members,
+            "messages": f.messages,
+            "rate_per_s": f.rate,
+            "receivers": receivers,
+        }
     }
-    result["hub"] = await on_hub(url, members, f, password, pid)
+    result["hub"] = await on_hub(url, members, f, password, pid, receivers)
     for kind in kinds:
         try:
-            result[kind] = await on_baseline(kind, f, log_dir, pin)
+            result[kind] = await on_baseline(kind, f, log_dir, pin, receivers)
         except (BaselineError, RuntimeError, OSError) as exc:
             result[kind] = {"error": f"{type(exc).__name__}: {exc}"}
             continue

@@ -43,6 +43,7 @@ class RunOptions:
     pin: bool = True  # baselines (and a spawned hub) on core 0, clients on core 1
     say: Callable[[str], None] = print
     metrics_token: str | None = None  # the hub's metrics_token, for /metrics of a remote hub
+    receivers: str = "raw"  # fan-out receivers: raw engine.io clients or python-socketio
 
 
 class Shard:
@@ -168,6 +169,7 @@ async def run(opts: RunOptions) -> dict[str, Any]:
             opts.work_dir,
             opts.hub_pid,
             opts.pin,
+            opts.receivers,
         )
     return {
         "started_at": started,

@@ -15,6 +15,7 @@ from typing import Any
 import uvloop
 
 from loadtests.realtime.connections import run_connections
+from loadtests.realtime.receivers import RECEIVER_KINDS
 from loadtests.realtime.servers import pin_self_to_client_core, pinning, prepare_data_dir
 from loadtests.realtime.settings import BenchOptions
 from loadtests.realtime.stats import flatten, table
@@ -50,6 +51,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also hold the connections on the bare python-socketio server",
     )
+    p.add_argument(
+        "--receivers",
+        choices=RECEIVER_KINDS,
+        default="raw",
+        help="fan-out receivers: raw engine.io clients (cheap) or python-socketio clients",
+    )
     p.add_argument("--accounts", type=int, default=510, help="bench accounts to sign in")
     p.add_argument("--data-dir", type=Path, default=None, help="bench data dir (kept)")
     p.add_argument("--json", type=Path, default=None, help="write results here")
@@ -64,7 +71,7 @@ def options(args: argparse.Namespace, data_dir: Path) -> BenchOptions:
         accounts=max(args.accounts, args.members + 1, args.latency_members + 1),
         ping_interval_s=args.ping_interval,
         heartbeat_s=args.heartbeat, parallel=args.parallel, workers=args.workers,
-        connections_baseline=args.connections_baseline,
+        connections_baseline=args.connections_baseline, receivers=args.receivers,
     )  # fmt: skip
 
 

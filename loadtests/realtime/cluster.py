@@ -124,7 +124,7 @@ async def cluster_plan(nodes: list[ServerProcess], opts: BenchOptions) -> Plan:
     return Plan(
         nodes[0].url, sender.token, [a.token for a in receivers],
         [a.person_id for a in receivers], opts.messages, opts.rate, server_pid=nodes[0].pid,
-        receiver_urls=tuple(n.url for n in nodes),
+        receiver_urls=tuple(n.url for n in nodes), receivers=opts.receivers,
     )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from loadtests.realtime.accounts import login_bench
+from loadtests.realtime.receivers import generator_bound
 from loadtests.realtime.servers import ServerProcess, baseline_process, hub_process
 from loadtests.realtime.settings import BenchOptions
 from loadtests.realtime.stats import latency_summary
@@ -21,30 +22,37 @@ def figures(reached: int, sent: Sent, received: Received, plan: Plan) -> dict[st
         "acks_failed": sent.failed.total(),
         "ack_errors": dict(sent.failed),
         "receivers": len(plan.receiver_tokens),
+        "receiver_mode": plan.receivers,
         "probe_reached": reached,
         "deliveries": deliveries,
         "deliveries_expected": plan.count * len(plan.receiver_tokens),
         "receivers_complete": sum(1 for n in received.per_receiver if n == plan.count),
+        "receivers_in_order": received.in_order,
         "delivery_seconds": round(span, 3),
         "deliveries_per_s": round(deliveries / span, 1),
         "delivery": latency_summary(received.latencies_s),
         "ack": latency_summary(sent.ack_s),
         "cpu": received.usage,
+        "generator_cpu_pct": received.usage.get("loadgen_cpu_pct", 0.0),
+        "generator_bound": generator_bound(received.usage),
     }
 
 
-async def hub_plan(hub: ServerProcess, members: int, count: int, rate: float) -> Plan:
+async def hub_plan(
+    hub: ServerProcess, members: int, count: int, rate: float, mode: str = "raw"
+) -> Plan:
     accounts = await login_bench(hub.url, members + 1)
     sender, receivers = accounts[0], accounts[1:]
     tokens, ids = [a.token for a in receivers], [a.person_id for a in receivers]
-    return Plan(hub.url, sender.token, tokens, ids, count, rate, server_pid=hub.pid)
+    return Plan(hub.url, sender.token, tokens, ids, count, rate, server_pid=hub.pid,
+                receivers=mode)  # fmt: skip
 
 
 async def run_hub(opts: BenchOptions, members: int, count: int, rate: float) -> dict[str, Any]:
     hub = hub_process(opts.data_dir, opts.ping_interval_s)
     await hub.start()
     try:
-        plan = await hub_plan(hub, members, count, rate)
+        plan = await hub_plan(hub, members, count, rate, opts.receivers)
         return figures(*await drive(plan), plan)
     finally:
         hub.stop()
@@ -56,7 +64,14 @@ async def run_baseline(opts: BenchOptions) -> dict[str, Any]:
     try:
         tokens = [f"baseline-{i}" for i in range(opts.members)]
         plan = Plan(
-            server.url, "sender", tokens, [], opts.messages, opts.rate, server_pid=server.pid
+            server.url,
+            "sender",
+            tokens,
+            [],
+            opts.messages,
+            opts.rate,
+            server_pid=server.pid,
+            receivers=opts.receivers,
         )
         return figures(*await drive(plan), plan)
     finally:

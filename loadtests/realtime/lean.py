@@ -49,7 +49,7 @@ class LeanSocket:
         self._next_id = 0
         self._connected: asyncio.Future[Any] | None = None
         self.handler: EventHandler | None = None
-        self.raw_sink: list[tuple[float, str]] | None = None
+        self.raw_sink: list[tuple[float, Any]] | None = None  # (arrival, frame text)
         self.pings = 0
         self.closed = False
         self.close_reason = ""

@@ -24,6 +24,7 @@ class BenchOptions:
     workers: int | None = None
     text_bytes: int = 120
     connections_baseline: bool = False
+    receivers: str = "raw"  # fan-out receivers: raw engine.io clients or python-socketio
 
     def public(self) -> dict[str, Any]:
         return {
@@ -37,4 +38,5 @@ class BenchOptions:
             "ping_interval_s": self.ping_interval_s,
             "heartbeat_s": self.heartbeat_s,
             "connect_parallel": self.parallel,
+            "receivers": self.receivers,
         }

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from loadtests.realtime.lean import LeanSocket, split_event
+from loadtests.realtime.receivers import Receiver, open_receiver
 from loadtests.realtime.servers import cpu_mark, cpu_usage
 
 CALL_TIMEOUT_S = 15.0
@@ -39,6 +40,7 @@ class Plan:
     parallel: int = 100
     server_pid: int = 0
     receiver_urls: tuple[str, ...] = ()  # spread receivers over these nodes (cluster runs)
+    receivers: str = "raw"  # raw engine.io clients, or python-socketio clients
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Sent:
 class Received:
     latencies_s: list[float] = field(default_factory=list)
     per_receiver: list[int] = field(default_factory=list)
+    in_order: int = 0  # receivers that got every message once, in send order
     last_at: float = 0.0
     usage: dict[str, float] = field(default_factory=dict)
 
@@ -71,16 +74,14 @@ async def open_socket(http: aiohttp.ClientSession, url: str, token: str) -> Lean
     return sock
 
 
-async def open_receivers(http: aiohttp.ClientSession, plan: Plan) -> list[LeanSocket]:
+async def open_receivers(http: aiohttp.ClientSession, plan: Plan) -> list[Receiver]:
     gate = asyncio.Semaphore(plan.parallel)
 
     urls = plan.receiver_urls or (plan.url,)
 
-    async def one(index: int, token: str) -> LeanSocket:
+    async def one(index: int, token: str) -> Receiver:
         async with gate:
-            sock = await open_socket(http, urls[index % len(urls)], token)
-            sock.raw_sink = []
-            return sock
+            return await open_receiver(http, urls[index % len(urls)], token, plan.receivers)
 
     return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(plan.receiver_tokens))))
 
@@ -129,7 +130,7 @@ def ack_recorder(sent: Sent, sent_at: float) -> Any:
     return record
 
 
-async def wait_for(receivers: list[LeanSocket], expected: int, idle_s: float) -> None:
+async def wait_for(receivers: list[Receiver], expected: int, idle_s: float) -> None:
     """Until ``expected`` frames arrived in all, or nothing new arrived for ``idle_s``."""
     seen, quiet_since = -1, time.monotonic()
     while True:
@@ -151,24 +152,25 @@ async def wait_acks(sent: Sent, count: int, limit_s: float) -> None:
         await asyncio.sleep(0.05)
 
 
-def parse_deliveries(receivers: list[LeanSocket], tag: str) -> Received:
+def parse_deliveries(receivers: list[Receiver], tag: str, count: int) -> Received:
     received = Received()
     for sock in receivers:
-        mine = 0
+        seqs: list[int] = []
         for at, packet in sock.raw_sink or ():
-            _ack, args = split_event(packet)
+            args = split_event(packet)[1] if isinstance(packet, str) else packet
             message = args[1] if len(args) > 1 and args[0] == "channel.message" else None
             if not message or not str(message.get("client_msg_id", "")).startswith(tag + "-"):
                 continue
             stamp = json.loads(message["body"]["text"])
             received.latencies_s.append(at - float(stamp["t"]))
             received.last_at = max(received.last_at, at)
-            mine += 1
-        received.per_receiver.append(mine)
+            seqs.append(int(stamp["s"]))
+        received.per_receiver.append(len(seqs))
+        received.in_order += seqs == list(range(count))
     return received
 
 
-async def probe(sender: LeanSocket, receivers: list[LeanSocket], channel_id: int) -> int:
+async def probe(sender: LeanSocket, receivers: list[Receiver], channel_id: int) -> int:
     """Send one message and count the receivers it reached (then forget what they got)."""
     for attempt in range(PROBE_ATTEMPTS):
         payload = send_payload(channel_id, "probe", attempt, time.time(), 8)
@@ -199,7 +201,7 @@ async def drive(plan: Plan) -> tuple[int, Sent, Received]:
             await wait_for(receivers, plan.count * len(receivers), IDLE_TIMEOUT_S)
             await wait_acks(sent, plan.count, IDLE_TIMEOUT_S)
             usage = cpu_usage(before, cpu_mark(plan.server_pid))
-            received = parse_deliveries(receivers, tag)
+            received = parse_deliveries(receivers, tag, plan.count)
             received.usage = usage
             return reached, sent, received
         finally:

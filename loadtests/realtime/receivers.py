@@ -1,0 +1,75 @@
+"""Receiver modes of the fan-out driver, and the generator-bound mark.
+
+``raw`` (the default): :class:`~loadtests.realtime.lean.LeanSocket` — one aiohttp WebSocket
+speaking Engine.IO v4 / Socket.IO v5 by hand (open, ``40`` connect with the token, pong, acks).
+While the run is measured a delivery costs the generator one list append of the raw frame and
+its arrival time: no JSON decoding; frames are parsed after the measured window.
+
+``socketio``: a python-socketio ``AsyncClient`` per receiver (full packet decoding, handler
+dispatch), for comparison: it shows how much a heavyweight client costs the generator.
+
+Neither mode joins anything itself: the hub puts a socket into the rooms of the channels its
+person is a member of when it connects (and the bare baselines put every socket in one room).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+import aiohttp
+import socketio
+
+from loadtests.realtime.lean import LeanSocket
+
+RECEIVER_KINDS = ("raw", "socketio")
+GENERATOR_BOUND_PCT = 80.0  # the generator's core above this: the figures measure the generator
+
+
+class Receiver(Protocol):
+    """What the driver needs: a sink of (arrival time, frame) and a way to close."""
+
+    raw_sink: list[tuple[float, Any]] | None
+
+    async def close(self) -> None: ...
+
+
+def generator_bound(usage: dict[str, float]) -> bool:
+    """True when the load generator took more than 80 % of one core in the measured window."""
+    return float(usage.get("loadgen_cpu_pct", 0.0)) > GENERATOR_BOUND_PCT
+
+
+class SioReceiver:
+    """A python-socketio client; keeps ``(arrival time, [event, data])`` per event."""
+
+    def __init__(self, http: aiohttp.ClientSession) -> None:
+        self.client = socketio.AsyncClient(reconnection=False, http_session=http, ssl_verify=True)
+        self.raw_sink: list[tuple[float, Any]] | None = None
+        self.client.on("*", self._event)
+
+    async def _event(self, event: str, data: Any = None) -> None:
+        if self.raw_sink is not None:
+            self.raw_sink.append((time.time(), [event, data]))
+
+    async def connect(self, url: str, token: str) -> None:
+        await self.client.connect(
+            url, auth={"token": token}, transports=["websocket"], wait_timeout=30
+        )
+
+    async def close(self) -> None:
+        await self.client.disconnect()
+
+
+async def open_receiver(http: aiohttp.ClientSession, url: str, token: str, kind: str) -> Receiver:
+    """A connected receiver of ``kind`` (``raw`` or ``socketio``) collecting into ``raw_sink``."""
+    if kind == "socketio":
+        sio = SioReceiver(http)
+        await sio.connect(url, token)
+        sio.raw_sink = []
+        return sio
+    if kind != "raw":
+        raise ValueError(f"receivers must be one of {RECEIVER_KINDS}, not {kind!r}")
+    lean = LeanSocket(http, url)
+    await lean.connect({"token": token})
+    lean.raw_sink = []
+    return lean
