@@ -45,6 +45,7 @@ BOOKINGS_READ = for_roles("services.bookings.read", STAFF, Scope.LISTED)
 BOOK = for_roles("services.bookings.create", STAFF, VENUE)
 DECIDE = for_roles("services.bookings.decide", OFFICERS, BOOKING)
 CANCEL = for_roles("services.bookings.cancel", STAFF, BOOKING)
+CLOSE = for_roles("services.venues.close", OFFICERS, VENUE)
 BOOKING_CONTACT = for_roles("services.bookings.contact", OFFICERS, BOOKING)
 
 ITEMS_WRITE = admin_only("services.items.write")  # the county's catalogue

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from hub.sdk import Call, DbId, PluginContext, RateLimit
 from plugins.services import access
+from plugins.services.closures import ClosureIn, Closures, WeekQuery
 from plugins.services.common import CODE_PATH, json_body
 from plugins.services.config import ServicesConfig
 from plugins.services.handoff import Handoffs
@@ -98,6 +99,36 @@ def install_venues(ctx: PluginContext, venues: Venues, limits: Limits) -> None:
         return await venues.reveal(call.who, call.path_int("booking_id"))
 
     _public_venues(ctx, venues, limits)
+    _calendar(ctx, venues, Closures(ctx, venues))
+
+
+def _calendar(ctx: PluginContext, venues: Venues, closures: Closures) -> None:
+    """A venue's week and its closures (holidays, maintenance)."""
+    http = ctx.http
+
+    @http.get("/venues/{venue_id}/week", summary="A venue's slots over seven days (calendar)",
+              query=WeekQuery, rule=access.VENUES_READ)  # fmt: skip
+    async def week(call: Call[None, WeekQuery]) -> dict[str, Any]:
+        venue = await venues.visible_venue(call.who, call.path_int("venue_id"))
+        return await closures.week(venue, call.query.start)
+
+    @http.get("/venues/{venue_id}/closures", summary="A venue's closures from today on",
+              rule=access.VENUES_READ)  # fmt: skip
+    async def listed(call: Call[None, None]) -> dict[str, Any]:
+        venue = await venues.visible_venue(call.who, call.path_int("venue_id"))
+        return {"closures": await closures.listed(venue)}
+
+    @http.post("/venues/{venue_id}/closures", summary="Close a venue for days (no bookings)",
+               body=ClosureIn, status=201, rule=access.CLOSE)  # fmt: skip
+    async def close(call: Call[ClosureIn, None]) -> dict[str, Any]:
+        venue = await venues.visible_venue(call.who, call.path_int("venue_id"))
+        return await closures.add(call.who, venue, call.body)
+
+    @http.delete("/venues/{venue_id}/closures/{closure_id}", summary="Reopen: remove a closure",
+                 status=204, rule=access.CLOSE)  # fmt: skip
+    async def reopen(call: Call[None, None]) -> None:
+        venue = await venues.visible_venue(call.who, call.path_int("venue_id"))
+        await closures.remove(call.who, venue, call.path_int("closure_id"))
 
 
 def _public_venues(ctx: PluginContext, venues: Venues, limits: Limits) -> None:

@@ -222,3 +222,17 @@ class SosEvent(Base):
     incident_number: Mapped[str | None] = mapped_column(String(32))
     incident_state: Mapped[str | None] = mapped_column(String(16))
     incident_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VenueClosure(Base):
+    """A period a venue is closed (holidays, maintenance): days `first_day`..`last_day`."""
+
+    __tablename__ = "services_venue_closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("services_venues.id"), index=True)
+    first_day: Mapped[str] = mapped_column(String(10))
+    last_day: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,6 +28,7 @@ from hub.sdk import (
     utcnow,
 )
 from plugins.services.access import BOOKING, OFFICERS, STAFF, VENUE
+from plugins.services.closures import closure_on, lock_venue
 from plugins.services.common import NAME, PHONE, check_grid, new_code, visible_grids
 from plugins.services.models import Booking, SlotHold, Venue
 
@@ -165,23 +166,27 @@ class Venues:
     # --- the calendar ---------------------------------------------------------------------
 
     async def day(self, venue: Venue, day: date, staff: bool) -> dict[str, Any]:
-        """The venue's slots on a day: free, or held by a pending or approved booking."""
+        """The venue's slots on a day: free, held by a pending or approved booking, or shut
+        (the venue is closed that day: `closed` gives the reason)."""
         async with self.ctx.sessions() as session:
             rows = (await session.execute(
                 select(SlotHold.start_minute, Booking).join(Booking)
                 .where(SlotHold.venue_id == venue.id, SlotHold.day == day.isoformat())
             )).all()  # fmt: skip
+            closure = await closure_on(session, venue.id, day.isoformat())
+        free = "shut" if closure is not None else "free"
         held: dict[int, Booking] = {start: booking for start, booking in rows}  # noqa: C416
         slots = []
         for start in range(venue.open_minute, venue.close_minute - venue.slot_minutes + 1,
                            venue.slot_minutes):  # fmt: skip
             booking = held.get(start)
             slot: dict[str, Any] = {"start": hhmm(start), "end": hhmm(start + venue.slot_minutes),
-                                    "state": booking.state if booking else "free"}  # fmt: skip
+                                    "state": booking.state if booking else free}  # fmt: skip
             if staff and booking is not None:
                 slot.update(booking_id=booking.id, purpose=booking.purpose)
             slots.append(slot)
-        return {"venue": venue_view(venue), "day": day.isoformat(), "slots": slots}
+        return {"venue": venue_view(venue), "day": day.isoformat(), "slots": slots,
+                "closed": closure.reason if closure is not None else None}  # fmt: skip
 
     # --- bookings -------------------------------------------------------------------------
 
@@ -197,6 +202,9 @@ class Venues:
         )  # fmt: skip
         try:
             async with self.ctx.sessions.begin() as session:
+                await lock_venue(session, venue.id)  # a closure of the day waits, or is seen
+                if (closure := await closure_on(session, venue.id, booking.day)) is not None:
+                    raise Conflict("services.day_closed", f"closed that day: {closure.reason}")
                 session.add(booking)
                 await session.flush()
                 session.add_all(SlotHold(venue_id=venue.id, day=booking.day, start_minute=m,

@@ -23,6 +23,10 @@ export const ERROR_NAMES: Record<string, Pair> = {
   'services.offer_not_found': ['未找到该服务项目', 'No such offer'],
   'services.care_booking_not_found': ['未找到该服务预约', 'No such care booking'],
   'services.care_booking_state': ['服务预约状态已变化', 'The care booking changed'],
+  'services.day_closed': ['该日场地闭馆，不接受预约', 'The venue is closed that day'],
+  'services.closure_booked': ['该时段已有预约，请先取消再闭馆', 'Bookings hold that period: cancel them first'],
+  'services.closure_invalid': ['闭馆日期无效（自今日起，最长一年）', 'Bad closure dates (from today, at most a year)'],
+  'services.closure_not_found': ['未找到该闭馆安排', 'No such closure'],
   'services.care_booking_exists': ['您当天已预约过该服务', 'You already booked it for that day'],
   'services.checkin_not_found': ['未找到该探访对象', 'No such check-in'],
   'services.due_invalid': ['首次探访时间须在 90 天内', 'The first visit must be within 90 days'],
@@ -37,6 +41,7 @@ registerErrorNames(ERROR_NAMES)
 
 const STATES: Record<string, Pair> = {
   free: ['空闲', 'Free'],
+  shut: ['闭馆', 'Closed'],
   pending: ['待审批', 'Pending'],
   approved: ['已批准', 'Approved'],
   rejected: ['已驳回', 'Rejected'],
