@@ -17,7 +17,7 @@ from typing import Any
 from hub.sdk import COMMAND_ROLES, SYSTEM, DueTimer, GridIndex, PluginContext, utcnow
 from plugins.mediation import access, views
 from plugins.mediation.config import MediationConfig
-from plugins.mediation.levels import committee, town_of
+from plugins.mediation.levels import committee, reached, town_of
 from plugins.mediation.messages import CaseChanged, CaseConcluded, CaseRiskRaised
 from plugins.mediation.models import Case, Step
 from plugins.mediation.workflow import OPEN, Outcome
@@ -158,14 +158,23 @@ class Effects:
         await self.ctx.timers.schedule(RISK_KIND, key, fire_at, {"case_id": summary["id"]})
 
     async def on_risk_due(self, payload: dict[str, Any], timer: DueTimer) -> None:
-        summary = await self._system_step(int(payload["case_id"]), "risk_unanswered", _risk_open)
+        case_id = int(payload["case_id"])
+        county = await self._county_of(case_id)
+        if county is None:
+            return
+        details = reached("county", county)
+        summary = await self._system_step(case_id, "risk_unanswered", _risk_open, details)
         if summary is not None:
-            county = committee(self.index, summary["grid_id"], "county")[1]
             await self._alert(summary, county, "county")
+
+    async def _county_of(self, case_id: int) -> int | None:
+        async with self.ctx.sessions.begin() as session:
+            case = await session.get(Case, case_id)
+            return None if case is None else committee(self.index, case.grid_id, "county")[1]
 
     async def on_chain_step(self, case_id: int, level: str, centre: int, policy: str) -> None:
         """A later step of the case's escalation chain: the timeline, and the level's alert."""
-        details = {"level": level, "policy": policy}
+        details = {**reached(level, centre), "policy": policy}
         summary = await self._system_step(case_id, "risk_unanswered", _risk_open, details)
         if summary is not None:
             await self._alert(summary, centre, level)

@@ -5,6 +5,19 @@ from __future__ import annotations
 from hub.sdk import GridIndex, InvalidInput
 
 LEVELS = ("village", "town", "county")
+# What a timeline line calls a level a risk reached (escalation's chains may also stop at a grid)
+LEVEL_NAMES = {
+    "grid": {"zh": "网格", "en": "grid"},
+    "village": {"zh": "村级", "en": "village"},
+    "town": {"zh": "镇级", "en": "town"},
+    "county": {"zh": "县级", "en": "county"},
+}
+
+
+def reached(level: str, grid_id: int) -> dict[str, object]:
+    """The details of a 风险未处置，已报<level> line: the level, its grid and its name."""
+    name = LEVEL_NAMES.get(level, {"zh": level, "en": level})
+    return {"level": level, "level_grid_id": grid_id, "level_name": dict(name)}
 
 
 def committee(index: GridIndex, grid_id: int, start: str = "village") -> tuple[str, int]:

@@ -9,7 +9,15 @@ import pytest
 from hub.testing import RunningHub
 from hub.testing.fixtures import StartGridHub
 from plugins.mediation.messages import CaseConcluded, CaseRiskRaised
-from tests.plugins.mediation.conftest import API, BASIC, VILLAGE, add_people, new_case, step
+from tests.plugins.mediation.conftest import (
+    API,
+    BASIC,
+    COUNTY,
+    VILLAGE,
+    add_people,
+    new_case,
+    step,
+)
 from tests.plugins.mediation.probe import Probe
 
 
@@ -88,7 +96,12 @@ async def test_high_risk_alerts_the_town_then_the_county_until_taken(
     raised = await county_commander.next("mediation.risk_alert")
     assert (raised["step"], raised["case"]["id"]) == ("county", case["id"])
     detail = await mediator.json("GET", f"{API}/cases/{case['id']}")
-    assert "risk_unanswered" in [s["action"] for s in detail["timeline"]]
+    [line] = [s for s in detail["timeline"] if s["action"] == "risk_unanswered"]
+    assert line["details"] == {
+        "level": "county",
+        "level_grid_id": await probed.grid_id(COUNTY),
+        "level_name": {"zh": "县级", "en": "county"},
+    }
     assert other_town.drain("mediation.risk_alert") == []
     [message] = probe.of(CaseRiskRaised)
     assert isinstance(message, CaseRiskRaised)

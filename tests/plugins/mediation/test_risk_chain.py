@@ -16,7 +16,15 @@ from hub.testing.fixtures import (  # noqa: F401  (fixtures)
 )
 from plugins.escalation.config import DEFAULT_POLICIES
 from tests.plugins.escalation.test_requests import Probe
-from tests.plugins.mediation.conftest import API, VILLAGE, add_people, new_case, step
+from tests.plugins.mediation.conftest import (
+    API,
+    COUNTY,
+    TOWN,
+    VILLAGE,
+    add_people,
+    new_case,
+    step,
+)
 
 CHAINS = "/api/v1/escalation/chains?state="
 
@@ -77,7 +85,12 @@ async def test_the_default_chain_climbs_to_the_county_untaken(
     commander = await hub.sign_in("town1.cmd")
     detail = await commander.json("GET", f"{API}/cases/{case['id']}")
     [line] = [s for s in detail["timeline"] if s["action"] == "risk_unanswered"]
-    assert line["details"] == {"level": "county", "policy": "mediation-risk"}
+    assert line["details"] == {
+        "level": "county",
+        "level_grid_id": await hub.grid_id(COUNTY),
+        "level_name": {"zh": "县级", "en": "county"},
+        "policy": "mediation-risk",
+    }
     chain = await chain_of(await hub.sign_in("county.cmd"), subject, "finished")
     assert (chain["policy"], chain["next_step"]) == ("mediation-risk", 2)
 
@@ -119,6 +132,32 @@ async def test_the_deployments_policy_of_that_name_wins(
     assert (fired.level, fired.notified) == ("county", ())
     chain = await chain_of(await hub.sign_in("county.cmd"), subject, "finished")
     assert chain["next_step"] == 1  # one step: the deployment's
+
+
+async def test_the_timeline_names_the_level_the_chain_reached(
+    start_gridhub: StartGridHub,  # noqa: F811
+) -> None:
+    """A deployment's chain that stops at the town: the timeline line names the town (镇级),
+    not the county."""
+    village = {"level": "village", "after_s": 0, "actions": ["notify_room"]}
+    town_step = {"level": "town", "after_s": 0.2, "actions": ["notify_room"]}
+    policy = {"name": "mediation-risk", "trigger": "request", "steps": [village, town_step]}
+    policies = [*(p.model_dump() for p in DEFAULT_POLICIES), policy]
+    probe = Probe()
+    hub = await started(start_gridhub, probe, 3600, {"policies": policies})
+    town = await hub.socket("town1.cmd")
+    case = await high_risk_case(hub)
+    for _ in ("mediation's own alert at once", "the chain's town step"):
+        raised = await town.next("mediation.risk_alert")
+        assert (raised["step"], raised["case"]["id"]) == ("town", case["id"])
+    detail = await (await hub.sign_in("town1.cmd")).json("GET", f"{API}/cases/{case['id']}")
+    [line] = [s for s in detail["timeline"] if s["action"] == "risk_unanswered"]
+    assert line["details"] == {
+        "level": "town",
+        "level_grid_id": await hub.grid_id(TOWN),
+        "level_name": {"zh": "镇级", "en": "town"},
+        "policy": "mediation-risk",
+    }
 
 
 async def test_a_disabled_default_starts_no_chain(
