@@ -131,6 +131,7 @@ class MediationPlugin(BasePlugin):
         effects = Effects(ctx, config)
         people = ArchivesPeople(ctx)
         await people.start()
+        await people.follow()  # linked parties follow the archive's changes
         cases = Cases(ctx, config, effects, people)
         ctx.timers.handler(RISK_KIND)(effects.on_risk_due)
         ctx.timers.handler(FOLLOW_UP_KIND)(effects.on_follow_up_due)

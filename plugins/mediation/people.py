@@ -14,11 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
+from sqlalchemy import or_, select, update
+
 from hub.sdk import DomainMessage, HubError, InvalidInput, PluginContext, Principal, in_scope
 from plugins.mediation import access
+from plugins.mediation.models import Party
 from plugins.mediation.schemas import PartyIn
 
 ANSWER_S = 5.0  # how long an intake waits for the archive's answer
+GROUP = "mediation.archives"  # the bus group refreshing linked parties (once per cluster)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,40 @@ class ArchivesPeople:
                 )
         return {i: Person(i, int(found[i]["grid_id"]), str(found[i]["name_masked"])[:24])
                 for i in wanted}  # fmt: skip
+
+    async def follow(self) -> None:
+        """Keep linked parties' copies (grid, masked name) as the archive changes the person:
+        each `RecordChanged` of a resident some party links is looked up again; once per
+        cluster (bus group), and writing the same values twice changes nothing."""
+        if self.ctx.has_plugin("archives"):
+            from plugins.archives.messages import RecordChanged
+
+            stop = await self.ctx.bus.subscribe(RecordChanged, self._changed, group=GROUP)
+            self.ctx.on_cleanup(stop)
+
+    async def _changed(self, message: DomainMessage) -> None:
+        person_id = int(getattr(message, "record_id", 0))
+        if getattr(message, "kind", "") != "resident" or person_id <= 0:
+            return
+        async with self.ctx.sessions() as session:
+            linked = await session.scalar(
+                select(Party.id).where(Party.person_id == person_id).limit(1)
+            )
+        if linked is not None:
+            for row in await self._lookup([person_id]):
+                await self._refresh(int(row["id"]), int(row["grid_id"]),
+                                    str(row["name_masked"])[:24])  # fmt: skip
+
+    async def _refresh(self, person_id: int, grid_id: int, masked: str) -> None:
+        async with self.ctx.sessions.begin() as session:
+            await session.execute(
+                update(Party)
+                .where(
+                    Party.person_id == person_id,
+                    or_(Party.person_grid_id != grid_id, Party.person_masked != masked),
+                )
+                .values(person_grid_id=grid_id, person_masked=masked)
+            )
 
     async def _lookup(self, ids: list[int]) -> tuple[dict[str, Any], ...]:
         from plugins.archives.messages import ResidentLookup

@@ -143,3 +143,33 @@ async def test_a_party_added_later_finds_repeats(start_gridhub: StartGridHub) ->
     assert last["action"] == "party_added"
     assert last["details"]["linked"] == []
     assert shown["timeline"][-2]["details"]["linked"] == [first["id"]]
+
+
+async def test_a_linked_party_follows_the_archive(start_gridhub: StartGridHub) -> None:  # noqa: F811
+    """The archive renames a linked person and moves them to another grid: the case's party
+    shows the new masked name and grid; a change of something else leaves it as it is."""
+    hub = await start_gridhub(["archives", "mediation"], demo=True)
+    await add_people(hub)
+    one, two, _far = await residents(hub)
+    mediator = await hub.sign_in("med.v01")
+    village = await hub.grid_id(VILLAGE)
+    case = await mediator.json(
+        "POST", f"{API}/cases", json=linked(new_case(village), one, two, ("张建国", "李秀兰"))
+    )
+    officer = await hub.sign_in("arch.officer")
+    moved_to = await hub.grid_id(OTHER_TOWN_VILLAGE)
+    change = {"name": "王建国", "grid_id": moved_to}
+    await officer.json("PATCH", f"/api/v1/archives/residents/{one}", json=change)
+    await hub.settle()
+    county = await hub.sign_in("county.cmd")
+    expected = [
+        {"id": one, "grid_id": moved_to, "name_masked": "王**"},
+        {"id": two, "grid_id": await hub.grid_id(BASIC), "name_masked": "李**"},
+    ]
+    shown = await county.json("GET", f"{API}/cases/{case['id']}")
+    assert [p["person"] for p in shown["parties"]] == expected
+    assert shown["version"] == case["version"]  # the case itself did not change
+    await officer.json("PATCH", f"/api/v1/archives/residents/{one}", json={"note": "已核实"})
+    await hub.settle()
+    again = await county.json("GET", f"{API}/cases/{case['id']}")
+    assert [p["person"] for p in again["parties"]] == expected
