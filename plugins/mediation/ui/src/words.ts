@@ -84,6 +84,9 @@ export const ACTIONS: Record<string, Pair> = {
   document_added: ['上传签字文书', 'Signed document attached'],
   expert_assigned: ['邀请专家参与调解', 'Expert called in'],
   party_added: ['添加当事人', 'Party added'],
+  session_online: ['上线调解', 'Session held online'],
+  session_call_started: ['线上调解开始录音', 'Online session recording'],
+  session_call_recorded: ['线上调解录音', 'Online session recorded'],
 }
 
 // Timeline steps by no person name the part of the hub that made them (hub.audit Actor names).
