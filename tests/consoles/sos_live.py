@@ -3,7 +3,8 @@ SOS by long press and publishes its microphone to the SOS's recorder on a real m
 the commander takes the SOS on the console, listens live (sound, not only packets, arrives)
 and talks back (the phone hears it); the recording is attached to the SOS. The field app
 reloaded mid-SOS learns its SOS from the hub and publishes its microphone again: the commander
-hears it anew.
+hears it anew. Where video is recorded and the worker allowed the rear camera, the commander
+listening sees it live.
 
 Not collected on its own (no test_ prefix): tests/consoles/test_field_sos_live.py runs this file
 with pytest inside a network namespace that has only `lo` up. It refuses to run anywhere else.
@@ -28,9 +29,17 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+VIDEO = {"video": True, "video_width": 320, "video_height": 240}
+
+
 @pytest.fixture
-async def console_hub(start_console_hub: StartConsoleHub) -> ConsoleHub:
-    return await start_console_hub(media={"embedded_workers": 1, "ice_addresses": ["127.0.0.1"]})
+async def console_hub(
+    start_console_hub: StartConsoleHub, request: pytest.FixtureRequest
+) -> ConsoleHub:
+    """The hub the browsers open; its recording settings may be given (indirect param)."""
+    recording = getattr(request, "param", {})
+    media = {"embedded_workers": 1, "ice_addresses": ["127.0.0.1"], "recording": recording}
+    return await start_console_hub(media=media)
 
 
 async def raise_sos(field: Page) -> None:
@@ -96,3 +105,33 @@ async def reloaded_mid_sos(hub: ConsoleHub, console: Page, field: Page, sos_id: 
     recording_id = sos["audio_stream_id"].removeprefix("recording:")
     row = await hub.api("GET", f"/api/v1/recordings/{recording_id}", COMMANDER)
     assert (row["state"], row["subject"]) == ("recording", f"sos:{sos_id}")
+
+
+@pytest.mark.parametrize("console_hub", [VIDEO], indirect=True)
+async def test_the_commander_listening_sees_the_rear_camera_live(
+    console_hub: ConsoleHub, browsers: Browsers
+) -> None:
+    console = await browsers.signed_in(
+        COMMANDER, PASSWORD, "/console/alarms", permissions=["microphone", "notifications"]
+    )
+    field = await browsers.signed_in(
+        WORKER, PASSWORD, "/field", **phone(permissions=["geolocation", "microphone", "camera"])
+    )
+    await field.get_by_test_id("tab-me").click()
+    await field.get_by_test_id("sos-camera-switch").click()  # 求救时同时开启后置摄像头
+    await raise_sos(field)
+    banner = field.get_by_test_id("sos-banner")
+    await expect(banner).to_have_attribute("data-mic", "live", timeout=CONNECT_MS)
+    await expect(banner).to_contain_text("后置摄像头录像中")
+    sos = (await console_hub.api("GET", "/api/v1/escalation/sos?state=open", COMMANDER))["sos"][0]
+
+    await console.get_by_test_id(f"sos-take-{sos['id']}").click()
+    await console.get_by_test_id(f"sos-listen-{sos['id']}").click()
+    video = console.get_by_test_id(f"sos-video-{sos['id']}")
+    await expect(video).to_be_visible(timeout=CONNECT_MS)  # shown once pictures are decoded
+    await console.wait_for_function(
+        "([el]) => el.videoWidth > 0 && !el.paused", arg=[await video.element_handle()]
+    )
+    await expect(console.get_by_test_id(f"sos-live-{sos['id']}")).to_have_attribute(
+        "data-heard", "true", timeout=CONNECT_MS
+    )
