@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from typing import Any
 
 from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -154,3 +155,33 @@ async def test_house_cell_is_filled_for_the_houses_already_there(database_url: s
         (code, *cells.house_cell(lng, lat)) for code, lng, lat in houses
     ]
     assert cells.house_cell(-0.0001, 51.4779) == (-1, 26356)  # floor, not truncation
+
+
+async def test_house_cell_index_covers_the_drawn_columns_on_postgres(database_url: str) -> None:
+    """a0008: on PostgreSQL the (cell_y, cell_x) index INCLUDEs the columns the single-house
+    view draws (an index-only scan), and a downgrade gives back the plain index; SQLite keeps
+    the plain index throughout."""
+    location = ArchivesPlugin.migrations
+    assert location is not None
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine, [location])
+        covered = await _cell_index(engine)
+        async with engine.begin() as conn:
+            cfg = migrate.alembic_config([location])
+            await conn.run_sync(migrate._run, cfg, "downgrade", "a0007_visit_incident")
+        plain = await _cell_index(engine)
+    finally:
+        await engine.dispose()
+    drawn = ["lng", "lat", "grid_id", "id", "address_text", "code", "use"]
+    postgres = database_url.startswith("postgresql")
+    assert covered == (["cell_y", "cell_x"], drawn if postgres else [])
+    assert plain == (["cell_y", "cell_x"], [])
+
+
+async def _cell_index(engine: AsyncEngine) -> tuple[list[str], list[str]]:
+    async with engine.connect() as conn:
+        found = await conn.run_sync(lambda c: inspect(c).get_indexes("archives_houses"))
+    index = next(i for i in found if i["name"] == "ix_archives_houses_cell")
+    options: dict[str, Any] = dict(index.get("dialect_options") or {})
+    return list(index["column_names"]), list(options.get("postgresql_include") or [])
