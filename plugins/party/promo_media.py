@@ -71,13 +71,16 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, min(int(last), size - 1) if last else size - 1
 
 
-def media_response(meta: MediaMeta, data: bytes, part: tuple[int, int] | None) -> web.Response:
+def media_response(
+    meta: MediaMeta, data: bytes, part: tuple[int, int] | None, *, private: bool = False
+) -> web.Response:
+    """The bytes; a staff preview (`private`) is not kept by shared caches."""
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": f'"{meta.sha256}"',
         "X-Content-Type-Options": "nosniff",
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(meta.name, safe='')}",
-        "Cache-Control": "public, max-age=300",
+        "Cache-Control": "private, no-store" if private else "public, max-age=300",
     }
     if part is not None:
         headers["Content-Range"] = f"bytes {part[0]}-{part[1]}/{meta.size}"

@@ -167,9 +167,13 @@ class Promotion:
             if any(index.is_within(n.id, t) for t in targets)
         ]
 
-    async def media(self, item_id: int, media_id: int, range_header: str | None) -> web.Response:
+    async def media(
+        self, item_id: int, media_id: int, range_header: str | None, *, preview: bool = False
+    ) -> web.Response:
+        """A medium of a published item; `preview` (its editors, already checked): any state."""
         async with self.ctx.sessions() as session:
-            await self._published(session, item_id)
+            if not preview:
+                await self._published(session, item_id)
             row = (
                 await session.execute(
                     select(*META).where(PromoMedia.id == media_id, PromoMedia.item_id == item_id)
@@ -184,7 +188,7 @@ class Promotion:
                 length = part[1] - part[0] + 1
                 column = func.substr(PromoMedia.data, part[0] + 1, length, type_=LargeBinary)
             data = await session.scalar(select(column).where(PromoMedia.id == media_id))
-        return media_response(meta, bytes(data or b""), part)
+        return media_response(meta, bytes(data or b""), part, private=preview)
 
     async def summary_of(self, item: PromoItem) -> dict[str, Any]:
         """What lists show of one item (any state)."""

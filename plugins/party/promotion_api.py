@@ -110,6 +110,19 @@ def _edits(ctx: PluginContext, e: PromoEdits) -> None:
         await e.remove_media(call.who, call.path_int("item_id"), call.path_int("media_id"))
         return {"ok": True}
 
+    @ctx.http.get(
+        ITEM + "/media/{media_id}",
+        summary="An image or video of an item in any state, for its editors to preview",
+        produces="*/*",
+        rule=access.PROMO_EDIT,
+    )
+    async def preview(call: Call[None, None]) -> web.Response:
+        item_id = call.path_int("item_id")
+        await e.promotion.editable(call.who, item_id)
+        return await e.promotion.media(
+            item_id, call.path_int("media_id"), call.request.headers.get("Range"), preview=True
+        )
+
 
 def _states(ctx: PluginContext, p: Promotion) -> None:
     @ctx.http.post(

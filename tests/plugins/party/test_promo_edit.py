@@ -106,3 +106,25 @@ async def test_scope_roles_and_bad_input_change_nothing(hub: RunningHub) -> None
         "version": 1, "title": "x"}) == (404, "party.promo_not_found")  # fmt: skip
     detail = await town.json("GET", f"{API}/promotion/{item}")
     assert (detail["title"], detail["version"], detail["history"]) == ("学习二十大精神", 1, [])
+
+
+async def test_its_editors_preview_a_drafts_media_residents_do_not(hub: RunningHub) -> None:
+    town = await hub.sign_in("town1.cmd")
+    item = await write(town, hub, "article", "草稿配图", VILLAGE)
+    media = await town.json("POST", f"{API}/promotion/{item}/media", data=upload("会场.png", PNG))
+    preview = f"{API}/promotion/{item}/media/{media['id']}"
+    answer = await town.get(preview)
+    assert answer.status == 200
+    assert await answer.read() == PNG
+    assert answer.headers["Content-Type"] == "image/png"
+    assert answer.headers["Cache-Control"] == "private, no-store"
+    part = await town.get(preview, headers={"Range": "bytes=0-3"})
+    assert part.status == 206
+    assert await part.read() == PNG[:4]
+    public = f"{API}/public/promotion/{item}/media/{media['id']}"
+    assert await hub.anonymous().refused("GET", public) == (404, "party.promo_not_found")
+    assert await (await hub.sign_in("v05.cmd")).refused("GET", preview) == (
+        403, "scope.forbidden")  # fmt: skip
+    assert await (await hub.sign_in("w01")).refused("GET", preview) == (403, "auth.role_required")
+    assert await town.refused("GET", f"{API}/promotion/{item}/media/999999") == (
+        404, "party.media_not_found")  # fmt: skip

@@ -1,7 +1,7 @@
 """党建宣传 edits in the browser (Debian's Chromium): town1.cmd opens a published article's
 editor on the console, is asked for a reason, saves a corrected text with one, and a resident
 on /report reads the new text with the 修改记录 showing the earlier version and why; a draft's
-picture is removed in the editor."""
+picture is previewed, then removed, in the editor."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from playwright.async_api import expect
 
 from hub.testing import PASSWORD, RunningHub
 from hub.testing.fixtures import StartGridHub
+from tests.consoles import fieldkit
 from tests.consoles.browser import Browsers, input_of, require_dist
 from tests.consoles.conftest import browsers  # noqa: F401  (a fixture: Chromium on console_hub)
 from tests.plugins.party.conftest import API, VILLAGE
-from tests.plugins.party.test_building import PNG, upload
+from tests.plugins.party.test_building import upload
 
 TITLE = "学习党的二十大精神"
 
@@ -34,7 +35,9 @@ async def test_a_published_item_is_corrected_with_a_reason_residents_see(
     item = (await town.json("POST", f"{API}/promotion", json=body))["id"]
     await town.json("POST", f"{API}/promotion/{item}/publish")
     draft = (await town.json("POST", f"{API}/promotion", json={**body, "title": "草稿配图"}))["id"]
-    await town.json("POST", f"{API}/promotion/{draft}/media", data=upload("hall.png", PNG))
+    await town.json(
+        "POST", f"{API}/promotion/{draft}/media", data=upload("hall.png", fieldkit.png())
+    )
 
     page = await browsers.signed_in("town1.cmd", PASSWORD, "/console")
     await page.get_by_test_id("nav-plugin-party-promotion").click()
@@ -53,6 +56,11 @@ async def test_a_published_item_is_corrected_with_a_reason_residents_see(
 
     await table.locator("tr", has_text="草稿配图").get_by_test_id("party-promo-edit").click()
     await expect(page.get_by_test_id("party-promo-editor")).to_contain_text("hall.png")
+    # the draft's picture is not public yet; its editor previews it (served with the sign-in)
+    preview = page.locator("img[data-testid^=party-promo-preview-]")
+    await expect(preview).to_be_visible()
+    await expect(preview).to_have_js_property("complete", True)
+    assert await preview.evaluate("(img) => img.naturalWidth") > 0
     await page.locator("[data-testid^=party-promo-media-remove-]").click()
     await expect(page.get_by_test_id("party-promo-editor")).not_to_contain_text("hall.png")
     assert (await town.json("GET", f"{API}/promotion/{draft}"))["media"] == []
