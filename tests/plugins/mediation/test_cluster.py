@@ -87,6 +87,14 @@ async def test_two_nodes_link_archived_people_and_keep_the_default_chain(
         )
         detail = await mediator.json("GET", f"{API}/cases/{case['id']}")
         assert detail["parties"][0]["person"]["name_masked"] == "孙**"
+        # the archive renames the person on node one: the party's copy follows, once
+        await officer.json("PATCH", f"/api/v1/archives/residents/{person['id']}",
+                           json={"name": "钱立平"})  # fmt: skip
+        await one.settle()
+        await two.settle()
+        renamed = await mediator.json("GET", f"{API}/cases/{case['id']}")
+        assert renamed["parties"][0]["person"]["name_masked"] == "钱**"
+        assert renamed["version"] == detail["version"]
 
         town, county = await two.socket("town1.cmd"), await two.socket("county.cmd")
         risky = await (await one.sign_in("med.v01")).json(
