@@ -87,6 +87,16 @@ class GridIndex:
         ids = [int(p) for p in self.get(grid_id).path.strip("/").split("/")[:-1]]
         return [self._nodes[i] for i in ids]
 
+    def enclosing(self, grid_id: int, level: str) -> GridNode | None:
+        """The node of `level` that `grid_id` lies in (itself if it is one), e.g. its village;
+        None for an unknown grid or one above that level."""
+        if grid_id not in self._nodes:
+            return None
+        for node in [self._nodes[grid_id], *reversed(self.ancestors(grid_id))]:
+            if node.level == level:
+                return node
+        return None
+
     def is_within(self, grid_id: int, root_id: int) -> bool:
         """True when `grid_id` is `root_id` or below it in the tree."""
         node, root = self._nodes.get(grid_id), self._nodes.get(root_id)

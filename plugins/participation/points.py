@@ -73,12 +73,8 @@ class VillageQuery(BaseModel):
 
 def village_of(index: GridIndex, grid_id: int) -> int | None:
     """The village a grid lies in (itself if it is one)."""
-    if grid_id not in index:
-        return None
-    for node in [index.get(grid_id), *reversed(index.ancestors(grid_id))]:
-        if node.level == "village":
-            return node.id
-    return None
+    village = index.enclosing(grid_id, "village")
+    return village.id if village else None
 
 
 def resident_villages(who: Principal, index: GridIndex) -> set[int]:

@@ -23,6 +23,7 @@ def node(
     *,
     kind: GridKind = GridKind.BASIC,
     covers: frozenset[int] = frozenset(),
+    level: str = "x",
 ) -> GridNode:
     parts = [int(p) for p in path.strip("/").split("/")]
     parent = parts[-2] if len(parts) > 1 else None
@@ -30,7 +31,7 @@ def node(
         id=grid_id,
         code=code,
         name=code,
-        level="x",
+        level=level,
         kind=kind,
         parent_id=parent,
         path=path,
@@ -66,6 +67,22 @@ def index() -> GridIndex:
             ),
         ]
     )
+
+
+def test_enclosing_finds_the_node_of_a_level_a_grid_lies_in() -> None:
+    index = GridIndex(
+        [
+            node(1, "county", "/1/", None, level="county"),
+            node(2, "town", "/1/2/", None, level="town"),
+            node(3, "village", "/1/2/3/", None, level="village"),
+            node(4, "grid", "/1/2/3/4/", None, level="grid"),
+        ]
+    )
+    assert index.enclosing(4, "village") == index.get(3)  # a grid's village
+    assert index.enclosing(3, "village") == index.get(3)  # a village is its own
+    assert index.enclosing(4, "county") == index.get(1)
+    assert index.enclosing(2, "village") is None  # a town lies in no village
+    assert index.enclosing(99, "village") is None  # unknown grid
 
 
 def codes(nodes: list[GridNode]) -> list[str]:
