@@ -51,6 +51,10 @@ async def test_sos_alarms_and_the_elderly_in_the_console(
         await expect(sos).to_contain_text("告警中")
     finally:
         await device.close()
+    await expect(sos).to_contain_text("SOS 求助 · 重要")  # codes named, not shown raw
+    # the alarm's incident is opened over the bus after the alarm itself: wait for it to land
+    await console_hub.settle()
     events = (await officer.json("GET", f"{API}/care/sos"))["events"]
     assert [(e["name"], e["device_code"]) for e in events] == [("赵***", DEVICE)]
-    await expect(sos).to_contain_text(str(events[0]["incident_number"]))
+    assert events[0]["incident_number"], events[0]
+    await expect(sos).to_contain_text(f"{events[0]['incident_number']} · 已提交")

@@ -82,7 +82,18 @@ function named(table: Record<string, Pair>, code: string): string {
   return pair ? text(pair[0], pair[1]) : code
 }
 
+// an elderly person's SOS device's alarm, as the alarms plugin names them
+const SEVERITIES: Record<string, Pair> = {
+  CRITICAL: ['紧急', 'Critical'],
+  MAJOR: ['重要', 'Major'],
+  MINOR: ['次要', 'Minor'],
+  WARNING: ['警告', 'Warning'],
+  INDETERMINATE: ['未定', 'Indeterminate'],
+  sos: ['SOS 求助', 'SOS'],
+}
+
 export const stateName = (code: string): string => named(STATES, code)
+export const alarmName = (code: string): string => named(SEVERITIES, code)
 export const modeName = (code: string): string => named(MODES, code)
 export const kindName = (code: string): string => named(KINDS, code)
 export const modes = Object.keys(MODES)
