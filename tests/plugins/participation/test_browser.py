@@ -155,8 +155,15 @@ async def test_a_resident_takes_part_from_the_residents_page(
     report = await browsers.page("/report", name="resident")
     section = report.get_by_test_id("section-participation-participation")
     await input_of(report, "participation-username").fill("vol.page")
+    await input_of(report, "participation-password").fill("not-the-password")
+    browsers.errors.ignored.append("401 (Unauthorized)")  # Chromium logs the refusal itself
+    await section.get_by_test_id("participation-login").click()  # the host's ResidentSignIn
+    problem = section.get_by_test_id("participation-problem")
+    await expect(problem).to_have_text("auth.invalid_credentials")
+    await expect(report.locator(".el-message--error", has_text="用户名或密码错误")).to_be_visible()
     await input_of(report, "participation-password").fill(PASSWORD)
     await section.get_by_test_id("participation-login").click()
+    await expect(problem).to_have_count(0)  # a new attempt clears the earlier refusal
     notice = section.get_by_test_id("participation-notice")
     card = section.get_by_test_id("participation-resident-activity").filter(has_text="包饺子")
     await card.get_by_test_id("participation-sign-up").click()

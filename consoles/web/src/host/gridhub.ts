@@ -18,3 +18,8 @@ export { alarmText, codeName } from '@/shared/alarmText'
 export { policyName, sosNote, subjectName } from '@/shared/escalationText'
 // a group call on a channel owned by an object: <GroupCall channel-ref="meeting:12" label="加入会议" />
 export { default as GroupCall } from '@/shared/components/GroupCall.vue'
+// a resident's own sign-in on the residents' page (/report), which has no page session:
+// const resident = residentSession(); <ResidentSignIn :session="resident" testid="…" hint="…" :enter="load" />
+export { residentSession } from '@/shared/resident'
+export type { ResidentSession } from '@/shared/resident'
+export { default as ResidentSignIn } from '@/shared/components/ResidentSignIn.vue'
