@@ -6,9 +6,9 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import { HubError } from '@/shared/api'
 import { showError } from '@/shared/app'
+import { gatheredOffer } from '@/shared/groupCall'
 import { newId } from '@/shared/time'
 import type { CallInfo, CallRinging, CallSignal, IceServers } from '@/shared/types'
-import { gatheredOffer } from './media'
 import { api, realtime, session } from './session'
 
 export const useCalls = defineStore('calls', () => {

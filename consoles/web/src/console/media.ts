@@ -1,29 +1,15 @@
 // The media service from the console (docs/protocol.md "Group calls and push-to-talk",
 // docs/media.md): group audio and push-to-talk on a channel, the video wall (video pull of
 // workers' cameras through the call signaling, and fixed cameras), recordings with playback.
-// Media-worker offers and answers are complete SDP (no trickle ICE).
+// Media-worker offers and answers are complete SDP (no trickle ICE); the gathered offer and the
+// microphone's audio peer are shared/groupCall.ts's, the same as plugins' group calls use.
 import { defineStore } from 'pinia'
 import { reactive, ref, shallowRef } from 'vue'
 import { showError } from '@/shared/app'
+import { gatheredOffer, JOIN_TIMEOUT_MS, sendMicrophone, type CallPerson, type Roster } from '@/shared/groupCall'
 import { newId } from '@/shared/time'
 import type { CallInfo, CallSignal } from '@/shared/types'
 import { api, realtime } from './session'
-
-const GATHER_MS = 5000
-
-export interface Participant {
-  person_id: number
-  display_name: string
-  muted: boolean
-}
-
-/** Who is in a group call. The join reply and `group.participants` events both carry one, in
- * no fixed order (an event can overtake the reply): the higher `roster_version` is newer. */
-interface Roster {
-  room_id: string
-  participants: Participant[]
-  roster_version: number
-}
 
 /** Who speaks in a group call, ordered the same way by `speaker_version`. */
 interface Speaker {
@@ -41,46 +27,16 @@ export interface FloorHolder {
   expires_at: number
 }
 
-/** An offer with every ICE candidate in it (media workers do not trickle). */
-export async function gatheredOffer(pc: RTCPeerConnection): Promise<string> {
-  await pc.setLocalDescription(await pc.createOffer())
-  if (pc.iceGatheringState !== 'complete') {
-    await new Promise<void>((resolve) => {
-      const timer = window.setTimeout(resolve, GATHER_MS)
-      pc.addEventListener('icegatheringstatechange', () => {
-        if (pc.iceGatheringState === 'complete') {
-          window.clearTimeout(timer)
-          resolve()
-        }
-      })
-    })
-  }
-  return pc.localDescription?.sdp ?? ''
-}
-
-async function microphone(): Promise<MediaStreamTrack | null> {
-  try {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true })
-    return stream.getAudioTracks()[0] ?? null
-  } catch {
-    return null
-  }
-}
-
 /** A peer connection sending the microphone (if any) and playing what comes back. */
 async function audioPeer(onStream: (stream: MediaStream) => void): Promise<{ pc: RTCPeerConnection; mic: MediaStreamTrack | null }> {
   const pc = new RTCPeerConnection({ iceServers: [] })
-  const mic = await microphone()
-  const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' })
-  if (mic) await transceiver.sender.replaceTrack(mic)
-  pc.ontrack = (event) => onStream(event.streams[0] ?? new MediaStream([event.track]))
-  return { pc, mic }
+  return { pc, mic: await sendMicrophone(pc, onStream) }
 }
 
 export const useGroup = defineStore('group-call', () => {
   const roomId = ref<string | null>(null)
   const channelId = ref<number | null>(null)
-  const participants = ref<Participant[]>([])
+  const participants = ref<CallPerson[]>([])
   const speaker = ref<number | null>(null)
   const moderator = ref(false)
   const muted = ref(false)
@@ -151,7 +107,7 @@ export const useGroup = defineStore('group-call', () => {
       const reply = await realtime.call<Roster & { sdp: string; moderator: boolean; active_speaker: number | null; speaker_version: number }>(
         'group.join',
         { channel_id: channel, sdp: await gatheredOffer(pc) },
-        20_000,
+        JOIN_TIMEOUT_MS,
       )
       // Our room is known from here on, before any await, so no roster or speaker is dropped.
       Object.assign(roomId, { value: reply.room_id })
@@ -273,7 +229,7 @@ export const usePtt = defineStore('ptt', () => {
       const reply = await realtime.call<{ sdp: string; floor: FloorHolder | null; floor_version: number }>(
         'ptt.join',
         { channel_id: channel, sdp: await gatheredOffer(pc) },
-        20_000,
+        JOIN_TIMEOUT_MS,
       )
       applyFloor({ channel_id: channel, holder: reply.floor, floor_version: reply.floor_version })
       await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp })

@@ -9,7 +9,8 @@ import { hostSession } from './host'
 import type { Realtime } from './socket'
 
 const GATHER_MS = 5000
-const JOIN_TIMEOUT_MS = 20_000
+/** how long the reply to a join (`group.join`, `ptt.join`) is waited for */
+export const JOIN_TIMEOUT_MS = 20_000
 
 export interface CallPerson {
   person_id: number
@@ -17,13 +18,20 @@ export interface CallPerson {
   muted: boolean
 }
 
-interface Roster {
+/** Who is in a group call. The join reply and `group.participants` events both carry one, in
+ * no fixed order (an event can overtake the reply): the higher `roster_version` is newer. */
+export interface Roster {
   room_id: string
   participants: CallPerson[]
   roster_version: number
 }
 
-async function gathered(pc: RTCPeerConnection): Promise<string> {
+// The media primitives below are shared with the console's own calls (console/media.ts:
+// group audio, push-to-talk, the video wall, 1:1 call recording).
+
+/** An offer with every ICE candidate in it (media workers do not trickle): waits for the
+ * gathering to complete, at most GATHER_MS. */
+export async function gatheredOffer(pc: RTCPeerConnection): Promise<string> {
   await pc.setLocalDescription(await pc.createOffer())
   if (pc.iceGatheringState !== 'complete') {
     await new Promise<void>((resolve) => {
@@ -44,6 +52,16 @@ async function microphone(): Promise<MediaStreamTrack | null> {
   } catch {
     return null // no microphone (or refused): the call is heard, not spoken in
   }
+}
+
+/** Send the microphone (when there is one) on a new two-way audio transceiver of `pc` and hand
+ * what comes back to `onStream`; resolves with the microphone's track (to mute or stop). */
+export async function sendMicrophone(pc: RTCPeerConnection, onStream: (stream: MediaStream) => void): Promise<MediaStreamTrack | null> {
+  const mic = await microphone()
+  const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' })
+  if (mic) await transceiver.sender.replaceTrack(mic)
+  pc.ontrack = (event) => onStream(event.streams[0] ?? new MediaStream([event.track]))
+  return mic
 }
 
 function socket(): Realtime {
@@ -81,13 +99,10 @@ export function useGroupCall() {
     listen()
     const peer = new RTCPeerConnection({ iceServers: [] })
     pc = peer
-    mic = await microphone()
-    const transceiver = peer.addTransceiver('audio', { direction: 'sendrecv' })
-    if (mic) await transceiver.sender.replaceTrack(mic)
-    peer.ontrack = (event) => (stream.value = event.streams[0] ?? new MediaStream([event.track]))
+    mic = await sendMicrophone(peer, (s) => (stream.value = s))
     peer.onconnectionstatechange = () => (connection.value = peer.connectionState)
     try {
-      const offer = await gathered(peer)
+      const offer = await gatheredOffer(peer)
       const reply = await socket().call<Roster & { sdp: string }>('group.join', { channel_ref: channelRef, sdp: offer }, JOIN_TIMEOUT_MS)
       roomId.value = reply.room_id
       roster(reply)
