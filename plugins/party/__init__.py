@@ -162,10 +162,11 @@ class PartyPlugin(BasePlugin):
         leaders.install(ctx, lead)
         if ctx.has_plugin("escalation"):
             await lead.follow_escalation()
-        cases = case_leaders.CaseLeaders(ctx, lead)
+        cases = case_leaders.CaseLeaders(ctx, lead, config.known_case_days)
         case_leaders.install(ctx, cases)
         if ctx.has_plugin("dispatch"):
             await cases.follow_incidents()
+        ctx.every(case_leaders.TRIM_EVERY_S, cases.trim, "known-cases-trim")
 
     async def seed_demo(self, ctx: PluginContext) -> None:
         await seed.seed_demo(ctx)

@@ -5,15 +5,19 @@ each incident (number, grid, state) in `party_known_cases`, so staff may assign 
 incident within their grids. Dispatch's `IncidentOverdue` (督办) then adds one leader alert per
 incident and leader (`trigger` "case"; chain 0, step the incident: the alerts table's unique key
 makes every later overdue stage and every redelivery a no-op) and pushes it like escalation's.
+An hourly job forgets closed incidents no leader is on, a retention after their last word.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from hub.sdk import (
     Actor,
@@ -26,6 +30,7 @@ from hub.sdk import (
     PluginContext,
     Principal,
     in_scope,
+    utcnow,
 )
 from plugins.party import access
 from plugins.party.leaders import Leaders
@@ -37,6 +42,11 @@ if TYPE_CHECKING:
 
 ENDED = frozenset({"closed"})  # no leader is assigned to a closed incident
 LIST_LIMIT = 200
+TRIM_EVERY_S = 3600.0
+# Each delete forgets at most TRIM_BATCH rows in its own short transaction (dispatch's messages
+# keep being remembered meanwhile); a run does at most TRIM_ROUNDS, the next run goes on.
+TRIM_BATCH = 500
+TRIM_ROUNDS = 20
 
 
 class AssignIn(Strict):
@@ -73,9 +83,10 @@ def install(ctx: PluginContext, cases: CaseLeaders) -> None:
 
 
 class CaseLeaders:
-    def __init__(self, ctx: PluginContext, leaders: Leaders) -> None:
+    def __init__(self, ctx: PluginContext, leaders: Leaders, keep_days: int) -> None:
         self.ctx = ctx
         self.leaders = leaders
+        self.keep_days = keep_days
 
     # -- what dispatch said of its incidents ----------------------------------------------------
 
@@ -108,6 +119,11 @@ class CaseLeaders:
                 return
             except IntegrityError:
                 continue
+
+    async def trim(self) -> int:
+        """The periodic job: forget closed incidents described last more than keep_days ago."""
+        before = utcnow() - timedelta(days=self.keep_days)
+        return await trim_known_cases(self.ctx.sessions, before)
 
     # -- assignment ------------------------------------------------------------------------------
 
@@ -213,7 +229,42 @@ class CaseLeaders:
 
 def _described(m: IncidentChanged) -> dict[str, Any]:
     return {"number": m.number[:40], "grid_id": m.grid_id, "state": m.state[:24],
-            "category": m.category[:64], "version": m.version}  # fmt: skip
+            "category": m.category[:64], "version": m.version, "seen_at": utcnow()}  # fmt: skip
+
+
+async def trim_known_cases(
+    sessions: async_sessionmaker[AsyncSession],
+    before: datetime,
+    batch: int = TRIM_BATCH,
+    rounds: int = TRIM_ROUNDS,
+) -> int:
+    """Forget closed incidents last described before `before` that no 包靠领导 is on (their
+    listing reads the known incident), oldest first, in deletes of at most `batch` rows, at
+    most `rounds` of them. Returns how many were forgotten. A later word of dispatch about a
+    forgotten incident makes it known again."""
+    total = 0
+    for _ in range(rounds):
+        async with sessions.begin() as session:
+            stale = _stale(before, batch)
+            result = await session.execute(
+                delete(KnownCase).where(KnownCase.incident_id.in_(stale))
+            )
+            gone = int(getattr(result, "rowcount", 0) or 0)
+        total += gone
+        if gone < batch:
+            break
+    return total
+
+
+def _stale(before: datetime, batch: int) -> Select[int]:
+    case = aliased(KnownCase)  # the deleted table, read under another name
+    led = select(CaseLeader.id).where(CaseLeader.incident_id == case.incident_id)
+    return (
+        select(case.incident_id)
+        .where(case.state.in_(ENDED), case.seen_at < before, ~led.exists())
+        .order_by(case.seen_at)
+        .limit(batch)
+    )
 
 
 def _out(

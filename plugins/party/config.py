@@ -1,4 +1,5 @@
-"""[plugins.config.party]: the disclosure deadline and the residents' question limit."""
+"""[plugins.config.party]: the disclosure deadline, the residents' question limit, points, and
+how long closed incidents stay known."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ class PartyConfig(BaseModel):
     incident_points: int = Field(default=5, ge=0, le=100)
     meeting_points: int = Field(default=2, ge=0, le=100)
     service_points_per_hour: int = Field(default=1, ge=0, le=100)
+    # A closed incident no 包靠领导 is on is forgotten (party_known_cases) this many days after
+    # dispatch last described it.
+    known_case_days: int = Field(default=90, ge=1, le=3650)
 
     @field_validator("time_zone")
     @classmethod

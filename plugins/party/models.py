@@ -304,6 +304,8 @@ class KnownCase(Base):
     state: Mapped[str] = mapped_column(String(24))
     category: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
+    # when dispatch last described it: a closed incident is forgotten a retention after this
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class CaseLeader(Base):
