@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import socketio
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
@@ -23,6 +22,7 @@ from hub.channels import ChannelStore
 from hub.chat import Chat
 from hub.contracts import BusTransport, PresenceStore, WriteJournal
 from hub.devices import Devices
+from hub.fanout import FanoutRedisManager
 from hub.files import FileStore
 from hub.gridstore import GridStore
 from hub.identity import Identity, Passwords, signing_key
@@ -177,7 +177,8 @@ def _socket_cluster(settings: Settings) -> dict[str, Any]:
     """Cluster mode: emits travel through Redis; WebSocket only, so no sticky sessions."""
     if not settings.redis_url:
         return {}
-    manager = socketio.AsyncRedisManager(settings.redis_url, channel="gridhub:socketio")
+    # Every node delivers to its own sockets through hub.fanout's fast path.
+    manager = FanoutRedisManager(settings.redis_url, channel="gridhub:socketio")
     return {"client_manager": manager, "transports": ["websocket"]}
 
 

@@ -52,7 +52,21 @@ class ReadAtScrape(Collector):
             "rooms (or sockets) addressed by those emits",
             value=self.realtime.emitted_rooms,
         )
+        yield from self._fast_path()
         yield from self._timers()
+
+    def _fast_path(self) -> Iterator[Metric]:
+        """hub.fanout's deliveries by path and its slow-consumer disconnects."""
+        fanout = getattr(self.realtime.sio.manager, "fanout", None)
+        if fanout is None:
+            return
+        stats = fanout.stats
+        for name, text, value in (
+            ("direct", "room deliveries written straight to a WebSocket", stats.direct),
+            ("queued", "room deliveries queued (long-polling, busy writer)", stats.queued),
+            ("slow_disconnects", "sockets disconnected as slow consumers", stats.slow_disconnects),
+        ):
+            yield CounterMetricFamily(f"gridhub_fanout_{name}", text, value=value)
 
     def _timers(self) -> Iterator[Metric]:
         stats = self.timers.stats
