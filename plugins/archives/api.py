@@ -183,8 +183,9 @@ def _records(ctx: PluginContext, path: str, records: Records, body: type[BaseMod
 
 
 def _bulk(ctx: PluginContext, importer: Importer, exporter: Exporter) -> None:
-    @ctx.http.post("/import", summary="Import residents or houses from CSV or XLSX (the file is "
-                   "the body); a dry run reports every bad row, a real run writes all or nothing",
+    @ctx.http.post("/import", summary="Import residents, houses, places or organisations from CSV "
+                   "or XLSX (the file is the body); a dry run reports every bad row, a real run "
+                   "writes all or nothing",
                    query=ImportQuery, raw_body="text/csv or an XLSX workbook",
                    rule=access.IMPORT)  # fmt: skip
     async def upload(call: Call[None, ImportQuery]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Import of residents and houses from CSV or XLSX: every row checked, every bad field reported
-by row number (the header is row 1) and field; nothing is written unless every row is clean.
+"""Import of residents and houses from CSV or XLSX (places and organisations: unit_import.py):
+every row checked, every bad field reported by row number (the header is row 1) and field;
+nothing is written unless every row is clean.
 
 A dry run answers the report only. A real run checks again and writes all rows in one
 transaction (all or none: a failure half-way leaves nothing), through multi-row INSERTs; the
@@ -13,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.sdk import Actor, Base, InvalidInput, Principal, utcnow
-from plugins.archives import access, cells
+from plugins.archives import access, cells, unit_import
 from plugins.archives.bulk import insert_rows
 from plugins.archives.checks import (
     Problem,
@@ -29,6 +30,8 @@ from plugins.archives.checks import (
     normalise_id,
     normalise_phone,
 )
+from plugins.archives.import_rows import Row as _Row
+from plugins.archives.import_rows import parse_row as _model
 from plugins.archives.messages import RecordChanged
 from plugins.archives.models import House, Household, Resident, ResidentTag, Tag
 from plugins.archives.residents import resident_problems
@@ -37,7 +40,6 @@ from plugins.archives.shared import Env
 from plugins.archives.tables import (
     HOUSE_COLUMNS,
     RESIDENT_COLUMNS,
-    WORDS,
     TableError,
     header_map,
     read_table,
@@ -46,16 +48,8 @@ from plugins.archives.tables import (
 MAX_LISTED = 1000  # errors listed in a report (all are counted)
 CHUNK = 500  # values per IN (...) look-up
 REQUIRED = {"residents": ("grid", "name", "id_number", "category"),
-            "houses": ("code", "grid", "address")}  # fmt: skip
-
-
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+            "houses": ("code", "grid", "address"), **unit_import.REQUIRED}  # fmt: skip
+COLUMNS = {"residents": RESIDENT_COLUMNS, "houses": HOUSE_COLUMNS, **unit_import.COLUMNS}
 
 
 class ResidentRow(_Row):
@@ -118,7 +112,8 @@ class Parsed:
     houses: dict[str, int] = field(default_factory=dict)
     households: dict[str, int] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)  # word → code
-    taken: set[str] = field(default_factory=set)  # ID hashes already in the archive
+    # already in the archive: residents' ID hashes; places' and organisations' grid and name
+    taken: set[str] = field(default_factory=set)
     digests: dict[str, str] = field(default_factory=dict)  # ID number → its hash, once each
 
 
@@ -147,13 +142,12 @@ class Importer:
         header = next(table, None)
         if header is None:
             raise TableError(Problem("file", "archives.import_empty", "the file has no rows"))
-        columns = RESIDENT_COLUMNS if query.kind == "residents" else HOUSE_COLUMNS
-        fields = self._header(header, columns, REQUIRED[query.kind])
+        fields = self._header(header, COLUMNS[query.kind], REQUIRED[query.kind])
         raw = [(n, dict(zip(fields, cells, strict=False))) for n, cells in enumerate(table, 2)
                if any(cells)]  # fmt: skip
         report.rows = len(raw)
         parsed = await self._lookups(who, raw, query.kind)
-        check = self._resident if query.kind == "residents" else self._house
+        check = self._checker(query.kind)
         seen: dict[str, int] = {}
         for number, values in raw:
             model, problems = check(parsed, values, seen, number)
@@ -161,6 +155,12 @@ class Importer:
             if model is not None and not problems:
                 parsed.rows.append((number, model))
         return parsed
+
+    def _checker(self, kind: str) -> Any:
+        if kind in unit_import.KINDS:
+            return lambda parsed, values, seen, number: unit_import.check(
+                kind, parsed.grids, parsed.taken, values, seen, number)  # fmt: skip
+        return self._resident if kind == "residents" else self._house
 
     def _header(self, header: list[str], columns: dict[str, tuple[str, str]],
                 required: Sequence[str]) -> list[str]:  # fmt: skip
@@ -184,6 +184,9 @@ class Importer:
         async with self.env.ctx.sessions() as session:
             if kind == "residents":
                 await self._resident_lookups(session, raw, parsed)
+            elif kind in unit_import.KINDS:
+                named = (values for _, values in raw)
+                parsed.taken = await unit_import.taken(session, kind, named, parsed.grids)
             else:
                 codes = [v.get("code", "") for _, v in raw]
                 parsed.houses = await _ids_by(session, House.code, House.id, codes)
@@ -250,6 +253,9 @@ class Importer:
         async with self.env.ctx.sessions.begin() as session:
             if kind == "residents":
                 grids = await self._write_residents(session, parsed)
+            elif kind in unit_import.KINDS:
+                rows = [row for _, row in parsed.rows]
+                grids = await unit_import.write(session, self.env, kind, rows, parsed.grids)
             else:
                 grids = await self._write_houses(session, parsed)
             self.env.ctx.audit.record(session, Actor.of(who), "archives.import", "archives",
@@ -341,30 +347,11 @@ class _Counter:
         return grid_id
 
 
-def _model(model: type[BaseModel], values: dict[str, str]) -> tuple[BaseModel | None,
-                                                                     list[Problem]]:  # fmt: skip
-    known = {k: _word(k, v) for k, v in values.items() if not k.startswith("_")}
-    try:
-        return model.model_validate(known), []
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "row"
-            blank = error["type"] == "missing" or error.get("input") is None
-            code = "archives.field_required" if blank else "archives.field_invalid"
-            problems.append(Problem(name, code, error["msg"]))
-        return None, problems
-
-
 def _table(model: type[Base]) -> Table:
     """The Core table (Core executemany skips the ORM's per-row bookkeeping)."""
     table = model.__table__
     assert isinstance(table, Table)
     return table
-
-
-def _word(name: str, value: str) -> str:
-    return WORDS.get(name, {}).get(value, value)
 
 
 def _words(text: str | None) -> list[str]:

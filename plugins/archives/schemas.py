@@ -137,10 +137,12 @@ class PlacePatch(Strict):
     kind: PlaceKind | None = None
     risk_level: RiskLevel | None = None
     inspection_interval_days: int | None = Field(None, ge=1, le=366)
+    credit_code: str | None = Field(None, max_length=18, pattern=r"^([0-9A-HJ-NPQRTUWXY]{18})?$")
     contact_name: str | None = Field(None, max_length=50)
     phone: str | None = Field(None, max_length=20)
     employees: int | None = Field(None, ge=0, le=1_000_000)
     address_text: str | None = Field(None, max_length=300)
+    address_id: DbId | None = None
     lng: float | None = Lng
     lat: float | None = Lat
     note: str | None = Field(None, max_length=2000)
@@ -168,6 +170,7 @@ class OrgPatch(Strict):
     phone: str | None = Field(None, max_length=20)
     members: int | None = Field(None, ge=0, le=10_000_000)
     address_text: str | None = Field(None, max_length=300)
+    address_id: DbId | None = None
     lng: float | None = Lng
     lat: float | None = Lat
 
@@ -214,7 +217,7 @@ class NearbyQuery(Strict):
 
 
 class ImportQuery(Strict):
-    kind: Literal["residents", "houses"]
+    kind: Literal["residents", "houses", "places", "orgs"]
     format: Literal["csv", "xlsx"] = "csv"
     dry_run: bool = True
 
@@ -222,7 +225,7 @@ class ImportQuery(Strict):
 class ImportUpload(Strict):
     """The console's upload: the file as base64 in JSON (the page's API client sends JSON)."""
 
-    kind: Literal["residents", "houses"]
+    kind: Literal["residents", "houses", "places", "orgs"]
     format: Literal["csv", "xlsx"] = "csv"
     dry_run: bool = True
     data: str = Field(min_length=1, max_length=1_000_000)

@@ -39,6 +39,17 @@ PLACE_COLUMNS: dict[str, tuple[str, str]] = {
     "contact_name": ("联系人", "Contact"), "phone": ("联系电话", "Phone"),
     "address": ("地址", "Address"), "lng": ("经度", "Longitude"), "lat": ("纬度", "Latitude"),
 }  # fmt: skip
+# the import takes the export's columns of places and two more
+PLACE_IMPORT_COLUMNS: dict[str, tuple[str, str]] = {
+    **PLACE_COLUMNS, "credit_code": ("统一社会信用代码", "Credit code"),
+    "employees": ("从业人数", "Employees"),
+}  # fmt: skip
+ORG_COLUMNS: dict[str, tuple[str, str]] = {
+    "name": ("名称", "Name"), "grid": ("网格编码", "Grid code"), "kind": ("类型", "Kind"),
+    "leader_name": ("负责人", "Leader"), "phone": ("联系电话", "Phone"),
+    "members": ("成员数", "Members"), "address": ("地址", "Address"),
+    "lng": ("经度", "Longitude"), "lat": ("纬度", "Latitude"),
+}  # fmt: skip
 
 # value words → codes (the codes themselves are taken too)
 WORDS: dict[str, dict[str, str]] = {
@@ -53,6 +64,14 @@ WORDS: dict[str, dict[str, str]] = {
     "house_type": {"平房": "bungalow", "楼房": "building", "别墅": "villa", "院落": "courtyard",
                    "其他": "other"},
     "use": {"自住": "self", "出租": "rented", "空置": "vacant", "商铺": "shop", "门面": "shop"},
+    # places' and organisations' kinds (no word names two codes)
+    "kind": {"商铺": "shop", "企业": "enterprise", "学校": "school", "医疗机构": "clinic",
+             "诊所": "clinic", "危化品场所": "hazardous", "人员密集场所": "crowded",
+             "其他": "other",
+             "村委会": "village_committee", "居委会": "village_committee",
+             "村（居）委会": "village_committee", "社会组织": "social", "物业公司": "property",
+             "企业党组织": "enterprise_party"},
+    "risk_level": {"低": "low", "中": "medium", "高": "high"},
 }  # fmt: skip
 CODE_WORDS: dict[str, dict[str, str]] = {
     "sex": {"m": "男", "f": "女"},

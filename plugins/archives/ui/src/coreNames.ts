@@ -35,6 +35,8 @@ export function nameCoreErrors(): void {
     'archives.house_duplicate_in_file': ['文件中房屋编码重复', 'The same house code is twice in the file'],
     'archives.place_duplicate': ['单位已存在', 'This place is already in the archive'],
     'archives.org_duplicate': ['组织已存在', 'This organisation is already in the archive'],
+    'archives.place_duplicate_in_file': ['文件中同一网格的单位名称重复', 'The same place name is twice in one grid of the file'],
+    'archives.org_duplicate_in_file': ['文件中同一网格的组织名称重复', 'The same organisation name is twice in one grid of the file'],
     'archives.import_invalid': ['导入文件有错误，未导入任何数据', 'The file has problems: nothing was imported'],
     'archives.import_unreadable': ['无法读取该文件', 'This file cannot be read'],
     'archives.import_header': ['表头不正确', 'The header row is wrong'],
