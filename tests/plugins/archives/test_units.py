@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.plugins.archives.conftest import API, BASIC, OTHER_BASIC, StartGridHub, archives_hub
 from tests.plugins.archives.test_import_export import csv_bytes, upload, xlsx_bytes
 
@@ -140,3 +142,27 @@ async def test_import_of_organisations_from_xlsx_within_the_scope(
     w01 = await hub.sign_in("w01")
     assert await w01.refused("POST", f"{API}/import", params={"kind": "orgs"}, data=b"x") == (
         403, "auth.role_required")  # fmt: skip
+
+
+@pytest.mark.postgres
+async def test_import_of_places_and_organisations_on_postgres(
+    start_gridhub: StartGridHub, postgres_url: str
+) -> None:
+    """PostgreSQL writes the rows by COPY, and looks the (grid, name) pairs up as row values."""
+    hub = await archives_hub(start_gridhub, database_url=postgres_url)
+    officer = await hub.sign_in("arch.officer")
+    rows = [["东庄村超市", BASIC, "商铺", "中", "14", "刘强", "13800001234", CREDIT, "5", "东街1号",
+             "118.6", "36.93"]]  # fmt: skip
+    status, done = await upload(officer, csv_bytes(rows, PLACE_HEADER), kind="places",
+                                dry_run=False)  # fmt: skip
+    assert (status, done["imported"]) == (200, 1)
+    [shop] = (await officer.json("GET", f"{API}/places"))["items"]
+    assert (shop["risk_level"], shop["inspection_interval_days"], shop["phone"], shop["lat"]) == (
+        "medium", 14, "138****1234", 36.93)  # fmt: skip
+    status, again = await upload(officer, csv_bytes(rows, PLACE_HEADER), kind="places")
+    assert problems(again) == {2: {("name", "archives.place_duplicate")}}
+    orgs = [["名称", "网格编码", "类型", "成员数"], ["东庄村村委会", BASIC, "村委会", 7]]
+    status, done = await upload(officer, xlsx_bytes(orgs), kind="orgs", fmt="xlsx", dry_run=False)
+    assert (status, done["imported"]) == (200, 1)
+    [org] = (await officer.json("GET", f"{API}/orgs"))["items"]
+    assert (org["kind"], org["members"], org["phone"]) == ("village_committee", 7, "")
