@@ -133,3 +133,46 @@ async def test_add_a_person_household_house_place_and_organisation(
                    "archives.org.create"):  # fmt: skip
         [entry] = await admin.json("GET", "/api/v1/audit", params={"action": action})
         assert entry["actor"] == "v01.cmd", action
+
+
+async def test_import_places_from_the_console_after_a_dry_run(
+    console_hub: RunningHub,  # noqa: F811
+    browsers: Browsers,  # noqa: F811
+) -> None:
+    """The commander picks 单位场所, a CSV with a bad row: the dry run lists it by row and field
+    and 导入 stays off; the corrected file passes and is imported."""
+    hub = console_hub
+    header = "名称,网格编码,类型,风险等级,联系电话\n"
+    bad = header + f"东庄村超市,{BASIC},商铺,低,\n东庄村加油站,{BASIC},危化品场所,极高,\n"
+    page = await browsers.signed_in("v01.cmd", PASSWORD, "/console/p/archives/archives")
+    box = page.get_by_test_id("archives-import")
+    await box.get_by_test_id("import-places").click()
+    files = box.get_by_test_id("archives-file")
+    await files.set_input_files(files=[{"name": "places.csv", "mimeType": "text/csv",
+                                        "buffer": bad.encode()}])  # fmt: skip
+    await box.get_by_test_id("archives-dry-run").click()
+    report = box.get_by_test_id("archives-report")
+    await expect(report).to_have_attribute("data-clean", "false")
+    await expect(report).to_contain_text("共 2 行，1 处错误，未导入")
+    await expect(report.locator("tbody tr")).to_have_count(1)
+    await expect(report.locator("tbody tr")).to_contain_text("3risk_level")
+    await expect(box.get_by_test_id("archives-import-run")).to_be_disabled()
+    good = bad.replace("极高", "高")
+    await files.set_input_files(files=[{"name": "places.csv", "mimeType": "text/csv",
+                                        "buffer": good.encode()}])  # fmt: skip
+    await box.get_by_test_id("archives-dry-run").click()
+    await expect(report).to_have_attribute("data-clean", "true")
+    await box.get_by_test_id("archives-import-run").click()
+    await expect(page.locator(".el-message--success").last).to_contain_text("已导入 2 条")
+    units = page.get_by_test_id("archives-units")
+    await input_of(page, "units-search").fill("东庄村")
+    await input_of(page, "units-search").press("Enter")
+    await expect(units.get_by_test_id("units-name")).to_have_text(["东庄村加油站", "东庄村超市"])
+    await expect(units.get_by_test_id("units-risk")).to_have_text(["高", "低"])
+    admin = await hub.admin()
+    [entry] = await admin.json("GET", "/api/v1/audit", params={"action": "archives.import"})
+    assert (entry["actor"], entry["target_id"], entry["details"]) == (
+        "v01.cmd",
+        "places",
+        {"rows": 2},
+    )
