@@ -16,7 +16,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from sqlalchemy import (
@@ -64,16 +65,20 @@ async def upgrade(
     they are not applied, but the database may carry their revisions from an earlier run, and
     Alembic must be able to find every revision the database names.
     """
-    targets = sorted(script_heads(extra_locations))
+    # Alembic reads (and compiles) every migration file each time it builds a ScriptDirectory:
+    # one per folder set here, not one per branch and step, or a node's start reads them
+    # some thirty times over.
+    own = ScriptDirectory.from_config(alembic_config(extra_locations))
     cfg = alembic_config(_unique([*extra_locations, *known]))
-    cfg.attributes["running"] = branches_of(extra_locations)
+    cfg.attributes["running"] = _branches(own)
+    script = ScriptDirectory.from_config(cfg)
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Nodes of a cluster start together: one migrates, the others wait, then find
             # nothing left to do.
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        for target in targets:
-            await conn.run_sync(_run, cfg, "upgrade", target)
+        for target in sorted(own.get_heads()):
+            await conn.run_sync(_upgrade, cfg, script, target)
 
 
 @asynccontextmanager
@@ -111,7 +116,10 @@ class SchemaTooNew(RuntimeError):
 
 def branches_of(extra_locations: Sequence[Path] = ()) -> frozenset[str]:
     """The branch labels of the core and of the migration folders given."""
-    script = ScriptDirectory.from_config(alembic_config(extra_locations))
+    return _branches(ScriptDirectory.from_config(alembic_config(extra_locations)))
+
+
+def _branches(script: ScriptDirectory) -> frozenset[str]:
     return frozenset(label for rev in script.walk_revisions() for label in rev.branch_labels)
 
 
@@ -128,7 +136,7 @@ async def downgrade(
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        await conn.run_sync(_run, cfg, "downgrade", target)
+        await conn.run_sync(_downgrade, cfg, target)
 
 
 async def current_heads(engine: AsyncEngine) -> set[str]:
@@ -144,25 +152,33 @@ def _heads(conn: Connection) -> set[str]:
     return set(MigrationContext.configure(conn).get_current_heads())
 
 
-def _run(conn: Connection, cfg: Config, verb: str, target: str) -> None:
+def _upgrade(conn: Connection, cfg: Config, script: ScriptDirectory, target: str) -> None:
+    """`alembic upgrade <target>` (what alembic.command.upgrade does) on a ScriptDirectory
+    read once for every target."""
     cfg.attributes["connection"] = conn
-    if verb == "upgrade":
-        with _orphans_set_aside(conn, cfg):
-            command.upgrade(cfg, target)
-            _record_branches(conn, ScriptDirectory.from_config(cfg))
-    else:
-        command.downgrade(cfg, target)
+
+    def steps(current: object, _context: MigrationContext) -> list[RevisionStep]:
+        return script._upgrade_revs(target, current)  # type: ignore[arg-type]
+
+    with _orphans_set_aside(conn, cfg, script):
+        with EnvironmentContext(cfg, script, fn=steps, destination_rev=target):
+            script.run_env()
+        _record_branches(conn, script)
+
+
+def _downgrade(conn: Connection, cfg: Config, target: str) -> None:
+    cfg.attributes["connection"] = conn
+    command.downgrade(cfg, target)
 
 
 @contextmanager
-def _orphans_set_aside(conn: Connection, cfg: Config) -> Iterator[None]:
+def _orphans_set_aside(conn: Connection, cfg: Config, script: ScriptDirectory) -> Iterator[None]:
     """Let the other branches upgrade past heads of a plugin no longer installed.
 
     Alembic stops at a version it cannot find, so an uninstalled plugin's head is taken out of
     the version table for the upgrade and put back after it, in the same transaction: its
     tables stay as they are, and reinstalling the plugin carries on from there.
     """
-    script = ScriptDirectory.from_config(cfg)
     orphans = sorted(head for head in _heads(conn) if not _resolvable(script, head))
     _refuse_newer(conn, orphans, cfg.attributes.get("running", frozenset()))
     if orphans:

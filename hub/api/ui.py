@@ -9,9 +9,10 @@ else is revalidated (ETag), so a reinstalled plugin is picked up on the next man
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -150,12 +151,16 @@ class Catalogue:
 
 
 CATALOGUE = web.AppKey("ui_catalogue", Catalogue)
+# import package -> the distributions that provide it (importlib.metadata)
+Owners = Callable[[], Mapping[str, list[str]]]
 
 
 def mount(app: web.Application) -> None:
     """Check every enabled plugin's UI against its static folder (a bad one stops start-up)
     and add the routes."""
-    bundles = {plugin.name: _bundle(plugin) for plugin in app[PLUGINS].plugins}
+    # The scan reads every installed distribution's file list: once per start, not per plugin.
+    owners = functools.cache(metadata.packages_distributions)
+    bundles = {plugin.name: _bundle(plugin, owners) for plugin in app[PLUGINS].plugins}
     app[CATALOGUE] = Catalogue(bundles, app[ROLES].staff)
     unknown = unknown_panels(app[SETTINGS].ui, _panel_ids(bundles.values()))
     if unknown:
@@ -168,7 +173,7 @@ def _panel_ids(bundles: Iterable[Bundle]) -> list[str]:
     return [f"{b.name}/{p.id}" for b in bundles if b.ui is not None for p in b.ui.screen_panels]
 
 
-def _bundle(plugin: Plugin) -> Bundle:
+def _bundle(plugin: Plugin, owners: Owners) -> Bundle:
     ui, static = getattr(plugin, "ui", None), getattr(plugin, "static", None)
     if _unbuilt(plugin, ui, static):
         log.error(
@@ -182,7 +187,7 @@ def _bundle(plugin: Plugin) -> Bundle:
             check_bundle(plugin.name, ui, static)
         except UiError as exc:
             raise PluginError(str(exc)) from None
-    version = _version(plugin) if ui is not None else ""  # (a metadata scan: only if needed)
+    version = _version(plugin, owners) if ui is not None else ""  # (a scan: only if needed)
     return Bundle(plugin.name, version, ui, Path(static) if static else None)
 
 
@@ -198,13 +203,13 @@ def _unbuilt(plugin: Plugin, ui: object, static: Path | None) -> bool:
     return any(not (folder / name).is_file() for name in ui.files())
 
 
-def _version(plugin: Plugin) -> str:
+def _version(plugin: Plugin, owners: Owners) -> str:
     """The plugin's own `version`, else its distribution's, else the hub's (built-ins)."""
     declared = getattr(plugin, "version", None)
     if isinstance(declared, str) and declared:
         return declared
     package = type(plugin).__module__.partition(".")[0]
-    for dist in metadata.packages_distributions().get(package, []):
+    for dist in owners().get(package, []):
         return metadata.version(dist)
     return __version__
 

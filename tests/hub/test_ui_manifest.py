@@ -5,12 +5,16 @@ folder), and the start-up check of a declaration against its folder."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 from yarl import URL
 
+from hub import __version__
+from hub.api.ui import CATALOGUE
 from hub.app import build_app
 from hub.plugins import PluginError
 from hub.ui import ConsolePage, MapLayer, PluginUi, UiError
@@ -185,3 +189,23 @@ def layer(**changes: Any) -> MapLayer:
 def test_unsafe_names_are_refused_when_declared(make: Any) -> None:
     with pytest.raises(UiError):
         make()
+
+
+def test_start_up_scans_the_installed_distributions_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plugin's version may come from its distribution, found by a scan of every installed
+    distribution's file list (slow): one scan serves every plugin of a start."""
+    scans: list[int] = []
+    real = metadata.packages_distributions
+
+    def counted() -> Mapping[str, list[str]]:
+        scans.append(1)
+        return real()
+
+    monkeypatch.setattr(metadata, "packages_distributions", counted)
+    app = build_app(make_settings(tmp_path))  # every installed plugin, most with pages
+    with_pages = [b for b in app[CATALOGUE].bundles.values() if b.ui is not None]
+    assert len(with_pages) > 2
+    assert len(scans) == 1
+    assert {b.version for b in with_pages} == {__version__}  # the built-ins are the hub's

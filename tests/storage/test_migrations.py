@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import column, insert, inspect, select, table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,6 +16,7 @@ import media.camera.models
 import media.recording.models
 import signaling.models
 import storage.models
+from hub import plugins
 from storage import migrate
 from storage.sql import create_engine, session_factory
 from tests.schema import schema_diff, tables_of
@@ -137,3 +140,24 @@ async def _column(engine: AsyncEngine, name: str) -> dict[str, object]:
     found = table("recordings", column("id"), column(name))
     async with engine.connect() as conn:
         return {row[0]: row[1] for row in await conn.execute(select(found))}
+
+
+async def test_an_upgrade_reads_the_migration_folders_once(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alembic loads and compiles every migration file whenever it builds a ScriptDirectory:
+    an upgrade of every branch builds one for the branches it runs and one with the folders
+    it only knows, not one per branch and step (that made a node's start read them ~30 times)."""
+    built: list[ScriptDirectory] = []
+    real = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[ScriptDirectory], cfg: Config) -> ScriptDirectory:
+        built.append(real(cls, cfg))
+        return built[-1]
+
+    monkeypatch.setattr(ScriptDirectory, "from_config", classmethod(counted))
+    folders = plugins.installed_migrations()
+    assert len(folders) > 2
+    await migrate.upgrade(engine, folders[:2], folders)
+    assert len(built) == 2
+    assert await migrate.current_heads(engine) == migrate.script_heads(folders[:2])
