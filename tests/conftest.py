@@ -8,6 +8,8 @@ server, or GRIDHUB_TEST_POSTGRES_PRIVATE=1 to force a private cluster.
 from __future__ import annotations
 
 import gc
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,18 @@ import pytest
 from hub.testing.hubs import forget_stopped_apps
 from tests import services
 from tests.netns import loopback_namespace
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite starts a few hundred Python subprocesses (hub nodes, `gridhub` commands, load
+    tools). With PYTHONDONTWRITEBYTECODE set (the machines here set it) each compiled every
+    module of this repository and every migration file anew: about a fifth of a hub node's
+    start-up CPU. They share one bytecode cache outside the tree instead (the first compiles,
+    the others read it; a changed source is recompiled by its mtime as always)."""
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
+        del os.environ["PYTHONDONTWRITEBYTECODE"]
+        cache = Path(tempfile.gettempdir()) / f"gridhub-test-pycache-{os.getuid()}"
+        os.environ["PYTHONPYCACHEPREFIX"] = str(cache)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
