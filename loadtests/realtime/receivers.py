@@ -30,6 +30,8 @@ class Receiver(Protocol):
     """What the driver needs: a sink of (arrival time, frame) and a way to close."""
 
     raw_sink: list[tuple[float, Any]] | None
+    closed: bool  # the connection ended (before the driver closed it: a drop)
+    close_reason: str
 
     async def close(self) -> None: ...
 
@@ -45,11 +47,21 @@ class SioReceiver:
     def __init__(self, http: aiohttp.ClientSession) -> None:
         self.client = socketio.AsyncClient(reconnection=False, http_session=http, ssl_verify=True)
         self.raw_sink: list[tuple[float, Any]] | None = None
+        self.closed = False
+        self.close_reason = ""
         self.client.on("*", self._event)
+        # "*" never sees a disconnect: without this a dropped receiver just stopped receiving
+        # and the run read as lost messages (issue #24: 100 of 200 "missed their last ones").
+        self.client.on("disconnect", self._disconnected)
 
     async def _event(self, event: str, data: Any = None) -> None:
         if self.raw_sink is not None:
             self.raw_sink.append((time.time(), [event, data]))
+
+    async def _disconnected(self, reason: Any = None) -> None:
+        if not self.closed:
+            self.closed = True
+            self.close_reason = f"disconnect: {reason}"
 
     async def connect(self, url: str, token: str) -> None:
         await self.client.connect(
@@ -57,6 +69,7 @@ class SioReceiver:
         )
 
     async def close(self) -> None:
+        self.closed = True
         await self.client.disconnect()
 
 

@@ -59,6 +59,7 @@ class Received:
     latencies_s: list[float] = field(default_factory=list)
     per_receiver: list[int] = field(default_factory=list)
     in_order: int = 0  # receivers that got every message once, in send order
+    dropped: Counter[str] = field(default_factory=Counter)  # receivers gone mid-run, by reason
     last_at: float = 0.0
     usage: dict[str, float] = field(default_factory=dict)
 
@@ -167,6 +168,8 @@ def parse_deliveries(receivers: list[Receiver], tag: str, count: int) -> Receive
             seqs.append(int(stamp["s"]))
         received.per_receiver.append(len(seqs))
         received.in_order += seqs == list(range(count))
+        if sock.closed:  # read before the driver closes them: these dropped on their own
+            received.dropped[sock.close_reason or "closed"] += 1
     return received
 
 
