@@ -1,9 +1,14 @@
 """Group commit for channel messages: one writer task, one transaction per batch, durable acks.
 
-Appends queue up; the writer takes everything waiting (up to `batch_max`, lingering at most
-`batch_window_s` after the first), locks the touched channel rows in id order, drops resends it
-already stored, bumps each channel's `last_offset` once, inserts the rows and commits. Only then
-are the callers' futures resolved, so an ack always means the message is on disk.
+Appends queue up; the writer takes everything waiting (up to `batch_max`), locks the touched
+channel rows in id order, drops resends it already stored, bumps each channel's `last_offset`
+once, inserts the rows and commits. Only then are the callers' futures resolved, so an ack
+always means the message is committed.
+
+The batch is what queued while the previous commit ran: under load batches grow by themselves,
+and a message arriving at an idle writer is committed at once. A linger (`batch_window_s` > 0,
+waiting that long after the first for more) only delays acks: at 1,000 msg/s from one sender
+the 2 ms linger was most of the ack's median (4.0 ms; 1.2 ms without; docs/benchmarks.md).
 
 The row lock is held to the commit, so offset N+1 is only ever visible once N is committed:
 a client that sees N+1 can recover N. In a cluster, the batch's channels are noted in the
@@ -125,6 +130,8 @@ class ChannelWriter:
 
     async def _fill(self, batch: list[Pending]) -> bool:
         """Add what is queued (or arrives within the window) to `batch`; True on the sentinel."""
+        if self._window <= 0:
+            return self._drain(batch)
         deadline = asyncio.get_running_loop().time() + self._window
         while len(batch) < self._batch_max:
             item = await self._next(deadline)
@@ -133,6 +140,18 @@ class ChannelWriter:
             if item is _STOP:
                 return True
             assert isinstance(item, Pending)
+            batch.append(item)
+        return False
+
+    def _drain(self, batch: list[Pending]) -> bool:
+        """Add what is queued now, without waiting; True on the sentinel."""
+        while len(batch) < self._batch_max:
+            try:
+                item = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return False
+            if item is None:
+                return True
             batch.append(item)
         return False
 

@@ -95,7 +95,7 @@ class ChannelStore:
         self,
         sessions: async_sessionmaker[AsyncSession],
         batch_max: int = 256,
-        batch_window_s: float = 0.002,
+        batch_window_s: float = 0.0,  # no linger: see hub.channel_writer
         journal: WriteJournal | None = None,
     ) -> None:
         self._sessions = sessions
