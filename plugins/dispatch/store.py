@@ -59,8 +59,8 @@ class Numbers:
 
     async def _reserve(self, scope: str) -> int:
         """Advance the counter by a block (committed before this returns); the block's last
-        value. It goes through `Writes.run` like any write, so it shares a group commit."""
-        return await self._writes.run(partial(_reserve, scope, self._block))
+        value. Every report waits for it, so it jumps the queue of writes (`urgent`)."""
+        return await self._writes.run(partial(_reserve, scope, self._block), urgent=True)
 
 
 def _reserve(scope: str, block: int, session: Session) -> int:

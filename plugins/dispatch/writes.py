@@ -12,8 +12,12 @@ transaction body and, on SQLite, runs it on the event loop itself on a connectio
 a dispatch transaction is a millisecond or two of SQLite and ORM work, less than the hand-overs
 cost. The loop must never wait there for another connection's write lock, so that connection
 has no busy timeout: `BEGIN IMMEDIATE` either takes the write lock at once or fails, and is then
-retried after an asyncio sleep. Once it holds the lock nothing in the transaction waits. On
-PostgreSQL the same body runs through `AsyncSession.run_sync`.
+retried after an asyncio sleep. Once it holds the lock nothing in the transaction waits.
+
+On PostgreSQL the same body runs through `AsyncSession.run_sync`, and bodies share transactions
+too (`PostgresGroup`): every commit is a WAL flush (fsync) and every transaction a pool
+checkout with its ping, a BEGIN and a COMMIT, each a round trip through the busy event loop.
+A few writers run batches at once, so a batch waiting on its commit does not hold up the next.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ RETRY_S = (0.0, 0.0, 0.0, 0.0005, 0.001, 0.002, 0.005, 0.01)  # then every 10 ms
 
 CHECKPOINT_EVERY = 50  # group commits between passive WAL checkpoints
 BATCH = 16  # bodies per group-committed transaction (the loop waits while one runs)
+PG_WRITERS = 8  # PostgreSQL: batches in flight at once, each on a pooled connection
+PG_BATCH = 16  # PostgreSQL: bodies per transaction
 Queued = tuple[Callable[[Session], Any], "asyncio.Future[Any]"]
 
 
@@ -66,6 +72,7 @@ class Writes:
         self._committer: asyncio.Task[None] | None = None
         self._beside: list[tuple[Callable[[], Awaitable[Any]], asyncio.Future[Any]]] = []
         self._besider: asyncio.Task[None] | None = None
+        self._group = PostgresGroup(sessions) if bind is not None and not single else None
 
     @property
     def serialised(self) -> bool:
@@ -82,17 +89,22 @@ class Writes:
         async with self._lock, self._sessions.begin() as session:
             yield session
 
-    async def run(self, body: Callable[[Session], T]) -> T:
+    async def run(self, body: Callable[[Session], T], *, urgent: bool = False) -> T:
         """`body` in a transaction that commits before this returns (none of it if it raises).
 
-        On SQLite, bodies queued while a transaction runs share the next one (group commit),
-        each in a savepoint of its own: one that raises is rolled back alone.
+        Bodies queued while transactions run share the next one (group commit), each in a
+        savepoint of its own: one that raises is rolled back alone. Each caller is answered
+        only once its batch has committed; if the commit fails, every caller gets the error.
+        `urgent`: others wait for this one (a block of incident numbers), so it jumps the queue;
+        on PostgreSQL it is a transaction of its own, not waiting for a writer.
         """
+        if self._group is not None and not urgent:
+            return await self._group.run(body)
         if self._lock is None or self._sync is None:
             async with self._sessions.begin() as pooled:
                 return await pooled.run_sync(body)
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((body, done))
+        self._queue.insert(0 if urgent else len(self._queue), (body, done))
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_queued(self._lock, self._sync))
         result: T = await done
@@ -159,6 +171,8 @@ class Writes:
         raise RuntimeError("unreachable: the write-lock wait is bounded by its deadline")
 
     async def close(self) -> None:
+        if self._group is not None:
+            await self._group.close()
         if self._engine is not None:
             self._engine.dispose()
         if self._checkpoints is not None:
@@ -170,25 +184,111 @@ class _Failed:
         self.exc = exc
 
 
-def _run_batch(session: Session, batch: list[Queued]) -> list[Any]:
-    """Each body in a savepoint of the session's transaction (a lone body needs none: it is the
-    transaction), then one commit; returns what each returned or raised (wrapped in `_Failed`)."""
-    outcomes: list[Any] = []
-    with session:
-        for body, _done in batch:
+class PostgresGroup:
+    """Group commit on PostgreSQL: up to `writers` tasks, each taking what is queued (up to
+    `batch`) into one transaction on a pooled connection. Unloaded, a body is a transaction of
+    its own at once (no lingering); loaded, the queue grows while the writers are busy and the
+    next batches carry it. Batches in flight lock different rows unless two requests touch the
+    same incident, and then the later one waits for the earlier commit, as it would alone."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        writers: int = PG_WRITERS,
+        batch: int = PG_BATCH,
+    ) -> None:
+        self._sessions, self._writers, self._batch = sessions, writers, batch
+        self._queue: list[Queued] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.batches = 0  # transactions committed (or failed), for tests and profiles
+        self.bodies = 0
+
+    async def run(self, body: Callable[[Session], T]) -> T:
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((body, done))
+        if len(self._tasks) < self._writers:
+            task = asyncio.create_task(self._drain(), name="dispatch-writes")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        result: T = await done
+        return result
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self._batch], self._queue[self._batch :]
             try:
-                if len(batch) == 1:
-                    outcomes.append(body(session))
-                    break
-                with session.begin_nested():
-                    outcomes.append(body(session))
-            except Exception as exc:
-                outcomes.append(_Failed(exc))
-            session.expunge_all()  # all flushed: the next body starts from an empty identity map
-        if all(isinstance(o, _Failed) for o in outcomes):
+                async with self._sessions() as session:
+                    outcomes = await session.run_sync(_optimistic_batch, batch)
+            except Exception as exc:  # no connection, or the commit failed: none of it
+                outcomes = [_Failed(exc)] * len(batch)
+            self.batches, self.bodies = self.batches + 1, self.bodies + len(batch)
+            for (_body, done), outcome in zip(batch, outcomes, strict=True):
+                _settle(done, outcome)
+
+    async def close(self) -> None:
+        """Let the batches queued and running finish (their callers are answered)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _run_batch(session: Session, batch: list[Queued]) -> list[Any]:
+    with session:
+        return _bodies_then_commit(session, batch)
+
+
+def _optimistic_batch(session: Session, batch: list[Queued]) -> list[Any]:
+    """PostgreSQL: all bodies straight in the transaction, no savepoints (each would cost two
+    round trips); if one raises, roll back and run the others again, each in a savepoint. The
+    bodies are functions of the database alone, so running one again is running it once."""
+    outcomes: list[Any] = []
+    for index, (body, _done) in enumerate(batch):
+        try:
+            outcomes.append(body(session))
+        except Exception as exc:
             session.rollback()
-        else:
-            session.commit()
+            failed = {index: _Failed(exc)}
+            return _bodies_then_commit(session, batch, failed)
+        session.expunge_all()
+    return _committed(session, outcomes)
+
+
+def _bodies_then_commit(
+    session: Session, batch: list[Queued], failed: dict[int, _Failed] | None = None
+) -> list[Any]:
+    """Each body in a savepoint of the session's transaction (a lone body needs none: it is the
+    transaction), then one commit; returns what each returned or raised (wrapped in `_Failed`).
+    `failed`: bodies that failed already, not run again. A failed commit raises: the caller
+    fails the whole batch."""
+    failed = failed or {}
+    outcomes: list[Any] = []
+    for index, (body, _done) in enumerate(batch):
+        if index in failed:
+            outcomes.append(failed[index])
+            continue
+        try:
+            if len(batch) == 1:
+                outcomes.append(body(session))
+                break
+            with session.begin_nested():
+                outcomes.append(body(session))
+        except Exception as exc:
+            outcomes.append(_Failed(exc))
+        session.expunge_all()  # all flushed: the next body starts from an empty identity map
+    return _committed(session, outcomes)
+
+
+def _committed(session: Session, outcomes: list[Any]) -> list[Any]:
+    """Commit unless every body failed; a commit that fails raises."""
+    if all(isinstance(o, _Failed) for o in outcomes):
+        session.rollback()
+        return outcomes
+    try:
+        session.commit()
+    except Exception:
+        # SQLite leaves the transaction open after a failed COMMIT (a deferred constraint):
+        # without this the connection would refuse the next BEGIN.
+        session.rollback()
+        raise
     return outcomes
 
 
