@@ -221,6 +221,10 @@ class PostgresGroup:
                     outcomes = await session.run_sync(_optimistic_batch, batch)
             except Exception as exc:  # no connection, or the commit failed: none of it
                 outcomes = [_Failed(exc)] * len(batch)
+            except BaseException:  # cancelled (shutdown): committed or not, nobody is told "ok"
+                for _body, done in batch:
+                    done.cancel()
+                raise
             self.batches, self.bodies = self.batches + 1, self.bodies + len(batch)
             for (_body, done), outcome in zip(batch, outcomes, strict=True):
                 _settle(done, outcome)
