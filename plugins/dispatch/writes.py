@@ -23,6 +23,7 @@ A few writers run batches at once, so a batch waiting on its commit does not hol
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -104,7 +105,7 @@ class Writes:
             async with self._sessions.begin() as pooled:
                 return await pooled.run_sync(body)
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.insert(0 if urgent else len(self._queue), (body, done))
+        self._queue.insert(0 if urgent else len(self._queue), (in_callers_context(body), done))
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_queued(self._lock, self._sync))
         result: T = await done
@@ -179,6 +180,13 @@ class Writes:
             await asyncio.to_thread(self._checkpoints.close)
 
 
+def in_callers_context(body: Callable[[Session], T]) -> Callable[[Session], T]:
+    """`body` to run in its caller's context: a batch runs in a writer task, but each body's
+    audit row names its own request (id, source address: context variables)."""
+    context = contextvars.copy_context()
+    return lambda session: context.run(body, session)
+
+
 class _Failed:
     def __init__(self, exc: Exception) -> None:
         self.exc = exc
@@ -205,7 +213,7 @@ class PostgresGroup:
 
     async def run(self, body: Callable[[Session], T]) -> T:
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((body, done))
+        self._queue.append((in_callers_context(body), done))
         if len(self._tasks) < self._writers:
             task = asyncio.create_task(self._drain(), name="dispatch-writes")
             self._tasks.add(task)

@@ -117,10 +117,11 @@ async def test_concurrent_reports_and_dispatches_are_all_stored_and_answered(
         actions = [e["action"] for e in now["timeline"]]
         assert actions == (["reported"] if i == 5 else ["reported", "dispatch"])
     async with hub.client.app[SESSIONS]() as session:
+        ours = AuditEntry.action.in_(["dispatch.reported", "dispatch.dispatch"])
         audited = await session.execute(
-            select(AuditEntry.action, func.count())
-            .where(AuditEntry.action.in_(["dispatch.reported", "dispatch.dispatch"]))
-            .group_by(AuditEntry.action)
+            select(AuditEntry.action, func.count()).where(ours).group_by(AuditEntry.action)
         )
         counts = {row[0]: row[1] for row in audited}
+        requests = set(await session.scalars(select(AuditEntry.request_id).where(ours)))
     assert counts == {"dispatch.reported": 24, "dispatch.dispatch": 23}
+    assert len(requests - {None, ""}) == 24 + 23  # each row names its own request, batched or not
