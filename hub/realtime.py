@@ -22,6 +22,7 @@ from hub.errors import HubError, Unauthorized, invalid_from_pydantic
 from hub.fanout import FanoutManager
 from hub.grid import GridIndex
 from hub.identity import Identity
+from hub.lean_sockets import LeanServer
 from hub.presence import PresenceStates, Snapshot, snapshot_of
 from hub.settings import RealtimeSettings
 from hub.socket_packets import HubPacket, answer_refused
@@ -118,7 +119,7 @@ class Realtime:
         self._guards: dict[str, RoomGuard] = {}  # room kind -> its re-check
         self._rescopes = 0  # counts rescope calls, so a socket signing in meanwhile re-checks
         self._origins = frozenset(o.rstrip("/") for o in settings.cors_origins)
-        self.sio = socketio.AsyncServer(
+        self.sio = LeanServer(  # hub.lean_sockets: fewer objects per idle socket
             async_mode="aiohttp",
             client_manager=client_manager or FanoutManager(),  # hub.fanout: encode once
             # A callable, never []: python-engineio reads an empty list as "no Origin check".
