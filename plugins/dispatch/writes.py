@@ -17,7 +17,7 @@ retried after an asyncio sleep. Once it holds the lock nothing in the transactio
 On PostgreSQL the same body runs through `AsyncSession.run_sync`, and bodies share transactions
 too (`PostgresGroup`): every commit is a WAL flush (fsync) and every transaction a pool
 checkout with its ping, a BEGIN and a COMMIT, each a round trip through the busy event loop.
-A few writers run batches at once, so a batch waiting on its commit does not hold up the next.
+Many writers run batches at once, so a batch waiting on its commit does not hold up the next.
 """
 
 from __future__ import annotations
@@ -49,7 +49,11 @@ RETRY_S = (0.0, 0.0, 0.0, 0.0005, 0.001, 0.002, 0.005, 0.01)  # then every 10 ms
 
 CHECKPOINT_EVERY = 50  # group commits between passive WAL checkpoints
 BATCH = 16  # bodies per group-committed transaction (the loop waits while one runs)
-PG_WRITERS = 8  # PostgreSQL: batches in flight at once, each on a pooled connection
+# PostgreSQL: batches in flight at once, each on a pooled connection. A batch's statements run
+# one after another, each waiting for the server and then for the loop (on a busy core, for the
+# process to be scheduled): with 8 the hub was bound by those waits, not its CPU, and fell
+# behind where one transaction per write did not; 24 keep about as many statements in flight.
+PG_WRITERS = 24
 PG_BATCH = 16  # PostgreSQL: bodies per transaction
 Queued = tuple[Callable[[Session], Any], "asyncio.Future[Any]"]
 
