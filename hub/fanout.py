@@ -262,4 +262,17 @@ class FanoutManager(LocalFanout):
 class FanoutRedisManager(socketio.AsyncRedisManager, LocalFanout):  # type: ignore[misc]
     """The cluster client manager: emits travel through Redis as before, and every node
     (this one included) delivers them to its own sockets through `LocalFanout`, which sits
-    between AsyncPubSubManager and AsyncManager in the method order."""
+    between AsyncPubSubManager and AsyncManager in the method order.
+
+    Publishes leave in the order this node delivered the emits. python-socketio awaits each
+    PUBLISH on redis-py's pooled client, so concurrent emits (concurrent channel sends) took
+    different connections and reached the other nodes reordered: their members got channel
+    messages out of offset order. A FIFO lock sends them one after the other."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._publishing = asyncio.Lock()  # fair: waiters go in the order they came
+
+    async def _publish(self, data: Any) -> Any:
+        async with self._publishing:
+            return await super()._publish(data)

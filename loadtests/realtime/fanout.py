@@ -28,6 +28,8 @@ def figures(reached: int, sent: Sent, received: Received, plan: Plan) -> dict[st
         "deliveries_expected": plan.count * len(plan.receiver_tokens),
         "receivers_complete": sum(1 for n in received.per_receiver if n == plan.count),
         "receivers_in_order": received.in_order,
+        "receivers_exactly_once": received.exact,
+        "receivers_in_offset_order": received.in_offset_order,
         "receivers_dropped": received.dropped.total(),
         "drop_reasons": dict(received.dropped),
         "delivery_seconds": round(span, 3),

@@ -10,6 +10,7 @@ receiving stays cheap.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections import Counter
@@ -59,6 +60,8 @@ class Received:
     latencies_s: list[float] = field(default_factory=list)
     per_receiver: list[int] = field(default_factory=list)
     in_order: int = 0  # receivers that got every message once, in send order
+    exact: int = 0  # receivers that got every message exactly once, in any order
+    in_offset_order: int = 0  # receivers whose channel offsets only ever rose
     dropped: Counter[str] = field(default_factory=Counter)  # receivers gone mid-run, by reason
     last_at: float = 0.0
     usage: dict[str, float] = field(default_factory=dict)
@@ -157,6 +160,7 @@ def parse_deliveries(receivers: list[Receiver], tag: str, count: int) -> Receive
     received = Received()
     for sock in receivers:
         seqs: list[int] = []
+        offsets: list[int] = []
         for at, packet in sock.raw_sink or ():
             args = split_event(packet)[1] if isinstance(packet, str) else packet
             message = args[1] if len(args) > 1 and args[0] == "channel.message" else None
@@ -166,8 +170,12 @@ def parse_deliveries(receivers: list[Receiver], tag: str, count: int) -> Receive
             received.latencies_s.append(at - float(stamp["t"]))
             received.last_at = max(received.last_at, at)
             seqs.append(int(stamp["s"]))
+            offsets.append(int(message.get("offset", 0)))
         received.per_receiver.append(len(seqs))
         received.in_order += seqs == list(range(count))
+        received.exact += sorted(seqs) == list(range(count))
+        # Concurrent sends may commit in another order than sent; offsets must still rise.
+        received.in_offset_order += all(a < b for a, b in itertools.pairwise(offsets))
         if sock.closed:  # read before the driver closes them: these dropped on their own
             received.dropped[sock.close_reason or "closed"] += 1
     return received

@@ -283,3 +283,22 @@ async def test_the_hub_uses_the_fast_path(start_hub: StartHub, peers: list[Peer]
     assert realtime.sio.manager.fanout.stats.direct == direct + 1
     cluster = _socket_cluster(hub.settings.model_copy(update={"redis_url": "redis://127.0.0.1:1"}))
     assert isinstance(cluster["client_manager"], FanoutRedisManager)
+
+
+async def test_concurrent_emits_reach_the_other_node_in_this_nodes_order(
+    aiohttp_server: Server, clients: list[Recorder], redis_url: str
+) -> None:
+    """Emits started together (as concurrent channel sends are) are delivered on the emitting
+    node in one order; the other node must see that order too, not the order in which pooled
+    Redis connections happened to get their PUBLISH through."""
+    channel = f"fanout-test-{uuid.uuid4().hex}"
+    first = await start_node(aiohttp_server, FanoutRedisManager(redis_url, channel=channel))
+    second = await start_node(aiohttp_server, FanoutRedisManager(redis_url, channel=channel))
+    here, there = await first.client("here"), await second.client("there")
+    clients.extend([here, there])
+    await until_subscribed(first, there)
+    here.pending()
+    await asyncio.gather(*(first.sio.emit("seq", {"i": i}, to=ROOM) for i in range(60)))
+    local = [v["i"] for _, v in await here.take(60)]
+    assert sorted(local) == list(range(60))
+    assert [v["i"] for _, v in await there.take(60)] == local

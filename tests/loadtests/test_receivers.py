@@ -40,6 +40,7 @@ async def test_every_receiver_gets_every_message_once_in_order(
     assert result["acks_ok"] == messages
     assert result["deliveries"] == result["deliveries_expected"] == receivers * messages
     assert result["receivers_in_order"] == result["receivers_complete"] == receivers
+    assert result["receivers_exactly_once"] == result["receivers_in_offset_order"] == receivers
     assert 0 < result["generator_cpu_pct"] == result["cpu"]["loadgen_cpu_pct"]
     assert result["generator_bound"] is generator_bound(result["cpu"])
 
