@@ -61,6 +61,9 @@ function baseLayer(base: MapTiles | string | null): L.TileLayer | null {
   })
 }
 
+/** A padded fit of the view to bounds (LiveMap.fit). */
+type Fit = { padding: [number, number]; maxZoom?: number }
+
 export class LiveMap {
   readonly map: L.Map
   private readonly layers: Record<LayerName, L.LayerGroup>
@@ -72,6 +75,8 @@ export class LiveMap {
   private readonly resizes: ResizeObserver
   private zooming = false
   private focusAt: [number, number, number] | null = null
+  /** a fit asked for while the map had no room for it (hidden), made once it has */
+  private fitLater: [L.LatLngBounds, Fit] | null = null
 
   constructor(element: HTMLElement, base: MapTiles | string | null, private readonly handlers: MapHandlers) {
     this.map = L.map(element, { zoomControl: true, attributionControl: false, zoomSnap: 0.25 })
@@ -84,7 +89,10 @@ export class LiveMap {
     this.map.on('moveend zoomend', () => { if (!this.zooming) element.dataset.view = this.view() })
     // Leaflet watches the window, not its element: a side panel opening beside the map would
     // leave it centring on the old width (the picked person off to one side)
-    this.resizes = new ResizeObserver(() => this.map.invalidateSize())
+    this.resizes = new ResizeObserver(() => {
+      this.map.invalidateSize()
+      this.fitPending()
+    })
     this.resizes.observe(element)
     this.layers = {
       grids: L.layerGroup().addTo(this.map),
@@ -126,7 +134,27 @@ export class LiveMap {
     const bounds = this.layers.grids.getLayers().length
       ? L.featureGroup(this.layers.grids.getLayers()).getBounds()
       : null
-    if (bounds?.isValid()) this.map.fitBounds(bounds, { padding: [20, 20] })
+    if (bounds?.isValid()) this.fit(bounds, { padding: [20, 20] })
+  }
+
+  /** `fitBounds`, or later if the map is smaller than the padding: kept alive off-screen
+   * (another console page shown) its container measures 0 x 0, and Leaflet's zoom for a
+   * padded fit is then log2 of a negative scale, NaN ("Invalid LatLng object: (NaN, NaN)").
+   * The grids arrive (first load, every reconnect) whichever page is shown. */
+  private fit(bounds: L.LatLngBounds, options: Fit): void {
+    const element = this.map.getContainer()
+    const [x, y] = options.padding
+    if (element.clientWidth <= 2 * x || element.clientHeight <= 2 * y) {
+      this.fitLater = [bounds, options]
+      return
+    }
+    this.fitLater = null
+    this.map.invalidateSize() // its size may have changed since the last resize was reported
+    this.map.fitBounds(bounds, options)
+  }
+
+  private fitPending(): void {
+    if (this.fitLater) this.fit(...this.fitLater)
   }
 
   shade(shades: Map<number, GridShade>, grids: GridNode[]): void {
@@ -138,7 +166,7 @@ export class LiveMap {
 
   focusGrid(grid: GridNode): void {
     const layer = this.gridLayers.get(grid.id)
-    if (layer) this.map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 15 })
+    if (layer) this.fit(layer.getBounds(), { padding: [30, 30], maxZoom: 15 })
   }
 
   /** Centre on a point; during a zoom animation (the grids' fit, a wheel turn) once it ends,
