@@ -144,7 +144,9 @@ class SignInLimits:
 
     # ---- one bucket ---------------------------------------------------------------------
 
-    async def _take(self, session: AsyncSession, b: Bucket, now: float) -> int:
+    async def _take(
+        self, session: AsyncSession, b: Bucket, now: float, created_by_peer: bool = False
+    ) -> int:
         """The bucket's count once a slot was taken; raises `auth.locked` when it is full."""
         taken = (await session.execute(self._bump(b, now))).first()
         if taken is not None:
@@ -160,8 +162,22 @@ class SignInLimits:
             raise _locked(row.window_start + b.window_s - now)
         if b.cost > b.limit:
             raise _locked(b.window_s)
-        await session.execute(insert(T).values(self._first(b, now)))
-        return b.cost
+        if await self._insert_first(session, b, now):
+            return b.cost
+        if created_by_peer:  # created, then purged, then created again meanwhile: try anew
+            raise _locked(1)
+        # A concurrent first attempt created the row since our UPDATE: count in it instead.
+        return await self._take(session, b, now, created_by_peer=True)
+
+    async def _insert_first(self, session: AsyncSession, b: Bucket, now: float) -> bool:
+        """Create the bucket's row; False if another transaction created it first (in a
+        savepoint, so that this transaction's other buckets are kept)."""
+        try:
+            async with session.begin_nested():
+                await session.execute(insert(T).values(self._first(b, now)))
+        except IntegrityError:
+            return False
+        return True
 
     def _bump(self, b: Bucket, now: float) -> Any:
         """One statement: start a new window or add to this one, if there is room."""

@@ -214,3 +214,15 @@ async def test_a_wrong_password_says_how_many_tries_remain(start_hub: StartHub) 
     assert (await sign_in(client, "w02", RIGHT, ATTACKER)).status == 200
     again = await (await sign_in(client, "w02", "wrong", ATTACKER)).json()
     assert again["error"]["details"]["remaining"] == 4
+
+
+async def test_first_sign_ins_racing_from_one_address_all_get_in(
+    start_hub: StartHub, database_url: str
+) -> None:
+    """Sixteen people sign in at once from an address none has used: they race to create the
+    address's counter row, and every one of them must still get in."""
+    client = await start(start_hub, database_url)
+    people = [f"w{n:02d}" for n in range(1, 17)]
+    answers = await asyncio.gather(*(sign_in(client, p, RIGHT, OWNER_NEW) for p in people))
+    refused = [a for a in answers if a.status != 200]
+    assert not refused, await codes(refused)
