@@ -62,9 +62,8 @@ async def test_lookup_digests_move_to_the_sdk_digest(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         await migrate.upgrade(engine, [location])
-        async with engine.begin() as conn:  # back to the plugin's own key table
-            cfg = migrate.alembic_config([location])
-            await conn.run_sync(migrate._run, cfg, "downgrade", "a0003_name_pattern")
+        # back to the plugin's own key table
+        await migrate.downgrade(engine, "a0003_name_pattern", [location])
         await _old_archive(engine, key, box)
         await migrate.upgrade(engine, [location])
         async with engine.connect() as conn:
@@ -109,9 +108,8 @@ async def test_house_cells_are_filled_from_the_houses_already_there(database_url
     engine = create_engine(database_url)
     try:
         await migrate.upgrade(engine, [location])
+        await migrate.downgrade(engine, "a0004_lookup_digest", [location])
         async with engine.begin() as conn:
-            cfg = migrate.alembic_config([location])
-            await conn.run_sync(migrate._run, cfg, "downgrade", "a0004_lookup_digest")
             for code, lng, lat in (("A", 118.5801, 36.9001), ("B", 118.5803, 36.9003),
                                    ("C", 118.6001, 36.9001), ("D", None, None)):  # fmt: skip
                 await conn.execute(insert(House).values(
@@ -138,9 +136,8 @@ async def test_house_cell_is_filled_for_the_houses_already_there(database_url: s
     houses = (("A", 118.5801, 36.9001), ("B", -0.0001, 51.4779), ("C", None, None))
     try:
         await migrate.upgrade(engine, [location])
+        await migrate.downgrade(engine, "a0005_house_cells", [location])
         async with engine.begin() as conn:
-            cfg = migrate.alembic_config([location])
-            await conn.run_sync(migrate._run, cfg, "downgrade", "a0005_house_cells")
             for code, lng, lat in houses:
                 await conn.execute(insert(House).values(
                     grid_id=7, code=code, address_text=code, house_type="bungalow", use="self",
@@ -167,9 +164,7 @@ async def test_house_cell_index_covers_the_drawn_columns_on_postgres(database_ur
     try:
         await migrate.upgrade(engine, [location])
         covered = await _cell_index(engine)
-        async with engine.begin() as conn:
-            cfg = migrate.alembic_config([location])
-            await conn.run_sync(migrate._run, cfg, "downgrade", "a0007_visit_incident")
+        await migrate.downgrade(engine, "a0007_visit_incident", [location])
         plain = await _cell_index(engine)
     finally:
         await engine.dispose()

@@ -5,10 +5,12 @@ nothing until the file is clean, then writes all with phones sealed and masked."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests import services
 from tests.plugins.archives.conftest import API, BASIC, OTHER_BASIC, StartGridHub, archives_hub
 from tests.plugins.archives.test_import_export import csv_bytes, upload, xlsx_bytes
 
@@ -144,12 +146,20 @@ async def test_import_of_organisations_from_xlsx_within_the_scope(
         403, "auth.role_required")  # fmt: skip
 
 
+@pytest.fixture
+def own_postgres(postgres_server: str) -> Iterator[str]:
+    """A database of this test's own (the run's shared one holds another test's demo county),
+    dropped after the hub that uses it has stopped (fixtures end in reverse order)."""
+    with services.fresh_database(postgres_server, "gridhub_units_") as url:
+        yield url
+
+
 @pytest.mark.postgres
 async def test_import_of_places_and_organisations_on_postgres(
-    start_gridhub: StartGridHub, postgres_url: str
+    own_postgres: str, start_gridhub: StartGridHub
 ) -> None:
     """PostgreSQL writes the rows by COPY, and looks the (grid, name) pairs up as row values."""
-    hub = await archives_hub(start_gridhub, database_url=postgres_url)
+    hub = await archives_hub(start_gridhub, database_url=own_postgres)
     officer = await hub.sign_in("arch.officer")
     rows = [["东庄村超市", BASIC, "商铺", "中", "14", "刘强", "13800001234", CREDIT, "5", "东街1号",
              "118.6", "36.93"]]  # fmt: skip
