@@ -82,18 +82,14 @@ class SignInLimits:
         Returns the attempts left before the pair's lockout should this one fail (the pair
         bucket counts the same for known and unknown names, so it tells nothing about them).
         """
-        for _ in range(3):  # a concurrent first attempt may insert a bucket's row before us
-            try:
-                async with self._sessions.begin() as session:
-                    now, remaining = self._clock(), 0
-                    for bucket in buckets:
-                        count = await self._take(session, bucket, now)
-                        if bucket.backoff:
-                            remaining = max(0, bucket.limit - count)
-                return remaining
-            except IntegrityError:
-                continue
-        raise _locked(1)
+        # A concurrent first attempt creating a bucket's row is handled per bucket (`_take`).
+        async with self._sessions.begin() as session:
+            now, remaining = self._clock(), 0
+            for bucket in buckets:
+                count = await self._take(session, bucket, now)
+                if bucket.backoff:
+                    remaining = max(0, bucket.limit - count)
+        return remaining
 
     async def release(self, buckets: Sequence[Bucket]) -> None:
         """The password was right: clear the pair's lockout, give the other slots back."""
