@@ -6,19 +6,29 @@ wakes up and aiohttp builds the same WebSocket frame again for that socket. Serv
 not masked, so the bytes on the wire are identical for every WebSocket in the room.
 `FanoutManager` (and `FanoutRedisManager`, whose every node delivers its own sockets the same
 way) encodes the socket.io packet, the engine.io packets and their WebSocket frames once per
-emit and writes those bytes straight into each recipient's transport, within the emit, without
-a task per recipient.
+emit, without a task per recipient, and gathers each WebSocket's bytes of one event-loop turn
+into one `transport.write` (one `send()`) per socket: channel sends are group-committed, so one
+commit resumes many `channel.send` handlers in the same turn and their emits go to the same
+sockets.
 
 Order per socket. Everything else a socket is sent (acks, pings, emits with a callback, the
-close) goes through its engine.io queue, which its writer task drains. The bytes are written
-directly only while that queue is empty and the writer is parked on it, i.e. everything queued
-before has been written; otherwise the emit's engine.io packets join the queue behind them.
-Long-polling sockets and sockets still upgrading always take the queue.
+close) goes through its engine.io queue, which its writer task drains. A socket starts gathering
+only while that queue is empty and its writer is parked on it, i.e. everything queued before
+has been written; it keeps gathering while the queue stays empty. The flush is a `call_soon`
+callback scheduled when the turn's first socket started gathering. The writer can only write
+after a put into its queue wakes it, and that wake-up is a callback scheduled at the put, so
+after the flush: asyncio and uvloop run ready callbacks first in, first out. Once something is
+put in a gathering socket's queue, the socket's later emits join the queue behind it. Long-
+polling sockets and sockets still upgrading always take the queue. Bytes gathered for a socket
+whose WebSocket or connection closes before the flush are dropped with it (aiohttp marks the
+response closed before it writes its close frame, so nothing follows a close frame).
 
-Backpressure. A socket whose unsent bytes pass `Limits.buffered_bytes` (or whose queue passes
-`Limits.queued_packets`) is a slow consumer: it is disconnected, with a WARNING naming it and
-the reason, and counted (`gridhub_fanout_slow_disconnects_total`), so it neither stalls the
-room nor holds memory without bound.
+Backpressure. A socket whose unsent bytes (gathered plus held by its transport) pass
+`Limits.buffered_bytes` (or whose queue passes `Limits.queued_packets`) is a slow consumer: it
+is disconnected, with a WARNING naming it and the reason, and counted
+(`gridhub_fanout_slow_disconnects_total`), so it neither stalls the room nor holds memory
+without bound. A socket that gathers more than `FLUSH_AT` bytes in one turn writes them at
+once, so a burst alone does not count as falling behind.
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ class Limits:
 @dataclass(slots=True)
 class FanoutStats:
     direct: int = 0  # deliveries written straight into a WebSocket transport
+    writes: int = 0  # transport writes that carried them (one per socket per loop turn)
     queued: int = 0  # deliveries put into an engine.io queue (polling, writer busy)
     slow_disconnects: int = 0
 
@@ -98,17 +109,26 @@ def encode(packet_class: Any, event: str, data: Any, namespace: str) -> Encoded:
     return Encoded(parts if isinstance(parts, list) else [parts])
 
 
-class TrackedWebSocket:
-    """Wraps the engine.io server's WebSocket driver (python-engineio's, or the hub's lean one)
-    and registers the connection's transport by engine.io sid while its handler runs."""
+SKIP, QUEUE, WRITE = 0, 1, 2  # what a socket's first delivery of a loop turn does
+FLUSH_AT = 1 << 16  # bytes a socket may gather in one loop turn before they are written at once
 
-    def __init__(
-        self, driver: Any, registry: dict[str, TrackedWebSocket], handler: Any, server: Any
-    ) -> None:
+
+class Sink:
+    """One WebSocket as the fast path sees it: wraps the engine.io server's WebSocket driver
+    (python-engineio's, or the hub's lean one), is registered by engine.io sid while its
+    handler runs, and gathers the bytes of one loop turn's emits for it (`pending`)."""
+
+    __slots__ = ("inner", "pending", "queue", "registry", "sid", "size", "socket", "transport")
+
+    def __init__(self, driver: Any, registry: dict[str, Sink], handler: Any, server: Any) -> None:
         self.inner = driver(handler, server)
-        self.sid: str = handler.__self__.sid  # the engine.io socket this handler belongs to
+        self.socket = handler.__self__  # the engine.io socket this handler belongs to
+        self.sid: str = self.socket.sid
+        self.queue = self.socket.queue  # made with the socket, never replaced
         self.registry = registry
         self.transport: asyncio.Transport | None = None
+        self.pending: list[bytes] | None = None  # None: nothing gathered this loop turn
+        self.size = 0  # pending bytes plus what the transport held when gathering began
 
     async def __call__(self, environ: dict[str, Any]) -> Any:
         self.transport = environ["aiohttp.request"].transport
@@ -120,14 +140,34 @@ class TrackedWebSocket:
             if self.registry.get(self.sid) is self:
                 del self.registry[self.sid]
 
-    @property
-    def open(self) -> bool:
-        """Neither the connection nor the WebSocket (either driver's response) is closing."""
-        response = getattr(self.inner, "_sock", None) or getattr(self.inner, "response", None)
+    def state(self) -> int:
+        """SKIP a closing socket, QUEUE behind anything not yet written (or on a socket not
+        yet upgraded), else WRITE: its writer is parked on its empty queue."""
+        socket = self.socket
+        if socket.closing or socket.closed:
+            return SKIP
+        if not socket.upgraded or socket.upgrading or not _parked(self.queue):
+            return QUEUE
+        return WRITE if self.writable() else SKIP
+
+    def writable(self) -> bool:
+        """Neither the connection nor the WebSocket (either driver's response) is closing:
+        aiohttp marks the response closed before it writes its close frame."""
+        inner = self.inner
+        response = getattr(inner, "_sock", None) or getattr(inner, "response", None)
         transport = self.transport
         if response is None or response.closed or transport is None:
             return False
         return not transport.is_closing()
+
+    def write(self) -> bool:
+        """Write what was gathered (if the socket can still take it) as one write."""
+        pending, self.pending = self.pending, None
+        if not pending or not self.writable():
+            return False  # closed since: nothing more can be sent to it
+        assert self.transport is not None
+        self.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+        return True
 
 
 class Fanout:
@@ -136,8 +176,9 @@ class Fanout:
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self.stats = FanoutStats()
-        self.websockets: dict[str, TrackedWebSocket] = {}  # engine.io sid -> open WebSocket
+        self.websockets: dict[str, Sink] = {}  # engine.io sid -> open WebSocket
         self._sockets: dict[str, Any] = {}  # the engine.io server's, by engine.io sid
+        self._dirty: list[Sink] = []  # sockets with bytes gathered this loop turn
         self._dropping: set[str] = set()
         self._closing: set[asyncio.Task[None]] = set()
 
@@ -145,40 +186,84 @@ class Fanout:
         """Track the WebSockets of this engine.io server (its own copy of the driver table)."""
         self._sockets = eio_server.sockets
         driver = eio_server._async["websocket"]
-        tracked = functools.partial(TrackedWebSocket, driver, self.websockets)
+        tracked = functools.partial(Sink, driver, self.websockets)
         eio_server._async = {**eio_server._async, "websocket": tracked}
 
-    def deliver(self, encoded: Encoded, participants: Iterable[tuple[str, str]], skip: Any) -> None:
-        """Hand `encoded` to every participant (sid, engine.io sid) but `skip` (a sid or a
-        list of them), in one pass with no await: emits reach each socket in emit order."""
-        skipped = set(skip) if isinstance(skip, list) else {skip}
-        sockets = self._sockets
-        for sid, eio_sid in participants:
-            socket = sockets.get(eio_sid)
-            if sid in skipped or socket is None or socket.closing or socket.closed:
+    def deliver(self, encoded: Encoded, eio_sids: Iterable[str]) -> None:
+        """Hand `encoded` to every socket in `eio_sids`, in one pass with no await, so emits
+        reach each socket in emit order. A WebSocket's bytes are gathered and written with
+        the other emits of this loop turn by `_flush`; the rest go through `_enqueue`."""
+        wire, size, limit = encoded.wire, len(encoded.wire), self.limits.buffered_bytes
+        sinks, direct = self.websockets, 0
+        for eio_sid in eio_sids:
+            sink = sinks.get(eio_sid)
+            if sink is None:
+                self._enqueue(eio_sid, encoded)
                 continue
-            if eio_sid in self._dropping:
+            pending = sink.pending
+            if pending is None:
+                if not self._gather(sink, encoded):
+                    continue
+            elif sink.queue.empty():  # nothing was queued for it since it began gathering
+                pending.append(wire)
+                sink.size += size
+                if sink.size > FLUSH_AT and self._full(sink, limit):
+                    continue
+            else:  # queued behind a packet put in its queue after the gathered bytes
+                self._enqueue(eio_sid, encoded)
                 continue
-            if not self._write(eio_sid, socket, encoded):
-                self._enqueue(eio_sid, socket, encoded)
+            direct += 1
+        self.stats.direct += direct
 
-    def _write(self, eio_sid: str, socket: Any, encoded: Encoded) -> bool:
-        """Write the bytes if nothing of this socket's is waiting to be written before them."""
-        ws = self.websockets.get(eio_sid)
-        if ws is None or not socket.upgraded or socket.upgrading or not _writer_idle(socket):
+    def _gather(self, sink: Sink, encoded: Encoded) -> bool:
+        """A socket's first delivery this loop turn: start gathering, if its state allows."""
+        state = sink.state()
+        if state != WRITE:
+            if state == QUEUE:
+                self._enqueue(sink.sid, encoded)
             return False
-        transport = ws.transport
-        if not ws.open or transport is None:
-            return True  # closing: its handler ends the socket; nothing more can be sent
-        buffered = transport.get_write_buffer_size()
-        if buffered > self.limits.buffered_bytes:
-            self._drop(eio_sid, socket, f"{buffered} bytes unsent")
-            return True
-        transport.write(encoded.wire)
-        self.stats.direct += 1
+        assert sink.transport is not None
+        sink.size = sink.transport.get_write_buffer_size() + len(encoded.wire)
+        if sink.size > self.limits.buffered_bytes:
+            self._drop(sink.sid, sink.socket, f"{sink.size} bytes unsent")
+            return False
+        if not self._dirty:
+            asyncio.get_running_loop().call_soon(self._flush)
+        sink.pending = [encoded.wire]
+        self._dirty.append(sink)
         return True
 
-    def _enqueue(self, eio_sid: str, socket: Any, encoded: Encoded) -> None:
+    def _full(self, sink: Sink, limit: int) -> bool:
+        """Many bytes gathered: write them now (the order is the same: nothing is queued for
+        the socket) and drop the socket if the transport still holds more than `limit`.
+        True when the socket takes no more (dropped, or closed meanwhile)."""
+        if not sink.write():
+            return True  # closed since it began gathering: later emits skip it
+        self.stats.writes += 1
+        assert sink.transport is not None
+        sink.pending, sink.size = [], sink.transport.get_write_buffer_size()
+        if sink.size <= limit:
+            return False
+        self._drop(sink.sid, sink.socket, f"{sink.size} bytes unsent")
+        return True
+
+    def _flush(self) -> None:
+        """Write each socket's gathered bytes at once: this callback was scheduled before
+        anything could wake the socket's writer (a put into its empty queue), and the loop
+        runs its ready callbacks in order, so the writer writes only after these bytes."""
+        dirty, self._dirty = self._dirty, []
+        writes = 0
+        for sink in dirty:
+            try:
+                writes += sink.write()
+            except Exception:  # one broken socket must not leave the others' bytes unsent
+                log.exception("fast-path write failed", extra={"eio_sid": sink.sid})
+        self.stats.writes += writes
+
+    def _enqueue(self, eio_sid: str, encoded: Encoded) -> None:
+        socket = self._sockets.get(eio_sid)
+        if socket is None or socket.closing or socket.closed or eio_sid in self._dropping:
+            return
         queue = socket.queue
         if queue.qsize() >= self.limits.queued_packets:
             self._drop(eio_sid, socket, f"{queue.qsize()} packets queued")
@@ -199,9 +284,10 @@ class Fanout:
             self.limits.queued_packets,
             extra={"eio_sid": eio_sid, "reason": "fanout.slow_consumer"},
         )
-        ws = self.websockets.get(eio_sid)
-        if ws is not None and ws.transport is not None:
-            ws.transport.abort()
+        sink = self.websockets.get(eio_sid)
+        if sink is not None and sink.transport is not None:
+            sink.pending = None
+            sink.transport.abort()
         task = asyncio.ensure_future(self._closed(eio_sid, socket))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -213,11 +299,10 @@ class Fanout:
             self._dropping.discard(eio_sid)
 
 
-def _writer_idle(socket: Any) -> bool:
+def _parked(queue: Any) -> bool:
     """Is the socket's writer parked on its empty queue (all it was given is written)? A getter
     waiting on an asyncio.Queue is that writer: only it reads a WebSocket socket's queue."""
-    queue = socket.queue
-    if queue.qsize():
+    if not queue.empty():
         return False
     getters = getattr(queue, "_getters", None) or ()  # asyncio.Queue's, or hub.lean_sockets'
     return any(not getter.done() for getter in getters)
@@ -252,7 +337,20 @@ class LocalFanout(socketio.AsyncManager):  # type: ignore[misc]  # untyped libra
                                callback=callback, to=to, **kwargs)  # fmt: skip
             return
         encoded = encode(self.server.packet_class, event, data, namespace)
-        self.fanout.deliver(encoded, self.get_participants(namespace, to or room), skip_sid)
+        self.fanout.deliver(encoded, self._recipients(namespace, to or room, skip_sid))
+
+    def _recipients(self, namespace: str, room: Any, skip: Any) -> list[str]:
+        """The engine.io sids of a room's members but `skip` (a sid or a list of them). One
+        room (or the whole namespace, room None) is read straight from the bidict's forward
+        dict, as `get_participants` does, without a generator step per member."""
+        one = room is None or isinstance(room, str)
+        members = self.rooms[namespace].get(room) if one else None
+        # sid -> eio_sid; a room's own dict is copied below before anything can change it
+        pairs = dict(self.get_participants(namespace, room)) if members is None else members._fwdm
+        if skip is None:
+            return list(pairs.values())
+        skipped = set(skip) if isinstance(skip, list) else {skip}
+        return [eio_sid for sid, eio_sid in pairs.items() if sid not in skipped]
 
 
 class FanoutManager(LocalFanout):

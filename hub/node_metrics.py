@@ -64,6 +64,7 @@ class ReadAtScrape(Collector):
         for name, text, value in (
             ("direct", "room deliveries written straight to a WebSocket", stats.direct),
             ("queued", "room deliveries queued (long-polling, busy writer)", stats.queued),
+            ("writes", "transport writes carrying the direct deliveries", stats.writes),
             ("slow_disconnects", "sockets disconnected as slow consumers", stats.slow_disconnects),
         ):
             yield CounterMetricFamily(f"gridhub_fanout_{name}", text, value=value)

@@ -19,6 +19,7 @@ from socketio import packet as sio_packet
 from hub.app import _socket_cluster
 from hub.fanout import FanoutManager, FanoutRedisManager, Limits, LocalFanout, ws_frame
 from hub.keys import REALTIME
+from hub.lean_sockets import LeanServer
 from hub.realtime import user_room
 from tests.hub.conftest import StartHub, person_id
 from tests.hub.sockets import WAIT, Peer, joined
@@ -70,10 +71,19 @@ class Node:
         return self.manager.fanout.stats
 
 
-async def start_node(aiohttp_server: Server, manager: LocalFanout, ping_timeout: int = 20) -> Node:
+async def start_node(
+    aiohttp_server: Server,
+    manager: LocalFanout,
+    ping_timeout: int = 20,
+    ping_interval: int = 1,
+    server_class: type[socketio.AsyncServer] = socketio.AsyncServer,
+) -> Node:
     # A long poll is held for a ping interval plus timeout: a polling client's close waits it.
-    sio = socketio.AsyncServer(
-        async_mode="aiohttp", client_manager=manager, ping_interval=1, ping_timeout=ping_timeout
+    sio = server_class(
+        async_mode="aiohttp",
+        client_manager=manager,
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
     )
     node = Node(sio, manager)
 
@@ -134,10 +144,14 @@ async def test_websocket_and_polling_members_get_text_and_binary_in_order(
     assert node.stats.queued >= 3
 
 
+@pytest.mark.parametrize("server_class", [socketio.AsyncServer, LeanServer])
 async def test_order_per_socket_across_fast_path_and_queued_packets(
-    aiohttp_server: Server, clients: list[Recorder]
+    aiohttp_server: Server, clients: list[Recorder], server_class: type[socketio.AsyncServer]
 ) -> None:
-    node = await start_node(aiohttp_server, FanoutManager())
+    """Emits gathered in one loop turn, packets put in the queue between them (acks use that
+    path) and emits with a callback (python-socketio's own path, which awaits): each socket
+    gets them in the order they were sent, on python-engineio's sockets and the hub's."""
+    node = await start_node(aiohttp_server, FanoutManager(), server_class=server_class)
 
     async def burst(sid: str, count: int) -> dict[str, Any]:
         eio_sid = node.manager.eio_sid_from_sid(sid, "/")
@@ -145,7 +159,9 @@ async def test_order_per_socket_across_fast_path_and_queued_packets(
             if i % 3 == 1:  # python-socketio's per-socket send (acks use it): the queue
                 event = node.sio.packet_class(sio_packet.EVENT, data=["seq", i], namespace="/")
                 await node.sio._send_packet(eio_sid, event)
-            else:  # the next one finds that packet still queued: it must queue behind it
+            elif i % 10 == 5:  # a callback: one packet per recipient, sent from tasks
+                await node.sio.emit("seq", i, to=sid, callback=lambda *_: None)
+            else:  # gathered, or queued behind a packet still in the queue
                 await node.sio.emit("seq", i, to=ROOM)
             if i % 7 == 0:
                 await asyncio.sleep(0)  # the writer catches up now and then
@@ -154,15 +170,52 @@ async def test_order_per_socket_across_fast_path_and_queued_packets(
     node.sio.on("burst", burst)
     first, second = await node.client("a"), await node.client("b")
     clients.extend([first, second])
-    direct, queued = node.stats.direct, node.stats.queued
+    direct, queued, writes = node.stats.direct, node.stats.queued, node.stats.writes
     assert await first.sio.call("burst", 60, timeout=WAIT) == {"done": 60}
     got = await first.take(60)
     assert [e for e, _ in got] == ["seq"] * 60
     assert [v for _, v in got] == list(range(60))
-    second_got = await second.take(40)
-    assert [v for _, v in second_got] == [i for i in range(60) if i % 3 != 1]
+    room_only = [i for i in range(60) if i % 3 != 1 and i % 10 != 5]
+    assert [v for _, v in await second.take(len(room_only))] == room_only
     assert node.stats.direct > direct  # the first emit found the writers idle
     assert node.stats.queued > queued
+    assert node.stats.writes - writes < node.stats.direct - direct  # some writes carried more
+
+
+async def test_emits_of_one_loop_turn_share_one_write_per_socket(
+    aiohttp_server: Server, clients: list[Recorder]
+) -> None:
+    node = await start_node(aiohttp_server, FanoutManager(), ping_interval=25)
+    peers = [await node.client(name) for name in ("a", "b", "c")]
+    clients.extend(peers)
+    direct, writes = node.stats.direct, node.stats.writes
+    for i in range(10):  # no emit awaits anything: all ten run in one loop turn
+        await node.sio.emit("seq", i, to=ROOM)
+    for peer in peers:
+        assert [v for _, v in await peer.take(10)] == list(range(10))
+    assert node.stats.direct - direct == 30
+    assert node.stats.writes - writes == 3
+
+
+async def test_bytes_gathered_for_a_socket_that_closes_are_dropped_with_it(
+    aiohttp_server: Server, clients: list[Recorder], caplog: pytest.LogCaptureFixture
+) -> None:
+    node = await start_node(aiohttp_server, FanoutManager(), ping_interval=25)
+    stay, leave = await node.client("stay"), await node.client("leave")
+    clients.extend([stay, leave])
+    eio_sid = node.manager.eio_sid_from_sid(node.sids["leave"], "/")
+    transport = node.manager.fanout.websockets[eio_sid].transport
+    assert transport is not None
+    writes = node.stats.writes
+    with caplog.at_level(logging.WARNING):
+        await node.sio.emit("seq", 1, to=ROOM)
+        transport.abort()  # the connection goes after an emit, before the turn's writes
+        await node.sio.emit("seq", 2, to=ROOM)
+        sid, _ = await asyncio.wait_for(node.gone.get(), WAIT)
+    assert sid == node.sids["leave"]
+    assert await stay.take(2) == [("seq", 1), ("seq", 2)]
+    assert node.stats.writes == writes + 1  # the staying socket's: none to the aborted one
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_acks_both_ways_still_work(aiohttp_server: Server, clients: list[Recorder]) -> None:
@@ -236,6 +289,33 @@ async def test_a_slow_consumer_is_disconnected_and_the_room_keeps_flowing(
         await node.sio.emit("seq", {"i": i}, to=ROOM)
     assert [v["i"] for _, v in await fast.take(5)] == list(range(sent, sent + 5))
     assert sid not in dict(manager.get_participants("/", ROOM))
+
+
+async def test_the_byte_limit_counts_what_one_loop_turn_gathered(
+    aiohttp_server: Server, clients: list[Recorder], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A burst of emits within one loop turn to a socket that reads nothing: it is dropped
+    within that turn, before the bytes it could not take pile up in memory."""
+    manager = FanoutManager()
+    manager.fanout.limits = Limits(buffered_bytes=256 * 1024, queued_packets=64)
+    node = await start_node(aiohttp_server, manager, ping_interval=25)
+    node.send_buffer = 8192
+    fast, slow = await node.client("fast"), await node.client("slow")
+    clients.extend([fast, slow])
+    stalled = slow.sio.eio.ws._writer.transport
+    stalled.get_extra_info("socket").setsockopt(so.SOL_SOCKET, so.SO_RCVBUF, 4096)
+    stalled.pause_reading()
+    text = "x" * 8000
+    with caplog.at_level(logging.WARNING, logger="gridhub.fanout"):
+        for i in range(125):  # 1 MB to the stalled socket, none of it awaiting anything
+            await node.sio.emit("seq", {"i": i, "t": text}, to=node.sids["slow"])
+        assert node.stats.slow_disconnects == 1  # already, within the turn
+        sid, _ = await asyncio.wait_for(node.gone.get(), WAIT)
+    stalled.resume_reading()
+    assert sid == node.sids["slow"]
+    assert any("slow consumer disconnected" in r.getMessage() for r in caplog.records)
+    await node.sio.emit("after", 1, to=ROOM)
+    assert await fast.take(1) == [("after", 1)]
 
 
 async def test_rooms_across_two_nodes_on_redis(
