@@ -71,7 +71,8 @@ def parser() -> argparse.ArgumentParser:
         "--receivers",
         choices=RECEIVER_KINDS,
         default="raw",
-        help="fan-out receivers: raw engine.io clients (cheap) or python-socketio clients",
+        help="fan-out receivers: raw (engine.io framed by hand, cheapest), aiohttp (engine.io "
+        "on aiohttp's WebSocket client) or socketio (python-socketio clients)",
     )
     r.add_argument("--duration", type=float, help="override duration_s")
     r.add_argument("--processes", type=int, help="override processes (client processes)")

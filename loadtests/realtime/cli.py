@@ -55,7 +55,8 @@ def parser() -> argparse.ArgumentParser:
         "--receivers",
         choices=RECEIVER_KINDS,
         default="raw",
-        help="fan-out receivers: raw engine.io clients (cheap) or python-socketio clients",
+        help="fan-out receivers: raw (engine.io framed by hand, cheapest), aiohttp (engine.io "
+        "on aiohttp's WebSocket client) or socketio (python-socketio clients)",
     )
     p.add_argument("--accounts", type=int, default=510, help="bench accounts to sign in")
     p.add_argument("--data-dir", type=Path, default=None, help="bench data dir (kept)")

@@ -1,9 +1,14 @@
 """Receiver modes of the fan-out driver, and the generator-bound mark.
 
-``raw`` (the default): :class:`~loadtests.realtime.lean.LeanSocket` — one aiohttp WebSocket
-speaking Engine.IO v4 / Socket.IO v5 by hand (open, ``40`` connect with the token, pong, acks).
-While the run is measured a delivery costs the generator one list append of the raw frame and
-its arrival time: no JSON decoding; frames are parsed after the measured window.
+``raw`` (the default): :class:`~loadtests.realtime.wire.WireReceiver` — an asyncio protocol on
+a TCP connection doing the WebSocket upgrade and framing itself and speaking Engine.IO v4 /
+Socket.IO v5 by hand (``40`` connect with the token, pongs). While the run is measured, the
+frames of each chunk the kernel hands over are cut out in one pass and each event costs one
+list append of its bytes with the chunk's arrival time; frames are parsed after the window.
+
+``aiohttp``: :class:`~loadtests.realtime.lean.LeanSocket` — the same protocol over aiohttp's
+WebSocket client (a reader task, a message object per frame): about five times the generator
+CPU per frame of ``raw``, which made the generator the limit of the fan-out comparisons.
 
 ``socketio``: a python-socketio ``AsyncClient`` per receiver (full packet decoding, handler
 dispatch), for comparison: it shows how much a heavyweight client costs the generator.
@@ -21,8 +26,9 @@ import aiohttp
 import socketio
 
 from loadtests.realtime.lean import LeanSocket
+from loadtests.realtime.wire import open_wire_receiver
 
-RECEIVER_KINDS = ("raw", "socketio")
+RECEIVER_KINDS = ("raw", "aiohttp", "socketio")
 GENERATOR_BOUND_PCT = 80.0  # the generator's core above this: the figures measure the generator
 
 
@@ -74,13 +80,17 @@ class SioReceiver:
 
 
 async def open_receiver(http: aiohttp.ClientSession, url: str, token: str, kind: str) -> Receiver:
-    """A connected receiver of ``kind`` (``raw`` or ``socketio``) collecting into ``raw_sink``."""
+    """A connected receiver of ``kind`` (see ``RECEIVER_KINDS``) collecting into ``raw_sink``."""
     if kind == "socketio":
         sio = SioReceiver(http)
         await sio.connect(url, token)
         sio.raw_sink = []
         return sio
-    if kind != "raw":
+    if kind == "raw":
+        wire = await open_wire_receiver(url, {"token": token})
+        wire.raw_sink = []
+        return wire
+    if kind != "aiohttp":
         raise ValueError(f"receivers must be one of {RECEIVER_KINDS}, not {kind!r}")
     lean = LeanSocket(http, url)
     await lean.connect({"token": token})

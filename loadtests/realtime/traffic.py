@@ -22,6 +22,7 @@ import aiohttp
 from loadtests.realtime.lean import LeanSocket, split_event
 from loadtests.realtime.receivers import Receiver, open_receiver
 from loadtests.realtime.servers import cpu_mark, cpu_usage
+from loadtests.realtime.wire import event_args
 
 CALL_TIMEOUT_S = 15.0
 IDLE_TIMEOUT_S = 15.0
@@ -41,7 +42,7 @@ class Plan:
     parallel: int = 100
     server_pid: int = 0
     receiver_urls: tuple[str, ...] = ()  # spread receivers over these nodes (cluster runs)
-    receivers: str = "raw"  # raw engine.io clients, or python-socketio clients
+    receivers: str = "raw"  # see loadtests.realtime.receivers.RECEIVER_KINDS
 
 
 @dataclass
@@ -162,7 +163,8 @@ def parse_deliveries(receivers: list[Receiver], tag: str, count: int) -> Receive
         seqs: list[int] = []
         offsets: list[int] = []
         for at, packet in sock.raw_sink or ():
-            args = split_event(packet)[1] if isinstance(packet, str) else packet
+            args = event_args(packet) if isinstance(packet, bytes) else packet
+            args = split_event(args)[1] if isinstance(args, str) else args
             message = args[1] if len(args) > 1 and args[0] == "channel.message" else None
             if not message or not str(message.get("client_msg_id", "")).startswith(tag + "-"):
                 continue

@@ -1,7 +1,7 @@
 """Receiver modes of the fan-out driver against a real hub on loopback (small counts).
 
-Raw engine.io receivers and python-socketio receivers both get every message exactly once and
-in send order; the generator's CPU is reported and a run above 80 % of a core is marked
+Hand-framed engine.io receivers (`raw`), engine.io receivers on aiohttp's WebSocket client and
+python-socketio receivers all get every message exactly once and in send order; the generator's CPU is reported and a run above 80 % of a core is marked
 generator-bound. Here the hub runs in the test's own process, so the "generator" CPU figure
 includes the hub: only its presence and range are checked, never its size.
 """
@@ -30,7 +30,9 @@ async def run_plan(start_hub: StartHub, mode: str, receivers: int, messages: int
     return figures(*await drive(plan), plan)
 
 
-@pytest.mark.parametrize(("mode", "receivers", "messages"), [("raw", 20, 50), ("socketio", 5, 20)])
+@pytest.mark.parametrize(
+    ("mode", "receivers", "messages"), [("raw", 20, 50), ("aiohttp", 10, 30), ("socketio", 5, 20)]
+)
 async def test_every_receiver_gets_every_message_once_in_order(
     start_hub: StartHub, mode: str, receivers: int, messages: int
 ) -> None:
@@ -56,6 +58,7 @@ def test_both_tools_take_the_receiver_mode() -> None:
     bench = bench_parser()
     assert bench.parse_args(["fanout"]).receivers == "raw"
     assert bench.parse_args(["fanout", "--receivers", "socketio"]).receivers == "socketio"
+    assert bench.parse_args(["fanout", "--receivers", "aiohttp"]).receivers == "aiohttp"
     load = load_parser()
     assert load.parse_args(["run", "x", "--receivers", "socketio"]).receivers == "socketio"
     assert load.parse_args(["run", "x"]).receivers == "raw"
