@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from hub.access import Principal
+from storage.appends import append_row
 from storage.models import AuditEntry
 from storage.sql import utcnow
 
@@ -76,10 +77,12 @@ def append(
     target_id: object,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Like `record`, for a synchronous transaction body: the row is inserted at once (a Core
-    statement, no unit of work), so it stays even if the body expunges its session's objects;
-    it commits or rolls back with the body's transaction all the same."""
-    session.execute(_INSERT, _columns(actor, action, target_type, target_id, details))
+    """Like `record`, for a synchronous transaction body: a Core statement, no unit of work, so
+    the row stays even if the body expunges its session's objects. It is inserted at once, or
+    with the transaction's other appended rows just before its commit where the transaction
+    collects them (`storage.appends`: a group commit's batch); either way it commits or rolls
+    back with the body's transaction, and names the request of the context it is called in."""
+    append_row(session, _INSERT, _columns(actor, action, target_type, target_id, details))
 
 
 def _columns(

@@ -76,6 +76,7 @@ from hub.ui import (
     ScreenPanel,
 )
 from hub.web import Call, Router
+from storage.appends import Appends, append_row, settle_rows
 from storage.batch_writer import sqlite_connect
 from storage.sql import Base, UTCDateTime, utcnow
 
@@ -86,6 +87,7 @@ __all__ = [
     "STAFF_ROLES",
     "SYSTEM",
     "Actor",
+    "Appends",
     "Audience",
     "AuditView",
     "Base",
@@ -149,6 +151,7 @@ __all__ = [
     "TooManyRequests",
     "UTCDateTime",
     "admin_only",
+    "append_row",
     "client_address",
     "decode_json",
     "decode_msgpack",
@@ -162,6 +165,7 @@ __all__ = [
     "require_admin",
     "require_role",
     "require_scope",
+    "settle_rows",
     "signed_in",
     "sniff",
     "sqlite_connect",

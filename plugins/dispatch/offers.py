@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from hub.sdk import PluginContext
+from hub.sdk import PluginContext, settle_rows
 from plugins.dispatch import rows, store
 from plugins.dispatch.effects import Change
 from plugins.dispatch.lifecycle import RULES, Action, State
@@ -83,6 +83,7 @@ class Offers:
 
 
 def _seen(session: Session, incident_id: int, key: str) -> bool:
+    settle_rows(session, ("event", incident_id))  # a batch-mate's line may still be queued
     lines = session.scalars(
         select(Event.data).where(
             Event.incident_id == incident_id, Event.action.in_(("handle", "close", "comment"))

@@ -3,7 +3,10 @@
 On SQLite the whole transaction runs on the writer thread (one hand-over per transaction
 instead of three or four per statement); on PostgreSQL in a greenlet on the event loop
 (`AsyncSession.run_sync`). The rows every action appends are prebuilt Core statements: no unit
-of work, no statement construction or cache-key generation per call.
+of work, no statement construction or cache-key generation per call. In a group-committed batch
+they are queued (`append_row`) and written per table in one statement just before the commit;
+a body that reads an incident's stage records or involvement settles that incident's queued
+rows first (`settle_rows`), so it sees its batch-mates' rows as it would see committed ones.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from hub.sdk import Base, NotFound
+from hub.sdk import Base, NotFound, append_row, settle_rows
 from plugins.dispatch.models import Assignment, Category, Department, Event, Incident, Involved
 from plugins.dispatch.models import Stage as StageRow
 
@@ -93,6 +96,7 @@ def departments(session: Session) -> dict[str, Department]:
 
 def involved(session: Session, incident_id: int) -> list[int]:
     """The people actively involved (those notified of every change)."""
+    settle_rows(session, ("involved", incident_id))
     found = session.execute(INVOLVED_ROLES, {"incident": incident_id})
     return sorted(int(person_id) for person_id, _role, active in found if active)
 
@@ -106,6 +110,7 @@ def involve(
     """
     roles: dict[int, str] = {}
     if not new:
+        settle_rows(session, ("involved", incident_id))
         found = session.execute(INVOLVED_ROLES, {"incident": incident_id})
         roles = {int(person_id): str(role) for person_id, role, _active in found}
     added = [p for p in people if p != 0 and p not in roles]  # 0: the automatic principal
@@ -113,9 +118,9 @@ def involve(
         p for p, role in people.items()
         if p in roles and role == "assignee" and roles[p] != "assignee"
     ]  # fmt: skip
-    if added:
-        rows = [{"incident_id": incident_id, "person_id": p, "role": people[p]} for p in added]
-        session.execute(INSERT_INVOLVED, rows)
+    for p in added:
+        row = {"incident_id": incident_id, "person_id": p, "role": people[p]}
+        append_row(session, INSERT_INVOLVED, row, ("involved", incident_id))
     if promoted:
         session.execute(PROMOTE, {"incident": incident_id, "people": promoted})
     return sorted({*roles, *added}), added
@@ -123,6 +128,7 @@ def involve(
 
 def retire_assignees(session: Session, incident_id: int) -> None:
     """The incident's assignees stop counting as such (they stay involved, as watchers)."""
+    settle_rows(session, ("involved", incident_id))
     session.execute(RETIRE, {"incident": incident_id})
 
 
@@ -132,6 +138,7 @@ def record_stage(
     """Close the stage record that was open and open one for the incident's current stage."""
     if not new:
         ended = incident.stage_started_at or now_utc().timestamp()
+        settle_rows(session, ("stage", incident.id))
         session.execute(CLOSE_STAGE, {"incident": incident.id, "ended": ended})
     if incident.stage is None:
         return
@@ -142,7 +149,7 @@ def record_stage(
         "unit_grid_id": incident.level_grid_id, "unit_person_id": person_id,
         "started_at": incident.stage_started_at, "deadline": incident.stage_deadline,
     }  # fmt: skip
-    session.execute(INSERT_STAGE, row)
+    append_row(session, INSERT_STAGE, row, ("stage", incident.id))
 
 
 def add_event(
@@ -160,4 +167,4 @@ def add_event(
         "to_state": incident.state, "actor_id": actor[0], "actor": actor[1], "at": now_utc(),
         "note": note, "data": data or {},
     }  # fmt: skip
-    session.execute(INSERT_EVENT, row)
+    append_row(session, INSERT_EVENT, row, ("event", incident.id))  # read: offers._seen

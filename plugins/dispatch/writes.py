@@ -32,11 +32,11 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.sdk import sqlite_connect
+from hub.sdk import Appends, sqlite_connect
 
 T = TypeVar("T")
 
@@ -55,6 +55,7 @@ BATCH = 16  # bodies per group-committed transaction (the loop waits while one r
 # behind where one transaction per write did not; 24 keep about as many statements in flight.
 PG_WRITERS = 24
 PG_BATCH = 16  # PostgreSQL: bodies per transaction
+COMMITTING = "dispatch.committing"  # session.info: the COMMIT was sent (no re-run after that)
 Queued = tuple[Callable[[Session], Any], "asyncio.Future[Any]"]
 
 
@@ -77,7 +78,9 @@ class Writes:
         self._committer: asyncio.Task[None] | None = None
         self._beside: list[tuple[Callable[[], Awaitable[Any]], asyncio.Future[Any]]] = []
         self._besider: asyncio.Task[None] | None = None
-        self._group = PostgresGroup(sessions) if bind is not None and not single else None
+        self._group = None
+        if bind is not None and not single:
+            self._group = PostgresGroup(_writer_sessions(sessions), own_engine=True)
 
     @property
     def serialised(self) -> bool:
@@ -201,19 +204,28 @@ class PostgresGroup:
     `batch`) into one transaction on a pooled connection. Unloaded, a body is a transaction of
     its own at once (no lingering); loaded, the queue grows while the writers are busy and the
     next batches carry it. Batches in flight lock different rows unless two requests touch the
-    same incident, and then the later one waits for the earlier commit, as it would alone."""
+    same incident, and then the later one waits for the earlier commit, as it would alone.
+
+    The writers' connections are not pinged on checkout (a round trip per batch): a batch that
+    finds its connection broken before its COMMIT was sent has nothing committed, and is run
+    once more on a new connection; if that fails too (or the COMMIT itself failed), its callers
+    get the error."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         writers: int = PG_WRITERS,
         batch: int = PG_BATCH,
+        *,
+        own_engine: bool = False,
     ) -> None:
         self._sessions, self._writers, self._batch = sessions, writers, batch
+        self._own_engine = own_engine  # disposed by `close`
         self._queue: list[Queued] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches = 0  # transactions committed (or failed), for tests and profiles
         self.bodies = 0
+        self.retried = 0  # batches run again after a broken connection
 
     async def run(self, body: Callable[[Session], T]) -> T:
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -229,10 +241,7 @@ class PostgresGroup:
         while self._queue:
             batch, self._queue = self._queue[: self._batch], self._queue[self._batch :]
             try:
-                async with self._sessions() as session:
-                    outcomes = await session.run_sync(_optimistic_batch, batch)
-            except Exception as exc:  # no connection, or the commit failed: none of it
-                outcomes = [_Failed(exc)] * len(batch)
+                outcomes = await self._transaction(batch)
             except BaseException:  # cancelled (shutdown): committed or not, nobody is told "ok"
                 for _body, done in batch:
                     done.cancel()
@@ -241,27 +250,66 @@ class PostgresGroup:
             for (_body, done), outcome in zip(batch, outcomes, strict=True):
                 _settle(done, outcome)
 
+    async def _transaction(self, batch: list[Queued]) -> list[Any]:
+        """The batch's outcomes; run again once if its connection broke before the COMMIT."""
+        for attempt in range(2):
+            session = self._sessions()
+            try:
+                async with session:
+                    return await session.run_sync(_optimistic_batch, batch)
+            except Exception as exc:  # no connection, or the commit failed: none of it
+                if attempt or not _disconnected(exc) or session.sync_session.info.get(COMMITTING):
+                    return [_Failed(exc)] * len(batch)
+            self.retried += 1
+        raise RuntimeError("unreachable: the second attempt returns")
+
     async def close(self) -> None:
         """Let the batches queued and running finish (their callers are answered)."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        bind = self._sessions.kw.get("bind")
+        if self._own_engine and bind is not None:
+            await bind.dispose()
+
+
+def _writer_sessions(
+    sessions: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions like the hub's on an engine of the writers' own, without the hub's pre-ping on
+    every checkout. Its pool grows only to the writers busy at once (at most `PG_WRITERS`)."""
+    kw = dict(sessions.kw)
+    engine = create_async_engine(
+        kw.pop("bind").url, pool_size=PG_WRITERS, max_overflow=0, pool_pre_ping=False
+    )
+    return async_sessionmaker(engine, **kw)
+
+
+def _disconnected(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def _run_batch(session: Session, batch: list[Queued]) -> list[Any]:
     with session:
+        Appends.install(session)
         return _bodies_then_commit(session, batch)
 
 
 def _optimistic_batch(session: Session, batch: list[Queued]) -> list[Any]:
     """PostgreSQL: all bodies straight in the transaction, no savepoints (each would cost two
     round trips); if one raises, roll back and run the others again, each in a savepoint. The
-    bodies are functions of the database alone, so running one again is running it once."""
+    bodies are functions of the database alone, so running one again is running it once.
+    The rows the bodies only append (timeline, audit, ...) are queued and written just before
+    the commit, one statement per table for the whole batch (`Appends`)."""
+    appends = Appends.install(session)
     outcomes: list[Any] = []
     for index, (body, _done) in enumerate(batch):
         try:
             outcomes.append(body(session))
         except Exception as exc:
+            if _disconnected(exc):
+                raise  # nothing of the batch is committed: the writer runs it again
             session.rollback()
+            appends.clear()
             failed = {index: _Failed(exc)}
             return _bodies_then_commit(session, batch, failed)
         session.expunge_all()
@@ -274,13 +322,15 @@ def _bodies_then_commit(
     """Each body in a savepoint of the session's transaction (a lone body needs none: it is the
     transaction), then one commit; returns what each returned or raised (wrapped in `_Failed`).
     `failed`: bodies that failed already, not run again. A failed commit raises: the caller
-    fails the whole batch."""
+    fails the whole batch. A failing body's queued rows are dropped with its savepoint."""
     failed = failed or {}
+    appends = Appends.of(session) or Appends.install(session)
     outcomes: list[Any] = []
     for index, (body, _done) in enumerate(batch):
         if index in failed:
             outcomes.append(failed[index])
             continue
+        mark = appends.mark()
         try:
             if len(batch) == 1:
                 outcomes.append(body(session))
@@ -288,17 +338,22 @@ def _bodies_then_commit(
             with session.begin_nested():
                 outcomes.append(body(session))
         except Exception as exc:
+            appends.undo(mark)
             outcomes.append(_Failed(exc))
         session.expunge_all()  # all flushed: the next body starts from an empty identity map
     return _committed(session, outcomes)
 
 
 def _committed(session: Session, outcomes: list[Any]) -> list[Any]:
-    """Commit unless every body failed; a commit that fails raises."""
+    """Write the queued rows and commit, unless every body failed; if either fails, it raises."""
+    appends = Appends.of(session)
     if all(isinstance(o, _Failed) for o in outcomes):
         session.rollback()
         return outcomes
     try:
+        if appends is not None:
+            appends.write(session)
+        session.info[COMMITTING] = True  # from here on, a broken connection may have committed
         session.commit()
     except Exception:
         # SQLite leaves the transaction open after a failed COMMIT (a deferred constraint):
