@@ -109,7 +109,6 @@ def encode(packet_class: Any, event: str, data: Any, namespace: str) -> Encoded:
     return Encoded(parts if isinstance(parts, list) else [parts])
 
 
-SKIP, QUEUE, WRITE = 0, 1, 2  # what a socket's first delivery of a loop turn does
 FLUSH_AT = 1 << 16  # bytes a socket may gather in one loop turn before they are written at once
 
 
@@ -118,7 +117,9 @@ class Sink:
     (python-engineio's, or the hub's lean one), is registered by engine.io sid while its
     handler runs, and gathers the bytes of one loop turn's emits for it (`pending`)."""
 
-    __slots__ = ("inner", "pending", "queue", "registry", "sid", "size", "socket", "transport")
+    __slots__ = (
+        "inner", "pending", "queue", "registry", "response", "sid", "size", "socket", "transport"
+    )  # fmt: skip
 
     def __init__(self, driver: Any, registry: dict[str, Sink], handler: Any, server: Any) -> None:
         self.inner = driver(handler, server)
@@ -127,6 +128,7 @@ class Sink:
         self.queue = self.socket.queue  # made with the socket, never replaced
         self.registry = registry
         self.transport: asyncio.Transport | None = None
+        self.response: Any = None  # the driver's WebSocket response, once it has one
         self.pending: list[bytes] | None = None  # None: nothing gathered this loop turn
         self.size = 0  # pending bytes plus what the transport held when gathering began
 
@@ -140,25 +142,18 @@ class Sink:
             if self.registry.get(self.sid) is self:
                 del self.registry[self.sid]
 
-    def state(self) -> int:
-        """SKIP a closing socket, QUEUE behind anything not yet written (or on a socket not
-        yet upgraded), else WRITE: its writer is parked on its empty queue."""
-        socket = self.socket
-        if socket.closing or socket.closed:
-            return SKIP
-        if not socket.upgraded or socket.upgrading or not _parked(self.queue):
-            return QUEUE
-        return WRITE if self.writable() else SKIP
-
     def writable(self) -> bool:
         """Neither the connection nor the WebSocket (either driver's response) is closing:
         aiohttp marks the response closed before it writes its close frame."""
-        inner = self.inner
-        response = getattr(inner, "_sock", None) or getattr(inner, "response", None)
+        response = self.response
+        if response is None:
+            inner = self.inner
+            response = getattr(inner, "_sock", None) or getattr(inner, "response", None)
+            if response is None:
+                return False
+            self.response = response
         transport = self.transport
-        if response is None or response.closed or transport is None:
-            return False
-        return not transport.is_closing()
+        return not response.closed and transport is not None and not transport.is_closing()
 
     def write(self) -> bool:
         """Write what was gathered (if the socket can still take it) as one write."""
@@ -216,11 +211,16 @@ class Fanout:
         self.stats.direct += direct
 
     def _gather(self, sink: Sink, encoded: Encoded) -> bool:
-        """A socket's first delivery this loop turn: start gathering, if its state allows."""
-        state = sink.state()
-        if state != WRITE:
-            if state == QUEUE:
-                self._enqueue(sink.sid, encoded)
+        """A socket's first delivery this loop turn: start gathering if its writer is parked on
+        its empty queue, queue behind what is not yet written (or until it is upgraded), skip a
+        closing socket."""
+        socket = sink.socket
+        if socket.closing or socket.closed:
+            return False
+        if not socket.upgraded or socket.upgrading or not _parked(sink.queue):
+            self._enqueue(sink.sid, encoded)
+            return False
+        if not sink.writable():
             return False
         assert sink.transport is not None
         sink.size = sink.transport.get_write_buffer_size() + len(encoded.wire)
@@ -305,7 +305,10 @@ def _parked(queue: Any) -> bool:
     if not queue.empty():
         return False
     getters = getattr(queue, "_getters", None) or ()  # asyncio.Queue's, or hub.lean_sockets'
-    return any(not getter.done() for getter in getters)
+    for getter in getters:  # noqa: SIM110  # a loop: any() and its generator cost more here
+        if not getter.done():
+            return True
+    return False
 
 
 class LocalFanout(socketio.AsyncManager):  # type: ignore[misc]  # untyped library
