@@ -18,8 +18,11 @@ release moves what it relies on.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 import engineio
@@ -80,6 +83,15 @@ class PacketQueue:
                 raise
         return self.get_nowait()
 
+    def park(self, wake: Callable[[asyncio.Future[None]], None]) -> None:
+        """Wait for the next item without a task: a getter future (what hub.fanout reads as
+        "the writer is parked on its empty queue") whose wake-up, a loop callback scheduled
+        by the put, calls `wake`."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter.add_done_callback(wake)
+        self._getters = self._getters or []
+        self._getters.append(waiter)
+
     def task_done(self) -> None:
         if self._unfinished <= 0:
             raise ValueError("task_done() called too many times")
@@ -117,8 +129,9 @@ class PacketQueue:
 
 
 class LeanWebSocket:
-    """python-engineio's aiohttp WebSocket driver, with the read timeout (ping interval plus
-    ping timeout) given to aiohttp, so no `wait_for` task wraps each read."""
+    """python-engineio's aiohttp WebSocket driver without a read timeout: a silent client is
+    found by its socket's pong deadline (`LeanSocket`), so a read costs no `wait_for` task and
+    no timeout object; only the upgrade's probe reads have a timeout."""
 
     def __init__(self, handler: SocketHandler, server: engineio.AsyncServer) -> None:
         self.handler = handler
@@ -127,10 +140,7 @@ class LeanWebSocket:
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         server = self.server
-        self.response = web.WebSocketResponse(
-            max_msg_size=server.max_http_buffer_size,
-            receive_timeout=server.ping_interval + server.ping_timeout,
-        )
+        self.response = web.WebSocketResponse(max_msg_size=server.max_http_buffer_size)
         await self.response.prepare(environ["aiohttp.request"])
         _let_go_of_handshake(environ, self.response)
         await self.handler(self)
@@ -143,18 +153,16 @@ class LeanWebSocket:
         else:
             await self.response.send_str(message)
 
-    async def wait(self) -> str | bytes | None:
-        """The next text or binary message; None once the client has gone, timed out, sent
-        something too large, or the connection failed."""
+    async def wait(self, silent_s: float | None = None) -> str | bytes | None:
+        """The next text or binary message; None once the client has gone, was silent for
+        `silent_s` seconds, sent something too large, or the connection failed. (The open
+        socket's read loop, `LeanSocket._websocket_handler`, reads inline: one frame less.)"""
         assert self.response is not None
         try:
-            msg = await self.response.receive()
-        except (TimeoutError, RuntimeError):  # silent past the read timeout, or closed
+            msg = await self.response.receive(silent_s)
+        except (TimeoutError, RuntimeError):  # silent for too long, or closed
             return None
-        if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
-            return None
-        data: str | bytes = msg.data
-        return None if len(data) > self.server.max_http_buffer_size else data
+        return _data(msg, self.server.max_http_buffer_size)
 
     async def close(self) -> None:
         assert self.response is not None
@@ -168,91 +176,205 @@ ENVIRON_KEPT = ("aiohttp.request", "REQUEST_METHOD", "PATH_INFO", "QUERY_STRING"
 def _let_go_of_handshake(environ: dict[str, Any], response: web.WebSocketResponse) -> None:
     """Once the 101 answer is written, drop what only the handshake needed but the socket would
     hold for its whole life: the answer's headers (the security headers among them: written
-    once, never read again) and environ's copies of the request headers, `HTTP_*` (python-
-    socketio keeps environ per socket; the request, headers and all, stays in it)."""
+    once, never read again), environ's copies of the request headers, `HTTP_*` (python-
+    socketio keeps environ per socket), and the connection's HTTP parser (`_let_go_of_request`)."""
     response.headers.clear()
     kept = {key: environ[key] for key in ENVIRON_KEPT if key in environ}
     environ.clear()  # in place: the frames of the request's handler share this dict
     environ.update(kept)
+    _let_go_of_request(environ["aiohttp.request"])
+
+
+def _let_go_of_request(request: web.BaseRequest) -> None:
+    """From the upgrade on, the WebSocket's parser reads the connection: its HTTP parser and
+    request queue, which aiohttp itself lets go only when the connection is lost, go now.
+    (aiohttp internals: tests/hub/test_lean_sockets.py checks they are still where they were.
+    The request's headers cannot go: aiohttp's `start` keeps the parsed message in a local.)"""
+    protocol = request.protocol
+    if protocol is not None and protocol._upgraded and protocol._payload_parser is not None:
+        protocol._parser = None
+        protocol._messages = EMPTY_QUEUE
+
+
+# aiohttp's request queue of an upgraded connection: read (for its length) but never added to.
+EMPTY_QUEUE: deque[Any] = deque(maxlen=0)
 
 
 class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio has no type hints
-    """An engine.io socket whose ping is a timer and whose WebSocket transport runs in the
-    request's own task plus one writer task. Adds no state: sockets are re-classed to it."""
+    """An engine.io socket whose ping and pong deadline are one loop timer and whose WebSocket
+    transport runs in the request's own task plus one writer task. Sockets are re-classed to
+    it when they connect."""
 
     last_ping: float | None  # python-engineio's attributes this class sets
     connected: bool
     upgraded: bool
     upgrading: bool
+    _timer: asyncio.TimerHandle | None = None  # the next ping, or the pong's deadline
+    _written: asyncio.Future[None] | None = None  # set once the writing is to end
 
     def schedule_ping(self) -> None:
-        if self.last_ping:  # the previous ping was answered
+        if self.last_ping:  # just connected, or the ping out was answered
             self.last_ping = None
-            asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping_due)
+            self._set_timer(self.server.ping_interval, self._ping_due)
 
     def _ping_due(self) -> None:
         if not self.closing and not self.closed:
             self.last_ping = time.time()
             self.queue.put_nowait(packet.Packet(packet.PING))
+            self._set_timer(self.server.ping_timeout, self._pong_overdue)
+
+    def _pong_overdue(self) -> None:
+        """No pong within the ping timeout: the client is gone (or stuck). Closed with the
+        reason python-engineio's own check gives ("ping timeout"); `close` ends the writer,
+        which closes the WebSocket (there is no read timeout to do it)."""
+        self._timer = None
+        if self.last_ping and not self.closing and not self.closed:
+            reason = self.server.reason.PING_TIMEOUT
+            _in_background(self.close(wait=False, abort=False, reason=reason))
+
+    def _set_timer(self, delay: float, callback: Callable[[], None]) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(delay, callback)
+
+    async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
+        ending = not self.closing and not self.closed
+        if self._timer is not None:  # a closed socket is not kept by its timer
+            self._timer.cancel()
+            self._timer = None
+        await super().close(wait=wait, abort=abort, reason=reason)
+        if ending and self.upgraded:
+            # The writer ends after what is queued (the CLOSE packet, if any: python-engineio
+            # leaves it out on a ping timeout) and closes the WebSocket. With no read timeout,
+            # a client that never closes its end is not waited for.
+            self._stop_writing()
+
+    async def _upgrade_websocket(self, environ: dict[str, Any]) -> WebSocketToRun:
+        """The WebSocket transport, handed back to `LeanEngineServer.handle_request` to run
+        there: python-engineio's request frames (and what they hold: the OPEN packet, the
+        parsed query) end instead of lasting as long as the connection."""
+        if self.upgraded:
+            raise OSError("Socket has been upgraded already")
+        driver = self.server._async["websocket"](self._websocket_handler, self.server)
+        return WebSocketToRun(self, driver, environ)
 
     async def _websocket_handler(self, ws: LeanWebSocket) -> None:
+        """The WebSocket transport: reads in this (the request's) task, inline, so an idle
+        socket's task is suspended in as few frames as can be; writes in a writer task that
+        exists only while there is something to write (`_write`)."""
         if self.connected:  # an upgrade from long-polling: probe first
             if not await self._upgrade_handshake(ws):
                 return
         else:
             self.connected = True
         self.upgraded = True
-        writer = asyncio.ensure_future(self._write(ws))
+        self._wake_writer(ws)  # for what was queued before (the OPEN packet, say)
+        assert ws.response is not None
+        response, limit = ws.response, self.server.max_http_buffer_size
         try:
-            await self._read(ws)
+            while True:
+                try:
+                    data = _data(await response.receive(), limit)
+                except RuntimeError:  # closed
+                    break
+                if data is None or not await self._take(data):
+                    break
         finally:
-            await self.queue.put(None)  # ends the writer after what is queued
             try:
-                await writer
+                await self._stop_writing()  # after what is queued; closes the WebSocket
             finally:  # also when aiohttp cancels this task as the connection goes
                 reason = self.server.reason.TRANSPORT_CLOSE
                 await self.close(wait=False, abort=True, reason=reason)
 
+    async def _take(self, data: str | bytes) -> bool:
+        """Hand a received packet to python-engineio; False once the socket is closed."""
+        try:
+            await self.receive(packet.Packet(encoded_packet=data))
+        except exceptions.SocketIsClosedError:
+            return False
+        except (exceptions.UnknownPacketError, ValueError, IndexError):
+            pass  # a packet we cannot read is dropped, as python-engineio does
+        except Exception:
+            self.server.logger.exception("engine.io receive failed")
+        return True
+
     async def _upgrade_handshake(self, ws: LeanWebSocket) -> bool:
         self.upgrading = True  # packets wait in the queue until the upgrade is done
+        limit = self.server.ping_interval + self.server.ping_timeout
         try:
-            probe = await ws.wait()
+            probe = await ws.wait(limit)
             if probe is None or _decode(probe) != (packet.PING, "probe"):
                 return False
             await ws.send(packet.Packet(packet.PONG, data="probe").encode())
             await self.queue.put(packet.Packet(packet.NOOP))  # ends the pending long-poll
-            upgrade = await ws.wait()
+            upgrade = await ws.wait(limit)
             return upgrade is not None and _decode(upgrade)[0] == packet.UPGRADE
         finally:
             self.upgrading = False
 
-    async def _read(self, ws: LeanWebSocket) -> None:
-        while (data := await ws.wait()) is not None:
-            try:
-                await self.receive(packet.Packet(encoded_packet=data))
-            except exceptions.SocketIsClosedError:
-                return
-            except (exceptions.UnknownPacketError, ValueError, IndexError):
-                continue  # a packet we cannot read is dropped, as python-engineio does
-            except Exception:
-                self.server.logger.exception("engine.io receive failed")
+    def _wake_writer(self, ws: LeanWebSocket, waiter: asyncio.Future[None] | None = None) -> None:
+        """Start a writer task: something was queued (`waiter`: the parked getter it woke)."""
+        if waiter is None or not waiter.cancelled():
+            _in_background(self._write(ws))
 
     async def _write(self, ws: LeanWebSocket) -> None:
-        """Send queued packets in order until the None the reader queues at its end. After a
-        failed send the rest is only taken off the queue, so `close(wait=True)` never waits
-        on a socket that cannot write."""
-        broken = False
-        while (pkt := await self.queue.get()) is not None:
-            self.queue.task_done()
-            if broken:
-                continue
+        """Send what is queued, in order, then park on the empty queue and end: the next put
+        starts a writer again (an idle socket has no writer task). A None ends the writing:
+        the WebSocket is closed. After a failed send the WebSocket is closed too, and the
+        rest only taken off the queue, so `close(wait=True)` never waits on a dead socket."""
+        queue = self.queue
+        while not queue.empty():
+            pkt = queue.get_nowait()
+            queue.task_done()
+            if pkt is None:
+                await self._close_websocket(ws)
+                return
             try:
                 await ws.send(pkt.encode())
-            except Exception:  # the connection broke: closing it ends the reader too
-                broken = True
+            except Exception:  # the connection broke (or is closed): closing ends the reader
                 await ws.close()
-        self.queue.task_done()
-        await ws.close()
+        queue.park(functools.partial(self._wake_writer, ws))
+
+    async def _close_websocket(self, ws: LeanWebSocket) -> None:
+        try:
+            await ws.close()
+        finally:
+            if self._written is not None and not self._written.done():
+                self._written.set_result(None)
+
+    def _stop_writing(self) -> asyncio.Future[None]:
+        """Queue the None that ends the writing (once) and return the future the writer
+        resolves when it has closed the WebSocket, after what was queued before."""
+        if self._written is None:
+            self._written = asyncio.get_running_loop().create_future()
+            self.queue.put_nowait(None)
+        return self._written
+
+
+def _data(msg: Any, limit: int) -> str | bytes | None:
+    """A text or binary message's data; None for anything else (close, error) or too large."""
+    if msg.type is not WSMsgType.TEXT and msg.type is not WSMsgType.BINARY:
+        return None
+    data: str | bytes = msg.data
+    return None if len(data) > limit else data
+
+
+@dataclass(slots=True)
+class WebSocketToRun:
+    """A WebSocket transport python-engineio's request handling returned instead of running."""
+
+    socket: LeanSocket
+    driver: Any  # the server's websocket driver: hub.fanout's TrackedWebSocket(LeanWebSocket)
+    environ: dict[str, Any]
+
+
+_BACKGROUND: set[asyncio.Future[Any]] = set()  # the loop keeps only weak references to tasks
+
+
+def _in_background(work: Coroutine[Any, Any, Any]) -> None:
+    task = asyncio.ensure_future(work)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
 
 
 def _decode(data: str | bytes) -> tuple[int, Any]:
@@ -283,6 +405,20 @@ class LeanEngineServer(engineio.AsyncServer):  # type: ignore[misc]
             if type(sock) is AsyncSocket:
                 sock.__class__ = LeanSocket
         return await super()._trigger_event(event, *args, **kwargs)
+
+    async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
+        """python-engineio's request handling; a WebSocket it hands back (`LeanSocket.
+        _upgrade_websocket`) runs here, in one frame, for as long as the connection lasts."""
+        answer = await super().handle_request(*args, **kwargs)
+        if type(answer) is not WebSocketToRun:
+            return answer
+        sock, running = answer.socket, answer.driver(answer.environ)
+        del answer
+        try:
+            return await running
+        finally:  # what python-engineio does once its WebSocket handler returns
+            if sock.closed and self.sockets.get(sock.sid) is sock:
+                del self.sockets[sock.sid]
 
 
 class LeanServer(socketio.AsyncServer):  # type: ignore[misc]

@@ -84,6 +84,20 @@ def _coro_name(task: asyncio.Task[Any]) -> str:
     return str(getattr(task.get_coro(), "__qualname__", ""))
 
 
+def _await_chain(task: asyncio.Task[Any]) -> list[Any]:
+    """The coroutines a task is suspended in, outermost first."""
+    chain: list[Any] = []
+    coro: Any = task.get_coro()
+    while coro is not None and hasattr(coro, "cr_frame"):
+        chain.append(coro)
+        coro = getattr(coro, "cr_await", None)
+    return chain
+
+
+def _names(chain: list[Any]) -> list[str]:
+    return [str(getattr(coro, "__qualname__", "")) for coro in chain]
+
+
 def _coro_self(task: asyncio.Task[Any]) -> Any:
     frame = getattr(task.get_coro(), "cr_frame", None)
     return frame.f_locals.get("self") if frame is not None else None
@@ -103,24 +117,50 @@ async def test_pings_come_from_a_timer_and_the_socket_keeps_working(
     await raw.ws.close()
 
 
+def record_disconnect_reasons(client: Client) -> tuple[list[Any], asyncio.Event]:
+    """Every socket.io disconnect's reason, as python-socketio hands it to the hub."""
+    sio = client.app[REALTIME].sio
+    original = sio.handlers["/"]["disconnect"]
+    reasons: list[Any] = []
+    gone = asyncio.Event()
+
+    async def disconnect(sid: str, reason: Any = None) -> None:
+        reasons.append(reason)
+        await original(sid, reason)
+        gone.set()
+
+    sio.on("disconnect", disconnect)
+    return reasons, gone
+
+
 async def test_a_socket_that_stops_answering_pings_is_closed(
     start_hub: StartHub, raw_open: Any
 ) -> None:
     client = (await start_hub(realtime=FAST_PINGS)).client
-    gone = asyncio.Event()
-
-    async def disconnected(_conn: Any) -> None:
-        gone.set()
-
-    client.app[REALTIME].on_disconnected(disconnected)
+    reasons, gone = record_disconnect_reasons(client)
     raw = await raw_open(client, await login(client, "w01"))
     assert await raw.frame() == "2"  # not answered
     while (text := await raw.frame()) is not None:  # the server ends it (a close packet first)
         assert text in ("1", "2"), text
     await asyncio.wait_for(gone.wait(), WAIT)  # and the hub saw the socket go
+    assert reasons == [client.app[REALTIME].sio.reason.PING_TIMEOUT]
 
 
-async def test_an_idle_socket_holds_a_timer_one_writer_and_an_empty_queue(
+async def test_a_socket_the_server_closes_is_closed_without_waiting_for_the_client(
+    client: Client, raw_open: Any
+) -> None:
+    # Default pings (25 s) and a client that never closes its end: only the server's own
+    # close can end the connection within the test's wait (there is no read timeout).
+    raw = await raw_open(client, await login(client, "w01"))
+    (sock,) = hub_sockets(client)
+    await client.app[REALTIME].sio.eio.disconnect(sock.sid)
+    assert await raw.frame() == "1"  # engine.io's CLOSE packet, then the WebSocket closes
+    assert await raw.frame() is None
+    assert raw.ws.closed
+    assert hub_sockets(client) == []
+
+
+async def test_an_idle_socket_holds_a_timer_a_parked_queue_and_a_short_read(
     client: Client, raw_open: Any
 ) -> None:
     token = await login(client, "w01")
@@ -132,18 +172,38 @@ async def test_an_idle_socket_holds_a_timer_one_writer_and_an_empty_queue(
     for sock in sockets:
         assert type(sock) is LeanSocket
         assert sock.upgraded
+        assert sock._timer is not None  # the next ping (or the pong's deadline): one timer
         assert type(sock.queue) is PacketQueue
         assert sock.queue.empty()
         assert not hasattr(sock.queue, "__dict__")  # slots: no dict per socket
     # engine.io's environ keeps the request, not its copies of the request's headers
+    # and the connection's HTTP parser is let go (the WebSocket's parser reads it now)
     for environ in client.app[REALTIME].sio.environ.values():
         assert set(environ) <= set(ENVIRON_KEPT)
-        assert "aiohttp.request" in environ
+        request = environ["aiohttp.request"]
+        assert request.protocol._parser is None
+        assert not request.protocol._messages
     tasks = asyncio.all_tasks()
-    owners = [_coro_self(t) for t in tasks if _coro_name(t) == "LeanSocket._write"]
-    assert [sum(o is sock for o in owners) for sock in sockets] == [1, 1, 1]  # a writer each
+    # No writer task while there is nothing to write: each queue holds the parked getter
+    # whose wake-up starts one (hub.fanout reads it as "the writer is parked").
+    assert not [t for t in tasks if _coro_name(t) == "LeanSocket._write"]
+    for sock in sockets:
+        assert sock.queue._getters is not None
+        assert [g.done() for g in sock.queue._getters] == [False]
     # python-engineio's own per-socket tasks are not there: no ping task, no wait_for wrappers.
     assert not [t for t in tasks if _coro_name(t) in ENGINEIO_SOCKET_TASKS]
+    # Each socket's request task reads in a short chain: python-engineio's request frames
+    # (holding the OPEN packet and the parsed query) have ended, and no read has a timeout.
+    readers = [c for c in map(_await_chain, tasks) if "LeanSocket._websocket_handler" in _names(c)]
+    assert len(readers) == 3
+    for chain in readers:
+        names = _names(chain)
+        assert "LeanEngineServer.handle_request" in names
+        assert not {"AsyncServer.handle_request", "AsyncServer._handle_connect"} & set(names)
+        assert "AsyncSocket.handle_get_request" not in names
+        assert names[names.index("LeanSocket._websocket_handler") + 1].endswith(".receive")
+        (handler,) = [c for c in chain if c.__qualname__ == "LeanSocket._websocket_handler"]
+        assert handler.cr_frame.f_locals["response"]._receive_timeout is None
     for raw in raws:
         await raw.ws.close()
 
