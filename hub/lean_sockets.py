@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -31,6 +33,7 @@ from aiohttp import WSMsgType, web
 from engineio import exceptions, packet
 from engineio.async_socket import AsyncSocket
 
+log = logging.getLogger("gridhub.engineio")
 SocketHandler = Any  # the bound `_websocket_handler` python-engineio passes to its driver
 
 
@@ -201,47 +204,49 @@ EMPTY_QUEUE: deque[Any] = deque(maxlen=0)
 
 
 class LeanSocket(AsyncSocket):  # type: ignore[misc]  # python-engineio has no type hints
-    """An engine.io socket whose ping and pong deadline are one loop timer and whose WebSocket
-    transport runs in the request's own task plus one writer task. Sockets are re-classed to
-    it when they connect."""
+    """An engine.io socket whose next ping and pong deadline wait on the server's `PingClock`
+    and whose WebSocket transport runs in the request's own task (plus a writer task while
+    there is something to write). Sockets are re-classed to it when they connect."""
 
     last_ping: float | None  # python-engineio's attributes this class sets
     connected: bool
     upgraded: bool
     upgrading: bool
-    _timer: asyncio.TimerHandle | None = None  # the next ping, or the pong's deadline
+    _slot: int | None = None  # the PingClock tick of its next ping, or of the pong's deadline
     _written: asyncio.Future[None] | None = None  # set once the writing is to end
 
     def schedule_ping(self) -> None:
         if self.last_ping:  # just connected, or the ping out was answered
             self.last_ping = None
-            self._set_timer(self.server.ping_interval, self._ping_due)
+            self._wait(self.server.ping_interval)
 
-    def _ping_due(self) -> None:
-        if not self.closing and not self.closed:
+    def due(self) -> None:
+        """`PingClock`'s call: the next ping is due, or, with a ping out, the pong's deadline
+        has passed: the client is gone (or stuck). That socket is closed with the reason
+        python-engineio's own check gives ("ping timeout"); `close` ends the writer, which
+        closes the WebSocket (there is no read timeout to do it)."""
+        self._slot = None
+        if self.closing or self.closed:
+            return
+        if self.last_ping is None:
             self.last_ping = time.time()
             self.queue.put_nowait(packet.Packet(packet.PING))
-            self._set_timer(self.server.ping_timeout, self._pong_overdue)
-
-    def _pong_overdue(self) -> None:
-        """No pong within the ping timeout: the client is gone (or stuck). Closed with the
-        reason python-engineio's own check gives ("ping timeout"); `close` ends the writer,
-        which closes the WebSocket (there is no read timeout to do it)."""
-        self._timer = None
-        if self.last_ping and not self.closing and not self.closed:
+            self._wait(self.server.ping_timeout)
+        else:
             reason = self.server.reason.PING_TIMEOUT
             _in_background(self.close(wait=False, abort=False, reason=reason))
 
-    def _set_timer(self, delay: float, callback: Callable[[], None]) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(delay, callback)
+    def _wait(self, delay: float) -> None:
+        clock: PingClock = self.server.clock
+        if self._slot is not None:
+            clock.discard(self, self._slot)
+        self._slot = clock.add(self, delay)
 
     async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
         ending = not self.closing and not self.closed
-        if self._timer is not None:  # a closed socket is not kept by its timer
-            self._timer.cancel()
-            self._timer = None
+        if self._slot is not None:  # a closed socket is not kept by the clock
+            self.server.clock.discard(self, self._slot)
+            self._slot = None
         await super().close(wait=wait, abort=abort, reason=reason)
         if ending and self.upgraded:
             # The writer ends after what is queued (the CLOSE packet, if any: python-engineio
@@ -385,6 +390,56 @@ def _decode(data: str | bytes) -> tuple[int, Any]:
     return (pkt.packet_type, pkt.data)
 
 
+class PingClock:
+    """Every socket's next ping and pong deadline on one loop timer. A timer per socket costs
+    about 0.5 KB at rest (uvloop's handle, its libuv timer, the callback); here a waiting
+    socket is an entry in the set of the tick it waits for (deadlines are rounded up to
+    the tick), and the timer is armed for the earliest tick with sockets."""
+
+    __slots__ = ("_due", "_next", "_timer", "tick")
+
+    def __init__(self, tick: float) -> None:
+        self.tick = tick
+        self._due: dict[int, set[LeanSocket]] = {}
+        self._next = 0  # the tick the timer is armed for
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, sock: LeanSocket, delay: float) -> int:
+        """Call `sock.due()` after `delay` seconds (up to a tick later); returns its tick."""
+        loop = asyncio.get_running_loop()
+        slot = math.ceil((loop.time() + delay) / self.tick)
+        self._due.setdefault(slot, set()).add(sock)
+        if self._timer is None or slot < self._next:
+            self._arm(loop, slot)
+        return slot
+
+    def discard(self, sock: LeanSocket, slot: int) -> None:
+        waiting = self._due.get(slot)
+        if waiting is not None:
+            waiting.discard(sock)
+            if not waiting:
+                del self._due[slot]
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, slot: int) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._next = slot
+        self._timer = loop.call_at(slot * self.tick, self._fire)
+
+    def _fire(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._timer = None
+        now = max(self._next, math.floor(loop.time() / self.tick))
+        for slot in sorted(slot for slot in self._due if slot <= now):
+            for sock in self._due.pop(slot):
+                try:
+                    sock.due()  # may wait again, for a later tick
+                except Exception:  # one socket's failure must not stop the others' pings
+                    log.exception("engine.io ping failed", extra={"sid": sock.sid})
+        if self._due and (self._timer is None or min(self._due) < self._next):
+            self._arm(loop, min(self._due))
+
+
 class LeanEngineServer(engineio.AsyncServer):  # type: ignore[misc]
     """python-engineio's server making `LeanSocket`s with `PacketQueue`s."""
 
@@ -393,6 +448,8 @@ class LeanEngineServer(engineio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._async = {**self._async, "websocket": LeanWebSocket}  # the table is shared
+        # Pings and pong deadlines up to a second late (less with short test intervals).
+        self.clock = PingClock(min(1.0, self.ping_interval / 4, self.ping_timeout / 4))
 
     def create_queue(self, *args: Any, **kwargs: Any) -> PacketQueue:
         return PacketQueue()

@@ -17,7 +17,7 @@ import pytest
 from aiohttp import WSMsgType
 
 from hub.keys import REALTIME
-from hub.lean_sockets import ENVIRON_KEPT, LeanSocket, PacketQueue
+from hub.lean_sockets import ENVIRON_KEPT, LeanSocket, PacketQueue, PingClock
 from hub.testing.clients import WAIT_S as WAIT
 from tests.hub.conftest import Client, StartHub, login
 
@@ -172,7 +172,7 @@ async def test_an_idle_socket_holds_a_timer_a_parked_queue_and_a_short_read(
     for sock in sockets:
         assert type(sock) is LeanSocket
         assert sock.upgraded
-        assert sock._timer is not None  # the next ping (or the pong's deadline): one timer
+        assert sock._slot is not None  # waits on the server's clock for its next ping
         assert type(sock.queue) is PacketQueue
         assert sock.queue.empty()
         assert not hasattr(sock.queue, "__dict__")  # slots: no dict per socket
@@ -258,3 +258,26 @@ async def test_a_cancelled_get_passes_its_wake_up_on() -> None:
     first.cancel()  # ...which is cancelled before it runs
     assert await asyncio.wait_for(second, WAIT) == "x"
     assert queue.empty()
+
+
+async def test_the_ping_clock_calls_each_socket_once_in_tick_order() -> None:
+    clock = PingClock(0.01)
+    called: list[str] = []
+    all_called = asyncio.Event()
+
+    class Waiting:
+        def __init__(self, sid: str) -> None:
+            self.sid = sid
+
+        def due(self) -> None:
+            called.append(self.sid)
+            if len(called) == 3:
+                all_called.set()
+
+    late, early, dropped, middle = (Waiting(sid) for sid in ("late", "early", "dropped", "mid"))
+    clock.add(late, 0.08)  # type: ignore[arg-type]  # anything with due() and sid
+    clock.add(early, 0.02)  # type: ignore[arg-type]
+    clock.discard(dropped, clock.add(dropped, 0.03))  # type: ignore[arg-type]
+    clock.add(middle, 0.05)  # type: ignore[arg-type]
+    await asyncio.wait_for(all_called.wait(), WAIT)
+    assert called == ["early", "mid", "late"]
