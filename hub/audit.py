@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Select, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -66,7 +66,9 @@ def record(
     return entry
 
 
-_INSERT = insert(AuditEntry)
+# On the table, not the mapped class: many rows at once go as one Core executemany instead of
+# through the ORM's bulk insert (about half the cost of writing a batch's appended rows).
+_INSERT = insert(cast(Table, AuditEntry.__table__))
 
 
 def append(
