@@ -5,8 +5,10 @@ handler, a reader task wrapped in `asyncio.wait_for` (which makes a second task)
 also in `wait_for` (a third and fourth), and a ping task asleep for the ping interval; and an
 `asyncio.Queue` of four deques. At ten thousand sockets those are most of the memory a socket
 costs. Here the protocol stays the same (open, ping/pong, message, upgrade from polling, close),
-but an idle WebSocket socket holds its request handler (which reads), one writer task, a timer
-for the next ping and a queue that allocates storage only while packets wait.
+but an idle WebSocket socket holds its request's task (which reads, in as few frames as can be,
+without a read timeout: a missed pong closes the socket), a queue that allocates storage only
+while packets wait and whose parked getter starts a writer task when something is queued, and an
+entry in the server's one ping clock.
 
 With hub/fanout.py (which writes to these sockets' transports and queues), this module is where
 the hub relies on python-engineio's socket internals (`AsyncSocket`'s attributes, the `connect`
