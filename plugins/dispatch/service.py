@@ -293,7 +293,7 @@ class Incidents:
         body: ActionIn,
         lookup: actions.Lookup,
     ) -> Change:
-        incident = rows.load(session, incident_id)
+        incident, parts = rows.load_with_parts(session, incident_id)
         self._require_sight_in(session, who, incident)
         store.check_version(incident, body.version)
         rule = RULES[action]
@@ -306,8 +306,8 @@ class Incidents:
         if rule.needs_note and not body.note.strip():
             raise InvalidInput("incident.note_required", f"{action.value} needs a note")
         turn = actions.Turn(
-            session, who, self.index, incident, rows.assignments(session, incident.id),
-            body, lookup, self.config.command_levels, rule.target,
+            session, who, self.index, incident, parts, body, lookup,
+            self.config.command_levels, rule.target,
         )  # fmt: skip
         # Everything the action changes goes out in one flush: one action, one new version.
         with session.no_autoflush:
