@@ -185,7 +185,7 @@ async def test_a_batch_on_a_broken_connection_runs_again_on_a_new_one(
     assert writes._group is not None
     await writes.run(noted("first"))  # the writers' pool now holds an idle connection
     kill = (
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"  # gone on return
         " WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
     async with engine.begin() as conn:
