@@ -134,6 +134,7 @@ def build_app(
     )
     realtime.sio.attach(app)
     app[REALTIME] = realtime
+    app.on_shutdown.append(_end_sockets)  # before aiohttp waits for the running handlers
     for ctx in (
         _database,
         _bus,
@@ -287,6 +288,10 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     await chat.store.close()
     if heads is not None:
         await heads.journal.close()
+
+
+async def _end_sockets(app: web.Application) -> None:
+    await app[REALTIME].close_all_sockets()
 
 
 def _periodic(

@@ -132,9 +132,14 @@ def demo_basemap(output: Path) -> None:
     _draw_demo_base_map(output)
 
 
+# How long a stopping hub lets requests in flight finish before it cancels them (aiohttp's
+# default is 60 s). Sockets do not wait for it: they are closed as the shutdown begins.
+SHUTDOWN_GRACE_S = 15.0
+
+
 async def _serve(settings: Settings, *, demo: bool) -> None:
     app = build_app(settings)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S)
     await runner.setup()
     try:
         # The port opens only once the hub is ready (demo seeded, first admin made): that is

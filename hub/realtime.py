@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import sys
@@ -234,6 +235,20 @@ class Realtime:
         sids = [c.sid for c in self.connections.values() if c.principal.session_id == session_id]
         for sid in sids:
             await self._close(sid, code, message)
+
+    async def close_all_sockets(self) -> None:
+        """The hub is stopping: end every engine.io socket of this node. aiohttp's shutdown
+        waits, up to the runner's timeout, for every running handler, and a WebSocket's
+        handler runs as long as its socket is open: without this a hub with clients took its
+        whole shutdown timeout to stop. An engine.io close rather than a socket.io disconnect:
+        socket.io clients do not reconnect after "io server disconnect", they do after their
+        transport closed, to another node or to this one once it is back."""
+        eio = self.sio.eio
+        reason = eio.reason.SERVER_DISCONNECT
+        closing = [s.close(wait=False, reason=reason) for s in list(eio.sockets.values())]
+        for failed in await asyncio.gather(*closing, return_exceptions=True):
+            if isinstance(failed, Exception):
+                log.warning("closing a socket at shutdown failed: %r", failed)
 
     async def announce(self, change: PresenceChange) -> None:
         """Tell the hooks (console fan-out) when a person's aggregate state changed."""

@@ -4,6 +4,7 @@ SIGTERM is clean, the demo county is usable at once."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import time
@@ -17,6 +18,7 @@ import aiohttp
 import socketio
 
 from hub.demo_data import DEMO_PASSWORD, demo_grids
+from loadtests.realtime.wire import open_wire_receiver
 from tests.hub.processes import GRIDHUB, clean_env
 from tests.services import free_port
 
@@ -197,3 +199,53 @@ async def test_demo_first_start_puts_workers_in_their_grid_channels(tmp_path: Pa
             await client.disconnect()
         grid_channels = [c["name"] for c in reply["channels"] if c["kind"] == "grid"]
         assert "东庄村第一网格" in grid_channels, reply
+
+
+async def test_sigterm_closes_open_sockets_so_clients_reconnect_elsewhere(tmp_path: Path) -> None:
+    # aiohttp's shutdown waits for running handlers, and a socket's handler runs while it is
+    # open: a hub with clients used to take its whole shutdown timeout (60 s) to stop. Sockets
+    # must be closed at engine.io level (packet "1"), after which socket.io clients reconnect;
+    # a socket.io disconnect (packet "41", "io server disconnect") would leave them
+    # disconnected for good.
+    data_dir, log = tmp_path / "data", tmp_path / "serve.log"
+    async with serving(data_dir, log) as served, aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{served.port}"
+        password = next(m for m in map(ADMIN_LINE.search, served.lines) if m).group(2)
+        response = await http.post(
+            f"{url}/api/v1/auth/login", json={"username": "admin", "password": password}
+        )
+        token = (await response.json())["access_token"]
+        websocket = await open_wire_receiver(url, {"token": token})
+        long_poll = asyncio.create_task(_polling_socket_until_closed(http, url, token))
+        await asyncio.wait_for(_served_socket_count(http, url, 2), 10)
+        assert await _stop(served.process) == 0
+        assert websocket.close_reason == "engine.io close"
+        assert await long_poll == ["1"]
+
+
+async def _polling_socket_until_closed(
+    http: aiohttp.ClientSession, url: str, token: str
+) -> list[str]:
+    """A long-polling socket.io client by hand: connect, then poll; the packets of the poll that
+    was pending when the server closed the socket."""
+    base = f"{url}/socket.io/?EIO=4&transport=polling"
+    async with http.get(base) as opened:
+        sid = json.loads((await opened.text())[1:])["sid"]
+    base += f"&sid={sid}"
+    async with http.post(base, data="40" + json.dumps({"token": token})) as sent:
+        assert sent.status == 200
+    async with http.get(base) as answer:
+        assert (await answer.text()).startswith("40")
+    async with http.get(base) as pending:
+        return (await pending.text()).split("\x1e")
+
+
+async def _served_socket_count(http: aiohttp.ClientSession, url: str, count: int) -> None:
+    """Until the hub's /metrics shows `count` connected sockets (a poll: nothing to await)."""
+    while True:
+        async with http.get(f"{url}/metrics") as response:
+            lines = (await response.text()).splitlines()
+        gauge = [ln.split()[1] for ln in lines if ln.startswith("gridhub_socket_connections ")]
+        if gauge and float(gauge[0]) == count:
+            return
+        await asyncio.sleep(POLL_S)
