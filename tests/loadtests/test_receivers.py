@@ -1,9 +1,10 @@
 """Receiver modes of the fan-out driver against a real hub on loopback (small counts).
 
 Hand-framed engine.io receivers (`raw`), engine.io receivers on aiohttp's WebSocket client and
-python-socketio receivers all get every message exactly once and in send order; the generator's CPU is reported and a run above 80 % of a core is marked
-generator-bound. Here the hub runs in the test's own process, so the "generator" CPU figure
-includes the hub: only its presence and range are checked, never its size.
+python-socketio receivers all get every message exactly once and in send order; the
+generator's CPU is reported and a run above 80 % of a core is marked generator-bound. Here the
+hub runs in the test's own process, so the "generator" CPU figure includes the hub: only its
+presence and range are checked, never its size.
 """
 
 from __future__ import annotations
