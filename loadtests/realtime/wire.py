@@ -125,6 +125,10 @@ class WireReceiver(asyncio.Protocol):
         if not self._lost.done():
             self._lost.set_result(None)
 
+    async def wait_closed(self) -> None:
+        """Until the connection is gone (closed by the server, or by `close`)."""
+        await self._lost
+
     async def close(self) -> None:
         """Send a normal close (1000) and wait until the connection is gone."""
         self.closed = True
