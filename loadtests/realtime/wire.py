@@ -26,7 +26,7 @@ import time
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from loadtests.realtime.lean import ConnectRefused
+from loadtests.realtime.lean import ConnectRefused, split_event
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
@@ -232,12 +232,10 @@ class WireReceiver(asyncio.Protocol):
 
 
 def event_args(payload: bytes) -> list[Any]:
-    """The arguments of a `42[…]` event payload (no ack id: servers' room emits carry none)."""
-    start = 2
-    while start < len(payload) and payload[start : start + 1].isdigit():
-        start += 1
-    parsed = json.loads(payload[start:])
-    return parsed if isinstance(parsed, list) else []
+    """The arguments of a kept `42[…]` event payload (the Engine.IO `4` dropped, as
+    `lean.split_event` reads Socket.IO packets)."""
+    args = split_event(payload[1:].decode())[1]
+    return args if isinstance(args, list) else []
 
 
 async def open_wire_receiver(
