@@ -16,15 +16,21 @@ from loadtests.tone import RATE, Tone
 Samples = npt.NDArray[np.float64]
 
 
+WRAP = 1 << 32  # RTP timestamps are 32-bit
+
+
 class Listener:
-    """One aiortc peer: sends a tone, keeps every received frame with its arrival time."""
+    """One aiortc peer: sends a tone, keeps every received frame with its arrival time and its
+    place on the sender's timeline (RTP timestamps, unwrapped, in samples)."""
 
     def __init__(self, hz: float, amplitude: float = 8000.0, video: bool = False) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc.addTrack(Tone(hz, amplitude))
         if video:
             self.pc.addTransceiver("video", direction="recvonly")
-        self.heard: list[tuple[float, Samples]] = []
+        self.heard: list[tuple[float, int, Samples]] = []
+        self._last_pts: int | None = None
+        self._sent_at = 0  # where the latest frame sits on the sender's timeline
         self.arrived = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         self.pc.on("track", self._track)
@@ -41,10 +47,17 @@ class Listener:
                 channels = len(frame.layout.channels)
                 data = np.frombuffer(bytes(frame.planes[0]), np.int16)
                 mono = data[: frame.samples * channels : channels].astype(np.float64)
-                self.heard.append((time.monotonic(), mono))
+                self.heard.append((time.monotonic(), self._place(frame), mono))
                 self.arrived.set()
         except MediaStreamError:
             return
+
+    def _place(self, frame: AudioFrame) -> int:
+        pts = int(frame.pts or 0)
+        if self._last_pts is not None:
+            self._sent_at += (pts - self._last_pts) % WRAP
+        self._last_pts = pts
+        return self._sent_at
 
     async def offer(self) -> str:
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -54,16 +67,31 @@ class Listener:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
 
     async def listen(self, seconds: float, skip: float = 0.3) -> Samples:
-        """The audio that arrives from `skip` s from now, for `seconds` s (bounded wait)."""
+        """`seconds` of what the sender sent, from the first frame that arrives `skip` s or
+        more from now (bounded wait).
+
+        Measured on the sender's timeline, not by arrival: a test process starved of CPU on a
+        busy machine receives a second of audio late and at once, and a window of arrival times
+        would then hold none of it."""
         start = time.monotonic() + skip
-        end = start + seconds
         async with asyncio.timeout(seconds + skip + 10):
-            while not self.heard or self.heard[-1][0] < end:
-                self.arrived.clear()
-                await self.arrived.wait()
-        chunks = [s for at, s in self.heard if start <= at < end]
-        assert chunks, "no audio arrived"
-        return np.concatenate(chunks)
+            first = await self._first_arrival(start)
+            end = first + int(seconds * RATE)
+            while self.heard[-1][1] < end:
+                await self._next_frame()
+        return np.concatenate([s for _, at, s in self.heard if first <= at < end])
+
+    async def _first_arrival(self, start: float) -> int:
+        """The sender's time of the first frame arriving at `start` or later."""
+        while True:
+            later = [at for arrived, at, _ in self.heard if arrived >= start]
+            if later:
+                return later[0]
+            await self._next_frame()
+
+    async def _next_frame(self) -> None:
+        self.arrived.clear()
+        await self.arrived.wait()
 
     async def close(self) -> None:
         for task in self.tasks:
