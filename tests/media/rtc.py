@@ -84,9 +84,9 @@ class Listener:
     async def _first_arrival(self, start: float) -> int:
         """The sender's time of the first frame arriving at `start` or later."""
         while True:
-            later = [at for arrived, at, _ in self.heard if arrived >= start]
-            if later:
-                return later[0]
+            later = next((at for arrived, at, _ in self.heard if arrived >= start), None)
+            if later is not None:
+                return later
             await self._next_frame()
 
     async def _next_frame(self) -> None:
